@@ -1,0 +1,102 @@
+"""Command dispatch and the one-line error policy (exit 2 on bad input, traceback on --debug)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from spectrakit import __version__
+from spectrakit.errors import SpectraError
+
+__all__ = ["build_parser", "main"]
+
+#: command modules under ``spectrakit.cli``; each defines ``add_parser(subparsers)``.
+COMMANDS = (
+    "info",
+    "convert",
+    "preprocess",
+    "models",
+    "pretrain",
+    "finetune",
+    "predict",
+    "evaluate",
+    "explain",
+    "export",
+    "serve",
+    "registry",
+    "baseline",
+    "benchmark",
+    "demo",
+)
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line + usage hint, exit 2
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"{self.prog}: error: {message}. Run '{self.prog} --help' for usage.\n",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every available command."""
+    parser = _Parser(
+        prog="spectrakit",
+        description="Machine learning on 1D spectra. Run 'spectrakit COMMAND --help' for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"spectrakit {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"spectrakit.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"spectrakit.cli.{name}":
+                continue  # command not part of this installation
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spectrakit`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("SPECTRAKIT_DEBUG") == "1"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        result = args.func(args)
+    except SpectraError as exc:
+        if debug:
+            raise
+        print(f"spectrakit {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        if debug:
+            raise
+        what = exc.strerror or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"spectrakit {args.command}: error: {what}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"spectrakit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""``spectrakit convert``: any readable format to any writable one."""
+
+from __future__ import annotations
+
+import argparse
+
+from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.io import write
+
+EXAMPLE = "example: spectrakit convert run1.spc run1.csv"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert spectra between formats (output atomically written)",
+        description="Convert spectra between formats. " + EXAMPLE,
+    )
+    p.add_argument("input", help="input file or folder")
+    p.add_argument("output", help="output file (.csv, .parquet, .h5, .npz, ...)")
+    add_read_options(p)
+    p.add_argument("--to", dest="out_format", help="output format (default: from extension)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    spectra = read_input(args.input, args)
+    path = write(spectra, args.output, format=args.out_format)
+    print(f"wrote {spectra.n_spectra} spectra x {spectra.n_points} points to {path}")
+    return 0

@@ -1,0 +1,65 @@
+"""``spectrakit info``: what is in a file, at a glance."""
+
+from __future__ import annotations
+
+import argparse
+
+from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.quality import summarize
+
+EXAMPLE = "example: spectrakit info spectra.csv other.spc --json summary.json"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "info",
+        help="summarize spectra files (count, axis, metadata, NaNs, spikes, saturation)",
+        description="Summarize one or more spectra files. " + EXAMPLE,
+    )
+    p.add_argument("files", nargs="+", help="spectra files or folders")
+    add_read_options(p)
+    p.add_argument(
+        "--json", dest="json_out", help="also write the summaries as JSON ('-' = stdout)"
+    )
+    p.set_defaults(func=run)
+
+
+def _render(name: str, s: dict) -> str:
+    ax = s["axis"]
+    lines = [
+        f"{name}",
+        f"  spectra     {s['n_spectra']}",
+        f"  axis        {ax['min']:.6g}-{ax['max']:.6g} {ax['unit']} ({ax['kind']}), "
+        f"{s['n_points']} points, spacing {ax['spacing']:.4g}"
+        + ("" if ax["uniform"] else " (non-uniform)"),
+    ]
+    if s["intensity"]["min"] is not None:
+        lines.append(f"  intensity   {s['intensity']['min']:.6g} .. {s['intensity']['max']:.6g}")
+    if s["meta"]:
+        cols = ", ".join(
+            f"{k} [{v['min']:.4g}..{v['max']:.4g}]" if "min" in v else f"{k} ({v['distinct']})"
+            for k, v in s["meta"].items()
+        )
+        lines.append(f"  meta        {cols}")
+    else:
+        lines.append("  meta        (none)")
+    hints = []
+    if s["spectra_with_nan"]:
+        hints.append(f"{s['spectra_with_nan']} spectra contain NaN")
+    if s["spectra_with_spikes"]:
+        hints.append(f"{s['spectra_with_spikes']} spectra have spike-like jumps (cosmic rays?)")
+    if s["spectra_saturated"]:
+        hints.append(f"{s['spectra_saturated']} spectra look saturated (flat maximum)")
+    lines.append("  hints       " + ("; ".join(hints) if hints else "none"))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    summaries = {}
+    for f in args.files:
+        summaries[f] = summarize(read_input(f, args))
+    for name, s in summaries.items():
+        print(_render(name, s))
+    if args.json_out:
+        write_json(summaries, args.json_out)
+    return 0

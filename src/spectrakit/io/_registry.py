@@ -1,0 +1,300 @@
+"""Format registry: a new file format is one module that registers a reader (and writer).
+
+A reader is ``reader(path: Path, **options) -> Spectra | dict[str, Spectra]``; a dict holds
+named blocks (instruments, OPUS data blocks, JCAMP blocks, ...). A writer is
+``writer(spectra: Spectra, path: Path, **options) -> None`` and is always called on a
+temporary path that replaces the target only on success (atomic output).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectrakit.errors import AxisError, FormatError
+from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.spectra import Spectra
+
+__all__ = [
+    "Format",
+    "available_formats",
+    "read",
+    "read_blocks",
+    "register_format",
+    "write",
+]
+
+Reader = Callable[..., "Spectra | dict[str, Spectra]"]
+Writer = Callable[..., None]
+
+
+@dataclass
+class Format:
+    """A registered file format."""
+
+    name: str
+    extensions: tuple[str, ...]
+    description: str
+    reader: Reader | None = None
+    writer: Writer | None = None
+    sniff: Callable[[Path], bool] | None = None
+    directory: bool = False
+    #: sniff priority: higher is tried first among formats sharing an extension.
+    priority: int = 0
+    options: dict[str, str] = field(default_factory=dict)
+
+
+_FORMATS: dict[str, Format] = {}
+
+
+def register_format(
+    name: str,
+    *,
+    extensions: tuple[str, ...] = (),
+    description: str = "",
+    sniff: Callable[[Path], bool] | None = None,
+    directory: bool = False,
+    priority: int = 0,
+) -> Callable[[Reader], Reader]:
+    """Decorator registering ``reader`` under ``name``; returns the reader unchanged.
+
+    Use ``register_format.writer(name)`` to register the matching writer.
+    """
+
+    def deco(reader: Reader) -> Reader:
+        fmt = _FORMATS.get(name)
+        if fmt is None:
+            fmt = Format(name, tuple(e.lower() for e in extensions), description)
+            _FORMATS[name] = fmt
+        fmt.reader = reader
+        fmt.extensions = tuple(e.lower() for e in extensions) or fmt.extensions
+        fmt.description = description or fmt.description
+        fmt.sniff = sniff
+        fmt.directory = directory
+        fmt.priority = priority
+        return reader
+
+    return deco
+
+
+def register_writer(name: str, *, extensions: tuple[str, ...] = ()) -> Callable[[Writer], Writer]:
+    """Decorator registering a writer for format ``name``."""
+
+    def deco(writer: Writer) -> Writer:
+        fmt = _FORMATS.setdefault(name, Format(name, tuple(e.lower() for e in extensions), ""))
+        fmt.writer = writer
+        if extensions and not fmt.extensions:
+            fmt.extensions = tuple(e.lower() for e in extensions)
+        return writer
+
+    return deco
+
+
+register_format.writer = register_writer  # type: ignore[attr-defined]
+
+
+def available_formats() -> dict[str, Format]:
+    """All registered formats by name (readers and writers)."""
+    _load_builtin()
+    return dict(_FORMATS)
+
+
+def _load_builtin() -> None:
+    # Importing the package registers every built-in format exactly once.
+    import spectrakit.io.formats  # noqa: F401
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for ext in sorted({e for f in _FORMATS.values() for e in f.extensions}, key=len, reverse=True):
+        if name.endswith(ext):
+            return ext
+    return path.suffix.lower()
+
+
+def _known_extensions() -> str:
+    return ", ".join(sorted({e for f in _FORMATS.values() for e in f.extensions}))
+
+
+def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
+    _load_builtin()
+    if format is not None:
+        fmt = _FORMATS.get(format.lower())
+        if fmt is None:
+            raise FormatError(
+                "unknown format",
+                expected="one of " + ", ".join(sorted(_FORMATS)),
+                got=repr(format),
+            )
+        if for_writing and fmt.writer is None:
+            writable = sorted(n for n, f in _FORMATS.items() if f.writer)
+            raise FormatError(
+                f"spectrakit cannot write {fmt.name} files",
+                expected="one of " + ", ".join(writable),
+                got=repr(format),
+                fix="write the table format (.csv, .parquet, .h5) instead",
+            )
+        return fmt
+    if not for_writing and path.is_dir():
+        candidates = [f for f in _FORMATS.values() if f.directory and f.reader]
+    else:
+        ext = _suffix(path)
+        candidates = [
+            f
+            for f in _FORMATS.values()
+            if ext in f.extensions and not f.directory and (f.writer if for_writing else f.reader)
+        ]
+    candidates.sort(key=lambda f: -f.priority)
+    if not for_writing:
+        for fmt in candidates:
+            if fmt.sniff is None or fmt.sniff(path):
+                return fmt
+    elif candidates:
+        return candidates[0]
+    what = "folder" if path.is_dir() else f"extension {path.suffix or '(none)'!r}"
+    raise FormatError(
+        f"cannot tell the format of {path.name}",
+        expected="a known extension: " + _known_extensions(),
+        got=what,
+        fix="rename the file or pass format=... (--format on the command line)",
+    )
+
+
+def read_blocks(path: str | os.PathLike, format: str | None = None, **options: Any) -> dict:
+    """Read every block of a file as ``{name: Spectra}``.
+
+    Multi-block files (a Dig4Bio folder, OPUS data blocks, multi-block JCAMP-DX) keep their
+    blocks separate because they may have different axes; single-block files return one
+    entry named after the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File or folder.
+    format : str, optional
+        Registered format name; guessed from extension and content when omitted.
+    **options
+        Passed to the reader (e.g. ``unit="nm"``).
+
+    Returns
+    -------
+    dict of str to Spectra
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(
+            f"no such file or folder: {p}", fix="check the path (relative to the current folder)"
+        )
+    fmt = _resolve(p, format, for_writing=False)
+    assert fmt.reader is not None
+    if not p.is_dir() and p.stat().st_size == 0:
+        raise FormatError(f"{p.name} is empty", expected=f"a {fmt.name} file", got="0 bytes")
+    try:
+        result = fmt.reader(p, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise FormatError(
+                f"the {fmt.name} reader does not take that option",
+                got=str(exc).split("got ")[-1],
+            ) from exc
+        raise
+    if isinstance(result, Spectra):
+        return {p.stem: result}
+    if not result:
+        raise FormatError(f"{p.name} holds no spectra", expected="at least one spectrum")
+    return dict(result)
+
+
+def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> Spectra:
+    """Read spectra from a file or folder in any registered format.
+
+    Blocks with one shared axis are stacked (a ``block`` metadata column tells them apart);
+    blocks with different axes raise :class:`~spectrakit.errors.AxisError` pointing to
+    :func:`read_blocks` and :func:`spectrakit.combine`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File or folder.
+    format : str, optional
+        Registered format name (see :func:`available_formats`); guessed when omitted.
+    **options
+        Reader options, e.g. ``unit="nm"`` for tables without unit information.
+
+    Returns
+    -------
+    Spectra
+
+    Examples
+    --------
+    >>> import spectrakit as sk  # doctest: +SKIP
+    >>> s = sk.read("spectra.csv")  # doctest: +SKIP
+    """
+    blocks = read_blocks(path, format, **options)
+    if len(blocks) == 1:
+        return next(iter(blocks.values()))
+    items = list(blocks.items())
+    first = items[0][1].axis
+    if all(s.axis.allclose(first) for _, s in items):
+        tagged = [s if "block" in s.meta.columns else s.assign(block=name) for name, s in items]
+        return Spectra.concat(tagged)
+    raise AxisError(
+        f"{Path(path).name} holds {len(items)} blocks with different axes",
+        expected="one shared axis",
+        got="; ".join(f"{n}: {s.axis.describe()}" for n, s in items[:4]),
+        fix="use spectrakit.read_blocks(path) and spectrakit.combine(list(blocks.values()))",
+    )
+
+
+def write(
+    spectra: Spectra, path: str | os.PathLike, format: str | None = None, **options: Any
+) -> Path:
+    """Write spectra atomically (a failed write leaves no partial file).
+
+    Parameters
+    ----------
+    spectra : Spectra
+        What to write.
+    path : str or path-like
+        Output file (folder for folder formats).
+    format : str, optional
+        Registered format with a writer; guessed from the extension when omitted.
+    **options
+        Passed to the writer.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    if not isinstance(spectra, Spectra):
+        raise FormatError("can only write Spectra", got=type(spectra).__name__)
+    p = Path(path)
+    fmt = _resolve(p, format, for_writing=True)
+    assert fmt.writer is not None
+    if fmt.directory:
+        with atomic_dir(p) as tmp:
+            fmt.writer(spectra, tmp, **options)
+    else:
+        with atomic_path(p) as tmp:
+            fmt.writer(spectra, tmp, **options)
+    return p
+
+
+def check_rows_equal_length(rows: list[np.ndarray], source: str) -> None:
+    """Raise a clear error when parsed rows differ in length (ragged text files)."""
+    lengths = {r.size for r in rows}
+    if len(lengths) > 1:
+        expected = max(lengths, key=[r.size for r in rows].count)
+        bad = next(i for i, r in enumerate(rows) if r.size != expected)
+        raise FormatError(
+            f"{source}: ragged rows",
+            expected=f"{expected} values in every row",
+            got=f"{rows[bad].size} values in row {bad + 1}",
+            fix="repair the truncated or extra values",
+        )

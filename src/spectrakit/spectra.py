@@ -1,0 +1,556 @@
+"""The :class:`Spectra` container: values, physical axis and per-spectrum metadata together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.errors import AxisError, DataError
+from spectrakit.resample import resample_values
+
+__all__ = ["Spectra", "axis_column_names", "combine", "split_table_columns"]
+
+
+def _format_axis_value(v: float) -> str:
+    """Shortest string that parses back to exactly ``v`` (table column names)."""
+    return np.format_float_positional(float(v), unique=True, trim="-")
+
+
+def axis_column_names(axis: SpectralAxis) -> list[str]:
+    """Column names for the table format (shortest exact decimal of each axis value)."""
+    return [_format_axis_value(v) for v in axis.values]
+
+
+def _parse_number(name: Any) -> float | None:
+    if isinstance(name, bool):
+        return None
+    if isinstance(name, int | float | np.integer | np.floating):
+        return float(name)
+    try:
+        value = float(str(name).strip())
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def split_table_columns(columns: Iterable[Any]) -> tuple[list[Any], list[Any], np.ndarray]:
+    """Split table columns into spectral (numeric names) and metadata columns.
+
+    Returns
+    -------
+    spectral : list
+        Column labels whose names parse as numbers, in file order.
+    meta : list
+        All other column labels.
+    axis : ndarray of shape (n_points,)
+        The parsed axis values (file order).
+    """
+    spectral, meta, axis = [], [], []
+    for col in columns:
+        value = _parse_number(col)
+        if value is None:
+            meta.append(col)
+        else:
+            spectral.append(col)
+            axis.append(value)
+    return spectral, meta, np.asarray(axis, dtype=np.float64)
+
+
+class Spectra:
+    """A block of spectra sharing one physical axis, with per-spectrum metadata.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_spectra, n_points) or (n_points,)
+        Intensities; stored as float32. A 1D array is one spectrum.
+    axis : SpectralAxis or array-like of shape (n_points,)
+        The axis. Descending axes are accepted; columns are reordered so the stored axis
+        increases.
+    meta : DataFrame or mapping, optional
+        One row per spectrum (ids, instrument, targets, groups). Its index is reset.
+    unit, kind, laser_wavelength
+        Used when ``axis`` is given as plain values.
+    allow_nan : bool, default=False
+        Accept NaN intensities (e.g. masked detector pixels). Infinite values are never
+        accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Spectra(np.ones((2, 3)), [1000.0, 1001.0, 1002.0], meta={"id": ["a", "b"]})
+    >>> s.shape, s.axis.unit
+    ((2, 3), 'cm-1')
+    """
+
+    __slots__ = ("_axis", "_meta", "_values")
+
+    def __init__(
+        self,
+        values: Any,
+        axis: SpectralAxis | Sequence[float] | np.ndarray,
+        meta: pd.DataFrame | dict | None = None,
+        *,
+        unit: str = "cm-1",
+        kind: str | None = None,
+        laser_wavelength: float | None = None,
+        allow_nan: bool = False,
+    ) -> None:
+        vals = _as_values(values)
+        if isinstance(axis, SpectralAxis):
+            ax, order = axis, None
+        else:
+            ax, order = SpectralAxis.from_values(
+                axis, unit=unit, kind=kind, laser_wavelength=laser_wavelength
+            )
+        if vals.shape[1] != ax.n_points:
+            raise DataError(
+                "spectra and axis lengths differ",
+                expected=f"{ax.n_points} intensity values per spectrum (axis length)",
+                got=f"{vals.shape[1]}",
+                fix="check that the axis belongs to these spectra",
+            )
+        if order is not None:
+            vals = vals[:, order]
+        _check_finite(vals, allow_nan)
+        vals.setflags(write=False)
+        self._values = vals
+        self._axis = ax
+        self._meta = _as_meta(meta, vals.shape[0])
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def values(self) -> np.ndarray:
+        """Read-only float32 intensities of shape (n_spectra, n_points)."""
+        return self._values
+
+    @property
+    def axis(self) -> SpectralAxis:
+        """The increasing physical axis."""
+        return self._axis
+
+    @property
+    def meta(self) -> pd.DataFrame:
+        """Per-spectrum metadata (n_spectra rows)."""
+        return self._meta
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n_spectra, n_points)."""
+        return self._values.shape  # type: ignore[return-value]
+
+    @property
+    def n_spectra(self) -> int:
+        """Number of spectra."""
+        return int(self._values.shape[0])
+
+    @property
+    def n_points(self) -> int:
+        """Number of axis points."""
+        return int(self._values.shape[1])
+
+    def __len__(self) -> int:
+        return self.n_spectra
+
+    def __repr__(self) -> str:
+        cols = list(self._meta.columns)
+        shown = ", ".join(map(str, cols[:6])) + (", ..." if len(cols) > 6 else "")
+        axis = self._axis.describe() if self.n_points else "empty axis"
+        return f"Spectra({self.n_spectra} spectra, {axis}, meta=[{shown}])"
+
+    # ------------------------------------------------------------------ derived objects
+    def with_values(self, values: Any, *, allow_nan: bool = False) -> Spectra:
+        """Same axis and metadata, new intensities of the same shape."""
+        vals = _as_values(values)
+        if vals.shape != self.shape:
+            raise DataError(
+                "new values do not match the spectra",
+                expected=f"shape {self.shape}",
+                got=f"shape {vals.shape}",
+            )
+        return Spectra(vals, self._axis, self._meta, allow_nan=allow_nan)
+
+    def with_meta(self, meta: pd.DataFrame | dict) -> Spectra:
+        """Same values and axis, new metadata."""
+        return Spectra(self._values, self._axis, meta, allow_nan=True)
+
+    def assign(self, **columns: Any) -> Spectra:
+        """Add or replace metadata columns (scalar or one value per spectrum)."""
+        meta = self._meta.copy()
+        for name, col in columns.items():
+            meta[name] = col
+        return self.with_meta(meta)
+
+    def copy(self) -> Spectra:
+        """A deep copy."""
+        return Spectra(self._values.copy(), self._axis, self._meta.copy(), allow_nan=True)
+
+    # ------------------------------------------------------------------ rows
+    def __getitem__(self, rows: Any) -> Spectra:
+        """Select spectra by integer, slice, boolean mask or index array."""
+        return self.select(rows)
+
+    def select(self, rows: Any) -> Spectra:
+        """Select spectra (rows) by integer, slice, boolean mask or integer index array."""
+        if isinstance(rows, int | np.integer):
+            idx = np.array([int(rows)])
+        elif isinstance(rows, slice):
+            idx = np.arange(self.n_spectra)[rows]
+        else:
+            idx = np.asarray(rows)
+            if idx.dtype == bool:
+                if idx.shape != (self.n_spectra,):
+                    raise DataError(
+                        "boolean row mask has the wrong length",
+                        expected=f"{self.n_spectra} entries",
+                        got=f"{idx.size}",
+                    )
+                idx = np.flatnonzero(idx)
+            elif idx.size and not np.issubdtype(idx.dtype, np.integer):
+                raise DataError(
+                    "cannot select rows",
+                    expected="integers, a slice or a boolean mask",
+                    got=f"dtype {idx.dtype}",
+                )
+            idx = idx.astype(np.int64).ravel()
+        if idx.size and (idx.max() >= self.n_spectra or idx.min() < -self.n_spectra):
+            raise DataError(
+                "row index out of range",
+                expected=f"indices in [0, {self.n_spectra})",
+                got=f"{int(idx.max()) if idx.max() >= self.n_spectra else int(idx.min())}",
+            )
+        return Spectra(self._values[idx], self._axis, self._meta.iloc[idx], allow_nan=True)
+
+    def where(self, **equals: Any) -> Spectra:
+        """Spectra whose metadata columns equal the given values, e.g. ``where(instrument="a")``."""
+        mask = np.ones(self.n_spectra, dtype=bool)
+        for col, value in equals.items():
+            self._require_column(col)
+            mask &= (self._meta[col] == value).to_numpy()
+        return self.select(mask)
+
+    def _require_column(self, col: str) -> None:
+        if col not in self._meta.columns:
+            raise DataError(
+                f"no metadata column {col!r}",
+                expected="one of " + (", ".join(map(str, self._meta.columns)) or "(none)"),
+                got=repr(col),
+                fix="check the column name (case matters)",
+            )
+
+    def targets(self, columns: str | Sequence[str]) -> np.ndarray:
+        """Target columns as float64 array of shape (n_spectra,) or (n_spectra, n_targets)."""
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        for c in cols:
+            self._require_column(c)
+        try:
+            arr = self._meta[cols].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                "target columns are not numeric",
+                expected="numbers",
+                got=", ".join(f"{c}: {self._meta[c].dtype}" for c in cols),
+                fix="use --task classification for labels, or clean the column",
+            ) from exc
+        return arr[:, 0] if isinstance(columns, str) else arr
+
+    # ------------------------------------------------------------------ axis operations
+    def crop(self, low: float | None = None, high: float | None = None) -> Spectra:
+        """Keep points with ``low <= axis <= high`` (axis units; ``None`` leaves an end open)."""
+        mask = self._axis.index_range(low, high)
+        if not mask.any():
+            raise AxisError(
+                "crop range selects no points",
+                expected=f"a range overlapping {self._axis.min:g}-{self._axis.max:g} "
+                f"{self._axis.unit}",
+                got=f"{low}-{high}",
+                fix="choose bounds inside the axis range",
+            )
+        return Spectra(
+            self._values[:, mask],
+            self._axis.with_values(self._axis.values[mask]),
+            self._meta,
+            allow_nan=True,
+        )
+
+    def resample(
+        self,
+        grid: SpectralAxis | Sequence[float] | np.ndarray,
+        method: str = "linear",
+        fill: str | float | None = None,
+    ) -> Spectra:
+        """Interpolate onto another grid of the same unit.
+
+        Parameters
+        ----------
+        grid : SpectralAxis or array-like of shape (n_new,)
+            Target positions (in this axis' unit if given as values).
+        method : {"linear", "cubic"}
+            Interpolation method (cubic: not-a-knot cubic spline).
+        fill : None, "edge", "nan" or float
+            What to do where the grid leaves this axis' range. ``None`` (default) refuses
+            with :class:`AxisError`; ``"edge"`` repeats the end values; ``"nan"`` or a number
+            pads with it.
+        """
+        if isinstance(grid, SpectralAxis):
+            if grid.unit != self._axis.unit or grid.kind != self._axis.kind:
+                raise AxisError(
+                    "cannot resample across units",
+                    expected=f"a {self._axis.unit} ({self._axis.kind}) grid",
+                    got=f"{grid.unit} ({grid.kind})",
+                    fix="convert first with spectra.convert(unit)",
+                )
+            target = grid
+        else:
+            target = self._axis.with_values(np.asarray(grid, dtype=np.float64))
+        new = resample_values(self._values, self._axis.values, target.values, method, fill)
+        return Spectra(new, target, self._meta, allow_nan=True)
+
+    def convert(
+        self, unit: str, *, kind: str | None = None, laser_wavelength: float | None = None
+    ) -> Spectra:
+        """Express the axis in another unit (see :meth:`SpectralAxis.convert`)."""
+        axis, order = self._axis.convert(unit, kind=kind, laser_wavelength=laser_wavelength)
+        values = self._values if order is None else self._values[:, order]
+        return Spectra(values, axis, self._meta, allow_nan=True)
+
+    # ------------------------------------------------------------------ concat / conversion
+    @staticmethod
+    def concat(items: Sequence[Spectra]) -> Spectra:
+        """Stack spectra that share exactly the same axis (use :func:`combine` otherwise)."""
+        items = list(items)
+        if not items:
+            raise DataError("nothing to concatenate", expected="at least one Spectra", got="0")
+        first = items[0]
+        for i, s in enumerate(items[1:], start=1):
+            if not s.axis.allclose(first.axis, rtol=1e-9, atol=1e-9):
+                raise AxisError(
+                    f"spectra #{i} has a different axis",
+                    expected=first.axis.describe(),
+                    got=s.axis.describe(),
+                    fix="use spectrakit.combine([...], grid=...) to bring them onto one grid",
+                )
+        values = np.concatenate([s.values for s in items], axis=0)
+        meta = pd.concat([s.meta for s in items], axis=0, ignore_index=True)
+        return Spectra(values, first.axis, meta, allow_nan=True)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Table format: metadata columns first, then one column per axis point."""
+        spectral = pd.DataFrame(self._values, columns=axis_column_names(self._axis))
+        overlap = set(map(str, self._meta.columns)) & set(spectral.columns)
+        if overlap:
+            raise DataError(
+                "metadata column names look like axis values",
+                expected="non-numeric metadata names",
+                got=", ".join(sorted(overlap)),
+                fix="rename those metadata columns",
+            )
+        return pd.concat([self._meta.reset_index(drop=True), spectral], axis=1)
+
+    @classmethod
+    def from_pandas(
+        cls,
+        df: pd.DataFrame,
+        *,
+        unit: str = "cm-1",
+        kind: str | None = None,
+        laser_wavelength: float | None = None,
+        allow_nan: bool = False,
+        source: str = "table",
+    ) -> Spectra:
+        """Read the table format: numeric column names are the axis, others are metadata."""
+        spectral, meta_cols, axis = split_table_columns(df.columns)
+        if not spectral:
+            raise DataError(
+                f"{source} has no spectral columns",
+                expected="column names that are axis positions, e.g. '1000.5'",
+                got="columns " + ", ".join(map(str, list(df.columns)[:8])),
+                fix="name intensity columns by their wavenumber/wavelength",
+            )
+        if len(df) == 0:
+            raise DataError(
+                f"{source} has a header but no spectra",
+                expected="at least one row",
+                got="0 rows",
+            )
+        block = df[spectral]
+        try:
+            values = block.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            bad_col = next(c for c in spectral if not pd.api.types.is_numeric_dtype(block[c]))
+            coerced = pd.to_numeric(block[bad_col], errors="coerce")
+            row = int(np.flatnonzero(coerced.isna() & block[bad_col].notna())[0])
+            raise DataError(
+                f"{source}: non-numeric intensity",
+                expected="numbers in every spectral column",
+                got=f"{block[bad_col].iloc[row]!r} in column {bad_col!r}, row {row + 1}",
+                fix="repair the value or remove that row",
+            ) from None
+        return cls(
+            values,
+            axis,
+            df[meta_cols].reset_index(drop=True),
+            unit=unit,
+            kind=kind,
+            laser_wavelength=laser_wavelength,
+            allow_nan=allow_nan,
+        )
+
+    def to_torch(self, *, channels: bool = True, dtype=None, device=None):
+        """Values as a torch tensor of shape (n, 1, p) (``channels=True``) or (n, p)."""
+        import torch
+
+        t = torch.as_tensor(np.array(self._values), dtype=dtype or torch.float32, device=device)
+        return t.unsqueeze(1) if channels else t
+
+    def equals(self, other: Spectra, *, rtol: float = 0.0, atol: float = 0.0) -> bool:
+        """Whether values, axis and metadata agree (values within tolerance)."""
+        return (
+            self.axis == other.axis
+            and self.shape == other.shape
+            and bool(np.allclose(self.values, other.values, rtol=rtol, atol=atol, equal_nan=True))
+            and self.meta.reset_index(drop=True).equals(other.meta.reset_index(drop=True))
+        )
+
+
+def combine(
+    items: Sequence[Spectra],
+    grid: SpectralAxis | Sequence[float] | np.ndarray | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    method: str = "linear",
+    spacing: float | None = None,
+) -> Spectra:
+    """Bring spectra from several instruments onto one grid and stack them.
+
+    Rule when ``grid`` is not given: the common range is the *overlap* of all axes (no
+    extrapolation ever happens), and the spacing is the *coarsest* median spacing among
+    the inputs (``spacing`` overrides it) so no instrument is up-sampled beyond what it
+    measured. All inputs must share a unit and kind (convert first otherwise).
+
+    Parameters
+    ----------
+    items : sequence of Spectra
+        One block per instrument.
+    grid : SpectralAxis or array-like, optional
+        Explicit target grid; must lie inside every input's range.
+    names : sequence of str, optional
+        Instrument names, stored in an ``instrument`` column (kept if already present).
+    method : {"linear", "cubic"}
+        Interpolation method.
+    spacing : float, optional
+        Grid spacing for the automatic rule.
+
+    Returns
+    -------
+    Spectra
+        All spectra on the common grid.
+    """
+    items = list(items)
+    if not items:
+        raise DataError("nothing to combine", expected="at least one Spectra", got="0")
+    if names is not None and len(names) != len(items):
+        raise DataError(
+            "one name per Spectra is needed", expected=str(len(items)), got=str(len(names))
+        )
+    unit, kind = items[0].axis.unit, items[0].axis.kind
+    for i, s in enumerate(items):
+        if (s.axis.unit, s.axis.kind) != (unit, kind):
+            raise AxisError(
+                f"input #{i} is in another unit",
+                expected=f"{unit} ({kind})",
+                got=f"{s.axis.unit} ({s.axis.kind})",
+                fix=f"convert it first: spectra.convert({unit!r})",
+            )
+    if grid is None:
+        lo = max(s.axis.min for s in items)
+        hi = min(s.axis.max for s in items)
+        if lo >= hi:
+            raise AxisError(
+                "the axes do not overlap",
+                expected="a shared axis range",
+                got="; ".join(s.axis.describe() for s in items),
+                fix="pass an explicit grid and fill='edge', or crop to compatible instruments",
+            )
+        step = spacing if spacing is not None else max(s.axis.spacing for s in items)
+        n = int(np.floor((hi - lo) / step + 1e-9)) + 1
+        target = items[0].axis.with_values(lo + step * np.arange(n))
+    elif isinstance(grid, SpectralAxis):
+        target = grid
+    else:
+        target = items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
+    out = []
+    for i, s in enumerate(items):
+        r = s.resample(target, method=method)
+        if names is not None and "instrument" not in r.meta.columns:
+            r = r.assign(instrument=names[i])
+        out.append(r)
+    return Spectra.concat(out)
+
+
+def _as_values(values: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            "intensities are not numeric",
+            expected="an array of numbers",
+            got=repr(values)[:80],
+            fix="convert text values to numbers",
+        ) from exc
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise DataError(
+            "intensities have the wrong number of dimensions",
+            expected="shape (n_spectra, n_points) or (n_points,)",
+            got=f"shape {arr.shape}",
+        )
+    if arr.shape[1] == 0:
+        raise DataError("spectra have no points", expected="at least one point", got="0")
+    finite = arr[np.isfinite(arr)]
+    if finite.size and np.abs(finite).max() > np.finfo(np.float32).max:
+        raise DataError(
+            "intensities overflow float32",
+            expected=f"|values| <= {np.finfo(np.float32).max:.3g}",
+            got=f"{np.abs(finite).max():.3g}",
+            fix="rescale the data",
+        )
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _check_finite(vals: np.ndarray, allow_nan: bool) -> None:
+    if np.isinf(vals).any():
+        r, c = np.argwhere(np.isinf(vals))[0]
+        raise DataError(
+            "intensities contain infinite values",
+            expected="finite numbers",
+            got=f"inf in spectrum {int(r)}, point {int(c)}",
+            fix="repair or remove saturated/invalid points",
+        )
+    if not allow_nan and np.isnan(vals).any():
+        bad = np.isnan(vals).any(axis=1)
+        r, c = np.argwhere(np.isnan(vals))[0]
+        raise DataError(
+            "intensities contain NaN",
+            expected="finite numbers",
+            got=f"NaN in {int(bad.sum())} spectra, first in spectrum {int(r)} at point {int(c)}",
+            fix="interpolate or drop those points, or pass allow_nan=True",
+        )
+
+
+def _as_meta(meta: pd.DataFrame | dict | None, n: int) -> pd.DataFrame:
+    if meta is None:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    df = meta if isinstance(meta, pd.DataFrame) else pd.DataFrame(meta)
+    if len(df) != n:
+        raise DataError(
+            "metadata rows do not match the spectra",
+            expected=f"{n} rows",
+            got=f"{len(df)} rows",
+            fix="give one metadata row per spectrum",
+        )
+    return df.reset_index(drop=True).copy()
