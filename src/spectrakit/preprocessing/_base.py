@@ -1,0 +1,185 @@
+"""Base class of every preprocessing step: Spectra or arrays in, the same kind out.
+
+A step subclasses :class:`SpectralTransformer` and implements only the maths:
+
+* ``_fit(self, X, axis, y)`` learns state (attributes ending in ``_``); optional.
+* ``_transform(self, X, axis)`` returns ``(X_new, axis_new)`` for a float64 block
+  ``X`` of shape (n_spectra, n_points) and the increasing ``axis`` of shape (n_points,).
+
+The base class converts inputs (``Spectra``, or an array plus ``axis=`` given to ``fit``),
+validates shapes and finiteness, never mutates the input, checks that ``transform`` sees
+the axis ``fit`` saw, and wraps the result back (metadata and unit kept).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.errors import AxisError, DataError, PreprocessingError
+from spectrakit.spectra import Spectra, axis_column_names
+
+__all__ = ["SpectralTransformer", "as_block"]
+
+
+def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None, Spectra | None]:
+    """Split input into (float64 copy of values, axis or None, original Spectra or None)."""
+    if isinstance(X, Spectra):
+        if axis is not None:
+            raise AxisError(
+                "axis given twice", got="a Spectra and axis=...", fix="drop the axis argument"
+            )
+        return np.array(X.values, dtype=np.float64), X.axis, X
+    try:
+        arr = np.array(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            "preprocessing input is not numeric",
+            expected="Spectra or an array of shape (n_spectra, n_points)",
+            got=type(X).__name__,
+        ) from exc
+    if arr.ndim != 2:
+        raise DataError(
+            "preprocessing input has the wrong shape",
+            expected="Spectra or a 2D array (n_spectra, n_points)",
+            got=f"shape {arr.shape}",
+            fix="reshape a single spectrum with x.reshape(1, -1)",
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DataError(
+            "preprocessing input is empty",
+            expected="at least one spectrum with at least one point",
+            got=f"shape {arr.shape}",
+        )
+    ax = None
+    if axis is not None:
+        ax = axis if isinstance(axis, SpectralAxis) else SpectralAxis(np.asarray(axis), unit="arb")
+        if ax.n_points != arr.shape[1]:
+            raise AxisError(
+                "axis length does not match the spectra",
+                expected=f"{arr.shape[1]} points",
+                got=f"{ax.n_points}",
+            )
+    return arr, ax, None
+
+
+class SpectralTransformer(TransformerMixin, BaseEstimator):
+    """Base class for axis-aware, batched preprocessing steps (see module docstring)."""
+
+    #: whether NaN input is allowed (e.g. an imputation step); otherwise it is an error.
+    _allow_nan: bool = False
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, X: np.ndarray, axis: np.ndarray, y: Any = None) -> None:
+        """Learn state from ``X``; stateless steps keep this no-op."""
+
+    def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X: Any, y: Any = None, axis: Any = None) -> SpectralTransformer:
+        """Learn from training spectra.
+
+        Parameters
+        ----------
+        X : Spectra or array-like of shape (n_spectra, n_points)
+        y : ignored or targets, optional
+        axis : array-like of shape (n_points,) or SpectralAxis, optional
+            Axis of a plain array (default: point index ``0..n_points-1``).
+
+        Returns
+        -------
+        self
+        """
+        arr, ax, _ = as_block(X, axis)
+        self._check_values(arr)
+        ax = ax if ax is not None else SpectralAxis(np.arange(arr.shape[1], dtype=float), "channel")
+        self._fit(arr, ax.values, y)
+        self.n_features_in_ = arr.shape[1]
+        self.axis_in_ = ax
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Apply the step; returns Spectra for Spectra input, an ndarray otherwise.
+
+        Parameters
+        ----------
+        X : Spectra or array-like of shape (n_spectra, n_points)
+
+        Returns
+        -------
+        Spectra or ndarray of shape (n_spectra, n_points_out)
+        """
+        check_is_fitted(self, "n_features_in_")
+        arr, ax, spectra = as_block(X)
+        if arr.shape[1] != self.n_features_in_:
+            raise DataError(
+                f"{type(self).__name__} was fitted on {self.n_features_in_} points",
+                expected=f"{self.n_features_in_} points per spectrum",
+                got=f"{arr.shape[1]}",
+                fix="resample the spectra onto the training axis first",
+            )
+        if ax is not None and not ax.allclose(self.axis_in_, rtol=1e-7, atol=1e-9):
+            if self.axis_in_.unit == "channel" and self.axis_in_.kind == "index":
+                pass  # fitted on a plain array without axis: positions were never known
+            else:
+                raise AxisError(
+                    f"{type(self).__name__}: spectra are on another axis than in fit",
+                    expected=self.axis_in_.describe(),
+                    got=ax.describe(),
+                    fix="resample onto the training axis (preprocessing.Resample) first",
+                )
+        self._check_values(arr)
+        axis_vals = (ax or self.axis_in_).values
+        out, new_axis = self._transform(arr, axis_vals)
+        out = np.asarray(out, dtype=np.float64)
+        if not self._allow_nan and not np.all(np.isfinite(out)):
+            raise PreprocessingError(
+                f"{type(self).__name__} produced NaN or infinite values",
+                expected="finite output",
+                got=f"{int((~np.isfinite(out)).any(axis=1).sum())} bad spectra",
+                fix="check for constant or all-zero spectra, or change the step's parameters",
+            )
+        if spectra is None:
+            return out
+        template = ax or self.axis_in_
+        return Spectra(
+            out.astype(np.float32),
+            template.with_values(np.asarray(new_axis, dtype=np.float64)),
+            spectra.meta,
+            allow_nan=self._allow_nan,
+        )
+
+    def fit_transform(self, X: Any, y: Any = None, axis: Any = None, **kw: Any) -> Any:
+        """Fit, then transform the same spectra."""
+        return self.fit(X, y, axis=axis).transform(X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Axis positions of the output as strings (table-format column names)."""
+        check_is_fitted(self, "n_features_in_")
+        _, new_axis = self._transform(np.zeros((1, self.n_features_in_)), self.axis_in_.values)
+        return np.asarray(axis_column_names(self.axis_in_.with_values(new_axis)), dtype=object)
+
+    def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
+        """The axis this step produces from ``axis`` (e.g. after a crop)."""
+        _, new_axis = self._transform(np.zeros((1, axis.n_points)), axis.values)
+        return axis.with_values(np.asarray(new_axis, dtype=np.float64))
+
+    def _check_values(self, arr: np.ndarray) -> None:
+        if not self._allow_nan and not np.all(np.isfinite(arr)):
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            raise DataError(
+                f"{type(self).__name__}: input contains NaN or infinite values",
+                expected="finite intensities",
+                got=f"first at spectrum {int(bad[0])}, point {int(bad[1])}",
+                fix="interpolate or drop missing points before this step",
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._allow_nan
+        return tags

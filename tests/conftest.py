@@ -1,0 +1,32 @@
+"""Shared fixtures: small realistic spectra with known structure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spectrakit import Spectra
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def raman_like(rng: np.random.Generator) -> Spectra:
+    """20 spectra, 400-1800 cm-1 (descending input order), two Gaussian peaks + slope + noise."""
+    axis = np.linspace(1800.0, 400.0, 701)
+    conc = rng.uniform(0.5, 2.0, size=(20, 2))
+    peaks = np.stack(
+        [np.exp(-0.5 * ((axis - 1000.0) / 8.0) ** 2), np.exp(-0.5 * ((axis - 1450.0) / 12.0) ** 2)]
+    )
+    values = conc @ peaks + 1e-4 * axis + rng.normal(0, 0.01, size=(20, axis.size))
+    return Spectra(
+        values,
+        axis,
+        meta={"sample": [f"s{i // 2}" for i in range(20)], "c1": conc[:, 0], "c2": conc[:, 1]},
+        unit="cm-1",
+        kind="raman_shift",
+        laser_wavelength=785.0,
+    )
