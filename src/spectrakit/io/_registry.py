@@ -154,6 +154,13 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
         for fmt in candidates:
             if fmt.sniff is None or fmt.sniff(path):
                 return fmt
+        if candidates:
+            raise FormatError(
+                f"{path.name} does not look like any format for its extension",
+                expected=" or ".join(f"{f.name} ({f.description})" for f in candidates),
+                got="content that matches none of them",
+                fix="check the file, or pass format=... (--format on the command line)",
+            )
     elif candidates:
         return candidates[0]
     what = "folder" if path.is_dir() else f"extension {path.suffix or '(none)'!r}"
@@ -190,10 +197,10 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
         raise FormatError(
             f"no such file or folder: {p}", fix="check the path (relative to the current folder)"
         )
+    if not p.is_dir() and p.stat().st_size == 0:
+        raise FormatError(f"{p.name} is empty", expected="spectra", got="0 bytes")
     fmt = _resolve(p, format, for_writing=False)
     assert fmt.reader is not None
-    if not p.is_dir() and p.stat().st_size == 0:
-        raise FormatError(f"{p.name} is empty", expected=f"a {fmt.name} file", got="0 bytes")
     try:
         result = fmt.reader(p, **options)
     except TypeError as exc:
