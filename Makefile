@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint format bench clean install
+.PHONY: demo test lint format bench clean install browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/spectrakit demo --out demo-output
 
-test: install
+test: install browser
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
 	$(PY) -m pytest -n 2 --durations=15
@@ -36,3 +36,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache
+
+# The report test renders report.html in headless Chromium (a Debian package); install it when
+# missing and possible, otherwise that one test is skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	  echo "chromium unavailable: the report screenshot test will be skipped"
