@@ -1,0 +1,272 @@
+"""A local model registry: bundles stored by name and version, with checksums.
+
+Layout: ``ROOT/<name>/<version>/`` holds a copy of the bundle plus ``manifest.json`` with the
+sha256 of every file. ``ROOT`` is ``$SPECTRAKIT_REGISTRY`` or ``~/.spectrakit/registry``.
+Optional push/pull to the Hugging Face Hub when ``huggingface_hub`` is installed and the
+network is reachable; nothing here needs either.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from spectrakit.archive import unpack_bundle
+from spectrakit.errors import BundleError
+from spectrakit.io._atomic import atomic_dir
+
+__all__ = [
+    "FORBIDDEN_SUFFIXES",
+    "LocalRegistry",
+    "default_root",
+    "file_sha256",
+    "pull_from_hub",
+    "push_to_hub",
+]
+
+#: file types that can carry executable pickles; never accepted in a bundle.
+FORBIDDEN_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".npy_pickle")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def default_root() -> Path:
+    """Registry folder: ``$SPECTRAKIT_REGISTRY`` or ``~/.spectrakit/registry``."""
+    env = os.environ.get("SPECTRAKIT_REGISTRY")
+    return Path(env) if env else Path.home() / ".spectrakit" / "registry"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_name(kind: str, value: str) -> str:
+    if not _NAME.match(value or ""):
+        raise BundleError(
+            f"invalid {kind}",
+            expected="letters, digits, '.', '_' or '-' (max 100 characters)",
+            got=repr(value),
+        )
+    return value
+
+
+def _bundle_files(bundle: Path) -> dict[str, str]:
+    if not (bundle / "config.json").is_file():
+        raise BundleError(
+            f"{bundle} is not a bundle", expected="a folder with config.json", got="none"
+        )
+    files = {}
+    for path in sorted(bundle.rglob("*")):
+        rel = path.relative_to(bundle).as_posix()
+        if path.is_symlink():
+            raise BundleError("bundles may not contain symbolic links", got=rel)
+        if path.is_file():
+            if path.suffix.lower() in FORBIDDEN_SUFFIXES:
+                raise BundleError(
+                    f"bundle contains {rel}, a file type that can execute code when loaded",
+                    expected="safetensors weights and JSON only",
+                    fix="remove the file; spectrakit never needs pickles",
+                )
+            files[rel] = file_sha256(path)
+    return files
+
+
+def _version_key(v: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[._-]", v))
+
+
+class LocalRegistry:
+    """Bundles by name and version in a folder.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        Registry folder (default :func:`default_root`).
+
+    Examples
+    --------
+    >>> reg = LocalRegistry("/path/to/registry")  # doctest: +SKIP
+    >>> reg.push("my-bundle", "glucose")  # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+
+    def versions(self, name: str) -> list[str]:
+        """Versions of ``name``, oldest first."""
+        d = self.root / _check_name("model name", name)
+        if not d.is_dir():
+            return []
+        found = [p.name for p in d.iterdir() if (p / "manifest.json").is_file()]
+        return sorted(found, key=_version_key)
+
+    def push(
+        self,
+        bundle: str | os.PathLike,
+        name: str,
+        version: str | None = None,
+        *,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Copy a bundle (folder or .zip) into the registry; returns its manifest."""
+        _check_name("model name", name)
+        src = Path(bundle)
+        tmp_unpacked = None
+        if src.is_file() and src.suffix.lower() == ".zip":
+            tmp_unpacked = self.root / f".unpack-{os.getpid()}"
+            src = unpack_bundle(src, tmp_unpacked)
+        try:
+            files = _bundle_files(src)
+            existing = self.versions(name)
+            if version is None:
+                numeric = [int(v) for v in existing if v.isdigit()]
+                version = str(max(numeric, default=0) + 1)
+            _check_name("version", version)
+            target = self.root / name / version
+            if target.exists() and not force:
+                raise BundleError(
+                    f"{name} version {version} already exists in the registry",
+                    fix="choose another --version or pass --force to replace it",
+                )
+            config = json.loads((src / "config.json").read_text(encoding="utf-8"))
+            manifest = {
+                "name": name,
+                "version": version,
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "model": (config.get("model") or {}).get("name"),
+                "task": (config.get("task") or {}).get("type")
+                if isinstance(config.get("task"), dict)
+                else config.get("task"),
+                "files": files,
+            }
+            with atomic_dir(target) as tmp:
+                for rel in files:
+                    dst = tmp / rel
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src / rel, dst)
+                (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            return manifest
+        finally:
+            if tmp_unpacked is not None:
+                shutil.rmtree(tmp_unpacked, ignore_errors=True)
+
+    def _resolve(self, name: str, version: str | None) -> Path:
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "(empty registry)"
+            raise BundleError(
+                f"no model {name!r} in the registry at {self.root}",
+                expected="one of " + known,
+                fix="push it first: spectrakit registry push BUNDLE --name NAME",
+            )
+        if version in (None, "latest"):
+            version = versions[-1]
+        if version not in versions:
+            raise BundleError(
+                f"{name} has no version {version!r}", expected="one of " + ", ".join(versions)
+            )
+        return self.root / name / version
+
+    def verify(self, name: str, version: str | None = None) -> Path:
+        """Check every file against the manifest; returns the stored folder."""
+        folder = self._resolve(name, version)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        present = {
+            p.relative_to(folder).as_posix()
+            for p in folder.rglob("*")
+            if p.is_file() and p.name != "manifest.json"
+        }
+        extra = present - set(manifest["files"])
+        if extra:
+            raise BundleError(
+                f"{name}/{folder.name} holds files not in its manifest",
+                got=", ".join(sorted(extra)),
+                fix="the stored copy was modified; push the bundle again",
+            )
+        for rel, digest in manifest["files"].items():
+            path = folder / rel
+            if not path.is_file() or file_sha256(path) != digest:
+                raise BundleError(
+                    f"{name}/{folder.name}: checksum mismatch for {rel}",
+                    expected=digest[:16] + "...",
+                    got="missing" if not path.is_file() else file_sha256(path)[:16] + "...",
+                    fix="the stored copy is corrupt or was tampered with; push it again",
+                )
+        return folder
+
+    def pull(self, name: str, version: str | None = None, dest: str | os.PathLike = ".") -> Path:
+        """Verify and copy a stored bundle to ``dest`` (a new folder); returns it."""
+        folder = self.verify(name, version)
+        out = Path(dest)
+        with atomic_dir(out) as tmp:
+            for path in folder.rglob("*"):
+                if path.is_file() and path.name != "manifest.json":
+                    dst = tmp / path.relative_to(folder)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, dst)
+        return out
+
+    def names(self) -> list[str]:
+        """Model names in the registry."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name))
+
+    def list(self) -> list[dict[str, Any]]:
+        """One manifest summary per stored version."""
+        rows = []
+        for name in self.names():
+            for version in self.versions(name):
+                m = json.loads((self.root / name / version / "manifest.json").read_text())
+                rows.append({k: m.get(k) for k in ("name", "version", "created", "model", "task")})
+        return rows
+
+
+def _hub():
+    try:
+        import huggingface_hub
+    except ImportError as exc:
+        raise BundleError(
+            "Hugging Face Hub support needs huggingface_hub",
+            fix="pip install 'spectrakit[hub]'",
+        ) from exc
+    return huggingface_hub
+
+
+def push_to_hub(bundle: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:
+    """Upload a bundle folder to a Hub model repository (checked for forbidden files first)."""
+    hub = _hub()
+    _bundle_files(Path(bundle))
+    api = hub.HfApi(token=token)
+    api.create_repo(repo_id, exist_ok=True)
+    info = api.upload_folder(folder_path=str(bundle), repo_id=repo_id)
+    return str(info)
+
+
+def pull_from_hub(repo_id: str, dest: str | os.PathLike, *, revision: str | None = None) -> Path:
+    """Download a bundle from the Hub (safetensors/JSON/markdown only) and check it."""
+    hub = _hub()
+    path = hub.snapshot_download(
+        repo_id,
+        revision=revision,
+        allow_patterns=["*.json", "*.safetensors", "*.md", "*.onnx"],
+    )
+    out = Path(dest)
+    with atomic_dir(out) as tmp:
+        for p in Path(path).rglob("*"):
+            if p.is_file():
+                dst = tmp / p.relative_to(path)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(p, dst)
+        _bundle_files(tmp)
+    return out
