@@ -1,0 +1,25 @@
+"""Model registry and families: ``create(name, ...)``, ``list_models()``, ``model_config()``.
+
+Importing this package registers every family (one module each).
+"""
+
+from spectrakit.models import cnn1d  # noqa: F401  (registers the family)
+from spectrakit.models._base import SpectralModel
+from spectrakit.models._registry import (
+    create,
+    list_models,
+    model_config,
+    model_entrypoint,
+    model_family,
+    register_model,
+)
+
+__all__ = [
+    "SpectralModel",
+    "create",
+    "list_models",
+    "model_config",
+    "model_entrypoint",
+    "model_family",
+    "register_model",
+]

@@ -1,0 +1,192 @@
+"""Model registry: ``register_model``, ``create``, ``list_models``, ``model_config``.
+
+Each named variant is a small function decorated with :func:`register_model` that builds
+the model from keyword arguments (timm style). The arguments a model was created with are
+recorded on it, so :func:`model_config` returns a JSON-able description from which
+:func:`create` rebuilds the same architecture (weights travel separately, in safetensors).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from spectrakit.errors import ModelError
+
+__all__ = ["create", "list_models", "model_config", "model_entrypoint", "register_model"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+_FAMILY: dict[str, str] = {}
+
+
+def register_model(fn: _F) -> _F:
+    """Register a model variant under the name of the decorated function.
+
+    The family is the name of the module that defines the function (``specbert`` for
+    ``spectrakit.models.specbert``).
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(**kwargs) -> SpectralModel``.
+
+    Returns
+    -------
+    callable
+        ``fn`` itself, unchanged.
+    """
+    name = fn.__name__
+    if name in _REGISTRY and _REGISTRY[name] is not fn:
+        raise ModelError(
+            f"model name {name!r} registered twice",
+            expected="unique variant names",
+            got=f"{_REGISTRY[name].__module__} and {fn.__module__}",
+            fix="rename one of the variant functions",
+        )
+    _REGISTRY[name] = fn
+    _FAMILY[name] = fn.__module__.rsplit(".", 1)[-1]
+    return fn
+
+
+def model_entrypoint(name: str) -> Callable[..., Any]:
+    """The builder function of a registered model; unknown names raise ModelError.
+
+    Parameters
+    ----------
+    name : str
+        Registered variant name, e.g. ``"specbert_tiny"``.
+
+    Returns
+    -------
+    callable
+        The variant function.
+    """
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.5)
+        raise ModelError(
+            f"unknown model {name!r}",
+            expected="a registered model name",
+            got=name,
+            fix=(f"did you mean {', '.join(close)}? " if close else "")
+            + "run 'spectrakit models' to list them",
+        )
+    return _REGISTRY[name]
+
+
+def create(
+    name: str,
+    *,
+    in_channels: int = 1,
+    n_outputs: int = 1,
+    input_length: int | None = None,
+    n_extra: int = 0,
+    **hparams: Any,
+) -> Any:
+    """Build a registered model.
+
+    Parameters
+    ----------
+    name : str
+        Variant name, e.g. ``"cnn1d_tiny"`` (see :func:`list_models`).
+    in_channels : int
+        Spectra per sample, stacked as channels: input is (B, in_channels, L).
+    n_outputs : int
+        Width of the head output (classes, or regression targets).
+    input_length : int, optional
+        Number of points L; required by fixed-length models (``mlp``, ``gaf2d``), used by
+        others to check inputs.
+    n_extra : int
+        Number of tabular features fused with the spectral embedding.
+    **hparams
+        Architecture hyper-parameters of the family (override the variant defaults).
+
+    Returns
+    -------
+    SpectralModel
+
+    Examples
+    --------
+    >>> import torch
+    >>> from spectrakit.models import create
+    >>> model = create("cnn1d_tiny", n_outputs=3)
+    >>> model(torch.randn(2, 1, 256)).shape
+    torch.Size([2, 3])
+    """
+    fn = model_entrypoint(name)
+    kwargs = dict(
+        in_channels=in_channels, n_outputs=n_outputs, input_length=input_length, n_extra=n_extra
+    )
+    kwargs.update(hparams)
+    try:
+        json.dumps(kwargs)
+    except TypeError as exc:
+        raise ModelError(
+            f"hyper-parameters of {name!r} are not JSON-able",
+            expected="numbers, strings, booleans, lists or None",
+            got=str(exc),
+            fix="pass plain values (types such as norm_layer are chosen by name)",
+        ) from None
+    try:
+        model = fn(**kwargs)
+    except TypeError as exc:
+        raise ModelError(
+            f"cannot create {name!r}",
+            expected="hyper-parameters accepted by the family",
+            got=str(exc),
+            fix=f"check the signature of spectrakit.models.{_FAMILY[name]}",
+        ) from None
+    model.model_name = name
+    model.model_kwargs = kwargs
+    return model
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Sorted names of registered models matching a shell-style pattern.
+
+    Parameters
+    ----------
+    pattern : str
+        ``fnmatch`` pattern such as ``"specbert*"`` or ``"*_tiny"``.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+def model_family(name: str) -> str:
+    """Family (defining module) of a registered model name."""
+    model_entrypoint(name)
+    return _FAMILY[name]
+
+
+def model_config(model: Any) -> dict[str, Any]:
+    """JSON-able ``{"name", "kwargs"}`` from which :func:`create` rebuilds the architecture.
+
+    Parameters
+    ----------
+    model : SpectralModel
+        A model built by :func:`create` (its head may have been reset since).
+
+    Returns
+    -------
+    dict
+        ``create(cfg["name"], **cfg["kwargs"])`` gives the same architecture, so a state
+        dict saved from ``model`` loads into it.
+    """
+    name = getattr(model, "model_name", None)
+    if name is None:
+        raise ModelError(
+            "model has no registry name",
+            expected="a model built by spectrakit.models.create",
+            got=type(model).__name__,
+            fix="build it with create(name, ...) so its configuration is recorded",
+        )
+    kwargs = dict(model.model_kwargs)
+    kwargs.update(model.config_overrides())
+    return {"name": name, "kwargs": kwargs}
