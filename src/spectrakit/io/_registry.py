@@ -47,6 +47,8 @@ class Format:
     #: sniff priority: higher is tried first among formats sharing an extension.
     priority: int = 0
     options: dict[str, str] = field(default_factory=dict)
+    #: for multi-block formats: name of the block :func:`read` returns (e.g. OPUS "AB").
+    pick: Callable[[dict[str, Spectra]], str] | None = None
 
 
 _FORMATS: dict[str, Format] = {}
@@ -60,6 +62,7 @@ def register_format(
     sniff: Callable[[Path], bool] | None = None,
     directory: bool = False,
     priority: int = 0,
+    pick: Callable[[dict[str, Spectra]], str] | None = None,
 ) -> Callable[[Reader], Reader]:
     """Decorator registering ``reader`` under ``name``; returns the reader unchanged.
 
@@ -77,6 +80,7 @@ def register_format(
         fmt.sniff = sniff
         fmt.directory = directory
         fmt.priority = priority
+        fmt.pick = pick
         return reader
 
     return deco
@@ -245,6 +249,9 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
     blocks = read_blocks(path, format, **options)
     if len(blocks) == 1:
         return next(iter(blocks.values()))
+    pick = _resolve(Path(path), format, for_writing=False).pick
+    if pick is not None:
+        return blocks[pick(blocks)]
     items = list(blocks.items())
     first = items[0][1].axis
     if all(s.axis.allclose(first) for _, s in items):

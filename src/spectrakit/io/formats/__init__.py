@@ -1,3 +1,14 @@
 """Built-in formats; importing this package registers each of them (one module per format)."""
 
-from spectrakit.io.formats import csv_table, hdf5_table, parquet_table  # noqa: F401
+from spectrakit.io.formats import (  # noqa: F401
+    csv_table,
+    dig4bio,
+    hdf5_table,
+    jcamp,
+    long_table,
+    matlab,
+    numpy_arrays,
+    opus,
+    parquet_table,
+    spc,
+)

@@ -1,0 +1,327 @@
+"""Two-column (axis, intensity) text files: one spectrum per file, or a folder of them.
+
+Accepted: comma, tab, semicolon or whitespace separated; an optional header line such as
+``wavenumber,intensity`` (a unit in it, e.g. ``wavelength (nm)``, sets the axis unit); ``#``
+comment lines; ascending or descending axes. The writer stores a folder of such files, one
+per spectrum, with the metadata of each spectrum in a ``# meta {...}`` JSON comment line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectrakit.errors import AxisError, DataError, FormatError
+from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._registry import register_format, register_writer
+from spectrakit.spectra import Spectra
+
+__all__ = ["read_long", "read_long_folder", "write_long", "write_long_folder"]
+
+_EXTENSIONS = (".csv", ".tsv", ".txt", ".xy", ".dat", ".asc")
+_AXIS_PREFIX = "# axis "
+_META_PREFIX = "# meta "
+_SEPARATORS = ("\t", ";", ",")
+#: header words -> (unit, kind) of the axis column.
+_HEADER_UNITS = (
+    (re.compile(r"raman|shift"), ("cm-1", "raman_shift")),
+    (re.compile(r"cm-1|cm\^-1|1/cm|wavenumber|cm⁻¹"), ("cm-1", None)),
+    (re.compile(r"\bnm\b|nanomet|wavelength"), ("nm", None)),
+    (re.compile(r"\bum\b|µm|μm|micromet|micron"), ("um", None)),
+    (re.compile(r"\bkev\b"), ("keV", None)),
+    (re.compile(r"\bev\b"), ("eV", None)),
+    (re.compile(r"channel|pixel|index"), ("channel", None)),
+)
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"{path.name} is not a text file",
+            expected="a two-column text file (axis, intensity)",
+            got="binary content",
+            fix="pass the right format (e.g. format='spc' or 'opus')",
+        ) from exc
+    return text.splitlines()
+
+
+def _split(line: str, sep: str | None) -> list[str]:
+    parts = line.split(sep) if sep else line.split()
+    return [p.strip() for p in parts]
+
+
+def _guess_separator(line: str) -> str | None:
+    for sep in _SEPARATORS:
+        if sep in line:
+            return sep
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _header_axis(header: list[str]) -> dict[str, Any]:
+    name = header[0].lower() if header else ""
+    for pattern, (unit, kind) in _HEADER_UNITS:
+        if pattern.search(name):
+            return {"unit": unit, "kind": kind}
+    return {}
+
+
+def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
+    """Axis (p,), intensity (p,), axis info, meta of one long file."""
+    stored: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    rows: list[tuple[int, str]] = []
+    for number, raw in enumerate(_lines(path), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if raw.startswith(_AXIS_PREFIX):
+                stored = dict(t.split("=", 1) for t in raw[len(_AXIS_PREFIX) :].split() if "=" in t)
+            elif raw.startswith(_META_PREFIX):
+                try:
+                    meta = dict(json.loads(raw[len(_META_PREFIX) :]))
+                except (ValueError, TypeError) as exc:
+                    raise FormatError(
+                        f"{path.name}: unreadable '# meta' line",
+                        expected="a JSON object",
+                        got=raw[:60],
+                    ) from exc
+            continue
+        rows.append((number, line))
+    if not rows:
+        raise FormatError(
+            f"{path.name} holds no data", expected="rows of 'axis, intensity'", got="no rows"
+        )
+    sep = _guess_separator(rows[0][1])
+    first = _split(rows[0][1], sep)
+    if not all(_is_number(f) for f in first):
+        if not stored:
+            stored = _header_axis(first)
+        rows = rows[1:]
+        if not rows:
+            raise DataError(
+                f"{path.name} has a header but no data",
+                expected="rows of 'axis, intensity' after the header",
+                got="header only",
+            )
+        sep = _guess_separator(rows[0][1]) if sep is None else sep
+    axis = np.empty(len(rows))
+    values = np.empty(len(rows))
+    for i, (number, line) in enumerate(rows):
+        fields = _split(line, sep)
+        if len(fields) != 2:
+            raise FormatError(
+                f"{path.name}: line {number} has {len(fields)} fields",
+                expected="2 fields per line (axis, intensity)",
+                got=repr(line[:60]),
+                fix="repair the line, or use the table format for many spectra per file",
+            )
+        try:
+            axis[i] = float(fields[0])
+        except ValueError:
+            raise DataError(
+                f"{path.name}: non-numeric axis value in line {number}",
+                expected="a number",
+                got=repr(fields[0]),
+            ) from None
+        try:
+            values[i] = float(fields[1])
+        except ValueError:
+            raise DataError(
+                f"{path.name}: non-numeric intensity in line {number}",
+                expected="a number",
+                got=repr(fields[1]),
+                fix="repair the value or remove the line",
+            ) from None
+    return axis, values, stored, meta
+
+
+def _to_spectra(path: Path, options: dict[str, Any]) -> Spectra:
+    axis, values, stored, meta = _parse(path)
+    axis_options = merge_axis_options(stored, options)
+    try:
+        return Spectra(values, axis, {k: [v] for k, v in meta.items()} or None, **axis_options)
+    except AxisError as exc:
+        raise AxisError(
+            f"{path.name}: {exc.message}", expected=exc.expected, got=exc.got, fix=exc.fix
+        ) from None
+
+
+def _sniff_long(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="strict") as fh:
+            head = [line.strip() for _, line in zip(range(50), fh, strict=False)]
+    except (UnicodeDecodeError, OSError):
+        return False
+    data = [line for line in head if line and not line.startswith("#")]
+    if not data:
+        return False
+    # Only the first line decides: a ragged line further down gets a clear error when read.
+    return len(_split(data[0], _guess_separator(data[0]))) == 2
+
+
+@register_format(
+    "long",
+    extensions=_EXTENSIONS,
+    description="two-column text file: axis, intensity (one spectrum)",
+    sniff=_sniff_long,
+    priority=5,
+)
+def read_long(
+    path: Path, *, unit: str | None = None, kind: str | None = None, laser_wavelength=None
+) -> Spectra:
+    """Read one spectrum from a two-column text file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    unit, kind, laser_wavelength
+        Axis information when the file does not carry it (the header ``wavenumber`` means
+        ``cm-1``, ``wavelength`` means ``nm``).
+
+    Returns
+    -------
+    Spectra
+        One spectrum of shape (1, n_points).
+    """
+    return _to_spectra(path, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength})
+
+
+def _folder_files(path: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _EXTENSIONS
+    )
+
+
+def _sniff_folder(path: Path) -> bool:
+    files = _folder_files(path)
+    return bool(files) and _sniff_long(files[0])
+
+
+@register_format(
+    "long_folder",
+    description="folder of two-column text files, one spectrum per file",
+    sniff=_sniff_folder,
+    directory=True,
+    priority=0,
+)
+def read_long_folder(
+    path: Path, *, unit: str | None = None, kind: str | None = None, laser_wavelength=None
+) -> dict[str, Spectra]:
+    """Read every two-column file of a folder: one block per file, with a ``file`` column.
+
+    Parameters
+    ----------
+    path : Path
+        The folder (files ending in .csv, .tsv, .txt, .xy, .dat or .asc).
+    unit, kind, laser_wavelength
+        Axis information when the files do not carry it.
+
+    Returns
+    -------
+    dict of str to Spectra
+        ``{file name: Spectra}``; :func:`spectrakit.read` stacks them when they share an axis.
+    """
+    files = _folder_files(path)
+    if not files:
+        raise FormatError(
+            f"folder {path.name} holds no spectrum files",
+            expected="files ending in " + ", ".join(_EXTENSIONS),
+            got="none",
+        )
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    return {p.name: _to_spectra(p, options).assign(file=p.name) for p in files}
+
+
+def _axis_comment(spectra: Spectra) -> str:
+    ax = spectra.axis
+    text = f"{_AXIS_PREFIX}unit={ax.unit} kind={ax.kind}"
+    if ax.laser_wavelength is not None:
+        text += f" laser_wavelength={ax.laser_wavelength!r}"
+    return text
+
+
+def _write_one(spectra: Spectra, row: int, path: Path, sep: str) -> None:
+    meta = {
+        str(k): (v.item() if isinstance(v, np.generic) else v)
+        for k, v in spectra.meta.iloc[row].items()
+        if k != "file"
+    }
+    lines = [_axis_comment(spectra)]
+    if meta:
+        lines.append(_META_PREFIX + json.dumps(meta, default=str))
+    lines.append(f"{spectra.axis.kind}{sep}intensity")
+    x = spectra.axis.values
+    y = spectra.values[row]
+    lines.extend(f"{a!r}{sep}{float(b)!r}" for a, b in zip(x.tolist(), y.tolist(), strict=True))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@register_writer("long", extensions=_EXTENSIONS)
+def write_long(spectra: Spectra, path: Path, *, sep: str = ",") -> None:
+    """Write one spectrum as a two-column file (use the folder writer for several).
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Exactly one spectrum.
+    path : Path
+        Output file.
+    sep : str, default=","
+        Field separator.
+    """
+    if spectra.n_spectra != 1:
+        raise FormatError(
+            "a two-column file holds one spectrum",
+            expected="1 spectrum",
+            got=str(spectra.n_spectra),
+            fix="write format='long_folder' (one file per spectrum) or the table format",
+        )
+    _write_one(spectra, 0, path, sep)
+
+
+def _file_names(spectra: Spectra) -> list[str]:
+    if "file" in spectra.meta.columns:
+        names = [Path(str(n)).name for n in spectra.meta["file"]]
+        if len(set(names)) == len(names) and all(
+            Path(n).suffix.lower() in _EXTENSIONS for n in names
+        ):
+            return names
+    width = max(4, len(str(spectra.n_spectra)))
+    return [f"spectrum_{i:0{width}d}.csv" for i in range(spectra.n_spectra)]
+
+
+@register_writer("long_folder")
+def write_long_folder(spectra: Spectra, path: Path, *, sep: str = ",") -> None:
+    """Write a folder with one two-column file per spectrum.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Spectra of shape (n, p); file names come from a ``file`` meta column when it holds
+        unique names, else ``spectrum_0000.csv``, ...
+    path : Path
+        Output folder (created).
+    sep : str, default=","
+        Field separator.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(_file_names(spectra)):
+        _write_one(spectra, i, path / name, sep)

@@ -1,0 +1,279 @@
+"""MATLAB ``.mat`` files: v4/v5/v7 through :func:`scipy.io.loadmat`, v7.3 (HDF5) through h5py.
+
+Arrays are found by name (``values=``/``axis=`` options, else common names, else the only
+2D matrix). A vector as long as one side of the matrix is the axis; other vectors with one
+entry per spectrum become metadata columns. The orientation (spectra in rows or in columns)
+follows from the axis length.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectrakit.errors import DataError, FormatError
+from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._registry import register_format, register_writer
+from spectrakit.spectra import Spectra
+
+__all__ = ["read_mat", "write_mat"]
+
+_VALUE_NAMES = ("values", "spectra", "X", "data", "intensities", "absorbance", "Y")
+_AXIS_NAMES = (
+    "axis",
+    "wavenumbers",
+    "wavenumber",
+    "wn",
+    "raman_shift",
+    "ramanshift",
+    "wavelengths",
+    "wavelength",
+    "wl",
+    "x_axis",
+    "xaxis",
+)
+_AXIS_KEYS = ("unit", "kind", "laser_wavelength")
+_V73 = b"MATLAB 7.3 MAT-file"
+
+
+def _text(value: Any) -> str | None:
+    arr = np.asarray(value)
+    if arr.dtype.kind == "U":
+        return "".join(arr.ravel().tolist()).strip()
+    if arr.dtype == object and arr.size == 1:
+        return _text(arr.ravel()[0])
+    return None
+
+
+def _strings(value: np.ndarray) -> np.ndarray | None:
+    """A cell array of strings or a char matrix as a 1D array of str (else None)."""
+    if value.dtype == object:
+        out = [_text(v) for v in value.ravel()]
+        return None if any(o is None for o in out) else np.array(out)
+    if value.dtype.kind == "U" and value.ndim == 2 and value.shape[0] > 1:
+        return np.array(["".join(r).strip() for r in value.tolist()])
+    if value.dtype.kind == "U" and value.ndim == 1 and value.size > 1:
+        return value.astype(str)
+    return None
+
+
+def _load_v5(path: Path) -> dict[str, Any]:
+    from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
+
+    try:
+        raw = loadmat(path, squeeze_me=False, chars_as_strings=True)
+    except (MatReadError, ValueError, OSError, EOFError, TypeError, IndexError) as exc:
+        raise FormatError(
+            f"{path.name} is not a readable MATLAB file",
+            got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
+            fix="check the file is complete (not truncated); save with save(..., '-v7')",
+        ) from exc
+    return {k: v for k, v in raw.items() if not k.startswith("__")}
+
+
+def _load_v73(path: Path) -> dict[str, Any]:
+    import h5py
+
+    out: dict[str, Any] = {}
+    try:
+        with h5py.File(path, "r") as fh:
+            for name, node in fh.items():
+                if not isinstance(node, h5py.Dataset) or name.startswith("#"):
+                    continue
+                cls = node.attrs.get("MATLAB_class", b"")
+                cls = cls.decode() if isinstance(cls, bytes) else str(cls)
+                data = np.asarray(node[()])
+                if cls == "char":
+                    # MATLAB stores text as uint16 code units, column-major.
+                    out[name] = np.array("".join(map(chr, data.T.ravel().tolist())))
+                elif data.dtype.kind in "biuf":
+                    # HDF5 sees MATLAB's column-major arrays transposed.
+                    out[name] = data.T
+    except OSError as exc:
+        raise FormatError(
+            f"{path.name} is not a readable MATLAB v7.3 file",
+            got=str(exc)[:120],
+            fix="check the file is complete (not truncated)",
+        ) from exc
+    return out
+
+
+def _is_v73(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(_V73)) == _V73
+
+
+def _vector(arr: np.ndarray) -> np.ndarray | None:
+    if arr.dtype.kind not in "biuf":
+        return None
+    if arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape):
+        return arr.ravel()
+    return None
+
+
+def _find_values(arrays: dict[str, Any], name: str | None, path: Path) -> str:
+    if name is not None:
+        if name not in arrays:
+            raise FormatError(
+                f"{path.name}: no variable {name!r}",
+                expected="one of " + ", ".join(arrays),
+                got=repr(name),
+            )
+        return name
+    for cand in _VALUE_NAMES:
+        if cand in arrays and np.asarray(arrays[cand]).dtype.kind in "biuf":
+            return cand
+    mats = [
+        k
+        for k, v in arrays.items()
+        if np.asarray(v).dtype.kind in "biuf" and np.asarray(v).ndim == 2 and min(v.shape) > 1
+    ]
+    if len(mats) == 1:
+        return mats[0]
+    raise FormatError(
+        f"{path.name}: cannot tell which variable holds the spectra",
+        expected="a variable named " + "/".join(_VALUE_NAMES) + " or a single 2D matrix",
+        got="variables " + ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items()),
+        fix="pass values='<variable name>' (--format mat with the Python API)",
+    )
+
+
+@register_format("mat", extensions=(".mat",), description="MATLAB .mat (v5 and v7.3)")
+def read_mat(
+    path: Path,
+    *,
+    values: str | None = None,
+    axis: str | None = None,
+    unit: str | None = None,
+    kind: str | None = None,
+    laser_wavelength=None,
+) -> Spectra:
+    """Read spectra from a MATLAB ``.mat`` file.
+
+    Parameters
+    ----------
+    path : Path
+        The file (any MATLAB version; v7.3 is read as HDF5).
+    values : str, optional
+        Variable holding the spectra matrix; guessed when omitted.
+    axis : str, optional
+        Variable holding the axis; guessed when omitted (a channel axis if none fits).
+    unit, kind, laser_wavelength
+        Axis information (the writer stores ``unit``/``kind``/``laser_wavelength``).
+
+    Returns
+    -------
+    Spectra
+        Spectra of shape (n, p); n-long vectors and cell arrays of strings become metadata.
+    """
+    arrays = _load_v73(path) if _is_v73(path) else _load_v5(path)
+    vname = _find_values(arrays, values, path)
+    mat = np.asarray(arrays[vname])
+    if mat.dtype.kind not in "biuf" or mat.ndim > 2:
+        raise DataError(
+            f"{path.name}: variable {vname!r} is not a numeric matrix",
+            expected="a 2D numeric matrix",
+            got=f"{mat.dtype} of shape {mat.shape}",
+        )
+    mat = np.atleast_2d(mat)
+    stored = {k: _text(arrays[k]) for k in _AXIS_KEYS if k in arrays}
+    if stored.get("laser_wavelength") is None and "laser_wavelength" in arrays:
+        stored["laser_wavelength"] = str(float(np.asarray(arrays["laser_wavelength"]).ravel()[0]))
+    stored = {k: v for k, v in stored.items() if v}
+    ax = _find_axis(arrays, axis, vname, mat, path)
+    if ax is None:
+        ax = np.arange(mat.shape[1], dtype=np.float64)
+        stored.setdefault("unit", "channel")
+    elif ax.size != mat.shape[1]:
+        mat = mat.T
+    n = mat.shape[0]
+    meta = {}
+    for k, v in arrays.items():
+        if k in {vname, *_AXIS_KEYS} or (axis is not None and k == axis):
+            continue
+        arr = np.asarray(v)
+        col = _strings(arr)
+        if col is None:
+            col = _vector(arr)
+        if col is not None and col.size == n and not (ax is not None and _same(col, ax)):
+            meta[k] = col
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    return Spectra(mat, ax, meta or None, **merge_axis_options(stored, options))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype.kind in "biuf" and a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _find_axis(
+    arrays: dict[str, Any], name: str | None, vname: str, mat: np.ndarray, path: Path
+) -> np.ndarray | None:
+    sides = set(mat.shape)
+    if name is not None:
+        if name not in arrays:
+            raise FormatError(f"{path.name}: no variable {name!r}", got=", ".join(arrays))
+        ax = _vector(np.asarray(arrays[name]))
+        if ax is None or ax.size not in sides:
+            raise DataError(
+                f"{path.name}: axis variable {name!r} does not fit the spectra",
+                expected=f"a vector of length {mat.shape[1]} (or {mat.shape[0]})",
+                got=f"shape {np.shape(arrays[name])}",
+            )
+        return ax.astype(np.float64)
+    named = [k for k in _AXIS_NAMES if k in arrays]
+    others = [k for k in arrays if k not in named and k != vname and k not in _AXIS_KEYS]
+    for k in named + others:
+        ax = _vector(np.asarray(arrays[k]))
+        if ax is None or ax.size not in sides or ax.size < 2:
+            continue
+        d = np.diff(ax.astype(np.float64))
+        monotonic = bool(np.all(d > 0) or np.all(d < 0))
+        # A named axis is trusted; an unnamed vector only when strictly monotonic and it
+        # matches the longer side (a meta vector could have the length of the shorter one).
+        if k in named or (monotonic and ax.size == max(sides) and mat.shape[0] != mat.shape[1]):
+            return ax.astype(np.float64)
+    return None
+
+
+@register_writer("mat", extensions=(".mat",))
+def write_mat(spectra: Spectra, path: Path) -> None:
+    """Write ``values`` (n, p), ``axis`` (1, p), ``unit``, ``kind`` and metadata (MATLAB v5).
+
+    Parameters
+    ----------
+    spectra : Spectra
+        What to write.
+    path : Path
+        Output ``.mat``.
+    """
+    from scipy.io import savemat
+
+    data: dict[str, Any] = {
+        "values": np.asarray(spectra.values),
+        "axis": np.asarray(spectra.axis.values)[None, :],
+        "unit": spectra.axis.unit,
+        "kind": str(spectra.axis.kind),
+    }
+    if spectra.axis.laser_wavelength is not None:
+        data["laser_wavelength"] = float(spectra.axis.laser_wavelength)
+    for name in spectra.meta.columns:
+        key = str(name)
+        if key in data or not key.isidentifier():
+            raise FormatError(
+                f"metadata column {key!r} cannot be a MATLAB variable",
+                expected="a valid identifier not named values/axis/unit/kind",
+                got=repr(key),
+                fix="rename the column",
+            )
+        col = spectra.meta[name].to_numpy()
+        if col.dtype.kind in "biuf":
+            data[key] = col[:, None]
+        else:
+            cell = np.empty((col.size, 1), dtype=object)
+            cell[:, 0] = [str(v) for v in col]
+            data[key] = cell
+    with open(path, "wb") as fh:
+        savemat(fh, data, do_compression=True)
