@@ -1,0 +1,194 @@
+"""Torch datasets over spectra: labelled samples in memory, random batches from memory or disk.
+
+Every dataset yields *batches as dictionaries*::
+
+    {"x": (B, C, L) float32, "axis": (L,) float32, "y": (B, T) or (B,), "extra": (B, E)}
+
+``y`` and ``extra`` are present only when given. :class:`SpectraDataset` is indexed per
+sample (the DataLoader batches it; a batched ``__getitems__`` makes that one gather instead
+of B). :class:`RandomBatchDataset` is indexed per *batch*: each item is a batch of random
+rows from one source (an instrument or an on-disk :class:`~spectrakit.data.store.SpectraStore`),
+so sources with different axes never mix within a batch and a corpus larger than memory is
+streamed with memory proportional to one batch. Being an ordinary map-style dataset of
+batches, it shards across distributed ranks with the usual ``DistributedSampler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, default_collate
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.data.store import SpectraStore
+from spectrakit.errors import DataError
+
+__all__ = ["RandomBatchDataset", "SpectraDataset", "collate_batch"]
+
+#: a batched augmentation: (B, C, L) tensor -> (B, C, L) tensor
+Augment = Callable[[torch.Tensor], torch.Tensor]
+
+
+def collate_batch(items: Any) -> Any:
+    """Collate function that passes through already-batched dictionaries."""
+    if isinstance(items, dict):
+        return items
+    return default_collate(items)
+
+
+class SpectraDataset(Dataset):
+    """Samples held in memory, with optional targets and tabular features.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, L) or (n, C, L)
+        Preprocessed spectra; a 2D array becomes one channel.
+    axis : SpectralAxis or ndarray of shape (L,)
+        Positions of the L points (passed to axis-aware models).
+    targets : ndarray of shape (n,) or (n, T), optional
+        Regression targets (float), class indices (int) or multi-label 0/1 (float).
+    extra : ndarray of shape (n, E), optional
+        Tabular features fused with the spectral embedding.
+    augment : callable, optional
+        Batched augmentation applied to ``x`` on the fly (training data only).
+    """
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        axis: SpectralAxis | np.ndarray,
+        targets: np.ndarray | None = None,
+        extra: np.ndarray | None = None,
+        augment: Augment | None = None,
+    ) -> None:
+        x = np.asarray(values, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[:, None, :]
+        if x.ndim != 3:
+            raise DataError(
+                "dataset values have the wrong shape", expected="(n, L) or (n, C, L)", got=x.shape
+            )
+        n = x.shape[0]
+        for name, arr in (("targets", targets), ("extra", extra)):
+            if arr is not None and len(arr) != n:
+                raise DataError(
+                    f"{name} do not match the spectra", expected=f"{n} rows", got=f"{len(arr)}"
+                )
+        self.x = torch.from_numpy(np.ascontiguousarray(x))
+        ax = axis.values if isinstance(axis, SpectralAxis) else np.asarray(axis)
+        self.axis = torch.as_tensor(ax, dtype=torch.float32)
+        self.y = None if targets is None else torch.as_tensor(np.asarray(targets))
+        if self.y is not None and self.y.dtype == torch.float64:
+            self.y = self.y.float()
+        self.extra = None if extra is None else torch.as_tensor(extra, dtype=torch.float32)
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return self.__getitems__([index])  # a batch of one; collate passes it through
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+        idx = torch.as_tensor(list(indices), dtype=torch.long)
+        x = self.x[idx]
+        if self.augment is not None:
+            x = self.augment(x)
+        batch = {"x": x, "axis": self.axis}
+        if self.y is not None:
+            batch["y"] = self.y[idx]
+        if self.extra is not None:
+            batch["extra"] = self.extra[idx]
+        return batch
+
+
+class RandomBatchDataset(Dataset):
+    """Batches of random rows, one source per batch, for unlabeled (pre)training at scale.
+
+    Parameters
+    ----------
+    sources : sequence of (values, axis)
+        ``values`` is an ndarray of shape (n_i, L_i) or anything with ``read(rows)`` and
+        ``len`` (a :class:`SpectraStore`); ``axis`` its :class:`SpectralAxis` (taken from
+        the store when ``None``).
+    batch_size : int
+        Rows per batch.
+    transform : callable, optional
+        ``transform(values (B, L_i), source_index) -> (values (B, C, L'), axis (L',))``
+        applied to each batch after reading (preprocessing, cropping to a patch multiple).
+    augment : callable, optional
+        Batched augmentation applied to ``x``.
+    batches_per_epoch : int, optional
+        Items per epoch; default one pass worth of rows, ``sum(ceil(n_i / batch_size))``.
+    seed : int, default=0
+        Base seed; batch ``k`` of epoch ``e`` draws rows with seed ``(seed, e, k)`` so a
+        run is reproducible and a resumed run reads the batches it would have read.
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[tuple[np.ndarray | SpectraStore, SpectralAxis | None]],
+        batch_size: int,
+        transform: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
+        augment: Augment | None = None,
+        batches_per_epoch: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not sources:
+            raise DataError("no spectra to train on", expected="at least one source", got="0")
+        self.sources = []
+        for values, axis in sources:
+            if axis is None:
+                axis = getattr(values, "axis", None)
+            if axis is None:
+                raise DataError("an in-memory source needs its axis", got="axis=None")
+            if len(values) == 0:
+                continue
+            self.sources.append((values, axis))
+        sizes = np.array([len(v) for v, _ in self.sources], dtype=np.int64)
+        self.sizes = sizes
+        self.batch_size = int(batch_size)
+        per_source = -(-sizes // self.batch_size)
+        # batch k belongs to the source whose cumulative batch count exceeds k
+        self._cum = np.cumsum(per_source)
+        self.n_batches = int(batches_per_epoch or self._cum[-1])
+        self.transform = transform
+        self.augment = augment
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the rows drawn for each batch (called at the start of every epoch)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def _rows(self, index: int) -> tuple[int, np.ndarray]:
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        # sources are drawn in proportion to their size
+        k = index % int(self._cum[-1])
+        src = int(np.searchsorted(self._cum, k, side="right"))
+        n = int(self.sizes[src])
+        take = min(self.batch_size, n)
+        rows = np.sort(rng.choice(n, size=take, replace=False))
+        return src, rows
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        src, rows = self._rows(int(index))
+        values, axis = self.sources[src]
+        block = values.read(rows) if hasattr(values, "read") else values[rows]
+        block = np.asarray(block, dtype=np.float32)
+        if self.transform is not None:
+            block, ax = self.transform(block, src)
+        else:
+            ax = axis.values
+        x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
+        if x.ndim == 2:
+            x = x[:, None, :]
+        if self.augment is not None:
+            x = self.augment(x)
+        return {"x": x, "axis": torch.as_tensor(np.asarray(ax), dtype=torch.float32)}

@@ -1,0 +1,196 @@
+"""Masked spectral modeling: self-supervised pretraining on unlabeled spectra.
+
+A random subset of patches of every spectrum is hidden and the model reconstructs them from
+the visible rest, as in masked autoencoding for text (BERT, Devlin et al. 2019) and images
+(MAE, He et al. 2022), applied to spectra in SpecBERT-style and SpectraFM-style models
+(Koblischke & Bovy 2024). Hidden patches are *replaced* in the input, by the model's learned
+mask token (``mask_mode="token"``) or by Gaussian noise (``"noise"``), so the model can never
+copy the answer; the loss is the mean squared error on hidden patches only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from spectrakit.errors import ConfigError, ModelError
+from spectrakit.tasks.optim import (
+    SCHEDULES,
+    build_optimizer,
+    build_scheduler,
+    decay_groups,
+    estimated_steps,
+)
+
+__all__ = ["MaskedModelingTask", "normalize_spectra", "random_patch_mask"]
+
+MASK_MODES = ("token", "noise")
+
+
+def random_patch_mask(
+    batch: int, n_patches: int, ratio: float, generator: torch.Generator | None = None, device=None
+) -> torch.Tensor:
+    """Per-sample random mask hiding ``round(ratio * n_patches)`` patches (at least one).
+
+    Returns
+    -------
+    Tensor of bool, shape (batch, n_patches)
+        True where a patch is hidden.
+    """
+    n_mask = min(max(round(ratio * n_patches), 1), max(n_patches - 1, 1))
+    scores = torch.rand(batch, n_patches, generator=generator, device=device)
+    ranks = scores.argsort(dim=1).argsort(dim=1)
+    return ranks < n_mask
+
+
+def normalize_spectra(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Standardize each spectrum (over channels and points) to zero mean, unit variance.
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+
+    Returns
+    -------
+    Tensor (B, C, L)
+    """
+    mean = x.mean(dim=(1, 2), keepdim=True)
+    std = x.std(dim=(1, 2), keepdim=True)
+    return (x - mean) / (std + eps)
+
+
+class MaskedModelingTask(L.LightningModule):
+    """Masked-patch reconstruction task around any model with ``forward_masked``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A :class:`~spectrakit.models.SpectralModel` with a ``patch_size`` (specbert,
+        spectrafm families); the input length must be a multiple of it.
+    mask_ratio : float, default=0.2
+        Fraction of patches hidden per spectrum.
+    mask_mode : {"token", "noise"}, default="token"
+        Replace hidden patches by the learned mask token or by standard Gaussian noise.
+    normalize : bool, default=True
+        Standardize every spectrum before masking (the reconstruction target is then the
+        standardized spectrum, so instruments with different intensity scales weigh alike).
+    lr : float, default=1e-3
+    weight_decay : float, default=0.05
+    schedule : {"cosine", "onecycle", "cyclic", "constant"}, default="cosine"
+    warmup : int or float, default=0.05
+        Warmup steps (int) or fraction of the run (float).
+    total_steps : int, optional
+        Steps of the run for the schedule (set by the trainer helpers).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        mask_ratio: float = 0.2,
+        mask_mode: str = "token",
+        normalize: bool = True,
+        lr: float = 1e-3,
+        weight_decay: float = 0.05,
+        schedule: str = "cosine",
+        warmup: int | float = 0.05,
+        total_steps: int | None = None,
+    ) -> None:
+        super().__init__()
+        if getattr(model, "patch_size", None) is None or not hasattr(model, "forward_masked"):
+            raise ModelError(
+                f"{type(model).__name__} does not support masked modeling",
+                expected="a model with patch_size and forward_masked (specbert, spectrafm)",
+                got=f"patch_size={getattr(model, 'patch_size', None)}",
+                fix="pretrain a specbert_* or spectrafm_* model",
+            )
+        if not 0.0 < mask_ratio < 1.0:
+            raise ConfigError("invalid mask_ratio", expected="a value in (0, 1)", got=mask_ratio)
+        if mask_mode not in MASK_MODES:
+            raise ConfigError("invalid mask_mode", expected=" | ".join(MASK_MODES), got=mask_mode)
+        if schedule not in SCHEDULES:
+            raise ConfigError("unknown schedule", expected=" | ".join(SCHEDULES), got=schedule)
+        self.save_hyperparameters(ignore=["model"])
+        self.model = model
+        self.lr = lr
+
+    # ------------------------------------------------------------------ core
+    def _prepare(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, Any]:
+        x = batch["x"]
+        axis = batch.get("axis") if getattr(self.model, "axis_aware", False) else None
+        p = int(self.model.patch_size)
+        if x.shape[-1] % p:
+            raise ModelError(
+                "spectrum length is not a multiple of the patch size",
+                expected=f"a multiple of {p} points",
+                got=f"{x.shape[-1]} points",
+                fix="crop the spectra (PretrainDataModule does this) or resample",
+            )
+        if self.hparams.normalize:
+            x = normalize_spectra(x)
+        return x, axis
+
+    def reconstruction(
+        self, batch: dict[str, torch.Tensor], mask: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Mask, reconstruct and score one batch.
+
+        Returns
+        -------
+        dict
+            ``loss`` (MSE on hidden patches), ``baseline`` (MSE of predicting each
+            spectrum's mean, the trivial predictor), ``mask`` (B, N), ``recon`` (B, N, C*P),
+            ``target`` (B, N, C*P).
+        """
+        x, axis = self._prepare(batch)
+        target = self.model.patchify(x)
+        b, n, _ = target.shape
+        if mask is None:
+            mask = random_patch_mask(b, n, self.hparams.mask_ratio, device=x.device)
+        if self.hparams.mask_mode == "noise":
+            hidden = mask.repeat_interleave(int(self.model.patch_size), dim=1)[:, None, :]
+            x_in = torch.where(hidden, torch.randn_like(x), x)
+            recon = self.model.forward_masked(x_in, torch.zeros_like(mask), axis=axis)
+        else:
+            recon = self.model.forward_masked(x, mask, axis=axis)
+        err = (recon.float() - target.float()).pow(2).mean(dim=-1)
+        loss = err[mask].mean()
+        mean = x.mean(dim=(1, 2))[:, None, None]
+        base = (target.float() - mean).pow(2).mean(dim=-1)[mask].mean()
+        return {"loss": loss, "baseline": base, "mask": mask, "recon": recon, "target": target}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """Reconstruction loss on a training batch."""
+        out = self.reconstruction(batch)
+        self.log("train_loss", out["loss"], prog_bar=True, batch_size=batch["x"].shape[0])
+        return out["loss"]
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """Reconstruction loss with a fixed mask per batch, and the trivial baseline."""
+        gen = torch.Generator(device="cpu").manual_seed(1000 + batch_idx)
+        x = batch["x"]
+        n = x.shape[-1] // int(self.model.patch_size)
+        mask = random_patch_mask(x.shape[0], n, self.hparams.mask_ratio, generator=gen)
+        out = self.reconstruction(batch, mask.to(x.device))
+        bs = x.shape[0]
+        self.log("val_loss", out["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log("val_baseline", out["baseline"], batch_size=bs, sync_dist=True)
+
+    def on_train_epoch_start(self) -> None:
+        """Draw new random rows for each batch of the epoch."""
+        loader = self.trainer.train_dataloader
+        dataset = getattr(loader, "dataset", None)
+        if hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(self.current_epoch)
+
+    def configure_optimizers(self) -> Any:
+        """AdamW with the chosen per-step schedule."""
+        groups = decay_groups(self.model.named_parameters(), self.lr, self.hparams.weight_decay)
+        opt = build_optimizer(groups, self.lr, self.hparams.weight_decay)
+        total = self.hparams.total_steps or estimated_steps(self.trainer)
+        sched = build_scheduler(opt, self.hparams.schedule, total, self.hparams.warmup)
+        if sched is None:
+            return opt
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
