@@ -13,17 +13,50 @@ the axis ``fit`` saw, and wraps the result back (metadata and unit kept).
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, DataError, PreprocessingError
+from spectrakit.errors import AxisError, ConfigError, DataError, PreprocessingError
 from spectrakit.spectra import Spectra, axis_column_names
 
-__all__ = ["SpectralTransformer", "as_block"]
+__all__ = ["SpectralTransformer", "as_block", "check_min_points", "check_same_axis", "map_rows"]
+
+#: threads used by :func:`map_rows` (the CPU cores this process may use, at most 4).
+N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+# Below this many values a block is processed in one call: thread start-up would cost more.
+_PARALLEL_MIN_SIZE = 400_000
+
+
+def map_rows(func: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Apply a row-wise kernel to ``X`` of shape (n, p), split across threads when it pays.
+
+    The kernels passed here (scipy filters, LAPACK solves) release the GIL, so row chunks
+    run truly in parallel. Small blocks are processed in a single call.
+    """
+    n_chunks = min(N_THREADS, X.shape[0])
+    if n_chunks < 2 or X.size < _PARALLEL_MIN_SIZE:
+        return func(X)
+    with ThreadPoolExecutor(n_chunks) as pool:
+        parts = list(pool.map(func, np.array_split(X, n_chunks, axis=0)))
+    return np.concatenate(parts, axis=0)
+
+
+def check_min_points(step: str, what: str, need: int, n_points: int) -> None:
+    """Raise :class:`PreprocessingError` when spectra are too short for ``step``."""
+    if n_points < need:
+        raise PreprocessingError(
+            f"{step}: {what} is longer than the spectra",
+            expected=f"at least {need} points per spectrum",
+            got=f"{n_points} points (n_features={n_points})",
+            fix=f"use a smaller {what} or longer spectra",
+        )
 
 
 def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None, Spectra | None]:
@@ -47,7 +80,7 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
             "preprocessing input has the wrong shape",
             expected="Spectra or a 2D array (n_spectra, n_points)",
             got=f"shape {arr.shape}",
-            fix="reshape a single spectrum with x.reshape(1, -1)",
+            fix="Reshape your data: a single spectrum as x.reshape(1, -1)",
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise DataError(
@@ -67,11 +100,29 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
     return arr, ax, None
 
 
+def check_same_axis(step: str, fitted: SpectralAxis, axis: SpectralAxis) -> None:
+    """Raise :class:`AxisError` unless ``axis`` matches the axis seen in ``fit``."""
+    if axis.allclose(fitted, rtol=1e-7, atol=1e-9):
+        return
+    if fitted.unit == "channel" and fitted.kind == "index":
+        return  # fitted on a plain array without axis: positions were never known
+    raise AxisError(
+        f"{step}: spectra are on another axis than in fit",
+        expected=fitted.describe(),
+        got=axis.describe(),
+        fix="resample onto the training axis (preprocessing.Resample) first",
+    )
+
+
 class SpectralTransformer(TransformerMixin, BaseEstimator):
     """Base class for axis-aware, batched preprocessing steps (see module docstring)."""
 
     #: whether NaN input is allowed (e.g. an imputation step); otherwise it is an error.
     _allow_nan: bool = False
+    #: whether the output axis equals the input axis (lets ``output_axis`` skip a dry run).
+    _keeps_axis: ClassVar[bool] = True
+    #: names of the fitted array attributes that :meth:`_get_state` saves.
+    _state_attrs: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, X: np.ndarray, axis: np.ndarray, y: Any = None) -> None:
@@ -79,6 +130,39 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
+
+    def _check_params(self, n_points: int | None = None) -> None:
+        """Validate parameters (and their fit to ``n_points``); raise a clear error."""
+
+    def _check_axis(self, axis: SpectralAxis) -> None:
+        """Validate the axis seen in ``fit`` (unit, uniform spacing, ...); raise a clear error."""
+
+    # ------------------------------------------------------------------ fitted state
+    def _get_state(self) -> dict[str, np.ndarray]:
+        """Fitted arrays of this step by attribute name (empty for stateless steps)."""
+        check_is_fitted(self, "n_features_in_")
+        return {name: np.asarray(getattr(self, name)) for name in self._state_attrs}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the arrays saved by :meth:`_get_state`."""
+        missing = [name for name in self._state_attrs if name not in state]
+        if missing:
+            raise ConfigError(
+                f"{type(self).__name__}: fitted state is incomplete",
+                expected=", ".join(self._state_attrs),
+                got="missing " + ", ".join(missing),
+                fix="save and load the pipeline together with its state arrays",
+            )
+        for name in self._state_attrs:
+            setattr(self, name, np.asarray(state[name], dtype=np.float64))
+
+    def _restore(self, axis: SpectralAxis, state: dict[str, np.ndarray]) -> None:
+        """Make this step fitted on ``axis`` with saved ``state`` (no data needed)."""
+        self._check_params(axis.n_points)
+        self._check_axis(axis)
+        self._set_state(state)
+        self.n_features_in_ = axis.n_points
+        self.axis_in_ = axis
 
     # ------------------------------------------------------------------ public API
     def fit(self, X: Any, y: Any = None, axis: Any = None) -> SpectralTransformer:
@@ -98,6 +182,8 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
         arr, ax, _ = as_block(X, axis)
         self._check_values(arr)
         ax = ax if ax is not None else SpectralAxis(np.arange(arr.shape[1], dtype=float), "channel")
+        self._check_params(arr.shape[1])
+        self._check_axis(ax)
         self._fit(arr, ax.values, y)
         self.n_features_in_ = arr.shape[1]
         self.axis_in_ = ax
@@ -123,16 +209,8 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
                 got=f"{arr.shape[1]}",
                 fix="resample the spectra onto the training axis first",
             )
-        if ax is not None and not ax.allclose(self.axis_in_, rtol=1e-7, atol=1e-9):
-            if self.axis_in_.unit == "channel" and self.axis_in_.kind == "index":
-                pass  # fitted on a plain array without axis: positions were never known
-            else:
-                raise AxisError(
-                    f"{type(self).__name__}: spectra are on another axis than in fit",
-                    expected=self.axis_in_.describe(),
-                    got=ax.describe(),
-                    fix="resample onto the training axis (preprocessing.Resample) first",
-                )
+        if ax is not None:
+            check_same_axis(type(self).__name__, self.axis_in_, ax)
         self._check_values(arr)
         axis_vals = (ax or self.axis_in_).values
         out, new_axis = self._transform(arr, axis_vals)
@@ -161,11 +239,12 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Axis positions of the output as strings (table-format column names)."""
         check_is_fitted(self, "n_features_in_")
-        _, new_axis = self._transform(np.zeros((1, self.n_features_in_)), self.axis_in_.values)
-        return np.asarray(axis_column_names(self.axis_in_.with_values(new_axis)), dtype=object)
+        return np.asarray(axis_column_names(self.output_axis(self.axis_in_)), dtype=object)
 
     def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
         """The axis this step produces from ``axis`` (e.g. after a crop)."""
+        if self._keeps_axis:
+            return axis
         _, new_axis = self._transform(np.zeros((1, axis.n_points)), axis.values)
         return axis.with_values(np.asarray(new_axis, dtype=np.float64))
 
