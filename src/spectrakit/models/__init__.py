@@ -3,7 +3,17 @@
 Importing this package registers every family (one module each).
 """
 
-from spectrakit.models import cnn1d  # noqa: F401  (registers the family)
+from spectrakit.models import (  # noqa: F401  (importing registers each family)
+    cnn1d,
+    gaf2d,
+    mlp,
+    peakmixer,
+    resnet1d,
+    resnetv2_1d,
+    specbert,
+    spectrafm,
+    vgg1d,
+)
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import (
     create,

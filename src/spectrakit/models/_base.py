@@ -105,7 +105,11 @@ class SpectralModel(nn.Module):
         self.num_features = num_features
         self.fusion = ExtraFusion(num_features, self.n_extra) if self.n_extra else None
         self.head_drop = nn.Dropout(self.drop_rate)
-        self.head = nn.Linear(num_features, self.n_outputs)
+        self.head = self.build_head(self.n_outputs)
+
+    def build_head(self, n_outputs: int) -> nn.Module:
+        """A fresh output head (Linear(D, n_outputs); families may override)."""
+        return nn.Linear(self.num_features, n_outputs)
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         """(B, D) embedding -> (B, n_outputs)."""
@@ -115,8 +119,8 @@ class SpectralModel(nn.Module):
         """Replace the output head by a freshly initialised one with ``n_outputs`` outputs."""
         _check_positive("n_outputs", n_outputs)
         self.n_outputs = n_outputs
-        ref = self.head.weight
-        self.head = nn.Linear(self.num_features, n_outputs).to(ref.device, ref.dtype)
+        ref = next(self.head.parameters())
+        self.head = self.build_head(n_outputs).to(ref.device, ref.dtype)
 
     def config_overrides(self) -> dict[str, Any]:
         """Constructor arguments that changed since creation (recorded by ``model_config``)."""
@@ -182,6 +186,30 @@ class SpectralModel(nn.Module):
         extra: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
         """Validate inputs; returns the axis broadcast to (B, L) (or None when unused)."""
+        axis = self.check_spectra(x, axis)
+        name = type(self).__name__
+        b = x.shape[0]
+        if self.n_extra:
+            if extra is None or extra.dim() != 2 or tuple(extra.shape) != (b, self.n_extra):
+                raise ModelError(
+                    f"{name} needs extra tabular features",
+                    expected=f"extra of shape ({b}, {self.n_extra})",
+                    got="None" if extra is None else str(tuple(extra.shape)),
+                    fix="pass extra=<(batch, n_extra) tensor>",
+                )
+        elif extra is not None:
+            raise ModelError(
+                f"{name} was created without extra features",
+                expected="extra=None",
+                got=f"extra of shape {tuple(extra.shape)}",
+                fix=f"create the model with n_extra={extra.shape[-1]}",
+            )
+        return axis
+
+    def check_spectra(
+        self, x: torch.Tensor, axis: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """Validate spectra and axis; returns the axis broadcast to (B, L) or None."""
         name = type(self).__name__
         if not isinstance(x, torch.Tensor) or x.dim() != 3:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -192,6 +220,14 @@ class SpectralModel(nn.Module):
                 fix="add the channel dimension with x.unsqueeze(1)"
                 if isinstance(x, torch.Tensor) and x.dim() == 2
                 else "pass a 3-D float tensor",
+            )
+        dtype = next(self.parameters()).dtype
+        if x.dtype != dtype:
+            raise ModelError(
+                f"{name} input has the wrong dtype",
+                expected=str(dtype),
+                got=str(x.dtype),
+                fix=f"convert with x.to({dtype})",
             )
         b, c, length = x.shape
         if c != self.in_channels:
@@ -223,21 +259,6 @@ class SpectralModel(nn.Module):
                 got=f"{length}",
                 fix=f"crop or pad to {length - length % self.patch_size} or "
                 f"{length + self.patch_size - length % self.patch_size} points",
-            )
-        if self.n_extra:
-            if extra is None or extra.dim() != 2 or tuple(extra.shape) != (b, self.n_extra):
-                raise ModelError(
-                    f"{name} needs extra tabular features",
-                    expected=f"extra of shape ({b}, {self.n_extra})",
-                    got="None" if extra is None else str(tuple(extra.shape)),
-                    fix="pass extra=<(batch, n_extra) tensor>",
-                )
-        elif extra is not None:
-            raise ModelError(
-                f"{name} was created without extra features",
-                expected="extra=None",
-                got=f"extra of shape {tuple(extra.shape)}",
-                fix=f"create the model with n_extra={extra.shape[-1]}",
             )
         if not self.axis_aware:
             return None

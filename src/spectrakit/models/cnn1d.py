@@ -14,18 +14,17 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torch import nn
 
 from spectrakit.errors import ModelError
 from spectrakit.layers import get_act_layer
-from spectrakit.models._base import SpectralModel
+from spectrakit.models._conv import ConvSpectralModel
 from spectrakit.models._registry import register_model
 
 __all__ = ["CNN1d"]
 
 
-class CNN1d(SpectralModel):
+class CNN1d(ConvSpectralModel):
     """Strided 1D CNN (pychemauth tutorial architecture).
 
     Parameters
@@ -37,10 +36,9 @@ class CNN1d(SpectralModel):
         Max-pool after every convolution but the last.
     act : str
         Activation name.
-    global_pool : {"avg", "flatten"}
-        Global average pooling (any length) or flatten (fixed ``input_length``).
     **kwargs
-        :class:`SpectralModel` arguments.
+        :class:`~spectrakit.models._conv.ConvSpectralModel` arguments (``global_pool``)
+        and :class:`SpectralModel` arguments.
     """
 
     family = "cnn1d"
@@ -53,19 +51,15 @@ class CNN1d(SpectralModel):
         strides: Sequence[int] = (8, 4, 2),
         pool_size: int = 2,
         act: str = "relu",
-        global_pool: str = "avg",
         **kwargs: Any,
     ) -> None:
-        if global_pool not in ("avg", "flatten"):
-            raise ModelError(
-                "invalid global_pool", expected="'avg' or 'flatten'", got=repr(global_pool)
-            )
-        super().__init__(variable_length=global_pool == "avg", **kwargs)
+        super().__init__(**kwargs)
         if not len(filters) == len(kernel_sizes) == len(strides):
             raise ModelError(
                 "cnn1d layer lists differ in length",
                 expected="filters, kernel_sizes and strides of equal length",
                 got=f"{len(filters)}, {len(kernel_sizes)}, {len(strides)}",
+                fix="give one kernel size and one stride per filter count",
             )
         act_layer = get_act_layer(act)
         layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -78,25 +72,7 @@ class CNN1d(SpectralModel):
                 layers[f"pool{i}"] = nn.MaxPool1d(pool_size)
             c_in = c
         self.features = nn.Sequential(layers)
-        self.gradcam_layer = f"features.conv{n}"
-        self.global_pool = global_pool
-        self.min_length = _min_length(self.features)
-        if global_pool == "flatten":
-            out_len = _out_length(self.features, self.input_length)
-            if out_len < 1:
-                raise ModelError(
-                    "input_length too short for cnn1d",
-                    expected=f"at least {self.min_length} points",
-                    got=str(self.input_length),
-                )
-            self.init_head(c_in * out_len)
-        else:
-            self.init_head(c_in)
-
-    def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
-        """(B, C, L) -> (B, D)."""
-        f = self.features(x)
-        return f.flatten(1) if self.global_pool == "flatten" else f.mean(-1)
+        self.finish(c_in, f"features.conv{n}", _min_length(self.features))
 
 
 def _out_length(features: nn.Sequential, length: int) -> int:

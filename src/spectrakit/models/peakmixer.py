@@ -1,0 +1,198 @@
+"""PeakMixer: ResPeak feature extractor + 1D MLP-Mixer + learned interpretable path.
+
+After "2D Feature Mixer and Interpretable Training Path for Characterization Using
+Vibrational Spectroscopy" (the PeakMixer project): ResPeak blocks (inception convolutions
+with kernels 5/7/9, squeeze-excitation, residual connection) extract peak features; the
+feature map is pooled to T tokens and mixed by MLP-Mixer blocks (Tolstikhin et al., 2021).
+
+Interpretable path (IP). A class-channel correlation matrix ``corr`` (n_outputs, K) is a
+*learned* parameter (the original re-drew it at random on every call, so it could not
+learn). ``w = softmax(corr, dim=1)`` says which of the K channels of the last ResPeak
+feature map speak for each class; the IP logit of class k is the w_k-weighted channel
+average of the globally pooled feature map, times a learned scale, plus a bias. Class-
+specific Grad-CAM uses the top channels of ``class_channel_weights()[k]`` on the output
+of ``gradcam_layer``.
+
+Output. The embedding is ``[mixer embedding (K), pooled feature map (K)]`` (D = 2K) and
+``forward_head`` returns ``head(mixer part) + IP(pooled part)``: both paths are trained
+by any loss on the output, and ``forward == forward_head(forward_features)`` holds.
+:meth:`PeakMixer.forward_ip` returns the IP logits alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from spectrakit.layers import InceptionBlock1d, MixerBlock, SqueezeExcite, get_act_layer
+from spectrakit.models._base import SpectralModel
+from spectrakit.models._registry import register_model
+
+__all__ = ["PeakMixer", "ResPeakBlock"]
+
+
+class ResPeakBlock(nn.Module):
+    """Inception (5/7/9) -> BN -> act -> squeeze-excitation, plus a residual connection.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channel widths (a 1x1 projection aligns the shortcut when they differ).
+    kernel_sizes : tuple of int
+        Inception kernels.
+    use_se : bool
+        Apply squeeze-excitation.
+    act_layer : type of nn.Module
+        Activation.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_sizes: tuple[int, ...] = (5, 7, 9),
+        use_se: bool = True,
+        act_layer: type = nn.ReLU,
+    ) -> None:
+        super().__init__()
+        self.inception = InceptionBlock1d(in_channels, out_channels, kernel_sizes)
+        self.bn = nn.BatchNorm1d(out_channels)
+        self.act = act_layer()
+        self.se = SqueezeExcite(out_channels) if use_se else nn.Identity()
+        self.shortcut = (
+            nn.Identity()
+            if in_channels == out_channels
+            else nn.Conv1d(in_channels, out_channels, 1, bias=False)
+        )
+        self.out_act = act_layer()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, L) -> (B, C_out, L)."""
+        return self.out_act(self.se(self.act(self.bn(self.inception(x)))) + self.shortcut(x))
+
+
+class PeakMixer(SpectralModel):
+    """ResPeak + MLP-Mixer with a learned class-channel interpretable path.
+
+    Parameters
+    ----------
+    width : int
+        Channels K of the ResPeak blocks.
+    depth : int
+        Number of ResPeak blocks; a max-pool (2) follows each block but the last.
+    n_tokens : int
+        Tokens T the feature map is average-pooled to before mixing (any input length).
+    n_mixer : int
+        MLP-Mixer blocks.
+    use_se : bool
+        Squeeze-excitation in the ResPeak blocks.
+    act : str
+        Activation name.
+    **kwargs
+        :class:`SpectralModel` arguments.
+    """
+
+    family = "peakmixer"
+    gradcam_layer = "features"
+
+    def __init__(
+        self,
+        *,
+        width: int = 64,
+        depth: int = 4,
+        n_tokens: int = 32,
+        n_mixer: int = 4,
+        use_se: bool = True,
+        act: str = "relu",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        act_layer = get_act_layer(act)
+        self.stem = nn.Sequential(
+            nn.Conv1d(self.in_channels, width, 7, padding=3, bias=False),
+            nn.BatchNorm1d(width),
+            act_layer(),
+        )
+        blocks: list[nn.Module] = []
+        for i in range(depth):
+            blocks.append(ResPeakBlock(width, width, use_se=use_se, act_layer=act_layer))
+            if i < depth - 1:
+                blocks.append(nn.MaxPool1d(2))
+        self.features = nn.Sequential(*blocks)
+        self.min_length = 2 ** (depth - 1)
+        self.token_pool = nn.AdaptiveAvgPool1d(n_tokens)
+        self.mixer = nn.Sequential(*(MixerBlock(width, n_tokens) for _ in range(n_mixer)))
+        self.mixer_norm = nn.LayerNorm(width)
+        self.width = width
+        self.init_head(2 * width)
+        self._init_ip(self.n_outputs)
+
+    def build_head(self, n_outputs: int) -> nn.Module:
+        """Backbone head on the mixer half of the embedding: Linear(K, n_outputs)."""
+        return nn.Linear(self.width, n_outputs)
+
+    def _init_ip(self, n_outputs: int) -> None:
+        ref = self.head.weight
+        self.corr = nn.Parameter(0.02 * torch.randn(n_outputs, self.width).to(ref))
+        self.ip_log_scale = nn.Parameter(torch.zeros(1).to(ref))
+        self.ip_bias = nn.Parameter(torch.zeros(n_outputs).to(ref))
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Last ResPeak feature map (B, K, L'), the output of ``gradcam_layer``."""
+        return self.features(self.stem(x))
+
+    def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
+        """(B, C, L) -> (B, 2K): [mixer embedding, globally pooled feature map]."""
+        fmap = self.feature_maps(x)
+        tokens = self.token_pool(fmap).transpose(1, 2)
+        mixed = self.mixer_norm(self.mixer(tokens)).mean(1)
+        return torch.cat([mixed, fmap.mean(-1)], dim=1)
+
+    def class_channel_weights(self) -> torch.Tensor:
+        """(n_outputs, K) softmax of the learned correlation: channel weights per class."""
+        return torch.softmax(self.corr, dim=1)
+
+    def ip_logits(self, pooled: torch.Tensor) -> torch.Tensor:
+        """(B, K) pooled feature map -> (B, n_outputs) interpretable-path logits."""
+        return pooled @ self.class_channel_weights().T * self.ip_log_scale.exp() + self.ip_bias
+
+    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
+        """(B, 2K) -> (B, n_outputs): backbone head + interpretable path."""
+        feats = self.head_drop(feats)
+        mixed, pooled = feats[:, : self.width], feats[:, self.width :]
+        return self.head(mixed) + self.ip_logits(pooled)
+
+    def forward_ip(
+        self, x: torch.Tensor, axis: torch.Tensor | None = None, extra: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Interpretable-path logits alone: (B, C, L) -> (B, n_outputs)."""
+        return self.ip_logits(self.forward_features(x, axis, extra)[:, self.width :])
+
+    def reset_head(self, n_outputs: int) -> None:
+        """New backbone head and a new class-channel correlation for ``n_outputs`` classes."""
+        super().reset_head(n_outputs)
+        self._init_ip(n_outputs)
+
+
+def _peakmixer(size: dict[str, Any], kwargs: dict[str, Any]) -> PeakMixer:
+    return PeakMixer(**{**size, **kwargs})
+
+
+@register_model
+def peakmixer_tiny(**kwargs: Any) -> PeakMixer:
+    """PeakMixer, width 24, 2 ResPeak blocks, 16 tokens, 2 mixer blocks (~40k parameters)."""
+    return _peakmixer(dict(width=24, depth=2, n_tokens=16, n_mixer=2), kwargs)
+
+
+@register_model
+def peakmixer_small(**kwargs: Any) -> PeakMixer:
+    """PeakMixer, width 64, 4 ResPeak blocks, 32 tokens, 4 mixer blocks."""
+    return _peakmixer(dict(width=64, depth=4, n_tokens=32, n_mixer=4), kwargs)
+
+
+@register_model
+def peakmixer_base(**kwargs: Any) -> PeakMixer:
+    """PeakMixer seed defaults: 6 ResPeak blocks (SE, residual), 20 mixer blocks, width 64."""
+    return _peakmixer(dict(width=64, depth=6, n_tokens=32, n_mixer=20), kwargs)

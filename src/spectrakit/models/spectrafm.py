@@ -1,0 +1,90 @@
+"""SpectraFM: transformer whose tokens carry their physical axis position.
+
+Following SpectraFM (Koblischke & Bovy, NeurIPS 2024 FM4Science workshop) and
+StellarPerceptron (Leung & Bovy, 2023), each token is told *where* on the physical axis
+(wavenumber, wavelength, energy, any unit) it lies, instead of its index. A token is a
+patch of P points; its position is the mean axis value of the patch, encoded by
+learnable multi-scale Fourier features (:class:`~spectrakit.layers.FourierAxisEmbed`), plus
+the log of its mean point spacing. One model therefore accepts spectra on different
+grids, ranges and lengths. Masked modeling replaces the *values* of masked patches by a
+mask token but keeps their axis encoding, so the model knows where to reconstruct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from spectrakit.layers import FourierAxisEmbed
+from spectrakit.models._registry import register_model
+from spectrakit.models.specbert import MaskedTransformer
+
+__all__ = ["SpectraFM"]
+
+
+class SpectraFM(MaskedTransformer):
+    """Axis-aware patch transformer.
+
+    Parameters
+    ----------
+    n_freqs : int
+        Fourier periods of the axis encoding.
+    period_range : (float, float)
+        Shortest and longest initial period, in axis units (learnable afterwards). The
+        wide default covers um, nm and cm-1 axes alike.
+    **kwargs
+        :class:`~spectrakit.models.specbert.MaskedTransformer` arguments.
+
+    Notes
+    -----
+    ``forward(x, axis)`` requires ``axis`` of shape (L,) or (B, L) matching ``x``.
+    """
+
+    family = "spectrafm"
+    axis_aware = True
+
+    def __init__(
+        self,
+        *,
+        n_freqs: int = 64,
+        period_range: tuple[float, float] | list[float] = (1e-3, 1e5),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        lo, hi = (float(v) for v in period_range)
+        self.axis_embed = FourierAxisEmbed(self.num_features, n_freqs, (lo, hi))
+        self.spacing_embed = nn.Linear(1, self.num_features)
+
+    def positions(self, n: int, axis: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """Axis encodings of the N patches: (B, N, D) from their mean axis value and spacing."""
+        b = axis.shape[0]
+        p = self.patch_size
+        centers = axis.reshape(b, n, p).mean(-1)
+        step = axis[:, 1:] - axis[:, :-1]
+        step = torch.cat([step, step[:, -1:]], dim=1).abs().reshape(b, n, p).mean(-1)
+        log_step = torch.log(step.clamp_min(1e-12)).unsqueeze(-1)
+        return (self.axis_embed(centers) + self.spacing_embed(log_step)).to(like.dtype)
+
+
+def _spectrafm(size: dict[str, Any], kwargs: dict[str, Any]) -> SpectraFM:
+    return SpectraFM(**{**size, **kwargs})
+
+
+@register_model
+def spectrafm_tiny(**kwargs: Any) -> SpectraFM:
+    """SpectraFM, patch 8, dim 64, depth 2, 4 heads, 16 periods (about 120k parameters)."""
+    return _spectrafm(dict(patch_size=8, embed_dim=64, depth=2, num_heads=4, n_freqs=16), kwargs)
+
+
+@register_model
+def spectrafm_small(**kwargs: Any) -> SpectraFM:
+    """SpectraFM, patch 8, dim 128, depth 4, 4 heads (about 0.85M parameters)."""
+    return _spectrafm(dict(patch_size=8, embed_dim=128, depth=4, num_heads=4), kwargs)
+
+
+@register_model
+def spectrafm_base(**kwargs: Any) -> SpectraFM:
+    """SpectraFM, patch 8, dim 256, depth 6, 8 heads, MLP ratio 4 (about 4.9M parameters)."""
+    return _spectrafm(dict(patch_size=8, embed_dim=256, depth=6, num_heads=8), kwargs)
