@@ -40,6 +40,8 @@ _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]\d+)?"
 # an explicit sign so that "1E5" stays the SQZ pair 1, 55.
 _AFFN_LINE = re.compile(rf"\s*(?:{_NUMBER}[\s,]*)+")
 _AFFN_TOKEN = re.compile(_NUMBER)
+# (XY..XY) tables: any exponent form; "?" marks a missing value.
+_POINT_TOKEN = re.compile(r"\?|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _UNITS = {
     "1/CM": "cm-1",
     "CM-1": "cm-1",
@@ -263,17 +265,14 @@ def _xypoints(block: _Block, lines: list[str], path: Path, label: str) -> tuple:
     yfactor = _number(block, "YFACTOR", path) or 1.0
     numbers: list[float] = []
     for line in lines[1:]:
-        for group in re.split(r"[;\s]+", line.strip()):
-            if not group:
-                continue
-            try:
-                numbers.extend(float(v) if v else np.nan for v in group.split(","))
-            except ValueError:
-                raise FormatError(
-                    f"{path.name}: unreadable ##{label} value",
-                    expected="numbers (x, y pairs)",
-                    got=repr(group[:30]),
-                ) from None
+        leftover = _POINT_TOKEN.sub("", line).strip(" \t,;")
+        if re.sub(r"[\s,;]", "", leftover):
+            raise FormatError(
+                f"{path.name}: unreadable ##{label} line",
+                expected="numbers (x, y pairs separated by ';' or blanks)",
+                got=repr(line[:40]),
+            )
+        numbers.extend(np.nan if t == "?" else float(t) for t in _POINT_TOKEN.findall(line))
     if not numbers or len(numbers) % width:
         raise FormatError(
             f"{path.name}: ##{label} is incomplete",
@@ -379,7 +378,15 @@ def read_jcamp(
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.9g}"
+    """Shortest text that reads back to the same float64 (exponents carry a sign)."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _fmt_y(v: float) -> str:
+    """Shortest text that reads back to the same float32 intensity."""
+    text = str(np.float32(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _block_lines(spectra: Spectra, row: int, title: str, block_id: int | None) -> list[str]:
@@ -411,15 +418,15 @@ def _block_lines(spectra: Spectra, row: int, title: str, block_id: int | None) -
         f"##FIRSTX={_fmt(x[0])}",
         f"##LASTX={_fmt(x[-1])}",
         f"##NPOINTS={x.size}",
-        f"##FIRSTY={_fmt(y[0])}",
-        f"##MINY={_fmt(y.min())}",
-        f"##MAXY={_fmt(y.max())}",
+        f"##FIRSTY={_fmt_y(y[0])}",
+        f"##MINY={_fmt_y(y.min())}",
+        f"##MAXY={_fmt_y(y.max())}",
     ]
     if ax.is_uniform and x.size > 1:
         lines += [f"##DELTAX={_fmt((x[-1] - x[0]) / (x.size - 1))}", "##XYDATA=(X++(Y..Y))"]
         line = ""
         for i in range(x.size):
-            token = _fmt(y[i])
+            token = _fmt_y(y[i])
             if line and len(line) + 1 + len(token) > 80:
                 lines.append(line)
                 line = ""
@@ -427,7 +434,7 @@ def _block_lines(spectra: Spectra, row: int, title: str, block_id: int | None) -
         lines.append(line)
     else:
         lines.append("##XYPOINTS=(XY..XY)")
-        lines += [f"{_fmt(a)}, {_fmt(b)}" for a, b in zip(x, y, strict=True)]
+        lines += [f"{_fmt(a)}, {_fmt_y(b)}" for a, b in zip(x, y, strict=True)]
     lines.append("##END=")
     return lines
 
@@ -446,6 +453,13 @@ def write_jcamp(spectra: Spectra, path: Path, *, title: str | None = None) -> No
         Title of a single spectrum or of the link block; per-spectrum titles come from a
         ``title`` metadata column when present.
     """
+    if np.isnan(spectra.values).any():
+        raise FormatError(
+            "JCAMP-DX output cannot hold NaN intensities",
+            expected="finite values",
+            got=f"NaN in {int(np.isnan(spectra.values).any(axis=1).sum())} spectra",
+            fix="interpolate or drop the missing points first",
+        )
     titles = (
         [str(t) for t in spectra.meta["title"]]
         if "title" in spectra.meta.columns
@@ -455,7 +469,7 @@ def write_jcamp(spectra: Spectra, path: Path, *, title: str | None = None) -> No
         lines = _block_lines(spectra, 0, title or titles[0], None)
     else:
         lines = [
-            f"##TITLE={title or path.stem}",
+            f"##TITLE={title or 'spectrakit export'}",
             "##JCAMP-DX=5.01",
             "##DATA TYPE=LINK",
             f"##BLOCKS={spectra.n_spectra}",

@@ -124,7 +124,7 @@ def _find_values(arrays: dict[str, Any], name: str | None, path: Path) -> str:
             )
         return name
     for cand in _VALUE_NAMES:
-        if cand in arrays and np.asarray(arrays[cand]).dtype.kind in "biuf":
+        if cand in arrays:
             return cand
     mats = [
         k
