@@ -52,8 +52,20 @@ class ChannelPreprocessor:
         """Number of model input channels C."""
         return len(self.pipelines)
 
-    def fit(self, spectra: Spectra, y: Any = None) -> ChannelPreprocessor:
-        """Fit every channel's pipeline on ``spectra`` (training data only)."""
+    def fit(
+        self, spectra: Spectra, y: Any = None, length_multiple: int | None = None
+    ) -> ChannelPreprocessor:
+        """Fit every channel's pipeline on ``spectra`` (training data only).
+
+        Parameters
+        ----------
+        spectra : Spectra
+            Training spectra.
+        y : array-like, optional
+            Targets passed to supervised steps.
+        length_multiple : int, optional
+            Keep the central ``k * length_multiple`` points of the output (patch models).
+        """
         axes = []
         for p in self.pipelines:
             if p is None:
@@ -63,7 +75,21 @@ class ChannelPreprocessor:
                 axes.append(p.output_axis(spectra.axis))
         self._check_axes(axes)
         self.input_axis_ = spectra.axis
-        self.output_axis_ = axes[0]
+        full = axes[0]
+        start, stop = 0, full.n_points
+        if length_multiple:
+            usable = (full.n_points // int(length_multiple)) * int(length_multiple)
+            if usable == 0:
+                raise PreprocessingError(
+                    "preprocessed spectra are shorter than one model patch",
+                    expected=f"at least {length_multiple} points",
+                    got=f"{full.n_points} points",
+                    fix="crop less or use a model with smaller patches",
+                )
+            start = (full.n_points - usable) // 2
+            stop = start + usable
+        self.window_ = (start, stop)
+        self.output_axis_ = full.with_values(full.values[start:stop])
         return self
 
     def _check_axes(self, axes: list[SpectralAxis]) -> None:
@@ -87,11 +113,14 @@ class ChannelPreprocessor:
         for p in self.pipelines:
             vals = spectra.values if p is None else p.transform(spectra).values
             out.append(np.asarray(vals, dtype=np.float32))
-        return np.stack(out, axis=1)
+        start, stop = self.window_
+        return np.stack(out, axis=1)[:, :, start:stop]
 
-    def fit_transform(self, spectra: Spectra, y: Any = None) -> np.ndarray:
+    def fit_transform(
+        self, spectra: Spectra, y: Any = None, length_multiple: int | None = None
+    ) -> np.ndarray:
         """:meth:`fit` then :meth:`transform`."""
-        return self.fit(spectra, y).transform(spectra)
+        return self.fit(spectra, y, length_multiple).transform(spectra)
 
     # ------------------------------------------------------------------ serialization
     def to_config(self) -> list[dict | None]:
@@ -137,4 +166,18 @@ class ChannelPreprocessor:
             self.pipelines.append(Pipeline.from_config(cfg, state=sub or None))
         self.input_axis_ = input_axis
         self.output_axis_ = output_axis
+        first = self.pipelines[0]
+        full = input_axis if first is None else first.output_axis(input_axis)
+        start = int(np.argmin(np.abs(full.values - output_axis.values[0])))
+        stop = start + output_axis.n_points
+        if stop > full.n_points or not np.allclose(
+            full.values[start:stop], output_axis.values, rtol=1e-7, atol=1e-9
+        ):
+            raise ConfigError(
+                "preprocessing does not produce the recorded model axis",
+                expected=output_axis.describe(),
+                got=full.describe(),
+                fix="restore the bundle's config.json",
+            )
+        self.window_ = (start, stop)
         return self

@@ -148,6 +148,8 @@ class SpectraDataModule(L.LightningDataModule):
         Batched augmentation (B, C, L) -> (B, C, L) applied to training batches.
     num_workers : int, default=0
     seed : int, default=0
+    length_multiple : int, optional
+        Keep the central multiple of this many points of the model input (patch models).
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class SpectraDataModule(L.LightningDataModule):
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         num_workers: int = 0,
         seed: int = 0,
+        length_multiple: int | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:
@@ -182,6 +185,7 @@ class SpectraDataModule(L.LightningDataModule):
         self.augment = augment
         self.num_workers = int(num_workers)
         self.seed = int(seed)
+        self.length_multiple = length_multiple
         self._ready = False
 
     # ------------------------------------------------------------------ setup
@@ -207,7 +211,7 @@ class SpectraDataModule(L.LightningDataModule):
         y_tr, self.classes = encode_targets(train, self.targets, self.task)
         y_va, _ = encode_targets(val, self.targets, self.task, self.classes)
         fit_y = y_tr if self.task == "regression" else None
-        x_tr = self.preprocessor.fit_transform(train, fit_y)
+        x_tr = self.preprocessor.fit_transform(train, fit_y, self.length_multiple)
         x_va = self.preprocessor.transform(val)
         self.extra_mean = self.extra_std = None
         e_tr = e_va = None

@@ -79,7 +79,7 @@ class SpectraDataset(Dataset):
                 )
         self.x = torch.from_numpy(np.ascontiguousarray(x))
         ax = axis.values if isinstance(axis, SpectralAxis) else np.asarray(axis)
-        self.axis = torch.as_tensor(ax, dtype=torch.float32)
+        self.axis = torch.as_tensor(np.array(ax), dtype=torch.float32)
         self.y = None if targets is None else torch.as_tensor(np.asarray(targets))
         if self.y is not None and self.y.dtype == torch.float64:
             self.y = self.y.float()
@@ -191,4 +191,4 @@ class RandomBatchDataset(Dataset):
             x = x[:, None, :]
         if self.augment is not None:
             x = self.augment(x)
-        return {"x": x, "axis": torch.as_tensor(np.asarray(ax), dtype=torch.float32)}
+        return {"x": x, "axis": torch.as_tensor(np.array(ax), dtype=torch.float32)}

@@ -19,6 +19,7 @@ from torch import nn
 
 from spectrakit.errors import ConfigError
 from spectrakit.tasks.heads import OutputSpec, decode_outputs, split_regression
+from spectrakit.tasks.masked import normalize_spectra
 from spectrakit.tasks.optim import (
     SCHEDULES,
     build_optimizer,
@@ -95,6 +96,8 @@ class SupervisedTask(L.LightningModule):
     schedule : {"cosine", "onecycle", "cyclic", "constant"}, default="cosine"
     warmup : int or float, default=0.05
     total_steps : int, optional
+    normalize : bool, default=False
+        Standardize each spectrum before the model (as in masked pretraining).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class SupervisedTask(L.LightningModule):
         schedule: str = "cosine",
         warmup: int | float = 0.05,
         total_steps: int | None = None,
+        normalize: bool = False,
     ) -> None:
         super().__init__()
         if schedule not in SCHEDULES:
@@ -138,7 +142,8 @@ class SupervisedTask(L.LightningModule):
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Raw model output (B, n_model_outputs)."""
         axis = batch.get("axis") if getattr(self.model, "axis_aware", False) else None
-        return self.model(batch["x"], axis=axis, extra=batch.get("extra"))
+        x = normalize_spectra(batch["x"]) if self.hparams.normalize else batch["x"]
+        return self.model(x, axis=axis, extra=batch.get("extra"))
 
     def _dense_targets(self, y: torch.Tensor) -> torch.Tensor:
         """Targets as floats the loss compares with (standardized / one-hot)."""

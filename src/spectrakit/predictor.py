@@ -1,0 +1,243 @@
+"""Inference with a loaded bundle: axis checks, preprocessing, predictions, OOD scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.errors import AxisError, DataError, ModelError
+from spectrakit.spectra import Spectra
+
+__all__ = ["Predictor", "conform_axis"]
+
+
+def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
+    """Bring ``spectra`` onto ``axis`` when that is safe, else raise :class:`AxisError`.
+
+    Safe means: the same kind of axis (after a physical unit conversion, e.g. nm -> cm-1 or
+    a Raman shift given the laser line) and the data covering the whole target range (up to
+    half a point spacing); the spectra are then linearly resampled. Nothing is extrapolated.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Input spectra.
+    axis : SpectralAxis
+        Axis the model expects.
+
+    Returns
+    -------
+    Spectra
+        Spectra on exactly ``axis``.
+    """
+    src = spectra.axis
+    if src.n_points == axis.n_points and src.allclose(axis, rtol=1e-7, atol=1e-9):
+        return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
+    if (src.unit, src.kind) != (axis.unit, axis.kind):
+        if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
+            raise AxisError(
+                "input axis is incompatible with the model",
+                expected=f"{axis.describe()} ({axis.kind})",
+                got=f"{src.describe()} ({src.kind})",
+                fix="read the file with its physical unit (--unit) or use a matching model",
+            )
+        try:
+            spectra = spectra.convert(
+                axis.unit,
+                kind=axis.kind,
+                laser_wavelength=src.laser_wavelength or axis.laser_wavelength,
+            )
+        except AxisError as exc:
+            raise AxisError(
+                "input axis cannot be converted to the model's axis",
+                expected=f"{axis.describe()} ({axis.kind})",
+                got=f"{src.describe()} ({src.kind}): {exc.message}",
+                fix=exc.fix or "convert the spectra to the model's unit first",
+            ) from exc
+        src = spectra.axis
+    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
+    if src.min > axis.min + tol or src.max < axis.max - tol:
+        raise AxisError(
+            "input spectra do not cover the model's axis range",
+            expected=f"data covering {axis.min:g}-{axis.max:g} {axis.unit}",
+            got=f"{src.min:g}-{src.max:g} {src.unit}",
+            fix="measure/crop the full range, or fine-tune a model on your range",
+        )
+    if src.n_points < 2:
+        raise AxisError("cannot resample a single point", got=src.describe())
+    return spectra.resample(axis, fill="edge")
+
+
+class Predictor:
+    """A loaded model bundle, ready to predict.
+
+    Build it with :func:`spectrakit.load`.
+
+    Attributes
+    ----------
+    model : SpectralModel
+        The network (eval mode).
+    config : dict
+        The bundle configuration.
+    axis : SpectralAxis
+        Axis of the raw spectra the model expects.
+    model_axis : SpectralAxis
+        Axis of the model input after preprocessing.
+    pipeline : Pipeline or list of Pipeline or None
+        Fitted preprocessing (a list with several input channels).
+    targets : list of str
+    classes : list of str or None
+    task : str
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        config: dict,
+        bundle_dir: str | Path,
+        preprocessing_state: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        from spectrakit.data.channels import ChannelPreprocessor
+        from spectrakit.tasks.heads import OutputSpec
+
+        self.model = model
+        self.config = config
+        self.bundle_dir = Path(bundle_dir)
+        self.axis = SpectralAxis.from_dict(config["axis"])
+        self.model_axis = SpectralAxis.from_dict(config["model_axis"])
+        self.preprocessor = ChannelPreprocessor.from_config(
+            config["preprocessing"], preprocessing_state, self.axis, self.model_axis
+        )
+        pipes = self.preprocessor.pipelines
+        self.pipeline = pipes[0] if len(pipes) == 1 else pipes
+        self.targets = list(config.get("targets") or [])
+        self.classes = config.get("classes")
+        self.task = config["task"]
+        out = config.get("output")
+        self.output = OutputSpec(**out) if out else None
+        extra = config.get("extra_features") or {}
+        self.extra_features = list(extra.get("names") or [])
+        self._extra_mean = np.asarray(extra.get("mean") or [], dtype=np.float32)
+        self._extra_std = np.asarray(extra.get("std") or [], dtype=np.float32)
+        self.ood = _load_ood(self.bundle_dir)
+
+    def __repr__(self) -> str:
+        return (
+            f"Predictor({self.config['model']['name']}, task={self.task}, "
+            f"targets={self.targets or self.classes}, axis={self.axis.describe()})"
+        )
+
+    # ------------------------------------------------------------------ inputs
+    def prepare(self, spectra: Spectra) -> torch.Tensor:
+        """Model input (n, C, L): resampled onto the model axis when safe, preprocessed.
+
+        Raises
+        ------
+        AxisError
+            When the spectra cannot be brought onto the model's axis safely.
+        """
+        if not isinstance(spectra, Spectra):
+            raise DataError(
+                "predictions need Spectra",
+                expected="a spectrakit.Spectra (use spectrakit.read)",
+                got=type(spectra).__name__,
+            )
+        spectra = conform_axis(spectra, self.axis)
+        x = torch.from_numpy(self.preprocessor.transform(spectra))
+        if self.config.get("normalize"):
+            from spectrakit.tasks.masked import normalize_spectra
+
+            x = normalize_spectra(x)
+        return x
+
+    def _extra(self, spectra: Spectra) -> torch.Tensor | None:
+        if not self.extra_features:
+            return None
+        e = spectra.targets(self.extra_features).astype(np.float32)
+        return torch.from_numpy((e - self._extra_mean) / self._extra_std)
+
+    def _batches(self, spectra: Spectra, batch_size: int):
+        x = self.prepare(spectra)
+        extra = self._extra(spectra)
+        axis = self.model_axis.to_torch() if getattr(self.model, "axis_aware", False) else None
+        for start in range(0, x.shape[0], batch_size):
+            sl = slice(start, start + batch_size)
+            yield x[sl], axis, None if extra is None else extra[sl]
+
+    @torch.no_grad()
+    def embed(self, spectra: Spectra, batch_size: int = 256) -> np.ndarray:
+        """Embeddings (n, D) from ``model.forward_features``."""
+        self.model.eval()
+        out = [
+            self.model.forward_features(x, axis=a, extra=e).float()
+            for x, a, e in self._batches(spectra, batch_size)
+        ]
+        return torch.cat(out).numpy()
+
+    @torch.no_grad()
+    def raw_outputs(self, spectra: Spectra, batch_size: int = 256) -> torch.Tensor:
+        """Undecoded model outputs (n, n_outputs)."""
+        self.model.eval()
+        out = [
+            self.model(x, axis=a, extra=e).float() for x, a, e in self._batches(spectra, batch_size)
+        ]
+        return torch.cat(out)
+
+    def predict(self, spectra: Spectra, batch_size: int = 256) -> pd.DataFrame:
+        """Predictions, one row per spectrum.
+
+        Returns
+        -------
+        DataFrame
+            regression: one column per target (and ``<target>_std`` with an uncertainty
+            head); classification: ``predicted`` and ``proba_<class>``; multi-label:
+            ``<label>`` (bool) and ``proba_<label>``; plus ``ood_score`` and ``is_ood`` when
+            the bundle has an out-of-distribution detector.
+        """
+        from spectrakit.tasks.heads import decode_outputs
+
+        if self.task == "pretrained" or self.output is None:
+            raise ModelError(
+                "this bundle is a pretrained encoder without a prediction head",
+                expected="a fine-tuned bundle",
+                got=f"task={self.task!r}",
+                fix="fine-tune it: spectrakit finetune --init BUNDLE ... (embed() works as is)",
+            )
+        out = decode_outputs(self.raw_outputs(spectra, batch_size), self.output)
+        cols: dict[str, Any] = {}
+        if self.task == "regression":
+            mean = out["mean"].numpy()
+            for j, t in enumerate(self.targets):
+                cols[t] = mean[:, j]
+                if "std" in out:
+                    cols[f"{t}_std"] = out["std"].numpy()[:, j]
+        elif self.task == "classification":
+            names = np.asarray(self.classes, dtype=object)
+            cols["predicted"] = names[out["label"].numpy()]
+            for j, c in enumerate(self.classes):
+                cols[f"proba_{c}"] = out["proba"].numpy()[:, j]
+        else:
+            for j, c in enumerate(self.classes):
+                cols[c] = out["label"].numpy()[:, j]
+                cols[f"proba_{c}"] = out["proba"].numpy()[:, j]
+        frame = pd.DataFrame(cols)
+        if self.ood is not None:
+            emb = self.embed(spectra, batch_size)
+            frame["ood_score"] = np.asarray(self.ood.score_samples(emb), dtype=float)
+            frame["is_ood"] = np.asarray(self.ood.predict(emb), dtype=bool)
+        return frame
+
+
+def _load_ood(bundle_dir: Path) -> Any:
+    if not (bundle_dir / "ood.json").is_file():
+        return None
+    try:
+        from spectrakit.ood import load_detector
+    except ImportError:
+        return None
+    return load_detector(bundle_dir)

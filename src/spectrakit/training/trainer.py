@@ -1,0 +1,254 @@
+"""A configured Lightning ``Trainer``: checkpoints, early stopping, logs, precision, devices.
+
+Checkpoints are written atomically (temporary file + rename) and read back with
+``torch.load(weights_only=True)``: they hold only tensors and plain Python values, so
+resuming never unpickles arbitrary objects. ``last.ckpt`` is refreshed every N optimizer
+steps; ``best.ckpt`` tracks the lowest validation loss.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from spectrakit.errors import TrainingError
+from spectrakit.io import atomic_path
+
+__all__ = [
+    "BEST",
+    "LAST",
+    "AtomicCheckpointIO",
+    "TrainerOptions",
+    "build_trainer",
+    "default_precision",
+    "load_checkpoint",
+]
+
+BEST = "best"
+LAST = "last"
+_log = logging.getLogger(__name__)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
+    """Read a Lightning checkpoint without unpickling code (``weights_only=True``)."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise TrainingError(
+            f"cannot read checkpoint {Path(path).name}",
+            expected="a checkpoint written by spectrakit",
+            got=str(exc).splitlines()[0][:160],
+            fix="delete it and restart without --resume",
+        ) from exc
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoint I/O that writes atomically and loads with ``weights_only=True``."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
+        """Write ``checkpoint`` to a temporary sibling, then rename it over ``path``."""
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
+
+    def load_checkpoint(self, path: Any, map_location: Any = None, **kwargs: Any) -> dict:
+        """Load with ``weights_only=True`` (plain tensors and Python values only)."""
+        return load_checkpoint(path, map_location or "cpu")
+
+
+def default_precision(accelerator: str = "auto") -> str:
+    """bf16 (or fp16) mixed precision on CUDA, 32-bit elsewhere."""
+    cuda = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    if not cuda:
+        return "32-true"
+    return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+
+
+class TrainerOptions:
+    """Options shared by every training entry point (validated once).
+
+    Parameters
+    ----------
+    accelerator, devices, num_nodes, strategy : passed to ``lightning.Trainer``
+    precision : str, optional
+        Default: :func:`default_precision`.
+    gradient_clip : float or None, default=1.0
+        Gradient-norm clipping.
+    patience : int or None, default=20
+        Early stopping patience in validation epochs (None disables it).
+    checkpoint_every : int, default=50
+        Optimizer steps between refreshes of ``last.ckpt``.
+    progress : bool, default=True
+        Show a progress bar.
+    loggers : sequence of str, default=("csv", "tensorboard")
+        Loggers to use; ``"wandb"`` when installed.
+    deterministic : bool, default=True
+        Ask for deterministic algorithms (warn where an op has none).
+    log_every_n_steps : int, default=10
+    callbacks : list of Callback, optional
+        Extra callbacks.
+    """
+
+    def __init__(
+        self,
+        accelerator: str = "auto",
+        devices: Any = "auto",
+        num_nodes: int = 1,
+        strategy: Any = "auto",
+        precision: str | None = None,
+        gradient_clip: float | None = 1.0,
+        patience: int | None = 20,
+        checkpoint_every: int = 50,
+        progress: bool = True,
+        loggers: tuple[str, ...] | list[str] = ("csv", "tensorboard"),
+        deterministic: bool = True,
+        log_every_n_steps: int = 10,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        if accelerator == "auto" and not torch.cuda.is_available():
+            accelerator = "cpu"
+        self.accelerator = accelerator
+        self.devices = 1 if devices == "auto" and accelerator == "cpu" else devices
+        self.num_nodes = int(num_nodes)
+        self.strategy = strategy
+        self.precision = precision or default_precision(accelerator)
+        self.gradient_clip = gradient_clip
+        self.patience = patience
+        if int(checkpoint_every) < 1:
+            raise TrainingError(
+                "invalid checkpoint interval", expected="a positive number of steps",
+                got=str(checkpoint_every),
+            )  # fmt: skip
+        self.checkpoint_every = int(checkpoint_every)
+        self.progress = progress
+        self.loggers = tuple(loggers)
+        self.deterministic = deterministic
+        self.log_every_n_steps = int(log_every_n_steps)
+        self.callbacks = list(callbacks or [])
+
+    @classmethod
+    def pop_from(cls, options: dict[str, Any]) -> TrainerOptions:
+        """Take the trainer options out of a ``**options`` dict (the rest stays)."""
+        names = cls.__init__.__code__.co_varnames[1 : cls.__init__.__code__.co_argcount]
+        return cls(**{k: options.pop(k) for k in list(options) if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (callbacks omitted)."""
+        return {
+            "accelerator": self.accelerator,
+            "devices": self.devices if isinstance(self.devices, int | str) else str(self.devices),
+            "num_nodes": self.num_nodes,
+            "strategy": str(self.strategy),
+            "precision": self.precision,
+            "gradient_clip": self.gradient_clip,
+            "patience": self.patience,
+            "checkpoint_every": self.checkpoint_every,
+        }
+
+
+def _loggers(names: tuple[str, ...], log_dir: Path) -> list:
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    out = []
+    for name in names:
+        if name == "csv":
+            out.append(CSVLogger(str(log_dir), name="csv", version=0))
+        elif name == "tensorboard":
+            if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
+                out.append(TensorBoardLogger(str(log_dir), name="tensorboard", version=0))
+        elif name == "wandb":
+            if importlib.util.find_spec("wandb") is None:
+                _log.warning("wandb is not installed; skipping the Weights & Biases logger")
+                continue
+            from lightning.pytorch.loggers import WandbLogger
+
+            out.append(WandbLogger(save_dir=str(log_dir)))
+        else:
+            raise TrainingError(
+                "unknown logger", expected="csv | tensorboard | wandb", got=repr(name)
+            )
+    return out
+
+
+def build_trainer(
+    work_dir: str | Path,
+    options: TrainerOptions,
+    *,
+    max_epochs: int,
+    max_steps: int = -1,
+    monitor: str | None = "val_loss",
+) -> tuple[L.Trainer, ModelCheckpoint | None]:
+    """A Trainer writing checkpoints and logs under ``work_dir``.
+
+    Parameters
+    ----------
+    work_dir : str or Path
+        Run directory: ``checkpoints/{best,last}.ckpt``, ``logs/{csv,tensorboard}``.
+    options : TrainerOptions
+    max_epochs : int
+    max_steps : int, default=-1
+        Hard limit on optimizer steps (-1: none).
+    monitor : str or None, default="val_loss"
+        Metric of the best checkpoint and early stopping (None: neither).
+
+    Returns
+    -------
+    trainer : lightning.Trainer
+    best : ModelCheckpoint or None
+        The best-checkpoint callback.
+    """
+    work_dir = Path(work_dir)
+    ckpt_dir = work_dir / "checkpoints"
+    callbacks: list[Callback] = [
+        ModelCheckpoint(
+            dirpath=str(ckpt_dir),
+            save_top_k=0,
+            save_last=True,
+            every_n_train_steps=options.checkpoint_every,
+            enable_version_counter=False,
+        )
+    ]
+    best = None
+    if monitor is not None:
+        best = ModelCheckpoint(
+            dirpath=str(ckpt_dir),
+            filename=BEST,
+            monitor=monitor,
+            mode="min",
+            save_top_k=1,
+            enable_version_counter=False,
+        )
+        callbacks.append(best)
+        if options.patience:
+            callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
+    callbacks += options.callbacks
+    loggers = _loggers(options.loggers, work_dir / "logs")
+    trainer = L.Trainer(
+        default_root_dir=str(work_dir),
+        accelerator=options.accelerator,
+        devices=options.devices,
+        num_nodes=options.num_nodes,
+        strategy=options.strategy,
+        precision=options.precision,
+        max_epochs=max_epochs,
+        max_steps=max_steps,
+        gradient_clip_val=options.gradient_clip,
+        deterministic="warn" if options.deterministic else False,
+        callbacks=callbacks,
+        logger=loggers or False,
+        enable_progress_bar=options.progress,
+        enable_model_summary=False,
+        log_every_n_steps=options.log_every_n_steps,
+        plugins=[AtomicCheckpointIO()],
+        num_sanity_val_steps=0,
+    )
+    return trainer, best
