@@ -1,0 +1,100 @@
+"""The one entry point: :func:`explain`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+# importing the method modules registers them
+from spectrakit.explain import _attention, _gradcam, _gradients, _occlusion  # noqa: F401
+from spectrakit.explain._attribution import NO_TARGET, Attribution
+from spectrakit.explain._inputs import Prepared, prepare, resolve_target
+from spectrakit.explain._registry import METHODS, canonical_name, get_method
+from spectrakit.spectra import Spectra
+
+__all__ = ["attribute_tensor", "explain"]
+
+
+def attribute_tensor(
+    prep: Prepared, method: str, target: torch.Tensor, **options: Any
+) -> torch.Tensor:
+    """Run ``method`` on prepared inputs; returns detached attributions of shape (n, L)."""
+    fn = get_method(method)
+    return fn(prep, target, **options).detach().float()
+
+
+def explain(
+    model_or_predictor: Any,
+    spectra: Spectra | np.ndarray,
+    method: str = "ig",
+    target: int | str | Sequence[int | str] | None = None,
+    *,
+    axis: Any = None,
+    classes: Sequence[str] | None = None,
+    batch_size: int = 64,
+    **options: Any,
+) -> Attribution:
+    """Explain a model's output on each spectrum, point by point along the axis.
+
+    Parameters
+    ----------
+    model_or_predictor : SpectralModel or Predictor
+        A :class:`~spectrakit.bundle.Predictor` (its preprocessing and axis are applied) or
+        a model following the :class:`~spectrakit.models.SpectralModel` contract.
+    spectra : Spectra or ndarray of shape (n, L)
+        Spectra to explain (arrays need ``axis``).
+    method : str, default="ig"
+        ``"saliency"``, ``"ig"`` (integrated gradients), ``"smoothgrad"``, ``"shap"``
+        (GradientSHAP), ``"occlusion"``, ``"gradcam"``, ``"attention"`` (rollout),
+        ``"ip-gradcam"`` (PeakMixer's class-specific channels).
+    target : int, str or sequence, optional
+        Class name or output index (one for all spectra, or one per spectrum). Default:
+        the predicted class (output 0 for regression).
+    axis : SpectralAxis, optional
+        For a raw model: the axis it expects; spectra are resampled onto it when it lies
+        inside their range, refused otherwise.
+    classes : sequence of str, optional
+        Output names for a raw model.
+    batch_size : int, default=64
+        Spectra explained per pass.
+    **options
+        Method options, e.g. ``baseline="mean"``, ``n_steps=64`` (ig), ``window=20``
+        (occlusion, axis units), ``layer="features.6"`` (gradcam), ``channels=
+        "complementary"`` (ip-gradcam), ``mode="layer"`` (attention).
+
+    Returns
+    -------
+    Attribution
+        Values of shape (n_spectra, n_points) on the model's axis.
+
+    Examples
+    --------
+    >>> attr = explain(predictor, spectra, method="ig", target="contaminated")  # doctest: +SKIP
+    >>> attr.top_bands(3)  # doctest: +SKIP
+    """
+    name = canonical_name(method)
+    prep = prepare(model_or_predictor, spectra, axis=axis, classes=classes)
+    idx, labels = resolve_target(prep, target)
+    parts = []
+    for start in range(0, prep.x.shape[0], batch_size):
+        sl = slice(start, start + batch_size)
+        sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
+        parts.append(attribute_tensor(sub, name, idx[sl], **options))
+    values = torch.cat(parts).numpy()
+    class_agnostic = not METHODS[name][1]
+    if class_agnostic:
+        idx = torch.full_like(idx, NO_TARGET)
+        labels = ("all",) * len(labels)
+    return Attribution(
+        values=values,
+        axis=prep.axis,
+        method=name,
+        target=idx.numpy(),
+        target_names=labels,
+        inputs=prep.x.detach().mean(dim=1).numpy(),
+        meta=prep.meta,
+        params={k: v for k, v in options.items() if isinstance(v, int | float | str | bool)},
+    )

@@ -1,0 +1,124 @@
+"""Grad-CAM for 1D convolutional models, and PeakMixer's class-specific channel Grad-CAM.
+
+References: Selvaraju et al. 2017 (Grad-CAM); the PeakMixer interpretable path (Grad-CAM
+restricted to the channels a class is learned to correlate with, versus the complementary
+channels).
+"""
+
+from __future__ import annotations
+
+import torch
+from captum.attr import LayerAttribution, LayerGradCam
+
+from spectrakit.errors import ModelError
+from spectrakit.explain._inputs import Prepared
+from spectrakit.explain._registry import register_method
+
+__all__ = ["conv_layer"]
+
+
+def _conv_names(model: torch.nn.Module) -> list[str]:
+    return [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv1d)]
+
+
+def conv_layer(model: torch.nn.Module, layer: str | None = None) -> tuple[str, torch.nn.Module]:
+    """The layer Grad-CAM reads: ``layer`` by dotted name, else ``model.gradcam_layer``."""
+    name = layer if layer is not None else getattr(model, "gradcam_layer", None)
+    family = getattr(model, "family", type(model).__name__)
+    if name is None:
+        convs = _conv_names(model)
+        raise ModelError(
+            f"Grad-CAM needs a convolutional layer, and model {family!r} declares none",
+            expected="a 1D convolutional model (cnn1d, resnet1d, vgg1d, peakmixer, ...)",
+            got=f"gradcam_layer=None; Conv1d layers: {', '.join(convs[-3:]) or 'none'}",
+            fix="use method='ig' or 'saliency'"
+            + (f", or pass layer={convs[-1]!r}" if convs else ""),
+        )
+    try:
+        module = model.get_submodule(name)
+    except AttributeError:
+        convs = _conv_names(model)
+        raise ModelError(
+            f"model {family!r} has no layer {name!r}",
+            expected="a dotted module name, e.g. " + (convs[-1] if convs else "'features.3'"),
+            got=repr(name),
+            fix="list layers with [n for n, _ in model.named_modules()]",
+        ) from None
+    return name, module
+
+
+def _layer_cam(prep: Prepared, target: torch.Tensor, layer: str | None, *, summed: bool):
+    name, module = conv_layer(prep.model, layer)
+    cam = LayerGradCam(prep.forward, module)
+    attr = cam.attribute(prep.x, target=target, relu_attributions=summed, attr_dim_summation=summed)
+    if attr.ndim != 3:
+        raise ModelError(
+            f"layer {name!r} does not keep a spectral dimension",
+            expected="an output of shape (batch, channels, positions)",
+            got=f"shape {tuple(attr.shape)}",
+            fix="pick a convolutional layer with layer='...'",
+        )
+    return attr
+
+
+def _upsample(cam: torch.Tensor, length: int) -> torch.Tensor:
+    return LayerAttribution.interpolate(cam, (length,), interpolate_mode="linear")[:, 0]
+
+
+@register_method("gradcam")
+def gradcam(prep: Prepared, target: torch.Tensor, *, layer: str | None = None) -> torch.Tensor:
+    """Grad-CAM on the model's last convolutional layer, upsampled to the input length."""
+    cam = _layer_cam(prep, target, layer, summed=True)
+    return _upsample(cam.detach(), prep.x.shape[-1])
+
+
+@register_method("ip-gradcam")
+def ip_gradcam(
+    prep: Prepared,
+    target: torch.Tensor,
+    *,
+    channels: str = "specific",
+    layer: str | None = None,
+) -> torch.Tensor:
+    """Grad-CAM through the channels PeakMixer's interpretable path ties to each class.
+
+    Parameters
+    ----------
+    channels : {"specific", "complementary", "all"}
+        ``"specific"``: channels whose learned correlation (``class_channel_weights()``,
+        shape (n_classes, n_channels)) is highest for the explained class;
+        ``"complementary"``: the other channels; ``"all"``: plain Grad-CAM.
+    layer : str, optional
+        Override the layer (default ``model.ip_layer`` or ``model.gradcam_layer``).
+    """
+    model = prep.model
+    if not hasattr(model, "class_channel_weights"):
+        raise ModelError(
+            "ip-gradcam needs a model with a learned interpretable path",
+            expected="a peakmixer model (class_channel_weights())",
+            got=f"model {getattr(model, 'family', type(model).__name__)!r}",
+            fix="use method='gradcam' for other convolutional models",
+        )
+    if channels not in ("specific", "complementary", "all"):
+        raise ModelError(
+            "unknown channel selection",
+            expected="'specific', 'complementary' or 'all'",
+            got=repr(channels),
+        )
+    with torch.no_grad():
+        weights = torch.as_tensor(model.class_channel_weights()).float()
+    per_channel = _layer_cam(prep, target, layer or getattr(model, "ip_layer", None), summed=False)
+    if weights.ndim != 2 or weights.shape[1] != per_channel.shape[1]:
+        raise ModelError(
+            "class-channel weights do not match the Grad-CAM layer",
+            expected=f"shape (n_classes, {per_channel.shape[1]})",
+            got=f"shape {tuple(weights.shape)}",
+        )
+    owner = weights.argmax(dim=0)  # (C,): class each channel correlates with most
+    select = owner[None, :] == target[:, None]  # (n, C)
+    if channels == "complementary":
+        select = ~select
+    elif channels == "all":
+        select = torch.ones_like(select)
+    cam = torch.relu((per_channel.detach() * select[:, :, None]).sum(dim=1, keepdim=True))
+    return _upsample(cam, prep.x.shape[-1])
