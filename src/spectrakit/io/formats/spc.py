@@ -109,8 +109,9 @@ def _read_new(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
     pos = 512
     x_shared = None
     if not flags & TXYXYS:
-        if fnpts < 1 or fnpts * 4 > len(r.data):
+        if fnpts < 1:
             raise FormatError(f"{r.name}: invalid number of points", got=str(fnpts))
+        r.need(pos, 2 * fnpts, f"{fnpts} data points")
         if flags & TXVALS:
             x_shared = r.array("<f4", fnpts, pos, "the X array").astype(np.float64)
             pos += 4 * fnpts
@@ -156,8 +157,9 @@ def _read_old(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
     h = r.unpack(_OLD_HEADER, 0, "the 256-byte header")
     flags, _, oexp, onpts, ofirst, olast, fxtype = h[:7]
     n = int(onpts)
-    if n < 1 or n != onpts or n * 2 > len(r.data):
+    if n < 1 or n != onpts:
         raise FormatError(f"{r.name}: invalid number of points", got=str(onpts))
+    r.need(256, 2 * n, f"{n} data points")
     info = {"fxtype": fxtype, "comment": _text(h[17])}
     x = np.linspace(ofirst, olast, n)
     subs = []
