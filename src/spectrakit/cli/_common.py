@@ -24,7 +24,14 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
 
 
 def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
-    """Read one input with the command's ``--format``/``--unit`` options."""
+    """Read one input with the command's ``--format``/``--unit`` options.
+
+    ``builtin:<name>`` reads a shipped data set (``builtin:fermentation-test``, ...).
+    """
+    if str(path).startswith("builtin:"):
+        from spectrakit.datasets.reference import load_builtin
+
+        return load_builtin(str(path)[len("builtin:") :])
     options: dict[str, Any] = {}
     if getattr(args, "unit", None):
         options["unit"] = args.unit

@@ -8,20 +8,38 @@
   once into a checksummed cache (``SPECTRAKIT_DATA`` or ``~/.cache/spectrakit``).
 """
 
+from spectrakit.datasets._cache import RemoteDataset, RemoteFile, data_home, fetch
 from spectrakit.datasets._components import RAMAN_COMPONENTS, Component, ComponentLibrary, Peak
 from spectrakit.datasets._instrument import Instrument
 from spectrakit.datasets._peaks import SHAPES, make_peaks
+from spectrakit.datasets.reference import (
+    load_coffee,
+    load_fermentation,
+    load_fermentation_reference,
+)
+from spectrakit.datasets.remote import REGISTRY, load_bacteria_id, load_dig4bio, register
 from spectrakit.datasets.synthetic import DEFAULT_AXIS, make_multi_instrument, make_synthetic
 
 __all__ = [
     "DEFAULT_AXIS",
     "RAMAN_COMPONENTS",
+    "REGISTRY",
     "SHAPES",
     "Component",
     "ComponentLibrary",
     "Instrument",
     "Peak",
+    "RemoteDataset",
+    "RemoteFile",
+    "data_home",
+    "fetch",
+    "load_bacteria_id",
+    "load_coffee",
+    "load_dig4bio",
+    "load_fermentation",
+    "load_fermentation_reference",
     "make_multi_instrument",
     "make_peaks",
     "make_synthetic",
+    "register",
 ]
