@@ -127,6 +127,8 @@ def _steps(pipeline: Any) -> list[tuple[str, Any]]:
     """Preprocessing steps with a :class:`ToValues` bridge before the first array-only step."""
     if pipeline is None:
         return [("values", ToValues())]
+    if _is_spectral(pipeline):  # a spectrakit Pipeline or step handles Spectra as a whole
+        return [("preprocess", pipeline), ("values", ToValues())]
     parts = list(pipeline.steps) if isinstance(pipeline, Pipeline) else [("preprocess", pipeline)]
     out: list[tuple[str, Any]] = []
     bridged = False

@@ -351,7 +351,7 @@ def get_splitter(spec: str | int | Any) -> BaseCrossValidator:
     >>> get_splitter("group:sample:4")
     GroupKFoldSplitter(column='sample', n_splits=4)
     """
-    if hasattr(spec, "split"):
+    if not isinstance(spec, str) and hasattr(spec, "split"):
         return spec
     if isinstance(spec, int | np.integer) and not isinstance(spec, bool):
         return KFoldSplitter(_parse_int(str(spec), str(spec)))

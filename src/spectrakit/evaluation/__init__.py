@@ -1,0 +1,34 @@
+"""Metrics, leakage-safe cross-validation, conformal uncertainty and self-contained reports."""
+
+from spectrakit.evaluation.conformal import (
+    ConformalClassifier,
+    ConformalRegressor,
+    conformal_quantile,
+    interval_coverage,
+    set_coverage,
+)
+from spectrakit.evaluation.cross_validation import CVResult, cross_validate
+from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
+from spectrakit.evaluation.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    regression_metrics,
+)
+from spectrakit.evaluation.report import write_model_report, write_report
+
+__all__ = [
+    "CVResult",
+    "ConformalClassifier",
+    "ConformalRegressor",
+    "DeepClassifier",
+    "DeepRegressor",
+    "classification_metrics",
+    "conformal_quantile",
+    "cross_validate",
+    "expected_calibration_error",
+    "interval_coverage",
+    "regression_metrics",
+    "set_coverage",
+    "write_model_report",
+    "write_report",
+]
