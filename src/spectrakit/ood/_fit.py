@@ -1,0 +1,78 @@
+"""One call from a predictor and training spectra to a fitted, calibrated detector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spectrakit.errors import DataError
+from spectrakit.ood._base import OODDetector, create_detector
+from spectrakit.ood._inputs import detector_inputs
+
+__all__ = ["fit_ood"]
+
+
+def fit_ood(
+    predictor: Any,
+    train: Any,
+    method: str = "dime",
+    *,
+    heldout: Any = None,
+    false_rejection: float = 0.05,
+    labels: str | None = None,
+    heldout_fraction: float = 0.2,
+    seed: int = 0,
+    **params: Any,
+) -> OODDetector:
+    """Fit and calibrate an OOD detector on a predictor's view of its training spectra.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The model bundle, loaded (``spectrakit.load``).
+    train : Spectra
+        In-distribution spectra (usually the training set).
+    method : str, default="dime"
+        Registered detector name (``dime``, ``mahalanobis``, ``knn``, ``energy``,
+        ``reconstruction``).
+    heldout : Spectra, optional
+        In-distribution spectra not used for fitting, for the threshold. Default: a random
+        ``heldout_fraction`` of ``train`` is set aside.
+    false_rejection : float, default=0.05
+        Fraction of in-distribution spectra the threshold flags.
+    labels : str, optional
+        Metadata column of class labels (class-conditional Mahalanobis); default: the
+        predictor's classification target when present in ``train``.
+    **params
+        Detector parameters (e.g. ``n_components=0.95``, ``k=5``).
+
+    Returns
+    -------
+    OODDetector
+        Fitted and calibrated; store it with :func:`save_detector`.
+
+    Examples
+    --------
+    >>> det = fit_ood(predictor, train, method="mahalanobis")  # doctest: +SKIP
+    >>> save_detector(det, predictor.bundle_dir)  # doctest: +SKIP
+    """
+    det = create_detector(method, **params)
+    if heldout is None:
+        if train.n_spectra < 10:
+            raise DataError(
+                "too few spectra to fit and calibrate an OOD detector",
+                expected=">= 10 spectra (or pass heldout=)",
+                got=str(train.n_spectra),
+            )
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(train.n_spectra)
+        n_cal = max(2, round(heldout_fraction * train.n_spectra))
+        train, heldout = train.select(order[n_cal:]), train.select(order[:n_cal])
+    if labels is None and getattr(predictor, "task", None) == "classification":
+        targets = list(getattr(predictor, "targets", None) or [])
+        labels = targets[0] if targets and targets[0] in train.meta.columns else None
+    y = None if labels is None else train.meta[labels].to_numpy()
+    det.fit(detector_inputs(predictor, train, det), y)
+    det.calibrate(detector_inputs(predictor, heldout, det), false_rejection=false_rejection)
+    return det
