@@ -11,8 +11,10 @@ __all__ = ["ExtraFusion"]
 class ExtraFusion(nn.Module):
     """Fuse ``n_extra`` tabular features into a (B, D) embedding, keeping its width.
 
-    ``out = emb + MLP([emb, LayerNorm(extra)])``: a residual update, so the spectral
-    embedding passes through unchanged when the MLP learns to ignore the extras.
+    ``out = emb + MLP([emb, extra])``: a residual update, so the spectral embedding passes
+    through unchanged when the MLP learns to ignore the extras. Extras should be
+    standardized by the caller (no per-sample normalization here: it would erase a
+    constant shift of all features, and everything when ``n_extra == 1``).
 
     Parameters
     ----------
@@ -31,12 +33,11 @@ class ExtraFusion(nn.Module):
     ) -> None:
         super().__init__()
         hidden = hidden or min(max(dim, 32), 256)
-        self.norm = nn.LayerNorm(n_extra)
         self.fc1 = nn.Linear(dim + n_extra, hidden)
         self.act = act_layer()
         self.fc2 = nn.Linear(hidden, dim)
 
     def forward(self, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         """(B, D), (B, E) -> (B, D)."""
-        h = torch.cat([emb, self.norm(extra)], dim=1)
+        h = torch.cat([emb, extra], dim=1)
         return emb + self.fc2(self.act(self.fc1(h)))

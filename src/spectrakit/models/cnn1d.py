@@ -94,7 +94,7 @@ def _min_length(features: nn.Sequential) -> int:
 
 @register_model
 def cnn1d_tiny(**kwargs: Any) -> CNN1d:
-    """Pychemauth CNN with 8/16/32 filters and strides 4/2/2 (about 6k parameters)."""
+    """Pychemauth CNN with 8/16/32 filters and strides 4/2/2 (about 2.7k parameters)."""
     args = dict(filters=(8, 16, 32), kernel_sizes=(8, 4, 4), strides=(4, 2, 2))
     return CNN1d(**{**args, **kwargs})
 

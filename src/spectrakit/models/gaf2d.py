@@ -201,7 +201,7 @@ class GAF2d(SpectralModel):
 
 @register_model
 def gaf2d_tiny(**kwargs: Any) -> GAF2d:
-    """GAF 32x32 + 2D ResNet with stages 8-16-32-48, one block each (about 80k parameters)."""
+    """GAF 32x32 + 2D ResNet with stages 8-16-32-48, one block each (about 56k parameters)."""
     args = dict(image_size=32, widths=(8, 16, 32, 48), blocks=(1, 1, 1, 1), stem_channels=8)
     return GAF2d(**{**args, **kwargs})
 

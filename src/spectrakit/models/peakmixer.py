@@ -182,7 +182,7 @@ def _peakmixer(size: dict[str, Any], kwargs: dict[str, Any]) -> PeakMixer:
 
 @register_model
 def peakmixer_tiny(**kwargs: Any) -> PeakMixer:
-    """PeakMixer, width 24, 2 ResPeak blocks, 16 tokens, 2 mixer blocks (~40k parameters)."""
+    """PeakMixer, width 24, 2 ResPeak blocks, 16 tokens, 2 mixer blocks (about 19k parameters)."""
     return _peakmixer(dict(width=24, depth=2, n_tokens=16, n_mixer=2), kwargs)
 
 

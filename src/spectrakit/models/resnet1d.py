@@ -65,11 +65,11 @@ class ResNet1d(ConvSpectralModel):
 
 @register_model
 def resnet1d_tiny(**kwargs: Any) -> ResNet1d:
-    """ResNet1D with hidden 24, 3 layers of 1 block, stem 16 (about 20k parameters)."""
+    """ResNet1D with hidden 24, 3 layers of 1 block, stem 16 (about 18k parameters)."""
     return ResNet1d(**{**dict(hidden=24, n_layers=3, n_blocks=1, stem_channels=16), **kwargs})
 
 
 @register_model
 def resnet1d(**kwargs: Any) -> ResNet1d:
-    """Ho et al. (2019) defaults: hidden 100, 6 layers x 2 blocks, stem 64, kernel 5."""
+    """Ho et al. (2019): hidden 100, 6 layers x 2 blocks, stem 64, kernel 5 (about 1.2M)."""
     return ResNet1d(**kwargs)

@@ -75,12 +75,12 @@ class ResNetV2_1d(ConvSpectralModel):
 
 @register_model
 def resnetv2_1d_tiny(**kwargs: Any) -> ResNetV2_1d:
-    """ResNetV2-1D, stages 16-32-64, one block each (about 25k parameters)."""
+    """ResNetV2-1D, stages 16-32-64, one block each (about 28k parameters)."""
     args = dict(widths=(16, 32, 64), blocks=(1, 1, 1), stem_channels=16)
     return ResNetV2_1d(**{**args, **kwargs})
 
 
 @register_model
 def resnetv2_1d(**kwargs: Any) -> ResNetV2_1d:
-    """ResNetV2-18 layout in 1D: stages 64-128-256-512 x 2 blocks (about 3.9M parameters)."""
+    """ResNetV2-18 layout in 1D: stages 64-128-256-512 x 2 blocks (about 3.8M parameters)."""
     return ResNetV2_1d(**kwargs)

@@ -213,7 +213,7 @@ def _specbert(size: dict[str, Any], kwargs: dict[str, Any]) -> SpecBERT:
 
 @register_model
 def specbert_tiny(**kwargs: Any) -> SpecBERT:
-    """SpecBERT, patch 16, dim 64, depth 2, 4 heads (about 110k parameters)."""
+    """SpecBERT, patch 16, dim 64, depth 2, 4 heads (about 100k parameters)."""
     return _specbert(dict(patch_size=16, embed_dim=64, depth=2, num_heads=4), kwargs)
 
 
@@ -225,5 +225,5 @@ def specbert_small(**kwargs: Any) -> SpecBERT:
 
 @register_model
 def specbert_base(**kwargs: Any) -> SpecBERT:
-    """SpecBERT seed defaults: patch 16, dim 256, depth 6, 8 heads, MLP ratio 4 (~4.8M)."""
+    """SpecBERT seed defaults: patch 16, dim 256, depth 6, 8 heads, MLP ratio 4 (~4.7M)."""
     return _specbert(dict(patch_size=16, embed_dim=256, depth=6, num_heads=8), kwargs)

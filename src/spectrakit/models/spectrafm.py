@@ -74,17 +74,17 @@ def _spectrafm(size: dict[str, Any], kwargs: dict[str, Any]) -> SpectraFM:
 
 @register_model
 def spectrafm_tiny(**kwargs: Any) -> SpectraFM:
-    """SpectraFM, patch 8, dim 64, depth 2, 4 heads, 16 periods (about 120k parameters)."""
+    """SpectraFM, patch 8, dim 64, depth 2, 4 heads, 16 periods (about 108k parameters)."""
     return _spectrafm(dict(patch_size=8, embed_dim=64, depth=2, num_heads=4, n_freqs=16), kwargs)
 
 
 @register_model
 def spectrafm_small(**kwargs: Any) -> SpectraFM:
-    """SpectraFM, patch 8, dim 128, depth 4, 4 heads (about 0.85M parameters)."""
+    """SpectraFM, patch 8, dim 128, depth 4, 4 heads (about 0.83M parameters)."""
     return _spectrafm(dict(patch_size=8, embed_dim=128, depth=4, num_heads=4), kwargs)
 
 
 @register_model
 def spectrafm_base(**kwargs: Any) -> SpectraFM:
-    """SpectraFM, patch 8, dim 256, depth 6, 8 heads, MLP ratio 4 (about 4.9M parameters)."""
+    """SpectraFM, patch 8, dim 256, depth 6, 8 heads, MLP ratio 4 (about 4.8M parameters)."""
     return _spectrafm(dict(patch_size=8, embed_dim=256, depth=6, num_heads=8), kwargs)

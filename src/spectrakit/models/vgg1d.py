@@ -76,7 +76,7 @@ class VGG1d(ConvSpectralModel):
 
 @register_model
 def vgg1d_tiny(**kwargs: Any) -> VGG1d:
-    """VGG1D with 16-32-64-64 channels and 3 pools (about 25k parameters)."""
+    """VGG1D with 16-32-64-64 channels and 3 pools (about 20k parameters)."""
     return VGG1d(**{**dict(cfg=(16, "M", 32, "M", 64, "M", 64)), **kwargs})
 
 
