@@ -305,23 +305,20 @@ def fit_supervised(
     L.seed_everything(seed, workers=True, verbose=False)
 
     pre_cfg, normalize, name = None, False, model
+    kwargs = {"input_length": train.n_points, **(opt["model_kwargs"] or {})}
     if init is not None:
         pre_cfg = _bundle.read_config(Path(init))
         normalize = bool(pre_cfg.get("normalize"))
         name = pre_cfg["model"]["name"]
+        kwargs = pre_cfg["model"]["kwargs"]
         if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
             pipeline = list(pre_cfg["preprocessing"])
-        family_axis_aware = getattr(
-            models.create(name, **pre_cfg["model"]["kwargs"]), "axis_aware", False
-        )
-        if not family_axis_aware:
-            # a fixed-grid encoder sees the grid it was pretrained on
-            grid = SpectralAxis.from_dict(pre_cfg["axis"])
-            train = conform_axis(train, grid)
-            val = None if val is None else conform_axis(val, grid)
-    probe = models.create(
-        name, **(pre_cfg["model"]["kwargs"] if pre_cfg else (opt["model_kwargs"] or {}))
-    )
+    probe = models.create(name, **kwargs)
+    if init is not None and not probe.axis_aware:
+        # a fixed-grid encoder sees the grid it was pretrained on
+        grid = SpectralAxis.from_dict(pre_cfg["axis"])
+        train = conform_axis(train, grid)
+        val = None if val is None else conform_axis(val, grid)
     dm = SpectraDataModule(
         train,
         targets,
@@ -367,6 +364,7 @@ def fit_supervised(
             steps_per_epoch / (trainer_opts.devices * trainer_opts.num_nodes)
         )
     max_steps = int(opt["max_steps"] or max_epochs * steps_per_epoch)
+    trainer_opts.log_every_n_steps = max(1, min(trainer_opts.log_every_n_steps, steps_per_epoch))
     task_module = SupervisedTask(
         net,
         spec,
@@ -634,6 +632,7 @@ def pretrain(
             steps_per_epoch / (trainer_opts.devices * trainer_opts.num_nodes)
         )
     max_steps = int(opt["max_steps"] or max_epochs * steps_per_epoch)
+    trainer_opts.log_every_n_steps = max(1, min(trainer_opts.log_every_n_steps, steps_per_epoch))
     task_module = MaskedModelingTask(
         net,
         mask_ratio=mask_ratio,
