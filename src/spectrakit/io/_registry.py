@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.errors import AxisError, FormatError, SpectraError
 from spectrakit.io._atomic import atomic_dir, atomic_path
 from spectrakit.spectra import Spectra
 
@@ -214,6 +214,13 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
                 got=str(exc).split("got ")[-1],
             ) from exc
         raise
+    except SpectraError as exc:
+        if p.name in exc.message:
+            raise
+        # Name the file: "intensities contain NaN" alone does not say where.
+        raise type(exc)(
+            f"{p.name}: {exc.message}", expected=exc.expected, got=exc.got, fix=exc.fix
+        ) from exc
     if isinstance(result, Spectra):
         return {p.stem: result}
     if not result:

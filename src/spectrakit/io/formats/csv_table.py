@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +69,11 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
     except pd.errors.EmptyDataError as exc:
         raise FormatError(f"{path.name} is empty", expected="a header row and spectra") from exc
     except pd.errors.ParserError as exc:
+        found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(exc))
         raise FormatError(
             f"{path.name}: ragged rows",
             expected=f"{len(header)} fields per row (as in the header)",
-            got=str(exc).split(".")[-1].strip() or str(exc),
+            got=f"{found[2]} fields in line {found[1]}" if found else str(exc)[:120],
             fix="repair the row with extra fields",
         ) from exc
     except UnicodeDecodeError as exc:

@@ -28,6 +28,15 @@ _UNIT_OF_NAME = {"wavenumbers": "cm-1", "wavenumber": "cm-1", "raman_shift": "cm
 
 
 def _load(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+        raise FormatError(
+            f"{path.name} is not a NumPy file",
+            expected="a file written by numpy.save (.npy) or numpy.savez (.npz)",
+            got=f"content starting with {magic!r}",
+            fix="pass the right format (e.g. --format csv)",
+        )
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
