@@ -11,9 +11,9 @@ calibration and new spectra are exchangeable.
 * Classification, LAC (least ambiguous set-valued classifier, Sadinle et al., 2019):
   :math:`s_i = 1 - \hat p_{y_i}`; the set holds every class with :math:`1 - \hat p_k \le \hat q`.
 * Classification, APS (adaptive prediction sets, Romano et al., 2020): :math:`s_i` is the
-  total probability of classes ranked at or above the true one; the set holds the top
-  classes until their cumulative probability reaches :math:`\hat q` (non-randomized, so
-  coverage is at least nominal and may be a little above).
+  probability of the classes ranked above the true one plus a uniform random share
+  :math:`u\,\hat p_{y_i}` of its own (the randomized form, whose coverage is exact rather
+  than conservative); the set holds the top classes whose score stays below :math:`\hat q`.
 
 Works with any model exposing ``predict`` (and ``predict_proba`` or a ``predict`` that
 returns ``proba_<class>`` columns, like a loaded :class:`spectrakit` Predictor).
@@ -211,6 +211,8 @@ class ConformalClassifier:
     model : object with ``predict_proba`` (or Predictor-style ``predict``)
     alpha : float, default=0.1
     method : {"lac", "aps"}, default="lac"
+    random_state : int, default=0
+        Seed of the uniform draws of randomized APS.
 
     Attributes
     ----------
@@ -218,7 +220,9 @@ class ConformalClassifier:
     classes_ : ndarray of shape (n_classes,)
     """
 
-    def __init__(self, model: Any, alpha: float = 0.1, method: str = "lac") -> None:
+    def __init__(
+        self, model: Any, alpha: float = 0.1, method: str = "lac", *, random_state: int = 0
+    ) -> None:
         _check_alpha(alpha)
         if method not in ("lac", "aps"):
             raise ConfigError(
@@ -227,13 +231,17 @@ class ConformalClassifier:
         self.model = model
         self.alpha = alpha
         self.method = method
+        self.random_state = random_state
 
     def _scores_all(self, P: np.ndarray) -> np.ndarray:
         """Score each class would get as the true label, shape (n, n_classes)."""
         if self.method == "lac":
             return 1.0 - P
         order = np.argsort(-P, axis=1, kind="stable")
-        cum = np.cumsum(np.take_along_axis(P, order, axis=1), axis=1)
+        sorted_p = np.take_along_axis(P, order, axis=1)
+        # randomized APS: mass strictly above the class plus a uniform share of its own
+        u = self._rng.uniform(size=(len(P), 1))
+        cum = np.cumsum(sorted_p, axis=1) - (1.0 - u) * sorted_p
         scores = np.empty_like(P)
         np.put_along_axis(scores, order, cum, axis=1)
         return scores
@@ -241,6 +249,7 @@ class ConformalClassifier:
     def calibrate(self, X: Any, y: Any) -> ConformalClassifier:
         """Compute the score quantile on held-out calibration spectra."""
         P, classes = probabilities(self.model, X)
+        self._rng = np.random.default_rng(self.random_state)
         self.classes_ = classes
         labels = np.asarray(y).astype(str)
         cls = classes.astype(str)
