@@ -74,47 +74,53 @@ def measure(
     MeasureResult
     """
     n, p = conc.shape[0], mats[0].shape[1]
+    design, k_signal = _design(conc, mats, jitter, base_weights, base_matrix, noise.offset)
     values = np.empty((n, p), dtype=np.float32)
-    parts = {k: np.empty((n, p), dtype=np.float32) for k in ("signal", "baseline", "noise")}
+    parts = (
+        {k: np.empty((n, p), dtype=np.float32) for k in ("signal", "baseline", "noise")}
+        if components
+        else {}
+    )
     spikes = np.zeros((n, p), dtype=np.float32) if components else None
     positions = []
-    conc32 = conc.astype(np.float32)
-    weights32 = base_weights.astype(np.float32)
-    basis32 = base_matrix.astype(np.float32)
+    a_all, b_all = design
     read2 = np.float32(noise.read_noise**2)
     shot2 = np.float32(noise.shot_noise**2)
+    std_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
+    eps_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
-        c = conc32[sl]
-        signal = c @ mats[0]
-        if jitter is not None and len(mats) == 3:
-            d = jitter[sl, None].astype(np.float32)
-            signal += (c * d) @ mats[1]
-            signal += (c * (0.5 * d * d)) @ mats[2]
-        baseline = weights32[sl] @ basis32 if basis32.shape[0] else np.zeros_like(signal)
-        if noise.offset:
-            baseline += np.float32(noise.offset)
-        clean = signal + baseline
+        m = sl.stop - sl.start
+        a = a_all[sl]
+        if components:
+            signal = a[:, :k_signal] @ b_all[:k_signal]
+            baseline = a[:, k_signal:] @ b_all[k_signal:]
+            clean = signal + baseline
+            parts["signal"][sl] = signal
+            parts["baseline"][sl] = baseline
+        else:
+            clean = a @ b_all  # signal and background in one product
         # Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as
         # one Gaussian with the summed variance.
-        std = np.maximum(clean, 0.0)
-        std *= shot2
-        std += read2
+        std, eps = std_buf[:m], eps_buf[:m]
+        np.maximum(clean, 0.0, out=std)
+        if shot2 != 1:
+            std *= shot2
+        if read2:
+            std += read2
         np.sqrt(std, out=std)
-        eps = rng.standard_normal(clean.shape, dtype=np.float32)
+        rng.standard_normal(dtype=np.float32, out=eps)
         eps *= std
         out = values[sl]
         np.add(clean, eps, out=out)
+        if components:
+            parts["noise"][sl] = eps
         if noise.spike_rate > 0:
-            rows, cols, amp, n_main = _spikes(sl.stop - sl.start, p, noise, rng)
+            rows, cols, amp, n_main = _spikes(m, p, noise, rng)
             np.add.at(out, (rows, cols), amp)
             if spikes is not None:
                 np.add.at(spikes[sl], (rows, cols), amp)
             positions.append(np.stack([rows[:n_main] + start, cols[:n_main]], axis=1))
-        if components:
-            parts["signal"][sl] = signal
-            parts["baseline"][sl] = baseline
-            parts["noise"][sl] = eps
     result = MeasureResult(values)
     if components:
         result.signal, result.baseline, result.noise = (parts[k] for k in parts)
@@ -123,6 +129,37 @@ def measure(
             np.concatenate(positions) if positions else np.zeros((0, 2), dtype=np.int64)
         )
     return result
+
+
+def _design(
+    conc: np.ndarray,
+    mats: list[np.ndarray],
+    jitter: np.ndarray | None,
+    weights: np.ndarray,
+    basis: np.ndarray,
+    offset: float,
+) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """``A (n, q)`` and ``B (q, p)`` with ``A @ B`` = clean spectra; the first columns are signal.
+
+    Second-order Taylor expansion in the per-spectrum shift d:
+    ``P(x - d) ~ M0 + d M1 + d^2 / 2 M2`` with M1, M2 the shift derivatives.
+    """
+    c = conc.astype(np.float32)
+    cols, rows = [c], [mats[0]]
+    if jitter is not None and len(mats) == 3:
+        d = jitter[:, None].astype(np.float32)
+        cols += [c * d, c * (0.5 * d * d)]
+        rows += [mats[1], mats[2]]
+    k_signal = sum(x.shape[1] for x in cols)
+    if basis.shape[0]:
+        cols.append(weights.astype(np.float32))
+        rows.append(basis.astype(np.float32))
+    if offset:
+        cols.append(np.ones((c.shape[0], 1), dtype=np.float32))
+        rows.append(np.full((1, basis.shape[1]), offset, dtype=np.float32))
+    a = np.ascontiguousarray(np.concatenate(cols, axis=1))
+    b = np.ascontiguousarray(np.concatenate(rows, axis=0), dtype=np.float32)
+    return (a, b), k_signal
 
 
 def _spikes(
