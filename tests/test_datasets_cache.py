@@ -239,3 +239,15 @@ def test_fetch_unknown_layout_reports_missing_files(server, tmp_path):
     with pytest.raises(DataError, match=r"missing b\.txt"):
         fetch(ds, home=tmp_path)
     assert (tmp_path / "toy" / "a.txt").read_text() == "x"
+
+
+def test_archive_with_unsafe_member_is_refused(server, tmp_path):
+    url, root = server
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../escape.txt", "x")
+    (root / "evil.zip").write_bytes(buf.getvalue())
+    ds = RemoteDataset("evil", (RemoteFile("evil.zip", f"{url}/evil.zip", unpack=True),), "")
+    with pytest.raises(DataError, match="unsafe path"):
+        fetch(ds, home=tmp_path)
+    assert not (tmp_path / "escape.txt").exists()

@@ -293,3 +293,21 @@ def test_bad_peaks_and_instruments_raise_clear_errors():
         )
     with pytest.raises(ConfigError, match="unknown option"):
         make_multi_instrument(5, 2, noise=3)
+
+
+def test_instrument_noise_overrides_and_multi_instrument_components():
+    quiet = Instrument("quiet", read_noise=0.0, shot_noise=0.0, spike_rate=0.0)
+    loud = Instrument("loud", read_noise=50.0, axis=(400, 1800, 500), spike_rate=3.0)
+    blocks, parts = make_multi_instrument(
+        40, [quiet, loud], seed=0, spike_rate=1.0, return_components=True
+    )
+    assert np.all(parts["quiet"]["noise"] == 0) and len(parts["quiet"]["spike_positions"]) == 0
+    assert parts["loud"]["noise"].std() > 40
+    assert 60 < len(parts["loud"]["spike_positions"]) < 180  # Poisson(3) x 40
+    assert parts["loud"]["signal"].shape == (40, 500) and blocks["loud"].n_points == 500
+    q = parts["quiet"]
+    np.testing.assert_allclose(blocks["quiet"].values, q["signal"] + q["baseline"], rtol=1e-6)
+    # the same samples: identical concentrations behind both blocks
+    np.testing.assert_array_equal(parts["quiet"]["concentrations"], parts["loud"]["concentrations"])
+    assert Instrument.random("r", seed=3) == Instrument.random("r", seed=3)
+    assert Instrument.random("r", seed=3) != Instrument.random("r", seed=4)
