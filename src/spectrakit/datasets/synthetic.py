@@ -15,24 +15,29 @@ the Dig4Bio Raman transfer-learning challenge.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spectrakit.axis import SpectralAxis
-from spectrakit.datasets._baseline import BASELINES, baseline_basis, baseline_weights
+from spectrakit.datasets._baseline import baseline_basis
 from spectrakit.datasets._components import ComponentLibrary
-from spectrakit.datasets._instrument import Instrument, instrument_matrices, resolve_axis
+from spectrakit.datasets._instrument import Instrument, instrument_matrices
 from spectrakit.datasets._measure import MeasureResult, NoiseSettings, measure
 from spectrakit.datasets._peaks import make_peaks
-from spectrakit.datasets._validate import (
-    check_choice,
-    check_count,
-    check_nonnegative,
-    check_range,
+from spectrakit.datasets._samples import Samples, draw_samples
+from spectrakit.datasets._settings import (
+    DEFAULT_AXIS,
+    Settings,
+    build_settings,
+    entropy,
+    instrument_list,
+    random_instruments,
+    seed_sequence,
+    settings_options,
 )
+from spectrakit.datasets._validate import check_count
 from spectrakit.errors import ConfigError
 from spectrakit.spectra import Spectra, combine
 
@@ -43,41 +48,6 @@ __all__ = [
     "make_peaks",
     "make_synthetic",
 ]
-
-#: 400-1800 cm-1 Raman shift, 1000 points, 785 nm laser.
-DEFAULT_AXIS = SpectralAxis(
-    np.linspace(400.0, 1800.0, 1000), unit="cm-1", kind="raman_shift", laser_wavelength=785.0
-)
-TASKS = ("regression", "classification")
-
-
-@dataclass(frozen=True)
-class _Settings:
-    task: str
-    library: ComponentLibrary
-    axis: SpectralAxis
-    n_classes: int
-    class_perturbation: float
-    class_spread: float
-    concentration_range: tuple[float, float]
-    baseline: str
-    baseline_strength: tuple[float, float]
-    intensity: float
-    read_noise: float
-    shot_noise: float
-    spike_rate: float
-    spike_height: tuple[float, float]
-    shift_jitter: float
-
-
-@dataclass
-class _Samples:
-    conc: np.ndarray  # (n, k) concentrations (ground truth)
-    class_index: np.ndarray | None  # (n,) class of each sample
-    class_names: list[str]
-    class_libraries: list[ComponentLibrary]  # one per class when perturbed, else [library]
-    base_weights: np.ndarray  # (n, m) in units of `intensity`
-    jitter: np.ndarray | None  # (n,) per-spectrum shifts, axis units
 
 
 # --------------------------------------------------------------------------- public API
@@ -176,15 +146,18 @@ def make_synthetic(
     ((200, 1000), ['sample_id', 'instrument', 'c_glucose', 'c_acetate', 'c_sulfate'])
     """
     n = check_count("n_spectra", n_spectra)
-    seed = _entropy(seed)
-    settings = _settings(
-        task, n_components, library, axis, n_classes, class_perturbation, class_spread,
-        concentration_range, baseline, baseline_strength, intensity, read_noise, shot_noise,
-        spike_rate, spike_height, shift_jitter, seed,
+    seed = entropy(seed)
+    settings = build_settings(
+        seed=seed, task=task, n_components=n_components, library=library, axis=axis,
+        n_classes=n_classes, class_perturbation=class_perturbation, class_spread=class_spread,
+        concentration_range=concentration_range, baseline=baseline,
+        baseline_strength=baseline_strength, intensity=intensity, read_noise=read_noise,
+        shot_noise=shot_noise, spike_rate=spike_rate, spike_height=spike_height,
+        shift_jitter=shift_jitter,
     )  # fmt: skip
-    insts = _instruments(instruments)
-    seeds = _seed_sequence(seed, extra=True).spawn(3)
-    samples = _draw_samples(n, settings, np.random.default_rng(seeds[0]))
+    insts = instrument_list(instruments)
+    seeds = seed_sequence(seed, extra=True).spawn(3)
+    samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     assign = np.random.default_rng(seeds[1]).integers(0, len(insts), n)
     if len(insts) == 1:
         assign[:] = 0
@@ -278,25 +251,19 @@ def make_multi_instrument(
     ['instrument0', 'instrument1']
     """
     n = check_count("n_samples", n_samples)
-    bad = set(options) & {"n_spectra", "instruments"}
-    if bad:
-        raise ConfigError("unexpected option", got=", ".join(sorted(bad)))
-    seed = _entropy(seed)
-    try:
-        settings = _settings(seed=seed, **_with_defaults(options))
-    except TypeError as exc:
-        raise ConfigError("unknown option for make_multi_instrument", got=str(exc)) from None
-    seeds = _seed_sequence(seed, extra=True).spawn(3)
+    seed = entropy(seed)
+    settings = build_settings(seed=seed, **settings_options(make_synthetic, options))
+    seeds = seed_sequence(seed, extra=True).spawn(3)
     if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
-        insts = _random_instruments(
+        insts = random_instruments(
             check_count("instruments", instruments), settings.axis, np.random.default_rng(seeds[1])
         )
     else:
-        insts = _instruments(instruments)
+        insts = instrument_list(instruments)
     names = [i.name for i in insts]
     if len(set(names)) != len(names):
         raise ConfigError("instrument names must be unique", got=", ".join(names))
-    samples = _draw_samples(n, settings, np.random.default_rng(seeds[0]))
+    samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     rows = np.arange(n)
     blocks: dict[str, Spectra] = {}
     comps: dict[str, dict[str, Any]] = {}
@@ -312,183 +279,12 @@ def make_multi_instrument(
     return (out, comps) if return_components else out
 
 
-# --------------------------------------------------------------------------- settings
-def _with_defaults(options: dict[str, Any]) -> dict[str, Any]:
-    defaults = {
-        "task": "regression", "n_components": 4, "library": None, "axis": None,
-        "n_classes": None, "class_perturbation": 0.0, "class_spread": 0.25,
-        "concentration_range": (0.0, 1.0), "baseline": "fluorescence",
-        "baseline_strength": (0.2, 2.0), "intensity": 1000.0, "read_noise": 5.0,
-        "shot_noise": 1.0, "spike_rate": 0.0, "spike_height": (1.0, 5.0), "shift_jitter": 0.0,
-    }  # fmt: skip
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ConfigError(
-            "unknown option",
-            expected="one of " + ", ".join(sorted(defaults)),
-            got=", ".join(sorted(unknown)),
-        )
-    return {**defaults, **options}
-
-
-def _settings(
-    task, n_components, library, axis, n_classes, class_perturbation, class_spread,
-    concentration_range, baseline, baseline_strength, intensity, read_noise, shot_noise,
-    spike_rate, spike_height, shift_jitter, seed,
-) -> _Settings:  # fmt: skip
-    check_choice("task", task, TASKS)
-    ax = DEFAULT_AXIS if axis is None else resolve_axis(axis)
-    lib = _library(library, n_components, ax, seed)
-    k = len(lib)
-    if task == "classification":
-        n_cls = k if n_classes is None else check_count("n_classes", n_classes, minimum=2)
-        if n_cls < 2:
-            raise ConfigError(
-                "classification needs at least two classes",
-                got=f"n_classes={n_cls}",
-                fix="pass n_classes=2 or more (or n_components >= 2)",
-            )
-    else:
-        n_cls = 0
-    base = "none" if baseline is None else check_choice("baseline", baseline, BASELINES)
-    intensity = check_nonnegative("intensity", intensity)
-    if intensity == 0:
-        raise ConfigError("intensity must be positive", got="0", fix="e.g. intensity=1000")
-    return _Settings(
-        task=task,
-        library=lib,
-        axis=ax,
-        n_classes=n_cls,
-        class_perturbation=check_nonnegative("class_perturbation", class_perturbation),
-        class_spread=check_nonnegative("class_spread", class_spread),
-        concentration_range=check_range("concentration_range", concentration_range),
-        baseline=base,
-        baseline_strength=check_range("baseline_strength", baseline_strength),
-        intensity=intensity,
-        read_noise=check_nonnegative("read_noise", read_noise),
-        shot_noise=check_nonnegative("shot_noise", shot_noise),
-        spike_rate=check_nonnegative("spike_rate", spike_rate),
-        spike_height=check_range("spike_height", spike_height),
-        shift_jitter=check_nonnegative("shift_jitter", shift_jitter),
-    )
-
-
-def _library(library, n_components, axis: SpectralAxis, seed) -> ComponentLibrary:
-    if isinstance(library, ComponentLibrary):
-        return library
-    k = check_count("n_components", n_components)
-    if library == "raman":
-        from spectrakit.datasets._components import RAMAN_COMPONENTS
-
-        names = list(RAMAN_COMPONENTS)
-        if k > len(names):
-            raise ConfigError(
-                "not that many built-in Raman components",
-                expected=f"n_components <= {len(names)}",
-                got=str(k),
-                fix="use library=None for a random library of any size",
-            )
-        return ComponentLibrary.named(*names[:k])
-    if library is not None:
-        raise ConfigError(
-            "invalid library",
-            expected="a ComponentLibrary, 'raman' or None",
-            got=repr(library)[:60],
-        )
-    lib_seed = _seed_sequence(seed, extra=False).spawn(1)[0]
-    return ComponentLibrary.random(k, (axis.min, axis.max), seed=np.random.default_rng(lib_seed))
-
-
-def _entropy(seed) -> int | None:
-    """An integer seed from an int, a Generator (consumed once) or None (fresh entropy)."""
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(2**63))
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
-    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-        return int(seed)
-    raise ConfigError("invalid seed", expected="an int, a numpy Generator or None", got=repr(seed))
-
-
-def _seed_sequence(seed: int, *, extra: bool) -> np.random.SeedSequence:
-    # The library uses one branch of the seed, samples/instruments/noise another, so a
-    # random library does not change when other options (n_spectra, noise) change.
-    return np.random.SeedSequence(seed, spawn_key=(1,) if extra else (0,))
-
-
-def _instruments(instruments) -> list[Instrument]:
-    if instruments is None:
-        return [Instrument("default")]
-    if isinstance(instruments, Instrument):
-        return [instruments]
-    insts = list(instruments)
-    if not insts:
-        raise ConfigError("no instruments given", expected="at least one Instrument", got="[]")
-    for i in insts:
-        if not isinstance(i, Instrument):
-            raise ConfigError(
-                "instruments must be Instrument objects",
-                got=type(i).__name__,
-                fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
-            )
-    return insts
-
-
-def _random_instruments(n: int, axis: SpectralAxis, rng: np.random.Generator) -> list[Instrument]:
-    """Instruments with different ranges and spacings inside and around ``axis``."""
-    span = axis.max - axis.min
-    out = []
-    for i in range(n):
-        lo = axis.min + rng.uniform(-0.05, 0.08) * span
-        hi = axis.max - rng.uniform(-0.05, 0.08) * span
-        points = int(rng.integers(max(16, axis.n_points // 2), axis.n_points * 3 // 2 + 1))
-        out.append(Instrument.random(f"instrument{i}", seed=rng, axis=(lo, hi, points)))
-    return out
-
-
-# --------------------------------------------------------------------------- samples
-def _draw_samples(n: int, s: _Settings, rng: np.random.Generator) -> _Samples:
-    k = len(s.library)
-    class_index = None
-    names: list[str] = []
-    libraries = [s.library]
-    if s.task == "regression":
-        lo, hi = s.concentration_range
-        conc = rng.uniform(lo, hi, (n, k))
-    else:
-        protos, names = _class_mixtures(s, rng)
-        class_index = rng.integers(0, s.n_classes, n)
-        spread = rng.lognormal(0.0, s.class_spread, (n, k)) if s.class_spread else 1.0
-        conc = protos[class_index] * spread
-        if s.class_perturbation > 0:
-            d = s.class_perturbation
-            libraries = [
-                s.library.perturbed(
-                    rng, shift=d, width=min(0.05 * d, 0.3), height=min(0.1 * d, 0.5)
-                )
-                for _ in range(s.n_classes)
-            ]
-    weights = baseline_weights(s.baseline, n, s.baseline_strength, rng)
-    jitter = rng.normal(0.0, s.shift_jitter, n) if s.shift_jitter > 0 else None
-    return _Samples(conc, class_index, names, libraries, weights, jitter)
-
-
-def _class_mixtures(s: _Settings, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
-    k = len(s.library)
-    if s.n_classes <= k:
-        protos = rng.uniform(0.0, 0.15, (s.n_classes, k))
-        protos[np.arange(s.n_classes), np.arange(s.n_classes)] = 1.0
-        return protos, s.library.names[: s.n_classes]
-    protos = rng.dirichlet(np.full(k, 0.5), s.n_classes) * 1.5
-    return protos, [f"class{j}" for j in range(s.n_classes)]
-
-
 # --------------------------------------------------------------------------- measuring
 def _measure_on(
-    samples: _Samples,
+    samples: Samples,
     rows: np.ndarray,
     inst: Instrument,
-    s: _Settings,
+    s: Settings,
     rng: np.random.Generator,
     *,
     components: bool,
@@ -537,7 +333,7 @@ def _measure_on(
     )
 
 
-def _meta(samples: _Samples, s: _Settings, rows: np.ndarray, inst_names: list[str]):
+def _meta(samples: Samples, s: Settings, rows: np.ndarray, inst_names: list[str]):
     data: dict[str, Any] = {"sample_id": rows.astype(np.int64), "instrument": inst_names}
     for j, name in enumerate(s.library.names):
         data[f"c_{name}"] = samples.conc[rows, j]
@@ -546,7 +342,7 @@ def _meta(samples: _Samples, s: _Settings, rows: np.ndarray, inst_names: list[st
     return pd.DataFrame(data)
 
 
-def _components(blocks, n: int, samples: _Samples, s: _Settings, inst: Instrument) -> dict:
+def _components(blocks, n: int, samples: Samples, s: Settings, inst: Instrument) -> dict:
     p = blocks[0][1].values.shape[1]
     out: dict[str, Any] = {}
     for key in ("signal", "baseline", "noise", "spikes"):

@@ -1,0 +1,214 @@
+"""Validated generator settings, seeds and instrument lists for the synthetic datasets."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.datasets._baseline import BASELINES
+from spectrakit.datasets._components import RAMAN_COMPONENTS, ComponentLibrary
+from spectrakit.datasets._instrument import Instrument, resolve_axis
+from spectrakit.datasets._validate import (
+    check_choice,
+    check_count,
+    check_nonnegative,
+    check_range,
+)
+from spectrakit.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_AXIS",
+    "TASKS",
+    "Settings",
+    "build_settings",
+    "entropy",
+    "instrument_list",
+    "random_instruments",
+    "seed_sequence",
+    "settings_options",
+]
+
+#: 400-1800 cm-1 Raman shift, 1000 points, 785 nm laser.
+DEFAULT_AXIS = SpectralAxis(
+    np.linspace(400.0, 1800.0, 1000), unit="cm-1", kind="raman_shift", laser_wavelength=785.0
+)
+TASKS = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated generator parameters (see ``make_synthetic``)."""
+
+    task: str
+    library: ComponentLibrary
+    axis: SpectralAxis
+    n_classes: int
+    class_perturbation: float
+    class_spread: float
+    concentration_range: tuple[float, float]
+    baseline: str
+    baseline_strength: tuple[float, float]
+    intensity: float
+    read_noise: float
+    shot_noise: float
+    spike_rate: float
+    spike_height: tuple[float, float]
+    shift_jitter: float
+
+
+#: parameters of ``make_synthetic`` that are not generator settings.
+_NOT_SETTINGS = ("n_spectra", "instruments", "seed", "return_components")
+
+
+def settings_options(reference: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` completed with the defaults of ``reference``'s setting parameters.
+
+    Unknown names raise :class:`ConfigError` listing the accepted ones, so a typo never
+    passes silently.
+    """
+    params = inspect.signature(reference).parameters
+    defaults = {n: p.default for n, p in params.items() if n not in _NOT_SETTINGS}
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise ConfigError(
+            "unknown option",
+            expected="one of " + ", ".join(sorted(defaults)),
+            got=", ".join(sorted(unknown)),
+        )
+    return {**defaults, **options}
+
+
+def build_settings(
+    *,
+    seed: int,
+    task: str,
+    n_components: int,
+    library: ComponentLibrary | str | None,
+    axis: Any,
+    n_classes: int | None,
+    class_perturbation: float,
+    class_spread: float,
+    concentration_range: tuple[float, float],
+    baseline: str | None,
+    baseline_strength: tuple[float, float],
+    intensity: float,
+    read_noise: float,
+    shot_noise: float,
+    spike_rate: float,
+    spike_height: tuple[float, float],
+    shift_jitter: float,
+) -> Settings:
+    """Validate every generator parameter once (see ``make_synthetic`` for their meaning)."""
+    check_choice("task", task, TASKS)
+    ax = DEFAULT_AXIS if axis is None else resolve_axis(axis)
+    lib = _library(library, n_components, ax, seed)
+    k = len(lib)
+    if task == "classification":
+        n_cls = k if n_classes is None else check_count("n_classes", n_classes, minimum=2)
+        if n_cls < 2:
+            raise ConfigError(
+                "classification needs at least two classes",
+                got=f"n_classes={n_cls}",
+                fix="pass n_classes=2 or more (or n_components >= 2)",
+            )
+    else:
+        n_cls = 0
+    base = "none" if baseline is None else check_choice("baseline", baseline, BASELINES)
+    intensity = check_nonnegative("intensity", intensity)
+    if intensity == 0:
+        raise ConfigError("intensity must be positive", got="0", fix="e.g. intensity=1000")
+    return Settings(
+        task=task,
+        library=lib,
+        axis=ax,
+        n_classes=n_cls,
+        class_perturbation=check_nonnegative("class_perturbation", class_perturbation),
+        class_spread=check_nonnegative("class_spread", class_spread),
+        concentration_range=check_range("concentration_range", concentration_range),
+        baseline=base,
+        baseline_strength=check_range("baseline_strength", baseline_strength),
+        intensity=intensity,
+        read_noise=check_nonnegative("read_noise", read_noise),
+        shot_noise=check_nonnegative("shot_noise", shot_noise),
+        spike_rate=check_nonnegative("spike_rate", spike_rate),
+        spike_height=check_range("spike_height", spike_height),
+        shift_jitter=check_nonnegative("shift_jitter", shift_jitter),
+    )
+
+
+def _library(library, n_components, axis: SpectralAxis, seed) -> ComponentLibrary:
+    if isinstance(library, ComponentLibrary):
+        return library
+    k = check_count("n_components", n_components)
+    if library == "raman":
+        names = list(RAMAN_COMPONENTS)
+        if k > len(names):
+            raise ConfigError(
+                "not that many built-in Raman components",
+                expected=f"n_components <= {len(names)}",
+                got=str(k),
+                fix="use library=None for a random library of any size",
+            )
+        return ComponentLibrary.named(*names[:k])
+    if library is not None:
+        raise ConfigError(
+            "invalid library",
+            expected="a ComponentLibrary, 'raman' or None",
+            got=repr(library)[:60],
+        )
+    lib_seed = seed_sequence(seed, extra=False).spawn(1)[0]
+    return ComponentLibrary.random(k, (axis.min, axis.max), seed=np.random.default_rng(lib_seed))
+
+
+def entropy(seed) -> int | None:
+    """An integer seed from an int, a Generator (consumed once) or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        return int(seed)
+    raise ConfigError("invalid seed", expected="an int, a numpy Generator or None", got=repr(seed))
+
+
+def seed_sequence(seed: int, *, extra: bool) -> np.random.SeedSequence:
+    """The seed's branch for the library (``extra=False``) or for everything else."""
+    # The library uses one branch of the seed, samples/instruments/noise another, so a
+    # random library does not change when other options (n_spectra, noise) change.
+    return np.random.SeedSequence(seed, spawn_key=(1,) if extra else (0,))
+
+
+def instrument_list(instruments: Any) -> list[Instrument]:
+    """Validate ``instruments`` (None, one Instrument or a sequence) into a list."""
+    if instruments is None:
+        return [Instrument("default")]
+    if isinstance(instruments, Instrument):
+        return [instruments]
+    insts = list(instruments)
+    if not insts:
+        raise ConfigError("no instruments given", expected="at least one Instrument", got="[]")
+    for i in insts:
+        if not isinstance(i, Instrument):
+            raise ConfigError(
+                "instruments must be Instrument objects",
+                got=type(i).__name__,
+                fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
+            )
+    return insts
+
+
+def random_instruments(n: int, axis: SpectralAxis, rng: np.random.Generator) -> list[Instrument]:
+    """Instruments with different ranges and spacings inside and around ``axis``."""
+    span = axis.max - axis.min
+    out = []
+    for i in range(n):
+        lo = axis.min + rng.uniform(-0.05, 0.08) * span
+        hi = axis.max - rng.uniform(-0.05, 0.08) * span
+        points = int(rng.integers(max(16, axis.n_points // 2), axis.n_points * 3 // 2 + 1))
+        out.append(Instrument.random(f"instrument{i}", seed=rng, axis=(lo, hi, points)))
+    return out
