@@ -245,3 +245,40 @@ def test_cli_lists_models(capsys):
     assert [r["name"] for r in rows] == ["spectrafm_base", "spectrafm_small", "spectrafm_tiny"]
     assert all(r["axis_aware"] and r["masked_modeling"] for r in rows)
     assert main(["models", "nothing*"]) == 2
+
+
+def test_gramian_angular_field_matches_its_definition():
+    from spectrakit.models.gaf2d import gramian_angular_field
+
+    x = torch.tensor([[[0.0, 1.0, 3.0, 2.0, 4.0]]], dtype=torch.float64)
+    img = gramian_angular_field(x, eps=1e-12)
+    phi = torch.arccos(x[0, 0] / 2.0 - 1.0)  # min-max rescaled to [-1, 1]
+    gasf = torch.cos(phi[:, None] + phi[None, :])
+    gadf = torch.sin(phi[:, None] - phi[None, :])
+    assert img.shape == (1, 2, 5, 5)
+    torch.testing.assert_close(img[0, 0], gasf, atol=1e-5, rtol=0)
+    torch.testing.assert_close(img[0, 1], gadf, atol=1e-5, rtol=0)
+
+
+def test_gaf2d_pretrained_backbone_is_frozen(tmp_path):
+    source = _build("gaf2d_tiny")
+    path = tmp_path / "backbone.safetensors"
+    save_file(source.backbone.state_dict(), path)
+    torch.manual_seed(1)
+    model = create("gaf2d_tiny", input_length=LENGTH, n_outputs=2, pretrained_weights=str(path))
+    for key, value in source.backbone.state_dict().items():
+        torch.testing.assert_close(model.backbone.state_dict()[key], value)
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    assert all(p.requires_grad for p in model.head.parameters())
+    model.train()
+    assert model.training and not model.backbone.training  # batch-norm statistics stay fixed
+    cfg = model_config(model)["kwargs"]
+    assert cfg["pretrained_weights"] is None and cfg["freeze_backbone"] is True
+    assert not create("gaf2d_tiny", **cfg).backbone.stem[0].weight.requires_grad
+    with pytest.raises(ModelError, match="not found"):
+        create("gaf2d_tiny", input_length=LENGTH, pretrained_weights=str(tmp_path / "no.st"))
+    save_file({"stem.0.weight": torch.zeros(1)}, tmp_path / "bad.safetensors")
+    with pytest.raises(ModelError, match="do not fit"):
+        create(
+            "gaf2d_tiny", input_length=LENGTH, pretrained_weights=str(tmp_path / "bad.safetensors")
+        )

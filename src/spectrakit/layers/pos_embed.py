@@ -90,14 +90,39 @@ class FourierAxisEmbed(nn.Module):
     ) -> None:
         super().__init__()
         lo, hi = period_range
-        log_freq = -torch.linspace(math.log(lo), math.log(hi), n_freqs)
-        log_freq = log_freq + math.log(2 * math.pi)
-        self.log_freq = nn.Parameter(log_freq, requires_grad=learnable)
+        # log inverse periods (cycles per axis unit), shortest period first
+        self.log_inv_period = nn.Parameter(
+            -torch.linspace(math.log(lo), math.log(hi), n_freqs), requires_grad=learnable
+        )
         self.mlp = nn.Sequential(nn.Linear(2 * n_freqs, dim), nn.GELU(), nn.Linear(dim, dim))
 
-    def forward(self, positions: torch.Tensor) -> torch.Tensor:
-        """(B, N) axis values -> (B, N, D) encodings."""
-        # float64: short periods of large axis values (4000 cm-1 / 1e-3) would alias in float32
-        angles = positions.to(torch.float64).unsqueeze(-1) * self.log_freq.to(torch.float64).exp()
-        feats = torch.cat([angles.sin(), angles.cos()], dim=-1).to(torch.float32)
-        return self.mlp(feats)
+    def forward(
+        self, positions: torch.Tensor, resolution: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Encode axis values.
+
+        Parameters
+        ----------
+        positions : Tensor (B, N)
+            Axis value of each token.
+        resolution : Tensor (B, N), optional
+            Axis distance between neighbouring tokens. Periods shorter than twice this
+            (above the Nyquist rate of the token grid) carry only aliasing and float
+            rounding noise; they are smoothly switched off, ``gate = sigmoid(4 log(T / 2r))``,
+            so the encoding adapts to each instrument's grid.
+
+        Returns
+        -------
+        Tensor (B, N, D)
+        """
+        inv_period = self.log_inv_period.double().exp()
+        # Short periods of large axis values (4000 cm-1 / 1e-3) make huge angles: count the
+        # cycles in float64 and keep only the fraction, so sin/cos see [0, 2 pi).
+        turns = positions.to(torch.float64).unsqueeze(-1) * inv_period
+        angles = (2 * math.pi) * (turns - torch.floor(turns))
+        sin, cos = angles.sin(), angles.cos()
+        if resolution is not None:
+            nyquist = 2 * resolution.to(torch.float64).abs().clamp_min(1e-30).unsqueeze(-1)
+            gate = torch.sigmoid(-4 * torch.log(nyquist * inv_period))
+            sin, cos = sin * gate, cos * gate
+        return self.mlp(torch.cat([sin, cos], dim=-1).to(torch.float32))

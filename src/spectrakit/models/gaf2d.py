@@ -164,16 +164,22 @@ class GAF2d(SpectralModel):
                 fix="pass the path of a saved backbone (weights are never downloaded)",
             )
         state = load_file(str(path))
-        state = {k.removeprefix("backbone."): v for k, v in state.items()}
-        missing, unexpected = self.backbone.load_state_dict(state, strict=False)
-        if missing or unexpected:
+        state = {k.removeprefix("backbone."): v for k, v in load_file(str(path)).items()}
+        own = self.backbone.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
+        if missing or unexpected or wrong:
+            first = (wrong or missing or unexpected)[0]
             raise ModelError(
                 "pretrained weights do not fit the gaf2d backbone",
-                expected=f"{len(self.backbone.state_dict())} backbone tensors",
-                got=f"{len(missing)} missing, {len(unexpected)} unexpected "
-                f"(e.g. {(missing or unexpected)[0]})",
-                fix="save the weights from a gaf2d backbone of the same widths and blocks",
+                expected=f"{len(own)} backbone tensors of matching shapes",
+                got=f"{len(missing)} missing, {len(unexpected)} unexpected, {len(wrong)} of "
+                f"another shape (e.g. {first})",
+                fix="save the weights of a gaf2d backbone with the same widths, blocks, "
+                "fields and in_channels",
             )
+        self.backbone.load_state_dict(state)
 
     def train(self, mode: bool = True) -> GAF2d:
         """Set training mode; a frozen backbone stays in eval mode (fixed BN statistics)."""

@@ -4,10 +4,11 @@ Following SpectraFM (Koblischke & Bovy, NeurIPS 2024 FM4Science workshop) and
 StellarPerceptron (Leung & Bovy, 2023), each token is told *where* on the physical axis
 (wavenumber, wavelength, energy, any unit) it lies, instead of its index. A token is a
 patch of P points; its position is the mean axis value of the patch, encoded by
-learnable multi-scale Fourier features (:class:`~spectrakit.layers.FourierAxisEmbed`), plus
-the log of its mean point spacing. One model therefore accepts spectra on different
-grids, ranges and lengths. Masked modeling replaces the *values* of masked patches by a
-mask token but keeps their axis encoding, so the model knows where to reconstruct.
+learnable multi-scale Fourier features (:class:`~spectrakit.layers.FourierAxisEmbed`;
+periods shorter than twice the token spacing are gated off), plus the log of its mean
+point spacing. One model therefore accepts spectra on different grids, ranges and lengths.
+Masked modeling replaces the *values* of masked patches by a mask token but keeps their
+axis encoding, so the model knows where to reconstruct.
 """
 
 from __future__ import annotations
@@ -59,13 +60,14 @@ class SpectraFM(MaskedTransformer):
 
     def positions(self, n: int, axis: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         """Axis encodings of the N patches: (B, N, D) from their mean axis value and spacing."""
-        b = axis.shape[0]
-        p = self.patch_size
+        b, p = axis.shape[0], self.patch_size
+        axis = axis.to(torch.float64)  # exact patch means: identical in every runtime
         centers = axis.reshape(b, n, p).mean(-1)
         step = axis[:, 1:] - axis[:, :-1]
         step = torch.cat([step, step[:, -1:]], dim=1).abs().reshape(b, n, p).mean(-1)
-        log_step = torch.log(step.clamp_min(1e-12)).unsqueeze(-1)
-        return (self.axis_embed(centers) + self.spacing_embed(log_step)).to(like.dtype)
+        width = step * p  # distance between neighbouring tokens
+        log_step = torch.log(step.clamp_min(1e-30)).to(like.dtype).unsqueeze(-1)
+        return (self.axis_embed(centers, width) + self.spacing_embed(log_step)).to(like.dtype)
 
 
 def _spectrafm(size: dict[str, Any], kwargs: dict[str, Any]) -> SpectraFM:
