@@ -311,3 +311,21 @@ def test_instrument_noise_overrides_and_multi_instrument_components():
     np.testing.assert_array_equal(parts["quiet"]["concentrations"], parts["loud"]["concentrations"])
     assert Instrument.random("r", seed=3) == Instrument.random("r", seed=3)
     assert Instrument.random("r", seed=3) != Instrument.random("r", seed=4)
+
+
+def test_per_spectrum_shift_jitter_matches_exactly_shifted_peaks():
+    lib = ComponentLibrary([Component("line", (Peak(1000.0, 12.0, 1.0, "gaussian"),))])
+    s, parts = make_synthetic(
+        50, library=lib, shift_jitter=1.0, baseline=None, read_noise=0.0, shot_noise=0.0,
+        concentration_range=(1.0, 1.0), seed=9, return_components=True,
+    )  # fmt: skip
+    shifts = s.meta["axis_shift"].to_numpy()
+    assert 0.6 < shifts.std() < 1.4
+    exact = 1000.0 * np.stack([make_peaks(X, 1000.0 + d, 12.0) for d in shifts])
+    # third-order Taylor expansion: error ~ (d / fwhm)^4 of the peak height
+    err = np.abs(parts["signal"] - exact).max(axis=1) / 1000.0
+    tenth, fifth = np.abs(shifts) < 12.0 / 10, np.abs(shifts) < 12.0 / 5
+    assert tenth.sum() > 30 and fifth.sum() > 45
+    assert err[tenth].max() < 1e-3 and err[fifth].max() < 1e-2
+    centroid = (parts["signal"] * X).sum(1) / parts["signal"].sum(1)
+    np.testing.assert_allclose(centroid, 1000.0 + shifts, atol=0.05)

@@ -211,13 +211,13 @@ def instrument_matrices(
     min_width : float
         Narrowest band width (sets the fine grid used for broadening).
     jitter : bool
-        Also return first and second derivatives with respect to a small extra shift, used
-        for per-spectrum shifts by a second-order Taylor expansion.
+        Also return the first three derivatives with respect to a small extra shift, used
+        for per-spectrum shifts by a third-order Taylor expansion.
 
     Returns
     -------
     list of ndarray of shape (k, n_points), float32
-        ``[M0]`` or ``[M0, dM/ds, d2M/ds2]``, response and gain included.
+        ``[M0]`` or ``[M0, dM/ds, d2M/ds2, d3M/ds3]``, response and gain included.
     """
     response = instrument.response_curve(grid)
 
@@ -228,10 +228,14 @@ def instrument_matrices(
 
     m0 = at(0.0)
     mats = [m0]
-    if jitter:
-        h = 0.05 * min_width
-        plus, minus = at(h), at(-h)
-        mats += [(plus - minus) / (2 * h), (plus - 2 * m0 + minus) / h**2]
+    if jitter:  # fourth-order central differences of the first three shift derivatives
+        h = 0.1 * min_width
+        p1, m1, p2, m2 = at(h), at(-h), at(2 * h), at(-2 * h)
+        mats += [
+            (8 * (p1 - m1) - (p2 - m2)) / (12 * h),
+            (16 * (p1 + m1) - (p2 + m2) - 30 * m0) / (12 * h**2),
+            (p2 - m2 - 2 * (p1 - m1)) / (2 * h**3),
+        ]
     return [np.ascontiguousarray(m * response, dtype=np.float32) for m in mats]
 
 

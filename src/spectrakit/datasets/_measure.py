@@ -57,7 +57,7 @@ def measure(
     conc : ndarray of shape (n, k)
         Concentrations (already scaled to counts).
     mats : list of ndarray of shape (k, p)
-        Instrument profile matrix and, with jitter, its first/second shift derivatives.
+        Instrument profile matrix and, with jitter, its first three shift derivatives.
     jitter : ndarray of shape (n,) or None
         Per-spectrum extra shifts (axis units).
     base_weights : ndarray of shape (n, m)
@@ -141,15 +141,15 @@ def _design(
 ) -> tuple[tuple[np.ndarray, np.ndarray], int]:
     """``A (n, q)`` and ``B (q, p)`` with ``A @ B`` = clean spectra; the first columns are signal.
 
-    Second-order Taylor expansion in the per-spectrum shift d:
-    ``P(x - d) ~ M0 + d M1 + d^2 / 2 M2`` with M1, M2 the shift derivatives.
+    Third-order Taylor expansion in the per-spectrum shift d:
+    ``M(d) ~ M0 + d M1 + d^2 / 2 M2 + d^3 / 6 M3`` with M1..M3 the shift derivatives.
     """
     c = conc.astype(np.float32)
     cols, rows = [c], [mats[0]]
-    if jitter is not None and len(mats) == 3:
+    if jitter is not None and len(mats) == 4:
         d = jitter[:, None].astype(np.float32)
-        cols += [c * d, c * (0.5 * d * d)]
-        rows += [mats[1], mats[2]]
+        cols += [c * d, c * (d * d / 2), c * (d * d * d / 6)]
+        rows += mats[1:]
     k_signal = sum(x.shape[1] for x in cols)
     if basis.shape[0]:
         cols.append(weights.astype(np.float32))
