@@ -251,3 +251,9 @@ def test_archive_with_unsafe_member_is_refused(server, tmp_path):
     with pytest.raises(DataError, match="unsafe path"):
         fetch(ds, home=tmp_path)
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_missing_local_source_is_reported_as_such(tmp_path):
+    remote = RemoteFile("x.bin", (tmp_path / "absent.bin").as_uri())
+    with pytest.raises(DataError, match="source file cannot be read"):
+        fetch_file(remote, tmp_path / "cache")

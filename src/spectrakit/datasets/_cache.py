@@ -157,10 +157,13 @@ def fetch_file(
     try:
         _download(remote.url, part, timeout)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        detail = getattr(exc, "reason", None) or exc
         if isinstance(exc, urllib.error.HTTPError):
             why = f"the server answered HTTP {exc.code}"
+        elif remote.url.startswith("file:"):
+            why = f"the source file cannot be read ({detail})"
         else:
-            why = f"network unreachable ({getattr(exc, 'reason', None) or exc})"
+            why = f"network unreachable ({detail})"
         raise DataError(
             f"could not download {label}: {why}",
             expected=f"a reachable {remote.url}",
