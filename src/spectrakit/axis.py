@@ -265,7 +265,7 @@ class SpectralAxis:
         """Axis values as a 1D torch tensor (float32 by default)."""
         import torch
 
-        return torch.as_tensor(self.values, dtype=dtype or torch.float32, device=device)
+        return torch.as_tensor(np.array(self.values), dtype=dtype or torch.float32, device=device)
 
     # ------------------------------------------------------------------ operations
     def index_range(self, low: float | None, high: float | None) -> np.ndarray:

@@ -1,0 +1,310 @@
+"""Export a bundle's model (with the expressible preprocessing tail) to ONNX, verified.
+
+The graph takes the spectra after the runtime part of the preprocessing, shape (B, C, L_in),
+(plus the axis for axis-aware models and tabular features when the model fuses them) and
+returns ``outputs`` (B, n_outputs; raw, decoded by :func:`spectrakit.inference.decode_outputs_np`)
+and ``features`` (B, D; the embedding used by OOD detectors). The batch dimension is always
+dynamic; the length is dynamic when the model accepts variable length and no fixed-length
+step (preprocessing operator, central window) is inside the graph.
+
+Export is verified automatically: onnxruntime outputs must equal PyTorch outputs within
+``rtol``/``atol`` at several batch sizes (and lengths), else :class:`BundleError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from spectrakit.errors import BundleError, ModelError
+from spectrakit.export._graph_steps import graph_step
+
+__all__ = ["export_onnx", "split_pipeline"]
+
+log = logging.getLogger(__name__)
+ONNX_FILE = "model.onnx"
+EXPORT_FILE = "export.json"
+
+
+def split_pipeline(pipeline: Any, axis: Any) -> tuple[int, list[nn.Module]]:
+    """Split a fitted pipeline into a runtime prefix and an in-graph tail.
+
+    Returns
+    -------
+    n_runtime : int
+        Number of leading steps the runtime applies with NumPy.
+    tail : list of nn.Module
+        Torch forms of the remaining steps, in order.
+    """
+    if pipeline is None:
+        return 0, []
+    steps = [s for _, s in pipeline.steps]
+    axes = [axis]
+    for s in steps:
+        axes.append(s.output_axis(axes[-1]))
+    tail: list[nn.Module] = []
+    k = len(steps)
+    while k > 0:
+        mod = graph_step(steps[k - 1], axes[k - 1].values)
+        if mod is None:
+            break
+        tail.insert(0, mod)
+        k -= 1
+    return k, tail
+
+
+class _Exported(nn.Module):
+    """Preprocessing tail per channel, the central window, then the model."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tails: list[list[nn.Module]],
+        window: tuple[int, int] | None,
+        axis_input: bool,
+        extra_input: bool,
+        normalize: bool = False,
+    ) -> None:
+        super().__init__()
+        self.normalize = normalize
+        self.model = model
+        self.tails = nn.ModuleList(nn.Sequential(*t) for t in tails)
+        self.window = window
+        self.axis_input = axis_input
+        self.extra_input = extra_input
+
+    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if any(len(t) for t in self.tails):
+            x = torch.stack([t(x[:, c]) for c, t in enumerate(self.tails)], dim=1)
+        if self.window is not None:
+            x = x[:, :, self.window[0] : self.window[1]]
+        if self.normalize:  # per-spectrum standardization, as Predictor.prepare
+            from spectrakit.tasks.masked import normalize_spectra
+
+            x = normalize_spectra(x)
+        i = 0
+        axis = extra = None
+        if self.axis_input:
+            axis, i = rest[0], 1
+        if self.extra_input:
+            extra = rest[i]
+        feats = self.model.forward_features(x, axis=axis, extra=extra)
+        return self.model.forward_head(feats), feats
+
+
+def _graph_plan(predictor: Any) -> dict[str, Any]:
+    pre = predictor.preprocessor
+    n_runtime, tails = [], []
+    for pipe in pre.pipelines:
+        k, tail = split_pipeline(pipe, predictor.axis)
+        n_runtime.append(k)
+        tails.append(tail)
+    full_axis = (
+        predictor.axis if pre.pipelines[0] is None else pre.pipelines[0].output_axis(predictor.axis)
+    )
+    start = int(np.argmin(np.abs(full_axis.values - predictor.model_axis.values[0])))
+    stop = start + predictor.model_axis.n_points
+    window = None if (start, stop) == (0, full_axis.n_points) else (start, stop)
+    return {"n_runtime": n_runtime, "tails": tails, "window": window, "length": full_axis.n_points}
+
+
+def _inputs(model: nn.Module, predictor: Any, batch: int, length: int, plan: dict) -> dict:
+    rng = np.random.default_rng(batch * 1000 + length)
+    c = len(predictor.preprocessor.pipelines)
+    x = rng.normal(size=(batch, c, length)).astype(np.float32)
+    feeds = {"spectra": x}
+    if getattr(model, "axis_aware", False):
+        ax = predictor.model_axis.values
+        if length != ax.size:  # variable length: a grid of the same spacing
+            ax = ax[0] + predictor.model_axis.spacing * np.arange(length)
+        feeds["axis"] = ax.astype(np.float32)
+    if getattr(model, "n_extra", 0):
+        feeds["extra"] = rng.normal(size=(batch, model.n_extra)).astype(np.float32)
+    return feeds
+
+
+def export_onnx(
+    bundle: str | Path,
+    *,
+    opset: int = 18,
+    batch_sizes: tuple[int, ...] = (1, 3, 16),
+    lengths: tuple[int, ...] | None = None,
+    rtol: float = 1e-3,
+    atol: float = 1e-4,
+    include_preprocessing: bool = True,
+) -> dict[str, Any]:
+    """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
+
+    Parameters
+    ----------
+    bundle : path-like
+        Bundle directory.
+    opset : int, default=18
+        ONNX opset.
+    batch_sizes : tuple of int
+        Batch sizes at which onnxruntime must match PyTorch.
+    lengths : tuple of int, optional
+        Extra input lengths checked when the length is dynamic (default: L, L/2, 2L rounded
+        to the model's patch size).
+    rtol, atol : float
+        Parity tolerance (``|ort - torch| <= atol + rtol * |torch|``).
+    include_preprocessing : bool, default=True
+        Put the expressible preprocessing tail into the graph.
+
+    Returns
+    -------
+    dict
+        The export record (also written to ``export.json`` in the bundle): inputs, dynamic
+        axes, preprocessing split, parity (max abs/rel error per batch size and length).
+    """
+    from spectrakit.bundle import add_file, load
+
+    predictor = load(bundle)
+    model = predictor.model.eval()
+    if getattr(model, "family", "") == "gaf2d" and not hasattr(torch.onnx, "export"):
+        raise ModelError("this torch build cannot export ONNX")
+    plan = _graph_plan(predictor)
+    tails = plan["tails"] if include_preprocessing else [[] for _ in plan["tails"]]
+    if not include_preprocessing:
+        plan["n_runtime"] = [
+            0 if p is None else len(p.steps) for p in predictor.preprocessor.pipelines
+        ]
+    fixed = plan["window"] is not None or any(len(t) for t in tails)
+    fixed = fixed or bool(predictor.config.get("extra_features", {}).get("names"))
+    dynamic_length = bool(getattr(model, "variable_length", False)) and not fixed
+    wrapper = _Exported(
+        model,
+        tails,
+        plan["window"],
+        axis_input=bool(getattr(model, "axis_aware", False)),
+        extra_input=bool(getattr(model, "n_extra", 0)),
+        normalize=bool(predictor.config.get("normalize")),
+    ).eval()
+    length = plan["length"]
+    sample = _inputs(model, predictor, 2, length, plan)
+    names = list(sample)
+    dyn: dict[str, dict[int, str]] = {"spectra": {0: "batch"}, "outputs": {0: "batch"}}
+    dyn["features"] = {0: "batch"}
+    if dynamic_length:
+        dyn["spectra"][2] = "length"
+        if "axis" in sample:
+            dyn["axis"] = {0: "length"}
+    if "extra" in sample:
+        dyn["extra"] = {0: "batch"}
+    args = tuple(torch.from_numpy(sample[n]) for n in names)
+    # The TorchScript exporter is fast; the dynamo exporter covers ops it cannot (adaptive
+    # pooling on symbolic sizes); a fixed length is the last resort for variable-length models.
+    attempts = [(dyn, False), (dyn, True)]
+    if dynamic_length:
+        fixed_dyn = {k: {a: n for a, n in v.items() if n != "length"} for k, v in dyn.items()}
+        attempts += [(fixed_dyn, False), (fixed_dyn, True)]
+    errors = []
+    data = None
+    for dynamic, dynamo in attempts:
+        try:
+            data = _export_bytes(wrapper, args, names, dynamic, opset, dynamo)
+            exporter = "dynamo" if dynamo else "torchscript"
+            dynamic_length = any("length" in v.values() for v in dynamic.values())
+            break
+        except Exception as exc:  # the exporter raises many types; keep the first line
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    if data is None:
+        raise ModelError(
+            f"model {predictor.config['model']['name']} cannot be exported to ONNX",
+            got=errors[-1],
+            fix="use the PyTorch predictor (spectrakit.load) for this model family",
+        )
+    parity = _verify(
+        data, wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol
+    )
+    record = {
+        "onnx_file": ONNX_FILE,
+        "opset": opset,
+        "exporter": exporter,
+        "inputs": names,
+        "outputs": ["outputs", "features"],
+        "dynamic_batch": True,
+        "dynamic_length": dynamic_length,
+        "input_length": None if dynamic_length else length,
+        "runtime_steps": plan["n_runtime"],
+        "graph_steps": [len(t) for t in tails],
+        "window": plan["window"],
+        "tolerance": {"rtol": rtol, "atol": atol},
+        "parity": parity,
+        "torch_version": torch.__version__,
+    }
+    add_file(bundle, ONNX_FILE, data)
+    add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
+    return record
+
+
+def _export_bytes(
+    wrapper: nn.Module, args: tuple, names: list[str], dynamic: dict, opset: int, dynamo: bool
+) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ONNX_FILE
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                args,
+                str(path),
+                input_names=names,
+                output_names=["outputs", "features"],
+                dynamic_axes=dynamic,
+                opset_version=opset,
+                dynamo=dynamo,
+                **({"external_data": False, "verbose": False} if dynamo else {}),
+            )
+        return path.read_bytes()
+
+
+def _verify(
+    data, wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol
+) -> list[dict[str, Any]]:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    length = plan["length"]
+    if dynamic_length:
+        p = getattr(model, "patch_size", None) or 1
+        lengths = lengths or tuple(
+            sorted({length, max(p, (length // 2) // p * p), (2 * length) // p * p})
+        )
+    else:
+        lengths = (length,)
+    results = []
+    for n in lengths:
+        for b in batch_sizes:
+            feeds = _inputs(model, predictor, b, n, plan)
+            with torch.no_grad():
+                ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
+            got = sess.run(None, feeds)
+            for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
+                err = np.abs(g - r)
+                ok = bool(np.all(err <= atol + rtol * np.abs(r)))
+                results.append(
+                    {
+                        "batch": b,
+                        "length": n,
+                        "output": name,
+                        "max_abs_err": float(err.max()),
+                        "ok": ok,
+                    }
+                )
+                if not ok:
+                    raise BundleError(
+                        "ONNX export does not match PyTorch",
+                        expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
+                        got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
+                        fix="report this model family; use the PyTorch predictor meanwhile",
+                    )
+    return results

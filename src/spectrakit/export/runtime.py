@@ -1,0 +1,163 @@
+"""Predict with an exported bundle using only NumPy and onnxruntime (no torch import).
+
+The runtime applies exactly what the PyTorch predictor applies: the bundle's axis checks and
+resampling, the runtime part of the preprocessing (the rest is inside the graph), the graph,
+the same output decoding, and the bundle's OOD detector on the graph's ``features``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.errors import BundleError, DataError
+from spectrakit.inference import conform_axis, decode_outputs_np, predictions_frame
+from spectrakit.spectra import Spectra
+
+__all__ = ["OnnxPredictor", "load_onnx"]
+
+
+def _import_ort():
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise BundleError(
+            "the ONNX runtime predictor needs onnxruntime",
+            fix="pip install 'spectrakit[export]'",
+        ) from exc
+    return ort
+
+
+class OnnxPredictor:
+    """An exported bundle, ready to predict without PyTorch.
+
+    Parameters
+    ----------
+    bundle : path-like
+        Bundle directory (or .zip) that holds ``model.onnx`` (see ``spectrakit export``).
+    threads : int, optional
+        Intra-op threads of onnxruntime (default: its own choice).
+
+    Attributes
+    ----------
+    config : dict
+        Validated bundle configuration.
+    axis : SpectralAxis
+        Axis of the raw spectra the model expects.
+    """
+
+    def __init__(self, bundle: str | Path, threads: int | None = None) -> None:
+        from spectrakit.bundle import _open_dir, verify
+        from spectrakit.data.channels import ChannelPreprocessor
+
+        ort = _import_ort()
+        self.bundle_dir, self._holder = _open_dir(bundle)
+        self.config = verify(self.bundle_dir)
+        if "export.json" not in self.config["files"]:
+            raise BundleError(
+                f"{self.bundle_dir} has not been exported to ONNX",
+                expected="model.onnx and export.json in the bundle",
+                got="neither",
+                fix=f"run: spectrakit export --model {bundle} --format onnx",
+            )
+        self.export = json.loads((self.bundle_dir / "export.json").read_text(encoding="utf-8"))
+        self.axis = SpectralAxis.from_dict(self.config["axis"])
+        self.model_axis = SpectralAxis.from_dict(self.config["model_axis"])
+        state = None
+        if (self.bundle_dir / "preprocessing.safetensors").is_file():
+            from safetensors.numpy import load_file
+
+            state = load_file(str(self.bundle_dir / "preprocessing.safetensors"))
+        self.preprocessor = ChannelPreprocessor.from_config(
+            self.config["preprocessing"], state, self.axis, self.model_axis
+        )
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+        self.session = ort.InferenceSession(
+            str(self.bundle_dir / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+        )
+        self.targets = list(self.config.get("targets") or [])
+        self.classes = self.config.get("classes")
+        self.task = self.config["task"]
+        extra = self.config.get("extra_features") or {}
+        self.extra_features = list(extra.get("names") or [])
+        self._extra_mean = np.asarray(extra.get("mean") or [], dtype=np.float32)
+        self._extra_std = np.asarray(extra.get("std") or [], dtype=np.float32)
+        self.ood = None
+        if (self.bundle_dir / "ood.json").is_file():
+            from spectrakit.ood import load_detector
+
+            self.ood = load_detector(self.bundle_dir)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OnnxPredictor({self.config['model']['name']}, task={self.task})"
+
+    def prepare(self, spectra: Spectra) -> np.ndarray:
+        """Graph input (n, C, L_in): axis conformance plus the runtime preprocessing steps."""
+        if not isinstance(spectra, Spectra):
+            raise DataError(
+                "predictions need Spectra", expected="a spectrakit.Spectra", got=type(spectra)
+            )
+        spectra = conform_axis(spectra, self.axis)
+        channels = []
+        for pipe, k in zip(self.preprocessor.pipelines, self.export["runtime_steps"], strict=True):
+            s = spectra
+            for _, step in [] if pipe is None else pipe.steps[:k]:
+                s = step.transform(s)
+            channels.append(np.asarray(s.values, dtype=np.float32))
+        return np.stack(channels, axis=1)  # the graph applies the tail and the window
+
+    def _feeds(self, spectra: Spectra) -> dict[str, np.ndarray]:
+        feeds = {"spectra": self.prepare(spectra)}
+        names = self.export["inputs"]
+        if "axis" in names:
+            feeds["axis"] = self.model_axis.values.astype(np.float32)
+        if "extra" in names:
+            e = spectra.targets(self.extra_features).astype(np.float32)
+            feeds["extra"] = (e - self._extra_mean) / self._extra_std
+        return feeds
+
+    def run(self, spectra: Spectra, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Raw outputs (n, n_outputs) and features (n, D)."""
+        feeds = self._feeds(spectra)
+        n = feeds["spectra"].shape[0]
+        outs, feats = [], []
+        for start in range(0, n, batch_size):
+            part = {
+                k: (v[start : start + batch_size] if k != "axis" else v) for k, v in feeds.items()
+            }
+            o, f = self.session.run(["outputs", "features"], part)
+            outs.append(o)
+            feats.append(f)
+        return np.concatenate(outs), np.concatenate(feats)
+
+    def embed(self, spectra: Spectra, batch_size: int = 256) -> np.ndarray:
+        """Embeddings (n, D), as :meth:`Predictor.embed`."""
+        return self.run(spectra, batch_size)[1]
+
+    def predict(self, spectra: Spectra, batch_size: int = 256) -> pd.DataFrame:
+        """Predictions with the same columns as :meth:`spectrakit.predictor.Predictor.predict`."""
+        if self.config.get("output") is None:
+            raise BundleError(
+                "this bundle is a pretrained encoder without a prediction head",
+                fix="fine-tune it first: spectrakit finetune --init BUNDLE ...",
+            )
+        raw, feats = self.run(spectra, batch_size)
+        decoded = decode_outputs_np(raw, self.config["output"])
+        frame = predictions_frame(decoded, self.task, self.targets, self.classes)
+        if self.ood is not None:
+            frame["ood_score"] = np.asarray(self.ood.score_samples(feats), dtype=float)
+            frame["is_ood"] = np.asarray(self.ood.predict(feats), dtype=bool)
+        return frame
+
+
+def load_onnx(bundle: str | Path, threads: int | None = None) -> OnnxPredictor:
+    """Load an exported bundle for NumPy + onnxruntime inference."""
+    return OnnxPredictor(bundle, threads=threads)

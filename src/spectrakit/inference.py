@@ -1,0 +1,159 @@
+"""Inference pieces that need only NumPy: axis conformance and output decoding.
+
+Both the PyTorch :class:`~spectrakit.predictor.Predictor` and the ONNX runtime predictor
+(:mod:`spectrakit.export.runtime`) use these, so a prediction means the same thing whichever
+engine computed the raw outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.axis import SpectralAxis
+from spectrakit.errors import AxisError
+from spectrakit.spectra import Spectra
+
+__all__ = ["LOGVAR_RANGE", "conform_axis", "decode_outputs_np", "predictions_frame"]
+
+#: log-variance is clamped to this range to keep exp() finite in low precision
+LOGVAR_RANGE = (-12.0, 12.0)
+
+
+def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
+    """Bring ``spectra`` onto ``axis`` when that is safe, else raise :class:`AxisError`.
+
+    Safe means: the same kind of axis (after a physical unit conversion, e.g. nm -> cm-1 or
+    a Raman shift given the laser line) and the data covering the whole target range (up to
+    half a point spacing); the spectra are then linearly resampled. Nothing is extrapolated.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Input spectra.
+    axis : SpectralAxis
+        Axis the model expects.
+
+    Returns
+    -------
+    Spectra
+        Spectra on exactly ``axis``.
+    """
+    src = spectra.axis
+    if src.n_points == axis.n_points and src.allclose(axis, rtol=1e-7, atol=1e-9):
+        return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
+    if (src.unit, src.kind) != (axis.unit, axis.kind):
+        if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
+            raise AxisError(
+                "input axis is incompatible with the model",
+                expected=f"{axis.describe()} ({axis.kind})",
+                got=f"{src.describe()} ({src.kind})",
+                fix="read the file with its physical unit (--unit) or use a matching model",
+            )
+        try:
+            spectra = spectra.convert(
+                axis.unit,
+                kind=axis.kind,
+                laser_wavelength=src.laser_wavelength or axis.laser_wavelength,
+            )
+        except AxisError as exc:
+            raise AxisError(
+                "input axis cannot be converted to the model's axis",
+                expected=f"{axis.describe()} ({axis.kind})",
+                got=f"{src.describe()} ({src.kind}): {exc.message}",
+                fix=exc.fix or "convert the spectra to the model's unit first",
+            ) from exc
+        src = spectra.axis
+    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
+    if src.min > axis.min + tol or src.max < axis.max - tol:
+        raise AxisError(
+            "input spectra do not cover the model's axis range",
+            expected=f"data covering {axis.min:g}-{axis.max:g} {axis.unit}",
+            got=f"{src.min:g}-{src.max:g} {src.unit}",
+            fix="measure/crop the full range, or fine-tune a model on your range",
+        )
+    if src.n_points < 2:
+        raise AxisError("cannot resample a single point", got=src.describe())
+    return spectra.resample(axis, fill="edge")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def decode_outputs_np(raw: np.ndarray, output: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Predictions from raw model outputs (n, n_model_outputs).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n, n_model_outputs)
+    output : dict
+        The bundle's ``output`` description: ``task``, ``n_targets``, ``target_mean``,
+        ``target_std``, ``uncertainty``, ``one_vs_rest``, ``thresholds``.
+
+    Returns
+    -------
+    dict
+        regression: ``mean`` (n, T) in target units (and ``std`` with an uncertainty head);
+        classification: ``proba`` (n, K), ``label`` (n,); multilabel: ``proba``, ``label``
+        (n, K) bool.
+    """
+    raw = np.asarray(raw, dtype=np.float64)
+    task, t = output["task"], int(output["n_targets"])
+    if task == "regression":
+        mu = np.asarray(output.get("target_mean") or [0.0] * t)
+        sd = np.asarray(output.get("target_std") or [1.0] * t)
+        if output.get("uncertainty"):
+            logvar = np.clip(raw[:, t : 2 * t], *LOGVAR_RANGE)
+            return {"mean": raw[:, :t] * sd + mu, "std": np.exp(0.5 * logvar) * sd}
+        return {"mean": raw * sd + mu}
+    if task == "multilabel":
+        proba = _sigmoid(raw)
+        thr = np.asarray(output.get("thresholds") or [0.5] * t)
+        return {"proba": proba, "label": proba >= thr}
+    if output.get("one_vs_rest"):
+        scores = _sigmoid(raw)
+        proba = scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
+    else:
+        proba = _softmax(raw)
+    return {"proba": proba, "label": proba.argmax(axis=1)}
+
+
+def predictions_frame(
+    decoded: dict[str, np.ndarray],
+    task: str,
+    targets: list[str],
+    classes: list[str] | None,
+) -> pd.DataFrame:
+    """The prediction table: one row per spectrum.
+
+    Returns
+    -------
+    DataFrame
+        regression: one column per target (and ``<target>_std``); classification:
+        ``predicted`` and ``proba_<class>``; multi-label: ``<label>`` (bool) and
+        ``proba_<label>``.
+    """
+    cols: dict[str, Any] = {}
+    if task == "regression":
+        for j, name in enumerate(targets):
+            cols[name] = decoded["mean"][:, j]
+            if "std" in decoded:
+                cols[f"{name}_std"] = decoded["std"][:, j]
+    elif task == "classification":
+        names = np.asarray(classes, dtype=object)
+        cols["predicted"] = names[decoded["label"]]
+        for j, c in enumerate(classes or []):
+            cols[f"proba_{c}"] = decoded["proba"][:, j]
+    else:
+        for j, c in enumerate(classes or []):
+            cols[c] = decoded["label"][:, j]
+            cols[f"proba_{c}"] = decoded["proba"][:, j]
+    return pd.DataFrame(cols)

@@ -1,0 +1,131 @@
+"""ONNX export parity for every registered model family, and the torch-free runtime."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import spectrakit as sk
+from spectrakit.bundle import save
+from spectrakit.data.channels import ChannelPreprocessor
+from spectrakit.errors import BundleError, ModelError
+from spectrakit.models import create, list_models
+
+ort = pytest.importorskip("onnxruntime")
+from spectrakit.export import load_onnx  # noqa: E402
+from spectrakit.export.onnx import export_onnx  # noqa: E402
+
+PIPELINE = {
+    "steps": [
+        {"step": "AsLS", "params": {"lam": 1e5}},  # runtime (iterative)
+        {"step": "SavitzkyGolay", "params": {"window": 9, "polyorder": 3}},  # in the graph
+        "SNV",  # in the graph
+    ]
+}
+
+
+def _spectra(n=24, points=160, seed=0):
+    rng = np.random.default_rng(seed)
+    axis = np.linspace(400.0, 1800.0, points)
+    c = rng.uniform(0.2, 2.0, n)
+    peak = np.exp(-0.5 * ((axis - 1000.0) / 15.0) ** 2)
+    vals = c[:, None] * peak + 1e-4 * axis + rng.normal(0, 0.01, (n, points))
+    return sk.Spectra(vals, axis, meta={"c": c, "t": rng.normal(size=n)})
+
+
+def _bundle(tmp_path, name, spectra, pipeline=PIPELINE, n_extra=0):
+    probe = create(name, input_length=spectra.n_points)
+    pre = ChannelPreprocessor([pipeline])
+    pre.fit(spectra, length_multiple=getattr(probe, "patch_size", None))
+    length = pre.output_axis_.n_points
+    model = create(name, input_length=length, n_outputs=1, n_extra=n_extra).eval()
+    extra = {"names": ["t"], "mean": [0.0], "std": [1.0]} if n_extra else None
+    return save(
+        tmp_path / name,
+        model=model,
+        task="regression",
+        axis=spectra.axis,
+        model_axis=pre.output_axis_,
+        targets=["c"],
+        output={"task": "regression", "n_targets": 1, "target_mean": [1.0], "target_std": [0.5]},
+        preprocessor=pre,
+        extra_features=extra,
+    )
+
+
+@pytest.mark.parametrize("name", list_models("*_tiny"))
+def test_onnx_matches_pytorch_for_every_family(tmp_path, name):
+    spectra = _spectra()
+    bundle = _bundle(tmp_path, name, spectra)
+    try:
+        record = export_onnx(bundle, batch_sizes=(1, 5))
+    except ModelError as exc:  # a family that cannot be exported says so in one line
+        assert "cannot be exported" in str(exc) and "\n" not in str(exc)
+        pytest.skip(str(exc))
+    assert all(r["ok"] for r in record["parity"])
+    assert record["dynamic_batch"] is True
+    # AsLS stays in the runtime; Savitzky-Golay and SNV go into the graph.
+    assert record["runtime_steps"] == [1] and record["graph_steps"] == [2]
+    torch_pred = sk.load(bundle).predict(spectra)
+    onnx_pred = load_onnx(bundle).predict(spectra)
+    np.testing.assert_allclose(onnx_pred["c"], torch_pred["c"], rtol=1e-3, atol=1e-4)
+    # Another grid covering the model range is resampled identically by both engines.
+    fine = spectra.resample(np.linspace(400.0, 1800.0, 301))
+    np.testing.assert_allclose(
+        load_onnx(bundle).predict(fine)["c"], sk.load(bundle).predict(fine)["c"], atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("name", ["specbert_tiny", "spectrafm_tiny", "cnn1d_tiny"])
+def test_dynamic_length_without_fixed_preprocessing(tmp_path, name):
+    spectra = _spectra(points=128)
+    bundle = _bundle(tmp_path, name, spectra, pipeline=None)
+    record = export_onnx(bundle, batch_sizes=(2,))
+    model = create(name, input_length=128)
+    assert record["dynamic_length"] == bool(model.variable_length)
+    if record["dynamic_length"]:
+        assert len({r["length"] for r in record["parity"]}) >= 2
+
+
+def test_extra_features_are_graph_inputs(tmp_path):
+    spectra = _spectra()
+    bundle = _bundle(tmp_path, "mlp_tiny", spectra, n_extra=1)
+    record = export_onnx(bundle, batch_sizes=(3,))
+    assert record["inputs"] == ["spectra", "extra"]
+    np.testing.assert_allclose(
+        load_onnx(bundle).predict(spectra)["c"], sk.load(bundle).predict(spectra)["c"], atol=1e-4
+    )
+
+
+def test_runtime_refuses_unexported_bundle_and_bad_axis(tmp_path):
+    spectra = _spectra()
+    bundle = _bundle(tmp_path, "cnn1d_tiny", spectra)
+    with pytest.raises(BundleError, match="has not been exported"):
+        load_onnx(bundle)
+    export_onnx(bundle, batch_sizes=(1,))
+    with pytest.raises(sk.AxisError, match="do not cover"):
+        load_onnx(bundle).predict(spectra.crop(600, 1500))
+    # The export record is part of the bundle's checksummed files.
+    config = json.loads((bundle / "config.json").read_text())
+    assert {"model.onnx", "export.json"} <= set(config["files"])
+
+
+def test_runtime_does_not_import_torch(tmp_path):
+    spectra = _spectra()
+    bundle = _bundle(tmp_path, "cnn1d_tiny", spectra)
+    export_onnx(bundle, batch_sizes=(1,))
+    sk.write(spectra, tmp_path / "s.csv")
+    code = (
+        "import sys, spectrakit as sk\n"
+        "from spectrakit.export import load_onnx\n"
+        f"p = load_onnx({str(bundle)!r})\n"
+        f"df = p.predict(sk.read({str(tmp_path / 's.csv')!r}))\n"
+        "assert len(df) == 24\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
