@@ -92,7 +92,7 @@ def test_checksum_mismatch_removes_the_download(server, tmp_path):
     with pytest.raises(DataError, match="checksum mismatch") as err:
         fetch_file(remote, tmp_path / "cache")
     assert _sha(PAYLOAD) in str(err.value)
-    assert list((tmp_path / "cache").iterdir()) == []
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["data.bin.lock"]
 
 
 def test_corrupted_cached_file_is_downloaded_again(server, tmp_path):
@@ -257,3 +257,19 @@ def test_missing_local_source_is_reported_as_such(tmp_path):
     remote = RemoteFile("x.bin", (tmp_path / "absent.bin").as_uri())
     with pytest.raises(DataError, match="source file cannot be read"):
         fetch_file(remote, tmp_path / "cache")
+
+
+def test_concurrent_fetches_download_once(server, tmp_path):
+    url, _ = server
+    remote = RemoteFile("data.bin", f"{url}/data.bin", sha256=_sha(PAYLOAD))
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(fetch_file(remote, tmp_path / "c")))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 and all(p.read_bytes() == PAYLOAD for p in results)
+    assert _Handler.hits == ["/data.bin"]

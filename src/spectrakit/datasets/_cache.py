@@ -9,6 +9,7 @@ download (the digest is stored next to them and checked on every later use).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -16,6 +17,7 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,6 +155,32 @@ def fetch_file(
             fix=f"download it from {homepage or 'the data set page'} and place it at {target}",
         )
     folder.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.with_name(target.name + ".lock")):
+        if _verified(remote, target):  # another process finished it while we waited
+            return target
+        _download_verified(remote, target, label, timeout)
+    return target
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Serialize downloads of one file across processes (POSIX advisory lock)."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        yield
+        return
+    with open(lock, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _download_verified(remote: RemoteFile, target: Path, label: str, timeout: float) -> None:
+    """Download into ``<name>.part``, check the digest, then rename onto ``target``."""
+    assert remote.url is not None
     part = target.with_name(target.name + ".part")
     try:
         _download(remote.url, part, timeout)
@@ -186,7 +214,6 @@ def fetch_file(
         tmp = pin.with_name(pin.name + ".part")
         tmp.write_text(digest + "\n", encoding="utf-8")
         os.replace(tmp, pin)
-    return target
 
 
 def _download(url: str, part: Path, timeout: float) -> None:
