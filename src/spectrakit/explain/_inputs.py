@@ -123,7 +123,7 @@ def prepare(
             )
         model = pred.model
         x = torch.as_tensor(pred.prepare(spectra), dtype=torch.float32)
-        model_axis = pred.axis
+        model_axis = getattr(pred, "model_axis", None) or pred.axis
         names = getattr(pred, "classes", None) or getattr(pred, "targets", None)
         meta = spectra.meta
     elif isinstance(model_or_predictor, torch.nn.Module):

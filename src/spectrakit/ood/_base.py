@@ -103,9 +103,7 @@ class OODDetector:
         """OOD score of each row of ``X`` (n, D); higher = more out-of-distribution."""
         return np.asarray(self._score(self._check(X)), dtype=np.float64)
 
-    def calibrate(
-        self, X_or_scores: np.ndarray, false_rejection: float = 0.05
-    ) -> OODDetector:
+    def calibrate(self, X_or_scores: np.ndarray, false_rejection: float = 0.05) -> OODDetector:
         """Set the threshold so ``false_rejection`` of held-out in-distribution data is flagged.
 
         Parameters

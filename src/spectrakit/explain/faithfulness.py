@@ -1,0 +1,236 @@
+"""Is an explanation faithful to the model? Infidelity, max-sensitivity, deletion/insertion.
+
+References: Yeh et al. 2019 (infidelity and max-sensitivity, through Captum's
+``captum.metrics``); Petsiuk et al. 2018 (RISE deletion/insertion curves). Bands are removed
+by :func:`~spectrakit.explain.fill_removed` (straight line under the band by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from captum.metrics import infidelity, sensitivity_max
+from scipy.integrate import trapezoid
+
+from spectrakit.errors import ConfigError
+from spectrakit.explain._attribution import Attribution
+from spectrakit.explain._explain import attribute_tensor, explain
+from spectrakit.explain._inputs import Prepared, prepare, resolve_target
+from spectrakit.explain._perturb import fill_removed
+from spectrakit.explain._registry import canonical_name
+
+__all__ = ["compare_methods", "deletion_curve", "infidelity_score", "sensitivity_score"]
+
+
+def _target_score(prep: Prepared, x: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """Probability of the target class (classifiers) or the raw target output."""
+    with torch.no_grad():
+        out = prep.forward(x)
+    out = torch.softmax(out, dim=1) if out.shape[1] > 1 else out
+    return out.gather(1, target[:, None])[:, 0].numpy()
+
+
+def deletion_curve(
+    model_or_predictor: Any,
+    spectra: Any,
+    attribution: Attribution | None = None,
+    *,
+    order: str = "attribution",
+    mode: str = "deletion",
+    fill: str = "interp",
+    reference: np.ndarray | None = None,
+    n_steps: int = 20,
+    seed: int = 0,
+    **explain_options: Any,
+) -> pd.DataFrame:
+    """Score of the explained target as the most important points are removed (or inserted).
+
+    Parameters
+    ----------
+    model_or_predictor, spectra
+        As for :func:`~spectrakit.explain.explain`.
+    attribution : Attribution, optional
+        Ranking of the points; computed with ``explain(..., **explain_options)`` if absent.
+    order : {"attribution", "random"}
+        Remove points by decreasing ``|attribution|``, or in random order (reference).
+    mode : {"deletion", "insertion"}
+        Deletion starts from the spectrum and removes points; insertion starts from the
+        fully removed spectrum and puts points back.
+    fill : {"interp", "mean", "zero"}
+        Replacement of removed points; ``reference`` is the ``"mean"`` spectrum (e.g. the
+        training mean).
+    n_steps : int, default=20
+        Number of fractions between 0 and 1.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``fraction`` and ``score`` (mean over spectra: target probability for a
+        classifier, the output otherwise); ``df.attrs["auc"]`` is the area under the curve.
+    """
+    if order not in ("attribution", "random") or mode not in ("deletion", "insertion"):
+        raise ConfigError(
+            "invalid deletion-curve options",
+            expected="order in {attribution, random}, mode in {deletion, insertion}",
+            got=f"order={order!r}, mode={mode!r}",
+        )
+    if attribution is None:
+        attribution = explain(model_or_predictor, spectra, **explain_options)
+    prep = prepare(model_or_predictor, spectra)
+    target = torch.as_tensor(attribution.target)
+    if (target < 0).any():  # class-agnostic maps: follow the predicted class
+        target, _ = resolve_target(prep, None)
+    n, length = attribution.values.shape
+    if order == "random":
+        rank = np.argsort(np.random.default_rng(seed).random((n, length)), axis=1)
+    else:
+        rank = np.argsort(-np.abs(attribution.values), axis=1, kind="stable")
+    fractions = np.linspace(0.0, 1.0, n_steps + 1)
+    scores = []
+    for f in fractions:
+        k = round(f * length)
+        chosen = np.zeros((n, length), dtype=bool)
+        np.put_along_axis(chosen, rank[:, :k], True, axis=1)
+        removed = chosen if mode == "deletion" else ~chosen
+        x = fill_removed(prep.x, removed, fill, reference)
+        scores.append(float(_target_score(prep, x, target).mean()))
+    frame = pd.DataFrame({"fraction": fractions, "score": scores})
+    frame.attrs["auc"] = float(trapezoid(scores, fractions))
+    return frame
+
+
+def _tensor_explainer(prep: Prepared, method: str, options: dict[str, Any]):
+    def explanation(inputs: torch.Tensor | tuple, target: torch.Tensor) -> tuple[torch.Tensor]:
+        inputs = inputs[0] if isinstance(inputs, tuple) else inputs  # Captum works with tuples
+        sub = Prepared(prep.model, inputs, prep.axis, prep.forward, prep.classes, prep.meta)
+        return (attribute_tensor(sub, method, target, **options)[:, None, :],)
+
+    return explanation
+
+
+def infidelity_score(
+    model_or_predictor: Any,
+    spectra: Any,
+    method: str = "ig",
+    target: Any = None,
+    *,
+    noise: float = 0.05,
+    n_perturb_samples: int = 16,
+    seed: int = 0,
+    **options: Any,
+) -> np.ndarray:
+    """Infidelity (Yeh et al. 2019) of ``method`` on each spectrum; lower is better.
+
+    Perturbations are Gaussian noise of standard deviation ``noise`` times the inputs'
+    spread; attributions are normalized (Captum's ``normalize=True``).
+
+    Returns
+    -------
+    ndarray of shape (n_spectra,)
+    """
+    prep = prepare(model_or_predictor, spectra)
+    idx, _ = resolve_target(prep, target)
+    (attr,) = _tensor_explainer(prep, canonical_name(method), options)(prep.x, idx)
+    attr = attr.expand_as(prep.x) / prep.x.shape[1]
+    sd = noise * (float(prep.x.amax() - prep.x.amin()) or 1.0)
+
+    def perturb(inputs: torch.Tensor):
+        noise_t = torch.randn_like(inputs) * sd
+        return noise_t, inputs - noise_t
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        out = infidelity(
+            prep.forward, perturb, prep.x, attr, target=idx,
+            n_perturb_samples=n_perturb_samples, normalize=True,
+        )  # fmt: skip
+    return out.detach().numpy()
+
+
+def sensitivity_score(
+    model_or_predictor: Any,
+    spectra: Any,
+    method: str = "ig",
+    target: Any = None,
+    *,
+    radius: float = 0.02,
+    n_perturb_samples: int = 8,
+    seed: int = 0,
+    **options: Any,
+) -> np.ndarray:
+    """Max-sensitivity (Yeh et al. 2019) of ``method`` on each spectrum.
+
+    The largest change of the explanation under small input changes (uniform noise of
+    ``radius`` times the inputs' spread), relative to the explanation's norm.
+
+    Returns
+    -------
+    ndarray of shape (n_spectra,)
+        Lower is more stable.
+    """
+    prep = prepare(model_or_predictor, spectra)
+    idx, _ = resolve_target(prep, target)
+    explanation = _tensor_explainer(prep, canonical_name(method), options)
+    r = radius * (float(prep.x.amax() - prep.x.amin()) or 1.0)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        out = sensitivity_max(
+            explanation, prep.x, perturb_radius=r,
+            n_perturb_samples=n_perturb_samples, target=idx,
+        )  # fmt: skip
+    return out.detach().numpy()
+
+
+def compare_methods(
+    model_or_predictor: Any,
+    spectra: Any,
+    methods: Sequence[str] = ("saliency", "ig", "smoothgrad", "shap", "occlusion"),
+    target: Any = None,
+    *,
+    fill: str = "interp",
+    n_steps: int = 20,
+    with_infidelity: bool = True,
+    with_sensitivity: bool = False,
+) -> pd.DataFrame:
+    """Faithfulness of several methods on the same model and spectra.
+
+    Returns
+    -------
+    DataFrame
+        One row per method: ``deletion_auc`` (lower = better), ``insertion_auc``
+        (higher = better), ``deletion_auc_random`` (random-order reference), optionally
+        ``infidelity`` and ``sensitivity`` (means, lower = better), and ``seconds``.
+    """
+    rows = []
+    for method in methods:
+        start = time.perf_counter()
+        attr = explain(model_or_predictor, spectra, method=method, target=target)
+        seconds = time.perf_counter() - start
+        kw = {"fill": fill, "n_steps": n_steps}
+        row = {
+            "method": attr.method,
+            "deletion_auc": deletion_curve(model_or_predictor, spectra, attr, **kw).attrs["auc"],
+            "insertion_auc": deletion_curve(
+                model_or_predictor, spectra, attr, mode="insertion", **kw
+            ).attrs["auc"],
+            "deletion_auc_random": deletion_curve(
+                model_or_predictor, spectra, attr, order="random", **kw
+            ).attrs["auc"],
+        }
+        tgt = target if attr.target.min() < 0 else attr.target.tolist()
+        if with_infidelity:
+            row["infidelity"] = float(
+                infidelity_score(model_or_predictor, spectra, method, tgt).mean()
+            )
+        if with_sensitivity:
+            row["sensitivity"] = float(
+                sensitivity_score(model_or_predictor, spectra, method, tgt).mean()
+            )
+        row["seconds"] = seconds
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
