@@ -266,6 +266,7 @@ def test_output_is_float32_with_axis_and_ground_truth_meta():
         ({"task": "classification", "n_components": 1}, "two classes"),
         ({"seed": "abc"}, "seed"),
         ({"instruments": ["a"]}, "Instrument"),
+        ({"instruments": [Instrument("a"), Instrument("a", shift=1.0)]}, "unique"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(kwargs, match):

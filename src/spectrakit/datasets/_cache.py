@@ -3,7 +3,8 @@
 Files live in ``$SPECTRAKIT_DATA/<dataset>/`` (default ``~/.cache/spectrakit``). A download
 goes to ``<name>.part`` and is renamed only after its SHA-256 matches, so a reader never
 sees a partial file; an interrupted download resumes from the ``.part`` file where the
-server supports HTTP ranges. Files without a published checksum are pinned on first
+server supports HTTP ranges, and a per-file lock makes concurrent processes (e.g. one per
+GPU) download it once. Files without a published checksum are pinned on first
 download (the digest is stored next to them and checked on every later use).
 """
 

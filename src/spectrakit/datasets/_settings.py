@@ -199,6 +199,13 @@ def instrument_list(instruments: Any) -> list[Instrument]:
                 got=type(i).__name__,
                 fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
             )
+    names = [i.name for i in insts]
+    if len(set(names)) != len(names):
+        raise ConfigError(
+            "instrument names must be unique",
+            got=", ".join(names),
+            fix="give every Instrument its own name",
+        )
     return insts
 
 

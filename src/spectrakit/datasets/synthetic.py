@@ -172,7 +172,7 @@ def make_synthetic(
             fix="use make_multi_instrument(..., return_components=True) for separate grids",
         )
     meas_seeds = seeds[2].spawn(len(insts))
-    blocks, parts = [], []
+    blocks = []
     for j, inst in enumerate(insts):
         rows = np.flatnonzero(assign == j)
         res = _measure_on(
@@ -184,7 +184,6 @@ def make_synthetic(
             components=return_components,
         )
         blocks.append((rows, res))
-        parts.append(res)
     meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
     if len(blocks) == 1:
         spectra = Spectra(blocks[0][1].values, grids[0], meta)
@@ -262,9 +261,6 @@ def make_multi_instrument(
         )
     else:
         insts = instrument_list(instruments)
-    names = [i.name for i in insts]
-    if len(set(names)) != len(names):
-        raise ConfigError("instrument names must be unique", got=", ".join(names))
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     rows = np.arange(n)
     blocks: dict[str, Spectra] = {}
