@@ -85,8 +85,8 @@ def ip_gradcam(
     Parameters
     ----------
     channels : {"specific", "complementary", "all"}
-        ``"specific"``: channels whose learned correlation (``class_channel_weights()``,
-        shape (n_classes, n_channels)) is highest for the explained class;
+        ``"specific"``: channels the explained class weights above average in the learned
+        correlation (``class_channel_weights()``, shape (n_classes, n_channels));
         ``"complementary"``: the other channels; ``"all"``: plain Grad-CAM.
     layer : str, optional
         Override the layer (default ``model.ip_layer`` or ``model.gradcam_layer``).
@@ -114,8 +114,9 @@ def ip_gradcam(
             expected=f"shape (n_classes, {per_channel.shape[1]})",
             got=f"shape {tuple(weights.shape)}",
         )
-    owner = weights.argmax(dim=0)  # (C,): class each channel correlates with most
-    select = owner[None, :] == target[:, None]  # (n, C)
+    # a class's own channels: those it weights above the uniform share 1/C
+    rows = weights[target]  # (n, C)
+    select = rows > rows.mean(dim=1, keepdim=True)
     if channels == "complementary":
         select = ~select
     elif channels == "all":
