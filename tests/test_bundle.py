@@ -27,6 +27,14 @@ def _spectra(n: int = 12, lo: float = 400.0, hi: float = 1800.0, p: int = 281) -
     return Spectra(values, axis, meta={"c": c}, kind="raman_shift", laser_wavelength=785.0)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def saved(tmp_path):
     """A regression bundle with a stateful two-channel preprocessing (fitted centring)."""
@@ -92,7 +100,9 @@ def test_config_breaking_the_schema_is_refused(saved):
 def test_weights_with_wrong_shapes_are_refused(saved):
     path = saved[0]
     other = create("cnn1d_tiny", in_channels=1, n_outputs=3)
-    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, path / "model.safetensors")
+    save_file(
+        {k: v.contiguous() for k, v in other.state_dict().items()}, path / "model.safetensors"
+    )
     # re-record the checksum so that only the shape check can catch it
     cfg = json.loads((path / "config.json").read_text())
     cfg["files"]["model.safetensors"] = bundle._sha256_file(path / "model.safetensors")

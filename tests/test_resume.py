@@ -13,6 +13,14 @@ from spectrakit.errors import TrainingError
 from spectrakit.training import fit_supervised, resume, run_dir
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 class _Crash(RuntimeError):
     pass
 

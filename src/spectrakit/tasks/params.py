@@ -48,9 +48,15 @@ def head_parameter_names(model: nn.Module) -> set[str]:
 
 
 def layer_groups(model: nn.Module, exclude: set[str] | None = None) -> list[list[str]]:
-    """Encoder parameter names grouped into layers, in registration (input-to-output) order."""
+    """Encoder parameter names grouped into layers, in registration (input-to-output) order.
+
+    Parameters under a numbered container (``blocks.3``) form one group per index; every
+    parameter before the first numbered group (embeddings, tokens) forms the first group and
+    every parameter after the last one (a final norm) joins the last group.
+    """
     exclude = exclude or set()
-    groups: dict[str, list[str]] = {}
+    keys: dict[str, list[str]] = {}
+    numbered: list[str] = []
     for name, _ in model.named_parameters():
         if name in exclude:
             continue
@@ -60,8 +66,21 @@ def layer_groups(model: nn.Module, exclude: set[str] | None = None) -> list[list
             if part.isdigit():
                 key = ".".join(parts[: i + 1])
                 break
-        groups.setdefault(key, []).append(name)
-    return list(groups.values())
+        if key not in keys and key != parts[0]:
+            numbered.append(key)
+        keys.setdefault(key, []).append(name)
+    if not numbered:
+        return list(keys.values())
+    order = list(keys)
+    first, last = order.index(numbered[0]), order.index(numbered[-1])
+    groups: list[list[str]] = [[n for k in order[:first] for n in keys[k]]]
+    for k in order[first : last + 1]:
+        if k in numbered:
+            groups.append(list(keys[k]))
+        else:
+            groups[-1].extend(keys[k])
+    groups[-1].extend(n for k in order[last + 1 :] for n in keys[k])
+    return [g for g in groups if g]
 
 
 def apply_freeze(model: nn.Module, freeze: str) -> list[str]:
