@@ -266,11 +266,7 @@ class ComponentLibrary(Sequence[Component]):
         for i in range(n):
             m = int(rng.integers(k_lo, k_hi + 1))
             pos = rng.uniform(lo + 0.03 * span, hi - 0.03 * span, m)
-            widths = (
-                np.exp(rng.uniform(np.log(w_lo), np.log(w_hi), m))
-                if w_hi > w_lo
-                else (np.full(m, w_lo))
-            )
+            widths = np.exp(rng.uniform(np.log(w_lo), np.log(w_hi), m))  # log-uniform
             heights = rng.uniform(0.1, 1.0, m)
             heights[rng.integers(m)] = 1.0  # every component has one full-height band
             sh = rng.choice(np.asarray(shapes), m)
