@@ -236,6 +236,7 @@ def write_model_report(
     notes : sequence of str
         Extra paragraphs under the title section.
     extra_sections : sequence of Section
+        Placed right after the result summary.
 
     Returns
     -------
@@ -254,7 +255,9 @@ def write_model_report(
             f"Cross-validation ({len(cv_result.folds)} folds): pooled {key} = "
             f"{cv_result.scores[key]:.4g}"
         )
-    sections.append(overview)
+    if overview.highlight or overview.paragraphs:
+        sections.append(overview)
+    sections.extend(extra_sections)
     if test is not None:
         sec = Section("Independent test set", tables=[("Scores", _scores_table(test["scores"]))])
         sec.figures = _prediction_figures(
@@ -316,5 +319,4 @@ def write_model_report(
     )
     if spectra is not None:
         sections.append(_data_section(spectra, target, task))
-    sections.extend(extra_sections)
     return write_report(out_dir, title, sections)

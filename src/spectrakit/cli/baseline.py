@@ -1,0 +1,218 @@
+"""``spectrakit baseline``: a chemometric model, cross-validated and tested, with transfer."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.cli._common import read_input, write_json
+from spectrakit.cli.benchmark import add_common_options, cv_option
+from spectrakit.errors import ConfigError
+from spectrakit.io import atomic_path
+
+EXAMPLE = (
+    "example: spectrakit baseline pls --data train.csv --target glucose --test new.csv "
+    "--cv group:sample --pipeline nir-default --transfer pds --master m.csv --slave s.csv "
+    "--out pls/"
+)
+WITH_STANDARDS = ("ds", "pds", "sst", "slope-bias")
+WITHOUT_STANDARDS = ("mean-center", "dipls")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "baseline",
+        help="PLS / PLS-DA / SVM / RF / ridge with cross-validation, test set and transfer",
+        description="Fit a chemometric baseline; preprocessing is refitted inside every "
+        "cross-validation fold. Writes metrics.json, predictions.csv and report.html. " + EXAMPLE,
+    )
+    p.add_argument("model", choices=["pls", "plsda", "svm", "rf", "ridge"])
+    add_common_options(p)
+    p.add_argument(
+        "--transfer",
+        choices=[*WITH_STANDARDS, *WITHOUT_STANDARDS],
+        help="calibration transfer for --test spectra from another instrument: ds, pds, sst, "
+        "slope-bias (need --master/--slave standards), mean-center, dipls (need --unlabeled)",
+    )
+    p.add_argument("--master", help="transfer standards measured on the calibration instrument")
+    p.add_argument(
+        "--slave",
+        help="the same standards, same order, on the new instrument (slope-bias: "
+        "with the target column)",
+    )
+    p.add_argument("--unlabeled", help="unlabeled spectra from the new instrument")
+    p.add_argument("--components", type=int, help="PLS / di-PLS latent variables (default: CV)")
+    p.add_argument("--lam", type=float, default=10.0, help="di-PLS invariance penalty")
+    p.add_argument("--half-width", type=int, default=3, help="PDS window half-width (points)")
+    p.set_defaults(func=run)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def _check_transfer_args(args: argparse.Namespace) -> None:
+    if args.transfer is None:
+        return
+    if not args.test:
+        raise ConfigError(
+            "--transfer needs --test spectra from the new instrument", got="no --test"
+        )
+    if args.transfer in WITH_STANDARDS and not (args.master and args.slave):
+        raise ConfigError(
+            f"--transfer {args.transfer} needs transfer standards",
+            expected="--master FILE --slave FILE",
+            got="missing",
+        )
+    if args.transfer in WITHOUT_STANDARDS and not args.unlabeled:
+        raise ConfigError(
+            f"--transfer {args.transfer} needs unlabeled spectra of the new instrument",
+            expected="--unlabeled FILE",
+            got="missing",
+        )
+
+
+def _standardizer(args: argparse.Namespace):
+    from spectrakit.baselines import (
+        DirectStandardization,
+        PiecewiseDirectStandardization,
+        SpectralSpaceTransformation,
+    )
+
+    return {
+        "ds": lambda: DirectStandardization(ridge=1e-3),
+        "pds": lambda: PiecewiseDirectStandardization(half_width=args.half_width),
+        "sst": SpectralSpaceTransformation,
+    }[args.transfer]()
+
+
+def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, dict]:
+    """Predictions for --test (after transfer when asked) and what was done."""
+    from spectrakit.baselines import DIPLS, InstrumentMeanCentering, SlopeBiasCorrection
+    from spectrakit.evaluation.cross_validation import predict_scores
+
+    info: dict[str, Any] = {"transfer": args.transfer}
+    if args.transfer == "dipls":
+        if task != "regression":
+            raise ConfigError("di-PLS is a regression method", got=f"task {task}")
+        from spectrakit.baselines import PLSRegressor, resolve_pipeline
+        from spectrakit.baselines._spectral import SpectralEstimator
+
+        unlabeled = read_input(args.unlabeled, args)
+        prep = SpectralEstimator(PLSRegressor(n_components=args.components), args.pipeline)
+        prep.fit(train, y)  # preprocessing learned from the labeled source spectra only
+        n_comp = args.components or prep.model_[-1].n_components_
+        model = DIPLS(n_components=n_comp, lam=args.lam)
+        model.fit(prep.transform(train), y, prep.transform(unlabeled))
+        info.update(
+            n_components=int(n_comp), lam=args.lam, pipeline=str(resolve_pipeline(args.pipeline))
+        )
+        return (model.predict(prep.transform(test)), None, None), info
+    model = model_factory()
+    model.fit(train, y)
+    X = test
+    if args.transfer in ("ds", "pds", "sst"):
+        master, slave = read_input(args.master, args), read_input(args.slave, args)
+        X = _standardizer(args).fit(master, slave).transform(test)
+        info["n_standards"] = master.n_spectra
+    elif args.transfer == "mean-center":
+        X = InstrumentMeanCentering().fit(train, read_input(args.unlabeled, args)).transform(test)
+    pred, proba = predict_scores(model, X, task)
+    if args.transfer is not None:
+        raw, _ = predict_scores(model, test, task)
+        info["uncorrected_predictions"] = raw
+    if args.transfer == "slope-bias":
+        if task != "regression":
+            raise ConfigError("slope/bias correction is for regression", got=f"task {task}")
+        slave = read_input(args.slave, args)
+        sb = SlopeBiasCorrection().fit(model.predict(slave), slave.targets(args.target))
+        pred = sb.transform(pred)
+        info.update(slope=sb.slope_, bias=sb.bias_)
+    return (pred, proba, getattr(model, "classes_", None)), info
+
+
+def run(args: argparse.Namespace) -> int:
+    from spectrakit.baselines import make_baseline, resolve_pipeline
+    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.evaluation.benchmark import infer_task
+    from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
+    from spectrakit.evaluation.report import write_model_report
+
+    _check_transfer_args(args)
+    cv = cv_option(args.cv)
+    if cv is None and not args.test:
+        raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
+    train = read_input(args.data, args)
+    task = infer_task(train, args.target, args.task)
+    y = np.asarray(resolve_target(train, args.target))
+    if task == "regression":
+        y = y.astype(np.float64)
+    pipeline = resolve_pipeline(args.pipeline)
+    params = {}
+    if args.components is not None and args.model in ("pls", "plsda"):
+        params["n_components"] = args.components
+
+    def factory():
+        return make_baseline(args.model, task, pipeline=pipeline, **params)
+
+    out = Path(args.out)
+    metrics: dict[str, Any] = {"model": args.model, "task": task, "target": args.target}
+    cv_result = None
+    if cv is not None:
+        cv_result = cross_validate(factory, train, y, cv, task=task)
+        metrics["cv"] = cv_result.summary()
+        metrics["cv"]["scheme"] = cv
+        _write_csv(cv_result.predictions, out / "cv_predictions.csv")
+    test_block = None
+    if args.test:
+        test = read_input(args.test, args)
+        y_test = np.asarray(resolve_target(test, args.target))
+        if task == "regression":
+            y_test = y_test.astype(np.float64)
+        (pred, proba, classes), info = _test_predictions(args, factory, train, y, test, task)
+        scores = score_predictions(task, y_test, pred, proba, classes)
+        raw = info.pop("uncorrected_predictions", None)
+        if raw is not None:
+            info["uncorrected_scores"] = {
+                k: v
+                for k, v in score_predictions(task, y_test, raw).items()
+                if isinstance(v, int | float)
+            }
+        metrics["test"] = dict(scores)
+        if args.transfer:
+            metrics["transfer"] = info
+        test_block = {"y_true": y_test, "y_pred": pred, "scores": scores}
+        _write_csv(pd.DataFrame({"y_true": y_test, "y_pred": pred}), out / "predictions.csv")
+    write_json(metrics, out / "metrics.json")
+    notes = [f"Model: {args.model} ({task}), target: {args.target}."]
+    if args.transfer:
+        notes.append(f"Test spectra were corrected with calibration transfer: {args.transfer}.")
+        if "uncorrected_scores" in metrics.get("transfer", {}):
+            key = "rmse" if task == "regression" else "accuracy"
+            notes.append(
+                f"Without transfer the test {key} would be "
+                f"{metrics['transfer']['uncorrected_scores'][key]:.4g}."
+            )
+    report = write_model_report(
+        out,
+        title=f"{args.model.upper()} baseline: {args.target}",
+        task=task,
+        spectra=train,
+        target=y,
+        cv_result=cv_result,
+        test=test_block,
+        pipeline=pipeline,
+        notes=notes,
+    )
+    key = "rmse" if task == "regression" else "accuracy"
+    if cv_result is not None:
+        print(f"cross-validation ({cv}): {key} = {cv_result.scores[key]:.4g}")
+    if test_block is not None:
+        print(f"test: {key} = {test_block['scores'][key]:.4g}")
+    print(f"wrote {out / 'metrics.json'}, {report}")
+    return 0

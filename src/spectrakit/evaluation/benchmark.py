@@ -1,0 +1,288 @@
+"""Run several models through exactly the same folds and test set, and rank them.
+
+Baselines are built by name (:func:`spectrakit.baselines.make_baseline`); any other name is a
+registered deep model, trained through :class:`~spectrakit.evaluation.deep.DeepRegressor` /
+:class:`~spectrakit.evaluation.deep.DeepClassifier`, so both kinds share one code path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.baselines import BASELINES, make_baseline
+from spectrakit.baselines._spectral import resolve_target
+from spectrakit.data.splits import PredefinedSplits, get_splitter
+from spectrakit.errors import ConfigError, DataError
+from spectrakit.evaluation import plots
+from spectrakit.evaluation.cross_validation import (
+    CVResult,
+    cross_validate,
+    predict_scores,
+    score_predictions,
+)
+from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
+from spectrakit.evaluation.report import Figure, Section, _prediction_figures, write_model_report
+from spectrakit.io import atomic_path
+from spectrakit.spectra import Spectra
+
+__all__ = ["ModelRun", "infer_task", "model_factory", "primary_metric", "run_benchmark"]
+
+log = logging.getLogger(__name__)
+
+
+def infer_task(spectra: Spectra, target: str, task: str | None = None) -> str:
+    """``task`` if given, else regression for a numeric target column, classification otherwise."""
+    if task is not None:
+        if task not in ("regression", "classification"):
+            raise ConfigError("unknown task", expected="regression or classification", got=task)
+        return task
+    y = np.asarray(resolve_target(spectra, target))
+    return "regression" if y.dtype.kind in "fiu" else "classification"
+
+
+def primary_metric(task: str) -> tuple[str, bool]:
+    """``(metric, lower_is_better)`` used to rank models."""
+    return ("rmse", True) if task == "regression" else ("balanced_accuracy", False)
+
+
+def model_factory(name: str, task: str, *, pipeline: Any = None, deep: dict | None = None):
+    """A zero-argument factory building a fresh model by name (baseline or deep model)."""
+    key = name.strip()
+    if key.lower() in BASELINES:
+        return lambda: make_baseline(key.lower(), task, pipeline=pipeline)
+    cls = DeepRegressor if task == "regression" else DeepClassifier
+    options = dict(deep or {})
+    return lambda: cls(key, pipeline=pipeline, **options)
+
+
+@dataclass
+class ModelRun:
+    """Results of one model in a benchmark."""
+
+    name: str
+    cv: CVResult | None
+    test: dict | None
+    fit_seconds: float
+    metrics_csv: Path | None = None
+
+
+def _fit_on_all(
+    factory, train: Spectra, y: np.ndarray, test: Spectra, y_test: np.ndarray, task: str
+) -> tuple[dict, float, Any]:
+    model = factory()
+    start = time.perf_counter()
+    model.fit(train, y)
+    seconds = time.perf_counter() - start
+    pred, proba = predict_scores(model, test, task)
+    classes = getattr(model, "classes_", None)
+    scores = score_predictions(task, y_test, pred, proba, classes)
+    return {"y_true": y_test, "y_pred": pred, "scores": scores}, seconds, model
+
+
+def run_benchmark(
+    models: Sequence[str],
+    train: Spectra,
+    target: str,
+    *,
+    cv: Any = "kfold:5",
+    test: Spectra | None = None,
+    task: str | None = None,
+    pipeline: Any = None,
+    deep_options: dict | None = None,
+    out: str | Path | None = None,
+) -> tuple[pd.DataFrame, list[ModelRun]]:
+    """Cross-validate (same folds for all) and test every model; return the leaderboard.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Baseline names (``pls``, ``plsda``, ``svm``, ``rf``, ``ridge``) and/or registered
+        deep model names (``cnn1d_tiny``, ``specbert_tiny``, ...).
+    train : Spectra
+    target : str
+        Metadata column to predict.
+    cv : str, splitter or None, default="kfold:5"
+        ``None`` skips cross-validation (then ``test`` is required).
+    test : Spectra, optional
+        Independent test set with the same target column.
+    task : {"regression", "classification"}, optional
+    pipeline : optional
+        Preprocessing shared by all models (refitted inside each fold).
+    deep_options : dict, optional
+        ``max_epochs``, ``batch_size``, ``lr``, ``seed`` for deep models.
+    out : path, optional
+        Directory for the final deep models' bundles and logs.
+
+    Returns
+    -------
+    leaderboard : DataFrame
+        One row per model, best first.
+    runs : list of ModelRun
+    """
+    if not models:
+        raise ConfigError("no models to benchmark", expected="e.g. --models pls,cnn1d_tiny")
+    if cv is None and test is None:
+        raise ConfigError(
+            "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
+        )
+    task = infer_task(train, target, task)
+    y = np.asarray(resolve_target(train, target))
+    y_test = None if test is None else np.asarray(resolve_target(test, target))
+    if task == "regression":
+        y = y.astype(np.float64)
+        y_test = None if y_test is None else y_test.astype(np.float64)
+    folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
+    metric, lower = primary_metric(task)
+    runs, rows = [], []
+    for name in models:
+        opts = dict(deep_options or {})
+        is_deep = name.strip().lower() not in BASELINES
+        if is_deep and out is not None:
+            opts["out"] = str(Path(out) / "models" / name)
+        log.info("benchmark: %s", name)
+        res = None
+        if folds is not None:
+            cv_opts = {k: v for k, v in opts.items() if k != "out"}
+            res = cross_validate(
+                model_factory(name, task, pipeline=pipeline, deep=cv_opts),
+                train,
+                y,
+                folds,
+                task=task,
+            )
+        test_out, seconds, metrics_csv = None, float("nan"), None
+        if test is not None:
+            factory = model_factory(name, task, pipeline=pipeline, deep=opts)
+            test_out, seconds, _ = _fit_on_all(factory, train, y, test, y_test, task)
+            if is_deep and out is not None:
+                metrics_csv = next((Path(out) / "models" / name).rglob("metrics.csv"), None)
+        runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
+        row: dict[str, Any] = {"model": name, "kind": "deep" if is_deep else "baseline"}
+        if res is not None:
+            summary = res.summary()
+            for k in (
+                "rmse",
+                "mae",
+                "bias",
+                "r2",
+                "rpd",
+                "accuracy",
+                "balanced_accuracy",
+                "macro_f1",
+                "roc_auc",
+                "ece",
+            ):
+                if k in res.scores:
+                    row[f"cv_{k}"] = res.scores[k]
+                    if k in summary["fold_std"]:
+                        row[f"cv_{k}_std"] = summary["fold_std"][k]
+            row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
+        if test_out is not None:
+            for k, v in test_out["scores"].items():
+                if isinstance(v, int | float) and k != "n":
+                    row[f"test_{k}"] = v
+            row["test_fit_seconds"] = seconds
+        rows.append(row)
+    board = pd.DataFrame(rows)
+    key = f"test_{metric}" if test is not None else f"cv_{metric}"
+    if key not in board.columns:
+        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
+    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    board.attrs.update(task=task, metric=key, lower_is_better=lower)
+    return board, runs
+
+
+def write_benchmark(
+    out: str | Path,
+    board: pd.DataFrame,
+    runs: Sequence[ModelRun],
+    *,
+    train: Spectra,
+    target: str,
+    pipeline: Any = None,
+    title: str = "Benchmark",
+) -> dict[str, Path]:
+    """Write ``leaderboard.csv``, ``leaderboard.json`` and ``report.html`` under ``out``."""
+    out = Path(out)
+    task, key = board.attrs["task"], board.attrs["metric"]
+    lower = board.attrs["lower_is_better"]
+    with atomic_path(out / "leaderboard.csv") as tmp:
+        board.to_csv(tmp, index=False)
+    payload = {
+        "task": task,
+        "target": target,
+        "ranked_by": key,
+        "lower_is_better": lower,
+        "models": json.loads(board.to_json(orient="records")),
+    }
+    with atomic_path(out / "leaderboard.json") as tmp:
+        tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    sections = [
+        Section(
+            "Leaderboard",
+            highlight=f"Best: {board['model'].iloc[0]} ({key} = {board[key].iloc[0]:.4g})",
+            paragraphs=[
+                "All models saw exactly the same cross-validation folds and test set; "
+                "preprocessing was refitted inside each fold."
+            ],
+            tables=[("Scores (cv_: pooled out-of-fold; test_: independent test set)", board)],
+            figures=[
+                Figure(
+                    "leaderboard",
+                    plots.leaderboard_png(board, key, lower_is_better=lower),
+                    f"{key} per model (error bars: standard deviation over folds)",
+                )
+            ],
+        )
+    ]
+    for run in runs:
+        figs: list[Figure] = []
+        if run.test is not None:
+            figs += _prediction_figures(
+                f"{run.name}_test",
+                task,
+                run.test["y_true"],
+                run.test["y_pred"],
+                run.test["scores"].get("confusion_matrix"),
+                run.test["scores"].get("classes"),
+            )
+        elif run.cv is not None:
+            preds = run.cv.predictions
+            figs += _prediction_figures(
+                f"{run.name}_cv",
+                task,
+                preds["y_true"],
+                preds["y_pred"],
+                run.cv.scores.get("confusion_matrix"),
+                run.cv.scores.get("classes"),
+            )
+        if run.metrics_csv is not None:
+            png = plots.learning_curves_png(run.metrics_csv)
+            if png is not None:
+                figs.append(Figure(f"{run.name}_learning_curves", png, "Learning curves"))
+        sections.append(Section(f"Model: {run.name}", figures=figs))
+    y = np.asarray(resolve_target(train, target))
+    report = write_model_report(
+        out,
+        title=title,
+        task=task,
+        spectra=train,
+        target=y,
+        pipeline=pipeline,
+        extra_sections=sections,
+    )
+    return {
+        "leaderboard.csv": out / "leaderboard.csv",
+        "leaderboard.json": out / "leaderboard.json",
+        "report.html": report,
+    }
