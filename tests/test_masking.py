@@ -13,6 +13,15 @@ LENGTH = 128
 MASKED = ["specbert_tiny", "spectrafm_tiny"]
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny models: thread start-up and contention cost more than they save
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _setup(name: str, in_channels: int = 1):
     torch.manual_seed(0)
     model = create(name, in_channels=in_channels).eval()

@@ -16,6 +16,15 @@ FULL = [n for n in list_models() if not n.endswith("_tiny")]
 LENGTH = 256  # a multiple of every patch size, long enough for every tiny model
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny models: thread start-up and contention cost more than they save
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _inputs(model: SpectralModel, batch: int = 2, length: int = LENGTH, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, model.in_channels, length, generator=g)
