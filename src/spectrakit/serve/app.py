@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from spectrakit import __version__
 from spectrakit.errors import SpectraError
 from spectrakit.serve._limits import BodySizeLimit
 from spectrakit.serve._schemas import ExplainRequest, PredictRequest
@@ -136,7 +137,7 @@ def create_app(
     lock = threading.Lock()  # torch modules are shared; one inference at a time per process
     app = FastAPI(
         title="spectrakit prediction service",
-        version=str(predictor.config.get("spectrakit_version", "")),
+        version=__version__,
         description="Predictions, explanations and OOD flags for spectra.",
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
@@ -275,7 +276,7 @@ def create_app(
         return JSONResponse(
             {
                 "method": parsed.method,
-                "target": attr.target if hasattr(attr, "target") else parsed.target,
+                "target": list(attr.target_names),
                 "axis": np.asarray(attr.axis.values).tolist(),
                 "attributions": np.asarray(attr.values).tolist(),
             }
