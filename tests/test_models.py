@@ -291,3 +291,24 @@ def test_gaf2d_pretrained_backbone_is_frozen(tmp_path):
         create(
             "gaf2d_tiny", input_length=LENGTH, pretrained_weights=str(tmp_path / "bad.safetensors")
         )
+
+
+def test_markov_transition_field_matches_explicit_construction():
+    from spectrakit.models.gaf2d import _reduction_matrix, markov_transition_field
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 40, dtype=torch.float64)
+    reduce = _reduction_matrix(40, 10).double()
+    got = markov_transition_field(x, reduce, n_bins=4)
+    for b in range(2):
+        v = x[b, 0]
+        edges = v.sort().values[[10, 20, 30]]
+        bins = torch.bucketize(v, edges, right=True)  # quartile bin of every point
+        w = torch.zeros(4, 4, dtype=torch.float64)
+        for t in range(39):
+            w[bins[t], bins[t + 1]] += 1
+        w /= w.sum(1, keepdim=True)
+        full = w[bins[:, None], bins[None, :]]  # the 40 x 40 field
+        torch.testing.assert_close(got[b, 0], reduce.T @ full @ reduce)
+    model = create("gaf2d_tiny", input_length=LENGTH, fields=["gasf", "mtf"], in_channels=2)
+    assert model.images(torch.randn(3, 2, LENGTH)).shape == (3, 4, 32, 32)

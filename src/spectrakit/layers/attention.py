@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spectrakit.errors import ModelError
+
 __all__ = ["Attention"]
 
 
@@ -38,7 +40,12 @@ class Attention(nn.Module):
     ) -> None:
         super().__init__()
         if dim % num_heads:
-            raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads}")
+            raise ModelError(
+                "attention width must be divisible by the number of heads",
+                expected=f"a multiple of {num_heads}",
+                got=str(dim),
+                fix="change embed_dim or num_heads",
+            )
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
         self.scale = self.head_dim**-0.5

@@ -9,7 +9,11 @@ channel, ``phi = arccos(x)``, and
 - GASF ``cos(phi_i + phi_j) = x_i x_j - sqrt(1 - x_i^2) sqrt(1 - x_j^2)``,
 - GADF ``sin(phi_i - phi_j) = sqrt(1 - x_i^2) x_j - x_i sqrt(1 - x_j^2)``,
 
-giving one S x S image per field and input channel. The backbone is a small 2D ResNet built
+giving one S x S image per field and input channel. Optionally the Markov transition field
+(MTF, same paper) is added: the full-resolution spectrum is binned into Q quantile bins,
+``W[a, b]`` is the probability that a point in bin a is followed by one in bin b, and
+``MTF[i, j] = W[bin(x_i), bin(x_j)]``, block-averaged to S x S (piecewise constant in x, so
+it carries no gradient to the input). The backbone is a small 2D ResNet built
 from :class:`~spectrakit.layers.BasicBlock` (timm cannot be used: it requires a
 torchvision build matching the CPU torch, which PyPI does not provide). With
 ``pretrained_weights=<local .safetensors of the backbone>`` the backbone is loaded (never
@@ -33,9 +37,10 @@ from spectrakit.models._base import SpectralModel
 from spectrakit.models._conv import make_stages
 from spectrakit.models._registry import register_model
 
-__all__ = ["GAF2d", "gramian_angular_field"]
+__all__ = ["GAF2d", "gramian_angular_field", "markov_transition_field"]
 
 _FIELDS = ("gasf", "gadf")
+_ALL_FIELDS = ("gasf", "gadf", "mtf")
 
 
 def gramian_angular_field(
@@ -67,6 +72,35 @@ def gramian_angular_field(
     return torch.cat([maps[f]() for f in fields], dim=1)
 
 
+def markov_transition_field(x: torch.Tensor, reduce: torch.Tensor, n_bins: int = 8) -> torch.Tensor:
+    """Markov transition field of a batch of spectra, block-averaged (Wang & Oates, 2015).
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+        Full-resolution spectra.
+    reduce : Tensor (L, S)
+        Averaging matrix (columns sum to 1) that maps L points to S.
+    n_bins : int
+        Quantile bins Q.
+
+    Returns
+    -------
+    Tensor (B, C, S, S)
+        ``R^T MTF R`` computed as ``A W A^T`` with ``A = R^T onehot(bin(x))`` (B, C, S, Q),
+        without forming the L x L field.
+    """
+    length = x.shape[-1]
+    ranks = [min(length - 1, (k * length) // n_bins) for k in range(1, n_bins)]
+    edges = x.sort(dim=-1).values[..., ranks]  # (B, C, Q-1) quantile edges
+    bins = (x.unsqueeze(-1) >= edges.unsqueeze(-2)).sum(-1)  # (B, C, L) in 0..Q-1
+    onehot = (bins.unsqueeze(-1) == torch.arange(n_bins, device=x.device)).to(x.dtype)
+    counts = onehot[..., :-1, :].transpose(-1, -2) @ onehot[..., 1:, :]  # (B, C, Q, Q)
+    trans = counts / counts.sum(-1, keepdim=True).clamp_min(1.0)
+    a = reduce.T.to(x.dtype) @ onehot  # (B, C, S, Q)
+    return a @ trans @ a.transpose(-1, -2)
+
+
 def _reduction_matrix(length: int, size: int) -> torch.Tensor:
     """(L, S) matrix: piecewise aggregate approximation (S <= L) or linear upsampling."""
     eye = torch.eye(length).unsqueeze(1)
@@ -82,8 +116,10 @@ class GAF2d(SpectralModel):
     ----------
     image_size : int
         Side S of the field images.
-    fields : sequence of {"gasf", "gadf"}
+    fields : sequence of {"gasf", "gadf", "mtf"}
         Fields stacked as image channels (per input channel).
+    n_bins : int
+        Quantile bins of the Markov transition field.
     widths, blocks : sequence of int
         2D ResNet stages (stride 2 from the second on) and blocks per stage.
     stem_channels : int
@@ -104,6 +140,7 @@ class GAF2d(SpectralModel):
         *,
         image_size: int = 64,
         fields: Sequence[str] = _FIELDS,
+        n_bins: int = 8,
         widths: Sequence[int] = (64, 128, 256, 512),
         blocks: Sequence[int] = (2, 2, 2, 2),
         stem_channels: int = 32,
@@ -113,14 +150,15 @@ class GAF2d(SpectralModel):
     ) -> None:
         super().__init__(**kwargs)
         fields = tuple(fields)
-        if not fields or any(f not in _FIELDS for f in fields):
+        if not fields or any(f not in _ALL_FIELDS for f in fields):
             raise ModelError(
                 "invalid gaf2d fields",
-                expected="a non-empty subset of ('gasf', 'gadf')",
+                expected="a non-empty subset of ('gasf', 'gadf', 'mtf')",
                 got=repr(fields),
                 fix="use fields=['gasf', 'gadf']",
             )
         self.fields = fields
+        self.n_bins = n_bins
         self.image_size = image_size
         self.min_length = 2
         self.register_buffer(
@@ -197,8 +235,16 @@ class GAF2d(SpectralModel):
         }
 
     def images(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, L) spectra -> (B, C * len(fields), S, S) field images."""
-        return gramian_angular_field(x @ self.reduce.to(x.dtype), self.fields)
+        """(B, C, L) spectra -> (B, C * len(fields), S, S) field images, field by field."""
+        reduce = self.reduce.to(x.dtype)
+        gaf = [f for f in self.fields if f != "mtf"]
+        maps = {}
+        if gaf:
+            images = gramian_angular_field(x @ reduce, gaf)
+            maps.update(zip(gaf, images.split(x.shape[1], dim=1), strict=True))
+        if "mtf" in self.fields:
+            maps["mtf"] = markov_transition_field(x, reduce, self.n_bins)
+        return torch.cat([maps[f] for f in self.fields], dim=1)
 
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
         """(B, C, L) -> (B, D): globally pooled backbone features of the images."""

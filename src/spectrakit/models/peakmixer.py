@@ -96,6 +96,7 @@ class PeakMixer(SpectralModel):
 
     family = "peakmixer"
     gradcam_layer = "features"
+    ip_layer = "features"  # the feature map whose channels class_channel_weights() weighs
 
     def __init__(
         self,
