@@ -189,3 +189,110 @@ def solve_general(a, rhs, out):  # pragma: no cover - compiled
         for j in range(i + 1, min(i + d + 1, n)):
             z -= a[i, d + j - i] * out[j]
         out[i] = z / a[i, d]
+
+
+# --------------------------------------------------------------------------------------
+# Lane solvers: LANES independent systems at once, arrays of shape (n, LANES).
+# Interleaving spectra lets the CPU pipeline and vectorise the recurrences across lanes,
+# whose dependency chain (one division per point) would otherwise leave it idle.
+# --------------------------------------------------------------------------------------
+LANES = 8
+
+
+@_jit
+def solve_symmetric_lanes(ab, diag_add, rhs, work, out):  # pragma: no cover - compiled
+    """Solve ``(A + diag(diag_add[:, s])) z = rhs[:, s]`` for every lane ``s``.
+
+    ``A`` is symmetric banded (upper storage, shared by all lanes); ``diag_add``, ``rhs``
+    and ``out`` have shape (n, LANES); ``work`` has shape (4, n, LANES).
+    """
+    n, lanes = rhs.shape
+    d = ab.shape[0] - 1
+    if d != 2 or n < 3:
+        lfac, dfac = np.empty((n, d + 1)), np.empty(n)
+        col_w, col_r, col_z = np.empty(n), np.empty(n), np.empty(n)
+        for s in range(lanes):
+            for j in range(n):
+                col_w[j], col_r[j] = diag_add[j, s], rhs[j, s]
+            solve_symmetric(ab, col_w, col_r, lfac, dfac, col_z)
+            for j in range(n):
+                out[j, s] = col_z[j]
+        return
+    l1, l2, dd, rr = work[0], work[1], work[2], work[3]
+    for s in range(lanes):
+        d0 = ab[2, 0] + diag_add[0, s]
+        a = ab[1, 1] / d0
+        d1 = ab[2, 1] + diag_add[1, s] - a * a * d0
+        dd[0, s], rr[0, s], l1[0, s], l2[0, s] = d0, 1.0 / d0, 0.0, 0.0
+        dd[1, s], rr[1, s], l1[1, s], l2[1, s] = d1, 1.0 / d1, a, 0.0
+        out[0, s] = rhs[0, s]
+        out[1, s] = rhs[1, s] - a * rhs[0, s]
+    for j in range(2, n):
+        a0, a1, a2 = ab[0, j], ab[1, j], ab[2, j]
+        for s in range(lanes):
+            m2 = a0 * rr[j - 2, s]
+            m1 = (a1 - m2 * l1[j - 1, s] * dd[j - 2, s]) * rr[j - 1, s]
+            dj = a2 + diag_add[j, s] - m2 * m2 * dd[j - 2, s] - m1 * m1 * dd[j - 1, s]
+            dd[j, s], rr[j, s], l1[j, s], l2[j, s] = dj, 1.0 / dj, m1, m2
+            out[j, s] = rhs[j, s] - m1 * out[j - 1, s] - m2 * out[j - 2, s]
+    for s in range(lanes):
+        out[n - 1, s] = out[n - 1, s] * rr[n - 1, s]
+        out[n - 2, s] = out[n - 2, s] * rr[n - 2, s] - l1[n - 1, s] * out[n - 1, s]
+    for j in range(n - 3, -1, -1):
+        for s in range(lanes):
+            out[j, s] = (
+                out[j, s] * rr[j, s] - l1[j + 1, s] * out[j + 1, s] - l2[j + 2, s] * out[j + 2, s]
+            )
+
+
+@_jit
+def solve_scaled_lanes(rows, scaled_rows, scale, rhs, work, out):  # pragma: no cover - compiled
+    """Solve ``(R + diag(scale[:, s]) S) z = rhs[:, s]`` for every lane ``s``.
+
+    ``R`` (``rows``) and ``S`` (``scaled_rows``) are banded in row storage (n, 2 d + 1),
+    shared by all lanes; banded LU without pivoting (see :func:`solve_general`).
+    ``work`` has shape (4, n, LANES).
+    """
+    n, lanes = rhs.shape
+    width = rows.shape[1]
+    if width != 5 or n < 3:
+        a, col_r, col_z = np.empty((n, width)), np.empty(n), np.empty(n)
+        for s in range(lanes):
+            for i in range(n):
+                for c in range(width):
+                    a[i, c] = rows[i, c] + scaled_rows[i, c] * scale[i, s]
+                col_r[i] = rhs[i, s]
+            solve_general(a, col_r, col_z)
+            for i in range(n):
+                out[i, s] = col_z[i]
+        return
+    # U rows: pivot reciprocal ru, U[i, i+1] = u1, U[i, i+2] = u2
+    ru, u1, u2 = work[0], work[1], work[2]
+    for i in range(n):
+        for s in range(lanes):
+            sc = scale[i, s]
+            e0 = rows[i, 0] + scaled_rows[i, 0] * sc
+            e1 = rows[i, 1] + scaled_rows[i, 1] * sc
+            e2 = rows[i, 2] + scaled_rows[i, 2] * sc
+            e3 = rows[i, 3] + scaled_rows[i, 3] * sc
+            y = rhs[i, s]
+            if i >= 2:
+                m2 = e0 * ru[i - 2, s]
+                e1 -= m2 * u1[i - 2, s]
+                e2 -= m2 * u2[i - 2, s]
+                y -= m2 * out[i - 2, s]
+            if i >= 1:
+                m1 = e1 * ru[i - 1, s]
+                e2 -= m1 * u1[i - 1, s]
+                e3 -= m1 * u2[i - 1, s]
+                y -= m1 * out[i - 1, s]
+            ru[i, s] = 1.0 / e2
+            u1[i, s] = e3
+            u2[i, s] = rows[i, 4] + scaled_rows[i, 4] * sc
+            out[i, s] = y
+    for s in range(lanes):
+        out[n - 1, s] = out[n - 1, s] * ru[n - 1, s]
+        out[n - 2, s] = (out[n - 2, s] - u1[n - 2, s] * out[n - 1, s]) * ru[n - 2, s]
+    for i in range(n - 3, -1, -1):
+        for s in range(lanes):
+            out[i, s] = (out[i, s] - u1[i, s] * out[i + 1, s] - u2[i, s] * out[i + 2, s]) * ru[i, s]

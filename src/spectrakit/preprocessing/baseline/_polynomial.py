@@ -8,7 +8,9 @@ solved in one batched call. Iterations run on the spectra that have not converge
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int, check_real
 
@@ -89,6 +91,23 @@ class _Polynomial(BaselineCorrection):
         self._min_points = int(self.poly_order) + 1
         super()._check_params(n_points)
 
+    def _num_std(self) -> float | None:
+        return None
+
+    def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
+        args = (
+            axis,
+            int(self.poly_order),
+            float(self.tol),
+            int(self.max_iter),
+            bool(self.mask_initial_peaks),
+            bool(self.use_original),
+            self._num_std(),
+        )
+        # the products have 1-20 columns: BLAS threads only contend with the row chunks
+        with threadpool_limits(limits=1, user_api="blas"):
+            return map_rows(lambda rows: _polynomial_baselines(rows, *args), X)
+
 
 @register_step
 class ModPoly(_Polynomial):
@@ -128,18 +147,6 @@ class ModPoly(_Polynomial):
         self.max_iter = max_iter
         self.mask_initial_peaks = mask_initial_peaks
         self.use_original = use_original
-
-    def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        return _polynomial_baselines(
-            X,
-            axis,
-            int(self.poly_order),
-            float(self.tol),
-            int(self.max_iter),
-            bool(self.mask_initial_peaks),
-            bool(self.use_original),
-            None,
-        )
 
 
 @register_step
@@ -190,14 +197,5 @@ class IModPoly(_Polynomial):
         check_real("IModPoly", "num_std", self.num_std, low=0.0)
         super()._check_params(n_points)
 
-    def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        return _polynomial_baselines(
-            X,
-            axis,
-            int(self.poly_order),
-            float(self.tol),
-            int(self.max_iter),
-            bool(self.mask_initial_peaks),
-            bool(self.use_original),
-            float(self.num_std),
-        )
+    def _num_std(self) -> float | None:
+        return float(self.num_std)

@@ -15,10 +15,11 @@ import numpy as np
 from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
 from spectrakit.preprocessing.baseline._banded import (
+    LANES,
     penalty_rows,
     penalty_upper,
-    solve_general,
-    solve_symmetric,
+    solve_scaled_lanes,
+    solve_symmetric_lanes,
 )
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int, check_real
 
@@ -30,37 +31,68 @@ _LOG_MAX = float(np.log(np.finfo(float).max) - np.spacing(np.log(np.finfo(float)
 
 
 # --------------------------------------------------------------------------- kernels
-@_jit
-def _rel_diff(old, new):  # pragma: no cover - compiled
-    """``||new - old|| / max(||old||, eps)`` (2-norms)."""
-    num = 0.0
-    den = 0.0
-    for i in range(old.shape[0]):
-        num += (new[i] - old[i]) ** 2
-        den += old[i] ** 2
-    return np.sqrt(num) / max(np.sqrt(den), _EPS)
+# Each kernel keeps LANES spectra in flight (arrays of shape (n_points, LANES)): one
+# reweighting step advances every lane, and a lane whose spectrum has converged stores
+# its baseline and takes the next spectrum. The arithmetic of each lane is exactly that
+# of a single-spectrum loop, so results do not depend on batch size or order.
 
 
 @_jit
-def _negative_stats(y, z, resid):  # pragma: no cover - compiled
-    """Residual ``y - z`` into ``resid``; count, mean and std (ddof=1) of its negatives."""
-    count = 0
-    total = 0.0
-    for i in range(y.shape[0]):
-        r = y[i] - z[i]
-        resid[i] = r
-        if r < 0:
-            count += 1
-            total += r
-    if count < 2:
-        return count, 0.0, _EPS
-    mean = total / count
-    ss = 0.0
-    for i in range(y.shape[0]):
-        if resid[i] < 0:
-            ss += (resid[i] - mean) ** 2
-    std = np.sqrt(ss / (count - 1))
-    return count, mean, std if std > 0 else _EPS
+def _load(Y, row, s, yl, w, lanes_row):  # pragma: no cover - compiled
+    """Put spectrum ``row`` into lane ``s`` (an empty lane when ``row`` is past the end)."""
+    n = yl.shape[0]
+    busy = row < Y.shape[0]
+    lanes_row[s] = row if busy else -1
+    for j in range(n):
+        yl[j, s] = Y[row, j] if busy else 0.0
+        w[j, s] = 1.0
+    return row + 1 if busy else row
+
+
+@_jit
+def _start(Y, yl, w, lanes_row):  # pragma: no cover - compiled
+    nxt = 0
+    for s in range(yl.shape[1]):
+        nxt = _load(Y, nxt, s, yl, w, lanes_row)
+    return nxt
+
+
+@_jit
+def _rel_diff(old, new, out):  # pragma: no cover - compiled
+    """Per lane ``||new - old|| / max(||old||, eps)`` (2-norms) into ``out`` (LANES,)."""
+    lanes = old.shape[1]
+    num, den = np.zeros(lanes), np.zeros(lanes)
+    for j in range(old.shape[0]):
+        for s in range(lanes):
+            num[s] += (new[j, s] - old[j, s]) ** 2
+            den[s] += old[j, s] ** 2
+    for s in range(lanes):
+        out[s] = np.sqrt(num[s]) / max(np.sqrt(den[s]), _EPS)
+
+
+@_jit
+def _negative_stats(yl, z, resid, count, mean, std):  # pragma: no cover - compiled
+    """Residuals ``y - z``; per lane count, mean and std (ddof=1) of the negative ones."""
+    n, lanes = yl.shape
+    total = np.zeros(lanes)
+    count[:] = 0
+    for j in range(n):
+        for s in range(lanes):
+            r = yl[j, s] - z[j, s]
+            resid[j, s] = r
+            neg = r < 0
+            count[s] += 1 if neg else 0
+            total[s] += r if neg else 0.0
+    for s in range(lanes):
+        mean[s] = total[s] / max(count[s], 1)
+    ss = np.zeros(lanes)
+    for j in range(n):
+        for s in range(lanes):
+            r = resid[j, s]
+            ss[s] += (r - mean[s]) ** 2 if r < 0 else 0.0
+    for s in range(lanes):
+        sd = np.sqrt(ss[s] / (count[s] - 1)) if count[s] >= 2 else 0.0
+        std[s] = sd if sd > 0 else _EPS
 
 
 @_jit
@@ -72,145 +104,195 @@ def _expit(x):  # pragma: no cover - compiled
 
 
 @_jit
+def _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt):  # pragma: no cover
+    """After a reweighting step of lane ``s``: store and reload it, or adopt new weights."""
+    if done:
+        row = lanes_row[s]
+        for j in range(z.shape[0]):
+            out[row, j] = z[j, s]
+        iters[s] = 0
+        return _load(Y, nxt, s, yl, w, lanes_row)
+    for j in range(z.shape[0]):
+        w[j, s] = w_new[j, s]
+    return nxt
+
+
+@_jit
 def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    d = lam_ab.shape[0] - 1
-    w, w_new, rhs = np.empty(n), np.empty(n), np.empty(n)
-    lfac, dfac = np.empty((n, d + 1)), np.empty(n)
-    for s in range(Y.shape[0]):
-        y, z = Y[s], out[s]
-        w[:] = 1.0
-        for _ in range(max_iter + 1):
-            for i in range(n):
-                rhs[i] = w[i] * y[i]
-            solve_symmetric(lam_ab, w, rhs, lfac, dfac, z)
-            for i in range(n):
-                w_new[i] = p if y[i] > z[i] else 1.0 - p
-            if _rel_diff(w, w_new) < tol:
-                break
-            w[:] = w_new
+    buf = np.empty((5, n, LANES))
+    yl, w, w_new, rhs, z = buf[0], buf[1], buf[2], buf[3], buf[4]
+    work = np.empty((4, n, LANES))
+    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    nxt = _start(Y, yl, w, lanes_row)
+    while lanes_row.max() >= 0:
+        for j in range(n):
+            for s in range(LANES):
+                rhs[j, s] = w[j, s] * yl[j, s]
+        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
+        for j in range(n):
+            for s in range(LANES):
+                w_new[j, s] = p if yl[j, s] > z[j, s] else 1.0 - p
+        _rel_diff(w, w_new, change)
+        for s in range(LANES):
+            if lanes_row[s] >= 0:
+                iters[s] += 1
+                done = change[s] < tol or iters[s] > max_iter
+                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
 def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    d = lam_ab.shape[0] - 1
-    w, w_new, rhs, resid = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    lfac, dfac = np.empty((n, d + 1)), np.empty(n)
-    for s in range(Y.shape[0]):
-        y, z = Y[s], out[s]
-        w[:] = 1.0
-        for _ in range(max_iter + 1):
-            for i in range(n):
-                rhs[i] = w[i] * y[i]
-            solve_symmetric(lam_ab, w, rhs, lfac, dfac, z)
-            count, mean, std = _negative_stats(y, z, resid)
-            if count < 2:
-                break
-            for i in range(n):
-                w_new[i] = _expit(-(2.0 / std) * (resid[i] - (2.0 * std - mean)))
-            if _rel_diff(w, w_new) < tol:
-                break
-            w[:] = w_new
+    buf = np.empty((6, n, LANES))
+    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
+    work = np.empty((4, n, LANES))
+    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
+    nxt = _start(Y, yl, w, lanes_row)
+    while lanes_row.max() >= 0:
+        for j in range(n):
+            for s in range(LANES):
+                rhs[j, s] = w[j, s] * yl[j, s]
+        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
+        _negative_stats(yl, z, resid, count, mean, std)
+        for j in range(n):
+            for s in range(LANES):
+                w_new[j, s] = _expit(-(2.0 / std[s]) * (resid[j, s] - (2.0 * std[s] - mean[s])))
+        _rel_diff(w, w_new, change)
+        for s in range(LANES):
+            if lanes_row[s] >= 0:
+                iters[s] += 1
+                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
+                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
 def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    d = lam_ab.shape[0] - 1
-    w, rhs, resid = np.empty(n), np.empty(n), np.empty(n)
-    lfac, dfac = np.empty((n, d + 1)), np.empty(n)
-    for s in range(Y.shape[0]):
-        y, z = Y[s], out[s]
-        y_l1 = 0.0
-        for i in range(n):
-            y_l1 += abs(y[i])
-        w[:] = 1.0
-        for it in range(1, max_iter + 2):
-            for i in range(n):
-                rhs[i] = w[i] * y[i]
-            solve_symmetric(lam_ab, w, rhs, lfac, dfac, z)
-            count, _, _ = _negative_stats(y, z, resid)
-            if count < 2:
-                break
-            neg_l1 = 0.0
-            for i in range(n):
-                if resid[i] < 0:
-                    neg_l1 += resid[i]
-            if abs(neg_l1) / max(y_l1, _EPS) < tol:
-                break
-            # exp(iteration * |r| / |sum r-|) on negative residuals, 0 elsewhere
-            scale = min(it, 50) / neg_l1
-            w_max = 0.0
-            for i in range(n):
-                if resid[i] < 0:
-                    w[i] = np.exp(min(max(scale * resid[i], 0.0), _LOG_MAX))
-                    w_max = max(w_max, w[i])
-                else:
-                    w[i] = 0.0
-            if normalize:
-                for i in range(n):
-                    w[i] /= w_max
+    buf = np.empty((6, n, LANES))
+    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
+    work = np.empty((4, n, LANES))
+    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
+    neg_l1, y_l1, w_max = np.empty(LANES), np.empty(LANES), np.empty(LANES)
+    nxt = _start(Y, yl, w, lanes_row)
+    while lanes_row.max() >= 0:
+        for j in range(n):
+            for s in range(LANES):
+                rhs[j, s] = w[j, s] * yl[j, s]
+        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
+        _negative_stats(yl, z, resid, count, mean, std)
+        neg_l1[:] = 0.0
+        y_l1[:] = 0.0
+        w_max[:] = 0.0
+        for j in range(n):
+            for s in range(LANES):
+                r = resid[j, s]
+                neg_l1[s] += r if r < 0 else 0.0
+                y_l1[s] += abs(yl[j, s])
+        # exp(t |r| / |sum r-|) on negative residuals at iteration t, 0 elsewhere
+        for j in range(n):
+            for s in range(LANES):
+                r = resid[j, s]
+                scale = min(iters[s] + 1, 50) / neg_l1[s] if neg_l1[s] < 0 else 0.0
+                v = np.exp(min(max(scale * r, 0.0), _LOG_MAX)) if r < 0 else 0.0
+                w_new[j, s] = v
+                w_max[s] = max(w_max[s], v)
+        if normalize:
+            for j in range(n):
+                for s in range(LANES):
+                    w_new[j, s] /= w_max[s] if w_max[s] > 0 else 1.0
+        for s in range(LANES):
+            if lanes_row[s] >= 0:
+                iters[s] += 1
+                converged = abs(neg_l1[s]) / max(y_l1[s], _EPS) < tol
+                done = count[s] < 2 or converged or iters[s] > max_iter
+                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
-def _aspls_rows(Y, lam_rows, asym, max_iter, tol, out):  # pragma: no cover - compiled
-    n, width = lam_rows.shape
-    d = (width - 1) // 2
-    w, w_new, alpha = np.empty(n), np.empty(n), np.empty(n)
-    rhs, resid, a = np.empty(n), np.empty(n), np.empty((n, width))
-    for s in range(Y.shape[0]):
-        y, z = Y[s], out[s]
-        w[:] = 1.0
-        alpha[:] = 1.0
-        for _ in range(max_iter + 1):
-            # W + diag(alpha) lam D'D: alpha scales the smoothness of each point
-            for i in range(n):
-                for c in range(width):
-                    a[i, c] = lam_rows[i, c] * alpha[i]
-                a[i, d] += w[i]
-                rhs[i] = w[i] * y[i]
-            solve_general(a, rhs, z)
-            count, _, std = _negative_stats(y, z, resid)
-            if count < 2:
-                break
-            for i in range(n):
-                w_new[i] = _expit(-(asym / std) * (resid[i] - std))
-            if _rel_diff(w, w_new) < tol:
-                break
-            w[:] = w_new
-            r_max = 0.0
-            for i in range(n):
-                r_max = max(r_max, abs(resid[i]))
-            for i in range(n):
-                alpha[i] = abs(resid[i]) / r_max
+def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
+    n = Y.shape[1]
+    buf = np.empty((8, n, LANES))
+    yl, w, w_new, rhs, z, resid, alpha, diag = (
+        buf[0],
+        buf[1],
+        buf[2],
+        buf[3],
+        buf[4],
+        buf[5],
+        buf[6],
+        buf[7],
+    )
+    work = np.empty((4, n, LANES))
+    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    count, mean, std, r_max = (
+        np.empty(LANES, np.int64),
+        np.empty(LANES),
+        np.empty(LANES),
+        np.empty(LANES),
+    )
+    alpha[:] = 1.0
+    nxt = _start(Y, yl, w, lanes_row)
+    while lanes_row.max() >= 0:
+        # (W + diag(alpha) lam D'D) z = W y, divided row-wise by alpha: symmetric
+        for j in range(n):
+            for s in range(LANES):
+                # alpha < eps only where the residual is at rounding level
+                a = max(alpha[j, s], _EPS)
+                diag[j, s] = w[j, s] / a
+                rhs[j, s] = w[j, s] * yl[j, s] / a
+        solve_symmetric_lanes(lam_ab, diag, rhs, work, z)
+        _negative_stats(yl, z, resid, count, mean, std)
+        for j in range(n):
+            for s in range(LANES):
+                w_new[j, s] = _expit(-(asym / std[s]) * (resid[j, s] - std[s]))
+        _rel_diff(w, w_new, change)
+        r_max[:] = 0.0
+        for j in range(n):
+            for s in range(LANES):
+                r_max[s] = max(r_max[s], abs(resid[j, s]))
+        for s in range(LANES):
+            if lanes_row[s] >= 0:
+                iters[s] += 1
+                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
+                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+                # alpha = |r| / max |r| for the next step; 1 for a freshly loaded spectrum
+                for j in range(n):
+                    alpha[j, s] = 1.0 if done else abs(resid[j, s]) / r_max[s]
 
 
 @_jit
-def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no cover - compiled
-    n, width = base_rows.shape
-    w, w_new, rhs = np.empty(n), np.empty(n), np.empty(n)
-    resid, a = np.empty(n), np.empty((n, width))
-    for s in range(Y.shape[0]):
-        y, z = Y[s], out[s]
-        w[:] = 1.0
-        for it in range(1, max_iter + 2):
-            # lam D'D + D1'D1 + W (I - eta lam D'D)
-            for i in range(n):
-                for c in range(width):
-                    a[i, c] = base_rows[i, c] + weighted_rows[i, c] * w[i]
-                rhs[i] = w[i] * y[i]
-            solve_general(a, rhs, z)
-            count, mean, std = _negative_stats(y, z, resid)
-            if count < 2:
-                break
-            steep = np.exp(min(it, 100)) / std
-            for i in range(n):
-                inner = steep * (resid[i] - (2.0 * std - mean))
-                w_new[i] = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
-            if _rel_diff(w, w_new) < tol:
-                break
-            w[:] = w_new
+def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no cover
+    n = Y.shape[1]
+    buf = np.empty((6, n, LANES))
+    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
+    work = np.empty((4, n, LANES))
+    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
+    steep = np.empty(LANES)
+    nxt = _start(Y, yl, w, lanes_row)
+    while lanes_row.max() >= 0:
+        # (lam D'D + D1'D1) + W (I - eta lam D'D)
+        for j in range(n):
+            for s in range(LANES):
+                rhs[j, s] = w[j, s] * yl[j, s]
+        solve_scaled_lanes(base_rows, weighted_rows, w, rhs, work, z)
+        _negative_stats(yl, z, resid, count, mean, std)
+        for s in range(LANES):
+            # exp(t) turns the logistic weighting into a step as iterations go on
+            steep[s] = np.exp(min(iters[s] + 1, 100)) / std[s]
+        for j in range(n):
+            for s in range(LANES):
+                inner = steep[s] * (resid[j, s] - (2.0 * std[s] - mean[s]))
+                w_new[j, s] = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
+        _rel_diff(w, w_new, change)
+        for s in range(LANES):
+            if lanes_row[s] >= 0:
+                iters[s] += 1
+                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
+                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 def _run(kernel, X: np.ndarray, *args) -> np.ndarray:
@@ -427,9 +509,8 @@ class AsPLS(_Whittaker):
         super()._check_params(n_points)
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        lam_rows = float(self.lam) * penalty_rows(X.shape[1], int(self.diff_order))
         args = (float(self.asymmetric_coef), int(self.max_iter), float(self.tol))
-        return _run(_aspls_rows, X, lam_rows, *args)
+        return _run(_aspls_rows, X, self._lam_upper(X.shape[1]), *args)
 
 
 @register_step
