@@ -148,3 +148,17 @@ def test_peakmixer_correlation_is_a_learned_parameter():
     assert not torch.allclose(model.corr.detach(), before)
     model.reset_head(5)
     assert model.corr.shape == (5, 24) and model(x).shape == (4, 5)
+
+
+def test_mean_pooling_without_cls_token():
+    torch.manual_seed(0)
+    model = create("specbert_tiny", use_cls_token=False).eval()
+    x = torch.randn(2, 1, LENGTH)
+    maps = model.attention_maps(x)
+    assert maps[0].shape == (2, 4, LENGTH // 16, LENGTH // 16)
+    mask = torch.zeros(2, LENGTH // 16, dtype=torch.bool)
+    mask[:, 2] = True
+    assert model.forward_masked(x, mask).shape == (2, LENGTH // 16, 16)
+    with torch.no_grad():
+        tokens = model._encode(x, None, None)
+        torch.testing.assert_close(model.forward_features(x), tokens.mean(1))

@@ -67,6 +67,7 @@ class MaskedTransformer(SpectralModel):
                 "embed_dim must be divisible by num_heads",
                 expected=f"a multiple of {num_heads}",
                 got=str(embed_dim),
+                fix="change embed_dim or num_heads",
             )
         self.patch_size = patch_size
         self.min_length = patch_size
