@@ -2,23 +2,72 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from spectrakit.errors import ConfigError
+from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int
 
 __all__ = ["SNIP"]
 
-# Filters of order 2, 4, 6, 8: (coefficient, offset numerator, offset denominator) terms of
-# sum_c coef * (b[j - o] + b[j + o]) / divisor with o = (num * i) // den at half window i.
-_FILTERS: dict[int, tuple[tuple[tuple[float, int, int], ...], float]] = {
-    2: (((1.0, 1, 1),), 2.0),
-    4: (((-1.0, 1, 1), (4.0, 1, 2)), 6.0),
-    6: (((1.0, 1, 1), (-6.0, 2, 3), (15.0, 1, 3)), 20.0),
-    8: (((-1.0, 1, 1), (8.0, 3, 4), (-28.0, 1, 2), (56.0, 1, 4)), 70.0),
-}
+# Clipping filters of order 2, 4, 6, 8 (Ryan 1988; Morhac 1997): the filter of order 2q at
+# half window i is sum_t coef_t * (b[j - o_t] + b[j + o_t]) / divisor_q with
+# o_t = (num_t * i) // den_t; higher orders take the maximum with all lower ones.
+_TERMS = np.array(
+    [
+        (1.0, 1, 1),
+        (-1.0, 1, 1),
+        (4.0, 1, 2),
+        (1.0, 1, 1),
+        (-6.0, 2, 3),
+        (15.0, 1, 3),
+        (-1.0, 1, 1),
+        (8.0, 3, 4),
+        (-28.0, 1, 2),
+        (56.0, 1, 4),
+    ]
+)
+_TERM_START = np.array([0, 1, 3, 6, 10])
+_DIVISORS = np.array([2.0, 6.0, 20.0, 70.0])
+
+
+@numba.njit(cache=True, nogil=True)
+def _clip_rows(padded, half_window, decreasing, n_orders, smooth_half):  # pragma: no cover
+    """SNIP clipping of every row of ``padded`` in place (edges already extended)."""
+    size = padded.shape[1]
+    filt, prev = np.empty(size), np.empty(size)
+    offsets = np.empty(_TERMS.shape[0], np.int64)
+    width = 2 * smooth_half + 1
+    for row in range(padded.shape[0]):
+        base = padded[row]
+        for step in range(half_window):
+            i = half_window - step if decreasing else step + 1
+            for t in range(_TERM_START[n_orders]):
+                offsets[t] = (np.int64(_TERMS[t, 1]) * i) // np.int64(_TERMS[t, 2])
+            for j in range(i, size - i):
+                filt[j] = (base[j - i] + base[j + i]) / 2.0
+            for q in range(1, n_orders):
+                for j in range(i, size - i):
+                    acc = 0.0
+                    for t in range(_TERM_START[q], _TERM_START[q + 1]):
+                        o = offsets[t]
+                        acc = acc + _TERMS[t, 0] * (base[j - o] + base[j + o])
+                    filt[j] = max(filt[j], acc / _DIVISORS[q])
+            if smooth_half > 0:
+                # moving average with mirrored edges (scipy.ndimage "reflect" mode)
+                for j in range(i, size - i):
+                    total = 0.0
+                    for k in range(j - smooth_half, j + smooth_half + 1):
+                        kk = -k - 1 if k < 0 else (2 * size - k - 1 if k >= size else k)
+                        total += base[kk]
+                    prev[j] = total / width
+            else:
+                for j in range(i, size - i):
+                    prev[j] = base[j]
+            for j in range(i, size - i):
+                base[j] = filt[j] if base[j] > filt[j] else prev[j]
 
 
 def _extrapolate_edges(X: np.ndarray, pad: int) -> np.ndarray:
@@ -82,7 +131,7 @@ class SNIP(BaselineCorrection):
         check_int("SNIP", "max_half_window", self.max_half_window, low=1)
         if self.smooth_half_window is not None:
             check_int("SNIP", "smooth_half_window", self.smooth_half_window, low=0)
-        if self.filter_order not in _FILTERS:
+        if self.filter_order not in (2, 4, 6, 8):
             raise ConfigError(
                 "SNIP: invalid filter_order",
                 expected="2, 4, 6 or 8",
@@ -94,24 +143,12 @@ class SNIP(BaselineCorrection):
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
         h = min(int(self.max_half_window), (X.shape[1] - 1) // 2)
         smooth = self.smooth_half_window is not None and int(self.smooth_half_window) > 0
-        base = _extrapolate_edges(X, h)
-        size = base.shape[1]
-        windows = range(h, 0, -1) if self.decreasing else range(1, h + 1)
-        for i in windows:
-            filt = None
-            for order in range(2, int(self.filter_order) + 1, 2):
-                part_terms, part_div = _FILTERS[order]
-                acc = 0.0
-                for coef, num, den in part_terms:
-                    o = (num * i) // den
-                    pair = base[:, i - o : size - i - o] + base[:, i + o : size - i + o]
-                    acc = acc + coef * pair
-                filt = acc / part_div if filt is None else np.maximum(filt, acc / part_div)
-            center = base[:, i : size - i]
-            if smooth:
-                previous = uniform_filter1d(base, 2 * int(self.smooth_half_window) + 1, axis=1)
-                previous = previous[:, i : size - i]
-            else:
-                previous = center
-            base[:, i : size - i] = np.where(center > filt, filt, previous)
-        return base[:, h : size - h]
+        smooth_half = int(self.smooth_half_window) if smooth else 0
+        n_orders = int(self.filter_order) // 2
+
+        def chunk(rows: np.ndarray) -> np.ndarray:
+            padded = _extrapolate_edges(rows, h)
+            _clip_rows(padded, h, bool(self.decreasing), n_orders, smooth_half)
+            return padded[:, h : padded.shape[1] - h]
+
+        return map_rows(chunk, X)
