@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -59,6 +60,10 @@ def check_min_points(step: str, what: str, need: int, n_points: int) -> None:
         )
 
 
+class NonNumericError(DataError, TypeError):
+    """Input values that are not numbers (a :class:`DataError` that is also a TypeError)."""
+
+
 def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None, Spectra | None]:
     """Split input into (float64 copy of values, axis or None, original Spectra or None)."""
     if isinstance(X, Spectra):
@@ -67,13 +72,42 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
                 "axis given twice", got="a Spectra and axis=...", fix="drop the axis argument"
             )
         return np.array(X.values, dtype=np.float64), X.axis, X
+    if sparse.issparse(X):
+        raise DataError(
+            "sparse input is not supported",
+            expected="a dense array of shape (n_spectra, n_points)",
+            got=type(X).__name__,
+            fix="convert with X.toarray()",
+        )
+    if not isinstance(X, np.ndarray):
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                "preprocessing input is not an array",
+                expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
+                got=f"{type(X).__name__}: {exc}",
+            ) from exc
+    if np.iscomplexobj(X):
+        raise DataError(
+            "Complex data not supported",
+            expected="real intensities",
+            got="complex values",
+            fix="take the magnitude or the real part first",
+        )
     try:
         arr = np.array(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except TypeError as exc:
+        raise NonNumericError(
+            "preprocessing input is not numeric",
+            expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
+            got=str(exc),
+        ) from exc
+    except ValueError as exc:
         raise DataError(
             "preprocessing input is not numeric",
-            expected="Spectra or an array of shape (n_spectra, n_points)",
-            got=type(X).__name__,
+            expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
+            got=str(exc),
         ) from exc
     if arr.ndim != 2:
         raise DataError(
@@ -83,10 +117,11 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
             fix="Reshape your data: a single spectrum as x.reshape(1, -1)",
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise DataError(
+        what = "sample(s)" if arr.shape[0] == 0 else "feature(s)"
+        raise DataError(  # wording shared with scikit-learn's validation
             "preprocessing input is empty",
             expected="at least one spectrum with at least one point",
-            got=f"shape {arr.shape}",
+            got=f"0 {what} (shape={arr.shape}) while a minimum of 1 is required.",
         )
     ax = None
     if axis is not None:
@@ -106,6 +141,9 @@ def check_same_axis(step: str, fitted: SpectralAxis, axis: SpectralAxis) -> None
         return
     if fitted.unit == "channel" and fitted.kind == "index":
         return  # fitted on a plain array without axis: positions were never known
+    if fitted.unit == "arb" and fitted.n_points == axis.n_points:
+        if np.allclose(fitted.values, axis.values, rtol=1e-7, atol=1e-9):
+            return  # fitted with plain axis values: the unit was never known
     raise AxisError(
         f"{step}: spectra are on another axis than in fit",
         expected=fitted.describe(),
@@ -203,9 +241,10 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         arr, ax, spectra = as_block(X)
         if arr.shape[1] != self.n_features_in_:
-            raise DataError(
-                f"{type(self).__name__} was fitted on {self.n_features_in_} points",
-                expected=f"{self.n_features_in_} points per spectrum",
+            raise DataError(  # sklearn's wording, so its conformance checks recognise it
+                f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input",
+                expected=f"{self.n_features_in_} points per spectrum (as in fit)",
                 got=f"{arr.shape[1]}",
                 fix="resample the spectra onto the training axis first",
             )

@@ -121,6 +121,12 @@ def get_pipeline(spec: Any, **options: Any) -> Pipeline:
     -------
     Pipeline
     """
+    if options and not (isinstance(spec, str) and spec in _PRESETS):
+        raise ConfigError(
+            "pipeline options apply to presets only",
+            got=", ".join(options),
+            fix="set the parameters in the pipeline file or dict instead",
+        )
     if isinstance(spec, Pipeline):
         return spec
     if isinstance(spec, Mapping):

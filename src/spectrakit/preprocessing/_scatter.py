@@ -132,7 +132,7 @@ class MSC(_Normalizer):
             raise PreprocessingError(
                 "MSC: the reference spectrum is constant",
                 expected="training spectra with some structure",
-                got="a flat mean spectrum",
+                got=f"a flat mean spectrum over {X.shape[1]} points (n_features={X.shape[1]})",
                 fix="fit on real spectra (not constant or empty ones)",
             )
         self.reference_ = ref
@@ -182,16 +182,24 @@ class EMSC(_Normalizer):
         super()._check_params(n_points)
         if int(self.order) < 0:
             raise ConfigError("EMSC: order must be >= 0", got=f"order={self.order}")
-        if n_points is not None and n_points < int(self.order) + 3:
-            raise PreprocessingError(
-                "EMSC: too few points for the polynomial",
-                expected=f"at least {int(self.order) + 3} points",
-                got=f"{n_points} points (n_features={n_points})",
-                fix="lower the order",
+        if n_points is not None:
+            check_min_points(
+                "EMSC",
+                f"model (reference + degree {int(self.order)})",
+                int(self.order) + 2,
+                n_points,
             )
 
     def _fit(self, X: np.ndarray, axis: np.ndarray, y: object = None) -> None:
         self.reference_ = _reference("EMSC", X, self.reference)
+        design = self._design(axis)
+        if np.linalg.matrix_rank(design) < design.shape[1]:
+            raise PreprocessingError(
+                "EMSC: the reference is a low-order polynomial",
+                expected="a reference spectrum with bands",
+                got=f"a reference explained by a degree-{int(self.order)} polynomial",
+                fix="fit on real spectra or lower the order",
+            )
 
     def _design(self, axis: np.ndarray) -> np.ndarray:
         t = (
@@ -204,13 +212,6 @@ class EMSC(_Normalizer):
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         design = self._design(axis)
-        if np.linalg.matrix_rank(design) < design.shape[1]:
-            raise PreprocessingError(
-                "EMSC: the reference is a low-order polynomial",
-                expected="a reference spectrum with bands",
-                got=f"a reference explained by a degree-{int(self.order)} polynomial",
-                fix="fit on real spectra or lower the order",
-            )
         coef, *_ = np.linalg.lstsq(design, X.T, rcond=None)  # (1 + order + 1, n)
         b = _safe_divisor(
             self, coef[0], _absmax(X) / np.abs(self.reference_).max(), "reference weight"

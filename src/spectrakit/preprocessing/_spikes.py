@@ -106,7 +106,7 @@ class WhitakerHayes(SpectralTransformer):
                 got=f"threshold={self.threshold}, window={self.window}, max_width={self.max_width}",
             )
         if n_points is not None:
-            check_min_points("WhitakerHayes", "spike detection (3 points)", 3, n_points)
+            check_min_points("WhitakerHayes", "spike detection (2 points)", 2, n_points)
 
     def spike_mask(self, X: np.ndarray) -> np.ndarray:
         """Boolean mask of spike points, shape (n_spectra, n_points), for a float block."""
@@ -149,8 +149,6 @@ class MedianDespike(SpectralTransformer):
                 got=f"kernel={self.kernel}, threshold={self.threshold}",
                 fix="use kernel=5",
             )
-        if n_points is not None:
-            check_min_points("MedianDespike", "kernel", int(self.kernel), n_points)
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = int(self.kernel)
