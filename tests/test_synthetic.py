@@ -77,6 +77,12 @@ def test_named_components_peak_where_the_library_says():
     # a pure-sulfate mixture peaks at the sulfate band at 981 cm-1
     assert RAMAN_COMPONENTS["sulfate"].strongest == 981
     assert abs(X[np.argmax(parts["profiles"][2])] - 981) <= STEP
+    # and so do noisy measured spectra once their (known) background is removed
+    sulfate = ComponentLibrary.named("sulfate")
+    noisy, truth = make_synthetic(20, library=sulfate, concentration_range=(0.5, 1.0), seed=1,
+                                  return_components=True)  # fmt: skip
+    peaks = X[np.argmax(noisy.values - truth["baseline"], axis=1)]
+    assert np.all(np.abs(peaks - 981) <= STEP)
 
 
 def test_clean_signal_is_linear_in_the_concentrations():
