@@ -88,6 +88,7 @@ def measure(
     shot2 = np.float32(noise.shot_noise**2)
     std_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
     eps_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
+    clean_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
         m = sl.stop - sl.start
@@ -98,8 +99,8 @@ def measure(
             clean = signal + baseline
             parts["signal"][sl] = signal
             parts["baseline"][sl] = baseline
-        else:
-            clean = a @ b_all  # signal and background in one product
+        else:  # signal and background in one product, into a reused buffer (no page faults)
+            clean = np.matmul(a, b_all, out=clean_buf[:m])
         # Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as
         # one Gaussian with the summed variance.
         std, eps = std_buf[:m], eps_buf[:m]
