@@ -66,14 +66,15 @@ def _register_baselines() -> list[str]:
         if exc.name != "spectrakit.preprocessing.baseline":
             raise
         return []
-    names = []
-    for name in getattr(module, "__all__", ()):
-        obj = getattr(module, name)
-        if isinstance(obj, type) and issubclass(obj, SpectralTransformer):
-            if obj.__name__ not in list_steps():
-                register_step(obj)
-            globals()[name] = obj
-            names.append(name)
+    names = list(getattr(module, "__all__", ()))
+    classes = [getattr(module, n) for n in names]
+    steps = [c for c in classes if isinstance(c, type) and issubclass(c, SpectralTransformer)]
+    for cls in steps:
+        # shared base classes (subclassed by another exported step) are not steps themselves
+        is_base = any(other is not cls and issubclass(other, cls) for other in steps)
+        if not is_base and cls.__name__ not in list_steps():
+            register_step(cls)
+    globals().update(zip(names, classes, strict=True))
     return names
 
 
