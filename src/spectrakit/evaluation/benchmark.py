@@ -61,7 +61,8 @@ def model_factory(name: str, task: str, *, pipeline: Any = None, deep: dict | No
         return lambda: make_baseline(key.lower(), task, pipeline=pipeline)
     cls = DeepRegressor if task == "regression" else DeepClassifier
     options = dict(deep or {})
-    return lambda: cls(key, pipeline=pipeline, **options)
+    extra = {"progress": False, **options.pop("options", {})}  # quiet inside a benchmark
+    return lambda: cls(key, pipeline=pipeline, options=extra, **options)
 
 
 @dataclass
@@ -164,7 +165,9 @@ def run_benchmark(
             factory = model_factory(name, task, pipeline=pipeline, deep=opts)
             test_out, seconds, _ = _fit_on_all(factory, train, y, test, y_test, task)
             if is_deep and out is not None:
-                metrics_csv = next((Path(out) / "models" / name).rglob("metrics.csv"), None)
+                logs = Path(out) / "models"
+                found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
+                metrics_csv = found[-1] if found else None
         runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
         row: dict[str, Any] = {"model": name, "kind": "deep" if is_deep else "baseline"}
         if res is not None:
