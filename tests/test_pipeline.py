@@ -182,3 +182,43 @@ def test_clone_and_params(raman_like):
     assert twin.to_config() == pipe.to_config()
     pipe.set_params(smooth__window=11)
     assert pipe.to_config()["steps"][2]["params"]["window"] == 11
+
+
+# ---------------------------------------------------------------------- spectrakit preprocess
+def test_cli_preprocess_writes_output_plot_and_pipeline(raman_like, tmp_path, capsys):
+    from spectrakit import read, write
+    from spectrakit.cli import main
+
+    src = write(raman_like, tmp_path / "raw.csv")
+    out, fig, saved = tmp_path / "clean.csv", tmp_path / "fig.png", tmp_path / "pipe.yaml"
+    argv = [
+        "preprocess",
+        str(src),
+        "--pipeline",
+        "nir-default",
+        "--out",
+        str(out),
+        "--plot",
+        str(fig),
+    ]
+    assert main([*argv, "--save-pipeline", str(saved)]) == 0
+    result = read(out)
+    assert result.shape == raman_like.shape
+    assert list(result.meta["sample"]) == list(raman_like.meta["sample"])
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and fig.stat().st_size > 10_000
+    # the saved pipeline is fitted and reproduces the written output
+    again = pp.Pipeline.load(saved).transform(read(src))
+    np.testing.assert_allclose(again.values, result.values, rtol=1e-4, atol=1e-4)
+    assert "wrote 20 spectra" in capsys.readouterr().out
+
+
+def test_cli_preprocess_bad_pipeline_is_one_line_exit_2(raman_like, tmp_path, capsys):
+    from spectrakit import write
+    from spectrakit.cli import main
+
+    src = write(raman_like, tmp_path / "raw.csv")
+    out = tmp_path / "clean.csv"
+    assert main(["preprocess", str(src), "--pipeline", "raman-fancy", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "unknown pipeline" in err and "raman-default" in err
+    assert not out.exists()
