@@ -334,11 +334,16 @@ def test_cli_explain_writes_table_and_pictures(data, tmp_path, capsys):
     from spectrakit.cli import main
     from spectrakit.training import fit_supervised
 
-    fit_supervised(
+    crop = {"steps": [{"name": "crop", "step": "Crop", "params": {"low": 600, "high": 1500}}]}
+    predictor = fit_supervised(
         data[0][:96], "label", task="classification", model="cnn1d_tiny", max_epochs=2,
-        out=tmp_path / "bundle", progress=False, loggers=(), patience=None,
+        pipeline=crop, out=tmp_path / "bundle", progress=False, loggers=(), patience=None,
     )  # fmt: skip
     test = data[1][:4]
+    # a predictor applies its preprocessing: attributions live on the cropped model axis
+    attr = explain(predictor, test, method="ig")
+    assert attr.axis == predictor.model_axis and attr.axis.min >= 600 and attr.axis.max <= 1500
+    assert set(attr.target_names) <= set(CLASSES)
     spectrakit.write(test, tmp_path / "test.csv")
     ref = tmp_path / "bands.csv"
     ref.write_text("position,label\n1000,marker\n")
@@ -348,13 +353,14 @@ def test_cli_explain_writes_table_and_pictures(data, tmp_path, capsys):
                  "--top-k", "3", "--max-plots", "2", "--out", str(out)])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     table = spectrakit.read(out / "attributions.csv")
-    assert table.n_spectra == 4 and table.axis.allclose(test.axis)
+    assert table.n_spectra == 4 and table.axis.allclose(predictor.model_axis)
     assert set(table.meta["target"]) == {"present"}
     bands = pd.read_csv(out / "top_bands.csv")
     assert list(bands.columns[:3]) == ["spectrum", "target", "rank"] and len(bands) <= 12
     assert sorted(p.name for p in out.glob("*.png")) == [
         "spectrum_0000.png", "spectrum_0001.png", "summary.png",
     ]  # fmt: skip
+    capsys.readouterr()
     code = main([*args, "--target", "nothing", "--out", str(tmp_path / "o2")])
     err = capsys.readouterr().err
     assert code == 2 and "no output 'nothing'" in err and len(err.strip().splitlines()) == 1
