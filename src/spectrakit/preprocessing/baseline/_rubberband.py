@@ -12,7 +12,7 @@ from spectrakit.preprocessing.baseline._common import BaselineCorrection
 __all__ = ["Rubberband"]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _lower_hull_rows(x, Y, out):  # pragma: no cover - compiled
     """Lower convex hull of every row of ``Y`` over increasing ``x``, interpolated on ``x``.
 

@@ -33,7 +33,7 @@ _TERM_START = np.array([0, 1, 3, 6, 10])
 _DIVISORS = np.array([2.0, 6.0, 20.0, 70.0])
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _clip_rows(padded, half_window, decreasing, n_orders, smooth_half):  # pragma: no cover
     """SNIP clipping of every row of ``padded`` in place (edges already extended)."""
     size = padded.shape[1]

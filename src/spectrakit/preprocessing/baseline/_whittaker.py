@@ -1,10 +1,10 @@
 """Whittaker-smoothing baselines: AsLS, arPLS, airPLS, asPLS and drPLS.
 
 Each method reweights ``(W + lam D'D) z = W y`` (or a variant) until the weights settle.
-The kernels below run the whole reweighting loop of one spectrum in compiled code and
-loop over spectra there too; every spectrum stops at its own convergence, exactly like
-a per-spectrum call of :mod:`pybaselines` (whose weighting and stopping rules they
-follow), and row chunks run in parallel threads. ``D'D`` is built once per call.
+The kernels below run the reweighting loops in compiled code for all spectra of a block,
+several spectra in flight at once; every spectrum follows the weighting and stopping
+rules of a per-spectrum call of :mod:`pybaselines` and stops at its own convergence.
+Row blocks run in parallel threads; ``D'D`` is built once per call.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from spectrakit.preprocessing.baseline._banded import (
     solve_symmetric_lanes,
 )
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int, check_real
+from spectrakit.preprocessing.baseline._fastexp import exp, expit
 
 __all__ = ["AirPLS", "ArPLS", "AsLS", "AsPLS", "DrPLS"]
 
-_jit = numba.njit(cache=True, nogil=True)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _EPS = float(np.finfo(float).eps)  # floor of norms and standard deviations (as pybaselines)
-_LOG_MAX = float(np.log(np.finfo(float).max) - np.spacing(np.log(np.finfo(float).max)))
 
 
 # --------------------------------------------------------------------------- kernels
@@ -40,13 +40,14 @@ _LOG_MAX = float(np.log(np.finfo(float).max) - np.spacing(np.log(np.finfo(float)
 @_jit
 def _load(Y, row, s, yl, w, lanes_row):  # pragma: no cover - compiled
     """Put spectrum ``row`` into lane ``s`` (an empty lane when ``row`` is past the end)."""
-    n = yl.shape[0]
-    busy = row < Y.shape[0]
-    lanes_row[s] = row if busy else -1
-    for j in range(n):
-        yl[j, s] = Y[row, j] if busy else 0.0
-        w[j, s] = 1.0
-    return row + 1 if busy else row
+    w[:, s] = 1.0
+    if row < Y.shape[0]:
+        yl[:, s] = Y[row]
+        lanes_row[s] = row
+        return row + 1
+    yl[:, s] = 0.0
+    lanes_row[s] = -1
+    return row
 
 
 @_jit
@@ -93,14 +94,6 @@ def _negative_stats(yl, z, resid, count, mean, std):  # pragma: no cover - compi
     for s in range(lanes):
         sd = np.sqrt(ss[s] / (count[s] - 1)) if count[s] >= 2 else 0.0
         std[s] = sd if sd > 0 else _EPS
-
-
-@_jit
-def _expit(x):  # pragma: no cover - compiled
-    if x >= 0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(x)
-    return e / (1.0 + e)
 
 
 @_jit
@@ -158,7 +151,7 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
         _negative_stats(yl, z, resid, count, mean, std)
         for j in range(n):
             for s in range(LANES):
-                w_new[j, s] = _expit(-(2.0 / std[s]) * (resid[j, s] - (2.0 * std[s] - mean[s])))
+                w_new[j, s] = expit(-(2.0 / std[s]) * (resid[j, s] - (2.0 * std[s] - mean[s])))
         _rel_diff(w, w_new, change)
         for s in range(LANES):
             if lanes_row[s] >= 0:
@@ -196,7 +189,7 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
             for s in range(LANES):
                 r = resid[j, s]
                 scale = min(iters[s] + 1, 50) / neg_l1[s] if neg_l1[s] < 0 else 0.0
-                v = np.exp(min(max(scale * r, 0.0), _LOG_MAX)) if r < 0 else 0.0
+                v = exp(max(scale * r, 0.0)) if r < 0 else 0.0  # exp saturates at e**709
                 w_new[j, s] = v
                 w_max[s] = max(w_max[s], v)
         if normalize:
@@ -247,7 +240,7 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
         _negative_stats(yl, z, resid, count, mean, std)
         for j in range(n):
             for s in range(LANES):
-                w_new[j, s] = _expit(-(asym / std[s]) * (resid[j, s] - std[s]))
+                w_new[j, s] = expit(-(asym / std[s]) * (resid[j, s] - std[s]))
         _rel_diff(w, w_new, change)
         r_max[:] = 0.0
         for j in range(n):
