@@ -151,7 +151,8 @@ def plot_attribution(
             origin="lower",
         )
         ax.plot(x, spectrum, color="black", linewidth=1.0)
-    fig.colorbar(mappable, ax=ax, label=f"attribution ({attr.method})", pad=0.01)
+    what = "attribution" if index is not None else "mean |attribution|"
+    fig.colorbar(mappable, ax=ax, label=f"{what} ({attr.method})", pad=0.01)
     if top_k:
         bands = attr.top_bands(top_k, index=index)
         for _, b in bands.iterrows():
