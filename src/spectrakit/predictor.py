@@ -133,6 +133,13 @@ class Predictor:
         )
 
     # ------------------------------------------------------------------ inputs
+    @property
+    def accepts_any_grid(self) -> bool:
+        """Axis-aware model without fitted preprocessing: any grid in the model's unit works."""
+        return bool(getattr(self.model, "axis_aware", False)) and all(
+            p is None for p in self.preprocessor.pipelines
+        )
+
     def prepare(self, spectra: Spectra) -> torch.Tensor:
         """Model input (n, C, L): resampled onto the model axis when safe, preprocessed.
 
@@ -141,19 +148,43 @@ class Predictor:
         AxisError
             When the spectra cannot be brought onto the model's axis safely.
         """
+        return self._prepare(spectra)[0]
+
+    def _prepare(self, spectra: Spectra) -> tuple[torch.Tensor, SpectralAxis]:
         if not isinstance(spectra, Spectra):
             raise DataError(
                 "predictions need Spectra",
                 expected="a spectrakit.Spectra (use spectrakit.read)",
                 got=type(spectra).__name__,
             )
-        spectra = conform_axis(spectra, self.axis)
-        x = torch.from_numpy(self.preprocessor.transform(spectra))
+        if self.accepts_any_grid and (spectra.axis.unit, spectra.axis.kind) == (
+            self.axis.unit,
+            self.axis.kind,
+        ):
+            # the model reads positions from the axis itself: keep the instrument's grid
+            ax = spectra.axis
+            patch = getattr(self.model, "patch_size", None) or 1
+            usable = (ax.n_points // patch) * patch
+            if usable == 0:
+                raise AxisError(
+                    "spectra are shorter than one model patch",
+                    expected=f"at least {patch} points",
+                    got=f"{ax.n_points}",
+                )
+            start = (ax.n_points - usable) // 2
+            values = spectra.values[:, None, start : start + usable]
+            x, axis = (
+                torch.from_numpy(np.array(values, dtype=np.float32)),
+                ax.with_values(ax.values[start : start + usable]),
+            )
+        else:
+            spectra = conform_axis(spectra, self.axis)
+            x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
         if self.config.get("normalize"):
             from spectrakit.tasks.masked import normalize_spectra
 
             x = normalize_spectra(x)
-        return x
+        return x, axis
 
     def _extra(self, spectra: Spectra) -> torch.Tensor | None:
         if not self.extra_features:
@@ -162,12 +193,12 @@ class Predictor:
         return torch.from_numpy((e - self._extra_mean) / self._extra_std)
 
     def _batches(self, spectra: Spectra, batch_size: int):
-        x = self.prepare(spectra)
+        x, axis = self._prepare(spectra)
         extra = self._extra(spectra)
-        axis = self.model_axis.to_torch() if getattr(self.model, "axis_aware", False) else None
+        ax = axis.to_torch() if getattr(self.model, "axis_aware", False) else None
         for start in range(0, x.shape[0], batch_size):
             sl = slice(start, start + batch_size)
-            yield x[sl], axis, None if extra is None else extra[sl]
+            yield x[sl], ax, None if extra is None else extra[sl]
 
     @torch.no_grad()
     def embed(self, spectra: Spectra, batch_size: int = 256) -> np.ndarray:

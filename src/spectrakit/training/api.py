@@ -26,7 +26,7 @@ from spectrakit import bundle as _bundle
 from spectrakit.axis import SpectralAxis
 from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
-from spectrakit.errors import ConfigError, DataError, TrainingError
+from spectrakit.errors import ConfigError, DataError, ModelError, TrainingError
 from spectrakit.io import atomic_path
 from spectrakit.predictor import conform_axis
 from spectrakit.quality import summarize
@@ -582,7 +582,13 @@ def pretrain(
     }
     out, work, ckpt, holder = _prepare_run(out, "pretrain", call, opt["resume"], opt["work_dir"])
     L.seed_everything(seed, workers=True, verbose=False)
-    probe = models.create(model, **(opt["model_kwargs"] or {}))
+    # the CLS token gets no gradient from patch reconstruction: pool the patch tokens instead
+    model_kwargs = {"use_cls_token": False, **(opt["model_kwargs"] or {})}
+    try:
+        probe = models.create(model, **model_kwargs)
+    except ModelError:
+        model_kwargs = dict(opt["model_kwargs"] or {})
+        probe = models.create(model, **model_kwargs)
     patch = getattr(probe, "patch_size", None)
     if patch is None:
         raise ConfigError(
@@ -624,7 +630,7 @@ def pretrain(
         in_channels=1,
         n_outputs=1,
         input_length=None if probe.axis_aware else ref_axis.n_points,
-        **(opt["model_kwargs"] or {}),
+        **model_kwargs,
     )
     steps_per_epoch = len(dm.train_dataset)
     if isinstance(trainer_opts.devices, int) and trainer_opts.devices > 1:
