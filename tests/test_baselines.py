@@ -336,3 +336,32 @@ def test_threaded_chunks_equal_single_thread():
     y = np.tile(synthetic()[0], (57, 2))[:450]
     full = ArPLS(lam=1e6).baseline(y)
     np.testing.assert_array_equal(full[-3:], ArPLS(lam=1e6).baseline(y[-3:]))
+
+
+def test_fast_exp_matches_numpy():
+    from numba import njit
+
+    from spectrakit.preprocessing.baseline._fastexp import exp, expit
+
+    @njit
+    def apply(x, out_exp, out_expit):
+        for i in range(x.size):
+            out_exp[i] = exp(x[i])
+            out_expit[i] = expit(x[i])
+
+    x = np.concatenate([np.linspace(-700.0, 700.0, 20001), [-1e4, 1e4, 0.0]])
+    got_exp, got_expit = np.empty_like(x), np.empty_like(x)
+    apply(x, got_exp, got_expit)
+    inner = np.abs(x) <= 700
+    np.testing.assert_allclose(got_exp[inner], np.exp(x[inner]), rtol=5e-16)
+    expected = 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
+    np.testing.assert_allclose(got_expit, expected, rtol=1e-15, atol=1e-300)
+
+
+def test_steps_are_registered_for_pipeline_configs():
+    from spectrakit.preprocessing import build_step
+
+    step = build_step("ArPLS", {"lam": 1e4})
+    assert isinstance(step, ArPLS) and step.lam == 1e4
+    with pytest.raises(SpectraError):
+        build_step("AsLS", {"p": 2.0})
