@@ -1,0 +1,98 @@
+"""``spectrakit evaluate``: score a model bundle on labelled spectra (metrics JSON + plots)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.errors import DataError
+from spectrakit.io import atomic_path
+
+EXAMPLE = (
+    "example: spectrakit evaluate --model glucose-model --data test.csv --target glucose "
+    "--out metrics.json --plots eval-plots"
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="metrics (RMSE/MAE/R2/bias or accuracy/F1) and plots of a model on labelled data",
+        description="Evaluate a bundle on spectra with known targets. " + EXAMPLE,
+    )
+    p.add_argument("--model", required=True, help="bundle directory or .zip")
+    p.add_argument("--data", required=True, help="labelled spectra")
+    p.add_argument("--target", help="target column(s), comma-separated (default: the model's)")
+    p.add_argument("--out", default="-", help="metrics JSON ('-' = stdout)")
+    p.add_argument("--plots", help="directory for PNG plots (parity / confusion matrix)")
+    add_read_options(p)
+    p.set_defaults(func=run)
+
+
+def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, bytes]]:
+    """Metrics per target and PNG plots.
+
+    Returns
+    -------
+    metrics : dict
+    plots : dict of str to bytes
+        PNG images by file stem.
+    """
+    from spectrakit.evaluation import plots
+    from spectrakit.evaluation.metrics import classification_metrics, regression_metrics
+
+    pred = predictor.predict(spectra)
+    metrics: dict = {"n": spectra.n_spectra, "task": predictor.task}
+    images: dict[str, bytes] = {}
+    if predictor.task == "regression":
+        for model_target, col in zip(predictor.targets, targets, strict=True):
+            y = spectra.targets(col)
+            metrics[model_target] = regression_metrics(y, pred[model_target].to_numpy())
+            images[f"parity_{model_target}"] = plots.parity_png(
+                y, pred[model_target].to_numpy(), title=f"{model_target}: predicted vs reference"
+            )
+    elif predictor.task == "classification":
+        y = spectra.meta[targets[0]].astype(str).to_numpy()
+        proba = pred[[f"proba_{c}" for c in predictor.classes]].to_numpy()
+        m = classification_metrics(
+            y, pred["predicted"].astype(str).to_numpy(), proba, predictor.classes
+        )
+        metrics[targets[0]] = m
+        images["confusion_matrix"] = plots.confusion_matrix_png(
+            y, pred["predicted"].astype(str).to_numpy(), predictor.classes
+        )
+    else:
+        y = spectra.targets(targets) > 0.5
+        p = pred[predictor.classes].to_numpy(dtype=bool)
+        metrics["subset_accuracy"] = float(np.mean(np.all(y == p, axis=1)))
+        metrics["label_accuracy"] = float(np.mean(y == p))
+    if "is_ood" in pred:
+        metrics["ood_fraction"] = float(pred["is_ood"].mean())
+    return metrics, images
+
+
+def run(args: argparse.Namespace) -> int:
+    import spectrakit
+
+    predictor = spectrakit.load(args.model)
+    spectra = read_input(args.data, args)
+    targets = (
+        [t.strip() for t in args.target.split(",")] if args.target else list(predictor.targets)
+    )
+    expected = len(predictor.targets) if predictor.task != "classification" else 1
+    if len(targets) != expected:
+        raise DataError(
+            "wrong number of target columns",
+            expected=f"{expected} (the model predicts {', '.join(predictor.targets)})",
+            got=", ".join(targets),
+        )
+    metrics, images = evaluate(predictor, spectra, targets)
+    write_json(metrics, args.out)
+    if args.plots:
+        for name, png in images.items():
+            with atomic_path(Path(args.plots) / f"{name}.png") as tmp:
+                tmp.write_bytes(png)
+    return 0

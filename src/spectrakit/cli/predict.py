@@ -1,0 +1,50 @@
+"""``spectrakit predict``: apply a model bundle to spectra and write predictions."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.io import atomic_path
+
+EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --out preds.csv"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="predict with a model bundle (CSV out: metadata + prediction columns)",
+        description="Predict targets (and OOD scores when the bundle has a detector). "
+        "Spectra on another compatible grid are resampled; incompatible axes are refused. "
+        + EXAMPLE,
+    )
+    p.add_argument("--model", required=True, help="bundle directory or .zip")
+    p.add_argument("--data", required=True, help="spectra file")
+    p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
+    p.add_argument("--batch-size", type=int, default=256)
+    add_read_options(p)
+    p.set_defaults(func=run)
+
+
+def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
+    """Input metadata followed by predictions (clashing metadata renamed ``<col>_reference``)."""
+    meta = spectra.meta.reset_index(drop=True)
+    meta = meta.rename(columns={c: f"{c}_reference" for c in meta.columns if c in pred.columns})
+    return pd.concat([meta, pred.reset_index(drop=True)], axis=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    import spectrakit
+
+    predictor = spectrakit.load(args.model)
+    spectra = read_input(args.data, args)
+    table = predictions_table(spectra, predictor.predict(spectra, batch_size=args.batch_size))
+    if args.out == "-":
+        print(table.to_csv(index=False), end="")
+    else:
+        with atomic_path(args.out) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"{len(table)} predictions written to {args.out}")
+    return 0
