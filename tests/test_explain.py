@@ -268,6 +268,8 @@ def test_peakmixer_interpretable_path_is_learned_saved_and_explained(data, prese
     np.testing.assert_allclose(full.values, plain.values, rtol=1e-4, atol=1e-6)
     assert specific.values.shape == present.shape and (specific.values >= 0).all()
     assert not np.allclose(specific.values, other.values)
+    through_ip = explain(again, present, method="ip-gradcam", target=1, path="ip")
+    assert through_ip.values.shape == present.shape and np.isfinite(through_ip.values).all()
     masses = {k: v.mass_fraction(LOW, HIGH).mean() for k, v in [("specific", specific),
               ("complementary", other), ("all", full)]}  # fmt: skip
     print("ip-gradcam mass in +-3 sigma:", {k: round(v, 3) for k, v in masses.items()})

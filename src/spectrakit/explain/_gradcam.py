@@ -47,9 +47,11 @@ def conv_layer(model: torch.nn.Module, layer: str | None = None) -> tuple[str, t
     return name, module
 
 
-def _layer_cam(prep: Prepared, target: torch.Tensor, layer: str | None, *, summed: bool):
+def _layer_cam(
+    prep: Prepared, target: torch.Tensor, layer: str | None, *, summed: bool, forward=None
+):
     name, module = conv_layer(prep.model, layer)
-    cam = LayerGradCam(prep.forward, module)
+    cam = LayerGradCam(forward or prep.forward, module)
     attr = cam.attribute(prep.x, target=target, relu_attributions=summed, attr_dim_summation=summed)
     if attr.ndim != 3:
         raise ModelError(
@@ -78,6 +80,7 @@ def ip_gradcam(
     target: torch.Tensor,
     *,
     channels: str = "specific",
+    path: str = "model",
     layer: str | None = None,
 ) -> torch.Tensor:
     """Grad-CAM through the channels PeakMixer's interpretable path ties to each class.
@@ -88,6 +91,9 @@ def ip_gradcam(
         ``"specific"``: channels the explained class weights above average in the learned
         correlation (``class_channel_weights()``, shape (n_classes, n_channels));
         ``"complementary"``: the other channels; ``"all"``: plain Grad-CAM.
+    path : {"model", "ip"}
+        Gradients of the model's output, or of the interpretable-path logits alone
+        (``forward_ip``), whose channel gradients are the learned class-channel weights.
     layer : str, optional
         Override the layer (default ``model.ip_layer`` or ``model.gradcam_layer``).
     """
@@ -105,9 +111,19 @@ def ip_gradcam(
             expected="'specific', 'complementary' or 'all'",
             got=repr(channels),
         )
+    if path not in ("model", "ip"):
+        raise ModelError("unknown gradient path", expected="'model' or 'ip'", got=repr(path))
+    forward = None
+    if path == "ip":
+        axis_t = prep.axis_tensor if getattr(model, "axis_aware", False) else None
+
+        def forward(inp: torch.Tensor) -> torch.Tensor:
+            return model.forward_ip(inp, axis=axis_t)
+
     with torch.no_grad():
         weights = torch.as_tensor(model.class_channel_weights()).float()
-    per_channel = _layer_cam(prep, target, layer or getattr(model, "ip_layer", None), summed=False)
+    name = layer or getattr(model, "ip_layer", None)
+    per_channel = _layer_cam(prep, target, name, summed=False, forward=forward)
     if weights.ndim != 2 or weights.shape[1] != per_channel.shape[1]:
         raise ModelError(
             "class-channel weights do not match the Grad-CAM layer",
