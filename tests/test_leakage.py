@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spectrakit import Spectra
-from spectrakit.baselines import PLSRegressor, SpectralEstimator
+from spectrakit.baselines import PLSDA, PLSRegressor, SpectralEstimator
 from spectrakit.data.splits import get_splitter
 from spectrakit.evaluation import cross_validate
 from spectrakit.preprocessing import MSC, Pipeline, Standardize
@@ -57,3 +58,11 @@ def test_cross_validate_refits_pipeline_per_fold():
         assert np.allclose(refs[i], expected, atol=1e-4)
     assert not np.allclose(refs[0], refs[1])
     assert sorted(res.predictions["index"]) == list(range(spectra.n_spectra))
+
+
+@parametrize_with_checks(
+    [PLSRegressor(n_components=2), PLSRegressor(max_components=3, cv=3), PLSDA(n_components=2)]
+)
+def test_baselines_follow_the_sklearn_contract(estimator, check):
+    # cloning per fold is only honest if estimators keep parameters and state apart
+    check(estimator)

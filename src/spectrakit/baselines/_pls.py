@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.baselines._spectral import as_values, resolve_target
+from spectrakit.baselines._spectral import check_input, resolve_target
 from spectrakit.errors import ConfigError, DataError
 
 __all__ = ["PLSDA", "PLSRegressor", "pls_nipals"]
@@ -82,7 +82,7 @@ def _predict_all(Xc: np.ndarray, R: np.ndarray, Q: np.ndarray, y_mean: np.ndarra
     return np.cumsum(contrib, axis=1).transpose(1, 0, 2) + y_mean
 
 
-class _PLSBase(BaseEstimator):
+class _PLSBase(TransformerMixin, BaseEstimator):
     """Shared fitting: centering (optional scaling), inner-CV choice of components."""
 
     def __init__(
@@ -157,13 +157,9 @@ class _PLSBase(BaseEstimator):
 
     def _fit(self, X: Any, y: Any):
         y_raw = resolve_target(X, y)
-        Xv = as_values(X)
-        if len(y_raw) != len(Xv):
-            raise DataError(
-                "one target value per spectrum is needed",
-                expected=str(len(Xv)),
-                got=str(len(y_raw)),
-            )
+        Xv, y_raw = check_input(
+            self, X, reset=True, y=y_raw, classifier=isinstance(self, ClassifierMixin)
+        )
         Y = self._encode(y_raw)
         if self.n_components is None:
             A = self._select(Xv, Y, y_raw)
@@ -182,25 +178,19 @@ class _PLSBase(BaseEstimator):
         B = (k["R"] @ k["Q"].T) / self.x_std_[:, None]
         self.coef_ = B.T
         self.intercept_ = self.y_mean_ - self.x_mean_ @ B
-        self.n_features_in_ = Xv.shape[1]
         return self
 
     def _decision(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        Xv = as_values(X)
-        if Xv.shape[1] != self.n_features_in_:
-            raise DataError(
-                "spectra have another length than in training",
-                expected=f"{self.n_features_in_} points",
-                got=str(Xv.shape[1]),
-                fix="resample onto the training axis first",
-            )
+        Xv = check_input(self, X, reset=False)
         return Xv @ self.coef_.T + self.intercept_
 
     def transform(self, X: Any) -> np.ndarray:
         """Latent-variable scores, shape (n_spectra, n_components_)."""
         check_is_fitted(self, "coef_")
-        return ((as_values(X) - self.x_mean_) / self.x_std_) @ self.x_rotations_
+        return (
+            (check_input(self, X, reset=False) - self.x_mean_) / self.x_std_
+        ) @ self.x_rotations_
 
 
 class PLSRegressor(RegressorMixin, _PLSBase):
@@ -237,6 +227,11 @@ class PLSRegressor(RegressorMixin, _PLSBase):
     >>> PLSRegressor(max_components=8).fit(X, y).n_components_ <= 8
     True
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # PLS2: several targets at once
+        return tags
 
     def _encode(self, y: np.ndarray) -> np.ndarray:
         try:
@@ -321,4 +316,5 @@ class PLSDA(ClassifierMixin, _PLSBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels, shape (n,)."""
-        return self.classes_[self._decision(X).argmax(axis=1)]
+        scores = self._decision(X)
+        return self.classes_[scores.argmax(axis=1)]

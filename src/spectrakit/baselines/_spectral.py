@@ -20,7 +20,14 @@ from sklearn.utils.validation import check_is_fitted
 from spectrakit.errors import AxisError, ConfigError, DataError
 from spectrakit.spectra import Spectra
 
-__all__ = ["SpectralEstimator", "ToValues", "as_values", "resolve_pipeline", "resolve_target"]
+__all__ = [
+    "SpectralEstimator",
+    "ToValues",
+    "as_values",
+    "check_input",
+    "resolve_pipeline",
+    "resolve_target",
+]
 
 
 def as_values(X: Any) -> np.ndarray:
@@ -43,6 +50,53 @@ def as_values(X: Any) -> np.ndarray:
             fix="reshape a single spectrum with x.reshape(1, -1)",
         )
     return arr
+
+
+def check_input(
+    estimator: Any,
+    X: Any,
+    *,
+    reset: bool,
+    y: Any = None,
+    classifier: bool = False,
+) -> Any:
+    """scikit-learn input validation (shape, finiteness, features seen in fit) on Spectra too.
+
+    Returns the float64 array, or ``(X, y)`` when ``y`` is given. scikit-learn's
+    ``ValueError`` becomes a :class:`DataError` that keeps its wording.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import validate_data
+
+    arr = np.asarray(X.values, dtype=np.float64) if isinstance(X, Spectra) else X
+    try:
+        if y is None:
+            return validate_data(estimator, arr, reset=reset, dtype=np.float64)
+        if classifier:
+            out = validate_data(
+                estimator, arr, y, reset=reset, dtype=np.float64, ensure_min_samples=2
+            )
+            check_classification_targets(out[1])
+            return out
+        return validate_data(
+            estimator,
+            arr,
+            y,
+            reset=reset,
+            dtype=np.float64,
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
+    except DataError:
+        raise
+    except ValueError as exc:
+        raise DataError(
+            f"{type(estimator).__name__}: {exc}",
+            expected="finite numeric spectra of shape (n_spectra, n_points) and one target each",
+            got=type(X).__name__,
+            fix="check the input shape, remove NaN/inf, resample onto the training axis",
+        ) from exc
 
 
 def resolve_target(X: Any, y: Any) -> np.ndarray:
@@ -69,7 +123,11 @@ def resolve_target(X: Any, y: Any) -> np.ndarray:
         values = X.meta[cols].to_numpy()
         return values[:, 0] if isinstance(y, str) else values
     if y is None:
-        raise DataError("no target given", expected="target values or a column name", got="None")
+        raise DataError(
+            "the estimator requires y to be passed, but the target y is None",
+            expected="target values or a metadata column name",
+            got="None",
+        )
     return np.asarray(y)
 
 
