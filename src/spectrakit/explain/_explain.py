@@ -42,7 +42,7 @@ def explain(
     Parameters
     ----------
     model_or_predictor : SpectralModel or Predictor
-        A :class:`~spectrakit.bundle.Predictor` (its preprocessing and axis are applied) or
+        A :class:`~spectrakit.predictor.Predictor` (its preprocessing and axis are applied) or
         a model following the :class:`~spectrakit.models.SpectralModel` contract.
     spectra : Spectra or ndarray of shape (n, L)
         Spectra to explain (arrays need ``axis``).

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, DataError, ModelError
+from spectrakit.errors import AxisError, DataError, ModelError, SpectraError
 from spectrakit.spectra import Spectra
 
 __all__ = ["Prepared", "prepare", "resolve_target"]
@@ -65,7 +65,7 @@ def _model_input_length(model: torch.nn.Module) -> int | None:
             from spectrakit.models import model_config
 
             length = model_config(model)["kwargs"].get("input_length")
-        except Exception:  # a model outside the registry: nothing to check against
+        except (ImportError, KeyError, AttributeError, TypeError, SpectraError):  # unregistered
             length = None
     return None if length is None else int(length)
 
