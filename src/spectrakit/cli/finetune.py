@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
+import pandas as pd
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
@@ -58,7 +58,7 @@ def _task(spectra, targets: list[str], task: str | None) -> str:
     if task:
         return task
     col = spectra.meta.get(targets[0])
-    if col is not None and len(targets) == 1 and not np.issubdtype(col.dtype, np.number):
+    if col is not None and len(targets) == 1 and not pd.api.types.is_numeric_dtype(col):
         return "classification"
     return "regression"
 
