@@ -156,6 +156,13 @@ def prepare(
             expected=f"(n, C, {model_axis.n_points})",
             got=f"{tuple(x.shape)}",
         )
+    if getattr(model, "n_extra", 0):
+        raise ModelError(
+            "cannot explain a model that also takes tabular extra features",
+            expected="a model whose output depends on the spectra only (n_extra=0)",
+            got=f"n_extra={model.n_extra}",
+            fix="explain a model trained without extra_features",
+        )
     want_c = getattr(model, "in_channels", x.shape[1])
     if x.shape[1] != want_c:
         raise DataError(
