@@ -62,10 +62,20 @@ def test_quantile_finite_sample_rank():
         conformal_quantile(scores, 1.5)
 
 
+@pytest.fixture(scope="module")
+def regressor(regression_split):
+    return PLSRegressor(n_components=3).fit(regression_split[0], "c_comp0")
+
+
+@pytest.fixture(scope="module")
+def classifier(classification_split):
+    return make_baseline("ridge", "classification").fit(classification_split[0], "label")
+
+
 @pytest.mark.parametrize("alpha", [0.1, 0.2])
-def test_regression_intervals_reach_nominal_coverage(regression_split, alpha):
-    train, cal, test = regression_split
-    model = PLSRegressor(n_components=3).fit(train, "c_comp0")
+def test_regression_intervals_reach_nominal_coverage(regression_split, regressor, alpha):
+    _, cal, test = regression_split
+    model = regressor
     conf = ConformalRegressor(model, alpha=alpha).calibrate(cal, cal.meta["c_comp0"])
     report = conf.evaluate(test, test.meta["c_comp0"])
     assert report["coverage"] == pytest.approx(1 - alpha, abs=_tolerance(alpha))
@@ -73,9 +83,9 @@ def test_regression_intervals_reach_nominal_coverage(regression_split, alpha):
     print(f"alpha={alpha}: coverage {report['coverage']:.3f}, width {report['mean_width']:.3f}")
 
 
-def test_narrower_intervals_at_higher_alpha(regression_split):
-    train, cal, _ = regression_split
-    model = PLSRegressor(n_components=3).fit(train, "c_comp0")
+def test_narrower_intervals_at_higher_alpha(regression_split, regressor):
+    _, cal, _ = regression_split
+    model = regressor
     w = [
         ConformalRegressor(model, alpha=a).calibrate(cal, cal.meta["c_comp0"]).quantile_
         for a in (0.05, 0.2)
@@ -85,9 +95,11 @@ def test_narrower_intervals_at_higher_alpha(regression_split):
 
 @pytest.mark.parametrize("alpha", [0.1, 0.2])
 @pytest.mark.parametrize("method", ["lac", "aps"])
-def test_classification_sets_reach_nominal_coverage(classification_split, alpha, method):
-    train, cal, test = classification_split
-    model = make_baseline("ridge", "classification").fit(train, "label")
+def test_classification_sets_reach_nominal_coverage(
+    classification_split, classifier, alpha, method
+):
+    _, cal, test = classification_split
+    model = classifier
     conf = ConformalClassifier(model, alpha=alpha, method=method)
     report = conf.calibrate(cal, cal.meta["label"]).evaluate(test, test.meta["label"])
     tol = _tolerance(alpha)
@@ -109,17 +121,15 @@ class _FramePredictor:
         return pd.DataFrame({f"proba_{c}": P[:, i] for i, c in enumerate(self.model.classes_)})
 
 
-def test_works_with_predictor_style_frames(classification_split):
-    train, cal, test = classification_split
-    inner = make_baseline("ridge", "classification").fit(train, "label")
+def test_works_with_predictor_style_frames(classification_split, classifier):
+    _, cal, test = classification_split
+    inner = classifier
     direct = ConformalClassifier(inner, 0.1).calibrate(cal, cal.meta["label"])
     framed = ConformalClassifier(_FramePredictor(inner), 0.1).calibrate(cal, cal.meta["label"])
     assert framed.quantile_ == pytest.approx(direct.quantile_)
     assert np.array_equal(framed.predict_set(test), direct.predict_set(test))
 
 
-def test_uncalibrated_is_an_error(regression_split):
-    train, _, test = regression_split
-    model = PLSRegressor(n_components=2).fit(train, "c_comp0")
+def test_uncalibrated_is_an_error(regression_split, regressor):
     with pytest.raises(ConfigError, match="not calibrated"):
-        ConformalRegressor(model).predict_interval(test)
+        ConformalRegressor(regressor).predict_interval(regression_split[2])
