@@ -48,6 +48,11 @@ class ChannelPreprocessor:
         self.pipelines = [None if s is None else _get_pipeline(s) for s in specs]
 
     @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`from_config` with state) has run."""
+        return hasattr(self, "output_axis_")
+
+    @property
     def n_channels(self) -> int:
         """Number of model input channels C."""
         return len(self.pipelines)

@@ -136,8 +136,9 @@ class SpectraDataModule(L.LightningDataModule):
     task : {"regression", "classification", "multilabel"}
     val : Spectra, optional
         Validation spectra; by default ``val_fraction`` of ``train`` is held out.
-    pipeline : pipeline spec or list of specs, optional
+    pipeline : pipeline spec, list of specs or ChannelPreprocessor, optional
         Preprocessing (one spec per channel when a list); fitted on the training split only.
+        An already fitted :class:`ChannelPreprocessor` is applied as it is.
     extra_features : sequence of str, optional
         Numeric metadata columns fed to the model as tabular features.
     groups : str, optional
@@ -176,8 +177,11 @@ class SpectraDataModule(L.LightningDataModule):
         self.val_spectra = val
         self.targets = [targets] if isinstance(targets, str) else list(targets)
         self.task = task
-        specs = pipeline if isinstance(pipeline, list) else [pipeline]
-        self.preprocessor = ChannelPreprocessor(specs)
+        if isinstance(pipeline, ChannelPreprocessor):
+            self.preprocessor = pipeline  # used as given when already fitted (transfer)
+        else:
+            specs = pipeline if isinstance(pipeline, list) else [pipeline]
+            self.preprocessor = ChannelPreprocessor(specs)
         self.extra_features = list(extra_features or [])
         self.groups = groups
         self.val_fraction = val_fraction
@@ -211,7 +215,9 @@ class SpectraDataModule(L.LightningDataModule):
         y_tr, self.classes = encode_targets(train, self.targets, self.task)
         y_va, _ = encode_targets(val, self.targets, self.task, self.classes)
         fit_y = y_tr if self.task == "regression" else None
-        x_tr = self.preprocessor.fit_transform(train, fit_y, self.length_multiple)
+        if not self.preprocessor.is_fitted:
+            self.preprocessor.fit(train, fit_y, self.length_multiple)
+        x_tr = self.preprocessor.transform(train)
         x_va = self.preprocessor.transform(val)
         self.extra_mean = self.extra_std = None
         e_tr = e_va = None

@@ -312,7 +312,8 @@ def fit_supervised(
         name = pre_cfg["model"]["name"]
         kwargs = pre_cfg["model"]["kwargs"]
         if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
-            pipeline = list(pre_cfg["preprocessing"])
+            # transfer the preprocessing fitted on the pretraining corpus, unchanged
+            pipeline = _bundle.load(init).preprocessor
     probe = models.create(name, **kwargs)
     if init is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
@@ -524,8 +525,9 @@ def pretrain(
     seed : int, default=0
     **options
         ``mask_mode`` (token | noise), ``normalize`` (default True), ``grid``
-        (SpectralAxis for non-axis-aware models), ``model_kwargs``, ``weight_decay``,
-        ``schedule``, ``warmup``, ``val_fraction``, ``augment``, ``num_workers``,
+        (SpectralAxis for non-axis-aware models), ``pipeline`` (preprocessing fitted on
+        all the spectra on the common grid, stored in the bundle), ``model_kwargs``,
+        ``weight_decay``, ``schedule``, ``warmup``, ``val_fraction``, ``augment``, ``num_workers``,
         ``batches_per_epoch``, ``resume``, ``work_dir``, ``max_steps`` and the trainer
         options (see :func:`fit_supervised`).
 
@@ -550,6 +552,7 @@ def pretrain(
         "mask_mode": "token",
         "normalize": True,
         "grid": None,
+        "pipeline": None,
         "model_kwargs": None,
         "weight_decay": 0.05,
         "schedule": "cosine",
@@ -577,7 +580,7 @@ def pretrain(
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
-        "options": {k: v for k, v in opt.items() if k not in ("augment", "grid")},
+        "options": {k: v for k, v in opt.items() if k not in ("augment", "grid", "pipeline")},
         "trainer": trainer_opts.to_dict(),
     }
     out, work, ckpt, holder = _prepare_run(out, "pretrain", call, opt["resume"], opt["work_dir"])
@@ -610,6 +613,9 @@ def pretrain(
         grid = None
     elif grid is None:
         grid = common_grid(axes, patch)
+    preprocessor = None
+    if opt["pipeline"] is not None:
+        sources, grid, preprocessor = _preprocess_sources(sources, grid, opt["pipeline"], patch)
     dm = PretrainDataModule(
         sources,
         patch,
@@ -623,8 +629,9 @@ def pretrain(
     dm.setup("fit")
     if opt["batches_per_epoch"]:
         dm.train_dataset.n_batches = int(opt["batches_per_epoch"])
-    ref_axis = grid if grid is not None else axes[0]
+    ref_axis = grid if grid is not None else sources[0].axis
     ref_axis = ref_axis.with_values(ref_axis.values[dm._crop(ref_axis.values)])
+    input_axis = ref_axis if preprocessor is None else preprocessor.input_axis_
     net = models.create(
         model,
         in_channels=1,
@@ -687,8 +694,9 @@ def pretrain(
         out,
         model=net,
         task="pretrained",
-        axis=ref_axis,
+        axis=input_axis,
         model_axis=ref_axis,
+        preprocessor=preprocessor,
         normalize=opt["normalize"],
         training=training,
         metrics=metrics,
@@ -703,6 +711,33 @@ def pretrain(
 
 
 _TEMP_HOLDERS: list[Any] = []
+
+
+def _preprocess_sources(
+    sources: list, grid: SpectralAxis | None, pipeline: Any, patch: int
+) -> tuple[list[Spectra], None, Any]:
+    """Fit one preprocessing on all (in-memory) spectra brought onto one grid; apply it."""
+    from spectrakit.data.channels import ChannelPreprocessor
+
+    if any(not isinstance(s, Spectra) for s in sources):
+        raise ConfigError(
+            "a pretraining pipeline needs spectra in memory",
+            expected="Spectra sources",
+            got="a SpectraStore",
+            fix="preprocess the store's spectra before writing it",
+        )
+    if grid is None:
+        if len({(s.axis.n_points, s.axis.min, s.axis.max) for s in sources}) > 1:
+            raise ConfigError(
+                "a pretraining pipeline needs one common grid",
+                expected="sources on the same axis, or a model that is not axis-aware",
+                got=f"{len(sources)} different axes",
+            )
+        grid = sources[0].axis
+    data = Spectra.concat([s if s.axis.allclose(grid) else s.resample(grid) for s in sources])
+    pre = ChannelPreprocessor([pipeline]).fit(data, length_multiple=patch)
+    out = Spectra(pre.transform(data)[:, 0, :], pre.output_axis_, data.meta)
+    return [out], None, pre
 
 
 @torch.no_grad()
