@@ -78,8 +78,8 @@ class Crop(SpectralTransformer):
     --------
     >>> import numpy as np
     >>> Crop(2.0, 4.0).fit_transform(np.arange(12.0).reshape(2, 6), axis=np.arange(6.0))
-    array([[2., 3., 4.],
-           [8., 9., 10.]])
+    array([[ 2.,  3.,  4.],
+           [ 8.,  9., 10.]])
     """
 
     _keeps_axis = False

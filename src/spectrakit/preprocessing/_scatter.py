@@ -76,6 +76,14 @@ class SNV(_Normalizer):
     ----------
     on_zero : {"raise", "keep"}, default="raise"
         Constant spectra: raise, or return them centred (all zeros).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = SNV().fit_transform(np.array([[1.0, 2.0, 3.0], [10.0, 30.0, 50.0]]))
+    >>> np.round(out, 3)
+    array([[-1.225,  0.   ,  1.225],
+           [-1.225,  0.   ,  1.225]])
     """
 
     def __init__(self, on_zero: str = "raise") -> None:
@@ -118,6 +126,14 @@ class MSC(_Normalizer):
     Attributes
     ----------
     reference_ : ndarray of shape (n_points,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = np.array([0.0, 1.0, 4.0, 1.0, 0.0])
+    >>> msc = MSC().fit(np.vstack([ref, ref + 1.0]))  # reference_ = ref + 0.5
+    >>> np.round(msc.transform((2.0 * ref + 3.0)[None]), 6)
+    array([[0.5, 1.5, 4.5, 1.5, 0.5]])
     """
 
     _state_attrs = ("reference_",)

@@ -36,6 +36,14 @@ class SavitzkyGolay(SpectralTransformer):
         Polynomial degree (< ``window``).
     deriv : int, default=0
         Derivative order (<= ``polyorder``). ``deriv > 0`` needs a uniform axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(0.0, 10.0, 0.5)  # spacing 0.5
+    >>> d = SavitzkyGolay(5, 2, deriv=1).fit_transform((3 * x)[None], axis=x)
+    >>> np.allclose(d, 3.0)  # slope per axis unit, not per point
+    True
     """
 
     def __init__(self, window: int = 9, polyorder: int = 3, deriv: int = 0) -> None:
@@ -119,6 +127,14 @@ class WhittakerSmooth(SpectralTransformer):
         Smoothness (larger = smoother).
     diff_order : int, default=2
         Order of the differences penalised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noisy = np.sin(np.linspace(0, 3, 200))[None] + np.random.default_rng(0).normal(0, 0.1, 200)
+    >>> smooth = WhittakerSmooth(lam=1e3).fit_transform(noisy)
+    >>> bool(np.abs(np.diff(smooth, 2)).max() < np.abs(np.diff(noisy, 2)).max() / 10)
+    True
     """
 
     def __init__(self, lam: float = 100.0, diff_order: int = 2) -> None:

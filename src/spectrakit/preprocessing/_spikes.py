@@ -91,6 +91,15 @@ class WhitakerHayes(SpectralTransformer):
         Neighbours on each side used to replace a spike point (``m`` in the paper).
     max_width : int, default=2
         Widest spike (points) removed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = 10 + np.random.default_rng(0).normal(0, 0.1, (1, 200))
+    >>> x[0, 50] += 30  # cosmic ray
+    >>> clean = WhitakerHayes().fit_transform(x)
+    >>> bool(abs(clean[0, 50] - 10) < 0.5), int((clean != x).sum())
+    (True, 1)
     """
 
     def __init__(self, threshold: float = 8.0, window: int = 3, max_width: int = 2) -> None:
