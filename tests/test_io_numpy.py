@@ -67,6 +67,9 @@ def test_npy_refuses_pickle_and_truncation(tmp_path):
     np.save(good, np.ones((5, 100)))
     bad = tmp_path / "cut.npy"
     bad.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(FormatError, match="truncated: expected 4000 bytes of data"):
+        read(bad)
+    bad.write_bytes(good.read_bytes()[:40])  # cut inside the header
     with pytest.raises(FormatError, match="not a readable NumPy file"):
         read(bad)
     npz = tmp_path / "cut.npz"

@@ -9,6 +9,8 @@ temporary path that replaces the target only on success (atomic output).
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,18 @@ class Format:
 
 
 _FORMATS: dict[str, Format] = {}
+#: low-level failures of decoding libraries on damaged files (reported as FormatError).
+_DECODING_ERRORS = (
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    KeyError,  # h5py reports damaged object headers as missing keys
+    MemoryError,  # a damaged size field asking for an impossible allocation
+    zlib.error,
+    struct.error,
+)
 
 
 def register_format(
@@ -220,6 +234,18 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
         # Name the file: "intensities contain NaN" alone does not say where.
         raise type(exc)(
             f"{p.name}: {exc.message}", expected=exc.expected, got=exc.got, fix=exc.fix
+        ) from exc
+    except _DECODING_ERRORS as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise
+        # A damaged file makes the decoding libraries (zlib, h5py, pyarrow, json) fail deep
+        # inside; the user needs to know the file is unreadable, not where it broke.
+        detail = (str(exc).splitlines() or [""])[0][:100]
+        raise FormatError(
+            f"{p.name} is not a readable {fmt.name} file",
+            got=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
+            fix="check the file is complete and undamaged (copy it again), "
+            "or pass the right format (--format)",
         ) from exc
     if isinstance(result, Spectra):
         return {p.stem: result}

@@ -35,13 +35,14 @@ _SQZ.update({c: -(i + 1) for i, c in enumerate("abcdefghi")})
 _DIF = {"%": 0, **{c: i + 1 for i, c in enumerate("JKLMNOPQR")}}
 _DIF.update({c: -(i + 1) for i, c in enumerate("jklmnopqr")})
 _DUP = {**{c: i + 1 for i, c in enumerate("STUVWXYZ")}, "s": 9}
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]\d+)?"
 # An AFFN line: numbers separated by blanks, commas or their own signs. The exponent needs
-# an explicit sign so that "1E5" stays the SQZ pair 1, 55.
-_AFFN_LINE = re.compile(rf"\s*(?:{_NUMBER}[\s,]*)+")
+# an explicit sign so that "1E5" stays the SQZ pair 1, 55. Each number must end at a
+# separator or a sign, so the pattern cannot backtrack exponentially on long digit runs.
+_AFFN_LINE = re.compile(rf"[\s,]*{_NUMBER}(?:(?:[\s,]+|(?=[+-])){_NUMBER})*[\s,]*")
 _AFFN_TOKEN = re.compile(_NUMBER)
 # (XY..XY) tables: any exponent form; "?" marks a missing value.
-_POINT_TOKEN = re.compile(r"\?|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_POINT_TOKEN = re.compile(r"\?|[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _UNITS = {
     "1/CM": "cm-1",
     "CM-1": "cm-1",
@@ -93,13 +94,16 @@ def _digit_value(table: dict[str, int], token: str) -> float:
     return -magnitude if lead < 0 else magnitude
 
 
-def decode_asdf_line(line: str) -> tuple[list[float], bool]:
+def decode_asdf_line(line: str, limit: int | None = None) -> tuple[list[float], bool]:
     """Decode one line of an ``(X++(Y..Y))`` table.
 
     Parameters
     ----------
     line : str
         The line (AFFN, or ASDF: SQZ/DIF/DUP pseudo-digits).
+    limit : int, optional
+        Most values the line may expand to (a damaged DUP count raises ValueError instead
+        of filling memory).
 
     Returns
     -------
@@ -123,6 +127,8 @@ def decode_asdf_line(line: str) -> tuple[list[float], bool]:
             if not values:
                 raise ValueError("DUP count before any value")
             count = int(_digit_value(_DUP, text))
+            if limit is not None and len(values) + count - 1 > limit:
+                raise ValueError(f"DUP count {count} exceeds the number of points")
             for _ in range(count - 1):
                 values.append(values[-1] + (last_diff if last_kind == "dif" else 0.0))
             continue
@@ -205,12 +211,14 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
         )
     xfactor = _number(block, "XFACTOR", path) or 1.0
     yfactor = _number(block, "YFACTOR", path) or 1.0
+    npoints = _number(block, "NPOINTS", path)
+    limit = int(npoints) + 2 if npoints is not None and npoints >= 0 else 10 * len(lines[1:]) * 80
     ys: list[float] = []
     first_line_x = None
     check_pending = False
     for number, line in enumerate(lines[1:], start=1):
         try:
-            values, ends_in_dif = decode_asdf_line(line)
+            values, ends_in_dif = decode_asdf_line(line, limit=limit - len(ys))
         except (ValueError, KeyError) as exc:
             raise FormatError(
                 f"{path.name}: unreadable ##XYDATA line {number}",
@@ -233,7 +241,6 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
             ordinates = ordinates[1:]
         ys.extend(ordinates)
         check_pending = ends_in_dif
-    npoints = _number(block, "NPOINTS", path)
     n = int(npoints) if npoints is not None else len(ys)
     if len(ys) != n or n == 0:
         raise FormatError(

@@ -8,6 +8,7 @@ follows from the axis length.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,16 @@ def _load_v5(path: Path) -> dict[str, Any]:
 
     try:
         raw = loadmat(path, squeeze_me=False, chars_as_strings=True)
-    except (MatReadError, ValueError, OSError, EOFError, TypeError, IndexError) as exc:
+    except (
+        MatReadError,
+        ValueError,
+        OSError,
+        EOFError,
+        TypeError,
+        IndexError,
+        NotImplementedError,
+        zlib.error,
+    ) as exc:
         raise FormatError(
             f"{path.name} is not a readable MATLAB file",
             got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],

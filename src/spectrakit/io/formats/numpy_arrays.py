@@ -9,7 +9,9 @@ metadata column. Readers also accept the common names ``spectra``/``X`` for the 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,8 @@ def _load(path: Path) -> Any:
             got=f"content starting with {magic!r}",
             fix="pass the right format (e.g. --format csv)",
         )
+    if magic.startswith(b"\x93NUMPY"):
+        _check_npy_size(path)
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -48,8 +52,35 @@ def _load(path: Path) -> Any:
                 fix="save numeric arrays (np.save(..., arr.astype(float)))",
             ) from exc
         raise _corrupt(path, exc) from exc
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, SyntaxError, TokenError, zipfile.BadZipFile) as exc:
         raise _corrupt(path, exc) from exc
+
+
+def _check_npy_size(path: Path) -> None:
+    """Refuse a ``.npy`` whose header promises more data than the file holds.
+
+    Checked before loading so a damaged header cannot make numpy allocate a huge array.
+    """
+    fmt = np.lib.format
+    with open(path, "rb") as fh:
+        try:
+            version = fmt.read_magic(fh)
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else None
+            read_header = read_header or fmt.read_array_header_2_0
+            shape, _, dtype = read_header(fh)
+        except (ValueError, SyntaxError, TokenError, EOFError) as exc:
+            raise _corrupt(path, exc) from exc
+        available = path.stat().st_size - fh.tell()
+    if dtype.hasobject:
+        return  # np.load refuses it with the pickle message
+    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if needed > available:
+        raise FormatError(
+            f"{path.name} is truncated",
+            expected=f"{needed} bytes of data for shape {shape}",
+            got=f"{available} bytes",
+            fix="copy the complete file again",
+        )
 
 
 def _corrupt(path: Path, exc: BaseException) -> FormatError:
@@ -179,7 +210,14 @@ def read_npz(
     with _load(path) as archive:
         try:
             arrays = {k: archive[k] for k in archive.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        except (
+            ValueError,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            zlib.error,
+            zipfile.BadZipFile,
+        ) as exc:
             raise _corrupt(path, exc) from exc
     names = list(arrays)
     vname = values or _pick(names, _VALUE_NAMES)
