@@ -248,6 +248,12 @@ def test_resample_onto_grid_and_out_of_range(raman_like):
         pp.Resample(grid=[300.0, 500.0, 700.0]).fit_transform(raman_like)
     padded = pp.Resample(grid=[300.0, 500.0, 700.0], fill="edge").fit_transform(raman_like)
     np.testing.assert_allclose(padded.values[:, 0], raman_like.values[:, 0])
+    X = np.asarray(raman_like.values, dtype=float)
+    with pytest.warns(RuntimeWarning, match="1 grid points lie outside"):
+        nan_padded = pp.Resample(grid=[300.0, 500.0], fill="nan").fit_transform(
+            X, axis=raman_like.axis
+        )
+    assert np.isnan(nan_padded[:, 0]).all() and np.isfinite(nan_padded[:, 1]).all()
 
 
 # ---------------------------------------------------------------------- common input errors

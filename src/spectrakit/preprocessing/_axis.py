@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -228,7 +229,15 @@ class Resample(SpectralTransformer):
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grid = self.target()
-        return resample_values(X, axis, grid, self.method, self.fill).astype(np.float64), grid
+        out = resample_values(X, axis, grid, self.method, self.fill).astype(np.float64)
+        if self.fill == "nan" and ((grid < axis[0]) | (grid > axis[-1])).any():
+            warnings.warn(
+                f"Resample: {int(((grid < axis[0]) | (grid > axis[-1])).sum())} grid points lie "
+                "outside the measured axis and are NaN (fill='nan')",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return out, grid
 
     @property
     def _allow_nan(self) -> bool:  # type: ignore[override]
