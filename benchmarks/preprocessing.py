@@ -1,15 +1,16 @@
 """Baseline-correction speed: spectrakit's batched methods vs pybaselines and chemotools.
 
 Run: python benchmarks/preprocessing.py [--n 10000] [--points 1000] [--ref-n N]
-     [--methods asls,arpls,...] [--pipeline-n 20000]
+     [--methods asls,arpls,...] [--block 1000] [--pipeline-n 20000]
 
 Every method runs on the same realistic spectra (Gaussian/Lorentzian bands on a sloped,
-fluorescent background with noise) in the same process. The reference is pybaselines
-called once per spectrum (what a user writes); chemotools' transformers run where an
-equivalent exists (their algorithms differ in details, so only their time is compared).
-``max |diff| / range`` is the largest difference from pybaselines relative to the
-spectrum's intensity range. ``--ref-n`` times the references on the first N spectra only
-and scales their time to ``--n`` (flagged with ``*``).
+fluorescent background with noise) in the same process; the libraries take turns block by
+block (``--block`` spectra), so changes in machine load hit them alike. The reference is
+pybaselines called once per spectrum (what a user writes); chemotools' transformers run
+where an equivalent exists (their algorithms differ in details, so only their time is
+compared). ``max |diff| / range`` is the largest difference from pybaselines relative to
+the spectrum's intensity range. ``--ref-n`` times the references on part of the spectra
+(spread over the blocks) and scales their time to ``--n`` (flagged with ``*``).
 
 The last section measures the throughput of the whole ``raman-default`` preprocessing
 pipeline and of each of its steps, to show which step bounds it.
@@ -93,12 +94,19 @@ def pybaselines_loop(name: str, x: np.ndarray, Y: np.ndarray, kwargs: dict) -> n
         return np.stack([method(y, **kwargs)[0] for y in Y])
 
 
-def baseline_table(n: int, points: int, ref_n: int, methods: list[str]) -> None:
+def baseline_table(n: int, points: int, ref_n: int, methods: list[str], block: int) -> None:
+    """Time every method on the same spectra, block by block.
+
+    spectrakit, pybaselines and chemotools take turns on each block of ``block`` spectra,
+    so a change in machine load during the run affects all three alike.
+    """
     x, Y = realistic_spectra(n, points)
     ref_n = min(ref_n, n)
-    scale = n / ref_n
+    n_blocks = max(1, -(-n // block))
+    ref_per_block = max(1, ref_n // n_blocks)
+    timed_ref = 0
     flag = "*" if ref_n < n else ""
-    print(f"\n## Baselines: {n} spectra x {points} points (threads: {os.cpu_count()})\n")
+    print(f"\n## Baselines: {n} spectra x {points} points (cores: {os.cpu_count()})\n")
     print(
         "| method | n_spectra x n_points | spectrakit s | pybaselines loop s | ratio "
         "| chemotools s | ratio | max abs diff | max |diff| / range |"
@@ -107,34 +115,43 @@ def baseline_table(n: int, points: int, ref_n: int, methods: list[str]) -> None:
     for name in methods:
         step, ref_name, ref_kwargs = METHODS[name]
         step.baseline(Y[:4], axis=x)  # compile kernels / warm caches outside the timing
-        t_ours, ours = timed(lambda step=step: step.baseline(Y, axis=x))
-        ref_cols = ["—", "—"]
-        diff_cols = ["—", "—"]
+        chemo = CHEMOTOOLS[name]() if name in CHEMOTOOLS else None
+        if chemo is not None:
+            chemo.fit(Y[:4])
+        t_ours = t_ref = t_chemo = 0.0
+        diff_max = rel_max = 0.0
+        timed_ref = 0
+        for start in range(0, n, block):
+            rows = Y[start : start + block]
+            dt, ours = timed(lambda s=step, r=rows: s.baseline(r, axis=x))
+            t_ours += dt
+            sub = rows[:ref_per_block]
+            timed_ref += len(sub)
+            if ref_name is not None:
+                dt, ref = timed(
+                    lambda r=ref_name, k=ref_kwargs, s=sub: pybaselines_loop(r, x, s, k)
+                )
+                t_ref += dt
+                diff = np.abs(ours[: len(sub)] - ref)
+                diff_max = max(diff_max, float(diff.max()))
+                rel_max = max(rel_max, float((diff.max(axis=1) / np.ptp(sub, axis=1)).max()))
+            if chemo is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    dt, _ = timed(lambda c=chemo, s=sub: c.transform(s))
+                t_chemo += dt
+        scale = n / timed_ref
+        cols = ["—"] * 6
         if ref_name is not None:
-            t_ref, ref = timed(
-                lambda r=ref_name, k=ref_kwargs: pybaselines_loop(r, x, Y[:ref_n], k)
-            )
             t_ref *= scale
-            diff = np.abs(ours[:ref_n] - ref)
-            rel = (diff.max(axis=1) / np.ptp(Y[:ref_n], axis=1)).max()
-            ref_cols = [f"{t_ref:.2f}{flag}", f"{t_ref / t_ours:.1f}x"]
-            diff_cols = [f"{diff.max():.1e}", f"{rel:.1e}"]
-        chemo_cols = ["—", "—"]
-        if name in CHEMOTOOLS:
-            chemo = CHEMOTOOLS[name]()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                chemo.fit(Y[:4])
-                t_chemo, _ = timed(lambda c=chemo: c.transform(Y[:ref_n]))
+            cols[:2] = [f"{t_ref:.2f}{flag}", f"{t_ref / t_ours:.1f}x"]
+            cols[4:] = [f"{diff_max:.1e}", f"{rel_max:.1e}"]
+        if chemo is not None:
             t_chemo *= scale
-            chemo_cols = [f"{t_chemo:.2f}{flag}", f"{t_chemo / t_ours:.1f}x"]
-        print(
-            f"| {name} | {n} x {points} | {t_ours:.2f} | "
-            + " | ".join(ref_cols + chemo_cols + diff_cols)
-            + " |"
-        )
+            cols[2:4] = [f"{t_chemo:.2f}{flag}", f"{t_chemo / t_ours:.1f}x"]
+        print(f"| {name} | {n} x {points} | {t_ours:.2f} | " + " | ".join(cols) + " |")
     if flag:
-        print(f"\n`*` measured on the first {ref_n} spectra and scaled to {n}.")
+        print(f"\n`*` references timed on {timed_ref} of the {n} spectra and scaled to {n}.")
 
 
 # ----------------------------------------------------------------------------------------
@@ -173,6 +190,9 @@ def main() -> None:
     )
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated names")
     parser.add_argument(
+        "--block", type=int, default=1000, help="spectra per block (methods take turns)"
+    )
+    parser.add_argument(
         "--pipeline-n", type=int, default=None, help="spectra for the pipeline (default: n)"
     )
     args = parser.parse_args()
@@ -180,7 +200,7 @@ def main() -> None:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
-    baseline_table(args.n, args.points, args.ref_n or args.n, methods)
+    baseline_table(args.n, args.points, args.ref_n or args.n, methods, args.block)
     pipeline_throughput(args.pipeline_n or args.n, args.points)
 
 

@@ -97,16 +97,44 @@ def _negative_stats(yl, z, resid, count, mean, std):  # pragma: no cover - compi
 
 
 @_jit
-def _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt):  # pragma: no cover
-    """After a reweighting step of lane ``s``: store and reload it, or adopt new weights."""
-    if done:
-        row = lanes_row[s]
-        for j in range(z.shape[0]):
-            out[row, j] = z[j, s]
-        iters[s] = 0
-        return _load(Y, nxt, s, yl, w, lanes_row)
-    for j in range(z.shape[0]):
-        w[j, s] = w_new[j, s]
+def _spread(values, out):  # pragma: no cover - compiled
+    """``out[j, s] = values[s]``: per-lane constants laid out like the data.
+
+    The weight loops then run over flat contiguous arrays, which the compiler vectorises
+    (exponentials included); per-lane indexing inside them would keep them scalar.
+    """
+    for j in range(out.shape[0]):
+        for s in range(LANES):
+            out[j, s] = values[s]
+
+
+@_jit
+def _logistic_weights(resid, slope, shift, w_new, slope_full, shift_full):  # pragma: no cover
+    """``w_new = expit(slope[s] * (resid - shift[s]))`` for every point of every lane."""
+    _spread(slope, slope_full)
+    _spread(shift, shift_full)
+    r, a, b, out = resid.ravel(), slope_full.ravel(), shift_full.ravel(), w_new.ravel()
+    for i in range(r.shape[0]):
+        out[i] = expit(a[i] * (r[i] - b[i]))
+
+
+@_jit
+def _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt):  # pragma: no cover
+    """Finish a reweighting step: adopt new weights, or store and reload done lanes.
+
+    Idle lanes count as done; a reloaded lane starts from unit weights.
+    """
+    n = z.shape[0]
+    for j in range(n):
+        for s in range(LANES):
+            w[j, s] = 1.0 if done[s] else w_new[j, s]
+    for s in range(LANES):
+        if done[s] and lanes_row[s] >= 0:
+            row = lanes_row[s]
+            for j in range(n):
+                out[row, j] = z[j, s]
+            iters[s] = 0
+            nxt = _load(Y, nxt, s, yl, w, lanes_row)
     return nxt
 
 
@@ -117,6 +145,7 @@ def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
     yl, w, w_new, rhs, z = buf[0], buf[1], buf[2], buf[3], buf[4]
     work = np.empty((4, n, LANES))
     lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    done = np.zeros(LANES, np.bool_)
     nxt = _start(Y, yl, w, lanes_row)
     while lanes_row.max() >= 0:
         for j in range(n):
@@ -128,10 +157,9 @@ def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
                 w_new[j, s] = p if yl[j, s] > z[j, s] else 1.0 - p
         _rel_diff(w, w_new, change)
         for s in range(LANES):
-            if lanes_row[s] >= 0:
-                iters[s] += 1
-                done = change[s] < tol or iters[s] > max_iter
-                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            iters[s] += 1
+            done[s] = lanes_row[s] < 0 or change[s] < tol or iters[s] > max_iter
+        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
@@ -141,7 +169,10 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
     yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
     work = np.empty((4, n, LANES))
     lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    done = np.zeros(LANES, np.bool_)
     count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
+    slope, shift = np.empty(LANES), np.empty(LANES)
+    slope_full, shift_full = np.empty((n, LANES)), np.empty((n, LANES))
     nxt = _start(Y, yl, w, lanes_row)
     while lanes_row.max() >= 0:
         for j in range(n):
@@ -149,15 +180,15 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
                 rhs[j, s] = w[j, s] * yl[j, s]
         solve_symmetric_lanes(lam_ab, w, rhs, work, z)
         _negative_stats(yl, z, resid, count, mean, std)
-        for j in range(n):
-            for s in range(LANES):
-                w_new[j, s] = expit(-(2.0 / std[s]) * (resid[j, s] - (2.0 * std[s] - mean[s])))
+        for s in range(LANES):
+            slope[s] = -(2.0 / std[s])
+            shift[s] = 2.0 * std[s] - mean[s]
+        _logistic_weights(resid, slope, shift, w_new, slope_full, shift_full)
         _rel_diff(w, w_new, change)
         for s in range(LANES):
-            if lanes_row[s] >= 0:
-                iters[s] += 1
-                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
-                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            iters[s] += 1
+            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
+        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
@@ -167,8 +198,10 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
     yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
     work = np.empty((4, n, LANES))
     lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    done = np.zeros(LANES, np.bool_)
     count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
     neg_l1, y_l1, w_max = np.empty(LANES), np.empty(LANES), np.empty(LANES)
+    slope, slope_full = np.empty(LANES), np.empty((n, LANES))
     nxt = _start(Y, yl, w, lanes_row)
     while lanes_row.max() >= 0:
         for j in range(n):
@@ -185,23 +218,24 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
                 neg_l1[s] += r if r < 0 else 0.0
                 y_l1[s] += abs(yl[j, s])
         # exp(t |r| / |sum r-|) on negative residuals at iteration t, 0 elsewhere
+        for s in range(LANES):
+            slope[s] = min(iters[s] + 1, 50) / neg_l1[s] if neg_l1[s] < 0 else 0.0
+        _spread(slope, slope_full)
+        r, a, out_w = resid.ravel(), slope_full.ravel(), w_new.ravel()
+        for i in range(r.shape[0]):
+            out_w[i] = exp(max(a[i] * r[i], 0.0)) if r[i] < 0 else 0.0  # saturates at e**709
         for j in range(n):
             for s in range(LANES):
-                r = resid[j, s]
-                scale = min(iters[s] + 1, 50) / neg_l1[s] if neg_l1[s] < 0 else 0.0
-                v = exp(max(scale * r, 0.0)) if r < 0 else 0.0  # exp saturates at e**709
-                w_new[j, s] = v
-                w_max[s] = max(w_max[s], v)
+                w_max[s] = max(w_max[s], w_new[j, s])
         if normalize:
             for j in range(n):
                 for s in range(LANES):
                     w_new[j, s] /= w_max[s] if w_max[s] > 0 else 1.0
         for s in range(LANES):
-            if lanes_row[s] >= 0:
-                iters[s] += 1
-                converged = abs(neg_l1[s]) / max(y_l1[s], _EPS) < tol
-                done = count[s] < 2 or converged or iters[s] > max_iter
-                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            iters[s] += 1
+            converged = abs(neg_l1[s]) / max(y_l1[s], _EPS) < tol
+            done[s] = lanes_row[s] < 0 or count[s] < 2 or converged or iters[s] > max_iter
+        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
@@ -220,6 +254,7 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
     )
     work = np.empty((4, n, LANES))
     lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    done = np.zeros(LANES, np.bool_)
     count, mean, std, r_max = (
         np.empty(LANES, np.int64),
         np.empty(LANES),
@@ -227,6 +262,8 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
         np.empty(LANES),
     )
     alpha[:] = 1.0
+    slope = np.empty(LANES)
+    slope_full, shift_full = np.empty((n, LANES)), np.empty((n, LANES))
     nxt = _start(Y, yl, w, lanes_row)
     while lanes_row.max() >= 0:
         # (W + diag(alpha) lam D'D) z = W y, divided row-wise by alpha: symmetric
@@ -238,22 +275,22 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
                 rhs[j, s] = w[j, s] * yl[j, s] / a
         solve_symmetric_lanes(lam_ab, diag, rhs, work, z)
         _negative_stats(yl, z, resid, count, mean, std)
-        for j in range(n):
-            for s in range(LANES):
-                w_new[j, s] = expit(-(asym / std[s]) * (resid[j, s] - std[s]))
+        for s in range(LANES):
+            slope[s] = -(asym / std[s])
+        _logistic_weights(resid, slope, std, w_new, slope_full, shift_full)
         _rel_diff(w, w_new, change)
         r_max[:] = 0.0
         for j in range(n):
             for s in range(LANES):
                 r_max[s] = max(r_max[s], abs(resid[j, s]))
         for s in range(LANES):
-            if lanes_row[s] >= 0:
-                iters[s] += 1
-                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
-                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
-                # alpha = |r| / max |r| for the next step; 1 for a freshly loaded spectrum
-                for j in range(n):
-                    alpha[j, s] = 1.0 if done else abs(resid[j, s]) / r_max[s]
+            iters[s] += 1
+            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
+        # alpha = |r| / max |r| for the next step; 1 for a freshly loaded spectrum
+        for j in range(n):
+            for s in range(LANES):
+                alpha[j, s] = 1.0 if done[s] else abs(resid[j, s]) / r_max[s]
+        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 @_jit
@@ -263,6 +300,7 @@ def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no 
     yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
     work = np.empty((4, n, LANES))
     lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
+    done = np.zeros(LANES, np.bool_)
     count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
     steep = np.empty(LANES)
     nxt = _start(Y, yl, w, lanes_row)
@@ -282,10 +320,9 @@ def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no 
                 w_new[j, s] = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
         _rel_diff(w, w_new, change)
         for s in range(LANES):
-            if lanes_row[s] >= 0:
-                iters[s] += 1
-                done = count[s] < 2 or change[s] < tol or iters[s] > max_iter
-                nxt = _step_done(Y, s, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            iters[s] += 1
+            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
+        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
 
 
 def _run(kernel, X: np.ndarray, *args) -> np.ndarray:
