@@ -44,6 +44,8 @@ def test_read_blocks_one_per_instrument(challenge):
     folder, truth = challenge
     blocks = read_blocks(folder)
     assert sorted(blocks) == ["anton_532", "kaiser", "tec5"]
+    assert blocks["anton_532"].axis.laser_wavelength == 532.0
+    assert blocks["kaiser"].axis.laser_wavelength is None  # not stated by the file name
     for name, s in blocks.items():
         assert s.axis.kind == "raman_shift" and s.axis.unit == "cm-1"
         assert set(s.meta["instrument"]) == {name}

@@ -38,6 +38,9 @@ def test_header_units_and_comments(tmp_path):
     path.write_text("# exported by a spectrometer\nwavelength (nm),absorbance\n500,0.1\n501,0.2\n")
     s = read(path)
     assert s.axis.unit == "nm" and s.values.tolist() == [[pytest.approx(0.1), pytest.approx(0.2)]]
+    micro = tmp_path / "ir.txt"
+    micro.write_text("wavelength (um) transmittance\n2.5 0.9\n2.6 0.8\n")
+    assert read(micro).axis.unit == "um"
     raman = tmp_path / "r.csv"
     raman.write_text("Raman shift (cm-1),counts\n100,1\n101,2\n")
     assert read(raman).axis.kind == "raman_shift"

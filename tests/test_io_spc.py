@@ -116,6 +116,26 @@ def test_multifile_xyxy(tmp_path):
         read(path)
 
 
+def test_xyxy_with_subfile_directory(tmp_path):
+    # TXYXYS files may carry a directory (ssfposn, ssfsize, ssftime) at byte fnpts
+    xs = [np.array([1.0, 2.0], dtype="<f4"), np.array([5.0, 6.0, 7.0], dtype="<f4")]
+    subfiles = [
+        subheader(-128, i, npts=x.size) + x.tobytes() + (x + 1).tobytes() for i, x in enumerate(xs)
+    ]
+    directory_at = 512
+    first = directory_at + 2 * 12
+    directory = struct.pack("<IIf", first, len(subfiles[0]), 0.5) + struct.pack(
+        "<IIf", first + len(subfiles[0]), len(subfiles[1]), 1.5
+    )
+    header = new_header(TMULTI | TXYXYS | TXVALS, -128, directory_at, 0.0, 0.0, 2, 3)
+    path = tmp_path / "dir.spc"
+    path.write_bytes(header + directory + b"".join(subfiles))
+    blocks = list(read_blocks(path).values())
+    assert [b.axis.values.tolist() for b in blocks] == [[1.0, 2.0], [5.0, 6.0, 7.0]]
+    assert blocks[1].values[0].tolist() == [6.0, 7.0, 8.0]
+    assert [b.meta["z"][0] for b in blocks] == [0.5, 1.5] and blocks[0].axis.unit == "nm"
+
+
 def test_old_format_word_swapped_int32(tmp_path):
     y = np.array([1.5, -2.25, 100.0, 0.0])
     exp = 8

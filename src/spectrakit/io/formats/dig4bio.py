@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 from spectrakit.errors import FormatError
@@ -63,8 +64,14 @@ def _sniff(folder: Path) -> bool:
     return any(_is_challenge_csv(p) for p in _csv_files(folder))
 
 
+def _laser(stem: str) -> float | None:
+    """Excitation wavelength in nm when the file name states it (``anton_532`` -> 532)."""
+    found = re.search(r"_(\d{3,4})$", stem)
+    return float(found[1]) if found and 200 <= int(found[1]) <= 1100 else None
+
+
 def _read_instrument(path: Path) -> Spectra:
-    spectra = read_csv(path, unit="cm-1", kind="raman_shift")
+    spectra = read_csv(path, unit="cm-1", kind="raman_shift", laser_wavelength=_laser(path.stem))
     meta = spectra.meta
     drop = [c for c in meta.columns if str(c).startswith("Unnamed:")]
     renames = {}
@@ -93,8 +100,9 @@ def read_dig4bio(
     Returns
     -------
     dict of str to Spectra
-        One block per instrument, Raman-shift axis in cm-1, meta columns ``instrument``,
-        the targets, ``fold`` and any other metadata of the file.
+        One block per instrument, Raman-shift axis in cm-1 (with the laser wavelength when
+        the file name gives it, e.g. ``anton_785``), meta columns ``instrument``, the
+        targets, ``fold`` and any other metadata of the file.
 
     Examples
     --------

@@ -26,14 +26,17 @@ _EXTENSIONS = (".csv", ".tsv", ".txt", ".xy", ".dat", ".asc")
 _AXIS_PREFIX = "# axis "
 _META_PREFIX = "# meta "
 _SEPARATORS = ("\t", ";", ",")
-#: header words -> (unit, kind) of the axis column.
+#: header words -> (unit, kind) of the axis column; explicit units are tried before the
+#: generic words ("wavelength (um)" is in micrometres).
 _HEADER_UNITS = (
     (re.compile(r"raman|shift"), ("cm-1", "raman_shift")),
-    (re.compile(r"cm-1|cm\^-1|1/cm|wavenumber|cm⁻¹"), ("cm-1", None)),
-    (re.compile(r"\bnm\b|nanomet|wavelength"), ("nm", None)),
+    (re.compile(r"cm-1|cm\^-1|1/cm|cm⁻¹"), ("cm-1", None)),
+    (re.compile(r"\bnm\b|nanomet"), ("nm", None)),
     (re.compile(r"\bum\b|µm|μm|micromet|micron"), ("um", None)),
     (re.compile(r"\bkev\b"), ("keV", None)),
     (re.compile(r"\bev\b"), ("eV", None)),
+    (re.compile(r"wavenumber"), ("cm-1", None)),
+    (re.compile(r"wavelength"), ("nm", None)),
     (re.compile(r"channel|pixel|index"), ("channel", None)),
 )
 
@@ -72,7 +75,8 @@ def _is_number(text: str) -> bool:
 
 
 def _header_axis(header: list[str]) -> dict[str, Any]:
-    name = header[0].lower() if header else ""
+    # a blank-separated header may split the axis label: "wavelength (nm) intensity"
+    name = " ".join(header[:-1] if len(header) > 2 else header[:1]).lower()
     for pattern, (unit, kind) in _HEADER_UNITS:
         if pattern.search(name):
             return {"unit": unit, "kind": kind}
@@ -170,8 +174,12 @@ def _sniff_long(path: Path) -> bool:
     data = [line for line in head if line and not line.startswith("#")]
     if not data:
         return False
-    # Only the first line decides: a ragged line further down gets a clear error when read.
-    return len(_split(data[0], _guess_separator(data[0]))) == 2
+    # The first data line decides (after a header, which may hold blanks); a ragged line
+    # further down gets a clear error when the file is read.
+    first = _split(data[0], _guess_separator(data[0]))
+    if len(data) > 1 and not all(_is_number(f) for f in first):
+        first = _split(data[1], _guess_separator(data[1]))
+    return len(first) == 2
 
 
 @register_format(

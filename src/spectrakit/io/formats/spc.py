@@ -124,7 +124,8 @@ def _read_new(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
         sub = r.unpack(_SUBHEADER, pos, f"subfile {i + 1} header")
         subexp, subnpts, subtime = sub[1], sub[6], sub[3]
         pos += _SUBHEADER.size
-        exp = subexp if flags & TMULTI else fexp
+        # Multifiles scale each subfile by its own exponent; single files use fexp.
+        exp = subexp if flags & TMULTI and subexp != 0 else fexp
         if flags & TXYXYS:
             if subnpts < 1:
                 raise FormatError(f"{r.name}: subfile {i + 1} has no points", got=str(subnpts))
@@ -148,7 +149,8 @@ def _read_xyxy_directory(r: _Reader, dir_offset: int, nsub: int, fexp: int, flag
         n = sub[6]
         pos = ssfposn + _SUBHEADER.size
         x = r.array("<f4", n, pos, f"subfile {i + 1} X values").astype(np.float64)
-        y, _ = _read_y(r, pos + 4 * n, n, sub[1] if flags & TMULTI else fexp, flags, old=False)
+        exp = sub[1] if flags & TMULTI and sub[1] != 0 else fexp
+        y, _ = _read_y(r, pos + 4 * n, n, exp, flags, old=False)
         subs.append((x, y, {"subfile": i + 1, "z": float(ssftime)}))
     return subs
 
