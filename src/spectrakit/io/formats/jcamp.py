@@ -57,7 +57,7 @@ _UNITS = {
     "CHANNEL": "channel",
     "CHANNELS": "channel",
 }
-_DATA_TYPES = {"wavelength": "UV/VIS SPECTRUM", "raman_shift": "RAMAN SPECTRUM"}
+_DATA_TYPES = {"wavenumber": "INFRARED SPECTRUM", "raman_shift": "RAMAN SPECTRUM"}
 
 
 def _label(raw: str) -> str:
@@ -396,15 +396,25 @@ def _fmt_y(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _data_type(spectra: Spectra) -> str:
+    """``##DATA TYPE`` from the axis kind (and, for wavelengths, the spectral region)."""
+    if spectra.axis.kind == "wavelength":
+        top_nm = spectra.axis.convert("nm")[0].max
+        if top_nm > 2500:
+            return "INFRARED SPECTRUM"
+        return "NEAR INFRARED SPECTRUM" if top_nm > 800 else "UV/VIS SPECTRUM"
+    return _DATA_TYPES.get(str(spectra.axis.kind), "SPECTRUM")
+
+
 def _block_lines(spectra: Spectra, row: int, title: str, block_id: int | None) -> list[str]:
     ax = spectra.axis
     x = ax.values
     y = spectra.values[row].astype(np.float64)
     unit = {"cm-1": "1/CM", "nm": "NANOMETERS", "um": "MICROMETERS"}.get(ax.unit, ax.unit.upper())
     lines = [
-        f"##TITLE={title}",
+        "##TITLE=" + " ".join(title.split()),
         "##JCAMP-DX=5.01",
-        f"##DATA TYPE={_DATA_TYPES.get(str(ax.kind), 'INFRARED SPECTRUM')}",
+        f"##DATA TYPE={_data_type(spectra)}",
     ]
     if block_id is not None:
         lines.append(f"##BLOCK_ID={block_id}")
