@@ -205,6 +205,22 @@ def run_benchmark(
     return board, runs
 
 
+def _compact(board: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The columns a reader compares first; the CSV keeps everything."""
+    names = ("rmse", "bias", "r2") if task == "regression" else ("balanced_accuracy", "macro_f1")
+    cols = ["rank", "model", "kind"]
+    cols += [f"{p}_{n}" for p in ("test", "cv") for n in names if f"{p}_{n}" in board.columns]
+    cols += [c for c in ("cv_fit_seconds", "test_fit_seconds") if c in board.columns]
+    out = board[cols].copy()
+    for n in names:
+        std = f"cv_{n}_std"
+        if std in board.columns:
+            out[f"cv_{n}"] = [
+                f"{m:.4g} ± {s:.2g}" for m, s in zip(board[f"cv_{n}"], board[std], strict=True)
+            ]
+    return out
+
+
 def write_benchmark(
     out: str | Path,
     board: pd.DataFrame,
@@ -238,12 +254,23 @@ def write_benchmark(
                 "All models saw exactly the same cross-validation folds and test set; "
                 "preprocessing was refitted inside each fold."
             ],
-            tables=[("Scores (cv_: pooled out-of-fold; test_: independent test set)", board)],
+            tables=[
+                (
+                    "Main scores (cv_: pooled out-of-fold, ± fold standard deviation; test_: "
+                    "independent test set). All scores: leaderboard.csv",
+                    _compact(board, task),
+                )
+            ],
             figures=[
                 Figure(
                     "leaderboard",
                     plots.leaderboard_png(board, key, lower_is_better=lower),
-                    f"{key} per model (error bars: standard deviation over folds)",
+                    f"{key} per model"
+                    + (
+                        " (error bars: standard deviation over folds)"
+                        if key.startswith("cv_")
+                        else ""
+                    ),
                 )
             ],
         )
