@@ -109,8 +109,8 @@ def _directory(data: bytes, name: str) -> list[_Entry]:
             expected="the OPUS magic bytes 0A 0A FE FE",
             got=data[:4].hex(" "),
         )
-    dir_offset, max_blocks, n_blocks = struct.unpack_from("<3i", data, 12)
-    if dir_offset < 24 or not 0 < n_blocks <= max(max_blocks, n_blocks) or n_blocks > 10_000:
+    dir_offset, _, n_blocks = struct.unpack_from("<3i", data, 12)
+    if dir_offset < 24 or not 0 < n_blocks <= 10_000:
         raise FormatError(f"{name}: invalid OPUS directory", got=f"{n_blocks} blocks")
     end = dir_offset + 12 * n_blocks
     if end > len(data):
