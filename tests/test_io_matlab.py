@@ -58,6 +58,16 @@ def test_only_2d_matrix_and_options(tmp_path):
         read(tmp_path / "txt.mat")
 
 
+def test_struct_fields(tmp_path):
+    path = tmp_path / "struct.mat"
+    values = _spectra(4)
+    savemat(path, {"run": {"data": values, "wavenumber": X_AXIS, "batch": np.arange(4.0)}})
+    s = read(path, unit="cm-1")
+    assert s.shape == (4, 336) and s.meta["run.batch"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    np.testing.assert_allclose(s.values, values[:, ::-1], atol=1e-6)
+    assert read(path, values="run.data", axis="run.wavenumber").n_spectra == 4
+
+
 def test_v73_hdf5(tmp_path):
     path = tmp_path / "v73.mat"
     values = _spectra(3)

@@ -1,9 +1,9 @@
 """MATLAB ``.mat`` files: v4/v5/v7 through :func:`scipy.io.loadmat`, v7.3 (HDF5) through h5py.
 
 Arrays are found by name (``values=``/``axis=`` options, else common names, else the only
-2D matrix). A vector as long as one side of the matrix is the axis; other vectors with one
-entry per spectrum become metadata columns. The orientation (spectra in rows or in columns)
-follows from the axis length.
+2D matrix); fields of a struct are named ``struct.field``. A vector as long as one side of
+the matrix is the axis; other vectors with one entry per spectrum become metadata columns.
+The orientation (spectra in rows or in columns) follows from the axis length.
 """
 
 from __future__ import annotations
@@ -81,7 +81,29 @@ def _load_v5(path: Path) -> dict[str, Any]:
             got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
             fix="check the file is complete (not truncated); save with save(..., '-v7')",
         ) from exc
-    return {k: v for k, v in raw.items() if not k.startswith("__")}
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if not k.startswith("__"):
+            _flatten(k, v, out, depth=0)
+    return out
+
+
+def _flatten(name: str, value: Any, out: dict[str, Any], depth: int) -> None:
+    """Put the fields of a (1x1) MATLAB struct in ``out`` as ``name.field``."""
+    arr = np.asarray(value)
+    if arr.dtype.names and arr.size == 1 and depth < 3:
+        record = arr.ravel()[0]
+        for field in arr.dtype.names:
+            _flatten(f"{name}.{field}", record[field], out, depth + 1)
+    elif not arr.dtype.names:
+        out[name] = value
+
+
+def _named(arrays: dict[str, Any], candidates: tuple[str, ...]) -> list[str]:
+    """Variables (or struct fields) called like one of ``candidates``, top level first."""
+    found = [c for c in candidates if c in arrays]
+    found += [k for c in candidates for k in arrays if k.endswith("." + c)]
+    return found
 
 
 def _load_v73(path: Path) -> dict[str, Any]:
@@ -133,9 +155,9 @@ def _find_values(arrays: dict[str, Any], name: str | None, path: Path) -> str:
                 got=repr(name),
             )
         return name
-    for cand in _VALUE_NAMES:
-        if cand in arrays:
-            return cand
+    named = _named(arrays, _VALUE_NAMES)
+    if named:
+        return named[0]
     mats = [
         k
         for k, v in arrays.items()
@@ -233,7 +255,7 @@ def _find_axis(
                 got=f"shape {np.shape(arrays[name])}",
             )
         return ax.astype(np.float64)
-    named = [k for k in _AXIS_NAMES if k in arrays]
+    named = _named(arrays, _AXIS_NAMES)
     others = [k for k in arrays if k not in named and k != vname and k not in _AXIS_KEYS]
     for k in named + others:
         ax = _vector(np.asarray(arrays[k]))
