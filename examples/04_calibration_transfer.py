@@ -96,7 +96,8 @@ def main() -> None:
     ids = np.arange(n_cal + n_std + n_test)
     cal, std, test = ids[:n_cal], ids[n_cal : n_cal + n_std], ids[n_cal + n_std :]
 
-    model = PLSRegressor(max_components=12).fit(rows(master, cal), rows(master, cal).targets(TARGET))
+    calibration = rows(master, cal)
+    model = PLSRegressor(max_components=12).fit(calibration, calibration.targets(TARGET))
     y_test = rows(slave, test).targets(TARGET)
     slave_test = rows(slave, test)
     print(f"master PLS: {model.n_components_} latent variables, {n_std} transfer standards")
@@ -116,15 +117,16 @@ def main() -> None:
     for name, method in standardizers.items():
         method.fit(rows(master, std), rows(slave, std))  # same samples, same order
         results[name] = score(model.predict(method.transform(slave_test)))
-    sbc = SlopeBiasCorrection().fit(model.predict(rows(slave, std)), rows(slave, std).targets(TARGET))
+    slave_std = rows(slave, std)
+    sbc = SlopeBiasCorrection().fit(model.predict(slave_std), slave_std.targets(TARGET))
     results["slope/bias"] = score(sbc.transform(model.predict(slave_test)))
 
     # without standards: unlabeled slave spectra of other samples
     unlabeled = rows(slave, np.concatenate([cal, std]))
-    centering = InstrumentMeanCentering().fit(rows(master, cal), unlabeled)
+    centering = InstrumentMeanCentering().fit(calibration, unlabeled)
     results["mean-centering"] = score(model.predict(centering.transform(slave_test)))
     dipls = DIPLS(n_components=model.n_components_, lam=10.0)
-    dipls.fit(rows(master, cal), TARGET, unlabeled)
+    dipls.fit(calibration, TARGET, unlabeled)
     results["di-PLS"] = score(dipls.predict(slave_test, domain="target"))
 
     table = pd.DataFrame({"method": list(results), "rmsep": list(results.values())})
