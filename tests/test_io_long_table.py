@@ -114,3 +114,13 @@ def test_bad_files(tmp_path, text, error, match):
     path.write_text(text)
     with pytest.raises(error, match=match):
         read(path, format="long")
+
+
+def test_tsv_table_and_tsv_long_file(tmp_path, raman_like):
+    table = tmp_path / "table.tsv"
+    write(raman_like, table)
+    assert "\t" in table.read_text().splitlines()[1]
+    assert read(table).equals(raman_like, atol=1e-6)
+    long = tmp_path / "one.tsv"
+    long.write_text("wavenumber\tintensity\n100\t1\n101\t2\n")
+    assert read(long).shape == (1, 2)

@@ -20,12 +20,16 @@ def _first_line(path: Path) -> str:
         return fh.readline().rstrip("\r\n")
 
 
+def _default_sep(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def _sniff_table(path: Path) -> bool:
     line = _first_line(path)
     if parse_axis_comment(line) is not None:
         return True
     try:
-        header = next(csv.reader([line]))
+        header = next(csv.reader([line], delimiter=_default_sep(path)))
     except (csv.Error, StopIteration):
         return False
     spectral, meta, _ = split_table_columns(header)
@@ -33,9 +37,9 @@ def _sniff_table(path: Path) -> bool:
     return bool(spectral) and not (len(header) == 2 and (not meta or not spectral))
 
 
-def _find_short_row(path: Path, skip: int, width: int) -> tuple[int, int] | None:
+def _find_short_row(path: Path, skip: int, width: int, sep: str) -> tuple[int, int] | None:
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        for i, row in enumerate(csv.reader(fh)):
+        for i, row in enumerate(csv.reader(fh, delimiter=sep)):
             if i >= skip and row and len(row) != width:
                 return i + 1, len(row)
     return None
@@ -53,7 +57,7 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
     first = _first_line(path)
     stored = parse_axis_comment(first)
     skip = 1 if stored is not None else 0
-    sep = sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    sep = sep or _default_sep(path)
     header = next(csv.reader([_nth_line(path, skip)], delimiter=sep), [])
     spectral, _, axis_values = split_table_columns(header)
     if len(set(axis_values.tolist())) != len(axis_values):
@@ -84,7 +88,7 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
             fix="pass the right format (e.g. format='spc')",
         ) from exc
     if spectral and df[spectral].isna().to_numpy().any():
-        short = _find_short_row(path, skip + 1, len(header))
+        short = _find_short_row(path, skip + 1, len(header), sep)
         if short is not None:
             raise FormatError(
                 f"{path.name}: ragged rows",
@@ -110,8 +114,14 @@ def _nth_line(path: Path, n: int) -> str:
 
 
 @register_writer("csv", extensions=(".csv", ".tsv", ".txt"))
-def write_csv(spectra: Spectra, path: Path, *, sep: str = ",", unit_header: bool = True) -> None:
-    """Write the table format; the first line records unit/kind unless ``unit_header=False``."""
+def write_csv(
+    spectra: Spectra, path: Path, *, sep: str | None = None, unit_header: bool = True
+) -> None:
+    """Write the table format, tab-separated for ``.tsv``.
+
+    The first line records unit/kind unless ``unit_header=False``.
+    """
+    sep = sep or _default_sep(path)
     df = spectra.to_pandas()
     with open(path, "w", encoding="utf-8", newline="") as fh:
         if unit_header:
