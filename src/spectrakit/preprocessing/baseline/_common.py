@@ -65,15 +65,17 @@ class BaselineCorrection(SpectralTransformer):
     ``_check_params``; they are stateless (``fit`` only records the axis).
     """
 
-    #: smallest number of points a spectrum needs for this method.
-    _min_points: int = 3
-
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _required_points(self) -> tuple[int, str]:
+        """Fewest points a spectrum needs, and the parameter that sets it."""
+        return 3, "window"
+
     def _check_params(self, n_points: int | None = None) -> None:
         if n_points is not None:
-            check_min_points(type(self).__name__, "the method", self._min_points, n_points)
+            need, what = self._required_points()
+            check_min_points(type(self).__name__, what, need, n_points)
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._check_params(X.shape[1])

@@ -88,8 +88,10 @@ class _Polynomial(BaselineCorrection):
         check_int(name, "poly_order", self.poly_order, low=0, high=20)
         check_real(name, "tol", self.tol, low=0.0)
         check_int(name, "max_iter", self.max_iter, low=0)
-        self._min_points = int(self.poly_order) + 1
         super()._check_params(n_points)
+
+    def _required_points(self) -> tuple[int, str]:
+        return int(self.poly_order) + 1, "polynomial order"
 
     def _num_std(self) -> float | None:
         return None

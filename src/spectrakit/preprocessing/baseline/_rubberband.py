@@ -63,7 +63,8 @@ class Rubberband(BaselineCorrection):
     True
     """
 
-    _min_points = 2
+    def _check_params(self, n_points: int | None = None) -> None:
+        """No parameters, and any number of points works."""
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(axis, dtype=np.float64)

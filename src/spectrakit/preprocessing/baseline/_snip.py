@@ -140,6 +140,9 @@ class SNIP(BaselineCorrection):
             )
         super()._check_params(n_points)
 
+    def _required_points(self) -> tuple[int, str]:
+        return 3, "half window"
+
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
         h = min(int(self.max_half_window), (X.shape[1] - 1) // 2)
         smooth = self.smooth_half_window is not None and int(self.smooth_half_window) > 0

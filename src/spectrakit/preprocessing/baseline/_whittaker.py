@@ -242,25 +242,13 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
 def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
     buf = np.empty((8, n, LANES))
-    yl, w, w_new, rhs, z, resid, alpha, diag = (
-        buf[0],
-        buf[1],
-        buf[2],
-        buf[3],
-        buf[4],
-        buf[5],
-        buf[6],
-        buf[7],
-    )
+    yl, w, w_new, rhs = buf[0], buf[1], buf[2], buf[3]
+    z, resid, alpha, diag = buf[4], buf[5], buf[6], buf[7]
     work = np.empty((4, n, LANES))
     lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
     done = np.zeros(LANES, np.bool_)
-    count, mean, std, r_max = (
-        np.empty(LANES, np.int64),
-        np.empty(LANES),
-        np.empty(LANES),
-        np.empty(LANES),
-    )
+    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
+    r_max = np.empty(LANES)
     alpha[:] = 1.0
     slope = np.empty(LANES)
     slope_full, shift_full = np.empty((n, LANES)), np.empty((n, LANES))
@@ -348,8 +336,10 @@ class _Whittaker(BaselineCorrection):
         check_int(name, "diff_order", self.diff_order, low=self._min_diff_order, high=3)
         check_int(name, "max_iter", self.max_iter, low=0)
         check_real(name, "tol", self.tol, low=0.0)
-        self._min_points = int(self.diff_order) + 1
         super()._check_params(n_points)
+
+    def _required_points(self) -> tuple[int, str]:
+        return int(self.diff_order) + 1, "difference order"
 
     def _lam_upper(self, n_points: int) -> np.ndarray:
         return float(self.lam) * penalty_upper(n_points, int(self.diff_order))
