@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline=pipeline,
         deep_options=deep,
         out=args.out,
+        progress=lambda msg: print(f"benchmark {msg}", file=sys.stderr, flush=True),
     )
     paths = write_benchmark(
         Path(args.out),

@@ -7,10 +7,11 @@ registered deep model, trained through :class:`~spectrakit.evaluation.deep.DeepR
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,7 @@ def run_benchmark(
     pipeline: Any = None,
     deep_options: dict | None = None,
     out: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, list[ModelRun]]:
     """Cross-validate (same folds for all) and test every model; return the leaderboard.
 
@@ -122,6 +124,8 @@ def run_benchmark(
         ``max_epochs``, ``batch_size``, ``lr``, ``seed`` for deep models.
     out : path, optional
         Directory for the final deep models' bundles and logs.
+    progress : callable, optional
+        Called with a one-line message before each model.
 
     Returns
     -------
@@ -143,8 +147,47 @@ def run_benchmark(
         y_test = None if y_test is None else y_test.astype(np.float64)
     folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
     metric, lower = primary_metric(task)
+    with _quiet_lightning():
+        runs, rows = _run_all(
+            models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress
+        )
+    board = pd.DataFrame(rows)
+    key = f"test_{metric}" if test is not None else f"cv_{metric}"
+    if key not in board.columns:
+        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
+    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    board.attrs.update(task=task, metric=key, lower_is_better=lower)
+    return board, runs
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning announces devices at INFO level for every fold; keep warnings only."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress):
     runs, rows = [], []
-    for name in models:
+    for i, name in enumerate(models, start=1):
+        if progress is not None:
+            what = " and ".join(
+                w
+                for w, on in (
+                    ("cross-validating", folds is not None),
+                    ("testing", test is not None),
+                )
+                if on
+            )
+            progress(f"[{i}/{len(models)}] {name}: {what}")
         opts = dict(deep_options or {})
         is_deep = name.strip().lower() not in BASELINES
         if is_deep and out is not None:
@@ -195,14 +238,7 @@ def run_benchmark(
                     row[f"test_{k}"] = v
             row["test_fit_seconds"] = seconds
         rows.append(row)
-    board = pd.DataFrame(rows)
-    key = f"test_{metric}" if test is not None else f"cv_{metric}"
-    if key not in board.columns:
-        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
-    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
-    board.insert(0, "rank", np.arange(1, len(board) + 1))
-    board.attrs.update(task=task, metric=key, lower_is_better=lower)
-    return board, runs
+    return runs, rows
 
 
 def _compact(board: pd.DataFrame, task: str) -> pd.DataFrame:
