@@ -109,6 +109,17 @@ def test_without_absorbance_first_block_is_default(tmp_path):
     assert s.meta["block"].tolist() == ["ScSm"] and s.values.tolist() == [[1.0, 2.0, 3.0]]
 
 
+def test_repeated_block_types_are_all_kept(tmp_path):
+    # two absorbance blocks (e.g. before and after a correction) with their own status
+    first = data_and_status(3, 4, [1.0, 2.0], 100.0, 101.0)
+    second = data_and_status(3, 4, [5.0, 6.0, 7.0], 100.0, 102.0)
+    path = tmp_path / "two.0"
+    path.write_bytes(opus_file(first + second))
+    blocks = read_blocks(path)
+    assert list(blocks) == ["AB", "AB#2"]
+    assert blocks["AB#2"].values.tolist() == [[5.0, 6.0, 7.0]]
+
+
 def test_int32_data_and_raman_laser(tmp_path):
     optics = (type_code(0, 0, 6), param_block(LWN=9394.0))
     path = tmp_path / "raman.0"

@@ -159,24 +159,30 @@ def _status_key(entry: _Entry) -> tuple[int, ...]:
 
 
 def _data_blocks(data: bytes, name: str) -> tuple[dict[str, tuple], dict[str, Any]]:
+    """``{block label: (entry, data status)}`` and the sample/optics parameters."""
     entries = _directory(data, name)
-    status: dict[tuple[int, ...], dict[str, Any]] = {}
+    # A type may occur several times: the k-th data block pairs with the k-th status block.
+    status: dict[tuple[int, ...], list[dict[str, Any]]] = {}
     extra: dict[str, Any] = {}
     for e in entries:
         kind = e.fields[2]
         if kind == _DATA_STATUS:
-            status[_status_key(e)] = _params(_block_bytes(data, e, name), name)
+            status.setdefault(_status_key(e), []).append(_params(_block_bytes(data, e, name), name))
         elif kind in (_SAMPLE_ORIGIN, _OPTICS):
             extra.update(_params(_block_bytes(data, e, name), name))
     blocks: dict[str, tuple] = {}
+    seen: dict[tuple[int, ...], int] = {}
     for e in entries:
         f = e.fields
         if f[2] != 0 or f[3] == 0 or f[5] != 0 or f[3] in (8, 9, 13):
             continue  # parameters, text, series (gc) files and directories are not spectra
-        params = status.get(_status_key(e))
-        if params is None:
-            continue
-        blocks[block_name(e.type_code)] = (e, params)
+        key = _status_key(e)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        if k >= len(status.get(key, [])):
+            continue  # a data block without its data status cannot be placed on an axis
+        label = block_name(e.type_code)
+        blocks[f"{label}#{k + 1}" if k else label] = (e, status[key][k])
     return blocks, extra
 
 
