@@ -179,7 +179,10 @@ def _siblings(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir()}
 
 
-@pytest.mark.parametrize("name", ["short_row.csv", "nan_value.csv", "truncated.spc"])
+@pytest.mark.parametrize(
+    "name",
+    sorted(TEXT_CASES) + [f"truncated.{s}" for s in ("parquet", "h5", "npy", "spc", "0")],
+)
 def test_failing_convert_leaves_no_output(bad_files, capsys, name):
     before = _siblings(bad_files)
     out = bad_files / "converted.parquet"
