@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spectrakit import Spectra
@@ -61,7 +63,13 @@ def test_cross_validate_refits_pipeline_per_fold():
 
 
 @parametrize_with_checks(
-    [PLSRegressor(n_components=2), PLSRegressor(max_components=3, cv=3), PLSDA(n_components=2)]
+    [
+        PLSRegressor(n_components=2),
+        PLSRegressor(max_components=3, cv=3),
+        PLSDA(n_components=2),
+        SpectralEstimator(Ridge(), pipeline=StandardScaler()),
+        SpectralEstimator(LogisticRegression(), pipeline=StandardScaler()),
+    ]
 )
 def test_baselines_follow_the_sklearn_contract(estimator, check):
     # cloning per fold is only honest if estimators keep parameters and state apart

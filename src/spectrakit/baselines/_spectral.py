@@ -172,8 +172,8 @@ class ToValues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Return the intensities, shape (n_spectra, n_points)."""
-        return as_values(X)
+        """Return a writable copy of the intensities, shape (n_spectra, n_points)."""
+        return np.array(as_values(X), dtype=np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -200,7 +200,7 @@ def _steps(pipeline: Any) -> list[tuple[str, Any]]:
     return out
 
 
-class SpectralEstimator(BaseEstimator):
+class SpectralEstimator(TransformerMixin, BaseEstimator):
     """A scikit-learn estimator that accepts Spectra and owns its preprocessing.
 
     Parameters
@@ -241,12 +241,8 @@ class SpectralEstimator(BaseEstimator):
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
+        tags.target_tags = inner.target_tags
         return tags
-
-    def _input(self, X: Any) -> Any:
-        if not isinstance(X, Spectra):
-            return as_values(X)
-        return X
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> SpectralEstimator:
         """Fit preprocessing and model on training spectra.
@@ -261,33 +257,21 @@ class SpectralEstimator(BaseEstimator):
         -------
         self
         """
-        target = resolve_target(X, y)
-        if len(target) != len(X):
-            raise DataError(
-                "one target value per spectrum is needed",
-                expected=str(len(X)),
-                got=str(len(target)),
-            )
+        arr, target = check_input(
+            self, X, reset=True, y=resolve_target(X, y), classifier=is_classifier(self.estimator)
+        )
         pre = resolve_pipeline(self.pipeline)
         steps = _steps(None if pre is None else clone(pre))
         self.model_ = Pipeline([*steps, ("model", clone(self.estimator))])
         self.axis_ = X.axis if isinstance(X, Spectra) else None
-        self.n_features_in_ = X.n_points if isinstance(X, Spectra) else as_values(X).shape[1]
-        self.model_.fit(self._input(X), target, **fit_params)
+        self.model_.fit(X if isinstance(X, Spectra) else arr, target, **fit_params)
         if is_classifier(self.estimator):
             self.classes_ = self.model_.classes_
         return self
 
     def _check(self, X: Any) -> Any:
         check_is_fitted(self, "model_")
-        n = X.n_points if isinstance(X, Spectra) else as_values(X).shape[1]
-        if n != self.n_features_in_:
-            raise DataError(
-                "spectra have another length than in training",
-                expected=f"{self.n_features_in_} points",
-                got=str(n),
-                fix="resample onto the training axis first",
-            )
+        arr = check_input(self, X, reset=False)
         if (
             isinstance(X, Spectra)
             and self.axis_ is not None
@@ -299,11 +283,12 @@ class SpectralEstimator(BaseEstimator):
                 got=X.axis.describe(),
                 fix="resample onto the training axis first",
             )
-        return self._input(X)
+        return X if isinstance(X, Spectra) else arr
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions, shape (n_spectra,) or (n_spectra, n_targets)."""
-        return self.model_.predict(self._check(X))
+        checked = self._check(X)
+        return self.model_.predict(checked)
 
     def _has_proba(self) -> bool:
         return hasattr(self.estimator, "predict_proba")
@@ -311,8 +296,19 @@ class SpectralEstimator(BaseEstimator):
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_spectra, n_classes), columns as ``classes_``."""
-        return self.model_.predict_proba(self._check(X))
+        checked = self._check(X)
+        return self.model_.predict_proba(checked)
 
     def transform(self, X: Any) -> np.ndarray:
         """The preprocessed array the model sees, shape (n_spectra, n_features)."""
-        return self.model_[:-1].transform(self._check(X))
+        checked = self._check(X)
+        return self.model_[:-1].transform(checked)
+
+    def score(self, X: Any, y: Any) -> float:
+        """R² for regressors, accuracy for classifiers (as scikit-learn's mixins)."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        target = resolve_target(X, y)
+        if is_classifier(self.estimator):
+            return float(accuracy_score(target, self.predict(X)))
+        return float(r2_score(target, self.predict(X)))
