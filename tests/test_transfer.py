@@ -66,9 +66,10 @@ def rmsep(model, X, y):
         DirectStandardization(ridge=1e-3),
         DirectStandardization(rank=8),
         PiecewiseDirectStandardization(half_width=3),
+        PiecewiseDirectStandardization(half_width=2, local="pls", n_components=2),
         SpectralSpaceTransformation(),
     ],
-    ids=["DS-ridge", "DS-rank", "PDS", "SST"],
+    ids=["DS-ridge", "DS-rank", "PDS-ridge", "PDS-pls", "SST"],
 )
 def test_standardization_recovers_transfer_loss(setup, standardizer):
     m, y = setup["model"], setup["y_test"]

@@ -137,6 +137,20 @@ def _ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float, rank: int | None) -
     return (Vt.T * filt) @ (U.T @ B)
 
 
+def _local_pls(A: np.ndarray, b: np.ndarray, n_components: int) -> np.ndarray:
+    """PLS1 coefficients of centered ``b`` on centered ``A`` (zero when ``b`` is flat)."""
+    from spectrakit.baselines._pls import pls_nipals
+
+    if not np.any(b) or not np.any(A):
+        return np.zeros(A.shape[1])
+    k = min(n_components, A.shape[1], A.shape[0] - 1)
+    try:
+        fit = pls_nipals(A, b[:, None], k)
+    except DataError:
+        return np.zeros(A.shape[1])
+    return (fit["R"] @ fit["Q"].T)[:, 0]
+
+
 class DirectStandardization(_Standardizer):
     """Direct standardization: ``x_master ~ m + (x_slave - s) F`` with one global ``F``.
 
@@ -175,15 +189,20 @@ class PiecewiseDirectStandardization(_Standardizer):
     """Piecewise direct standardization with an additive background term.
 
     Master channel ``j`` is regressed on slave channels ``j - half_width .. j + half_width``
-    with an intercept; each local regression is a ridge regression (penalty relative to the
-    window's mean squared centered intensity), which keeps PDS stable with few standards.
+    with an intercept. Each local regression is regularized, which keeps PDS stable with few
+    standards: a ridge regression (penalty relative to the window's mean squared centered
+    intensity) or a PLS regression with a few latent variables (the original proposal).
 
     Parameters
     ----------
     half_width : int, default=3
         Window half-width in points (window = 2 * half_width + 1, truncated at the ends).
     ridge : float, default=1e-3
-        Relative ridge penalty of each local regression.
+        Relative ridge penalty of each local regression (``local="ridge"``).
+    local : {"ridge", "pls"}, default="ridge"
+        Kind of local regression.
+    n_components : int, default=2
+        Latent variables of each local PLS (``local="pls"``).
 
     Attributes
     ----------
@@ -193,15 +212,25 @@ class PiecewiseDirectStandardization(_Standardizer):
         Additive background term.
     """
 
-    def __init__(self, half_width: int = 3, ridge: float = 1e-3) -> None:
+    def __init__(
+        self, half_width: int = 3, ridge: float = 1e-3, local: str = "ridge", n_components: int = 2
+    ) -> None:
         self.half_width = half_width
         self.ridge = ridge
+        self.local = local
+        self.n_components = n_components
 
     def _fit(self, M: np.ndarray, S: np.ndarray) -> None:
         if self.half_width < 0:
             raise ConfigError("PDS half_width must be >= 0", got=str(self.half_width))
         if self.ridge < 0:
             raise ConfigError("PDS ridge must be >= 0", got=str(self.ridge))
+        if self.local not in ("ridge", "pls"):
+            raise ConfigError(
+                "unknown PDS local model", expected="'ridge' or 'pls'", got=self.local
+            )
+        if self.local == "pls" and self.n_components < 1:
+            raise ConfigError("PDS n_components must be >= 1", got=str(self.n_components))
         p = S.shape[1]
         m_mean, s_mean = M.mean(axis=0), S.mean(axis=0)
         Mc, Sc = M - m_mean, S - s_mean
@@ -211,9 +240,12 @@ class PiecewiseDirectStandardization(_Standardizer):
         for j in range(p):
             lo, hi = max(0, j - k), min(p, j + k + 1)
             A = Sc[:, lo:hi]
-            G = A.T @ A
-            lam = self.ridge * max(float(np.trace(G)) / G.shape[0], 1e-300)
-            f = np.linalg.solve(G + lam * np.eye(G.shape[0]), A.T @ Mc[:, j])
+            if self.local == "pls":
+                f = _local_pls(A, Mc[:, j], self.n_components)
+            else:
+                G = A.T @ A
+                lam = self.ridge * max(float(np.trace(G)) / G.shape[0], 1e-300)
+                f = np.linalg.solve(G + lam * np.eye(G.shape[0]), A.T @ Mc[:, j])
             F[lo:hi, j] = f
             b[j] = m_mean[j] - s_mean[lo:hi] @ f
         self.F_, self.b_ = F, b
