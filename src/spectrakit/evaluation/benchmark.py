@@ -31,7 +31,7 @@ from spectrakit.evaluation.cross_validation import (
     score_predictions,
 )
 from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
-from spectrakit.evaluation.report import Figure, Section, _prediction_figures, write_model_report
+from spectrakit.evaluation.report import Figure, Section, prediction_figures, write_model_report
 from spectrakit.io import atomic_path
 from spectrakit.spectra import Spectra
 
@@ -314,7 +314,7 @@ def write_benchmark(
     for run in runs:
         figs: list[Figure] = []
         if run.test is not None:
-            figs += _prediction_figures(
+            figs += prediction_figures(
                 f"{run.name}_test",
                 task,
                 run.test["y_true"],
@@ -324,7 +324,7 @@ def write_benchmark(
             )
         elif run.cv is not None:
             preds = run.cv.predictions
-            figs += _prediction_figures(
+            figs += prediction_figures(
                 f"{run.name}_cv",
                 task,
                 preds["y_true"],

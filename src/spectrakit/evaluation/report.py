@@ -21,7 +21,14 @@ from spectrakit.evaluation import plots
 from spectrakit.io import atomic_path
 from spectrakit.spectra import Spectra
 
-__all__ = ["Figure", "Section", "render_html", "write_model_report", "write_report"]
+__all__ = [
+    "Figure",
+    "Section",
+    "prediction_figures",
+    "render_html",
+    "write_model_report",
+    "write_report",
+]
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -171,9 +178,21 @@ def _data_section(spectra: Spectra, target: Any, task: str) -> Section:
     return sec
 
 
-def _prediction_figures(
+def prediction_figures(
     prefix: str, task: str, y_true: Any, y_pred: Any, cm: Any = None, classes: Any = None
 ) -> list[Figure]:
+    """Parity + residual figures (regression) or the confusion matrix (classification).
+
+    Parameters
+    ----------
+    prefix : str
+        Figure name prefix (``test``, ``cv``, ``<model>_test``).
+    task : {"regression", "classification"}
+    y_true, y_pred : array-like of shape (n,)
+    cm : array-like of shape (n_classes, n_classes), optional
+        Confusion matrix (classification).
+    classes : sequence of str, optional
+    """
     if task == "regression":
         return [
             Figure(
@@ -260,7 +279,7 @@ def write_model_report(
     sections.extend(extra_sections)
     if test is not None:
         sec = Section("Independent test set", tables=[("Scores", _scores_table(test["scores"]))])
-        sec.figures = _prediction_figures(
+        sec.figures = prediction_figures(
             "test",
             task,
             test["y_true"],
@@ -282,7 +301,7 @@ def write_model_report(
                 ("Per-fold scores", cv_result.folds),
             ],
         )
-        sec.figures = _prediction_figures(
+        sec.figures = prediction_figures(
             "cv",
             task,
             preds["y_true"],
