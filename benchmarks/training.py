@@ -1,0 +1,203 @@
+"""Training throughput per model family, and memory while pretraining from an on-disk store.
+
+Run: python benchmarks/training.py [--points 1024] [--batch 64] [--steps 20]
+     [--models "*_tiny,*_small"] [--store-rows 1000000] [--store-points 1000] [--no-store]
+
+Part 1 - throughput: every registered model matching ``--models`` trains ``--steps``
+optimizer steps (forward, backward, AdamW) on random batches of ``--batch`` spectra of
+``--points`` points, after two warm-up steps. Reported: spectra per second and the peak
+resident memory during those steps (Linux: the VmHWM high-water mark is reset before each
+model); on CUDA, also GPU throughput and peak allocated GPU memory (bf16 autocast).
+
+Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
+1,000 = 4 GB by default) are written chunk by chunk to a SpectraStore in a temporary
+directory, then read in one full pass of random batches as masked pretraining reads them,
+then specbert_tiny pretrains 20 steps from the store. Reported: peak RSS of the process
+(must stay under 3 GB) and read throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from spectrakit.models import create, list_models
+
+GiB = 1024**3
+
+
+def _status(field: str) -> float:
+    """A /proc/self/status memory field in bytes (NaN off Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+def _train_steps(model, x, y, steps: int, device: str) -> float:
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    kind = "cuda" if device == "cuda" else "cpu"
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+
+    def step() -> None:
+        with torch.autocast(kind, dtype=dtype, enabled=device == "cuda"):
+            loss = torch.nn.functional.mse_loss(model(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def throughput(patterns: list[str], points: int, batch: int, steps: int) -> list[dict]:
+    names = sorted(n for n in list_models() if any(fnmatch.fnmatch(n, p) for p in patterns))
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows = []
+    print(f"\n== training throughput: batch {batch} x {points} points, {steps} steps ==")
+    print(f"{'model':22s} {'params':>10s} {'device':>6s} {'spectra/s':>10s} {'peak MB':>9s}")
+    for name in names:
+        for device in devices:
+            torch.manual_seed(0)
+            try:
+                model = create(name, n_outputs=1, input_length=points).to(device)
+            except Exception as exc:
+                print(f"{name:22s} skipped: {exc}")
+                continue
+            x = torch.randn(batch, 1, points, device=device)
+            y = torch.randn(batch, 1, device=device)
+            _reset_peak()
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            seconds = _train_steps(model, x, y, steps, device)
+            peak = (
+                torch.cuda.max_memory_allocated() if device == "cuda" else _status("VmHWM")
+            ) / 2**20
+            row = {
+                "model": name,
+                "params": sum(p.numel() for p in model.parameters()),
+                "device": device,
+                "spectra_per_s": batch * steps / seconds,
+                "peak_mb": peak,
+            }
+            rows.append(row)
+            print(
+                f"{name:22s} {row['params']:10d} {device:>6s} {row['spectra_per_s']:10.0f} "
+                f"{peak:9.0f}"
+            )
+            del model
+    return rows
+
+
+def streaming(rows: int, points: int) -> dict:
+    from spectrakit import SpectralAxis
+    from spectrakit.data import PretrainDataModule, SpectraStore
+    from spectrakit.training import pretrain
+
+    print(f"\n== streaming pretraining from disk: {rows} x {points} float32 ==")
+    axis = SpectralAxis(np.linspace(400.0, 1800.0, points))
+    base = np.exp(-0.5 * ((axis.values - 1000.0) / 30.0) ** 2).astype(np.float32)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory(prefix="spectrakit-bench-") as tmp:
+        t = time.perf_counter()
+        block = 20_000
+        with SpectraStore.create(os.path.join(tmp, "store"), axis, chunk_size=65536) as store:
+            for start in range(0, rows, block):
+                n = min(block, rows - start)
+                conc = rng.uniform(0, 1, (n, 1)).astype(np.float32)
+                noise = rng.normal(0, 0.01, (n, points)).astype(np.float32)
+                store.append(conc * base + noise)
+        write_s = time.perf_counter() - t
+        store = SpectraStore.open(os.path.join(tmp, "store"))
+        size_gb = len(store) * points * 4 / 1e9
+        print(
+            f"wrote {size_gb:.2f} GB in {write_s:.0f} s; RSS now {_status('VmRSS') / GiB:.2f} GiB"
+        )
+        dm = PretrainDataModule([store], patch_size=16, batch_size=256)
+        dm.setup()
+        t = time.perf_counter()
+        seen = 0
+        for i in range(len(dm.train_dataset)):
+            seen += dm.train_dataset[i]["x"].shape[0]
+        read_s = time.perf_counter() - t
+        rate, peak = seen / read_s, _status("VmHWM") / GiB
+        print(f"one pass of random batches: {seen} spectra in {read_s:.0f} s")
+        print(f"  {rate:.0f} spectra/s; peak RSS {peak:.2f} GiB")
+        t = time.perf_counter()
+        pretrain(
+            store,
+            model="specbert_tiny",
+            max_steps=20,
+            batch_size=256,
+            out=os.path.join(tmp, "encoder"),
+            progress=False,
+            loggers=(),
+            patience=None,
+        )
+        train_s = time.perf_counter() - t
+        peak = _status("VmHWM") / GiB
+        print(f"pretrained 20 steps in {train_s:.0f} s; peak RSS of the process {peak:.2f} GiB")
+        ok = peak < 3.0
+        print("resident memory under 3 GB:", "yes" if ok else "NO")
+        return {
+            "rows": rows,
+            "points": points,
+            "store_gb": size_gb,
+            "write_s": write_s,
+            "read_spectra_per_s": seen / read_s,
+            "pretrain_20_steps_s": train_s,
+            "peak_rss_gib": peak,
+            "under_3gb": ok,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=1024)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--models", default="*_tiny,*_small")
+    parser.add_argument("--store-rows", type=int, default=1_000_000)
+    parser.add_argument("--store-points", type=int, default=1000)
+    parser.add_argument("--no-store", action="store_true")
+    parser.add_argument("--json", help="also write the results as JSON")
+    args = parser.parse_args()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CUDA: {gpu}")
+    result = {"throughput": throughput(args.models.split(","), args.points, args.batch, args.steps)}
+    if not args.no_store:
+        result["streaming"] = streaming(args.store_rows, args.store_points)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
