@@ -121,3 +121,29 @@ def test_benchmark_rejects_bad_input(files, capsys):
     )
     assert code == 2
     assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_benchmark_classification_on_coffee(tmp_path):
+    out = tmp_path / "coffee"
+    code = main(
+        [
+            "benchmark",
+            "--data",
+            "builtin:coffee",
+            "--target",
+            "origin",
+            "--models",
+            "plsda,rf",
+            "--cv",
+            "stratified:3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert list(board["rank"]) == [1, 2]
+    assert board["cv_balanced_accuracy"].is_monotonic_decreasing  # higher is better
+    assert (board["cv_balanced_accuracy"] > 0.8).all()  # three origins, clearly separable
+    assert {"cv_roc_auc", "cv_ece", "cv_macro_f1"} <= set(board.columns)
+    assert (out / "figures" / "plsda_cv_confusion.png").exists()
