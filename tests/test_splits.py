@@ -139,3 +139,18 @@ def test_predefined_splits_reuse_folds(replicates):
     a = [t for _, t in fixed.split(replicates)]
     b = [t for _, t in fixed.split(replicates)]
     assert all(np.array_equal(x, z) for x, z in zip(a, b, strict=True))
+
+
+def test_logo_with_one_group_is_clear():
+    s = Spectra(np.zeros((4, 3)), np.arange(3.0), meta={"instrument": ["a"] * 4})
+    with pytest.raises(DataError, match="at least two groups"):
+        list(get_splitter("instrument").split(s))
+
+
+def test_time_gap_leaves_a_buffer(replicates):
+    times = replicates.meta["time"].to_numpy()
+    uniq = np.unique(times)
+    for train, test in TimeSeriesSplitter("time", n_splits=3, gap=2).split(replicates):
+        # at least two distinct time values lie strictly between train and test
+        between = (uniq > times[train].max()) & (uniq < times[test].min())
+        assert between.sum() >= 2

@@ -236,7 +236,14 @@ class LeaveOneGroupOutSplitter(BaseCrossValidator):
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple]:
         """Yield ``(train_idx, test_idx)``, one fold per group."""
         labels = _column(X, self.column, groups, "leave-one-group-out")
-        _check_k(2, len(np.unique(labels)), "groups")
+        n_groups = len(np.unique(labels))
+        if n_groups < 2:
+            raise DataError(
+                "leave-one-group-out needs at least two groups",
+                expected=f"several distinct values in {self.column or 'groups'!r}",
+                got=f"only {labels[0]!r}",
+                fix="choose a column with several groups (instruments, batches, days)",
+            )
         yield from LeaveOneGroupOut().split(np.zeros(len(labels)), groups=labels)
 
     def _iter_test_indices(self, X=None, y=None, groups=None):  # pragma: no cover
