@@ -1,0 +1,141 @@
+"""Every script in examples/ runs with --quick and writes what its docstring promises."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.examples
+pytest.importorskip("chemotools", reason="the examples use the built-in data sets")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+OUTPUTS = {
+    "01_read_inspect_preprocess": [
+        *(f"fermentation.{ext}" for ext in ("csv", "parquet", "h5", "jdx", "npz", "mat")),
+        "quality.json",
+        "pipeline.yaml",
+        "preprocessed.csv",
+        "before_after.png",
+    ],
+    "02_pls_vs_deep_fermentation": [
+        "report.html",
+        "predictions.csv",
+        "scores.json",
+        "cnn_bundle/config.json",
+        "cnn_bundle/model.safetensors",
+    ],
+    "03_pretrain_finetune_multi_instrument": [
+        "pretrained/config.json",
+        "finetuned/model.safetensors",
+        "scratch/model.safetensors",
+        "results.csv",
+        "comparison.png",
+    ],
+    "04_calibration_transfer": ["results.csv", "transfer.png"],
+    "05_explain_and_ood": [
+        "classifier/ood.json",
+        "ig.png",
+        "gradcam.png",
+        "top_bands.csv",
+        "predictions.csv",
+    ],
+    "06_export_and_serve": [
+        "glucose_model/model.onnx",
+        "onnx_predictions.csv",
+        "http_exchange.json",
+    ],
+}
+
+
+def test_every_example_is_covered():
+    assert sorted(p.stem for p in EXAMPLES.glob("[0-9]*.py")) == sorted(OUTPUTS)
+
+
+@pytest.fixture(scope="module", params=sorted(OUTPUTS))
+def ran(request, tmp_path_factory) -> tuple[str, Path, str]:
+    name = request.param
+    out = tmp_path_factory.mktemp(name[:2]) / "out"
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), "--quick", "--out", str(out)],
+        cwd=out.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return name, out, proc.stdout
+
+
+def test_example_runs_and_writes_its_outputs(ran):
+    name, out, stdout = ran
+    missing = [f for f in OUTPUTS[name] if not (out / f).is_file()]
+    assert not missing, f"{name} did not write {missing}"
+    assert f"wrote {out}" in stdout
+    left = [p.name for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    assert not left, f"temporary files left behind: {left}"
+    check = CHECKS.get(name)
+    if check is not None:
+        check(out)
+
+
+def _formats(out: Path) -> None:
+    import spectrakit as sk
+    from spectrakit.preprocessing import Pipeline
+
+    original = sk.read(out / "fermentation.csv")
+    for ext in ("parquet", "h5", "npz", "mat"):
+        back = sk.read(out / f"fermentation.{ext}")
+        assert back.axis.allclose(original.axis) and back.shape == original.shape
+    assert Pipeline.load(out / "pipeline.yaml").to_config()["steps"][0]["step"] == "Crop"
+
+
+def _report(out: Path) -> None:
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img" in html and "data:image/png;base64," in html
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["pls"]["n"] == 34  # one prediction per HPLC reference
+    assert scores["pls"]["rmse"] < 10.0  # g/L; glucose spans about 0-60 g/L
+
+
+def _pretraining(out: Path) -> None:
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["model"]) == {"finetuned", "scratch"}
+    assert results["instrument"].nunique() == 3
+
+
+def _transfer(out: Path) -> None:
+    r = pd.read_csv(out / "results.csv").set_index("method")["rmsep"]
+    assert r["PDS"] < 0.5 * r["slave, no correction"]
+    assert r["master spectra (floor)"] < r["slave, no correction"]
+
+
+def _ood(out: Path) -> None:
+    table = pd.read_csv(out / "predictions.csv")
+    unseen = table["label"] == "ethanol"
+    assert {"predicted", "ood_score", "is_ood"} <= set(table.columns)
+    assert table.loc[unseen, "is_ood"].mean() > table.loc[~unseen, "is_ood"].mean()
+
+
+def _serve(out: Path) -> None:
+    exchange = json.loads((out / "http_exchange.json").read_text())
+    assert [e["status"] for e in exchange] == [200, 200, 200, 422]
+    assert exchange[2]["response"]["n"] == 3
+    assert "error" in exchange[3]["response"]
+
+
+CHECKS = {
+    "01_read_inspect_preprocess": _formats,
+    "02_pls_vs_deep_fermentation": _report,
+    "03_pretrain_finetune_multi_instrument": _pretraining,
+    "04_calibration_transfer": _transfer,
+    "05_explain_and_ood": _ood,
+    "06_export_and_serve": _serve,
+}
