@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import spectrakit as sk
@@ -30,6 +31,8 @@ def files(tmp_path_factory):
     sk.write(_spectra(c_std, rng, **slave), d / "slave.csv")
     sk.write(_spectra(c_test, rng, **slave), d / "slave_test.csv")
     sk.write(_spectra(rng.uniform(0.1, 1, (50, 4)), rng, **slave), d / "unlabeled.csv")
+    sk.write(_spectra(rng.uniform(0.1, 1, (150, 4)), rng), d / "calibration.csv")
+    sk.write(_spectra(rng.uniform(0.1, 1, (300, 4)), rng), d / "test.csv")
     labels = np.where(c_cal[:, 0] > 0.55, "high", "low")
     sk.write(_spectra(c_cal, rng, label=labels), d / "classes.csv")
     return d
@@ -180,3 +183,33 @@ def test_standards_count_mismatch(files, tmp_path, capsys):
     )
     assert code == 2
     assert "differ in count" in capsys.readouterr().err
+
+
+def test_conformal_intervals_on_test(files):
+    out = files / "conformal"
+    code = _run(
+        "pls",
+        "--data",
+        files / "train.csv",
+        "--target",
+        "conc",
+        "--cv",
+        "none",
+        "--test",
+        files / "test.csv",
+        "--calibration",
+        files / "calibration.csv",
+        "--alpha",
+        "0.1",
+        "--out",
+        out,
+    )
+    assert code == 0
+    m = json.loads((out / "metrics.json").read_text())["conformal"]
+    # 3.5 binomial/Beta standard deviations for 150 calibration and 300 test spectra
+    sd = np.sqrt(0.1 * 0.9 * (1 / 300 + 1 / 150))
+    assert abs(m["coverage"] - 0.9) < 3.5 * sd + 1 / 151
+    pred = pd.read_csv(out / "predictions.csv")
+    inside = (pred["y_true"] >= pred["lower"]) & (pred["y_true"] <= pred["upper"])
+    assert inside.mean() == pytest.approx(m["coverage"])
+    assert "Split-conformal intervals" in (out / "report.html").read_text()

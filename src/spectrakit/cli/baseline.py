@@ -48,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--components", type=int, help="PLS / di-PLS latent variables (default: CV)")
     p.add_argument("--lam", type=float, default=10.0, help="di-PLS invariance penalty")
     p.add_argument("--half-width", type=int, default=3, help="PDS window half-width (points)")
+    p.add_argument(
+        "--calibration",
+        help="labeled spectra held out from training: split-conformal prediction intervals "
+        "(regression) or sets (classification) for --test, with their empirical coverage",
+    )
+    p.add_argument("--alpha", type=float, default=0.1, help="conformal miscoverage (0.1 = 90 %%)")
     p.set_defaults(func=run)
 
 
@@ -123,6 +129,7 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
     elif args.transfer == "mean-center":
         X = InstrumentMeanCentering().fit(train, read_input(args.unlabeled, args)).transform(test)
     pred, proba = predict_scores(model, X, task)
+    info["model"] = model
     if args.transfer is not None:
         raw, _ = predict_scores(model, test, task)
         info["uncorrected_predictions"] = raw
@@ -136,6 +143,24 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
     return (pred, proba, getattr(model, "classes_", None)), info
 
 
+def _conformal(args, model, test, y_test, task, frame: pd.DataFrame) -> dict:
+    """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
+    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
+
+    calib = read_input(args.calibration, args)
+    y_cal = np.asarray(resolve_target(calib, args.target))
+    if task == "regression":
+        conf = ConformalRegressor(model, alpha=args.alpha).calibrate(calib, y_cal)
+        _, frame["lower"], frame["upper"] = conf.predict_interval(test)
+    else:
+        conf = ConformalClassifier(model, alpha=args.alpha).calibrate(calib, y_cal)
+        sets = conf.predict_set(test)
+        labels = np.asarray(conf.classes_).astype(str)
+        frame["prediction_set"] = ["|".join(labels[row]) for row in sets]
+    return conf.evaluate(test, y_test)
+
+
 def run(args: argparse.Namespace) -> int:
     from spectrakit.baselines import make_baseline, resolve_pipeline
     from spectrakit.baselines._spectral import resolve_target
@@ -144,6 +169,12 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.evaluation.report import write_model_report
 
     _check_transfer_args(args)
+    if args.calibration and (not args.test or args.transfer):
+        raise ConfigError(
+            "--calibration needs --test and no --transfer",
+            expected="--test FILE (same instrument as --data and --calibration)",
+            got="--transfer" if args.transfer else "no --test",
+        )
     cv = cv_option(args.cv)
     if cv is None and not args.test:
         raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
@@ -187,7 +218,11 @@ def run(args: argparse.Namespace) -> int:
         if args.transfer:
             metrics["transfer"] = info
         test_block = {"y_true": y_test, "y_pred": pred, "scores": scores}
-        _write_csv(pd.DataFrame({"y_true": y_test, "y_pred": pred}), out / "predictions.csv")
+        model = info.pop("model", None)
+        frame = pd.DataFrame({"y_true": y_test, "y_pred": pred})
+        if args.calibration:
+            metrics["conformal"] = _conformal(args, model, test, y_test, task, frame)
+        _write_csv(frame, out / "predictions.csv")
     write_json(metrics, out / "metrics.json")
     notes = [f"Model: {args.model} ({task}), target: {args.target}."]
     if args.transfer:
@@ -198,6 +233,13 @@ def run(args: argparse.Namespace) -> int:
                 f"Without transfer the test {key} would be "
                 f"{metrics['transfer']['uncorrected_scores'][key]:.4g}."
             )
+    if "conformal" in metrics:
+        c = metrics["conformal"]
+        notes.append(
+            f"Split-conformal {'intervals' if task == 'regression' else 'sets'} at "
+            f"{100 * (1 - args.alpha):.0f} % nominal coverage reached {100 * c['coverage']:.1f} "
+            f"% on the test set (calibration: {c['n_calibration']} spectra)."
+        )
     report = write_model_report(
         out,
         title=f"{args.model.upper()} baseline: {args.target}",
@@ -214,5 +256,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"cross-validation ({cv}): {key} = {cv_result.scores[key]:.4g}")
     if test_block is not None:
         print(f"test: {key} = {test_block['scores'][key]:.4g}")
+    if "conformal" in metrics:
+        c = metrics["conformal"]
+        print(f"conformal: coverage {c['coverage']:.3f} (nominal {c['nominal_coverage']:.2f})")
     print(f"wrote {out / 'metrics.json'}, {report}")
     return 0
