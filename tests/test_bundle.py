@@ -173,3 +173,19 @@ def test_zip_bundle_loads(saved, tmp_path):
     archive = pack_bundle(path, tmp_path / "model.zip")
     got = spectrakit.load(archive).predict(train)["c"].to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_ood_detector_in_bundle_adds_scores(saved):
+    from spectrakit.ood import Mahalanobis, save_detector
+
+    path, train, _ = saved
+    predictor = spectrakit.load(path)
+    emb = predictor.embed(train)
+    detector = Mahalanobis().fit(emb)
+    detector.calibrate(emb, false_rejection=0.1)
+    save_detector(detector, path)
+    pred = spectrakit.load(path).predict(train)
+    assert {"c", "ood_score", "is_ood"} <= set(pred.columns)
+    assert np.all(np.isfinite(pred["ood_score"]))
+    weird = train.with_values(train.values[:, ::-1].copy() * 5.0)
+    assert spectrakit.load(path).predict(weird)["ood_score"].mean() > pred["ood_score"].mean()

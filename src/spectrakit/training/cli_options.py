@@ -42,6 +42,11 @@ def add_trainer_options(parser: argparse.ArgumentParser, *, epochs: int, batch_s
     )
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     g.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    g.add_argument(
+        "--loggers",
+        default="csv,tensorboard",
+        help="comma-separated: csv, tensorboard, wandb (Weights & Biases, when installed)",
+    )
     d = parser.add_argument_group("devices (passed to Lightning)")
     d.add_argument("--accelerator", default="auto", help="cpu | gpu | mps | auto")
     d.add_argument("--devices", default="auto", help="number of devices, or 'auto'")
@@ -111,6 +116,7 @@ def trainer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "checkpoint_every": int(args.checkpoint_every),
         "resume": bool(args.resume),
         "progress": not args.no_progress,
+        "loggers": tuple(x.strip() for x in str(args.loggers).split(",") if x.strip()),
         "accelerator": args.accelerator,
         "devices": devices,
         "num_nodes": int(args.num_nodes),
