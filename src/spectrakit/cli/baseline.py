@@ -143,16 +143,27 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
     return (pred, proba, getattr(model, "classes_", None)), info
 
 
-def _conformal(args, model, test, y_test, task, frame: pd.DataFrame) -> dict:
+def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: list) -> dict:
     """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
     from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.evaluation import plots
     from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
+    from spectrakit.evaluation.report import Figure
 
     calib = read_input(args.calibration, args)
     y_cal = np.asarray(resolve_target(calib, args.target))
     if task == "regression":
         conf = ConformalRegressor(model, alpha=args.alpha).calibrate(calib, y_cal)
         _, frame["lower"], frame["upper"] = conf.predict_interval(test)
+        figures.append(
+            Figure(
+                "conformal_intervals",
+                plots.intervals_png(
+                    y_test, frame["y_pred"], frame["lower"], frame["upper"], alpha=args.alpha
+                ),
+                "Each test spectrum's interval; red references fall outside theirs.",
+            )
+        )
     else:
         conf = ConformalClassifier(model, alpha=args.alpha).calibrate(calib, y_cal)
         sets = conf.predict_set(test)
@@ -166,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.baselines._spectral import resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
-    from spectrakit.evaluation.report import write_model_report
+    from spectrakit.evaluation.report import Section, write_model_report
 
     _check_transfer_args(args)
     if args.calibration and (not args.test or args.transfer):
@@ -200,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
         metrics["cv"]["scheme"] = cv
         _write_csv(cv_result.predictions, out / "cv_predictions.csv")
     test_block = None
+    figures: list = []
     if args.test:
         test = read_input(args.test, args)
         y_test = np.asarray(resolve_target(test, args.target))
@@ -221,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         model = info.pop("model", None)
         frame = pd.DataFrame({"y_true": y_test, "y_pred": pred})
         if args.calibration:
-            metrics["conformal"] = _conformal(args, model, test, y_test, task, frame)
+            metrics["conformal"] = _conformal(args, model, test, y_test, task, frame, figures)
         _write_csv(frame, out / "predictions.csv")
     write_json(metrics, out / "metrics.json")
     notes = [f"Model: {args.model} ({task}), target: {args.target}."]
@@ -250,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         test=test_block,
         pipeline=pipeline,
         notes=notes,
+        extra_sections=[Section("Uncertainty", figures=figures)] if figures else (),
     )
     key = "rmse" if task == "regression" else "accuracy"
     if cv_result is not None:
