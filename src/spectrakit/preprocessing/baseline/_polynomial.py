@@ -1,14 +1,14 @@
 """Iterative polynomial baselines on the real axis: ModPoly and IModPoly.
 
-All spectra are fitted together: one pseudo-inverse serves every spectrum when no point
-is masked; otherwise each spectrum's weighted normal equations (a few unknowns) are
-solved in one batched call. Iterations run on the spectra that have not converged yet.
+The pseudo-inverse of the Vandermonde matrix is computed once for all spectra; a compiled
+kernel then iterates each spectrum to its own convergence (row chunks in parallel
+threads). Masked fits solve each spectrum's weighted normal equations (a few unknowns).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
@@ -26,6 +26,86 @@ def _vandermonde(axis: np.ndarray, poly_order: int) -> np.ndarray:
     return np.polynomial.polynomial.polyvander(mapped, poly_order)
 
 
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _project(rows_by_point, v, out):  # pragma: no cover - compiled
+    """``out = rows_by_point @ v`` for a (k, n) matrix: k dot products, no BLAS threads."""
+    for c in range(rows_by_point.shape[0]):
+        acc = 0.0
+        for i in range(v.shape[0]):
+            acc += rows_by_point[c, i] * v[i]
+        out[c] = acc
+
+
+@_jit
+def _evaluate(vander, coef, out):  # pragma: no cover - compiled
+    """``out = vander @ coef``: the polynomial at every point."""
+    for i in range(vander.shape[0]):
+        acc = 0.0
+        for c in range(coef.shape[0]):
+            acc += vander[i, c] * coef[c]
+        out[i] = acc
+
+
+@_jit
+def _poly_rows(X, vander, pinv, tol, max_iter, mask, use_original, num_std, out):  # compiled
+    """ModPoly (``num_std < 0``) or IModPoly baselines of every row of ``X`` into ``out``.
+
+    The same steps as a per-spectrum call of pybaselines, in compiled code: fits use the
+    shared pseudo-inverse, or each spectrum's weighted normal equations once peaks are
+    masked (weights 0 or 1).
+    """
+    n, k = vander.shape
+    vt = np.ascontiguousarray(vander.T)
+    clipped, base, new, wy = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    weights, coef, rhs = np.ones(n), np.empty(k), np.empty(k)
+    gram = np.empty((k, k))
+    for row in range(X.shape[0]):
+        y = X[row]
+        _project(pinv, y, coef)
+        _evaluate(vander, coef, base)
+        dev = np.std(y - base)
+        if mask:
+            for i in range(n):
+                weights[i] = 1.0 if base[i] + dev >= y[i] else 0.0
+            for a in range(k):
+                for b in range(k):
+                    acc = 0.0
+                    for i in range(n):
+                        acc += vt[a, i] * weights[i] * vt[b, i]
+                    gram[a, b] = acc
+        clipped[:] = y
+        for _ in range(max_iter):
+            for i in range(n):
+                src = y[i] if use_original else clipped[i]
+                cap = base[i] if num_std < 0 else base[i] + num_std * dev
+                clipped[i] = min(src, cap)
+            if mask:
+                for i in range(n):
+                    wy[i] = weights[i] * clipped[i]
+                _project(vt, wy, rhs)
+                coef[:] = np.linalg.solve(gram, rhs)
+            else:
+                _project(pinv, clipped, coef)
+            _evaluate(vander, coef, new)
+            if num_std < 0:
+                num, den = 0.0, 0.0
+                for i in range(n):
+                    num += (new[i] - base[i]) ** 2
+                    den += base[i] ** 2
+                change = np.sqrt(num) / max(np.sqrt(den), _EPS)
+            else:
+                new_dev = np.std(clipped - new)
+                change = abs(dev - new_dev) / max(abs(new_dev), _EPS)
+                dev = new_dev
+            base[:] = new
+            if change < tol:
+                break
+        out[row] = base
+
+
 def _polynomial_baselines(
     X: np.ndarray,
     axis: np.ndarray,
@@ -39,45 +119,15 @@ def _polynomial_baselines(
     """ModPoly (``num_std=None``) or IModPoly baselines of every row of ``X`` (n, p)."""
     vander = _vandermonde(axis, poly_order)
     pinv = np.linalg.pinv(vander)
-    baseline = (X @ pinv.T) @ vander.T
-    deviation = np.std(X - baseline, axis=1)
-    gram = None
-    weights = None
-    if mask_initial_peaks:
-        # points above baseline + one standard deviation are peaks: weight 0 from now on
-        weights = (baseline + deviation[:, None] >= X).astype(float)
-        gram = np.einsum("np,pk,pl->nkl", weights, vander, vander)
+    args = (float(tol), int(max_iter), bool(mask_initial_peaks), bool(use_original))
+    args += (-1.0 if num_std is None else float(num_std),)
 
-    def fit(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if weights is None:
-            return (y @ pinv.T) @ vander.T
-        rhs = (weights[rows] * y) @ vander
-        return np.linalg.solve(gram[rows], rhs[..., None])[..., 0] @ vander.T
+    def chunk(rows: np.ndarray) -> np.ndarray:
+        out = np.empty_like(rows)
+        _poly_rows(np.ascontiguousarray(rows), vander, pinv, *args, out)
+        return out
 
-    y = X.copy()
-    active = np.arange(X.shape[0])
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        source = X[active] if use_original else y[active]
-        old = baseline[active]
-        if num_std is None:
-            clipped = np.minimum(source, old)
-        else:
-            clipped = np.minimum(source, old + num_std * deviation[active, None])
-        new = fit(active, clipped)
-        y[active] = clipped
-        baseline[active] = new
-        if num_std is None:
-            change = np.linalg.norm(new - old, axis=1) / np.maximum(
-                np.linalg.norm(old, axis=1), _EPS
-            )
-        else:
-            new_dev = np.std(clipped - new, axis=1)
-            change = np.abs(deviation[active] - new_dev) / np.maximum(np.abs(new_dev), _EPS)
-            deviation[active] = new_dev
-        active = active[change >= tol]
-    return baseline
+    return map_rows(chunk, X)
 
 
 class _Polynomial(BaselineCorrection):
@@ -97,7 +147,8 @@ class _Polynomial(BaselineCorrection):
         return None
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        args = (
+        return _polynomial_baselines(
+            X,
             axis,
             int(self.poly_order),
             float(self.tol),
@@ -106,9 +157,6 @@ class _Polynomial(BaselineCorrection):
             bool(self.use_original),
             self._num_std(),
         )
-        # the products have 1-20 columns: BLAS threads only contend with the row chunks
-        with threadpool_limits(limits=1, user_api="blas"):
-            return map_rows(lambda rows: _polynomial_baselines(rows, *args), X)
 
 
 @register_step
