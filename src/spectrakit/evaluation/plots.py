@@ -220,20 +220,27 @@ def leaderboard_png(board: pd.DataFrame, metric: str, *, lower_is_better: bool) 
 
 
 def intervals_png(y_true: Any, y_pred: Any, lower: Any, upper: Any, *, alpha: float) -> bytes:
-    """Prediction intervals against the reference: covered points blue, missed ones red."""
+    """Reference minus prediction, with each interval drawn around zero; misses in red."""
     t = np.asarray(y_true, dtype=float)
     p, lo, hi = (np.asarray(a, dtype=float) for a in (y_pred, lower, upper))
     order = np.argsort(t)
     t, p, lo, hi = t[order], p[order], lo[order], hi[order]
     inside = (t >= lo) & (t <= hi)
     fig, ax = _figure(6.5, 4.5)
-    x = np.arange(t.size)
-    ax.fill_between(x, lo, hi, color="tab:blue", alpha=0.2, lw=0, label="prediction interval")
-    ax.plot(x, p, color="tab:blue", lw=1, label="prediction")
-    ax.scatter(x[inside], t[inside], s=10, color="tab:blue", label="reference (covered)")
-    ax.scatter(x[~inside], t[~inside], s=14, color="tab:red", label="reference (missed)")
-    ax.set_xlabel("test spectra, sorted by reference value")
-    ax.set_ylabel("target")
+    ax.fill_between(
+        t,
+        lo - p,
+        hi - p,
+        color="tab:blue",
+        alpha=0.2,
+        lw=0,
+        label="interval (relative to the prediction)",
+    )
+    ax.axhline(0.0, color="0.5", lw=1, ls="--")
+    ax.scatter(t[inside], (t - p)[inside], s=10, color="tab:blue", label="covered")
+    ax.scatter(t[~inside], (t - p)[~inside], s=14, color="tab:red", label="outside its interval")
+    ax.set_xlabel("reference value")
+    ax.set_ylabel("reference - prediction")
     ax.set_title(
         f"Conformal intervals: {100 * inside.mean():.1f} % covered "
         f"(nominal {100 * (1 - alpha):.0f} %)"
