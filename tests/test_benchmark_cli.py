@@ -147,3 +147,5 @@ def test_benchmark_classification_on_coffee(tmp_path):
     assert (board["cv_balanced_accuracy"] > 0.8).all()  # three origins, clearly separable
     assert {"cv_roc_auc", "cv_ece", "cv_macro_f1"} <= set(board.columns)
     assert (out / "figures" / "plsda_cv_confusion.png").exists()
+    oof = pd.read_csv(out / "predictions" / "rf_cv.csv")
+    assert sorted(oof["index"]) == list(range(len(oof)))  # every spectrum predicted once

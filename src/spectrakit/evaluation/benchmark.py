@@ -267,12 +267,21 @@ def write_benchmark(
     pipeline: Any = None,
     title: str = "Benchmark",
 ) -> dict[str, Path]:
-    """Write ``leaderboard.csv``, ``leaderboard.json`` and ``report.html`` under ``out``."""
+    """Write ``leaderboard.csv``, ``leaderboard.json``, ``report.html`` and ``predictions/``."""
     out = Path(out)
     task, key = board.attrs["task"], board.attrs["metric"]
     lower = board.attrs["lower_is_better"]
     with atomic_path(out / "leaderboard.csv") as tmp:
         board.to_csv(tmp, index=False)
+    for run in runs:  # per-model predictions, for plots or statistics of one's own
+        if run.cv is not None:
+            with atomic_path(out / "predictions" / f"{run.name}_cv.csv") as tmp:
+                run.cv.predictions.to_csv(tmp, index=False)
+        if run.test is not None:
+            with atomic_path(out / "predictions" / f"{run.name}_test.csv") as tmp:
+                pd.DataFrame({"y_true": run.test["y_true"], "y_pred": run.test["y_pred"]}).to_csv(
+                    tmp, index=False
+                )
     payload = {
         "task": task,
         "target": target,
