@@ -139,3 +139,13 @@ def test_frozen_encoder_does_not_change_during_training():
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert changed == {"head.weight", "head.bias"}
+
+
+def test_learning_rate_finder_sets_the_rate(tmp_path):
+    train = _mixtures(80, 6)
+    predictor = fit_supervised(
+        train, "c0", model="mlp_tiny", max_epochs=3, lr="auto", out=tmp_path / "m", **FAST
+    )
+    lr = predictor.config["training"]["lr"]
+    assert np.isfinite(lr) and lr > 0 and lr != 1e-3
+    assert not list((tmp_path / "m.run").glob(".lr_find*"))  # the finder cleans up

@@ -388,7 +388,12 @@ def fit_supervised(
     )
     if lr == "auto" and ckpt is None:
         _find_lr(trainer, task_module, dm)
-    trainer.fit(task_module, datamodule=dm, ckpt_path=None if ckpt is None else str(ckpt))
+    trainer.fit(
+        task_module,
+        datamodule=dm,
+        ckpt_path=None if ckpt is None else str(ckpt),
+        weights_only=True,
+    )
     if not _is_zero(trainer):
         return None
     best = _best_state(trainer, best_cb, task_module)
@@ -442,8 +447,7 @@ def fit_supervised(
 def _find_lr(trainer: L.Trainer, task: L.LightningModule, dm: L.LightningDataModule) -> None:
     from lightning.pytorch.tuner import Tuner
 
-    n = max(10, min(60, trainer.max_steps if trainer.max_steps > 0 else 60))
-    result = Tuner(trainer).lr_find(task, datamodule=dm, num_training=n, update_attr=False)
+    result = Tuner(trainer).lr_find(task, datamodule=dm, num_training=50, update_attr=False)
     suggestion = result.suggestion() if result is not None else None
     if suggestion is not None and np.isfinite(suggestion) and suggestion > 0:
         task.lr = float(suggestion)
@@ -665,7 +669,12 @@ def pretrain(
         max_steps=max_steps,
         monitor="val_loss" if has_val else None,
     )
-    trainer.fit(task_module, datamodule=dm, ckpt_path=None if ckpt is None else str(ckpt))
+    trainer.fit(
+        task_module,
+        datamodule=dm,
+        ckpt_path=None if ckpt is None else str(ckpt),
+        weights_only=True,
+    )
     if not _is_zero(trainer):
         return out
     best = _best_state(trainer, best_cb, task_module)
