@@ -63,11 +63,11 @@ def _clip_rows(padded, half_window, decreasing, n_orders, smooth_half):  # pragm
                         kk = -k - 1 if k < 0 else (2 * size - k - 1 if k >= size else k)
                         total += base[kk]
                     prev[j] = total / width
+                for j in range(i, size - i):
+                    base[j] = filt[j] if base[j] > filt[j] else prev[j]
             else:
                 for j in range(i, size - i):
-                    prev[j] = base[j]
-            for j in range(i, size - i):
-                base[j] = filt[j] if base[j] > filt[j] else prev[j]
+                    base[j] = min(base[j], filt[j])
 
 
 def _extrapolate_edges(X: np.ndarray, pad: int) -> np.ndarray:
