@@ -149,3 +149,31 @@ def test_learning_rate_finder_sets_the_rate(tmp_path):
     lr = predictor.config["training"]["lr"]
     assert np.isfinite(lr) and lr > 0 and lr != 1e-3
     assert not list((tmp_path / "m.run").glob(".lr_find*"))  # the finder cleans up
+
+
+def test_extra_features_augmentation_and_multilabel(tmp_path):
+    from spectrakit.augment import GaussianNoise
+
+    rng = np.random.default_rng(7)
+    train = _mixtures(160, 7)
+    temp = rng.uniform(-1, 1, train.n_spectra)
+    # label "hot" comes only from the tabular feature, "rich" only from the spectrum
+    train = train.assign(temp=temp, hot=(temp > 0).astype(float),
+                         rich=(train.meta["c1"] > 0.5).astype(float))  # fmt: skip
+    predictor = fit_supervised(
+        train,
+        ["hot", "rich"],
+        task="multilabel",
+        model="mlp_tiny",
+        max_epochs=20,
+        lr=3e-3,
+        extra_features=["temp"],
+        augment=GaussianNoise(0.01),
+        **FAST,
+    )
+    assert predictor.config["extra_features"]["names"] == ["temp"]
+    assert len(predictor.config["output"]["thresholds"]) == 2
+    pred = predictor.predict(train)
+    assert {"hot", "rich", "proba_hot", "proba_rich"} <= set(pred.columns)
+    assert np.mean(pred["hot"].to_numpy() == (temp > 0)) > 0.9
+    assert np.mean(pred["rich"].to_numpy() == (train.meta["c1"] > 0.5)) > 0.8

@@ -32,6 +32,15 @@ __all__ = ["RandomBatchDataset", "SpectraDataset", "collate_batch"]
 Augment = Callable[[torch.Tensor], torch.Tensor]
 
 
+def apply_augment(augment: Augment, x: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
+    """Run a batched augmentation; spectrakit augmentations also receive the axis."""
+    from spectrakit.augment import Augmentation
+
+    if isinstance(augment, Augmentation):
+        return augment(x, axis=axis)
+    return augment(x)
+
+
 def collate_batch(items: Any) -> Any:
     """Collate function that passes through already-batched dictionaries."""
     if isinstance(items, dict):
@@ -96,7 +105,7 @@ class SpectraDataset(Dataset):
         idx = torch.as_tensor(list(indices), dtype=torch.long)
         x = self.x[idx]
         if self.augment is not None:
-            x = self.augment(x)
+            x = apply_augment(self.augment, x, self.axis)
         batch = {"x": x, "axis": self.axis}
         if self.y is not None:
             batch["y"] = self.y[idx]
@@ -189,6 +198,7 @@ class RandomBatchDataset(Dataset):
         x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
         if x.ndim == 2:
             x = x[:, None, :]
+        axis_t = torch.as_tensor(np.array(ax), dtype=torch.float32)
         if self.augment is not None:
-            x = self.augment(x)
-        return {"x": x, "axis": torch.as_tensor(np.array(ax), dtype=torch.float32)}
+            x = apply_augment(self.augment, x, axis_t)
+        return {"x": x, "axis": axis_t}
