@@ -177,3 +177,24 @@ def test_extra_features_augmentation_and_multilabel(tmp_path):
     assert {"hot", "rich", "proba_hot", "proba_rich"} <= set(pred.columns)
     assert np.mean(pred["hot"].to_numpy() == (temp > 0)) > 0.9
     assert np.mean(pred["rich"].to_numpy() == (train.meta["c1"] > 0.5)) > 0.8
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle", "cyclic"])
+def test_schedules_warm_up_and_stay_positive(schedule):
+    from spectrakit.tasks.optim import build_optimizer, build_scheduler
+
+    param = torch.nn.Parameter(torch.zeros(3))
+    opt = build_optimizer([{"params": [param], "lr": 1e-2}], 1e-2, 0.0)
+    sched = build_scheduler(opt, schedule, total_steps=100, warmup_steps=10)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    lrs = np.array(lrs)
+    assert np.all(lrs > 0) and lrs.max() <= 1e-2 * (1 + 1e-6)
+    assert lrs[0] < lrs.max()  # starts below the peak
+    if schedule != "cyclic":
+        assert lrs[-1] < 0.2 * lrs.max()  # decays by the end
+    else:
+        assert np.sum(np.diff(np.sign(np.diff(lrs))) != 0) >= 2  # goes up and down repeatedly
