@@ -38,7 +38,7 @@ def test_coffee_has_three_balanced_origins_on_a_point_axis():
 def test_fermentation_train_is_21_glucose_standards():
     train = load_fermentation("train")
     assert train.shape == (21, 1047)
-    assert train.axis.unit == "cm-1" and train.axis.kind == "raman_shift"
+    assert train.axis.unit == "cm-1" and train.axis.kind == "wavenumber"
     assert (train.axis.min, train.axis.max) == (428.0, 1833.0)
     glucose = train.meta["glucose"].to_numpy()
     assert glucose.min() == 0.0 and 38 < glucose.max() < 39

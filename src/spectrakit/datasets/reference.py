@@ -4,8 +4,8 @@
   Vietnam), 20 each.
 - Fermentation (Cabaneros Lopez et al., 2021, "Transforming data into information: A
   parallel hybrid model for real-time state estimation in lignocellulose ethanol
-  fermentations", Biotechnology and Bioengineering): 21 off-line Raman spectra of glucose
-  standards (train) and 1629 on-line Raman spectra of a fermentation recorded every 1.25
+  fermentations", Biotechnology and Bioengineering): 21 off-line ATR-MIR spectra of glucose
+  standards (train) and 1629 on-line ATR-MIR spectra of a fermentation recorded every 1.25
   minutes (test), 428-1833 cm-1, with 34 HPLC reference measurements.
 
 Install with ``pip install spectrakit[datasets]``.
@@ -79,13 +79,13 @@ def load_coffee() -> Spectra:
     return _spectra_from_frame(spectra, axis, meta)
 
 
-def _raman_axis(columns) -> SpectralAxis:
+def _wavenumber_axis(columns) -> SpectralAxis:
     values = np.asarray([float(c) for c in columns], dtype=np.float64)
-    return SpectralAxis(values, unit="cm-1", kind="raman_shift")
+    return SpectralAxis(values, unit="cm-1", kind="wavenumber")
 
 
 def load_fermentation(split: str = "train") -> Spectra:
-    """Raman spectra of a lignocellulosic ethanol fermentation (428-1833 cm-1, 1047 points).
+    """ATR-MIR spectra of a lignocellulosic ethanol fermentation (428-1833 cm-1, 1047 points).
 
     Parameters
     ----------
@@ -98,7 +98,7 @@ def load_fermentation(split: str = "train") -> Spectra:
     Returns
     -------
     Spectra
-        Raman-shift axis in cm-1.
+        Absolute wavenumber axis in cm-1 (mid-infrared absorbance spectra).
 
     Examples
     --------
@@ -116,7 +116,7 @@ def load_fermentation(split: str = "train") -> Spectra:
         spectra, _ = ds.load_fermentation_test()
         minutes = np.arange(len(spectra)) * FERMENTATION_MINUTES_PER_SPECTRUM
         meta = pd.DataFrame({"time_min": minutes})
-    return _spectra_from_frame(spectra, _raman_axis(spectra.columns), meta)
+    return _spectra_from_frame(spectra, _wavenumber_axis(spectra.columns), meta)
 
 
 def load_fermentation_reference() -> pd.DataFrame:

@@ -23,9 +23,24 @@ from spectrakit.ood._detectors import (
     Mahalanobis,
     ReconstructionError,
 )
-from spectrakit.ood._fit import fit_ood
-from spectrakit.ood._inputs import detector_inputs, model_inputs, reconstruction_errors
 from spectrakit.ood._persist import load_detector, save_detector
+
+# Computing detector inputs runs the model (torch); scoring and loading need only NumPy, so
+# the ONNX runtime predictor can use detectors without importing torch.
+_LAZY = {
+    "fit_ood": "spectrakit.ood._fit",
+    "detector_inputs": "spectrakit.ood._inputs",
+    "model_inputs": "spectrakit.ood._inputs",
+    "reconstruction_errors": "spectrakit.ood._inputs",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'spectrakit.ood' has no attribute {name!r}")
 
 __all__ = [
     "DETECTORS",
