@@ -18,6 +18,7 @@ PIPELINE_YAML = """\
 steps:
   - {name: range_cut, step: Crop, params: {low: 950, high: 1500}}
   - {name: uniform_grid, step: Resample, params: {start: 950, stop: 1499, step: 1.343}}
+  - {name: linear, step: LinearCorrection, params: {}}
   - {name: derivative, step: SavitzkyGolay, params: {window: 15, polyorder: 2, deriv: 1}}
   - {name: center, step: MeanCenter, params: {}}
 """
@@ -59,7 +60,8 @@ def test_benchmark_ranks_pls_and_deep_models(files, capsys):
     assert board["test_rmse"].is_monotonic_increasing
     # a calibrated PLS beats deep models trained 3 epochs on 21 spectra
     assert board["model"].iloc[0] == "pls"
-    assert board["test_rmse"].iloc[0] < 12.0
+    # the published pipeline: RMSEP about 5.4 g/L on the 34 HPLC times
+    assert 4.8 < board["test_rmse"].iloc[0] < 6.2
     data = json.loads((out / "leaderboard.json").read_text())
     assert data["ranked_by"] == "test_rmse" and data["lower_is_better"] is True
     assert [m["model"] for m in data["models"]] == list(board["model"])

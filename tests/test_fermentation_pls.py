@@ -24,11 +24,11 @@ from spectrakit.baselines import PLSRegressor, make_baseline
 from spectrakit.evaluation.metrics import regression_metrics
 from spectrakit.preprocessing import (
     Crop,
+    LinearCorrection,
     MeanCenter,
     Pipeline,
     Resample,
     SavitzkyGolay,
-    SpectralTransformer,
 )
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
@@ -38,20 +38,12 @@ MIN_PER_SPECTRUM = 1.25
 HALF_WINDOW = 5
 
 
-class EndpointLinearCorrection(SpectralTransformer):
-    """Subtract the straight line through each spectrum's first and last point."""
-
-    def _transform(self, X, axis):
-        t = (axis - axis[0]) / (axis[-1] - axis[0])
-        return X - (X[:, :1] + (X[:, -1:] - X[:, :1]) * t), axis
-
-
 def published_pipeline() -> Pipeline:
     return Pipeline(
         [
             ("range_cut", Crop(950.0, 1500.0)),
             ("uniform_grid", Resample(start=950.0, stop=1499.0, step=1.343)),
-            ("linear_correction", EndpointLinearCorrection()),
+            ("linear_correction", LinearCorrection()),
             ("sg_derivative", SavitzkyGolay(window=15, polyorder=2, deriv=1)),
             ("mean_center", MeanCenter()),
         ]

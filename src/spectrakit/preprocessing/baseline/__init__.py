@@ -1,7 +1,7 @@
 """Baseline correction, batched over spectra.
 
 Whittaker methods (AsLS, arPLS, airPLS, asPLS, drPLS), polynomials on the real axis
-(ModPoly, IModPoly), SNIP and rubberband.
+(ModPoly, IModPoly), SNIP, rubberband and the two-point linear correction.
 
 Every step is a stateless :class:`~spectrakit.preprocessing.SpectralTransformer`:
 ``transform`` returns the spectra minus their baselines and ``baseline(X)`` returns the
@@ -21,6 +21,7 @@ Examples
 """
 
 from spectrakit.preprocessing.baseline._common import BaselineCorrection
+from spectrakit.preprocessing.baseline._linear import LinearCorrection
 from spectrakit.preprocessing.baseline._polynomial import IModPoly, ModPoly
 from spectrakit.preprocessing.baseline._rubberband import Rubberband
 from spectrakit.preprocessing.baseline._snip import SNIP
@@ -35,6 +36,7 @@ __all__ = [
     "BaselineCorrection",
     "DrPLS",
     "IModPoly",
+    "LinearCorrection",
     "ModPoly",
     "Rubberband",
 ]
