@@ -83,10 +83,8 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     if "max_iter" in estimator.get_params():
         failures["check_transformer_n_iter"] = _PER_SPECTRUM_ITERATIONS
     if name == "IModPoly":
-        failures["check_fit_idempotent"] = (
-            "known limitation: with mask_initial_peaks, a 2-point spectrum can leave fewer "
-            "unmasked points than poly_order + 1 (singular least squares)"
-        )
+        # poly_order=1 with mask_initial_peaks needs 3 points and refuses 2-point spectra
+        failures.update(dict.fromkeys(TWO_POINT_CHECKS, _THREE_POINTS))
     if name == "EMSC":
         for check in (
             "check_transformer_general",

@@ -247,5 +247,11 @@ class IModPoly(_Polynomial):
         check_real("IModPoly", "num_std", self.num_std, low=0.0)
         super()._check_params(n_points)
 
+    def _required_points(self) -> tuple[int, str]:
+        # Masking the initial peaks removes points above the first fit; one spare point keeps
+        # the least-squares fit determined (otherwise a singular system on tiny spectra).
+        extra = 1 if self.mask_initial_peaks else 0
+        return int(self.poly_order) + 1 + extra, "polynomial order (+1 with mask_initial_peaks)"
+
     def _num_std(self) -> float | None:
         return float(self.num_std)
