@@ -1,13 +1,14 @@
 """Training throughput per model family, and memory while pretraining from an on-disk store.
 
 Run: python benchmarks/training.py [--points 1024] [--batch 64] [--steps 20]
-     [--models "*_tiny,*_small"] [--store-rows 1000000] [--store-points 1000] [--no-store]
+     [--models "*_tiny,*_small,cnn1d,..."] [--store-rows 1000000] [--store-points 1000] [--no-store]
 
 Part 1 - throughput: every registered model matching ``--models`` trains ``--steps``
 optimizer steps (forward, backward, AdamW) on random batches of ``--batch`` spectra of
 ``--points`` points, after two warm-up steps. Reported: spectra per second and the peak
-resident memory during those steps (Linux: the VmHWM high-water mark is reset before each
-model); on CUDA, also GPU throughput and peak allocated GPU memory (bf16 autocast).
+resident memory during those steps above the RSS before them (Linux: the VmHWM high-water
+mark is reset before each model); on CUDA, also GPU throughput and peak allocated GPU
+memory (bf16 autocast).
 
 Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
 1,000 = 4 GB by default) are written chunk by chunk to a SpectraStore in a temporary
@@ -54,13 +55,16 @@ def _reset_peak() -> None:
 
 
 def _train_steps(model, x, y, steps: int, device: str) -> float:
+    axis = None
+    if getattr(model, "axis_aware", False):
+        axis = torch.linspace(400.0, 1800.0, x.shape[-1], device=x.device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     kind = "cuda" if device == "cuda" else "cpu"
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
 
     def step() -> None:
         with torch.autocast(kind, dtype=dtype, enabled=device == "cuda"):
-            loss = torch.nn.functional.mse_loss(model(x).float(), y)
+            loss = torch.nn.functional.mse_loss(model(x, axis=axis).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -82,7 +86,7 @@ def throughput(patterns: list[str], points: int, batch: int, steps: int) -> list
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     print(f"\n== training throughput: batch {batch} x {points} points, {steps} steps ==")
-    print(f"{'model':22s} {'params':>10s} {'device':>6s} {'spectra/s':>10s} {'peak MB':>9s}")
+    print(f"{'model':22s} {'params':>10s} {'device':>6s} {'spectra/s':>10s} {'+peak MB':>9s}")
     for name in names:
         for device in devices:
             torch.manual_seed(0)
@@ -94,11 +98,13 @@ def throughput(patterns: list[str], points: int, batch: int, steps: int) -> list
             x = torch.randn(batch, 1, points, device=device)
             y = torch.randn(batch, 1, device=device)
             _reset_peak()
+            base = _status("VmRSS")
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
             seconds = _train_steps(model, x, y, steps, device)
+            # CPU: growth of the resident high-water mark over the RSS before training
             peak = (
-                torch.cuda.max_memory_allocated() if device == "cuda" else _status("VmHWM")
+                torch.cuda.max_memory_allocated() if device == "cuda" else _status("VmHWM") - base
             ) / 2**20
             row = {
                 "model": name,
@@ -183,7 +189,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--models", default="*_tiny,*_small")
+    parser.add_argument(
+        "--models", default="*_tiny,*_small,cnn1d,resnet1d,resnetv2_1d,vgg1d,mlp,gaf2d"
+    )
     parser.add_argument("--store-rows", type=int, default=1_000_000)
     parser.add_argument("--store-points", type=int, default=1000)
     parser.add_argument("--no-store", action="store_true")
