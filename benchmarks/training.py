@@ -6,8 +6,8 @@ Run: python benchmarks/training.py [--points 1024] [--batch 64] [--steps 20]
 Part 1 - throughput: every registered model matching ``--models`` trains ``--steps``
 optimizer steps (forward, backward, AdamW) on random batches of ``--batch`` spectra of
 ``--points`` points, after two warm-up steps. Reported: spectra per second and the peak
-resident memory during those steps above the RSS before them (Linux: the VmHWM high-water
-mark is reset before each model); on CUDA, also GPU throughput and peak allocated GPU
+resident memory above the RSS before the model is built (each model runs in a fresh
+process; Linux /proc VmHWM); on CUDA, also GPU throughput and peak allocated GPU
 memory (bf16 autocast).
 
 Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
@@ -23,6 +23,8 @@ import argparse
 import fnmatch
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -44,14 +46,6 @@ def _status(field: str) -> float:
     except OSError:
         pass
     return float("nan")
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS
-    except OSError:
-        pass
 
 
 def _train_steps(model, x, y, steps: int, device: str) -> float:
@@ -81,6 +75,27 @@ def _train_steps(model, x, y, steps: int, device: str) -> float:
     return time.perf_counter() - t
 
 
+def measure_one(name: str, points: int, batch: int, steps: int, device: str) -> dict:
+    """Throughput and memory of one model, measured in this (fresh) process."""
+    torch.manual_seed(0)
+    base = _status("VmRSS")
+    model = create(name, n_outputs=1, input_length=points).to(device)
+    x = torch.randn(batch, 1, points, device=device)
+    y = torch.randn(batch, 1, device=device)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    seconds = _train_steps(model, x, y, steps, device)
+    # CPU: peak resident memory above the RSS of the process before the model was built
+    peak = torch.cuda.max_memory_allocated() if device == "cuda" else _status("VmHWM") - base
+    return {
+        "model": name,
+        "params": sum(p.numel() for p in model.parameters()),
+        "device": device,
+        "spectra_per_s": batch * steps / seconds,
+        "peak_mb": peak / 2**20,
+    }
+
+
 def throughput(patterns: list[str], points: int, batch: int, steps: int) -> list[dict]:
     names = sorted(n for n in list_models() if any(fnmatch.fnmatch(n, p) for p in patterns))
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -89,36 +104,19 @@ def throughput(patterns: list[str], points: int, batch: int, steps: int) -> list
     print(f"{'model':22s} {'params':>10s} {'device':>6s} {'spectra/s':>10s} {'+peak MB':>9s}")
     for name in names:
         for device in devices:
-            torch.manual_seed(0)
-            try:
-                model = create(name, n_outputs=1, input_length=points).to(device)
-            except Exception as exc:
-                print(f"{name:22s} skipped: {exc}")
+            # one fresh process per model, so memory freed by another model is not reused
+            cmd = [sys.executable, __file__, "--one", name, "--device", device]
+            cmd += ["--points", str(points), "--batch", str(batch), "--steps", str(steps)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                print(f"{name:22s} failed: {proc.stderr.strip().splitlines()[-1:]}")
                 continue
-            x = torch.randn(batch, 1, points, device=device)
-            y = torch.randn(batch, 1, device=device)
-            _reset_peak()
-            base = _status("VmRSS")
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
-            seconds = _train_steps(model, x, y, steps, device)
-            # CPU: growth of the resident high-water mark over the RSS before training
-            peak = (
-                torch.cuda.max_memory_allocated() if device == "cuda" else _status("VmHWM") - base
-            ) / 2**20
-            row = {
-                "model": name,
-                "params": sum(p.numel() for p in model.parameters()),
-                "device": device,
-                "spectra_per_s": batch * steps / seconds,
-                "peak_mb": peak,
-            }
+            row = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(
                 f"{name:22s} {row['params']:10d} {device:>6s} {row['spectra_per_s']:10.0f} "
-                f"{peak:9.0f}"
+                f"{row['peak_mb']:9.0f}"
             )
-            del model
     return rows
 
 
@@ -196,7 +194,12 @@ def main() -> None:
     parser.add_argument("--store-points", type=int, default=1000)
     parser.add_argument("--no-store", action="store_true")
     parser.add_argument("--json", help="also write the results as JSON")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one model
+    parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_one(args.one, args.points, args.batch, args.steps, args.device)))
+        return
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CUDA: {gpu}")
     result = {"throughput": throughput(args.models.split(","), args.points, args.batch, args.steps)}
