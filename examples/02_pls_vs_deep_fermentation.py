@@ -17,8 +17,9 @@ What it shows:
    self-contained ``report.html`` (PLS cross-validation + test set, deep-model parity plot,
    learning curves).
 
-With 21 calibration spectra a linear model is hard to beat: the point is the honest
-side-by-side comparison, not a win for the network.
+Expect PLS to win clearly (RMSEP about 7 g/L here against about 19 g/L for the CNN, which
+barely beats predicting the mean): 17 training spectra (4 more are held out for early
+stopping) are far too few for a network. The report makes that visible; that is its job.
 
 Run::
 
