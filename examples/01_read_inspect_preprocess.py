@@ -1,14 +1,17 @@
 """Read, inspect and preprocess spectra: formats, axis operations, quality summary, pipeline.
 
-What it shows, on the built-in Raman fermentation standards (21 spectra, 428-1833 cm-1):
+What it shows, on the built-in fermentation standards (21 ATR-MIR spectra, 428-1833 cm-1)
+and on synthetic Raman spectra:
 
 1. Writing and reading back every writable format (CSV, Parquet, HDF5, JCAMP-DX, NumPy
    .npz, MATLAB .mat); the round trip keeps values, axis unit and metadata.
-2. ``Spectra`` operations: crop (axis units), resample onto a uniform grid, convert the
-   Raman shift to absolute wavelength (nm) given the laser line, and combine spectra of two
-   (synthetic) instruments with different grids onto their common range.
+2. ``Spectra`` operations: crop (axis units), resample onto a uniform grid, convert
+   wavenumbers to micrometres, convert a Raman shift to absolute wavelength (nm) given the
+   laser line, and combine spectra of two (synthetic) instruments with different grids onto
+   their common range.
 3. ``spectrakit.quality.summarize``: a JSON summary (axis, intensities, spikes, metadata).
-4. The ``raman-default`` preprocessing pipeline, saved as YAML, with a before/after figure.
+4. The ``ftir-default`` preprocessing pipeline (fingerprint crop, here 950-1500 cm-1,
+   rubberband baseline, vector normalisation), saved as YAML, with a before/after figure.
 
 Run::
 
@@ -28,13 +31,13 @@ import numpy as np
 
 import spectrakit as sk
 from spectrakit.datasets import load_fermentation
-from spectrakit.datasets.synthetic import make_multi_instrument
+from spectrakit.datasets.synthetic import make_multi_instrument, make_synthetic
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing import get_pipeline
 from spectrakit.quality import summarize
 
 NAME = "01_read_inspect_preprocess"
-LASER_NM = 785.0  # assumed excitation line, for the unit conversion demo
+LASER_NM = 785.0  # excitation line of the synthetic Raman spectra
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,10 +64,16 @@ def axis_operations(spectra: sk.Spectra, quick: bool) -> None:
     fingerprint = spectra.crop(500, 1700)  # axis units (cm-1), both ends inclusive
     grid = np.arange(500.0, 1700.0 + 1e-9, 2.0)
     uniform = fingerprint.resample(grid)  # refuses to extrapolate unless fill= is given
-    in_nm = uniform.convert("nm", laser_wavelength=LASER_NM)
+    in_um = uniform.convert("um")  # absolute wavenumber -> wavelength, no laser needed
     print(f"  cropped:   {fingerprint.axis.describe()}")
     print(f"  resampled: {uniform.axis.describe()}")
-    print(f"  in nm:     {in_nm.axis.describe()} (laser {LASER_NM:g} nm)")
+    print(f"  in um:     {in_um.axis.describe()}")
+
+    raman = make_synthetic(5, seed=0)  # Raman shift axis, 400-1800 cm-1
+    in_nm = raman.convert("nm", laser_wavelength=LASER_NM)  # absolute scattered wavelength
+    back = in_nm.convert("cm-1", kind="raman_shift", laser_wavelength=LASER_NM)
+    print(f"  Raman shift {raman.axis.describe()} -> {in_nm.axis.describe()} "
+          f"(laser {LASER_NM:g} nm) -> back {back.axis.describe()}")  # fmt: skip
 
     blocks = make_multi_instrument(10 if quick else 50, 2, seed=0)  # {name: Spectra}
     combined = sk.combine(list(blocks.values()))  # overlap of the ranges, coarsest spacing
@@ -81,10 +90,10 @@ def plot_before_after(before: sk.Spectra, after: sk.Spectra, path: Path) -> None
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 1, figsize=(8, 6), layout="constrained")
-    for ax, spectra, title in ((axes[0], before, "raw"), (axes[1], after, "raman-default")):
+    for ax, spectra, title in ((axes[0], before, "raw"), (axes[1], after, "ftir-default")):
         ax.plot(spectra.axis.values, spectra.values.T, lw=0.7)
         ax.set_title(f"{title}: {spectra.n_spectra} spectra")
-        ax.set_xlabel(f"Raman shift ({spectra.axis.unit})")
+        ax.set_xlabel(f"{spectra.axis.kind} ({spectra.axis.unit})")
         ax.set_ylabel("Intensity")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -115,7 +124,9 @@ def main() -> None:
     )
 
     print("4. preprocessing")
-    pipeline = get_pipeline("raman-default")  # crop, despike, Savitzky-Golay, AsPLS baseline
+    # the preset crops 600-1800 cm-1; these spectra are noisy below 900 cm-1 (ATR cell), so
+    # keep the glucose fingerprint, 950-1500 cm-1; then rubberband baseline, vector norm
+    pipeline = get_pipeline("ftir-default", crop=(950.0, 1500.0))
     clean = pipeline.fit_transform(train)  # stateful steps learn from these spectra only
     pipeline.save(args.out / "pipeline.yaml")
     sk.write(clean, args.out / "preprocessed.csv")

@@ -1,6 +1,6 @@
-"""PLS baseline against a small deep model: glucose in a Raman-monitored fermentation.
+"""PLS baseline against a small deep model: glucose in an ATR-MIR-monitored fermentation.
 
-Data (built in): 21 off-line Raman spectra of glucose standards for calibration, and 1629
+Data (built in): 21 off-line ATR-MIR spectra of glucose standards for calibration, and 1629
 on-line spectra of a fermentation (one every 1.25 min) of which 34 have an HPLC glucose
 reference. Each reference time is matched to its on-line spectrum and the spectra within
 +-5 of it are averaged (as in the chemotools documentation this set comes from).
