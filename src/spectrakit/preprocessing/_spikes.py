@@ -8,43 +8,9 @@ from scipy.ndimage import median_filter
 from spectrakit.errors import ConfigError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points, map_rows
 from spectrakit.preprocessing._registry import register_step
-from spectrakit.quality import difference_zscores
+from spectrakit.quality import spike_mask
 
 __all__ = ["MedianDespike", "WhitakerHayes"]
-
-
-def _narrow_spikes(z: np.ndarray, threshold: float, max_width: int) -> np.ndarray:
-    """Points of narrow spikes from first-difference z-scores ``z`` of shape (n, p - 1).
-
-    A spike of ``w <= max_width`` points at ``i..i+w-1`` is an abrupt step in (difference
-    ``i - 1`` flagged) followed by an abrupt step back out (difference ``i + w - 1`` flagged
-    with the opposite sign), where the difference before the step in and the one after the
-    step out are *not* flagged the same way. A real band rises over several differences, so
-    even a narrow, intense Raman peak (3 points or more across) fails the last condition.
-    """
-    n, m = z.shape
-    p = m + 1
-    mask = np.zeros((n, p), dtype=bool)
-    pad = np.zeros((n, 1), dtype=bool)
-    for sign in (1.0, -1.0):  # cosmic rays (up) and dead pixels (down)
-        up = np.concatenate([pad, sign * z > threshold, pad], axis=1)  # up[:, k + 1] = diff k
-        down = np.concatenate([pad, sign * z < -threshold, pad], axis=1)
-        for w in range(1, max_width + 1):
-            # spike points i..i+w-1 for i in 1..p-w-1: enter via diff i-1, leave via diff i+w-1
-            i = np.arange(1, p - w)
-            if i.size == 0:
-                continue
-            enter = up[:, i]  # diff i - 1
-            leave = down[:, i + w]  # diff i + w - 1
-            before = up[:, i - 1]  # diff i - 2 (False at the edge)
-            after = down[:, i + w + 1]  # diff i + w (False at the edge)
-            hit = enter & leave & ~before & ~after
-            for k in range(w):
-                mask[:, i + k] |= hit
-        # one-sided spikes on the first or last point
-        mask[:, 0] |= down[:, 1] & ~down[:, 2] if p > 2 else down[:, 1]
-        mask[:, p - 1] |= up[:, p - 1] & ~up[:, p - 2] if p > 2 else up[:, p - 1]
-    return mask
 
 
 def _replace_by_neighbours(X: np.ndarray, bad: np.ndarray, window: int) -> np.ndarray:
@@ -119,8 +85,7 @@ class WhitakerHayes(SpectralTransformer):
 
     def spike_mask(self, X: np.ndarray) -> np.ndarray:
         """Boolean mask of spike points, shape (n_spectra, n_points), for a float block."""
-        z = difference_zscores(X)
-        return _narrow_spikes(z, float(self.threshold), int(self.max_width))
+        return spike_mask(X, float(self.threshold), int(self.max_width))
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bad = self.spike_mask(X)
