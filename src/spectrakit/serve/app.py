@@ -254,6 +254,8 @@ def create_app(
         from starlette.concurrency import run_in_threadpool
 
         df = await run_in_threadpool(run)
+        if "id" in spectra.meta.columns:  # echo the caller's ids (JSON "ids" or a file column)
+            df.insert(0, "id", spectra.meta["id"].astype(str).to_numpy())
         return JSONResponse({"n": len(df), "predictions": _records(df)})
 
     @app.post("/explain")
