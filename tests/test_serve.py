@@ -93,6 +93,7 @@ def test_single_spectrum_on_model_axis_and_other_grid(server, spectra):
     client, _ = server
     r = client.post("/predict", json={"spectrum": spectra.values[0].tolist(), "ids": ["a"]})
     assert r.status_code == 200 and r.json()["n"] == 1
+    assert r.json()["predictions"][0]["id"] == "a"
     fine = spectra[:2].resample(np.linspace(400.0, 1800.0, 351))
     r = client.post(
         "/predict", json={"spectra": fine.values.tolist(), "axis": fine.axis.values.tolist()}

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Local model registry with checksums. " + EXAMPLE,
     )
     p.add_argument(
-        "--root", help="registry folder (default: $SPECTRAKIT_REGISTRY or ~/.spectrakit)"
+        "--root", help="registry folder (default: $SPECTRAKIT_REGISTRY or ~/.spectrakit/registry)"
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     push = actions.add_parser("push", help="copy a bundle into the registry")
