@@ -11,66 +11,10 @@ import torch
 
 from spectrakit.axis import SpectralAxis
 from spectrakit.errors import AxisError, DataError, ModelError
+from spectrakit.inference import conform_axis, decode_outputs_np, predictions_frame
 from spectrakit.spectra import Spectra
 
 __all__ = ["Predictor", "conform_axis"]
-
-
-def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
-    """Bring ``spectra`` onto ``axis`` when that is safe, else raise :class:`AxisError`.
-
-    Safe means: the same kind of axis (after a physical unit conversion, e.g. nm -> cm-1 or
-    a Raman shift given the laser line) and the data covering the whole target range (up to
-    half a point spacing); the spectra are then linearly resampled. Nothing is extrapolated.
-
-    Parameters
-    ----------
-    spectra : Spectra
-        Input spectra.
-    axis : SpectralAxis
-        Axis the model expects.
-
-    Returns
-    -------
-    Spectra
-        Spectra on exactly ``axis``.
-    """
-    src = spectra.axis
-    if src.n_points == axis.n_points and src.allclose(axis, rtol=1e-7, atol=1e-9):
-        return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
-    if (src.unit, src.kind) != (axis.unit, axis.kind):
-        if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
-            raise AxisError(
-                "input axis is incompatible with the model",
-                expected=f"{axis.describe()} ({axis.kind})",
-                got=f"{src.describe()} ({src.kind})",
-                fix="read the file with its physical unit (--unit) or use a matching model",
-            )
-        try:
-            spectra = spectra.convert(
-                axis.unit,
-                kind=axis.kind,
-                laser_wavelength=src.laser_wavelength or axis.laser_wavelength,
-            )
-        except AxisError as exc:
-            raise AxisError(
-                "input axis cannot be converted to the model's axis",
-                expected=f"{axis.describe()} ({axis.kind})",
-                got=f"{src.describe()} ({src.kind}): {exc.message}",
-                fix=exc.fix or "convert the spectra to the model's unit first",
-            ) from exc
-        src = spectra.axis
-    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
-    if src.min > axis.min + tol or src.max < axis.max - tol:
-        raise AxisError(
-            "input spectra do not cover the model's axis range",
-            expected=f"data covering {axis.min:g}-{axis.max:g} {axis.unit}",
-            got=f"{src.min:g}-{src.max:g} {src.unit}",
-            fix="measure/crop the full range, or fine-tune a model on your range",
-        )
-    if src.n_points < 2:
-        raise AxisError("cannot resample a single point", got=src.describe())
-    return spectra.resample(axis, fill="edge")
 
 
 class Predictor:
@@ -230,8 +174,6 @@ class Predictor:
             ``<label>`` (bool) and ``proba_<label>``; plus ``ood_score`` and ``is_ood`` when
             the bundle has an out-of-distribution detector.
         """
-        from spectrakit.tasks.heads import decode_outputs
-
         if self.task == "pretrained" or self.output is None:
             raise ModelError(
                 "this bundle is a pretrained encoder without a prediction head",
@@ -239,28 +181,15 @@ class Predictor:
                 got=f"task={self.task!r}",
                 fix="fine-tune it: spectrakit finetune --init BUNDLE ... (embed() works as is)",
             )
-        out = decode_outputs(self.raw_outputs(spectra, batch_size), self.output)
-        cols: dict[str, Any] = {}
-        if self.task == "regression":
-            mean = out["mean"].numpy()
-            for j, t in enumerate(self.targets):
-                cols[t] = mean[:, j]
-                if "std" in out:
-                    cols[f"{t}_std"] = out["std"].numpy()[:, j]
-        elif self.task == "classification":
-            names = np.asarray(self.classes, dtype=object)
-            cols["predicted"] = names[out["label"].numpy()]
-            for j, c in enumerate(self.classes):
-                cols[f"proba_{c}"] = out["proba"].numpy()[:, j]
-        else:
-            for j, c in enumerate(self.classes):
-                cols[c] = out["label"].numpy()[:, j]
-                cols[f"proba_{c}"] = out["proba"].numpy()[:, j]
-        frame = pd.DataFrame(cols)
+        raw = self.raw_outputs(spectra, batch_size).numpy()
+        decoded = decode_outputs_np(raw, self.config["output"])
+        frame = predictions_frame(decoded, self.task, self.targets, self.classes)
         if self.ood is not None:
-            emb = self.embed(spectra, batch_size)
-            frame["ood_score"] = np.asarray(self.ood.score_samples(emb), dtype=float)
-            frame["is_ood"] = np.asarray(self.ood.predict(emb), dtype=bool)
+            from spectrakit.ood import detector_inputs
+
+            scored = detector_inputs(self, spectra, self.ood)
+            frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
+            frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
         return frame
 
 

@@ -492,9 +492,14 @@ def combine(
 
 
 def _as_values(values: Any) -> np.ndarray:
-    if isinstance(values, np.ndarray) and values.dtype == np.float32 and values.ndim == 2:
-        if values.shape[1]:  # float32 cannot overflow float32: one copy, no float64 round trip
-            return np.array(values, dtype=np.float32, order="C")
+    # float32 cannot overflow float32: one copy, no float64 round trip
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float32
+        and values.ndim == 2
+        and values.shape[1]
+    ):
+        return np.array(values, dtype=np.float32, order="C")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:

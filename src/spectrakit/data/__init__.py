@@ -1,26 +1,33 @@
-"""Datasets, data modules and the on-disk spectra store (plus leakage-safe splitters)."""
+"""Datasets, data modules, the on-disk spectra store, and leakage-safe splitters.
 
-from spectrakit.data.channels import ChannelPreprocessor
-from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule, split_indices
-from spectrakit.data.dataset import RandomBatchDataset, SpectraDataset, collate_batch
-from spectrakit.data.store import SpectraStore
+Names load on first use: the splitters and the per-channel preprocessing need only NumPy,
+while the datasets and data modules import torch and Lightning.
+"""
 
-__all__ = [
-    "ChannelPreprocessor",
-    "PretrainDataModule",
-    "RandomBatchDataset",
-    "SpectraDataModule",
-    "SpectraDataset",
-    "SpectraStore",
-    "collate_batch",
-    "split_indices",
-]
+from __future__ import annotations
 
-try:  # splitters live in their own module
-    from spectrakit.data import splits as _splits
-except ImportError:  # pragma: no cover - optional module
-    _splits = None
-else:
-    for _name in getattr(_splits, "__all__", []):
-        globals()[_name] = getattr(_splits, _name)
-    __all__ += list(getattr(_splits, "__all__", []))
+import importlib
+from typing import Any
+
+from spectrakit.data.splits import __all__ as _split_names
+
+_LAZY = {
+    "ChannelPreprocessor": "spectrakit.data.channels",
+    "PretrainDataModule": "spectrakit.data.datamodule",
+    "SpectraDataModule": "spectrakit.data.datamodule",
+    "split_indices": "spectrakit.data.datamodule",
+    "RandomBatchDataset": "spectrakit.data.dataset",
+    "SpectraDataset": "spectrakit.data.dataset",
+    "collate_batch": "spectrakit.data.dataset",
+    "SpectraStore": "spectrakit.data.store",
+    **dict.fromkeys(_split_names, "spectrakit.data.splits"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spectrakit.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -94,6 +94,13 @@ class OnnxPredictor:
             from spectrakit.ood import load_detector
 
             self.ood = load_detector(self.bundle_dir)
+            if self.ood.input_kind == "reconstruction":
+                raise BundleError(
+                    "this bundle's OOD detector scores masked reconstructions",
+                    expected="an embedding or logits detector for the ONNX runtime",
+                    got="a reconstruction-error detector",
+                    fix="use the PyTorch predictor (spectrakit.load) for this bundle",
+                )
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -153,8 +160,9 @@ class OnnxPredictor:
         decoded = decode_outputs_np(raw, self.config["output"])
         frame = predictions_frame(decoded, self.task, self.targets, self.classes)
         if self.ood is not None:
-            frame["ood_score"] = np.asarray(self.ood.score_samples(feats), dtype=float)
-            frame["is_ood"] = np.asarray(self.ood.predict(feats), dtype=bool)
+            scored = raw if self.ood.input_kind == "logits" else feats
+            frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
+            frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
         return frame
 
 

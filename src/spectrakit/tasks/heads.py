@@ -8,14 +8,14 @@ log-variance per target (heteroscedastic regression, Nix & Weigend 1994; Kendall
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 
-__all__ = ["OutputSpec", "decode_outputs", "n_model_outputs"]
+from spectrakit.inference import LOGVAR_RANGE, decode_outputs_np
 
-#: log-variance is clamped to this range to keep exp() finite in low precision
-LOGVAR_RANGE = (-12.0, 12.0)
+__all__ = ["OutputSpec", "decode_outputs", "n_model_outputs"]
 
 
 @dataclass
@@ -60,7 +60,10 @@ def split_regression(raw: torch.Tensor, spec: OutputSpec) -> tuple[torch.Tensor,
 
 
 def decode_outputs(raw: torch.Tensor, spec: OutputSpec) -> dict[str, torch.Tensor]:
-    """Predictions from raw outputs (B, n_model_outputs).
+    """Predictions from raw outputs (B, n_model_outputs), as tensors.
+
+    The maths lives in :func:`spectrakit.inference.decode_outputs_np`, shared with the
+    PyTorch and ONNX predictors, so training metrics and deployed predictions agree.
 
     Returns
     -------
@@ -69,21 +72,9 @@ def decode_outputs(raw: torch.Tensor, spec: OutputSpec) -> dict[str, torch.Tenso
         classification: ``proba`` (B, K) and ``label`` (B,) class index;
         multilabel: ``proba`` (B, K) and ``label`` (B, K) bool.
     """
-    raw = raw.float()
-    if spec.task == "regression":
-        mu = torch.as_tensor(spec.target_mean or [0.0] * spec.n_targets, device=raw.device)
-        sd = torch.as_tensor(spec.target_std or [1.0] * spec.n_targets, device=raw.device)
-        if spec.uncertainty:
-            mean, logvar = split_regression(raw, spec)
-            return {"mean": mean * sd + mu, "std": torch.exp(0.5 * logvar) * sd}
-        return {"mean": raw * sd + mu}
-    if spec.task == "multilabel":
-        proba = torch.sigmoid(raw)
-        thr = torch.as_tensor(spec.thresholds or [0.5] * spec.n_targets, device=raw.device)
-        return {"proba": proba, "label": proba >= thr}
-    if spec.one_vs_rest:
-        scores = torch.sigmoid(raw)
-        proba = scores / scores.sum(dim=1, keepdim=True).clamp_min(1e-12)
-    else:
-        proba = torch.softmax(raw, dim=1)
-    return {"proba": proba, "label": proba.argmax(dim=1)}
+    decoded = decode_outputs_np(raw.detach().float().cpu().numpy(), asdict(spec))
+    out = {}
+    for key, value in decoded.items():
+        t = torch.from_numpy(np.ascontiguousarray(value))
+        out[key] = (t.float() if t.is_floating_point() else t).to(raw.device)
+    return out

@@ -1,15 +1,30 @@
-"""Training entry points: supervised fitting, masked pretraining, resuming; all end in a bundle."""
+"""Training entry points: supervised fitting, masked pretraining, resuming; all end in a bundle.
 
-from spectrakit.training.api import common_grid, fit_supervised, pretrain, resume, run_dir
-from spectrakit.training.trainer import AtomicCheckpointIO, TrainerOptions, build_trainer
+Names load on first use so that importing ``spectrakit.training.cli_options`` (the command
+line) does not import Lightning.
+"""
 
-__all__ = [
-    "AtomicCheckpointIO",
-    "TrainerOptions",
-    "build_trainer",
-    "common_grid",
-    "fit_supervised",
-    "pretrain",
-    "resume",
-    "run_dir",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "common_grid": "spectrakit.training.api",
+    "fit_supervised": "spectrakit.training.api",
+    "pretrain": "spectrakit.training.api",
+    "resume": "spectrakit.training.api",
+    "run_dir": "spectrakit.training.api",
+    "AtomicCheckpointIO": "spectrakit.training.trainer",
+    "TrainerOptions": "spectrakit.training.trainer",
+    "build_trainer": "spectrakit.training.trainer",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spectrakit.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

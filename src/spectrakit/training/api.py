@@ -27,8 +27,8 @@ from spectrakit.axis import SpectralAxis
 from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
 from spectrakit.errors import ConfigError, DataError, ModelError, TrainingError
+from spectrakit.inference import conform_axis
 from spectrakit.io import atomic_path
-from spectrakit.predictor import conform_axis
 from spectrakit.quality import summarize
 from spectrakit.spectra import Spectra
 from spectrakit.tasks.heads import OutputSpec, n_model_outputs
