@@ -42,6 +42,7 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'spectrakit.ood' has no attribute {name!r}")
 
+
 __all__ = [
     "DETECTORS",
     "DIME",
