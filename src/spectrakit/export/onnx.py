@@ -13,8 +13,11 @@ Export is verified automatically: onnxruntime outputs must equal PyTorch outputs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -246,24 +249,46 @@ def export_onnx(
     return record
 
 
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence the exporters' graph dumps (printed by C++ on stdout) and registration logs.
+
+    Failures are reported by the caller as one clear line, so nothing of value is lost.
+    """
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "onnxscript")]
+    levels = [lg.level for lg in loggers]
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            os.dup2(devnull.fileno(), 1)
+            for lg in loggers:
+                lg.setLevel(logging.ERROR)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _export_bytes(
     wrapper: nn.Module, args: tuple, names: list[str], dynamic: dict, opset: int, dynamo: bool
 ) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_exporter():
         path = Path(tmp) / ONNX_FILE
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(path),
-                input_names=names,
-                output_names=["outputs", "features"],
-                dynamic_axes=dynamic,
-                opset_version=opset,
-                dynamo=dynamo,
-                **({"external_data": False, "verbose": False} if dynamo else {}),
-            )
+        torch.onnx.export(
+            wrapper,
+            args,
+            str(path),
+            input_names=names,
+            output_names=["outputs", "features"],
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=dynamo,
+            **({"external_data": False, "verbose": False} if dynamo else {}),
+        )
         return path.read_bytes()
 
 
