@@ -189,6 +189,18 @@ def _validation_metrics(predictor: Any, val: Spectra, targets: list[str], task: 
     return out
 
 
+def _merge_options(defaults: dict[str, Any], options: dict[str, Any], what: str, fn: str) -> None:
+    """Update ``defaults`` with ``options`` in place, refusing names it does not know."""
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"unknown {what} option(s)",
+            expected=f"see help(spectrakit.training.{fn})",
+            got=", ".join(unknown),
+        )
+    defaults.update(options)
+
+
 def fit_supervised(
     train: Spectra,
     targets: str | Sequence[str],
@@ -281,14 +293,7 @@ def fit_supervised(
         "work_dir": None,
         "max_steps": None,
     }
-    unknown = sorted(set(options) - set(opt))
-    if unknown:
-        raise ConfigError(
-            "unknown training option(s)",
-            expected="see help(spectrakit.training.fit_supervised)",
-            got=", ".join(unknown),
-        )
-    opt.update(options)
+    _merge_options(opt, options, "training", "fit_supervised")
     call = {
         "targets": targets,
         "task": task,
@@ -569,14 +574,7 @@ def pretrain(
         "work_dir": None,
         "max_steps": None,
     }
-    unknown = sorted(set(options) - set(opt))
-    if unknown:
-        raise ConfigError(
-            "unknown pretraining option(s)",
-            expected="see help(spectrakit.training.pretrain)",
-            got=", ".join(unknown),
-        )
-    opt.update(options)
+    _merge_options(opt, options, "pretraining", "pretrain")
     call = {
         "model": model,
         "mask_ratio": mask_ratio,
