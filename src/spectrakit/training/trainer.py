@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ __all__ = [
 BEST = "best"
 LAST = "last"
 _log = logging.getLogger(__name__)
+# Lightning's own pytree helper trips a torch deprecation on every fit; nothing a user can act on.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
@@ -232,6 +235,9 @@ def build_trainer(
             callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
     callbacks += options.callbacks
     loggers = _loggers(options.loggers, work_dir / "logs")
+    if not options.progress:  # quiet runs: no device banners or tips, only warnings
+        for pkg in ("pytorch", "fabric"):
+            logging.getLogger(f"lightning.{pkg}.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
         default_root_dir=str(work_dir),
         accelerator=options.accelerator,
