@@ -7,9 +7,7 @@ across instruments, evaluate against chemometric baselines, explain, and ship.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from spectrakit._lazy import lazy_attributes
 from spectrakit.axis import SpectralAxis
 from spectrakit.errors import (
     AxisError,
@@ -55,8 +53,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'spectrakit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes("spectrakit", _LAZY)

@@ -16,7 +16,13 @@ from spectrakit.axis import SpectralAxis
 from spectrakit.errors import AxisError
 from spectrakit.spectra import Spectra
 
-__all__ = ["LOGVAR_RANGE", "conform_axis", "decode_outputs_np", "predictions_frame"]
+__all__ = [
+    "LOGVAR_RANGE",
+    "ExtraFeatures",
+    "conform_axis",
+    "decode_outputs_np",
+    "predictions_frame",
+]
 
 #: log-variance is clamped to this range to keep exp() finite in low precision
 LOGVAR_RANGE = (-12.0, 12.0)
@@ -77,6 +83,28 @@ def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())
     return spectra.resample(axis, fill="edge")
+
+
+class ExtraFeatures:
+    """Tabular model inputs read from metadata columns, standardized as in training.
+
+    Parameters
+    ----------
+    config : dict or None
+        The bundle's ``extra_features``: ``{"names", "mean", "std"}``.
+    """
+
+    def __init__(self, config: dict[str, Any] | None) -> None:
+        config = config or {}
+        self.names = list(config.get("names") or [])
+        self.mean = np.asarray(config.get("mean") or [], dtype=np.float32)
+        self.std = np.asarray(config.get("std") or [], dtype=np.float32)
+
+    def values(self, spectra: Spectra) -> np.ndarray | None:
+        """Standardized features (n, n_extra) float32, or ``None`` when the model has none."""
+        if not self.names:
+            return None
+        return (spectra.targets(self.names).astype(np.float32) - self.mean) / self.std
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

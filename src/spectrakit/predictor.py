@@ -11,7 +11,12 @@ import torch
 
 from spectrakit.axis import SpectralAxis
 from spectrakit.errors import AxisError, DataError, ModelError
-from spectrakit.inference import conform_axis, decode_outputs_np, predictions_frame
+from spectrakit.inference import (
+    ExtraFeatures,
+    conform_axis,
+    decode_outputs_np,
+    predictions_frame,
+)
 from spectrakit.spectra import Spectra
 
 __all__ = ["Predictor", "conform_axis"]
@@ -64,10 +69,8 @@ class Predictor:
         self.task = config["task"]
         out = config.get("output")
         self.output = OutputSpec(**out) if out else None
-        extra = config.get("extra_features") or {}
-        self.extra_features = list(extra.get("names") or [])
-        self._extra_mean = np.asarray(extra.get("mean") or [], dtype=np.float32)
-        self._extra_std = np.asarray(extra.get("std") or [], dtype=np.float32)
+        self._extra = ExtraFeatures(config.get("extra_features"))
+        self.extra_features = self._extra.names
         self.ood = _load_ood(self.bundle_dir)
 
     def __repr__(self) -> str:
@@ -130,15 +133,13 @@ class Predictor:
             x = normalize_spectra(x)
         return x, axis
 
-    def _extra(self, spectra: Spectra) -> torch.Tensor | None:
-        if not self.extra_features:
-            return None
-        e = spectra.targets(self.extra_features).astype(np.float32)
-        return torch.from_numpy((e - self._extra_mean) / self._extra_std)
+    def _extra_tensor(self, spectra: Spectra) -> torch.Tensor | None:
+        extra = self._extra.values(spectra)
+        return None if extra is None else torch.from_numpy(extra)
 
     def _batches(self, spectra: Spectra, batch_size: int):
         x, axis = self._prepare(spectra)
-        extra = self._extra(spectra)
+        extra = self._extra_tensor(spectra)
         ax = axis.to_torch() if getattr(self.model, "axis_aware", False) else None
         for start in range(0, x.shape[0], batch_size):
             sl = slice(start, start + batch_size)

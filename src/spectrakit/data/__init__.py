@@ -6,9 +6,7 @@ while the datasets and data modules import torch and Lightning.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from spectrakit._lazy import lazy_attributes
 from spectrakit.data.splits import __all__ as _split_names
 
 _LAZY = {
@@ -26,8 +24,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'spectrakit.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes("spectrakit.data", _LAZY)

@@ -16,7 +16,12 @@ import pandas as pd
 
 from spectrakit.axis import SpectralAxis
 from spectrakit.errors import BundleError, DataError
-from spectrakit.inference import conform_axis, decode_outputs_np, predictions_frame
+from spectrakit.inference import (
+    ExtraFeatures,
+    conform_axis,
+    decode_outputs_np,
+    predictions_frame,
+)
 from spectrakit.spectra import Spectra
 
 __all__ = ["OnnxPredictor", "load_onnx"]
@@ -85,10 +90,7 @@ class OnnxPredictor:
         self.targets = list(self.config.get("targets") or [])
         self.classes = self.config.get("classes")
         self.task = self.config["task"]
-        extra = self.config.get("extra_features") or {}
-        self.extra_features = list(extra.get("names") or [])
-        self._extra_mean = np.asarray(extra.get("mean") or [], dtype=np.float32)
-        self._extra_std = np.asarray(extra.get("std") or [], dtype=np.float32)
+        self._extra = ExtraFeatures(self.config.get("extra_features"))
         self.ood = None
         if (self.bundle_dir / "ood.json").is_file():
             from spectrakit.ood import load_detector
@@ -127,8 +129,7 @@ class OnnxPredictor:
         if "axis" in names:
             feeds["axis"] = self.model_axis.values.astype(np.float32)
         if "extra" in names:
-            e = spectra.targets(self.extra_features).astype(np.float32)
-            feeds["extra"] = (e - self._extra_mean) / self._extra_std
+            feeds["extra"] = self._extra.values(spectra)
         return feeds
 
     def run(self, spectra: Spectra, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:

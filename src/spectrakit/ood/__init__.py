@@ -8,6 +8,7 @@ in-distribution data at a chosen false-rejection rate, store in the bundle witho
 >>> save_detector(det, predictor.bundle_dir)  # doctest: +SKIP
 """
 
+from spectrakit._lazy import lazy_attributes
 from spectrakit.ood._base import (
     DETECTORS,
     INPUT_KINDS,
@@ -35,12 +36,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'spectrakit.ood' has no attribute {name!r}")
+__getattr__ = lazy_attributes("spectrakit.ood", _LAZY)
 
 
 __all__ = [

@@ -6,8 +6,7 @@ line) does not import Lightning.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from spectrakit._lazy import lazy_attributes
 
 _LAZY = {
     "common_grid": "spectrakit.training.api",
@@ -23,8 +22,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'spectrakit.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes("spectrakit.training", _LAZY)
