@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spectrakit._spike_kernels import run_rows, spike_mask_rows, zscore_rows
+from spectrakit.errors import DataError
 from spectrakit.spectra import Spectra
 
 __all__ = [
@@ -14,7 +16,18 @@ __all__ = [
     "summarize",
 ]
 
-_MAD_TO_SIGMA = 0.6745  # Phi^-1(0.75): makes the MAD consistent with a Gaussian sigma
+
+def _float_rows(values: np.ndarray, caller: str) -> np.ndarray:
+    """``values`` as a C-contiguous float64 array of shape (n_spectra, n_points)."""
+    arr = np.ascontiguousarray(values, dtype=np.float64)
+    if arr.ndim != 2:
+        raise DataError(
+            f"{caller}: spectra have the wrong shape",
+            expected="a 2D array (n_spectra, n_points)",
+            got=f"shape {arr.shape}",
+            fix="reshape a single spectrum as x.reshape(1, -1)",
+        )
+    return arr
 
 
 def difference_zscores(values: np.ndarray) -> np.ndarray:
@@ -31,57 +44,22 @@ def difference_zscores(values: np.ndarray) -> np.ndarray:
         piecewise-linear spectra) fall back to the mean absolute deviation, and rows where
         both are zero get scores of 0, so there is never a division by zero.
     """
-    d = np.diff(np.asarray(values, dtype=np.float64), axis=1)
-    med = np.median(d, axis=1, keepdims=True)
-    dev = np.abs(d - med)
-    mad = np.median(dev, axis=1, keepdims=True)
-    fallback = 1.2533 * np.mean(dev, axis=1, keepdims=True)  # mean-abs-dev -> sigma
-    scale = np.where(mad > 0, mad / _MAD_TO_SIGMA, fallback)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(scale > 0, (d - med) / np.where(scale > 0, scale, 1.0), 0.0)
-    return z
-
-
-def _narrow_spikes(z: np.ndarray, threshold: float, max_width: int) -> np.ndarray:
-    """Points of narrow spikes from first-difference z-scores ``z`` of shape (n, p - 1).
-
-    A spike of ``w <= max_width`` points at ``i..i+w-1`` is an abrupt step in (difference
-    ``i - 1`` flagged) followed by an abrupt step back out (difference ``i + w - 1`` flagged
-    with the opposite sign), where the difference before the step in and the one after the
-    step out are *not* flagged the same way. A real band rises over several differences, so
-    even a narrow, intense Raman peak (3 points or more across) fails the last condition.
-    """
-    n, m = z.shape
-    p = m + 1
-    mask = np.zeros((n, p), dtype=bool)
-    pad = np.zeros((n, 1), dtype=bool)
-    for sign in (1.0, -1.0):  # cosmic rays (up) and dead pixels (down)
-        up = np.concatenate([pad, sign * z > threshold, pad], axis=1)  # up[:, k + 1] = diff k
-        down = np.concatenate([pad, sign * z < -threshold, pad], axis=1)
-        for w in range(1, max_width + 1):
-            # spike points i..i+w-1 for i in 1..p-w-1: enter via diff i-1, leave via diff i+w-1
-            i = np.arange(1, p - w)
-            if i.size == 0:
-                continue
-            enter = up[:, i]  # diff i - 1
-            leave = down[:, i + w]  # diff i + w - 1
-            before = up[:, i - 1]  # diff i - 2 (False at the edge)
-            after = down[:, i + w + 1]  # diff i + w (False at the edge)
-            hit = enter & leave & ~before & ~after
-            for k in range(w):
-                mask[:, i + k] |= hit
-        # one-sided spikes on the first or last point
-        mask[:, 0] |= down[:, 1] & ~down[:, 2] if p > 2 else down[:, 1]
-        mask[:, p - 1] |= up[:, p - 1] & ~up[:, p - 2] if p > 2 else up[:, p - 1]
-    return mask
+    X = _float_rows(values, "difference_zscores")
+    out = np.zeros((X.shape[0], max(X.shape[1] - 1, 0)))
+    run_rows(zscore_rows, X, out)
+    return out
 
 
 def spike_mask(values: np.ndarray, threshold: float = 8.0, max_width: int = 2) -> np.ndarray:
     """Points of narrow spikes (cosmic rays up, dead pixels down), Whitaker & Hayes (2018).
 
-    A difference whose modified z-score exceeds ``threshold`` marks an abrupt step; a spike
-    is a step in followed within ``max_width`` points by a step back out, so real bands, which
-    rise over several points, are never flagged (see :func:`_narrow_spikes`).
+    A difference whose modified z-score (:func:`difference_zscores`) exceeds ``threshold``
+    marks an abrupt step. A spike of ``w <= max_width`` points at ``i..i+w-1`` is an abrupt
+    step in (difference ``i - 1``) followed by an abrupt step back out (difference
+    ``i + w - 1``, opposite sign), where the difference before the step in and the one after
+    the step out are *not* flagged the same way; the first and last points are spikes when
+    only their one difference steps back or in. A real band rises over several differences,
+    so even a narrow, intense Raman peak (3 points or more across) is never flagged.
 
     Parameters
     ----------
@@ -94,11 +72,14 @@ def spike_mask(values: np.ndarray, threshold: float = 8.0, max_width: int = 2) -
     Returns
     -------
     ndarray of bool, shape (n_spectra, n_points)
+        All False for spectra of fewer than 2 points.
     """
-    values = np.asarray(values)
-    if values.shape[1] < 2:
-        return np.zeros(values.shape, dtype=bool)
-    return _narrow_spikes(difference_zscores(values), float(threshold), int(max_width))
+    X = _float_rows(values, "spike_mask")
+    if X.shape[1] < 2:
+        return np.zeros(X.shape, dtype=bool)
+    out = np.empty(X.shape, dtype=bool)
+    run_rows(spike_mask_rows, X, out, float(threshold), int(max_width))
+    return out
 
 
 def isolated_spikes(values: np.ndarray, radius: int = 10, edge: int = 3) -> np.ndarray:

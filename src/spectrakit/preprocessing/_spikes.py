@@ -14,7 +14,30 @@ __all__ = ["MedianDespike", "WhitakerHayes"]
 
 
 def _replace_by_neighbours(X: np.ndarray, bad: np.ndarray, window: int) -> np.ndarray:
-    """Replace ``bad`` points by the mean of the good points within ``window`` on each side."""
+    """Replace ``bad`` points by the mean of the good points within ``window`` on each side.
+
+    Only the rows with bad points are computed; the others are copied unchanged.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points)
+    bad : ndarray of bool, shape (n_spectra, n_points)
+    window : int
+        Neighbours on each side.
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_points)
+    """
+    out = X.copy()
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size:
+        out[rows] = _replace_in_rows(X[rows], bad[rows], window)
+    return out
+
+
+def _replace_in_rows(X: np.ndarray, bad: np.ndarray, window: int) -> np.ndarray:
+    """:func:`_replace_by_neighbours` for every row of ``X`` (n, p); returns a new array."""
     good = (~bad).astype(np.float64)
     n, p = X.shape
     zeros = np.zeros((n, 1))
