@@ -28,6 +28,7 @@ from spectrakit.preprocessing.baseline import (
     ModPoly,
     Rubberband,
 )
+from spectrakit.preprocessing.baseline._lanes import LANES
 
 N_SPECTRA, N_POINTS = 8, 500
 AXIS = np.linspace(400.0, 1800.0, N_POINTS)
@@ -291,12 +292,22 @@ def test_snip_options_match_pybaselines(kwargs):
     np.testing.assert_allclose(SNIP(**kwargs).baseline(y), ref, atol=1e-10 * np.ptp(y))
 
 
-@pytest.mark.parametrize("diff_order", [1, 3])
-def test_whittaker_other_difference_orders_match_pybaselines(diff_order):
+@pytest.mark.parametrize(
+    ("cls", "name", "diff_order"),
+    [
+        (ArPLS, "arpls", 1),
+        (ArPLS, "arpls", 3),
+        (AsLS, "asls", 1),
+        (AirPLS, "airpls", 3),
+        (DrPLS, "drpls", 3),
+    ],
+)
+def test_whittaker_other_difference_orders_match_pybaselines(cls, name, diff_order):
+    # orders other than 2 take the lane-by-lane solves (drPLS: the general banded LU)
     y, _ = synthetic()
     lam = 1e2 if diff_order == 1 else 1e7
-    ours = ArPLS(lam=lam, diff_order=diff_order).baseline(y)
-    ref = pybaselines_loop("arpls", AXIS, y, lam=lam, diff_order=diff_order)
+    ours = cls(lam=lam, diff_order=diff_order).baseline(y)
+    ref = pybaselines_loop(name, AXIS, y, lam=lam, diff_order=diff_order)
     assert (np.abs(ours - ref).max(axis=1) / np.ptp(y, axis=1)).max() < 1e-5
 
 
@@ -321,13 +332,15 @@ def test_too_short_spectra_raise():
 
 @pytest.mark.parametrize("cls", [AsLS, ArPLS, AirPLS, AsPLS, DrPLS])
 def test_whittaker_result_independent_of_batch_composition(cls):
-    # more spectra than the kernels keep in flight, so finished spectra hand over their slot
-    y = np.concatenate([synthetic(seed=s)[0] for s in range(3)])
+    # over twice as many spectra as the kernels keep in flight, so finished spectra hand
+    # their lane over to the next ones, several times per lane
+    y = np.concatenate([synthetic(seed=s)[0] for s in range(9)])
+    assert len(y) > 2 * LANES
     batch = cls(lam=1e5).baseline(y)
     order = np.random.default_rng(0).permutation(len(y))
     shuffled = cls(lam=1e5).baseline(y[order])
     np.testing.assert_array_equal(shuffled, batch[order])
-    for k in (0, 11, 23):
+    for k in (0, 11, 40, len(y) - 1):
         np.testing.assert_array_equal(cls(lam=1e5).baseline(y[k : k + 1])[0], batch[k])
 
 

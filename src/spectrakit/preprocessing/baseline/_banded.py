@@ -4,11 +4,9 @@ Whittaker-type baselines solve ``(W + lam * D'D) z = W y`` (or a variant) many t
 spectrum, with ``D'D`` the same for every spectrum. LAPACK's banded routines spend most of
 their time in per-column BLAS calls for such narrow bands, and calling them per spectrum
 adds Python overhead. These kernels do the elimination in compiled loops (numba,
-``nogil`` so row chunks run in parallel threads) for ``LANES`` spectra at once: one
-recurrence per spectrum has a division on its dependency chain at every point, so
-interleaving independent spectra lets the CPU pipeline and vectorise them. Each lane's
-arithmetic is that of a single-spectrum solve. Pentadiagonal systems (``diff_order=2``)
-take the interleaved path; other orders solve lane by lane with the generic kernels.
+``nogil``), one spectrum at a time, for any half bandwidth; :mod:`._lanes` runs the
+pentadiagonal case (``diff_order=2``) for many spectra at once and falls back on these
+for other orders.
 
 Band layouts (``d`` = half bandwidth = difference order):
 
@@ -25,13 +23,10 @@ import numpy as np
 from spectrakit.preprocessing._smoothing import difference_penalty_banded
 
 __all__ = [
-    "LANES",
     "penalty_rows",
     "penalty_upper",
     "solve_general",
-    "solve_scaled_lanes",
     "solve_symmetric",
-    "solve_symmetric_lanes",
 ]
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -126,106 +121,3 @@ def solve_general(a, rhs, out):  # pragma: no cover - compiled
         for j in range(i + 1, min(i + d + 1, n)):
             z -= a[i, d + j - i] * out[j]
         out[i] = z / a[i, d]
-
-
-#: spectra solved together by the lane solvers (arrays of shape (n_points, LANES)).
-LANES = 8
-
-
-@_jit
-def solve_symmetric_lanes(ab, diag_add, rhs, work, out):  # pragma: no cover - compiled
-    """Solve ``(A + diag(diag_add[:, s])) z = rhs[:, s]`` for every lane ``s``.
-
-    ``A`` is symmetric banded (upper storage, shared by all lanes); ``diag_add``, ``rhs``
-    and ``out`` have shape (n, LANES); ``work`` has shape (4, n, LANES).
-    """
-    n, lanes = rhs.shape
-    d = ab.shape[0] - 1
-    if d != 2 or n < 3:
-        lfac, dfac = np.empty((n, d + 1)), np.empty(n)
-        col_w, col_r, col_z = np.empty(n), np.empty(n), np.empty(n)
-        for s in range(lanes):
-            for j in range(n):
-                col_w[j], col_r[j] = diag_add[j, s], rhs[j, s]
-            solve_symmetric(ab, col_w, col_r, lfac, dfac, col_z)
-            for j in range(n):
-                out[j, s] = col_z[j]
-        return
-    l1, l2, dd, rr = work[0], work[1], work[2], work[3]
-    for s in range(lanes):
-        d0 = ab[2, 0] + diag_add[0, s]
-        a = ab[1, 1] / d0
-        d1 = ab[2, 1] + diag_add[1, s] - a * a * d0
-        dd[0, s], rr[0, s], l1[0, s], l2[0, s] = d0, 1.0 / d0, 0.0, 0.0
-        dd[1, s], rr[1, s], l1[1, s], l2[1, s] = d1, 1.0 / d1, a, 0.0
-        out[0, s] = rhs[0, s]
-        out[1, s] = rhs[1, s] - a * rhs[0, s]
-    for j in range(2, n):
-        a0, a1, a2 = ab[0, j], ab[1, j], ab[2, j]
-        for s in range(lanes):
-            m2 = a0 * rr[j - 2, s]
-            m1 = (a1 - m2 * l1[j - 1, s] * dd[j - 2, s]) * rr[j - 1, s]
-            dj = a2 + diag_add[j, s] - m2 * m2 * dd[j - 2, s] - m1 * m1 * dd[j - 1, s]
-            dd[j, s], rr[j, s], l1[j, s], l2[j, s] = dj, 1.0 / dj, m1, m2
-            out[j, s] = rhs[j, s] - m1 * out[j - 1, s] - m2 * out[j - 2, s]
-    for s in range(lanes):
-        out[n - 1, s] = out[n - 1, s] * rr[n - 1, s]
-        out[n - 2, s] = out[n - 2, s] * rr[n - 2, s] - l1[n - 1, s] * out[n - 1, s]
-    for j in range(n - 3, -1, -1):
-        for s in range(lanes):
-            out[j, s] = (
-                out[j, s] * rr[j, s] - l1[j + 1, s] * out[j + 1, s] - l2[j + 2, s] * out[j + 2, s]
-            )
-
-
-@_jit
-def solve_scaled_lanes(rows, scaled_rows, scale, rhs, work, out):  # pragma: no cover - compiled
-    """Solve ``(R + diag(scale[:, s]) S) z = rhs[:, s]`` for every lane ``s``.
-
-    ``R`` (``rows``) and ``S`` (``scaled_rows``) are banded in row storage (n, 2 d + 1),
-    shared by all lanes; banded LU without pivoting (see :func:`solve_general`).
-    ``work`` has shape (4, n, LANES).
-    """
-    n, lanes = rhs.shape
-    width = rows.shape[1]
-    if width != 5 or n < 3:
-        a, col_r, col_z = np.empty((n, width)), np.empty(n), np.empty(n)
-        for s in range(lanes):
-            for i in range(n):
-                for c in range(width):
-                    a[i, c] = rows[i, c] + scaled_rows[i, c] * scale[i, s]
-                col_r[i] = rhs[i, s]
-            solve_general(a, col_r, col_z)
-            for i in range(n):
-                out[i, s] = col_z[i]
-        return
-    # U rows: pivot reciprocal ru, U[i, i+1] = u1, U[i, i+2] = u2
-    ru, u1, u2 = work[0], work[1], work[2]
-    for i in range(n):
-        for s in range(lanes):
-            sc = scale[i, s]
-            e0 = rows[i, 0] + scaled_rows[i, 0] * sc
-            e1 = rows[i, 1] + scaled_rows[i, 1] * sc
-            e2 = rows[i, 2] + scaled_rows[i, 2] * sc
-            e3 = rows[i, 3] + scaled_rows[i, 3] * sc
-            y = rhs[i, s]
-            if i >= 2:
-                m2 = e0 * ru[i - 2, s]
-                e1 -= m2 * u1[i - 2, s]
-                e2 -= m2 * u2[i - 2, s]
-                y -= m2 * out[i - 2, s]
-            if i >= 1:
-                m1 = e1 * ru[i - 1, s]
-                e2 -= m1 * u1[i - 1, s]
-                e3 -= m1 * u2[i - 1, s]
-                y -= m1 * out[i - 1, s]
-            ru[i, s] = 1.0 / e2
-            u1[i, s] = e3
-            u2[i, s] = rows[i, 4] + scaled_rows[i, 4] * sc
-            out[i, s] = y
-    for s in range(lanes):
-        out[n - 1, s] = out[n - 1, s] * ru[n - 1, s]
-        out[n - 2, s] = (out[n - 2, s] - u1[n - 2, s] * out[n - 1, s]) * ru[n - 2, s]
-    for i in range(n - 3, -1, -1):
-        for s in range(lanes):
-            out[i, s] = (out[i, s] - u1[i, s] * out[i + 1, s] - u2[i, s] * out[i + 2, s]) * ru[i, s]

@@ -14,15 +14,34 @@ import numpy as np
 
 from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
-from spectrakit.preprocessing.baseline._banded import (
-    LANES,
-    penalty_rows,
-    penalty_upper,
-    solve_scaled_lanes,
-    solve_symmetric_lanes,
-)
+from spectrakit.preprocessing.baseline._banded import penalty_rows, penalty_upper
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int, check_real
 from spectrakit.preprocessing.baseline._fastexp import exp, expit
+from spectrakit.preprocessing.baseline._lanes import (
+    ABSMAX,
+    COUNT,
+    DEN,
+    G_DIAG,
+    G_LOWER,
+    G_W,
+    G_Y,
+    G_Z,
+    LANES,
+    MEAN,
+    N_STATS,
+    NUM,
+    STD,
+    TOTAL,
+    at,
+    negative_stats,
+    new_block,
+    next_spectrum,
+    solve_lanes,
+    solve_scaled_lanes,
+    start_lanes,
+    u,
+    weight_change,
+)
 
 __all__ = ["AirPLS", "ArPLS", "AsLS", "AsPLS", "DrPLS"]
 
@@ -31,286 +50,176 @@ _EPS = float(np.finfo(float).eps)  # floor of norms and standard deviations (as 
 
 
 # --------------------------------------------------------------------------- kernels
-# Each kernel keeps LANES spectra in flight (arrays of shape (n_points, LANES)): one
-# reweighting step advances every lane, and a lane whose spectrum has converged stores
-# its baseline and takes the next spectrum. The arithmetic of each lane is exactly that
-# of a single-spectrum loop, so results do not depend on batch size or order.
-
-
-@_jit
-def _load(Y, row, s, yl, w, lanes_row):  # pragma: no cover - compiled
-    """Put spectrum ``row`` into lane ``s`` (an empty lane when ``row`` is past the end)."""
-    w[:, s] = 1.0
-    if row < Y.shape[0]:
-        yl[:, s] = Y[row]
-        lanes_row[s] = row
-        return row + 1
-    yl[:, s] = 0.0
-    lanes_row[s] = -1
-    return row
-
-
-@_jit
-def _start(Y, yl, w, lanes_row):  # pragma: no cover - compiled
-    nxt = 0
-    for s in range(yl.shape[1]):
-        nxt = _load(Y, nxt, s, yl, w, lanes_row)
-    return nxt
-
-
-@_jit
-def _rel_diff(old, new, out):  # pragma: no cover - compiled
-    """Per lane ``||new - old|| / max(||old||, eps)`` (2-norms) into ``out`` (LANES,)."""
-    lanes = old.shape[1]
-    num, den = np.zeros(lanes), np.zeros(lanes)
-    for j in range(old.shape[0]):
-        for s in range(lanes):
-            num[s] += (new[j, s] - old[j, s]) ** 2
-            den[s] += old[j, s] ** 2
-    for s in range(lanes):
-        out[s] = np.sqrt(num[s]) / max(np.sqrt(den[s]), _EPS)
-
-
-@_jit
-def _negative_stats(yl, z, resid, count, mean, std):  # pragma: no cover - compiled
-    """Residuals ``y - z``; per lane count, mean and std (ddof=1) of the negative ones."""
-    n, lanes = yl.shape
-    total = np.zeros(lanes)
-    count[:] = 0
-    for j in range(n):
-        for s in range(lanes):
-            r = yl[j, s] - z[j, s]
-            resid[j, s] = r
-            neg = r < 0
-            count[s] += 1 if neg else 0
-            total[s] += r if neg else 0.0
-    for s in range(lanes):
-        mean[s] = total[s] / max(count[s], 1)
-    ss = np.zeros(lanes)
-    for j in range(n):
-        for s in range(lanes):
-            r = resid[j, s]
-            ss[s] += (r - mean[s]) ** 2 if r < 0 else 0.0
-    for s in range(lanes):
-        sd = np.sqrt(ss[s] / (count[s] - 1)) if count[s] >= 2 else 0.0
-        std[s] = sd if sd > 0 else _EPS
-
-
-@_jit
-def _spread(values, out):  # pragma: no cover - compiled
-    """``out[j, s] = values[s]``: per-lane constants laid out like the data.
-
-    The weight loops then run over flat contiguous arrays, which the compiler vectorises
-    (exponentials included); per-lane indexing inside them would keep them scalar.
-    """
-    for j in range(out.shape[0]):
-        for s in range(LANES):
-            out[j, s] = values[s]
-
-
-@_jit
-def _logistic_weights(resid, slope, shift, w_new, slope_full, shift_full):  # pragma: no cover
-    """``w_new = expit(slope[s] * (resid - shift[s]))`` for every point of every lane."""
-    _spread(slope, slope_full)
-    _spread(shift, shift_full)
-    r, a, b, out = resid.ravel(), slope_full.ravel(), shift_full.ravel(), w_new.ravel()
-    for i in range(r.shape[0]):
-        out[i] = expit(a[i] * (r[i] - b[i]))
-
-
-@_jit
-def _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt):  # pragma: no cover
-    """Finish a reweighting step: adopt new weights, or store and reload done lanes.
-
-    Idle lanes count as done; a reloaded lane starts from unit weights.
-    """
-    n = z.shape[0]
-    for j in range(n):
-        for s in range(LANES):
-            w[j, s] = 1.0 if done[s] else w_new[j, s]
-    for s in range(LANES):
-        if done[s] and lanes_row[s] >= 0:
-            row = lanes_row[s]
-            for j in range(n):
-                out[row, j] = z[j, s]
-            iters[s] = 0
-            nxt = _load(Y, nxt, s, yl, w, lanes_row)
-    return nxt
+# Each kernel keeps LANES spectra in flight in a lane block (see ._lanes). One step solves
+# every lane's system, then one pass over the points computes the new weights, their
+# change, and the next system, keeping the solution in G_LOWER; a lane whose spectrum has
+# converged stores that baseline and takes the next spectrum. Each lane's arithmetic is
+# exactly that of a single-spectrum loop, with pybaselines' weighting and stopping rules,
+# so results do not depend on batch size or order. Kernel-specific lane scalars follow
+# the shared ones (offsets from N_STATS).
+_SLOPE, _SHIFT, _Y_L1, _W_DIV = ((N_STATS + k) * LANES for k in range(4))
+_N_SCALARS = N_STATS + 4
 
 
 @_jit
 def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf = np.empty((5, n, LANES))
-    yl, w, w_new, rhs, z = buf[0], buf[1], buf[2], buf[3], buf[4]
-    work = np.empty((4, n, LANES))
-    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
-    done = np.zeros(LANES, np.bool_)
-    nxt = _start(Y, yl, w, lanes_row)
+    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
+    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row)
     while lanes_row.max() >= 0:
+        solve_lanes(lam_ab, buf, n)
+        for s in range(LANES):
+            lane[NUM + s] = 0.0
+            lane[DEN + s] = 0.0
         for j in range(n):
             for s in range(LANES):
-                rhs[j, s] = w[j, s] * yl[j, s]
-        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
-        for j in range(n):
-            for s in range(LANES):
-                w_new[j, s] = p if yl[j, s] > z[j, s] else 1.0 - p
-        _rel_diff(w, w_new, change)
+                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
+                w_new = p if y > z else 1.0 - p
+                lane[u(NUM + s)] += (w_new - w_old) ** 2
+                lane[u(DEN + s)] += w_old**2
+                buf[at(j, G_W, s)] = w_new
+                buf[at(j, G_DIAG, s)] = w_new
+                buf[at(j, G_Z, s)] = w_new * y
+                buf[at(j, G_LOWER, s)] = z
         for s in range(LANES):
             iters[s] += 1
-            done[s] = lanes_row[s] < 0 or change[s] < tol or iters[s] > max_iter
-        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            done = lanes_row[s] < 0 or weight_change(lane, s) < tol or iters[s] > max_iter
+            if done:
+                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
 
 
 @_jit
 def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf = np.empty((6, n, LANES))
-    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
-    work = np.empty((4, n, LANES))
-    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
-    done = np.zeros(LANES, np.bool_)
-    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
-    slope, shift = np.empty(LANES), np.empty(LANES)
-    slope_full, shift_full = np.empty((n, LANES)), np.empty((n, LANES))
-    nxt = _start(Y, yl, w, lanes_row)
+    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
+    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row)
     while lanes_row.max() >= 0:
+        solve_lanes(lam_ab, buf, n)
+        negative_stats(buf, n, lane)
+        for s in range(LANES):
+            lane[_SLOPE + s] = -(2.0 / lane[STD + s])
+            lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
         for j in range(n):
             for s in range(LANES):
-                rhs[j, s] = w[j, s] * yl[j, s]
-        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
-        _negative_stats(yl, z, resid, count, mean, std)
-        for s in range(LANES):
-            slope[s] = -(2.0 / std[s])
-            shift[s] = 2.0 * std[s] - mean[s]
-        _logistic_weights(resid, slope, shift, w_new, slope_full, shift_full)
-        _rel_diff(w, w_new, change)
+                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
+                w_new = expit(lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)]))
+                lane[u(NUM + s)] += (w_new - w_old) ** 2
+                lane[u(DEN + s)] += w_old**2
+                buf[at(j, G_W, s)] = w_new
+                buf[at(j, G_DIAG, s)] = w_new
+                buf[at(j, G_Z, s)] = w_new * y
+                buf[at(j, G_LOWER, s)] = z
         for s in range(LANES):
             iters[s] += 1
-            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
-        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
+            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
+                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
 
 
 @_jit
 def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf = np.empty((6, n, LANES))
-    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
-    work = np.empty((4, n, LANES))
+    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
     lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    done = np.zeros(LANES, np.bool_)
-    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
-    neg_l1, y_l1, w_max = np.empty(LANES), np.empty(LANES), np.empty(LANES)
-    slope, slope_full = np.empty(LANES), np.empty((n, LANES))
-    nxt = _start(Y, yl, w, lanes_row)
+    nxt = start_lanes(Y, buf, lanes_row)
     while lanes_row.max() >= 0:
-        for j in range(n):
-            for s in range(LANES):
-                rhs[j, s] = w[j, s] * yl[j, s]
-        solve_symmetric_lanes(lam_ab, w, rhs, work, z)
-        _negative_stats(yl, z, resid, count, mean, std)
-        neg_l1[:] = 0.0
-        y_l1[:] = 0.0
-        w_max[:] = 0.0
-        for j in range(n):
-            for s in range(LANES):
-                r = resid[j, s]
-                neg_l1[s] += r if r < 0 else 0.0
-                y_l1[s] += abs(yl[j, s])
+        solve_lanes(lam_ab, buf, n)
+        negative_stats(buf, n, lane)
         # exp(t |r| / |sum r-|) on negative residuals at iteration t, 0 elsewhere
         for s in range(LANES):
-            slope[s] = min(iters[s] + 1, 50) / neg_l1[s] if neg_l1[s] < 0 else 0.0
-        _spread(slope, slope_full)
-        r, a, out_w = resid.ravel(), slope_full.ravel(), w_new.ravel()
-        for i in range(r.shape[0]):
-            out_w[i] = exp(max(a[i] * r[i], 0.0)) if r[i] < 0 else 0.0  # saturates at e**709
+            neg_l1 = lane[TOTAL + s]
+            lane[_SLOPE + s] = min(iters[s] + 1, 50) / neg_l1 if neg_l1 < 0 else 0.0
+            lane[_Y_L1 + s] = 0.0
+            lane[_W_DIV + s] = 0.0
         for j in range(n):
             for s in range(LANES):
-                w_max[s] = max(w_max[s], w_new[j, s])
-        if normalize:
-            for j in range(n):
-                for s in range(LANES):
-                    w_new[j, s] /= w_max[s] if w_max[s] > 0 else 1.0
+                y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
+                r = y - z
+                w_new = exp(max(lane[u(_SLOPE + s)] * r, 0.0)) if r < 0 else 0.0  # <= e**709
+                lane[u(_Y_L1 + s)] += abs(y)
+                lane[u(_W_DIV + s)] = max(lane[u(_W_DIV + s)], w_new)
+                buf[at(j, G_W, s)] = w_new
+                buf[at(j, G_LOWER, s)] = z
+        for s in range(LANES):
+            w_max = lane[_W_DIV + s]
+            lane[_W_DIV + s] = w_max if normalize and w_max > 0 else 1.0
+        for j in range(n):
+            for s in range(LANES):
+                w = buf[at(j, G_W, s)] / lane[u(_W_DIV + s)]
+                buf[at(j, G_W, s)] = w
+                buf[at(j, G_DIAG, s)] = w
+                buf[at(j, G_Z, s)] = w * buf[at(j, G_Y, s)]
         for s in range(LANES):
             iters[s] += 1
-            converged = abs(neg_l1[s]) / max(y_l1[s], _EPS) < tol
-            done[s] = lanes_row[s] < 0 or count[s] < 2 or converged or iters[s] > max_iter
-        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            converged = abs(lane[TOTAL + s]) / max(lane[_Y_L1 + s], _EPS) < tol
+            if lanes_row[s] < 0 or lane[COUNT + s] < 2 or converged or iters[s] > max_iter:
+                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
 
 
 @_jit
 def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf = np.empty((8, n, LANES))
-    yl, w, w_new, rhs = buf[0], buf[1], buf[2], buf[3]
-    z, resid, alpha, diag = buf[4], buf[5], buf[6], buf[7]
-    work = np.empty((4, n, LANES))
-    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
-    done = np.zeros(LANES, np.bool_)
-    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
-    r_max = np.empty(LANES)
-    alpha[:] = 1.0
-    slope = np.empty(LANES)
-    slope_full, shift_full = np.empty((n, LANES)), np.empty((n, LANES))
-    nxt = _start(Y, yl, w, lanes_row)
+    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
+    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row)
     while lanes_row.max() >= 0:
-        # (W + diag(alpha) lam D'D) z = W y, divided row-wise by alpha: symmetric
-        for j in range(n):
-            for s in range(LANES):
-                # alpha < eps only where the residual is at rounding level
-                a = max(alpha[j, s], _EPS)
-                diag[j, s] = w[j, s] / a
-                rhs[j, s] = w[j, s] * yl[j, s] / a
-        solve_symmetric_lanes(lam_ab, diag, rhs, work, z)
-        _negative_stats(yl, z, resid, count, mean, std)
+        solve_lanes(lam_ab, buf, n)
+        negative_stats(buf, n, lane)
         for s in range(LANES):
-            slope[s] = -(asym / std[s])
-        _logistic_weights(resid, slope, std, w_new, slope_full, shift_full)
-        _rel_diff(w, w_new, change)
-        r_max[:] = 0.0
+            lane[_SLOPE + s] = -(asym / lane[STD + s])
+        # the next system is (W + diag(alpha) lam D'D) z = W y divided row-wise by alpha
+        # (symmetric), alpha = |r| / max |r|; alpha < eps only where r is at rounding level
         for j in range(n):
             for s in range(LANES):
-                r_max[s] = max(r_max[s], abs(resid[j, s]))
+                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
+                r = y - z
+                w_new = expit(lane[u(_SLOPE + s)] * (r - lane[u(STD + s)]))
+                lane[u(NUM + s)] += (w_new - w_old) ** 2
+                lane[u(DEN + s)] += w_old**2
+                alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
+                buf[at(j, G_W, s)] = w_new
+                buf[at(j, G_DIAG, s)] = w_new / alpha
+                buf[at(j, G_Z, s)] = w_new * y / alpha
+                buf[at(j, G_LOWER, s)] = z
         for s in range(LANES):
             iters[s] += 1
-            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
-        # alpha = |r| / max |r| for the next step; 1 for a freshly loaded spectrum
-        for j in range(n):
-            for s in range(LANES):
-                alpha[j, s] = 1.0 if done[s] else abs(resid[j, s]) / r_max[s]
-        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
+            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
+                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
 
 
 @_jit
 def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no cover
+    # (lam D'D + D1'D1) + W (I - eta lam D'D): the weights scale the second band matrix
     n = Y.shape[1]
-    buf = np.empty((6, n, LANES))
-    yl, w, w_new, rhs, z, resid = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
-    work = np.empty((4, n, LANES))
-    lanes_row, iters, change = np.empty(LANES, np.int64), np.zeros(LANES, np.int64), np.empty(LANES)
-    done = np.zeros(LANES, np.bool_)
-    count, mean, std = np.empty(LANES, np.int64), np.empty(LANES), np.empty(LANES)
-    steep = np.empty(LANES)
-    nxt = _start(Y, yl, w, lanes_row)
+    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
+    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row)
     while lanes_row.max() >= 0:
-        # (lam D'D + D1'D1) + W (I - eta lam D'D)
-        for j in range(n):
-            for s in range(LANES):
-                rhs[j, s] = w[j, s] * yl[j, s]
-        solve_scaled_lanes(base_rows, weighted_rows, w, rhs, work, z)
-        _negative_stats(yl, z, resid, count, mean, std)
+        solve_scaled_lanes(base_rows, weighted_rows, buf, n)
+        negative_stats(buf, n, lane)
         for s in range(LANES):
             # exp(t) turns the logistic weighting into a step as iterations go on
-            steep[s] = np.exp(min(iters[s] + 1, 100)) / std[s]
+            lane[_SLOPE + s] = np.exp(min(iters[s] + 1, 100)) / lane[STD + s]
+            lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
         for j in range(n):
             for s in range(LANES):
-                inner = steep[s] * (resid[j, s] - (2.0 * std[s] - mean[s]))
-                w_new[j, s] = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
-        _rel_diff(w, w_new, change)
+                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
+                inner = lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)])
+                w_new = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
+                lane[u(NUM + s)] += (w_new - w_old) ** 2
+                lane[u(DEN + s)] += w_old**2
+                buf[at(j, G_W, s)] = w_new
+                buf[at(j, G_DIAG, s)] = w_new
+                buf[at(j, G_Z, s)] = w_new * y
+                buf[at(j, G_LOWER, s)] = z
         for s in range(LANES):
             iters[s] += 1
-            done[s] = lanes_row[s] < 0 or count[s] < 2 or change[s] < tol or iters[s] > max_iter
-        nxt = _advance(Y, done, z, out, yl, w, w_new, lanes_row, iters, nxt)
+            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
+            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
+                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
 
 
 def _run(kernel, X: np.ndarray, *args) -> np.ndarray:
