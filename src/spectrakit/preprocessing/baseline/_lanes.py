@@ -62,6 +62,7 @@ __all__ = [
     "negative_stats",
     "new_block",
     "next_spectrum",
+    "set_weights",
     "solve_lanes",
     "solve_scaled_lanes",
     "start_lanes",
@@ -176,6 +177,22 @@ def negative_stats(buf, n, lane):  # pragma: no cover - compiled
         count = lane[COUNT + s]
         sd = np.sqrt(lane[SUMSQ + s] / (count - 1.0)) if count >= 2.0 else 0.0
         lane[STD + s] = sd if sd > 0 else _EPS
+
+
+@numba.njit(cache=True, nogil=True)
+def set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha):  # pragma: no cover - compiled
+    """Adopt weight ``w_new`` at point ``j`` of lane ``s`` (``y``, ``z``: spectrum, solution).
+
+    Tracks the change for :func:`weight_change`, sets up the next system
+    ``(W + A) z = W y`` divided row-wise by ``alpha`` (1 for all but asPLS) and keeps the
+    solution in ``G_LOWER``.
+    """
+    lane[u(NUM + s)] += (w_new - w_old) ** 2
+    lane[u(DEN + s)] += w_old**2
+    buf[at(j, G_W, s)] = w_new
+    buf[at(j, G_DIAG, s)] = w_new / alpha
+    buf[at(j, G_Z, s)] = w_new * y / alpha
+    buf[at(j, G_LOWER, s)] = z
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

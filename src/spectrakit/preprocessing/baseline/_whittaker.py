@@ -36,6 +36,7 @@ from spectrakit.preprocessing.baseline._lanes import (
     negative_stats,
     new_block,
     next_spectrum,
+    set_weights,
     solve_lanes,
     solve_scaled_lanes,
     start_lanes,
@@ -76,12 +77,7 @@ def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
             for s in range(LANES):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = p if y > z else 1.0 - p
-                lane[u(NUM + s)] += (w_new - w_old) ** 2
-                lane[u(DEN + s)] += w_old**2
-                buf[at(j, G_W, s)] = w_new
-                buf[at(j, G_DIAG, s)] = w_new
-                buf[at(j, G_Z, s)] = w_new * y
-                buf[at(j, G_LOWER, s)] = z
+                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
         for s in range(LANES):
             iters[s] += 1
             done = lanes_row[s] < 0 or weight_change(lane, s) < tol or iters[s] > max_iter
@@ -105,12 +101,7 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
             for s in range(LANES):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = expit(lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)]))
-                lane[u(NUM + s)] += (w_new - w_old) ** 2
-                lane[u(DEN + s)] += w_old**2
-                buf[at(j, G_W, s)] = w_new
-                buf[at(j, G_DIAG, s)] = w_new
-                buf[at(j, G_Z, s)] = w_new * y
-                buf[at(j, G_LOWER, s)] = z
+                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
         for s in range(LANES):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
@@ -176,13 +167,8 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 r = y - z
                 w_new = expit(lane[u(_SLOPE + s)] * (r - lane[u(STD + s)]))
-                lane[u(NUM + s)] += (w_new - w_old) ** 2
-                lane[u(DEN + s)] += w_old**2
                 alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
-                buf[at(j, G_W, s)] = w_new
-                buf[at(j, G_DIAG, s)] = w_new / alpha
-                buf[at(j, G_Z, s)] = w_new * y / alpha
-                buf[at(j, G_LOWER, s)] = z
+                set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha)
         for s in range(LANES):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
@@ -209,12 +195,7 @@ def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no 
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 inner = lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)])
                 w_new = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
-                lane[u(NUM + s)] += (w_new - w_old) ** 2
-                lane[u(DEN + s)] += w_old**2
-                buf[at(j, G_W, s)] = w_new
-                buf[at(j, G_DIAG, s)] = w_new
-                buf[at(j, G_Z, s)] = w_new * y
-                buf[at(j, G_LOWER, s)] = z
+                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
         for s in range(LANES):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
