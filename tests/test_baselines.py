@@ -342,6 +342,8 @@ def test_whittaker_result_independent_of_batch_composition(cls):
     np.testing.assert_array_equal(shuffled, batch[order])
     for k in (0, 11, 40, len(y) - 1):
         np.testing.assert_array_equal(cls(lam=1e5).baseline(y[k : k + 1])[0], batch[k])
+    # a block smaller than the lane count uses only as many lanes as it has spectra
+    np.testing.assert_array_equal(cls(lam=1e5).baseline(y[3:8]), batch[3:8])
 
 
 def test_threaded_chunks_equal_single_thread():

@@ -29,6 +29,9 @@ Groups of a row (``buf[at(j, group, s)]``):
 Per-lane scalars live in a second flat array, ``lane[k * LANES + s]``, also at constant
 offsets: the first ``N_STATS`` slots are the shared statistics below, and kernels put
 their own after them.
+
+A block of fewer spectra than ``LANES`` uses only its first ``m`` lanes (every function
+taking ``m`` loops over those), so one spectrum costs one lane's work.
 """
 
 from __future__ import annotations
@@ -130,10 +133,10 @@ def load_lane(Y, row, s, buf, lanes_row):  # pragma: no cover - compiled
 
 
 @_jit
-def start_lanes(Y, buf, lanes_row):  # pragma: no cover - compiled
-    """Fill every lane with the first spectra of ``Y``; return the next row to load."""
+def start_lanes(Y, buf, lanes_row, m):  # pragma: no cover - compiled
+    """Fill lanes ``0..m-1`` with the first spectra of ``Y``; return the next row to load."""
     nxt = 0
-    for s in range(LANES):
+    for s in range(m):
         nxt = load_lane(Y, nxt, s, buf, lanes_row)
     return nxt
 
@@ -146,14 +149,14 @@ def store_lane(buf, n, s, group, out_row):  # pragma: no cover - compiled
 
 
 @_jit
-def negative_stats(buf, n, lane):  # pragma: no cover - compiled
-    """Per lane: statistics of the negative residuals ``r = Y - Z``; clears the change sums.
+def negative_stats(buf, n, lane, m):  # pragma: no cover - compiled
+    """Lanes ``0..m-1``: statistics of the negative residuals ``r = Y - Z``; clear ``NUM``, ``DEN``.
 
     Fills ``COUNT``, ``TOTAL`` (their sum), ``MEAN``, ``STD`` (ddof=1; fewer than two
     negative residuals, or a zero spread, give machine epsilon, as in pybaselines),
     ``ABSMAX`` (max ``|r|`` over all points) and ``SUMSQ``; sets ``NUM`` and ``DEN`` to 0.
     """
-    for s in range(LANES):
+    for s in range(m):
         lane[COUNT + s] = 0.0
         lane[TOTAL + s] = 0.0
         lane[ABSMAX + s] = 0.0
@@ -161,19 +164,19 @@ def negative_stats(buf, n, lane):  # pragma: no cover - compiled
         lane[NUM + s] = 0.0
         lane[DEN + s] = 0.0
     for j in range(n):
-        for s in range(LANES):
+        for s in range(m):
             r = buf[at(j, G_Y, s)] - buf[at(j, G_Z, s)]
             neg = r < 0
             lane[u(COUNT + s)] += 1.0 if neg else 0.0
             lane[u(TOTAL + s)] += r if neg else 0.0
             lane[u(ABSMAX + s)] = max(lane[u(ABSMAX + s)], abs(r))
-    for s in range(LANES):
+    for s in range(m):
         lane[MEAN + s] = lane[TOTAL + s] / max(lane[COUNT + s], 1.0)
     for j in range(n):
-        for s in range(LANES):
+        for s in range(m):
             r = buf[at(j, G_Y, s)] - buf[at(j, G_Z, s)]
             lane[u(SUMSQ + s)] += (r - lane[u(MEAN + s)]) ** 2 if r < 0 else 0.0
-    for s in range(LANES):
+    for s in range(m):
         count = lane[COUNT + s]
         sd = np.sqrt(lane[SUMSQ + s] / (count - 1.0)) if count >= 2.0 else 0.0
         lane[STD + s] = sd if sd > 0 else _EPS
@@ -219,12 +222,12 @@ def next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out):  # pragma: no cover
 
 # --------------------------------------------------------------------------- solves
 @_jit
-def _solve_symmetric_generic(ab, buf, n):  # pragma: no cover - compiled
+def _solve_symmetric_generic(ab, buf, n, m):  # pragma: no cover - compiled
     """Lane-by-lane symmetric solve for half bandwidths other than 2 (column copies)."""
     d = ab.shape[0] - 1
     lfac, dfac = np.empty((n, d + 1)), np.empty(n)
     col_w, col_r, col_z = np.empty(n), np.empty(n), np.empty(n)
-    for s in range(LANES):
+    for s in range(m):
         for j in range(n):
             col_w[j], col_r[j] = buf[at(j, G_DIAG, s)], buf[at(j, G_Z, s)]
         solve_symmetric(ab, col_w, col_r, lfac, dfac, col_z)
@@ -233,8 +236,8 @@ def _solve_symmetric_generic(ab, buf, n):  # pragma: no cover - compiled
 
 
 @_jit
-def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
-    """Solve ``(A + diag(G_DIAG)) z = G_Z`` in every lane; ``z`` replaces ``G_Z``.
+def solve_lanes(ab, buf, n, m):  # pragma: no cover - compiled
+    """Solve ``(A + diag(G_DIAG)) z = G_Z`` in lanes ``0..m-1``; ``z`` replaces ``G_Z``.
 
     ``A`` (``ab``) is symmetric banded in upper storage (see :mod:`._banded`), shared by
     all lanes. For ``diff_order=2`` (pentadiagonal) this is the banded LDL' recurrence of
@@ -244,9 +247,9 @@ def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
     by lane.
     """
     if ab.shape[0] != 3 or n < 3:
-        _solve_symmetric_generic(ab, buf, n)
+        _solve_symmetric_generic(ab, buf, n, m)
         return
-    for s in range(LANES):
+    for s in range(m):
         d0 = ab[2, 0] + buf[at(0, G_DIAG, s)]
         a = ab[1, 1] / d0
         d1 = ab[2, 1] + buf[at(1, G_DIAG, s)] - a * a * d0
@@ -258,7 +261,7 @@ def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
         buf[at(1, G_Z, s)] = buf[at(1, G_Z, s)] - a * buf[at(0, G_Z, s)]
     for j in range(2, n):
         a0, a1, a2 = ab[0, j], ab[1, j], ab[2, j]
-        for s in range(LANES):
+        for s in range(m):
             m2 = a0 * buf[at(j - 2, G_RECIP, s)]
             dd2 = buf[at(j - 2, G_DIAG, s)]
             m1 = (a1 - m2 * buf[at(j - 1, G_LOWER, s)] * dd2) * buf[at(j - 1, G_RECIP, s)]
@@ -269,7 +272,7 @@ def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
             buf[at(j, G_Z, s)] = (
                 buf[at(j, G_Z, s)] - m1 * buf[at(j - 1, G_Z, s)] - m2 * buf[at(j - 2, G_Z, s)]
             )
-    for s in range(LANES):
+    for s in range(m):
         zl = buf[at(n - 1, G_Z, s)] * buf[at(n - 1, G_RECIP, s)]
         buf[at(n - 1, G_Z, s)] = zl
         buf[at(n - 2, G_Z, s)] = (
@@ -277,7 +280,7 @@ def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
         )
     for j in range(n - 3, -1, -1):
         a0 = ab[0, j + 2]
-        for s in range(LANES):
+        for s in range(m):
             recip = buf[at(j, G_RECIP, s)]
             buf[at(j, G_Z, s)] = (
                 buf[at(j, G_Z, s)] * recip
@@ -287,11 +290,11 @@ def solve_lanes(ab, buf, n):  # pragma: no cover - compiled
 
 
 @_jit
-def _solve_scaled_generic(rows, scaled_rows, buf, n):  # pragma: no cover - compiled
+def _solve_scaled_generic(rows, scaled_rows, buf, n, m):  # pragma: no cover - compiled
     """Lane-by-lane general banded solve for widths other than 5 (column copies)."""
     width = rows.shape[1]
     a, col_r, col_z = np.empty((n, width)), np.empty(n), np.empty(n)
-    for s in range(LANES):
+    for s in range(m):
         for i in range(n):
             sc = buf[at(i, G_DIAG, s)]
             for c in range(width):
@@ -303,8 +306,8 @@ def _solve_scaled_generic(rows, scaled_rows, buf, n):  # pragma: no cover - comp
 
 
 @_jit
-def solve_scaled_lanes(rows, scaled_rows, buf, n):  # pragma: no cover - compiled
-    """Solve ``(R + diag(G_DIAG) S) z = G_Z`` in every lane; ``z`` replaces ``G_Z``.
+def solve_scaled_lanes(rows, scaled_rows, buf, n, m):  # pragma: no cover - compiled
+    """Solve ``(R + diag(G_DIAG) S) z = G_Z`` in lanes ``0..m-1``; ``z`` replaces ``G_Z``.
 
     ``R`` (``rows``) and ``S`` (``scaled_rows``) are banded in row storage (n, 2 d + 1),
     shared by all lanes. Banded LU without pivoting, as :func:`._banded.solve_general`:
@@ -313,14 +316,14 @@ def solve_scaled_lanes(rows, scaled_rows, buf, n):  # pragma: no cover - compile
     """
     width = rows.shape[1]
     if width != 5 or n < 3:
-        _solve_scaled_generic(rows, scaled_rows, buf, n)
+        _solve_scaled_generic(rows, scaled_rows, buf, n, m)
         return
     for i in range(n):
         r0, r1, r2, r3 = rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3]
         s0, s1, s2, s3 = scaled_rows[i, 0], scaled_rows[i, 1], scaled_rows[i, 2], scaled_rows[i, 3]
         r4_2, s4_2 = rows[max(i - 2, 0), 4], scaled_rows[max(i - 2, 0), 4]
         r4_1, s4_1 = rows[max(i - 1, 0), 4], scaled_rows[max(i - 1, 0), 4]
-        for s in range(LANES):
+        for s in range(m):
             sc = buf[at(i, G_DIAG, s)]
             e0 = r0 + s0 * sc
             e1 = r1 + s1 * sc
@@ -340,7 +343,7 @@ def solve_scaled_lanes(rows, scaled_rows, buf, n):  # pragma: no cover - compile
             buf[at(i, G_RECIP, s)] = 1.0 / e2
             buf[at(i, G_LOWER, s)] = e3
             buf[at(i, G_Z, s)] = y
-    for s in range(LANES):
+    for s in range(m):
         zl = buf[at(n - 1, G_Z, s)] * buf[at(n - 1, G_RECIP, s)]
         buf[at(n - 1, G_Z, s)] = zl
         buf[at(n - 2, G_Z, s)] = (buf[at(n - 2, G_Z, s)] - buf[at(n - 2, G_LOWER, s)] * zl) * buf[
@@ -348,7 +351,7 @@ def solve_scaled_lanes(rows, scaled_rows, buf, n):  # pragma: no cover - compile
         ]
     for i in range(n - 3, -1, -1):
         r4, s4 = rows[i, 4], scaled_rows[i, 4]
-        for s in range(LANES):
+        for s in range(m):
             u2 = r4 + s4 * buf[at(i, G_DIAG, s)]
             buf[at(i, G_Z, s)] = (
                 buf[at(i, G_Z, s)]

@@ -66,19 +66,20 @@ _N_SCALARS = N_STATS + 4
 def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
     buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row)
+    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
     while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n)
-        for s in range(LANES):
+        solve_lanes(lam_ab, buf, n, m)
+        for s in range(m):
             lane[NUM + s] = 0.0
             lane[DEN + s] = 0.0
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = p if y > z else 1.0 - p
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(LANES):
+        for s in range(m):
             iters[s] += 1
             done = lanes_row[s] < 0 or weight_change(lane, s) < tol or iters[s] > max_iter
             if done:
@@ -89,20 +90,21 @@ def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
 def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
     buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row)
+    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
     while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n)
-        negative_stats(buf, n, lane)
-        for s in range(LANES):
+        solve_lanes(lam_ab, buf, n, m)
+        negative_stats(buf, n, lane, m)
+        for s in range(m):
             lane[_SLOPE + s] = -(2.0 / lane[STD + s])
             lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = expit(lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)]))
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(LANES):
+        for s in range(m):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
             if lanes_row[s] < 0 or converged or iters[s] > max_iter:
@@ -113,19 +115,20 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
 def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover - compiled
     n = Y.shape[1]
     buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row)
+    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
     while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n)
-        negative_stats(buf, n, lane)
+        solve_lanes(lam_ab, buf, n, m)
+        negative_stats(buf, n, lane, m)
         # exp(t |r| / |sum r-|) on negative residuals at iteration t, 0 elsewhere
-        for s in range(LANES):
+        for s in range(m):
             neg_l1 = lane[TOTAL + s]
             lane[_SLOPE + s] = min(iters[s] + 1, 50) / neg_l1 if neg_l1 < 0 else 0.0
             lane[_Y_L1 + s] = 0.0
             lane[_W_DIV + s] = 0.0
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
                 r = y - z
                 w_new = exp(max(lane[u(_SLOPE + s)] * r, 0.0)) if r < 0 else 0.0  # <= e**709
@@ -133,16 +136,16 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
                 lane[u(_W_DIV + s)] = max(lane[u(_W_DIV + s)], w_new)
                 buf[at(j, G_W, s)] = w_new
                 buf[at(j, G_LOWER, s)] = z
-        for s in range(LANES):
+        for s in range(m):
             w_max = lane[_W_DIV + s]
             lane[_W_DIV + s] = w_max if normalize and w_max > 0 else 1.0
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 w = buf[at(j, G_W, s)] / lane[u(_W_DIV + s)]
                 buf[at(j, G_W, s)] = w
                 buf[at(j, G_DIAG, s)] = w
                 buf[at(j, G_Z, s)] = w * buf[at(j, G_Y, s)]
-        for s in range(LANES):
+        for s in range(m):
             iters[s] += 1
             converged = abs(lane[TOTAL + s]) / max(lane[_Y_L1 + s], _EPS) < tol
             if lanes_row[s] < 0 or lane[COUNT + s] < 2 or converged or iters[s] > max_iter:
@@ -153,23 +156,24 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
 def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
     buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row)
+    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
     while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n)
-        negative_stats(buf, n, lane)
-        for s in range(LANES):
+        solve_lanes(lam_ab, buf, n, m)
+        negative_stats(buf, n, lane, m)
+        for s in range(m):
             lane[_SLOPE + s] = -(asym / lane[STD + s])
         # the next system is (W + diag(alpha) lam D'D) z = W y divided row-wise by alpha
         # (symmetric), alpha = |r| / max |r|; alpha < eps only where r is at rounding level
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 r = y - z
                 w_new = expit(lane[u(_SLOPE + s)] * (r - lane[u(STD + s)]))
                 alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha)
-        for s in range(LANES):
+        for s in range(m):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
             if lanes_row[s] < 0 or converged or iters[s] > max_iter:
@@ -181,22 +185,23 @@ def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no 
     # (lam D'D + D1'D1) + W (I - eta lam D'D): the weights scale the second band matrix
     n = Y.shape[1]
     buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    lanes_row, iters = np.empty(LANES, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row)
+    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
     while lanes_row.max() >= 0:
-        solve_scaled_lanes(base_rows, weighted_rows, buf, n)
-        negative_stats(buf, n, lane)
-        for s in range(LANES):
+        solve_scaled_lanes(base_rows, weighted_rows, buf, n, m)
+        negative_stats(buf, n, lane, m)
+        for s in range(m):
             # exp(t) turns the logistic weighting into a step as iterations go on
             lane[_SLOPE + s] = np.exp(min(iters[s] + 1, 100)) / lane[STD + s]
             lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
         for j in range(n):
-            for s in range(LANES):
+            for s in range(m):
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 inner = lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)])
                 w_new = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(LANES):
+        for s in range(m):
             iters[s] += 1
             converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
             if lanes_row[s] < 0 or converged or iters[s] > max_iter:
