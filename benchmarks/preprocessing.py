@@ -12,6 +12,7 @@ compared). ``max |diff| / range`` is the largest difference from pybaselines rel
 the spectrum's intensity range. ``--ref-n`` times the references on part of the spectra
 (spread over the blocks) and scales their time to ``--n`` (flagged with ``*``).
 
+A second table times one spectrum at a time (interactive use, a prediction service).
 The last section measures the throughput of the whole ``raman-default`` preprocessing
 pipeline and of each of its steps, to show which step bounds it (steady state: after a
 warm-up call, best of ``--repeat`` runs).
@@ -165,6 +166,25 @@ def baseline_table(n: int, points: int, ref_n: int, methods: list[str], block: i
 # ----------------------------------------------------------------------------------------
 # raman-default pipeline throughput (spectra per second), per step and end to end
 # ----------------------------------------------------------------------------------------
+def single_spectrum_latency(points: int, repeat: int = 50) -> None:
+    """Time to correct one spectrum (interactive use, serving): spectrakit vs pybaselines."""
+    x, Y = realistic_spectra(1, points, seed=2)
+    print(f"\n## One spectrum of {points} points (median of {repeat} calls)\n")
+    print("| method | spectrakit ms | pybaselines ms | ratio |")
+    print("|---|---|---|---|")
+    for name in ("asls", "arpls", "airpls", "aspls", "drpls"):
+        step, ref_name, ref_kwargs = METHODS[name]
+        step.baseline(Y, axis=x)
+        ours = np.median([timed(lambda s=step: s.baseline(Y, axis=x))[0] for _ in range(repeat)])
+        ref = np.median(
+            [
+                timed(lambda r=ref_name, k=ref_kwargs: pybaselines_loop(r, x, Y, k))[0]
+                for _ in range(repeat)
+            ]
+        )
+        print(f"| {name} | {ours * 1e3:.2f} | {ref * 1e3:.2f} | {ref / ours:.1f}x |")
+
+
 def warm_kernel_cache() -> None:
     """Compile (or load) every kernel once in a child process, filling numba's disk cache."""
     code = (
@@ -252,6 +272,7 @@ def main() -> None:
         parser.error(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
     warm_kernel_cache()
     baseline_table(args.n, args.points, args.ref_n or args.n, methods, args.block)
+    single_spectrum_latency(args.points)
     pipeline_throughput(args.pipeline_n or args.n, args.points, args.repeat)
 
 
