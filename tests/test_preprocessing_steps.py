@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import spectrakit.preprocessing as pp
-from spectrakit import AxisError, ConfigError, DataError, PreprocessingError, Spectra
-from spectrakit.preprocessing import _base
+from spectrakit import AxisError, ConfigError, DataError, PreprocessingError, Spectra, _threads
 
 
 def gaussian(axis, centre, fwhm, height=1.0):
@@ -46,7 +45,7 @@ def test_savgol_parameter_errors():
 def test_savgol_parallel_chunks_equal_single_call(monkeypatch, rng):
     X = rng.normal(size=(600, 800))
     threaded = pp.SavitzkyGolay(11, 3).fit_transform(X)
-    monkeypatch.setattr(_base, "N_THREADS", 1)
+    monkeypatch.setattr(_threads, "N_THREADS", 1)
     single = pp.SavitzkyGolay(11, 3).fit_transform(X)
     np.testing.assert_array_equal(threaded, single)
 

@@ -11,30 +11,21 @@ selection (the mean of the two middle values for an even count, NaN when any val
 as :func:`numpy.median`), and the mean absolute deviation is summed pairwise in numpy's
 order (:func:`numpy.mean`), so scores and masks equal those of the vectorised formulas bit
 for bit. They are compiled with numba and release the GIL, so row blocks run in parallel
-threads (:func:`run_rows`).
+threads (:func:`spectrakit._threads.run_rows`).
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 
-__all__ = ["MAD_TO_SIGMA", "MEAN_ABS_TO_SIGMA", "run_rows", "spike_mask_rows", "zscore_rows"]
+__all__ = ["MAD_TO_SIGMA", "MEAN_ABS_TO_SIGMA", "spike_mask_rows", "zscore_rows"]
 
 #: Phi^-1(0.75): makes the MAD consistent with a Gaussian sigma.
 MAD_TO_SIGMA = 0.6745
 #: sqrt(pi / 2): makes the mean absolute deviation consistent with a Gaussian sigma.
 MEAN_ABS_TO_SIGMA = 1.2533
 
-# threads for row blocks: the CPU cores this process may use, at most 4
-_N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
-# below this many values a block is processed in one call: thread start-up would cost more
-_PARALLEL_MIN_SIZE = 200_000
 # numpy's pairwise summation: blocks of at most this many values are summed directly
 _PAIRWISE_BLOCK = 128
 # medians: ranges longer than _SMALL values are narrowed (at most _MAX_NARROWINGS times) to
@@ -345,28 +336,3 @@ def spike_mask_rows(X, threshold, max_width, out):  # pragma: no cover - compile
             fall[:] = zero_fall
         _mark_spikes(rise, fall, max_width, mask)  # cosmic rays: up, then back down
         _mark_spikes(fall, rise, max_width, mask)  # dead pixels: down, then back up
-
-
-def run_rows(kernel: Callable[..., None], X: np.ndarray, out: np.ndarray, *args: object) -> None:
-    """Call ``kernel(X_block, *args, out_block)`` on row blocks of ``X`` in parallel threads.
-
-    Parameters
-    ----------
-    kernel : callable
-        A compiled row kernel that releases the GIL and writes its result into ``out``.
-    X : ndarray of shape (n, p)
-    out : ndarray of shape (n, ...)
-        Receives the result, row block by row block.
-    *args
-        Extra arguments passed between the block and ``out``.
-    """
-    n = X.shape[0]
-    n_blocks = min(_N_THREADS, n)
-    if n_blocks < 2 or X.size < _PARALLEL_MIN_SIZE:
-        kernel(X, *args, out)
-        return
-    bounds = np.linspace(0, n, n_blocks + 1).astype(np.intp)
-    with ThreadPoolExecutor(n_blocks) as pool:
-        jobs = [pool.submit(kernel, X[a:b], *args, out[a:b]) for a, b in itertools.pairwise(bounds)]
-        for job in jobs:
-            job.result()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectrakit._spike_kernels import run_rows, spike_mask_rows, zscore_rows
+from spectrakit._spike_kernels import spike_mask_rows, zscore_rows
+from spectrakit._threads import run_rows
 from spectrakit.errors import DataError
 from spectrakit.spectra import Spectra
 
@@ -15,6 +16,9 @@ __all__ = [
     "spike_mask",
     "summarize",
 ]
+
+# the spike kernels take ~10 us per spectrum: threads pay from a smaller block than usual
+_PARALLEL_MIN_SIZE = 200_000
 
 
 def _float_rows(values: np.ndarray, caller: str) -> np.ndarray:
@@ -46,7 +50,7 @@ def difference_zscores(values: np.ndarray) -> np.ndarray:
     """
     X = _float_rows(values, "difference_zscores")
     out = np.zeros((X.shape[0], max(X.shape[1] - 1, 0)))
-    run_rows(zscore_rows, X, out)
+    run_rows(zscore_rows, X, out, min_size=_PARALLEL_MIN_SIZE)
     return out
 
 
@@ -78,7 +82,7 @@ def spike_mask(values: np.ndarray, threshold: float = 8.0, max_width: int = 2) -
     if X.shape[1] < 2:
         return np.zeros(X.shape, dtype=bool)
     out = np.empty(X.shape, dtype=bool)
-    run_rows(spike_mask_rows, X, out, float(threshold), int(max_width))
+    run_rows(spike_mask_rows, X, out, float(threshold), int(max_width), min_size=_PARALLEL_MIN_SIZE)
     return out
 
 

@@ -13,9 +13,6 @@ the axis ``fit`` saw, and wraps the result back (metadata and unit kept).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,30 +20,12 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from spectrakit._threads import map_rows
 from spectrakit.axis import SpectralAxis
 from spectrakit.errors import AxisError, ConfigError, DataError, PreprocessingError
 from spectrakit.spectra import Spectra, axis_column_names
 
 __all__ = ["SpectralTransformer", "as_block", "check_min_points", "check_same_axis", "map_rows"]
-
-#: threads used by :func:`map_rows` (the CPU cores this process may use, at most 4).
-N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
-# Below this many values a block is processed in one call: thread start-up would cost more.
-_PARALLEL_MIN_SIZE = 400_000
-
-
-def map_rows(func: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> np.ndarray:
-    """Apply a row-wise kernel to ``X`` of shape (n, p), split across threads when it pays.
-
-    The kernels passed here (scipy filters, LAPACK solves) release the GIL, so row chunks
-    run truly in parallel. Small blocks are processed in a single call.
-    """
-    n_chunks = min(N_THREADS, X.shape[0])
-    if n_chunks < 2 or X.size < _PARALLEL_MIN_SIZE:
-        return func(X)
-    with ThreadPoolExecutor(n_chunks) as pool:
-        parts = list(pool.map(func, np.array_split(X, n_chunks, axis=0)))
-    return np.concatenate(parts, axis=0)
 
 
 def check_min_points(step: str, what: str, need: int, n_points: int) -> None:
