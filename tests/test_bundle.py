@@ -155,6 +155,21 @@ def test_wavelength_input_is_converted(saved):
     np.testing.assert_allclose(got, expected, atol=0.05 * np.abs(expected).max())
 
 
+def test_input_needs_to_cover_only_the_cropped_range(saved):
+    path, train, expected = saved
+    predictor = spectrakit.load(path)
+    # both channels start with Crop(500, 1700): an instrument measuring 480-1720 suffices
+    partial = train.crop(480.0, 1720.0)
+    assert partial.axis.min > train.axis.min and partial.axis.max < train.axis.max
+    got = predictor.predict(partial)["c"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert predictor.preprocessor.read_range() == (500.0, 1700.0)
+    # one end of the cropped range missing: refused, naming the range that is needed
+    with pytest.raises(AxisError, match="500-1700") as info:
+        predictor.predict(train.crop(600.0, 1800.0))
+    assert "do not cover" in str(info.value)
+
+
 def test_incompatible_axis_is_refused(saved):
     path = saved[0]
     predictor = spectrakit.load(path)

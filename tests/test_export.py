@@ -129,3 +129,18 @@ def test_runtime_does_not_import_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+def test_runtime_needs_only_the_cropped_range(tmp_path):
+    spectra = _spectra()
+    cropped = {"steps": [{"step": "Crop", "params": {"low": 600.0, "high": 1600.0}}, "SNV"]}
+    bundle = _bundle(tmp_path, "cnn1d_tiny", spectra, pipeline=cropped)
+    export_onnx(bundle, batch_sizes=(1,))
+    runtime = load_onnx(bundle)
+    full = runtime.predict(spectra)["c"].to_numpy()
+    partial = spectra.crop(590.0, 1610.0)  # covers the crop, not the training axis 400-1800
+    got = runtime.predict(partial)["c"].to_numpy()
+    np.testing.assert_allclose(got, full, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(sk.load(bundle).predict(partial)["c"], full, atol=1e-4)
+    with pytest.raises(sk.AxisError, match="do not cover"):
+        runtime.predict(spectra.crop(700.0, 1610.0))

@@ -28,12 +28,18 @@ __all__ = [
 LOGVAR_RANGE = (-12.0, 12.0)
 
 
-def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
+def conform_axis(
+    spectra: Spectra, axis: SpectralAxis, read_range: tuple[float, float] | None = None
+) -> Spectra:
     """Bring ``spectra`` onto ``axis`` when that is safe, else raise :class:`AxisError`.
 
     Safe means: the same kind of axis (after a physical unit conversion, e.g. nm -> cm-1 or
-    a Raman shift given the laser line) and the data covering the whole target range (up to
-    half a point spacing); the spectra are then linearly resampled. Nothing is extrapolated.
+    a Raman shift given the laser line) and the data covering the target range (up to half
+    a point spacing); the spectra are then linearly resampled. Nothing that is used is
+    extrapolated: with ``read_range`` (the part of ``axis`` the preprocessing reads, see
+    :meth:`spectrakit.data.ChannelPreprocessor.read_range`), only that part must be
+    covered, and the rest of ``axis``, which a leading crop drops, is filled with the
+    edge values.
 
     Parameters
     ----------
@@ -41,6 +47,8 @@ def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
         Input spectra.
     axis : SpectralAxis
         Axis the model expects.
+    read_range : (float, float), optional
+        Range of ``axis`` that must be covered (default: all of it).
 
     Returns
     -------
@@ -73,12 +81,13 @@ def conform_axis(spectra: Spectra, axis: SpectralAxis) -> Spectra:
             ) from exc
         src = spectra.axis
     tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
-    if src.min > axis.min + tol or src.max < axis.max - tol:
+    lo, hi = (axis.min, axis.max) if read_range is None else read_range
+    if src.min > lo + tol or src.max < hi - tol:
         raise AxisError(
             "input spectra do not cover the model's axis range",
-            expected=f"data covering {axis.min:g}-{axis.max:g} {axis.unit}",
+            expected=f"data covering {lo:g}-{hi:g} {axis.unit}",
             got=f"{src.min:g}-{src.max:g} {src.unit}",
-            fix="measure/crop the full range, or fine-tune a model on your range",
+            fix="measure the full range, or fine-tune a model on your range",
         )
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())

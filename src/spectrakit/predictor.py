@@ -125,7 +125,7 @@ class Predictor:
                 ax.with_values(ax.values[start : start + usable]),
             )
         else:
-            spectra = conform_axis(spectra, self.axis)
+            spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
         if self.config.get("normalize"):
             from spectrakit.tasks.masked import normalize_spectra

@@ -108,6 +108,16 @@ class ChannelPreprocessor:
                     fix="give every channel pipeline the same crop/resample steps",
                 )
 
+    def read_range(self) -> tuple[float, float]:
+        """The part of :attr:`input_axis_` (min, max) that the model input depends on.
+
+        Leading crops in every channel's pipeline narrow it: input outside this range is
+        dropped before anything else sees it, so spectra need to cover only this range.
+        """
+        axis = self.input_axis_
+        ranges = [(axis.min, axis.max) if p is None else p.read_range(axis) for p in self.pipelines]
+        return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
     def transform(self, spectra: Spectra) -> np.ndarray:
         """Model input of shape (n, C, L), float32."""
         if not hasattr(self, "output_axis_"):

@@ -114,7 +114,7 @@ class OnnxPredictor:
             raise DataError(
                 "predictions need Spectra", expected="a spectrakit.Spectra", got=type(spectra)
             )
-        spectra = conform_axis(spectra, self.axis)
+        spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
         channels = []
         for pipe, k in zip(self.preprocessor.pipelines, self.export["runtime_steps"], strict=True):
             s = spectra

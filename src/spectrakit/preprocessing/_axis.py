@@ -84,6 +84,7 @@ class Crop(SpectralTransformer):
     """
 
     _keeps_axis = False
+    _selects_points = True
 
     def __init__(
         self, low: float | None = None, high: float | None = None, unit: str | None = None
@@ -131,6 +132,7 @@ class SelectRegions(SpectralTransformer):
     """
 
     _keeps_axis = False
+    _selects_points = True
 
     def __init__(self, regions: Sequence[Sequence[float]] = (), unit: str | None = None) -> None:
         self.regions = regions

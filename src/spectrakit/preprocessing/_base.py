@@ -138,6 +138,9 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
     _allow_nan: bool = False
     #: whether the output axis equals the input axis (lets ``output_axis`` skip a dry run).
     _keeps_axis: ClassVar[bool] = True
+    #: whether the step only keeps some points, values untouched (crops, region selection):
+    #: input outside what it keeps cannot influence the output.
+    _selects_points: ClassVar[bool] = False
     #: names of the fitted array attributes that :meth:`_get_state` saves.
     _state_attrs: ClassVar[tuple[str, ...]] = ()
 

@@ -192,6 +192,18 @@ class Pipeline(_SkPipeline):
             axis = self._step_axis(step, axis, axis.n_points)
         return axis
 
+    def read_range(self, axis: SpectralAxis) -> tuple[float, float]:
+        """The part of input ``axis`` (min, max) whose values can affect the output.
+
+        The leading steps that only keep points (crops, region selection) decide it: the
+        steps after them never see what they drop. Without such steps, the whole axis.
+        """
+        for _, _, step in self._active():
+            if not getattr(step, "_selects_points", False):
+                break
+            axis = self._step_axis(step, axis, axis.n_points)
+        return float(axis.min), float(axis.max)
+
     # ------------------------------------------------------------------ serialisation
     def to_config(self) -> dict:
         """Plain JSON-able description: step names, classes and parameters.
