@@ -17,18 +17,14 @@ The last section measures the throughput of the whole ``raman-default`` preproce
 pipeline and of each of its steps, to show which step bounds it (steady state: after a
 warm-up call, best of ``--repeat`` runs).
 
-The compiled kernels are cached on disk by numba on first use. Code compiled in the
-running process has measured up to 2x slower than the same kernels loaded from that
-cache, so the benchmark first fills the cache in a child process: every timed run then
-uses the code that every run after the first one uses.
+The compiled kernels are built (or loaded from numba's disk cache) by a warm-up call
+before any timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -185,24 +181,6 @@ def single_spectrum_latency(points: int, repeat: int = 50) -> None:
         print(f"| {name} | {ours * 1e3:.2f} | {ref * 1e3:.2f} | {ref / ours:.1f}x |")
 
 
-def warm_kernel_cache() -> None:
-    """Compile (or load) every kernel once in a child process, filling numba's disk cache."""
-    code = (
-        "import numpy as np\n"
-        "from spectrakit import Spectra\n"
-        "from spectrakit.preprocessing import baseline as bl, get_pipeline\n"
-        "x = np.linspace(300.0, 1942.0, 200)\n"
-        "y = 5 + np.exp(-(((x - 1000) / 10) ** 2)) + np.random.default_rng(0).random((40, 200))\n"
-        "get_pipeline('raman-default').fit_transform(Spectra(y, x, unit='cm-1'))\n"
-        "for name in dir(bl):\n"
-        "    step = getattr(bl, name)\n"
-        "    if isinstance(step, type) and issubclass(step, bl.BaselineCorrection) "
-        "and step is not bl.BaselineCorrection:\n"
-        "        step().baseline(y, axis=x)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Smallest wall time of ``repeat`` calls of ``fn`` (and the last result)."""
     best, out = float("inf"), None
@@ -270,7 +248,6 @@ def main() -> None:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
-    warm_kernel_cache()
     baseline_table(args.n, args.points, args.ref_n or args.n, methods, args.block)
     single_spectrum_latency(args.points)
     pipeline_throughput(args.pipeline_n or args.n, args.points, args.repeat)

@@ -175,7 +175,8 @@ def negative_stats(buf, n, lane, m):  # pragma: no cover - compiled
     for j in range(n):
         for s in range(m):
             r = buf[at(j, G_Y, s)] - buf[at(j, G_Z, s)]
-            lane[u(SUMSQ + s)] += (r - lane[u(MEAN + s)]) ** 2 if r < 0 else 0.0
+            d = r - lane[u(MEAN + s)]
+            lane[u(SUMSQ + s)] += d * d if r < 0 else 0.0
     for s in range(m):
         count = lane[COUNT + s]
         sd = np.sqrt(lane[SUMSQ + s] / (count - 1.0)) if count >= 2.0 else 0.0
@@ -190,8 +191,9 @@ def set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha):  # pragma: no cover
     ``(W + A) z = W y`` divided row-wise by ``alpha`` (1 for all but asPLS) and keeps the
     solution in ``G_LOWER``.
     """
-    lane[u(NUM + s)] += (w_new - w_old) ** 2
-    lane[u(DEN + s)] += w_old**2
+    dw = w_new - w_old  # x * x: numba lowers x ** 2 to a loop, which stops vectorisation
+    lane[u(NUM + s)] += dw * dw
+    lane[u(DEN + s)] += w_old * w_old
     buf[at(j, G_W, s)] = w_new
     buf[at(j, G_DIAG, s)] = w_new / alpha
     buf[at(j, G_Z, s)] = w_new * y / alpha
@@ -202,8 +204,8 @@ def set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha):  # pragma: no cover
 def weight_change(lane, s):  # pragma: no cover - compiled
     """``||w_new - w_old|| / max(||w_old||, eps)`` (2-norms) of lane ``s``.
 
-    The weight passes accumulate ``(w_new - w_old) ** 2`` into ``NUM`` and ``w_old ** 2``
-    into ``DEN`` inline (through a helper function the compiler keeps that loop scalar).
+    :func:`set_weights` accumulates ``(w_new - w_old) ** 2`` into ``NUM`` and ``w_old ** 2``
+    into ``DEN``.
     """
     return np.sqrt(lane[NUM + s]) / max(np.sqrt(lane[DEN + s]), _EPS)
 

@@ -92,9 +92,10 @@ def _poly_rows(X, vander, pinv, tol, max_iter, mask, use_original, num_std, out)
             _evaluate(vander, coef, new)
             if num_std < 0:
                 num, den = 0.0, 0.0
-                for i in range(n):
-                    num += (new[i] - base[i]) ** 2
-                    den += base[i] ** 2
+                for i in range(n):  # x * x: numba lowers x ** 2 to a loop
+                    step = new[i] - base[i]
+                    num += step * step
+                    den += base[i] * base[i]
                 change = np.sqrt(num) / max(np.sqrt(den), _EPS)
             else:
                 new_dev = np.std(clipped - new)
