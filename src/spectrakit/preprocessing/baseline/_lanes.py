@@ -102,22 +102,16 @@ def u(i):  # pragma: no cover - compiled
 
 @_jit
 def new_block(n):  # pragma: no cover - compiled
-    """Zeroed lane buffer for ``n`` points, aligned to 64 bytes (one cache line).
-
-    The allocator aligns large arrays to 32 bytes only, or to a page, depending on its
-    history; vector loads that straddle cache lines run the weight passes at half speed.
-    """
-    raw = np.zeros(n * ROW + 8)
-    offset = ((64 - raw.ctypes.data % 64) % 64) // 8
-    return raw[offset : offset + n * ROW]
+    """Zeroed lane buffer for ``n`` points, shape (n * ROW,)."""
+    return np.zeros(n * ROW)
 
 
 @_jit
 def load_lane(Y, row, s, buf, lanes_row):  # pragma: no cover - compiled
     """Put spectrum ``row`` of ``Y`` into lane ``s``; return the next row to load.
 
-    The lane starts from unit weights and their system ``(I + A) z = y`` (``DIAG`` 1,
-    ``Z`` the spectrum). Past the last spectrum the lane is emptied (zeros,
+    The lane starts from unit weights and their system ``(I + A) z = y`` (``G_DIAG`` 1,
+    ``G_Z`` the spectrum). Past the last spectrum the lane is emptied (zeros,
     ``lanes_row[s] = -1``).
     """
     n = Y.shape[1]
