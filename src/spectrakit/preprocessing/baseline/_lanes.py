@@ -61,10 +61,12 @@ __all__ = [
     "STD",
     "TOTAL",
     "at",
+    "end_step",
     "load_lane",
     "negative_stats",
     "new_block",
     "next_spectrum",
+    "open_block",
     "set_weights",
     "solve_lanes",
     "solve_scaled_lanes",
@@ -133,6 +135,21 @@ def start_lanes(Y, buf, lanes_row, m):  # pragma: no cover - compiled
     for s in range(m):
         nxt = load_lane(Y, nxt, s, buf, lanes_row)
     return nxt
+
+
+@_jit
+def open_block(Y, n_scalars):  # pragma: no cover - compiled
+    """Lane state for the spectra ``Y`` (n_spectra, n_points), first spectra loaded.
+
+    Returns ``(m, buf, lane, lanes_row, iters, nxt)``: lanes in use, the lane buffer, the
+    per-lane scalars (``n_scalars`` slots), each lane's spectrum (-1: empty), its
+    iteration count, and the next spectrum to load.
+    """
+    buf, lane = new_block(Y.shape[1]), np.zeros(n_scalars * LANES)
+    m = min(LANES, Y.shape[0])  # fewer lanes for small blocks
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = start_lanes(Y, buf, lanes_row, m)
+    return m, buf, lane, lanes_row, iters, nxt
 
 
 @_jit
@@ -214,6 +231,25 @@ def next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out):  # pragma: no cover
         store_lane(buf, n, s, G_LOWER, out[lanes_row[s]])
     iters[s] = 0
     return load_lane(Y, nxt, s, buf, lanes_row)
+
+
+@_jit
+def end_step(  # pragma: no cover - compiled
+    Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, need_negatives
+):
+    """Count the step; retire the lanes that are done and load their next spectra.
+
+    A lane is done when its weights changed by less than ``tol`` (:func:`weight_change`),
+    when ``need_negatives`` and fewer than two residuals are negative, after ``max_iter``
+    steps, or when it is empty. Returns the next spectrum to load.
+    """
+    n = Y.shape[1]
+    for s in range(m):
+        iters[s] += 1
+        converged = (need_negatives and lane[COUNT + s] < 2) or weight_change(lane, s) < tol
+        if lanes_row[s] < 0 or converged or iters[s] > max_iter:
+            nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+    return nxt
 
 
 # --------------------------------------------------------------------------- solves

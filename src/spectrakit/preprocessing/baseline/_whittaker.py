@@ -33,15 +33,14 @@ from spectrakit.preprocessing.baseline._lanes import (
     STD,
     TOTAL,
     at,
+    end_step,
     negative_stats,
-    new_block,
     next_spectrum,
+    open_block,
     set_weights,
     solve_lanes,
     solve_scaled_lanes,
-    start_lanes,
     u,
-    weight_change,
 )
 
 __all__ = ["AirPLS", "ArPLS", "AsLS", "AsPLS", "DrPLS"]
@@ -65,10 +64,7 @@ _N_SCALARS = N_STATS + 4
 @_jit
 def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
-    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row, m)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
     while lanes_row.max() >= 0:
         solve_lanes(lam_ab, buf, n, m)
         for s in range(m):
@@ -79,20 +75,13 @@ def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = p if y > z else 1.0 - p
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(m):
-            iters[s] += 1
-            done = lanes_row[s] < 0 or weight_change(lane, s) < tol or iters[s] > max_iter
-            if done:
-                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, False)
 
 
 @_jit
 def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
-    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row, m)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
     while lanes_row.max() >= 0:
         solve_lanes(lam_ab, buf, n, m)
         negative_stats(buf, n, lane, m)
@@ -104,20 +93,13 @@ def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
                 y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
                 w_new = expit(lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)]))
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(m):
-            iters[s] += 1
-            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
-            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
-                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
 
 
 @_jit
 def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
-    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row, m)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
     while lanes_row.max() >= 0:
         solve_lanes(lam_ab, buf, n, m)
         negative_stats(buf, n, lane, m)
@@ -155,10 +137,7 @@ def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover 
 @_jit
 def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
     n = Y.shape[1]
-    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
-    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row, m)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
     while lanes_row.max() >= 0:
         solve_lanes(lam_ab, buf, n, m)
         negative_stats(buf, n, lane, m)
@@ -173,21 +152,14 @@ def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - comp
                 w_new = expit(lane[u(_SLOPE + s)] * (r - lane[u(STD + s)]))
                 alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha)
-        for s in range(m):
-            iters[s] += 1
-            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
-            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
-                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
 
 
 @_jit
 def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no cover
     # (lam D'D + D1'D1) + W (I - eta lam D'D): the weights scale the second band matrix
     n = Y.shape[1]
-    buf, lane = new_block(n), np.zeros(_N_SCALARS * LANES)
-    m = min(LANES, Y.shape[0])  # lanes in use: fewer for small blocks
-    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
-    nxt = start_lanes(Y, buf, lanes_row, m)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
     while lanes_row.max() >= 0:
         solve_scaled_lanes(base_rows, weighted_rows, buf, n, m)
         negative_stats(buf, n, lane, m)
@@ -201,11 +173,7 @@ def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no 
                 inner = lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)])
                 w_new = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
                 set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        for s in range(m):
-            iters[s] += 1
-            converged = lane[COUNT + s] < 2 or weight_change(lane, s) < tol
-            if lanes_row[s] < 0 or converged or iters[s] > max_iter:
-                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
 
 
 def _run(kernel, X: np.ndarray, *args) -> np.ndarray:
