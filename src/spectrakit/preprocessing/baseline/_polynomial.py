@@ -30,23 +30,13 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def _project(rows_by_point, v, out):  # pragma: no cover - compiled
-    """``out = rows_by_point @ v`` for a (k, n) matrix: k dot products, no BLAS threads."""
-    for c in range(rows_by_point.shape[0]):
+def _matvec(matrix, v, out):  # pragma: no cover - compiled
+    """``out = matrix @ v`` for a C-ordered (rows, len(v)) matrix: dot products, no BLAS threads."""
+    for r in range(matrix.shape[0]):
         acc = 0.0
         for i in range(v.shape[0]):
-            acc += rows_by_point[c, i] * v[i]
-        out[c] = acc
-
-
-@_jit
-def _evaluate(vander, coef, out):  # pragma: no cover - compiled
-    """``out = vander @ coef``: the polynomial at every point."""
-    for i in range(vander.shape[0]):
-        acc = 0.0
-        for c in range(coef.shape[0]):
-            acc += vander[i, c] * coef[c]
-        out[i] = acc
+            acc += matrix[r, i] * v[i]
+        out[r] = acc
 
 
 @_jit
@@ -64,8 +54,8 @@ def _poly_rows(X, vander, pinv, tol, max_iter, mask, use_original, num_std, out)
     gram = np.empty((k, k))
     for row in range(X.shape[0]):
         y = X[row]
-        _project(pinv, y, coef)
-        _evaluate(vander, coef, base)
+        _matvec(pinv, y, coef)
+        _matvec(vander, coef, base)
         dev = np.std(y - base)
         if mask:
             for i in range(n):
@@ -85,11 +75,11 @@ def _poly_rows(X, vander, pinv, tol, max_iter, mask, use_original, num_std, out)
             if mask:
                 for i in range(n):
                     wy[i] = weights[i] * clipped[i]
-                _project(vt, wy, rhs)
+                _matvec(vt, wy, rhs)
                 coef[:] = np.linalg.solve(gram, rhs)
             else:
-                _project(pinv, clipped, coef)
-            _evaluate(vander, coef, new)
+                _matvec(pinv, clipped, coef)
+            _matvec(vander, coef, new)
             if num_std < 0:
                 num, den = 0.0, 0.0
                 for i in range(n):  # x * x: numba lowers x ** 2 to a loop
