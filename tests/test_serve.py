@@ -11,7 +11,6 @@ import spectrakit as sk
 
 uvicorn = pytest.importorskip("uvicorn")
 from _serve_util import CLASSES, classifier_bundle, labelled_spectra, running  # noqa: E402
-
 from spectrakit.serve import create_app  # noqa: E402
 
 

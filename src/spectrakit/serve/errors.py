@@ -35,11 +35,12 @@ class BadRequest(Exception):
         self.message = " ".join(str(message).split())
 
 
-def error_response(status: int, message: str) -> Response:
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
     """A JSON ``{"error": message}`` response."""
     from starlette.responses import Response
 
-    headers = {"retry-after": "1"} if status == 503 else None
+    if status == 503:
+        headers = {**(headers or {}), "retry-after": "1"}
     return Response(
         orjson.dumps({"error": message}),
         status_code=status,
@@ -51,6 +52,11 @@ def error_response(status: int, message: str) -> Response:
 async def _bad_request(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadRequest)
     return error_response(exc.status, exc.message)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    return error_response(status, str(getattr(exc, "detail", exc)), getattr(exc, "headers", None))
 
 
 async def _spectra_error(_: Request, exc: Exception) -> Response:
@@ -72,8 +78,10 @@ async def _unexpected(_: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers: :class:`BadRequest`, project errors (422) and the rest (500)."""
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
 
     app.add_exception_handler(BadRequest, _bad_request)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(SpectraError, _spectra_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Exception, _unexpected)

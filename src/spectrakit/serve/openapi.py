@@ -66,9 +66,11 @@ def _schemas(n_points: int, max_spectra: int, max_abs: float) -> dict[str, Any]:
         "type": ["string", "integer"],
         "description": "class name or index / target to explain",
     }
+    return {"PredictRequest": predict, "ExplainRequest": explain, **_response_schemas()}
+
+
+def _response_schemas() -> dict[str, Any]:
     return {
-        "PredictRequest": predict,
-        "ExplainRequest": explain,
         "PredictResponse": {
             "type": "object",
             "required": ["n", "predictions"],
@@ -129,6 +131,7 @@ def _request_body(name: str, files: bool) -> dict[str, Any]:
         content["multipart/form-data"] = {
             "schema": {
                 "type": "object",
+                "additionalProperties": False,
                 "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -100,7 +101,10 @@ class Service:
         return decoded
 
     async def _read_upload(self, request: Request) -> Decoded:
-        form = await request.form(max_files=1, max_fields=4)
+        try:
+            form = await request.form(max_files=1, max_fields=1)
+        except HTTPException as exc:  # a malformed or oversized multipart body
+            raise BadRequest(400, f"multipart body refused: {exc.detail}") from None
         upload = form.get("file")
         if upload is None or not hasattr(upload, "read"):
             raise BadRequest(422, "multipart upload needs a 'file' field with spectra")
