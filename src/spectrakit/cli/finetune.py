@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    pass
 
 EXAMPLE = (
     "example: spectrakit finetune --data train.csv --target glucose --init encoder "
@@ -55,6 +57,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _task(spectra, targets: list[str], task: str | None) -> str:
+    import pandas as pd
+
     if task:
         return task
     col = spectra.meta.get(targets[0])
