@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
 
@@ -74,6 +72,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _task(spectra, targets: list[str], task: str | None) -> str:
+    import pandas as pd
+
     if task:
         return task
     col = spectra.meta.get(targets[0])
