@@ -119,6 +119,7 @@ def save_chemometric(
     seed: int = 0,
     metrics: dict | None = None,
     training: dict | None = None,
+    output_correction: tuple[float, float] | None = None,
 ) -> Any:
     """Write a fitted chemometric :class:`~spectrakit.baselines.SpectralEstimator` as a bundle.
 
@@ -142,6 +143,8 @@ def save_chemometric(
         cross-validated (held-out) training spectra.
     metrics, training : dict, optional
         Recorded in the bundle (cross-validated metrics are added).
+    output_correction : (slope, bias), optional
+        Slope/bias calibration transfer applied to every prediction (``slope * y + bias``).
 
     Returns
     -------
@@ -165,7 +168,16 @@ def save_chemometric(
     all_metrics = {**_cv_metrics(task, y, cv_raw, classes), **(metrics or {})}
     n_out = module.n_outputs
     spec = OutputSpec(task=task, n_targets=n_out)
-    info = {"data": {"n_spectra": train.n_spectra, "n_points": train.n_points}, "cv_folds": folds}
+    info: dict[str, Any] = {
+        "data": {"n_spectra": train.n_spectra, "n_points": train.n_points},
+        "cv_folds": folds,
+    }
+    if output_correction is not None:
+        if task != "regression":
+            raise ConfigError("a slope/bias correction is for regression", got=f"task {task}")
+        slope, bias = (float(v) for v in output_correction)
+        spec.target_mean, spec.target_std = [bias] * n_out, [slope] * n_out
+        info["transfer"] = {"method": "slope-bias", "slope": slope, "bias": bias}
     bundle.save(
         out,
         model=module,
