@@ -27,7 +27,7 @@ from spectrakit.preprocessing import (
 from spectrakit.training.chemometric import save_chemometric
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
-from spectrakit.datasets import load_fermentation  # noqa: E402
+from spectrakit.datasets import load_fermentation
 
 
 def fermentation_pipeline() -> Pipeline:

@@ -70,7 +70,9 @@ def _detector(method: str, estimator: Any) -> Any:
     return create_detector(method)
 
 
-def _cross_validated(estimator: Any, train: Spectra, y: np.ndarray, det: Any, folds: int, seed: int):
+def _cross_validated(
+    estimator: Any, train: Spectra, y: np.ndarray, det: Any, folds: int, seed: int
+):
     """Held-out OOD scores and predictions of every training spectrum (K-fold)."""
     from sklearn.base import clone
     from sklearn.model_selection import KFold
