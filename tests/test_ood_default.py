@@ -91,7 +91,7 @@ def test_t2q_flags_coffee_against_fermentation(tmp_path):
     inlier = predictor.predict(train.select(kept_rows))["ood_score"]
     outlier = predictor.predict(coffee_on)
     auc = _auroc(inlier, outlier["ood_score"])
-    print(f"T2/Q coffee vs fermentation standards: AUROC {auc:.3f}, flagged {outlier.is_ood.mean()}")
+    print(f"T2/Q coffee vs fermentation: AUROC {auc:.3f}, flagged {outlier.is_ood.mean():.2f}")
     assert auc >= 0.95 and outlier["is_ood"].mean() > 0.95
 
 
