@@ -84,12 +84,12 @@ def best_model(board: pd.DataFrame) -> tuple[str | None, str]:
         return None, "Only the reference was evaluated."
     top = models.iloc[0]
     r2_key = key.rsplit("_", 1)[0] + "_r2"
-    if board.attrs.get("task") == "regression" and r2_key in board.columns:
-        if not np.isfinite(top[r2_key]) or top[r2_key] < 0:
-            return None, (
-                f"No model is better than predicting the mean: the top model, {top['model']}, "
-                f"has {r2_key} = {top[r2_key]:.3g} < 0."
-            )
+    regression = board.attrs.get("task") == "regression" and r2_key in board.columns
+    if regression and not top[r2_key] >= 0:  # NaN counts as below
+        return None, (
+            f"No model is better than predicting the mean: the top model, {top['model']}, "
+            f"has {r2_key} = {top[r2_key]:.3g} < 0."
+        )
     ref = board[board["kind"] == "reference"]
     if not ref.empty and board.index[board["model"] == top["model"]][0] > ref.index[0]:
         return None, f"No model beats the reference ({REFERENCE}: {key} = {ref[key].iloc[0]:.4g})."
