@@ -154,8 +154,8 @@ def save_chemometric(
         The written bundle, loaded.
     """
     from spectrakit import bundle
+    from spectrakit.models.heads import OutputSpec
     from spectrakit.ood import save_detector
-    from spectrakit.tasks.heads import OutputSpec
 
     if ood not in OOD_METHODS:
         raise ConfigError("unknown OOD detector", expected=", ".join(OOD_METHODS), got=repr(ood))
