@@ -24,26 +24,29 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from pydantic import BaseModel
 
 HERE = Path(__file__).resolve().parent
 CLIENTS = (1, 16, 64)
 
 
 # ---------------------------------------------------------------------- the baseline service
+class Body(BaseModel):
+    """The baseline's request body: one spectrum as a list of floats."""
+
+    spectrum: list[float]
+
+
 def baseline_app():
     """The peer: FastAPI + pydantic + torch, one spectrum per request (uvicorn factory)."""
     import torch
     from fastapi import FastAPI
-    from pydantic import BaseModel
 
     import spectrakit as sk
 
     torch.set_num_threads(1)
     model = sk.load(os.environ["BASELINE_BUNDLE"]).model.eval()
     app = FastAPI()
-
-    class Body(BaseModel):
-        spectrum: list[float]
 
     @app.post("/predict")
     def predict(body: Body) -> dict:
