@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -45,3 +47,52 @@ def write_parquet(spectra: Spectra, path: Path) -> None:
     meta = dict(table.schema.metadata or {})
     meta[_KEY] = json.dumps(axis_info(spectra.axis)).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Iterator[Spectra]:
+    """Read a table-format Parquet file block by block (``block_size`` rows at a time).
+
+    Memory stays proportional to one block, whatever the size of the file.
+    """
+    try:
+        source = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise FormatError(
+            f"{Path(path).name} is not a readable Parquet file",
+            got=str(exc).splitlines()[0][:120],
+            fix="check the file is complete (not truncated) and really Parquet",
+        ) from exc
+    meta = source.schema_arrow.metadata or {}
+    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    options = merge_axis_options(stored, axis_options)
+    for batch in source.iter_batches(batch_size=block_size):
+        yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
+
+
+class ParquetBlockWriter:
+    """Append Spectra blocks (same axis) to one table-format Parquet file at ``path``.
+
+    Use as a context manager; ``path`` should be a temporary file that replaces the
+    target on success (see :func:`spectrakit.io.atomic_path`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, spectra: Spectra) -> None:
+        """Append one block."""
+        table = pa.Table.from_pandas(spectra.to_pandas(), preserve_index=False)
+        if self._writer is None:
+            meta = dict(table.schema.metadata or {})
+            meta[_KEY] = json.dumps(axis_info(spectra.axis)).encode()
+            schema = table.schema.with_metadata(meta)
+            self._writer = pq.ParquetWriter(self.path, schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def __enter__(self) -> ParquetBlockWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
