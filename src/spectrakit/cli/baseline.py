@@ -219,12 +219,26 @@ def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: li
     return conf.evaluate(test, y_test)
 
 
+def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list:
+    """PLS diagnostics (of the model fitted on all --data) and conformal figures."""
+    from spectrakit.evaluation.report import Section
+
+    sections = []
+    if args.model in ("pls", "plsda"):
+        from spectrakit.evaluation.pls_report import pls_section
+
+        sections.append(pls_section(saved.get("model") or factory().fit(train, y)))
+    if figures:
+        sections.append(Section("Uncertainty", figures=figures))
+    return sections
+
+
 def run(args: argparse.Namespace) -> int:
     from spectrakit.baselines import make_baseline, resolve_pipeline
     from spectrakit.baselines._spectral import resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
-    from spectrakit.evaluation.report import Section, write_model_report
+    from spectrakit.evaluation.report import write_model_report
 
     _check_transfer_args(args)
     if args.calibration and (not args.test or args.transfer):
@@ -313,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
         test=test_block,
         pipeline=pipeline,
         notes=notes,
-        extra_sections=[Section("Uncertainty", figures=figures)] if figures else (),
+        extra_sections=_extra_sections(args, factory, train, y, saved, figures),
     )
     key = "rmse" if task == "regression" else "accuracy"
     if cv_result is not None:
