@@ -81,13 +81,6 @@ def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: d
     """``--save``: the model fitted on all training spectra as a bundle."""
     from spectrakit.training.chemometric import save_chemometric
 
-    if args.transfer not in (None, "slope-bias"):
-        raise ConfigError(
-            f"--save cannot store --transfer {args.transfer}",
-            expected="no --transfer, or --transfer slope-bias (stored as an output correction)",
-            got=f"--transfer {args.transfer}",
-            fix="save without --transfer; standardize the new instrument's spectra first",
-        )
     model = info.get("model") or factory().fit(train, y)
     predictor = save_chemometric(
         model,
@@ -110,6 +103,13 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _check_transfer_args(args: argparse.Namespace) -> None:
+    if args.save and args.transfer not in (None, "slope-bias"):
+        raise ConfigError(
+            f"--save cannot store --transfer {args.transfer}",
+            expected="no --transfer, or --transfer slope-bias (stored as an output correction)",
+            got=f"--transfer {args.transfer}",
+            fix="save without --transfer; standardize the new instrument's spectra first",
+        )
     if args.transfer is None:
         return
     if not args.test:

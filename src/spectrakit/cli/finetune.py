@@ -139,6 +139,13 @@ def run(args: argparse.Namespace) -> int:
     task = _task(train, targets, args.task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
+    if str(args.model).startswith("chemometric_"):
+        raise ConfigError(
+            f"{args.model} holds a fitted chemometric model and is not trained by gradient",
+            expected="--model " + " | ".join(CHEMOMETRIC) + " or a network",
+            got=f"--model {args.model}",
+            fix="use --model pls (or plsda, ridge, svm, rf)",
+        )
     val = read_input(args.val, args) if args.val else None
     weights = args.class_weights
     if weights and weights != "balanced":
