@@ -138,6 +138,13 @@ def test_every_chemometric_model_round_trips(name, task, tmp_path):
     est = make_baseline(name, task, pipeline={"steps": ["SNV"]}, **params).fit(s, y)
     pred = save_chemometric(est, s, y, tmp_path / "b", task=task, targets=["y"]).predict(s)
     assert {"ood_score", "is_ood"} <= set(pred.columns)
+    from spectrakit.export.onnx import export_onnx
+    from spectrakit.export.runtime import load_onnx
+
+    export_onnx(tmp_path / "b")
+    onnx = load_onnx(tmp_path / "b").predict(s)
+    numeric = [c for c in pred.columns if pred[c].dtype.kind == "f"]
+    np.testing.assert_allclose(onnx[numeric], pred[numeric], rtol=1e-5, atol=1e-6)
     if task == "regression":
         np.testing.assert_allclose(pred["y"], est.predict(s), rtol=1e-5, atol=1e-5)
     else:
