@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli.benchmark import add_common_options, cv_option
 from spectrakit.errors import ConfigError
 from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    import pandas as pd
 
 EXAMPLE = (
     "example: spectrakit baseline pls --data train.csv --target glucose --test new.csv "
@@ -234,6 +236,8 @@ def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from spectrakit.baselines import make_baseline, resolve_pipeline
     from spectrakit.baselines._spectral import resolve_target
     from spectrakit.evaluation.benchmark import infer_task

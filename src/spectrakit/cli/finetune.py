@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.errors import ConfigError
 from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
+
+# spectrakit.tasks.optim.SCHEDULES, spelled out so --help needs no torch (a test keeps them equal)
+_SCHEDULES = ("cosine", "onecycle", "cyclic", "triangular", "triangular2", "exp_range", "constant")
 
 CHEMOMETRIC = ("pls", "plsda", "ridge", "svm", "rf")
 OOD_CHOICES = ("auto", "t2q", "dime", "mahalanobis", "knn", "energy", "none")
@@ -63,7 +64,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", default="1e-3", help="learning rate, or 'auto' (LR finder)")
     p.add_argument("--head-lr", type=float, help="separate learning rate of the head")
     p.add_argument("--layer-decay", type=float, help="layer-wise learning-rate decay (0-1]")
-    p.add_argument("--schedule", default="cosine", help="cosine | onecycle | cyclic | constant")
+    p.add_argument(
+        "--schedule",
+        default="cosine",
+        choices=_SCHEDULES,
+        help="learning-rate schedule; triangular, triangular2 and exp_range cycle (Smith 2017)",
+    )
+    p.add_argument(
+        "--cycle-epochs",
+        type=float,
+        help="half-cycle length of a cyclical schedule, in epochs (default: 1/8 of the run)",
+    )
+    p.add_argument(
+        "--clr-frac",
+        type=float,
+        default=0.5,
+        help="with --lr auto: lower cyclical bound, this far back from the sweep's minimum",
+    )
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--class-weights", help="'balanced' or comma-separated weights")
@@ -77,6 +94,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _task(spectra, targets: list[str], task: str | None) -> str:
+    import pandas as pd
+
     if task:
         return task
     col = spectra.meta.get(targets[0])
@@ -165,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
         head_lr=args.head_lr,
         layer_decay=args.layer_decay,
         schedule=args.schedule,
+        cycle_epochs=args.cycle_epochs,
+        clr_frac=args.clr_frac,
         weight_decay=args.weight_decay,
         label_smoothing=args.label_smoothing,
         class_weights=weights,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    import pandas as pd
 
 EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --out preds.csv"
 
@@ -30,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
     """Input metadata followed by predictions (clashing metadata renamed ``<col>_reference``)."""
+    import pandas as pd
+
     meta = spectra.meta.reset_index(drop=True)
     meta = meta.rename(columns={c: f"{c}_reference" for c in meta.columns if c in pred.columns})
     return pd.concat([meta, pred.reset_index(drop=True)], axis=1)
