@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from spectrakit.errors import ModelError
 from spectrakit.training.chemometric import save_chemometric
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
+from _serve_util import free_port
 from spectrakit.datasets import load_fermentation
 from test_fermentation_pls import published_pipeline
 
@@ -85,16 +85,10 @@ def test_predict_evaluate_and_registry_cli(pls_bundle, tmp_path):
     np.testing.assert_allclose(pulled["glucose"], frame["glucose"], rtol=1e-6)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_spectrakit_serve_answers_predict_on_loopback(pls_bundle):
     httpx = pytest.importorskip("httpx")
     pytest.importorskip("uvicorn")
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "spectrakit", "serve", "--model", str(pls_bundle)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stderr=subprocess.PIPE)
