@@ -172,7 +172,7 @@ def save_chemometric(
     if det is not None:
         all_metrics.update(ood=det.name, ood_calibration=f"{folds}-fold CV held-out")
     spec, transfer = _output_spec(task, module.n_outputs, output_correction)
-    info = {"data": {"n_spectra": train.n_spectra, "n_points": train.n_points}, **transfer}
+    info = {"data": _data_summary(train, y, targets, task), **transfer}
     bundle.save(
         out,
         model=module,
@@ -185,10 +185,34 @@ def save_chemometric(
         preprocessor=prep,
         training={**info, "cv_folds": folds, **(training or {})},
         metrics=all_metrics,
+        intended_use=_intended_use(estimator, targets, train, det),
     )
     if det is not None:
         save_detector(det, out)
     return bundle.load(out)
+
+
+def _data_summary(train: Spectra, y: np.ndarray, targets: list[str], task: str) -> dict:
+    out: dict[str, Any] = {"n_spectra": train.n_spectra, "n_points": train.n_points, "meta": {}}
+    if task == "regression":
+        y2 = y.reshape(len(y), -1)
+        for j, name in enumerate(targets[: y2.shape[1]]):
+            out["meta"][name] = {"min": float(y2[:, j].min()), "max": float(y2[:, j].max())}
+    return out
+
+
+def _intended_use(estimator: Any, targets: list[str], train: Spectra, det: Any) -> str:
+    model = estimator.model_[-1]
+    what = type(model[-1] if hasattr(model, "steps") else model).__name__
+    if hasattr(model, "n_components_"):
+        how = " (chosen by inner CV)" if hasattr(model, "cv_losses_") else ""
+        what += f" with {model.n_components_} latent variables{how}"
+    ood = f"; out-of-distribution detector {det.name}" if det is not None else ""
+    return (
+        f"{what} predicting {', '.join(targets)} from spectra on {train.axis.describe()} "
+        f"({train.axis.kind}){ood}. Spectra on another grid of the same unit are resampled "
+        "when they cover the range the preprocessing reads; others are refused."
+    )
 
 
 def _output_spec(task: str, n_out: int, correction: tuple[float, float] | None):
