@@ -68,10 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--model", default="specbert_tiny", help="masked-modeling model to pretrain")
-    p.add_argument("--pretrain-epochs", type=int, default=12)
-    p.add_argument("--finetune-epochs", type=int, default=100)
+    p.add_argument("--pretrain-epochs", type=int, default=12, help="masked pretraining epochs")
+    p.add_argument("--finetune-epochs", type=int, default=100, help="fine-tuning epochs")
     p.add_argument("--ensemble", type=int, default=5, help="fine-tuned models averaged")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--synthetic", action="store_true", help="use the synthetic fermentation")
     p.set_defaults(func=run)
 

@@ -6,7 +6,12 @@ import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.errors import ConfigError
-from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
+from spectrakit.training.cli_options import (
+    add_trainer_options,
+    apply_config,
+    print_config,
+    trainer_kwargs,
+)
 
 # spectrakit.tasks.optim.SCHEDULES, spelled out so --help needs no torch (a test keeps them equal)
 _SCHEDULES = ("cosine", "onecycle", "cyclic", "triangular", "triangular2", "exp_range", "constant")
@@ -59,7 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--pipeline", help="preprocessing preset or YAML/JSON file")
     p.add_argument("--val", help="validation spectra (default: hold out --val-fraction)")
-    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.2,
+        help="share of the training spectra held out for validation, when --val is not given",
+    )
     p.add_argument("--groups", help="metadata column whose groups never straddle the split")
     p.add_argument("--lr", default="1e-3", help="learning rate, or 'auto' (LR finder)")
     p.add_argument("--head-lr", type=float, help="separate learning rate of the head")
@@ -81,8 +91,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0.5,
         help="with --lr auto: lower cyclical bound, this far back from the sweep's minimum",
     )
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay")
+    p.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="classification label smoothing"
+    )
     p.add_argument("--class-weights", help="'balanced' or comma-separated weights")
     p.add_argument("--one-vs-rest", action="store_true", help="one sigmoid per class")
     p.add_argument("--uncertainty", action="store_true", help="mean + variance regression head")
@@ -153,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.training import fit_supervised
 
     args = apply_config(args)
+    if args.print_config:
+        print_config(args)
+        return 0
     train = read_input(args.data, args)
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)

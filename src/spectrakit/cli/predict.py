@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", required=True, help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass")
     add_read_options(p)
     p.set_defaults(func=run)
 

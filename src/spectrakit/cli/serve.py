@@ -100,10 +100,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default loopback: 127.0.0.1)"
     )
-    p.add_argument("--port", type=_ranged(int, 0, 65535), default=8000)
+    p.add_argument(
+        "--port", type=_ranged(int, 0, 65535), default=8000, help="TCP port (0: any free port)"
+    )
     _add_limits(p)
     _add_performance(p)
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="server log verbosity",
+    )
     p.set_defaults(func=run)
 
 
