@@ -26,6 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
     p.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass")
+    p.add_argument(
+        "--open-set",
+        action="store_true",
+        help="classifiers: label spectra flagged out-of-distribution 'unknown'",
+    )
     add_read_options(p)
     p.set_defaults(func=run)
 
@@ -44,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
     predictor = spectrakit.load(args.model)
     spectra = read_input(args.data, args)
-    table = predictions_table(spectra, predictor.predict(spectra, batch_size=args.batch_size))
+    pred = predictor.predict(spectra, batch_size=args.batch_size)
+    if args.open_set:
+        from spectrakit.evaluation.open_set import apply_open_set
+
+        pred = apply_open_set(pred)
+    table = predictions_table(spectra, pred)
     if args.out == "-":
         print(table.to_csv(index=False), end="")
     else:
