@@ -21,6 +21,7 @@ demo: install
 test: install browser
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --durations=15
 	$(MAKE) docs-check
 
@@ -39,6 +40,7 @@ docs-check: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples

@@ -68,12 +68,7 @@ def accuracy(model: nn.Module, data: Spectra) -> float:
     return float(np.mean(pred == data.meta["y"].to_numpy()))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,7 @@ AXIS_AWARE = [n for n, m in _SHAPES.items() if m.axis_aware]
 WITH_GRADCAM = [n for n, m in _SHAPES.items() if m.gradcam_layer is not None]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: thread start-up and contention cost more than they save
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _inputs(model: SpectralModel, batch: int = 2, length: int = LENGTH, seed: int = 0):

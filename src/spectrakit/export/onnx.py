@@ -91,7 +91,7 @@ class _Exported(nn.Module):
         if self.window is not None:
             x = x[:, :, self.window[0] : self.window[1]]
         if self.normalize:  # per-spectrum standardization, as Predictor.prepare
-            from spectrakit.tasks.masked import normalize_spectra
+            from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
         i = 0

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from spectrakit.errors import ConfigError
-from spectrakit.tasks.heads import OutputSpec, decode_outputs, split_regression
+from spectrakit.models.heads import OutputSpec, decode_outputs, split_regression
 from spectrakit.tasks.masked import normalize_spectra
 from spectrakit.tasks.optim import (
     build_optimizer,
@@ -218,7 +218,7 @@ class SupervisedTask(L.LightningModule):
             self.log("val_acc", acc, batch_size=bs, sync_dist=True)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict:
-        """Decoded predictions (see :func:`~spectrakit.tasks.heads.decode_outputs`)."""
+        """Decoded predictions (see :func:`~spectrakit.models.heads.decode_outputs`)."""
         return decode_outputs(self(batch), self.spec)
 
     def on_train_epoch_start(self) -> None:

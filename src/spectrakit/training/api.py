@@ -30,9 +30,9 @@ from spectrakit.data.store import SpectraStore
 from spectrakit.errors import ConfigError, DataError, ModelError, TrainingError
 from spectrakit.inference import conform_axis
 from spectrakit.io import atomic_path
+from spectrakit.models.heads import OutputSpec, n_model_outputs
 from spectrakit.quality import summarize
 from spectrakit.spectra import Spectra
-from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
@@ -499,7 +499,7 @@ def _find_lr(
 
 @torch.no_grad()
 def _thresholds(net: Any, dm: SpectraDataModule, spec: OutputSpec, normalize: bool) -> list[float]:
-    from spectrakit.tasks.masked import normalize_spectra
+    from spectrakit.models.inputs import normalize_spectra
 
     ds = dm.val_dataset
     x = normalize_spectra(ds.x) if normalize else ds.x
