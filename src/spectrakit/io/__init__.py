@@ -1,6 +1,7 @@
 """Reading and writing spectra: one registry, one module per format."""
 
 from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.io._limits import ReadLimits
 from spectrakit.io._registry import (
     Format,
     available_formats,
@@ -13,6 +14,7 @@ from spectrakit.io._registry import (
 
 __all__ = [
     "Format",
+    "ReadLimits",
     "atomic_dir",
     "atomic_path",
     "available_formats",
