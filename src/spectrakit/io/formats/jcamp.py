@@ -238,6 +238,9 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
         try:
             values, ends_in_dif = decode_asdf_line(line, limit=limit - len(ys))
         except (ValueError, KeyError) as exc:
+            if npoints is None and "exceeds" in str(exc):
+                # the budget, not a declared count, stopped the expansion: say so
+                charge((limit + 1) * _BYTES_PER_POINT, "##XYDATA (DUP runs)", path)
             raise FormatError(
                 f"{path.name}: unreadable ##XYDATA line {number}",
                 expected="AFFN or ASDF (SQZ/DIF/DUP) values",

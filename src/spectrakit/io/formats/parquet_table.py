@@ -49,8 +49,10 @@ def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
 
 
 def _check_size(meta: pq.FileMetaData, path: Path) -> None:
-    """Charge rows x columns (8 bytes each, as decoded) before reading: run-length and
-    dictionary encoding let a few kilobytes declare millions of values."""
+    """Charge rows x columns (8 bytes each, as decoded) before reading.
+
+    Run-length and dictionary encoding let a few kilobytes declare millions of values.
+    """
     check_count(meta.num_row_groups, "row groups", path)
     charge(8.0 * meta.num_rows * max(1, meta.num_columns), "the Parquet table", path)
 
