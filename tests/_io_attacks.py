@@ -214,3 +214,72 @@ REFUSED: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "mat-compressed-zeros": ("a.mat", mat_compressed_zeros),
     "parquet-rle-zeros": ("a.parquet", parquet_rle_zeros),
 }
+
+
+def valid_spc() -> bytes:
+    """A two-subfile float SPC file (new format)."""
+    sub = struct.pack(SUBHEADER, 0, -128, 0, 0.0, 0.0, 0.0, 0, 0, 0.0, b"")
+    y = np.linspace(0, 1, 100).astype("<f4").tobytes()
+    return spc_header(0x04, 100, 2) + 2 * (sub + y)
+
+
+def valid_opus() -> bytes:
+    """An OPUS file with one AB block and its data status."""
+    status = _opus_status(100)
+    data = np.linspace(0, 1, 100).astype("<f4").tobytes()
+    ab, ab_status = 3 | 3 << 2 | 4 << 10, 3 | 3 << 2 | 1 << 4 | 4 << 10
+    start = 24 + 2 * 12
+    directory = struct.pack("<3i", ab, len(data) // 4, start) + struct.pack(
+        "<3i", ab_status, len(status) // 4, start + len(data)
+    )
+    header = b"\x0a\x0a\xfe\xfe" + struct.pack("<d", 920622.0) + struct.pack("<3i", 24, 2, 2)
+    return header + directory + data + status
+
+
+def _asdf_jcamp() -> bytes:
+    return (
+        b"##TITLE=asdf\n##JCAMP-DX=5.01\n##XUNITS=1/CM\n##FIRSTX=100\n##LASTX=106\n"
+        b"##NPOINTS=7\n##XFACTOR=1\n##YFACTOR=1\n##XYDATA=(X++(Y..Y))\n"
+        b"100@A0J0%T\n105B0jJ1\n##END=\n"
+    )
+
+
+def seed_files(folder: Path) -> dict[str, tuple[str, bytes]]:
+    """One valid file per reader format: ``{format: (file name, bytes)}``."""
+    import spectrakit as sk
+
+    x = np.linspace(400.0, 1800.0, 40)
+    s = sk.Spectra(np.random.default_rng(0).random((3, 40)), x, meta={"id": ["a", "b", "c"]})
+    seeds = {"spc": ("s.spc", valid_spc()), "opus": ("s.0", valid_opus())}
+    seeds["jcamp-asdf"] = ("a.jdx", _asdf_jcamp())
+    for fmt, name in (("jcamp", "s.jdx"), ("npz", "s.npz"), ("mat", "s.mat"),
+                      ("hdf5", "s.h5"), ("parquet", "s.parquet"), ("csv", "s.csv")):  # fmt: skip
+        sk.io.write(s, folder / name, format=fmt)
+        seeds[fmt] = (name, (folder / name).read_bytes())
+    sk.io.write(s[:1], folder / "s.xy", format="long")
+    seeds["long"] = ("s.xy", (folder / "s.xy").read_bytes())
+    np.save(folder / "s.npy", np.asarray(s.values))
+    seeds["npy"] = ("s.npy", (folder / "s.npy").read_bytes())
+    return seeds
+
+
+def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
+    """Apply ``(kind, position, value)`` edits: flip, overwrite, insert, delete, truncate."""
+    out = bytearray(data)
+    for kind, pos, value in ops:
+        if not out:
+            break
+        at = pos % len(out)
+        if kind == 0:
+            out[at] ^= 1 << (value % 8)
+        elif kind == 1:
+            out[at] = value % 256
+        elif kind == 2:
+            out[at:at] = bytes([value % 256]) * (1 + value % 7)
+        elif kind == 3:
+            del out[at : at + 1 + value % 16]
+        elif kind == 4:
+            del out[at:]
+        else:  # header edits: bytes near the start, where sizes and counts live
+            out[at % 64] = value % 256
+    return bytes(out)
