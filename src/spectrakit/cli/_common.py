@@ -39,6 +39,8 @@ def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
     options: dict[str, Any] = {}
     if getattr(args, "unit", None):
         options["unit"] = args.unit
+    if getattr(args, "allow_nan", False):
+        options["allow_nan"] = True  # e.g. `info`, which counts NaN instead of refusing them
     return read(path, format=getattr(args, "format", None), **options)
 
 
