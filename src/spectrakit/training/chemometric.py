@@ -154,7 +154,6 @@ def save_chemometric(
         The written bundle, loaded.
     """
     from spectrakit import bundle
-    from spectrakit.models.heads import OutputSpec
     from spectrakit.ood import save_detector
 
     if ood not in OOD_METHODS:
