@@ -18,25 +18,30 @@ from spectrakit.spectra import Spectra
 _KEY = b"spectrakit.axis"
 
 
+def _unreadable(path: Path, exc: Exception) -> FormatError:
+    return FormatError(
+        f"{Path(path).name} is not a readable Parquet file",
+        got=str(exc).splitlines()[0][:120],
+        fix="check the file is complete (not truncated) and really Parquet",
+    )
+
+
+def _axis_options(schema: pa.Schema, options: dict[str, Any]) -> dict[str, Any]:
+    meta = schema.metadata or {}
+    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    return merge_axis_options(stored, options)
+
+
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")
 def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
     """Read a table-format Parquet file."""
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise FormatError(
-            f"{path.name} is not a readable Parquet file",
-            got=str(exc).splitlines()[0][:120],
-            fix="check the file is complete (not truncated) and really Parquet",
-        ) from exc
-    meta = table.schema.metadata or {}
-    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+        raise _unreadable(path, exc) from exc
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
     return Spectra.from_pandas(
-        table.to_pandas(),
-        source=path.name,
-        **merge_axis_options(
-            stored, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-        ),
+        table.to_pandas(), source=path.name, **_axis_options(table.schema, options)
     )
 
 
@@ -57,14 +62,8 @@ def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Ite
     try:
         source = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise FormatError(
-            f"{Path(path).name} is not a readable Parquet file",
-            got=str(exc).splitlines()[0][:120],
-            fix="check the file is complete (not truncated) and really Parquet",
-        ) from exc
-    meta = source.schema_arrow.metadata or {}
-    stored = json.loads(meta[_KEY]) if _KEY in meta else None
-    options = merge_axis_options(stored, axis_options)
+        raise _unreadable(path, exc) from exc
+    options = _axis_options(source.schema_arrow, axis_options)
     for batch in source.iter_batches(batch_size=block_size):
         yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
 
