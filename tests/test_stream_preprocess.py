@@ -8,8 +8,13 @@ import pytest
 import spectrakit as sk
 from spectrakit.cli import main
 from spectrakit.errors import ConfigError
-from spectrakit.preprocessing import MeanCenter, Pipeline, get_pipeline
-from spectrakit.preprocessing._stream import is_stateless, stream_transform
+from spectrakit.preprocessing import (
+    MeanCenter,
+    Pipeline,
+    get_pipeline,
+    is_stateless,
+    stream_transform,
+)
 
 AXIS = np.linspace(300.0, 1900.0, 300)
 

@@ -56,9 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--block-size",
         type=int,
-        default=4096,
+        default=1024,
         help="Parquet in and out with a stateless pipeline: spectra per streamed block "
-        "(read, transform and write overlap; memory stays a few blocks; default 4096)",
+        "(read, transform and write overlap; memory stays a few blocks; default 1024)",
     )
     add_read_options(p)
     p.set_defaults(func=run)

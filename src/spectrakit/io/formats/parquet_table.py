@@ -22,6 +22,20 @@ _KEY = b"spectrakit.axis"
 _log = logging.getLogger(__name__)
 
 
+def _unreadable(path: Path, exc: Exception) -> FormatError:
+    return FormatError(
+        f"{Path(path).name} is not a readable Parquet file",
+        got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
+        fix="check the file is complete (not truncated) and really Parquet",
+    )
+
+
+def _axis_options(schema: pa.Schema, options: dict[str, Any]) -> dict[str, Any]:
+    meta = schema.metadata or {}
+    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    return merge_axis_options(stored, options)
+
+
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")
 def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
     """Read a table-format Parquet file."""
@@ -29,11 +43,7 @@ def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
         _check_size(pq.ParquetFile(path).metadata, path)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise FormatError(
-            f"{path.name} is not a readable Parquet file",
-            got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
-            fix="check the file is complete (not truncated) and really Parquet",
-        ) from exc
+        raise _unreadable(path, exc) from exc
     meta = table.schema.metadata or {}
     try:
         stored = json.loads(meta[_KEY]) if _KEY in meta else None
@@ -93,15 +103,9 @@ def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Ite
     """
     try:
         source = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise FormatError(
-            f"{Path(path).name} is not a readable Parquet file",
-            got=str(exc).splitlines()[0][:120],
-            fix="check the file is complete (not truncated) and really Parquet",
-        ) from exc
-    meta = source.schema_arrow.metadata or {}
-    stored = json.loads(meta[_KEY]) if _KEY in meta else None
-    options = merge_axis_options(stored, axis_options)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(path, exc) from exc
+    options = _axis_options(source.schema_arrow, axis_options)
     for batch in source.iter_batches(batch_size=block_size):
         yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
 
