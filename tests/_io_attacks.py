@@ -26,10 +26,10 @@ def spc_header(flags: int, fnpts: int, fnsub: int, first=400.0, last=1800.0) -> 
 
 
 def jcamp_npoints(path: Path) -> Path:
-    """181-byte-class JCAMP: ##NPOINTS=10000000 and one DUP run filling it."""
+    """181-byte-class JCAMP: ##NPOINTS=9999999 and one DUP run that fills it exactly."""
     path.write_text(
         "##TITLE=x\n##JCAMP-DX=4.24\n##XUNITS=1/CM\n##FIRSTX=0\n##LASTX=1\n"
-        "##NPOINTS=10000000\n##XYDATA=(X++(Y..Y))\n0 1s9999999\n##END=\n"
+        "##NPOINTS=9999999\n##XYDATA=(X++(Y..Y))\n0 1s999999\n##END=\n"
     )
     return path
 
