@@ -26,10 +26,10 @@ def spc_header(flags: int, fnpts: int, fnsub: int, first=400.0, last=1800.0) -> 
 
 
 def jcamp_npoints(path: Path) -> Path:
-    """181-byte-class JCAMP: ##NPOINTS=10000000 and one DUP run filling it."""
+    """181-byte-class JCAMP: ##NPOINTS=9999999 and one DUP run that fills it exactly."""
     path.write_text(
         "##TITLE=x\n##JCAMP-DX=4.24\n##XUNITS=1/CM\n##FIRSTX=0\n##LASTX=1\n"
-        "##NPOINTS=10000000\n##XYDATA=(X++(Y..Y))\n0 1s9999999\n##END=\n"
+        "##NPOINTS=9999999\n##XYDATA=(X++(Y..Y))\n0 1s999999\n##END=\n"
     )
     return path
 
@@ -151,6 +151,7 @@ def hdf5_gzip_zeros(path: Path) -> Path:
 def hdf5_zeroed_text(path: Path) -> Path:
     """A 2 x 16 table file whose stored text (the global heap) was zeroed: libhdf5 spins."""
     import spectrakit as sk
+    import spectrakit.io
 
     s = sk.Spectra(np.random.default_rng(0).random((2, 16)), np.linspace(400, 1800, 16),
                    meta={"id": ["a", "b"]})  # fmt: skip
@@ -186,6 +187,7 @@ def parquet_unknown_dtype(path: Path) -> Path:
     import pyarrow.parquet as pq
 
     import spectrakit as sk
+    import spectrakit.io
 
     s = sk.Spectra(np.ones((3, 5)), np.linspace(400, 1800, 5), meta={"id": ["a", "b", "c"]})
     sk.io.write(s, path)
@@ -247,6 +249,7 @@ def _asdf_jcamp() -> bytes:
 def seed_files(folder: Path) -> dict[str, tuple[str, bytes]]:
     """One valid file per reader format: ``{format: (file name, bytes)}``."""
     import spectrakit as sk
+    import spectrakit.io
 
     x = np.linspace(400.0, 1800.0, 40)
     s = sk.Spectra(np.random.default_rng(0).random((3, 40)), x, meta={"id": ["a", "b", "c"]})

@@ -147,6 +147,14 @@ def test_good_binaries_are_readable(bad_files, capsys):
 # `info` counts NaN instead of refusing them (tests/test_io_cli_messages.py)
 @pytest.mark.parametrize("name", sorted(set(TEXT_CASES) - {"nan_value.csv", "missing_value.csv"}))
 def test_info_one_line_per_bad_file(bad_files, capsys, name):
+    if name in ("missing_value.csv", "nan_value.csv"):  # info counts NaN, not refuses
+        code, _ = _run(["info", str(bad_files / name)], capsys)
+        assert code == 0
+        line = _assert_one_line(
+            *_run(["convert", str(bad_files / name), str(bad_files / "x.npz")], capsys)
+        )
+        assert EXPECTED_WORDS[name] in line, line
+        return
     line = _assert_one_line(*_run(["info", str(bad_files / name)], capsys))
     assert line.startswith("spectrakit info: error: ")
     assert EXPECTED_WORDS[name] in line, line

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spectrakit as sk
-from _io_attacks import REFUSED, jcamp_npoints, npz_zeros, parquet_unknown_dtype
+from _io_attacks import REFUSED, npz_zeros, parquet_unknown_dtype
 from spectrakit.errors import ConfigError, FormatError
 from spectrakit.io import ReadLimits
 
@@ -51,10 +51,14 @@ def test_a_raised_limit_reads_the_file(tmp_path):
 
 
 def test_limits_from_the_environment(tmp_path, monkeypatch):
-    path = jcamp_npoints(tmp_path / "a.jdx")
-    monkeypatch.setenv("SPECTRAKIT_READ_LIMITS", "min_budget_mb=1000")
-    # the budget now allows 10^7 points: the file fails on its real defect
-    with pytest.raises(FormatError, match="exceeds the number of points"):
+    path = tmp_path / "dup.jdx"
+    path.write_text(
+        "##TITLE=x\n##JCAMP-DX=4.24\n##XUNITS=1/CM\n##FIRSTX=0\n##LASTX=1\n"
+        "##NPOINTS=99999\n##XYDATA=(X++(Y..Y))\n0 1s9999\n##END=\n"
+    )
+    assert sk.read(path).shape == (1, 99999)  # 2.4 MB decoded: within the default budget
+    monkeypatch.setenv("SPECTRAKIT_READ_LIMITS", "min_budget_mb=1")
+    with pytest.raises(FormatError, match="min_budget_mb=1"):
         sk.read(path)
     monkeypatch.setenv("SPECTRAKIT_READ_LIMITS", "max_expansions=3")
     with pytest.raises(ConfigError, match="max_expansion"):

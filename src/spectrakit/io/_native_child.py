@@ -1,6 +1,6 @@
-"""Worker script: decode an HDF5 file in a separate interpreter (run by file path).
+"""Worker script: decode an HDF5 or MATLAB file in a separate interpreter (run by path).
 
-It imports only NumPy and h5py (never the spectrakit package), reads the request from its
+It imports only NumPy, h5py and scipy.io (never the spectrakit package), reads the request from its
 arguments (job, path, group, byte budget) and writes ``pickle((status, payload))`` to
 stdout. The parent (:mod:`spectrakit.io._worker`) kills it when it runs past the time limit.
 """
@@ -75,10 +75,18 @@ def mat73(path, group, budget):
     return "ok", out
 
 
+def mat5(path, group, budget):
+    """Variables of a MATLAB v4-v7 file through scipy (whose C decoder can crash on damage)."""
+    from scipy.io import loadmat
+
+    raw = loadmat(path, squeeze_me=False, chars_as_strings=True)
+    return "ok", {k: v for k, v in raw.items() if not k.startswith("__")}
+
+
 def main(argv):
     job, path, group, budget = argv[1], argv[2], argv[3], float(argv[4])
     try:
-        result = {"table": table, "mat73": mat73}[job](path, group, budget)
+        result = {"table": table, "mat73": mat73, "mat5": mat5}[job](path, group, budget)
     except Refused as exc:
         result = ("budget", str(exc))
     except MemoryError:

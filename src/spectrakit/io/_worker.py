@@ -45,7 +45,8 @@ def run_native(job: str, path: Path, what: str, group: str = "/") -> Any:
     Parameters
     ----------
     job : str
-        ``"table"`` (spectrakit HDF5 layout) or ``"mat73"`` (MATLAB v7.3 variables).
+        ``"table"`` (spectrakit HDF5 layout), ``"mat73"`` (MATLAB v7.3 variables) or
+        ``"mat5"`` (MATLAB v4-v7 variables through scipy).
     path : Path
         The file.
     what : str
