@@ -144,8 +144,7 @@ def test_good_binaries_are_readable(bad_files, capsys):
         assert code == 0, err
 
 
-# `info` counts NaN instead of refusing them (tests/test_io_cli_messages.py)
-@pytest.mark.parametrize("name", sorted(set(TEXT_CASES) - {"nan_value.csv", "missing_value.csv"}))
+@pytest.mark.parametrize("name", sorted(TEXT_CASES))
 def test_info_one_line_per_bad_file(bad_files, capsys, name):
     if name in ("missing_value.csv", "nan_value.csv"):  # info counts NaN, not refuses
         code, _ = _run(["info", str(bad_files / name)], capsys)
