@@ -7,6 +7,8 @@ engine computed the raw outputs.
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,10 @@ def conform_axis(
     src = spectra.axis
     if src.n_points == axis.n_points and src.allclose(axis, rtol=1e-7, atol=1e-9):
         return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
+    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
+    lo, hi = (axis.min, axis.max) if read_range is None else read_range
+    spectra = _same_numbers(spectra, axis, (lo - tol, hi + tol))
+    src = spectra.axis
     if (src.unit, src.kind) != (axis.unit, axis.kind):
         if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
             raise AxisError(
@@ -80,8 +86,6 @@ def conform_axis(
                 fix=exc.fix or "convert the spectra to the model's unit first",
             ) from exc
         src = spectra.axis
-    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
-    lo, hi = (axis.min, axis.max) if read_range is None else read_range
     if src.min > lo + tol or src.max < hi - tol:
         raise AxisError(
             "input spectra do not cover the model's axis range",
@@ -92,6 +96,44 @@ def conform_axis(
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())
     return spectra.resample(axis, fill="edge")
+
+
+_CM1_KINDS = {"wavenumber", "raman_shift"}
+
+
+def _same_numbers(spectra: Spectra, axis: SpectralAxis, span: tuple[float, float]) -> Spectra:
+    """A cm-1 axis read as the other cm-1 kind (``wavenumber`` vs ``raman_shift``), relabelled.
+
+    A plain table read with ``--unit cm-1`` states kind ``wavenumber``, while a Raman
+    reader states ``raman_shift`` for the very same numbers. When the numbers, taken as
+    they are, cover the model's range and the physical conversion (shift = laser line -
+    absolute wavenumber) would not, they are the model's kind mislabelled: they are read
+    as such, with a warning that says how to state the kind. Anything else is left to the
+    physical conversion (or its refusal).
+    """
+    src = spectra.axis
+    if src.unit != "cm-1" or axis.unit != "cm-1" or {src.kind, axis.kind} != _CM1_KINDS:
+        return spectra
+    if src.min > span[0] or src.max < span[1]:
+        return spectra
+    laser = src.laser_wavelength or axis.laser_wavelength
+    if laser is not None:
+        try:
+            converted = src.convert("cm-1", kind=axis.kind, laser_wavelength=laser)[0]
+        except AxisError:
+            converted = None
+        if converted is not None and converted.min <= span[0] and converted.max >= span[1]:
+            return spectra  # genuinely the other kind: convert physically
+    warnings.warn(
+        f"input axis {src.describe()} is labelled {src.kind!r} but its values are the "
+        f"model's {axis.kind!r} range; read as {axis.kind} (state it with --kind {axis.kind})",
+        UserWarning,
+        stacklevel=3,
+    )
+    relabelled = replace(src, kind=axis.kind, laser_wavelength=src.laser_wavelength)
+    if axis.kind == "wavenumber":
+        relabelled = replace(relabelled, laser_wavelength=None)
+    return Spectra(spectra.values, relabelled, spectra.meta, allow_nan=True)
 
 
 class ExtraFeatures:

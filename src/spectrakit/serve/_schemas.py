@@ -21,6 +21,15 @@ class PredictRequest(BaseModel):
         description="axis positions of the intensities; omit only when they are on the model axis",
     )
     unit: str | None = Field(default=None, description="axis unit (default: the model's)")
+    kind: str | None = Field(
+        default=None,
+        description="axis kind, e.g. raman_shift or wavenumber (default: the model's for its "
+        "unit, else the unit's own)",
+    )
+    laser_wavelength: float | None = Field(
+        default=None,
+        description="laser wavelength (nm) of a Raman-shift axis (default: the model's)",
+    )
     ids: list[str] | None = Field(default=None, description="optional ids echoed in the output")
 
 

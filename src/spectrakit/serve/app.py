@@ -92,14 +92,14 @@ def _to_spectra(req: PredictRequest, predictor: Any) -> Spectra:
             422, f"'ids' has {len(req.ids)} entries but there are {values.shape[0]} spectra"
         )
     meta = {"id": req.ids} if req.ids is not None else None
-    kind = model_axis.kind if (req.unit in (None, model_axis.unit)) else None
+    kind = req.kind or (model_axis.kind if (req.unit in (None, model_axis.unit)) else None)
     return Spectra(
         values,
         axis,
         meta,
         unit=req.unit or model_axis.unit,
         kind=kind,
-        laser_wavelength=model_axis.laser_wavelength,
+        laser_wavelength=req.laser_wavelength or model_axis.laser_wavelength,
     )
 
 

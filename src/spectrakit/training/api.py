@@ -15,6 +15,7 @@ import json
 import math
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from spectrakit.spectra import Spectra
 from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
+from spectrakit.training.sources import describe_sources
 from spectrakit.training.trainer import LAST, TrainerOptions, build_trainer, load_checkpoint
 
 __all__ = ["fit_supervised", "pretrain", "resume", "run_dir"]
@@ -500,7 +502,10 @@ def common_grid(axes: Sequence[SpectralAxis], multiple: int = 1) -> SpectralAxis
         raise DataError(
             "the common axis range is too short", expected=f">= {multiple} points", got=str(n)
         )
-    return axes[0].with_values(lo + step * np.arange(n))
+    lasers = {a.laser_wavelength for a in axes}
+    # several lasers: the grid states none rather than the first instrument's
+    laser = lasers.pop() if len(lasers) == 1 else None
+    return replace(axes[0].with_values(lo + step * np.arange(n)), laser_wavelength=laser)
 
 
 def pretrain(
@@ -601,6 +606,7 @@ def pretrain(
             expected="a specbert_* or spectrafm_* model",
             got=model,
         )
+    raw_sources = list(sources)  # as given: the bundle describes every one of them
     axes = [s.axis for s in sources]
     unit = (axes[0].unit, axes[0].kind)
     sources = [
@@ -615,6 +621,7 @@ def pretrain(
         grid = None
     elif grid is None:
         grid = common_grid(axes, patch)
+    common = grid  # the one grid every source is resampled onto (None: each keeps its own)
     preprocessor = None
     if opt["pipeline"] is not None:
         sources, grid, preprocessor = _preprocess_sources(sources, grid, opt["pipeline"], patch)
@@ -680,13 +687,9 @@ def pretrain(
     metrics = {}
     if has_val:
         metrics = _reconstruction_metrics(task_module, dm)
-    summary = (
-        summarize(sources[0])
-        if isinstance(sources[0], Spectra)
-        else {"n_spectra": len(sources[0]), "n_points": sources[0].axis.n_points}
-    )
     training = {
-        "data": summary,
+        "data": describe_sources(raw_sources),
+        "grid": None if common is None or len(raw_sources) < 2 else common.describe(),
         "n_spectra": int(sum(len(s) for s in sources)),
         "sources": [a.describe() for a in axes],
         "mask_ratio": mask_ratio,
