@@ -62,7 +62,7 @@ def conform_axis(
         return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
     tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
     lo, hi = (axis.min, axis.max) if read_range is None else read_range
-    spectra = _same_numbers(spectra, axis, (lo - tol, hi + tol))
+    spectra = _same_numbers(spectra, axis, (lo + tol, hi - tol))
     src = spectra.axis
     if (src.unit, src.kind) != (axis.unit, axis.kind):
         if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["FOLD", "FOLD_ALIASES", "canonical_meta", "find_fold_column"]
+__all__ = ["FOLD", "FOLD_ALIASES", "canonical_meta", "find_fold_column", "resolve_column"]
 
 #: the name every reader gives the cross-validation fold column
 FOLD = "fold"
@@ -28,3 +28,17 @@ def canonical_meta(meta: pd.DataFrame) -> pd.DataFrame:
     if found is None or found == FOLD:
         return meta
     return meta.rename(columns={found: FOLD})
+
+
+def resolve_column(columns: pd.Index | list, name: str) -> object:
+    """``name`` if present; a fold name (``fold``, ``fold_idx``, ...) finds the fold column.
+
+    So ``--groups fold_idx`` keeps working on spectra whose reader named the column ``fold``.
+    """
+    if name in columns:
+        return name
+    if str(name).strip().lower() in (FOLD, *FOLD_ALIASES):
+        found = find_fold_column(columns)
+        if found is not None:
+            return found
+    return name
