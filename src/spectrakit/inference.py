@@ -19,13 +19,19 @@ from spectrakit.errors import AxisError
 from spectrakit.spectra import Spectra
 
 __all__ = [
+    "COVERAGE_OOD",
     "LOGVAR_RANGE",
     "ExtraFeatures",
+    "add_coverage",
+    "any_grid_inputs",
     "conform_axis",
+    "coverage",
     "decode_outputs_np",
     "predictions_frame",
 ]
 
+#: below this fraction of input points inside the trained range, a prediction is flagged OOD
+COVERAGE_OOD = 0.95
 #: log-variance is clamped to this range to keep exp() finite in low precision
 LOGVAR_RANGE = (-12.0, 12.0)
 
@@ -134,6 +140,56 @@ def _same_numbers(spectra: Spectra, axis: SpectralAxis, span: tuple[float, float
     if axis.kind == "wavenumber":
         relabelled = replace(relabelled, laser_wavelength=None)
     return Spectra(spectra.values, relabelled, spectra.meta, allow_nan=True)
+
+
+def any_grid_inputs(spectra: Spectra, patch: int) -> tuple[np.ndarray, SpectralAxis]:
+    """Inputs of an axis-aware model on the instrument's own grid: (n, 1, L) and its axis.
+
+    The grid is centre-cropped to whole patches (``L = n_points // patch * patch``), the
+    same for the PyTorch and the ONNX predictor.
+    """
+    ax = spectra.axis
+    usable = (ax.n_points // patch) * patch
+    if usable == 0:
+        raise AxisError(
+            "spectra are shorter than one model patch",
+            expected=f"at least {patch} points",
+            got=f"{ax.n_points}",
+        )
+    start = (ax.n_points - usable) // 2
+    values = np.array(spectra.values[:, None, start : start + usable], dtype=np.float32)
+    return values, ax.with_values(ax.values[start : start + usable])
+
+
+def coverage(axis: SpectralAxis, trained: SpectralAxis, warn: bool = True) -> float:
+    """Fraction of ``axis``'s points inside the range the model was trained on.
+
+    An axis-aware model accepts any grid, but positions it never saw are extrapolation:
+    below 1 a warning states the covered fraction (predictions also carry it, and below
+    :data:`COVERAGE_OOD` they are flagged out of distribution).
+    """
+    tol = 0.5 * abs(trained.spacing) if trained.n_points > 1 else 0.0
+    v = axis.values
+    inside = float(np.mean((v >= trained.min - tol) & (v <= trained.max + tol)))
+    if warn and inside < 1.0:
+        warnings.warn(
+            f"only {inside:.0%} of the input axis {axis.describe()} lies inside the trained "
+            f"range {trained.min:g}-{trained.max:g} {trained.unit}; predictions outside it "
+            "are extrapolation (see the 'coverage' column)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return inside
+
+
+def add_coverage(frame: pd.DataFrame, covered: float | None) -> pd.DataFrame:
+    """Prediction table with ``coverage`` (and ``is_ood`` raised below :data:`COVERAGE_OOD`)."""
+    if covered is None:
+        return frame
+    frame["coverage"] = covered
+    if "is_ood" in frame.columns:
+        frame["is_ood"] = frame["is_ood"].to_numpy(dtype=bool) | (covered < COVERAGE_OOD)
+    return frame
 
 
 class ExtraFeatures:
