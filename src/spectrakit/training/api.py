@@ -35,6 +35,7 @@ from spectrakit.spectra import Spectra
 from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
+from spectrakit.training.recipe import parse_split, recipe, split_fold
 from spectrakit.training.sources import describe_sources
 from spectrakit.training.trainer import LAST, TrainerOptions, build_trainer, load_checkpoint
 
@@ -294,8 +295,19 @@ def fit_supervised(
         "resume": False,
         "work_dir": None,
         "max_steps": None,
+        "split": None,
     }
     _merge_options(opt, options, "training", "fit_supervised")
+    split = parse_split(opt["split"])
+    if split is not None:
+        if val is not None:
+            raise ConfigError(
+                "a split and validation spectra are both given",
+                expected="split=K/N or val=...",
+                got="both",
+                fix="drop one of them",
+            )
+        train, val = split_fold(train, split, groups=opt["groups"], seed=seed)
     call = {
         "targets": targets,
         "task": task,
@@ -308,6 +320,17 @@ def fit_supervised(
         "options": {k: v for k, v in opt.items() if k not in ("mix", "augment")},
         "trainer": trainer_opts.to_dict(),
     }
+    facts = recipe(
+        model=model if init is None else _bundle.read_config(Path(init))["model"]["name"],
+        task=task,
+        targets=targets,
+        pipeline=pipeline,
+        augment=opt["augment"],
+        split=split,
+        seed=seed,
+        label_smoothing=opt["label_smoothing"],
+        mixup=opt["mixup_alpha"],
+    )
     out, work, ckpt, holder = _prepare_run(out, "supervised", call, opt["resume"], opt["work_dir"])
     L.seed_everything(seed, workers=True, verbose=False)
 
@@ -416,6 +439,7 @@ def fit_supervised(
         "epochs": int(trainer.current_epoch),
         "lr": float(task_module.lr),
         "seed": seed,
+        "recipe": facts,
         "options": call["options"],
         "trainer": call["trainer"],
         **best,
