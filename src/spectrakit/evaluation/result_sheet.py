@@ -108,14 +108,17 @@ def _curve_axes(ax_roc: Any, ax_pr: Any, found: dict[str, dict[str, Any]]) -> No
 def _calibration(ax: Any, table: pd.DataFrame, ece: float) -> None:
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
     if not table.empty:
-        ax.bar(
+        centres = (table["bin"].to_numpy() + 0.5) / _BINS
+        ax.bar(centres, table["accuracy"], width=1.0 / _BINS, alpha=0.6, label="accuracy")
+        ax.plot(
             table["confidence"],
             table["accuracy"],
-            width=1.0 / _BINS,
-            alpha=0.6,
-            edgecolor="tab:blue",
-            label="accuracy per confidence bin",
+            "o",
+            color="tab:red",
+            ms=4,
+            label="mean confidence",
         )
+        ax.legend(fontsize=7, loc="upper left")
     ax.set(
         xlabel="confidence (top class)",
         ylabel="accuracy",
@@ -125,15 +128,16 @@ def _calibration(ax: Any, table: pd.DataFrame, ece: float) -> None:
     )
 
 
-def _metrics_text(ax: Any, metrics: dict[str, Any], title: str) -> None:
+def _metrics_text(ax: Any, metrics: dict[str, Any]) -> None:
     ax.axis("off")
+    ax.set_title("Metrics")
     keys = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece", "n")
-    lines = [title, ""] + [
+    lines = [
         f"{k:<18} {metrics[k]:.4g}" if isinstance(metrics[k], float) else f"{k:<18} {metrics[k]}"
         for k in keys
         if k in metrics
     ]
-    ax.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=9)
+    ax.text(0.05, 0.95, "\n".join(lines), va="top", family="monospace", fontsize=11)
 
 
 def result_sheet_png(
@@ -169,7 +173,8 @@ def result_sheet_png(
     fig = Figure(figsize=(15, 9), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 3)
-    _metrics_text(axes[0, 0], metrics, title)
+    fig.suptitle(title, fontsize=11)
+    _metrics_text(axes[0, 0], metrics)
     _confusion(axes[0, 1], np.asarray(metrics["confusion_matrix"], dtype=float), names)
     _calibration(axes[0, 2], table, metrics["ece"])
     _curve_axes(axes[1, 0], axes[1, 1], found)
