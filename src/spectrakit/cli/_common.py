@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spectrakit.errors import ConfigError
-from spectrakit.io import atomic_path, read_blocks
-from spectrakit.spectra import Spectra, combine
+from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # reading loads pandas: only when a command reads
+    from spectrakit.spectra import Spectra
 
 __all__ = [
     "add_read_options",
@@ -66,6 +68,8 @@ def read_input_blocks(path: str | Path, args: argparse.Namespace) -> dict[str, S
         from spectrakit.datasets.reference import load_builtin
 
         return {str(path): load_builtin(str(path)[len("builtin:") :])}
+    from spectrakit.io import read_blocks
+
     blocks = read_blocks(path, format=getattr(args, "format", None), **read_options(args))
     wanted = [b.strip() for b in (getattr(args, "instruments", None) or "").split(",") if b.strip()]
     if wanted:
@@ -94,6 +98,8 @@ def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
     folder) are combined onto the grid they all cover (:func:`spectrakit.combine`), and the
     grid is reported on standard error.
     """
+    from spectrakit.spectra import Spectra, combine
+
     blocks = read_input_blocks(path, args)
     items = list(blocks.values())
     if len(items) == 1:
