@@ -72,7 +72,7 @@ def main() -> None:
     args = parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    n_train, n_test, epochs = (120, 60, 5) if args.quick else (1500, 600, 60)
+    n_train, n_test, epochs = (150, 60, 8) if args.quick else (1500, 600, 60)
     write(make_spectra(n_train, 0), args.out / "train.csv")
     write(make_spectra(n_test, 1), args.out / "test.csv")
     (args.out / "snv.yaml").write_text("steps:\n  - SNV\n", encoding="utf-8")
