@@ -144,7 +144,8 @@ def test_good_binaries_are_readable(bad_files, capsys):
         assert code == 0, err
 
 
-@pytest.mark.parametrize("name", sorted(TEXT_CASES))
+# `info` counts NaN instead of refusing them (tests/test_io_cli_messages.py)
+@pytest.mark.parametrize("name", sorted(set(TEXT_CASES) - {"nan_value.csv", "missing_value.csv"}))
 def test_info_one_line_per_bad_file(bad_files, capsys, name):
     line = _assert_one_line(*_run(["info", str(bad_files / name)], capsys))
     assert line.startswith("spectrakit info: error: ")

@@ -55,6 +55,8 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
     for option, key in (("unit", "unit"), ("kind", "kind"), ("laser", "laser_wavelength")):
         if getattr(args, option, None) is not None:
             options[key] = getattr(args, option)
+    if getattr(args, "allow_nan", False):
+        options["allow_nan"] = True  # e.g. `info`, which counts NaN instead of refusing them
     return options
 
 

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.05,
         help="rate of in-distribution spectra the OOD threshold flags, calibrated on held-out "
-        "training spectra (deep models: a 20%% holdout; chemometric: 5-fold CV)",
+        "training spectra (deep models: --val, else a 20%% holdout; chemometric: 5-fold CV)",
     )
     p.add_argument("--init", help="pretrained bundle to start from")
     p.add_argument(
@@ -155,8 +155,12 @@ def _chemometric(args: argparse.Namespace, train, targets: list[str], task: str)
     )
 
 
-def _add_ood(args: argparse.Namespace, predictor, train):
-    """Fit the detector on 80 % of the training spectra, calibrate on the other 20 %."""
+def _add_ood(args: argparse.Namespace, predictor, train, val=None):
+    """Fit the detector and calibrate its threshold on held-out in-distribution spectra.
+
+    With ``--val`` the detector is fitted on all training spectra and calibrated on the
+    validation spectra; otherwise fitted on 80 % of them and calibrated on the other 20 %.
+    """
     from spectrakit import bundle
     from spectrakit.ood import fit_ood, save_detector
 
@@ -169,12 +173,13 @@ def _add_ood(args: argparse.Namespace, predictor, train):
             got=f"--model {args.model}",
         )
     method = "dime" if args.ood == "auto" else args.ood
-    det = fit_ood(predictor, train, method=method, false_rejection=args.false_rejection)
+    det = fit_ood(
+        predictor, train, method=method, heldout=val, false_rejection=args.false_rejection
+    )
+    where = "20% training holdout" if val is None else "--val spectra"
     save_detector(det, args.out)
     metrics = dict(predictor.config.get("metrics", {}))
-    bundle.update_metrics(
-        args.out, {**metrics, "ood": det.name, "ood_calibration": "20% training holdout"}
-    )
+    bundle.update_metrics(args.out, {**metrics, "ood": det.name, "ood_calibration": where})
     return bundle.load(args.out)
 
 
@@ -190,6 +195,13 @@ def run(args: argparse.Namespace) -> int:
     task = _task(train, targets, args.task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
+    if str(args.model).startswith("chemometric_"):
+        raise ConfigError(
+            f"{args.model} holds a fitted chemometric model and is not trained by gradient",
+            expected="--model " + " | ".join(CHEMOMETRIC) + " or a network",
+            got=f"--model {args.model}",
+            fix="use --model pls (or plsda, ridge, svm, rf)",
+        )
     val = read_input(args.val, args) if args.val else None
     weights = args.class_weights
     if weights and weights != "balanced":
@@ -226,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
         augment=augment,
         **trainer_kwargs(args),
     )
-    return _report(_add_ood(args, predictor, train), args)
+    return _report(_add_ood(args, predictor, train, val), args)
 
 
 def _report(predictor, args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", dest="json_out", help="also write the summaries as JSON ('-' = stdout)"
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, allow_nan=True)
 
 
 def _render(name: str, s: dict) -> str:

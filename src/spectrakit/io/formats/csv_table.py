@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.errors import AxisError, DataError, FormatError
 from spectrakit.io._axis_info import merge_axis_options, parse_axis_comment, render_axis_comment
 from spectrakit.io._registry import register_format, register_writer
 from spectrakit.spectra import Spectra, split_table_columns
+
+#: header width above which the table is read row by row (pandas costs ~5 KB per column).
+_WIDE = 4096
 
 
 def _first_line(path: Path) -> str:
@@ -68,6 +71,9 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
             got=f"{vals[counts > 1][0]:g} appears {counts[counts > 1][0]} times",
             fix="average or drop the duplicated columns",
         )
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    if len(header) > _WIDE:
+        return _read_wide(path, skip, sep, header, merge_axis_options(stored, options))
     try:
         df = pd.read_csv(path, sep=sep, skiprows=skip)
     except pd.errors.EmptyDataError as exc:
@@ -96,13 +102,57 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
                 got=f"{short[1]} fields in line {short[0] + skip}",
                 fix="repair the truncated row",
             )
-    return Spectra.from_pandas(
-        df,
-        source=path.name,
-        **merge_axis_options(
-            stored, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-        ),
-    )
+    return Spectra.from_pandas(df, source=path.name, **merge_axis_options(stored, options))
+
+
+def _wide_rows(path: Path, skip: int, sep: str, header: list[str], idx: list[int]):
+    """Spectral values of each row of a wide table, one float64 row at a time."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if number <= skip + 1 or not row:
+                continue
+            if len(row) != len(header):
+                raise FormatError(
+                    f"{path.name}: ragged rows",
+                    expected=f"{len(header)} fields per row (as in the header)",
+                    got=f"{len(row)} fields in line {number}",
+                    fix="repair the row",
+                )
+            text = np.array([row[i].strip() or "nan" for i in idx])
+            try:
+                yield text.astype(np.float64)
+            except ValueError:
+                bad = next(t for t in text if not _is_float(t))
+                raise DataError(
+                    f"{path.name}: non-numeric intensity in line {number}",
+                    expected="numbers in every spectral column",
+                    got=repr(str(bad)[:40]),
+                    fix="repair the value or remove that row",
+                ) from None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_wide(path: Path, skip: int, sep: str, header: list[str], axis_options: dict):
+    """A table with thousands of columns, read without one pandas column per point.
+
+    pandas keeps several kilobytes per column; a 1 MB file of 90,000 points would take
+    hundreds of megabytes. Metadata columns still go through pandas (their types).
+    """
+    spectral, meta_cols, axis = split_table_columns(header)
+    wanted = set(spectral)
+    idx = [i for i, h in enumerate(header) if h in wanted]
+    rows = list(_wide_rows(path, skip, sep, header, idx))
+    if not rows:
+        raise DataError(f"{path.name} has a header but no spectra", got="0 rows")
+    meta = pd.read_csv(path, sep=sep, skiprows=skip, usecols=meta_cols) if meta_cols else None
+    return Spectra(np.vstack(rows), axis, meta, **axis_options)
 
 
 def _nth_line(path: Path, n: int) -> str:
