@@ -100,6 +100,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--uncertainty", action="store_true", help="mean + variance regression head")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha (0 = off)")
     p.add_argument("--extra-features", help="numeric metadata columns fed to the model")
+    p.add_argument(
+        "--split",
+        help="validation = fold K of N (from 0), e.g. 0/20; shuffled with --seed, or by "
+        "--groups; recorded in the bundle",
+    )
+    p.add_argument(
+        "--augment",
+        help="training augmentation: JSON/YAML file or inline JSON, e.g. "
+        '\'[{"name": "Shift", "params": {"max_shift": 2}}]\'',
+    )
+    p.add_argument(
+        "--name-template",
+        help="write the bundle to OUT/<name> with name from the recipe, e.g. "
+        "'{model} y={targets} c={channels} t={transforms} {split} s={seed} "
+        "eps={label_smoothing}' (fields: model task targets channels transforms "
+        "augmentation split seed label_smoothing mixup)",
+    )
     add_read_options(p)
     add_trainer_options(p, epochs=50, batch_size=32)
     p.set_defaults(func=run)
@@ -190,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     if weights and weights != "balanced":
         weights = [float(w) for w in str(weights).split(",")]
     extra = [c.strip() for c in args.extra_features.split(",")] if args.extra_features else None
+    augment = _augmentation(args.augment) if args.augment else None
+    args.out = out = _out_dir(args, task, targets, augment)
     predictor = fit_supervised(
         train,
         targets,
@@ -199,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         val=val,
         init=args.init,
         lr="auto" if str(args.lr) == "auto" else float(args.lr),
-        out=args.out,
+        out=out,
         freeze=args.freeze,
         head_lr=args.head_lr,
         layer_decay=args.layer_decay,
@@ -215,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
         extra_features=extra,
         groups=args.groups,
         val_fraction=args.val_fraction,
+        split=args.split,
+        augment=augment,
         **trainer_kwargs(args),
     )
     return _report(_add_ood(args, predictor, train, val), args)
@@ -231,3 +252,54 @@ def _report(predictor, args: argparse.Namespace) -> int:
             f"({metrics.get('ood_calibration', 'holdout')})"
         )
     return 0
+
+
+def _augmentation(spec: str):
+    """An augmentation from a JSON/YAML file or inline JSON (``augmentation_from_config``)."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from spectrakit.augment import augmentation_from_config
+
+    path = Path(spec)
+    try:
+        if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
+            config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        else:
+            config = json.loads(spec)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            "cannot read the augmentation",
+            expected="a JSON/YAML file or inline JSON list of {name, params}",
+            got=str(exc).splitlines()[0][:100],
+        ) from exc
+    return augmentation_from_config(config)
+
+
+def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -> str:
+    """``--out``, or ``--out/<name>`` rendered from ``--name-template`` and the recipe."""
+    if not args.name_template:
+        return args.out
+    from pathlib import Path
+
+    from spectrakit.training.recipe import format_name, parse_split, recipe
+
+    model = args.model
+    if args.init:
+        from spectrakit.bundle import read_config
+
+        model = read_config(args.init)["model"]["name"]
+    facts = recipe(
+        model=model,
+        task=task,
+        targets=targets,
+        pipeline=args.pipeline,
+        augment=augment,
+        split=parse_split(args.split),
+        seed=args.seed,
+        label_smoothing=args.label_smoothing,
+        mixup=args.mixup,
+    )
+    return str(Path(args.out) / format_name(args.name_template, facts))

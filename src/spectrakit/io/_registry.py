@@ -19,6 +19,7 @@ import numpy as np
 from spectrakit.errors import AxisError, FormatError, SpectraError
 from spectrakit.io._atomic import atomic_dir, atomic_path
 from spectrakit.io._limits import ReadLimits, reading, within_read
+from spectrakit.io._meta_names import canonical_meta
 from spectrakit.spectra import Spectra
 
 __all__ = [
@@ -242,10 +243,16 @@ def read_blocks(
         assert fmt.reader is not None
         result = _call_reader(fmt, p, options)
     if isinstance(result, Spectra):
-        return {p.stem: result}
+        result = {p.stem: result}
     if not result:
         raise FormatError(f"{p.name} holds no spectra", expected="at least one spectrum")
-    return dict(result)
+    return {name: _canonical(s) for name, s in result.items()}
+
+
+def _canonical(spectra: Spectra) -> Spectra:
+    """One metadata vocabulary whichever reader produced the block (``fold_idx`` -> ``fold``)."""
+    meta = canonical_meta(spectra.meta)
+    return spectra if meta is spectra.meta else spectra.with_meta(meta)
 
 
 def _call_reader(fmt: Format, p: Path, options: dict[str, Any]) -> Any:
