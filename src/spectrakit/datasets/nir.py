@@ -1,4 +1,4 @@
-"""Seeded NIR-like absorbance spectra: broad overlapping bands, a weak analyte, scatter."""
+"""Seeded NIR-like absorbance spectra: broad overlapping bands, a weak analyte, scatter.
 
 A sample is a mixture of ``n_constituents`` matrix constituents and one analyte, each a sum of
 broad Gaussian overtone/combination bands (FWHM 40-160 nm) on 1100-2500 nm. The analyte's

@@ -248,6 +248,7 @@ class DeepModel:
 
     @property
     def adapted(self) -> bool:
+        """Whether the networks were adapted to a target instrument."""
         return self.target_members is not None
 
     def _raw(self, X: np.ndarray, domain: str) -> np.ndarray:

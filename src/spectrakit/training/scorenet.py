@@ -79,9 +79,11 @@ class ScoreNet(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def features(self, t: torch.Tensor) -> torch.Tensor:
+        """Penultimate features (B, D)."""
         return self.act(self.body(t))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Predictions for a batch."""
         return (self.linear(t)[:, 0] + self.out(self.features(t))[:, 0]) * self.y_sd
 
 
@@ -196,6 +198,7 @@ class ScoreNetModel:
 
     @property
     def n_components(self) -> int:
+        """Number of PLS latent variables read."""
         return int(self.scores.mean.shape[1])
 
 

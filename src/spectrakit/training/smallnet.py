@@ -91,6 +91,7 @@ class ChannelStack(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor, domain: int = 0) -> torch.Tensor:
+        """Predictions for a batch."""
         if x.ndim != 2 or x.shape[1] != self.scale.shape[1]:
             raise DataError(
                 "spectra do not match the network input",
@@ -124,9 +125,11 @@ class SmallCNN(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features (B, D)."""
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predictions for a batch."""
         return self.head(self.body(x))
 
 
@@ -139,7 +142,9 @@ class SpectralNet(nn.Module):
         self.net = SmallCNN(len(self.stack.channels), n_outputs, width)
 
     def features(self, x: torch.Tensor, domain: int = 0) -> torch.Tensor:
+        """Penultimate features (B, D)."""
         return self.net.features(self.stack(x, domain))
 
     def forward(self, x: torch.Tensor, domain: int = 0) -> torch.Tensor:
+        """Predictions for a batch."""
         return self.net(self.stack(x, domain))
