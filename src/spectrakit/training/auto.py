@@ -168,6 +168,9 @@ class _CNNWrap:
 
 
 def _deep_candidates(names, best_pipe, X, y, task, folds, target, deep_input, seed, quick):
+    deep_input = resolve_pipeline(deep_input)
+    if deep_input is not None:
+        deep_input.fit(X)
     out = []
     for name in names:
         t0 = time.perf_counter()

@@ -129,7 +129,7 @@ def choose_dipls(
         oof = np.zeros((amax, len(y)))
         for tr, va in folds:
             B = _path(Xs[tr], y[tr], Xt, g * unit, amax)
-            oof[:, va] = (Xs[va] - Xs[tr].mean(0)) @ B.T + y[tr].mean()
+            oof[:, va] = B @ (Xs[va] - Xs[tr].mean(0)).T + y[tr].mean()
         rmse = np.sqrt(np.mean((oof - y) ** 2, axis=1))
         a = int(np.argmin(rmse)) + 1
         table.append({"gamma": g, "n_components": a, "cv_rmse": float(rmse[a - 1])})

@@ -142,7 +142,7 @@ def _train(rec: ScoreRecipe, sc: _Scores, X, y, target, seed: int, checkpoints, 
         record(0, net)
     total = max(checkpoints)
     T = sc.standardized(X, 0)
-    Y = torch.as_tensor(y, dtype=torch.float32)
+    Y = torch.tensor(np.array(y, dtype=np.float32))
     Tt = None if target is None or rec.align is None else sc.standardized(target, 1)
     groups = [
         {"params": net.linear.parameters(), "scale": rec.linear_lr, "weight_decay": 0.0},
