@@ -20,15 +20,20 @@ from spectrakit.errors import (
     SpectraError,
     TrainingError,
 )
-from spectrakit.io import available_formats, read, read_blocks, write
-from spectrakit.spectra import Spectra, combine
 
 __version__ = "0.1.0"
 
-# Heavier entry points (torch, Lightning) load on first use so `import spectrakit` stays fast.
+# Everything that needs pandas, SciPy, torch or Lightning loads on first use, so
+# `import spectrakit` and `spectrakit --help` stay fast (numpy only).
 _LAZY = {
+    "Spectra": "spectrakit.spectra",
+    "available_formats": "spectrakit.io",
+    "combine": "spectrakit.spectra",
     "load": "spectrakit.bundle",
+    "read": "spectrakit.io",
+    "read_blocks": "spectrakit.io",
     "save": "spectrakit.bundle",
+    "write": "spectrakit.io",
 }
 
 __all__ = [
@@ -41,14 +46,8 @@ __all__ = [
     "PreprocessingError",
     "SpectraError",
     "SpectralAxis",
-    "Spectra",
     "TrainingError",
     "__version__",
-    "available_formats",
-    "combine",
-    "read",
-    "read_blocks",
-    "write",
     *_LAZY,
 ]
 

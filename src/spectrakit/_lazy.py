@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,10 @@ __all__ = ["lazy_attributes"]
 
 def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` resolving ``names`` (attribute -> module) on first access.
+
+    The resolved value is stored on the package, so later accesses are plain lookups.
+    Start-up stays fast because a package lists its heavy names here instead of importing
+    them (``spectrakit --help`` loads neither pandas, SciPy, torch, Lightning nor numba).
 
     Examples
     --------
@@ -21,6 +26,8 @@ def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], Any]
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(module), name)
+        value = getattr(importlib.import_module(module), name)
+        setattr(sys.modules[package], name, value)
+        return value
 
     return __getattr__

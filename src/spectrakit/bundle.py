@@ -139,7 +139,7 @@ def save(
     targets, classes : list of str, optional
         Target column names; class (or label) names.
     output : dict, optional
-        :class:`~spectrakit.tasks.heads.OutputSpec` as a dict.
+        :class:`~spectrakit.models.heads.OutputSpec` as a dict.
     preprocessor : ChannelPreprocessor, optional
         Fitted preprocessing.
     extra_features : dict, optional

@@ -52,7 +52,7 @@ class Predictor:
         preprocessing_state: dict[str, np.ndarray] | None = None,
     ) -> None:
         from spectrakit.data.channels import ChannelPreprocessor
-        from spectrakit.tasks.heads import OutputSpec
+        from spectrakit.models.heads import OutputSpec
 
         self.model = model
         self.config = config
@@ -128,7 +128,7 @@ class Predictor:
             spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
         if self.config.get("normalize"):
-            from spectrakit.tasks.masked import normalize_spectra
+            from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
         return x, axis

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -188,10 +188,91 @@ class Spectra:
         """A deep copy."""
         return Spectra(self._values.copy(), self._axis, self._meta.copy(), allow_nan=True)
 
+    # ------------------------------------------------------------------ array protocol
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(spectra)``: the intensities, shape (n_spectra, n_points).
+
+        Without ``dtype`` or ``copy`` this is the read-only float32 block itself (no copy);
+        ``np.array(spectra)`` and ``np.asarray(spectra, dtype=...)`` give a writable copy.
+        """
+        if copy is False and dtype is not None and np.dtype(dtype) != self._values.dtype:
+            raise ValueError("a copy is needed to convert the intensities to another dtype")
+        if dtype is None and not copy:
+            return self._values
+        return np.array(self._values, dtype=dtype or self._values.dtype)
+
+    def __iter__(self) -> Iterator[Spectra]:
+        """One single-spectrum :class:`Spectra` per row, axis and metadata kept."""
+        for i in range(self.n_spectra):
+            yield self.select(i)
+
     # ------------------------------------------------------------------ rows
-    def __getitem__(self, rows: Any) -> Spectra:
-        """Select spectra by integer, slice, boolean mask or index array."""
-        return self.select(rows)
+    def __getitem__(self, key: Any) -> Spectra:
+        """Select spectra, and optionally axis points, keeping the axis.
+
+        ``spectra[rows]`` takes an integer, slice, boolean mask or index array (an integer
+        gives a one-spectrum Spectra); ``spectra[rows, points]`` (NumPy style, as
+        scikit-learn's ``X[idx, ...]``) also selects axis points by slice, boolean mask or
+        increasing index array.
+        """
+        if not isinstance(key, tuple):
+            return self.select(key)
+        if len(key) == 2 and key[1] is Ellipsis:
+            key = key[:1]
+        if len(key) == 1:
+            return self.select(key[0])
+        if len(key) != 2:
+            raise DataError(
+                "too many indices for Spectra",
+                expected="spectra[rows] or spectra[rows, points]",
+                got=f"{len(key)} indices",
+            )
+        return self.select(key[0]).select_points(key[1])
+
+    def select_points(self, points: Any) -> Spectra:
+        """Keep axis points by slice, boolean mask or increasing integer index array."""
+        n = self.n_points
+        if isinstance(points, slice):
+            idx = np.arange(n)[points]
+        else:
+            idx = np.atleast_1d(np.asarray(points))
+            if idx.dtype == bool:
+                if idx.shape != (n,):
+                    raise DataError(
+                        "boolean point mask has the wrong length",
+                        expected=f"{n} entries",
+                        got=f"{idx.size}",
+                    )
+                idx = np.flatnonzero(idx)
+            elif not np.issubdtype(idx.dtype, np.integer):
+                raise DataError(
+                    "cannot select axis points",
+                    expected="integers, a slice or a boolean mask",
+                    got=f"dtype {idx.dtype}",
+                )
+            idx = np.where(idx.ravel() < 0, idx.ravel() + n, idx.ravel())
+        if idx.size == 0 or idx.max() >= n or idx.min() < 0:
+            raise DataError(
+                "axis point selection is empty or out of range",
+                expected=f"at least one index in [0, {n})",
+                got=f"{idx.size} indices" if idx.size == 0 else f"{int(idx.max())}",
+            )
+        if idx.size > 1 and np.any(np.diff(idx) == 0):
+            raise DataError(
+                "axis points selected twice",
+                expected="distinct points (the axis must stay strictly monotonic)",
+                got="repeated indices",
+            )
+        axis_values = self._axis.values[idx]
+        return Spectra(
+            self._values[:, idx],
+            axis_values,
+            self._meta,
+            unit=self._axis.unit,
+            kind=self._axis.kind,
+            laser_wavelength=self._axis.laser_wavelength,
+            allow_nan=True,
+        )
 
     def select(self, rows: Any) -> Spectra:
         """Select spectra (rows) by integer, slice, boolean mask or integer index array."""

@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spectrakit.io import atomic_path, read
-from spectrakit.spectra import Spectra
+from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # reading loads pandas: only when a command reads
+    from spectrakit.spectra import Spectra
 
 __all__ = ["add_read_options", "read_input", "write_json"]
 
@@ -32,6 +34,8 @@ def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
         from spectrakit.datasets.reference import load_builtin
 
         return load_builtin(str(path)[len("builtin:") :])
+    from spectrakit.io import read
+
     options: dict[str, Any] = {}
     if getattr(args, "unit", None):
         options["unit"] = args.unit

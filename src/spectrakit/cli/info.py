@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
-from spectrakit.quality import summarize
 
 EXAMPLE = "example: spectrakit info spectra.csv other.spc --json summary.json"
 
@@ -55,6 +54,8 @@ def _render(name: str, s: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.quality import summarize
+
     summaries = {}
     for f in args.files:
         summaries[f] = summarize(read_input(f, args))

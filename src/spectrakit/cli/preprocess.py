@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.io import atomic_path, write
-from spectrakit.preprocessing import get_pipeline, list_presets
-from spectrakit.spectra import Spectra
+from spectrakit.io import atomic_path
+from spectrakit.preprocessing import list_presets
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    from spectrakit.spectra import Spectra
 
 EXAMPLE = (
     "example: spectrakit preprocess raw.csv --pipeline raman-default --out clean.csv "
@@ -81,6 +84,9 @@ def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int 
 
 
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.io import write
+    from spectrakit.preprocessing import get_pipeline
+
     options = {"normalize": True} if args.normalize else {}
     pipeline = get_pipeline(args.pipeline, **options)
     spectra = read_input(args.input, args)

@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
+from spectrakit.training.cli_options import (
+    add_trainer_options,
+    apply_config,
+    print_config,
+    trainer_kwargs,
+)
 
 EXAMPLE = (
     "example: spectrakit pretrain --data kaiser.csv metrohm.csv --model specbert_small "
@@ -26,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="specbert_small", help="specbert_* or spectrafm_* model")
     p.add_argument("--out", required=True, help="output bundle directory")
     p.add_argument("--mask-ratio", type=float, default=0.2, help="fraction of patches hidden")
-    p.add_argument("--mask-mode", choices=("token", "noise"), default="token")
+    p.add_argument(
+        "--mask-mode",
+        choices=("token", "noise"),
+        default="token",
+        help="hidden patches become a learned mask token, or noise",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--no-normalize", action="store_true", help="do not standardize each spectrum")
     add_read_options(p)
@@ -46,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.training import pretrain
 
     args = apply_config(args)
+    if args.print_config:
+        print_config(args)
+        return 0
     data = [args.data] if isinstance(args.data, str) else list(args.data)
     sources = [_source(f, args) for f in data]
     out = pretrain(

@@ -86,11 +86,12 @@ class _Exported(nn.Module):
 
     def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if any(len(t) for t in self.tails):
-            x = torch.stack([t(x[:, c]) for c, t in enumerate(self.tails)], dim=1)
+            x64 = x.double()  # preprocessing in float64 as in NumPy; the model sees float32
+            x = torch.stack([t(x64[:, c]) for c, t in enumerate(self.tails)], dim=1).float()
         if self.window is not None:
             x = x[:, :, self.window[0] : self.window[1]]
         if self.normalize:  # per-spectrum standardization, as Predictor.prepare
-            from spectrakit.tasks.masked import normalize_spectra
+            from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
         i = 0
