@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from spectrakit.cli.demo import PIPELINE as FERMENTATION_PIPELINE
 from spectrakit.datasets import make_synthetic
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.evaluation.protocol import SealedTargets, strip_targets
@@ -40,13 +41,6 @@ from spectrakit.spectra import Spectra
 from spectrakit.training.auto import auto_fit
 from spectrakit.training.recipes import cv_folds
 
-FERMENTATION_PIPELINE = {
-    "steps": [
-        {"step": "Resample", "params": {"start": 950.0, "stop": 1499.0, "step": 1.343}},
-        {"step": "LinearCorrection", "params": {}},
-        {"step": "SavitzkyGolay", "params": {"window": 15, "polyorder": 2, "deriv": 1}},
-    ]
-}
 FERMENTATION_D2 = {
     "steps": [
         {"step": "Resample", "params": {"start": 950.0, "stop": 1499.0, "step": 1.343}},
