@@ -406,7 +406,7 @@ def fit_recipe(
     if folds is None:
         codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
         folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
-    xt = None if X_target is None else torch.as_tensor(np.asarray(X_target, dtype=np.float32))
+    xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
     oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed)
     Y_all, _ = _encode(y, task)
     curve = {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y_all, task)
@@ -418,7 +418,7 @@ def fit_recipe(
 def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, seed) -> DeepModel:
     """Train the ensemble on all training spectra for the CV-chosen number of steps."""
     Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
-    data = _Data(torch.as_tensor(X), torch.as_tensor(Yt, dtype=torch.float32), xt)
+    data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
     members = [
         _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None)
         for k in range(recipe.ensemble)
