@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint format bench clean install browser docs docs-check
+.PHONY: demo test lint format bench bench-accuracy clean install browser docs docs-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ format: install
 
 bench: install
 	for f in benchmarks/*.py; do $(PY) $$f || exit 1; done
+
+# accuracy of the automatic choice, deep recipes and PLS (5 seeds; QUICK=1 for the short run)
+bench-accuracy: install
+	$(PY) benchmarks/accuracy.py $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache site

@@ -1,0 +1,293 @@
+"""Accuracy of the automatic choice, the deep recipes and PLS, with an honest protocol.
+
+Run: python benchmarks/accuracy.py [--quick] [--seeds 5] [--cases fermentation,coffee,...]
+     [--json results.json]
+
+Every case builds training spectra with targets, test spectra without them, and (where a
+second instrument exists) unlabeled spectra of it. :func:`spectrakit.training.auto.auto_fit`
+scores every candidate with the same CV folds on the training spectra only, the choice is
+frozen into a :class:`~spectrakit.evaluation.protocol.SealedTargets`, and only then is the
+test set scored, once, for every column. Printed per case: RMSEP (or accuracy) mean +- SD
+over the seeds, the ratio to PLS from the same run (mean of per-seed ratios), the CV pick of
+the automatic choice and the run time per seed.
+
+Cases: ``fermentation`` (chemotools ATR-MIR: 21 standards -> 34 HPLC points of the
+on-line process, 1,629 unlabeled process spectra), ``coffee`` (ATR-FTIR, 3 origins, a
+stratified half for training), ``nir-<n>`` (synthetic NIR-like regression, ``n`` labels,
+test on the same instrument), ``nir-transfer-<n>`` (the same training set, test on a
+second instrument with 500 of its unlabeled spectra) and ``raman`` (synthetic Raman-like
+classification, 8 labels per class). ``--quick`` runs 3 seeds with 3 folds, n in {30, 100}
+and shorter CNN schedules (under 10 minutes on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from spectrakit.cli.demo import PIPELINE as FERMENTATION_PIPELINE
+from spectrakit.datasets import make_synthetic
+from spectrakit.datasets.nir import make_nir, nir_instrument_pair
+from spectrakit.evaluation.protocol import SealedTargets, strip_targets
+from spectrakit.preprocessing import preset
+from spectrakit.spectra import Spectra
+from spectrakit.training.auto import auto_fit
+from spectrakit.training.recipes import cv_folds
+
+FERMENTATION_D2 = {
+    "steps": [
+        {"step": "Resample", "params": {"start": 950.0, "stop": 1499.0, "step": 1.343}},
+        {"step": "SavitzkyGolay", "params": {"window": 21, "polyorder": 2, "deriv": 2}},
+    ]
+}
+FERMENTATION_DEEP_INPUT = {
+    "steps": [{"step": "Resample", "params": {"start": 950.0, "stop": 1549.0, "step": 2.0}}]
+}
+SNV_D1 = {
+    "steps": [
+        {"step": "SNV", "params": {}},
+        {"step": "SavitzkyGolay", "params": {"window": 15, "polyorder": 2, "deriv": 1}},
+    ]
+}
+SNV_D2 = {
+    "steps": [
+        {"step": "SNV", "params": {}},
+        {"step": "SavitzkyGolay", "params": {"window": 21, "polyorder": 2, "deriv": 2}},
+    ]
+}
+SNV = {"steps": [{"step": "SNV", "params": {}}]}
+RAMAN_SNV = {
+    "steps": [*preset("raman-default").to_config()["steps"], {"step": "SNV", "params": {}}]
+}
+
+
+@dataclass
+class Split:
+    """One benchmark split: the test targets are sealed, the test spectra carry none."""
+
+    task: str
+    train: Spectra
+    y: np.ndarray
+    test: Spectra
+    sealed: SealedTargets
+    target: Spectra | None
+    pipelines: dict
+    deep_input: object = None
+    deep: tuple[str, ...] = ("pls_net", "cnn")
+    groups: np.ndarray | None = None
+
+
+def _seal(test: Spectra, column: str, name: str) -> tuple[Spectra, SealedTargets]:
+    return strip_targets(test, [column]), SealedTargets(test.meta[column].to_numpy(), name=name)
+
+
+# ---------------------------------------------------------------------- cases
+def fermentation(seed: int, quick: bool) -> Split:
+    """Standards -> process; the split is fixed, seeds change folds and networks."""
+    from spectrakit.cli.demo import match_reference
+    from spectrakit.datasets import load_fermentation, load_fermentation_reference
+
+    train = load_fermentation("train")
+    process = load_fermentation("test")
+    matched = match_reference(process, load_fermentation_reference())
+    test, sealed = _seal(matched, "glucose", "HPLC glucose")
+    pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
+    y = train.meta["glucose"].to_numpy()
+    return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT)
+
+
+def coffee(seed: int, quick: bool) -> Split:
+    """A stratified half of the 60 spectra for training, the other half for test."""
+    from spectrakit.datasets import load_coffee
+
+    data = load_coffee()
+    labels = data.meta["origin"].to_numpy()
+    rng = np.random.default_rng(seed)
+    train_rows = np.concatenate(
+        [rng.permutation(np.flatnonzero(labels == c))[:10] for c in np.unique(labels)]
+    )
+    test_rows = np.setdiff1d(np.arange(len(labels)), train_rows)
+    test, sealed = _seal(data.select(test_rows), "origin", "coffee origins")
+    pipes = {"snv": SNV, "snv+d1": SNV_D1}
+    train = data.select(train_rows)
+    return Split("classification", train, labels[train_rows], test, sealed, None, pipes,
+                 deep=("cnn",))  # fmt: skip
+
+
+def _nir(seed: int, n: int):
+    master, slave = nir_instrument_pair()
+    data = make_nir(n + 1000, instruments=(master, slave), seed=seed)
+    a = data["A"].crop(1104.0, 2492.0)
+    b = data["B"].resample(a.axis.values)
+    return a, b, np.arange(n), np.arange(n, n + 500), np.arange(n + 500, n + 1000)
+
+
+def nir(n: int) -> Callable[[int, bool], Split]:
+    """Synthetic NIR-like regression on the training instrument."""
+
+    def case(seed: int, quick: bool) -> Split:
+        a, _, tr, te, _ = _nir(seed, n)
+        test, sealed = _seal(a.select(te), "analyte", "analyte")
+        pipes = {"snv+d1": SNV_D1, "snv+d2": SNV_D2}
+        y = a.meta["analyte"].to_numpy()[tr]
+        return Split("regression", a.select(tr), y, test, sealed, None, pipes, deep=("pls_net",))
+
+    return case
+
+
+def nir_transfer(n: int) -> Callable[[int, bool], Split]:
+    """Train on instrument A, test on instrument B with 500 unlabeled B spectra."""
+
+    def case(seed: int, quick: bool) -> Split:
+        a, b, tr, te, unl = _nir(seed, n)
+        test, sealed = _seal(b.select(te), "analyte", "analyte")
+        pipes = {"snv+d1": SNV_D1, "snv+d2": SNV_D2}
+        target = strip_targets(b.select(unl), ["analyte"])
+        y = a.meta["analyte"].to_numpy()[tr]
+        return Split("regression", a.select(tr), y, test, sealed, target, pipes,
+                     deep=("pls_net",))  # fmt: skip
+
+    return case
+
+
+def raman(seed: int, quick: bool) -> Split:
+    """Four Raman-like classes (perturbed peaks), 8 labels per class, 400 test spectra."""
+    data = make_synthetic(432, task="classification", library="raman", n_components=4,
+                          class_perturbation=2.0, class_spread=0.4, seed=seed)  # fmt: skip
+    labels = data.meta["label"].to_numpy()
+    rng = np.random.default_rng(seed + 1)
+    tr = np.concatenate(
+        [rng.permutation(np.flatnonzero(labels == c))[:8] for c in np.unique(labels)]
+    )
+    te = np.setdiff1d(np.arange(len(labels)), tr)
+    test, sealed = _seal(data.select(te), "label", "classes")
+    pipes = {"raman-default": "raman-default", "raman+snv": RAMAN_SNV}
+    return Split("classification", data.select(tr), labels[tr], test, sealed, None, pipes,
+                 deep=("cnn",))  # fmt: skip
+
+
+CASES: dict[str, Callable[[int, bool], Split]] = {
+    "fermentation": fermentation,
+    "coffee": coffee,
+    **{f"nir-{n}": nir(n) for n in (30, 100, 400)},
+    **{f"nir-transfer-{n}": nir_transfer(n) for n in (30, 100, 400)},
+    "raman": raman,
+}
+QUICK = (
+    "fermentation",
+    "coffee",
+    "nir-30",
+    "nir-100",
+    "nir-transfer-30",
+    "nir-transfer-100",
+    "raman",
+)
+
+
+# ---------------------------------------------------------------------- running
+def _metric(task: str):
+    if task == "regression":
+
+        def rmse_bias(y, p):
+            err = np.asarray(p, float) - np.asarray(y, float)
+            return {"score": float(np.sqrt(np.mean(err**2))), "bias": float(err.mean())}
+
+        return rmse_bias
+    return lambda y, p: {"score": float(np.mean(np.asarray(p) == np.asarray(y)))}
+
+
+def run_split(split: Split, seed: int, quick: bool) -> dict:
+    """Choose on training data, freeze, then score every column once."""
+    t0 = time.perf_counter()
+    codes = None if split.task == "regression" else np.unique(split.y, return_inverse=True)[1]
+    folds = cv_folds(len(split.y), k=3 if quick else 5, y=codes, groups=split.groups, seed=seed)
+    choice = auto_fit(
+        split.train, split.y, task=split.task, pipelines=split.pipelines, target=split.target,
+        deep=split.deep, deep_input=split.deep_input, folds=folds, seed=seed, quick=quick,
+    )  # fmt: skip
+    domain = "source" if split.target is None else "target"
+    pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
+    preds = {"PLS": pls.predict(split.test, domain)}
+    if split.target is not None:
+        preds["PLS (no transfer)"] = pls.predict(split.test, "source")
+    for c in choice.candidates:
+        if not c.name.startswith("pls["):
+            preds[c.name.split("(")[0]] = c.predict(split.test, domain)
+    preds["auto"] = choice.predict(split.test, domain)
+    split.sealed.freeze({"auto": choice.chosen.name, "pls": pls.name})
+    scores = split.sealed.score(preds, _metric(split.task))
+    return {
+        "scores": scores,
+        "auto_choice": choice.chosen.name,
+        "cv": {c.name: c.cv_error for c in choice.candidates},
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _summary(runs: list[dict], task: str) -> list[dict]:
+    cols = list(runs[0]["scores"])
+    rows = []
+    for col in cols:
+        vals = np.array([r["scores"][col]["score"] for r in runs])
+        ratio = np.array([r["scores"][col]["score"] / r["scores"]["PLS"]["score"] for r in runs])
+        row = {"column": col, "mean": vals.mean(), "sd": vals.std(ddof=1) if len(vals) > 1 else 0.0,
+               "ratio_to_pls": ratio.mean()}  # fmt: skip
+        if task == "regression":
+            row["bias"] = float(np.mean([r["scores"][col]["bias"] for r in runs]))
+        rows.append(row)
+    return rows
+
+
+def _print(case: str, task: str, rows: list[dict], runs: list[dict]) -> None:
+    what = "RMSEP" if task == "regression" else "accuracy"
+    secs = np.mean([r["seconds"] for r in runs])
+    picks = ", ".join(sorted({r["auto_choice"] for r in runs}))
+    print(f"\n### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed)")
+    print(f"auto chose (by CV on training data): {picks}")
+    head = f"| column | {what} | ratio to PLS |" + (" mean bias |" if task == "regression" else "")
+    print(head)
+    print("|---|---|---|" + ("---|" if task == "regression" else ""))
+    for r in rows:
+        line = f"| {r['column']} | {r['mean']:.4g} +- {r['sd']:.2g} | {r['ratio_to_pls']:.3f} |"
+        if task == "regression":
+            line += f" {r['bias']:+.3g} |"
+        print(line, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="3 seeds, 3 folds, fewer cases")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per case (default 5; quick 3)")
+    p.add_argument("--cases", default=None, help="comma-separated: " + ", ".join(CASES))
+    p.add_argument("--json", default=None, help="also write all results to this file")
+    args = p.parse_args(argv)
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        p.error(f"unknown case {unknown}; expected some of {', '.join(CASES)}")
+    n_seeds = args.seeds or (3 if args.quick else 5)
+    out = {}
+    for name in names:
+        runs = []
+        for seed in range(n_seeds):
+            split = CASES[name](seed, args.quick)
+            runs.append(run_split(split, seed, args.quick))
+        rows = _summary(runs, split.task)
+        _print(name, split.task, rows, runs)
+        out[name] = {"task": split.task, "summary": rows, "runs": runs}
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=1, default=float)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

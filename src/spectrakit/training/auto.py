@@ -1,0 +1,288 @@
+"""Automatic model choice: every candidate scored by the same CV folds on training data.
+
+Candidates (:func:`auto_fit`):
+
+- PLS (PLS-DA for classes) with each given preprocessing pipeline, latent variables chosen
+  by inner CV inside every outer fold (nested, so its CV score is honest);
+- with unlabeled target spectra: the same PLS applied after instrument mean-centering, and
+  di-PLS with a CV-chosen penalty (:mod:`spectrakit.training.dipls_lambda`);
+- the deep recipes: ``pls_net`` (:mod:`spectrakit.training.scorenet`, regression; adapted to
+  the target when given) and ``cnn`` (:mod:`spectrakit.training.recipes`);
+- a blend ``w * deep + (1 - w) * PLS`` with ``w`` from {0.25, 0.5, 0.75} on the CV predictions.
+
+The lowest CV error wins. PLS is always a candidate, so the choice is never worse than
+CV-tuned PLS on CV. With target spectra only transfer-aware candidates compete (the source
+CV cannot see the instrument difference, so plain models are not offered): PLS +
+mean-centering, di-PLS and the adapted networks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectrakit.baselines import (
+    PLSDA,
+    InstrumentMeanCentering,
+    PLSRegressor,
+    SpectralEstimator,
+    resolve_pipeline,
+)
+from spectrakit.errors import ConfigError
+from spectrakit.spectra import Spectra
+from spectrakit.training.dipls_lambda import choose_dipls
+from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
+from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
+
+__all__ = ["AutoChoice", "Candidate", "auto_fit", "pls_estimator"]
+
+DEEP = ("pls_net", "cnn")
+
+
+@dataclass
+class Candidate:
+    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model."""
+
+    name: str
+    kind: str
+    cv_error: float
+    oof: np.ndarray
+    model: Any
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        """Predictions of the fitted candidate."""
+        return self.model.predict(X, domain)
+
+
+@dataclass
+class AutoChoice:
+    """The ranking, the winner and why."""
+
+    candidates: list[Candidate]
+    chosen: Candidate
+    task: str
+    reason: str
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        """Predictions of the chosen model."""
+        return self.chosen.predict(X, domain)
+
+    def table(self) -> pd.DataFrame:
+        """One row per candidate, best first."""
+        rows = [
+            {"candidate": c.name, "kind": c.kind, "cv_error": c.cv_error, "seconds": c.seconds}
+            for c in sorted(self.candidates, key=lambda c: c.cv_error)
+        ]
+        return pd.DataFrame(rows)
+
+
+def pls_estimator(pipeline: Any, task: str = "regression", max_components: int = 15):
+    """Unfitted PLS / PLS-DA with its preprocessing; LVs chosen by inner 5-fold CV."""
+    if task == "regression":
+        return SpectralEstimator(PLSRegressor(max_components=max_components, cv=5), pipeline)
+    return SpectralEstimator(PLSDA(max_components=max_components, cv=5), pipeline)
+
+
+class _Fitted:
+    """``predict(X, domain)`` over a fitted estimator, with an optional target mapping."""
+
+    def __init__(self, est: Any, transfer: Any = None) -> None:
+        self.est, self.transfer = est, transfer
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        if domain == "target" and self.transfer is not None:
+            X = self.transfer.transform(X)
+        return np.asarray(self.est.predict(X)).ravel()
+
+
+def _error(task: str, y: np.ndarray, pred: np.ndarray) -> float:
+    if task == "regression":
+        return float(np.sqrt(np.mean((np.asarray(pred, float) - y) ** 2)))
+    return float(np.mean(np.asarray(pred) != y))
+
+
+def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
+    t0 = time.perf_counter()
+    oof = np.empty(len(y), dtype=np.float64 if task == "regression" else object)
+    for tr, va in folds:
+        est = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
+        oof[va] = np.asarray(est.predict(X.select(va))).ravel()
+    est = pls_estimator(pipeline, task).fit(X, y)
+    transfer = None if target is None else InstrumentMeanCentering().fit(X, target)
+    model = _Fitted(est, transfer)
+    kind = "pls" if target is None else "pls+mean-centering"
+    n_lv = int(est.model_[-1].n_components_)
+    return Candidate(
+        name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, {"n_lv": n_lv}
+    )
+
+
+class _DIPLSModel:
+    def __init__(self, pre: Any, choice: Any) -> None:
+        self.pre, self.choice = pre, choice
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        x = self.pre.transform(X) if self.pre is not None else X
+        x = x.values if isinstance(x, Spectra) else np.asarray(x)
+        return self.choice.model.predict(x, domain=domain)
+
+
+def _values(pre: Any, X: Spectra) -> np.ndarray:
+    out = pre.transform(X) if pre is not None else X
+    return out.values if isinstance(out, Spectra) else np.asarray(out)
+
+
+def _dipls_candidate(name, pipeline, X, y, folds, target) -> Candidate:
+    t0 = time.perf_counter()
+    pre = resolve_pipeline(pipeline)
+    if pre is not None:
+        pre.fit(X)
+    choice = choose_dipls(_values(pre, X), y, _values(pre, target), folds)
+    info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components}
+    oof = np.full(len(y), np.nan)
+    model = _DIPLSModel(pre, choice)
+    return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info)
+
+
+class _ScoreNetWrap:
+    def __init__(self, m: Any) -> None:
+        self.m = m
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        return self.m.predict(X, domain)
+
+
+class _CNNWrap:
+    def __init__(self, m: Any, deep_input: Any) -> None:
+        self.m, self.deep_input = m, deep_input
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        return self.m.predict(_values(self.deep_input, X), domain)
+
+
+def _deep_candidates(names, best_pipe, X, y, task, folds, target, deep_input, seed, quick):
+    deep_input = resolve_pipeline(deep_input)
+    if deep_input is not None:
+        deep_input.fit(X)
+    out = []
+    for name in names:
+        t0 = time.perf_counter()
+        if name == "pls_net" and task == "regression":
+            rec = ScoreRecipe(ensemble=2 if quick else 3)
+            m = fit_scorenet(
+                pls_estimator(best_pipe), X, y, recipe=rec, target=target, folds=folds, seed=seed
+            )
+            info = {"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()}
+            model = _ScoreNetWrap(m)
+        elif name == "cnn":
+            rec = get_recipe("cnn")
+            if quick:
+                from dataclasses import replace
+
+                rec = replace(rec, steps=(150, 300), ensemble=2)
+            xt = None if target is None else _values(deep_input, target)
+            m = fit_recipe(rec, _values(deep_input, X), y, task=task, folds=folds,
+                           X_target=xt, seed=seed)  # fmt: skip
+            info = {"steps": m.steps, "recipe": rec.to_config()}
+            model = _CNNWrap(m, deep_input)
+        else:
+            continue
+        err = min(m.cv_curve.values())
+        oof = m.cv_predictions
+        if task == "classification":
+            oof = m.classes[np.asarray(oof).argmax(axis=1)]
+        kind = "deep+adaptation" if target is not None else "deep"
+        out.append(Candidate(name, kind, err, oof, model, time.perf_counter() - t0, info))
+    return out
+
+
+class _Blend:
+    def __init__(self, a: Candidate, b: Candidate, w: float) -> None:
+        self.a, self.b, self.w = a, b, w
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        return self.w * self.a.predict(X, domain) + (1 - self.w) * self.b.predict(X, domain)
+
+
+def _blend(deep: Candidate, pls: Candidate, y: np.ndarray) -> Candidate:
+    scored = [(_error("regression", y, w * deep.oof + (1 - w) * pls.oof), w)
+              for w in (0.25, 0.5, 0.75)]  # fmt: skip
+    err, w = min(scored)
+    oof = w * deep.oof + (1 - w) * pls.oof
+    name = f"blend({deep.name},{pls.name})"
+    return Candidate(name, "blend", err, oof, _Blend(deep, pls, w), 0.0, {"w_deep": w})
+
+
+def auto_fit(
+    X: Spectra,
+    y: np.ndarray,
+    *,
+    task: str = "regression",
+    pipelines: Mapping[str, Any],
+    target: Spectra | None = None,
+    deep: Sequence[str] = DEEP,
+    deep_input: Any = None,
+    folds: list | None = None,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+    quick: bool = False,
+) -> AutoChoice:
+    """Score every candidate with the same CV folds on ``X, y`` and keep the best.
+
+    Parameters
+    ----------
+    X : Spectra
+        Labelled training spectra.
+    y : ndarray of shape (n,)
+        Targets or class labels.
+    task : {"regression", "classification"}
+    pipelines : mapping of name to pipeline
+        Preprocessing of the PLS candidates (preset names, dicts or transformers).
+    target : Spectra, optional
+        Unlabeled spectra of the new instrument (same axis as ``X``).
+    deep : sequence of str
+        Deep recipes to try (``pls_net``, ``cnn``; empty for chemometrics only).
+    deep_input : pipeline, optional
+        Crop/resampling applied before the CNN (it stacks its own channels).
+    folds, groups, seed, quick
+        Shared CV folds (built from ``groups`` / labels when not given), seed, and a faster
+        setting for the deep recipes.
+
+    Returns
+    -------
+    AutoChoice
+    """
+    if task not in ("regression", "classification"):
+        raise ConfigError("unknown task", expected="regression or classification", got=task)
+    if not pipelines:
+        raise ConfigError("auto_fit needs at least one PLS pipeline")
+    y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
+    if folds is None:
+        codes = None if task == "regression" else np.unique(y, return_inverse=True)[1]
+        folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
+    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
+    best_pls = min(pls, key=lambda c: c.cv_error)
+    cands = list(pls)
+    if target is not None and task == "regression":
+        cands.append(
+            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
+        )
+    pipe = pipelines[best_pls.name[4:-1]]
+    deeps = _deep_candidates(deep, pipe, X, y, task, folds, target, deep_input, seed, quick)
+    cands += deeps
+    if task == "regression" and deeps:
+        cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
+    chosen = min(cands, key=lambda c: (c.cv_error, c.kind != "pls"))
+    reason = (
+        f"{chosen.name} has the lowest {len(folds)}-fold CV "
+        f"{'RMSE' if task == 'regression' else 'error rate'} on the training spectra "
+        f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"
+    )
+    return AutoChoice(cands, chosen, task, reason)

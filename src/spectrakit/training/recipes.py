@@ -1,0 +1,433 @@
+"""Small-data deep recipes: every choice by cross-validation on the training spectra only.
+
+A :class:`DeepRecipe` fixes what is not tuned (architecture, channels, optimiser, ensemble
+size) and lists what is (the number of optimisation steps). :func:`fit_recipe`
+
+1. runs K-fold CV on the training spectra (group-aware when ``groups`` are given): in every
+   fold one network is trained and its held-out predictions are recorded at every candidate
+   step count (one cosine schedule over the longest, the same as the final fit uses);
+2. picks the step count with the lowest CV error (RMSE, or error rate for classes);
+3. trains ``ensemble`` networks with different seeds on all training spectra for that many
+   steps and averages them.
+
+Options that make 20-400 labels enough: the default augmentation
+(:func:`spectrakit.augment.defaults.default_augmentation`), stacked preprocessing channels
+with point-wise autoscaling (:mod:`spectrakit.training.smallnet`), AdamW with weight decay, a
+zero-initialized output (training starts at the mean, or at PLS), and ``pls_residual``: the
+network learns what a PLS model (``base``) leaves, from out-of-fold PLS predictions, so its
+start is PLS and weight decay pulls it back there. With unlabeled spectra of a new instrument
+(``X_target``) the network is adapted by per-domain centering, AdaBN and a CORAL/MMD loss
+(:mod:`spectrakit.training.adapt`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+from spectrakit.augment.defaults import default_augmentation
+from spectrakit.errors import ConfigError, DataError
+from spectrakit.training.adapt import ALIGNMENTS, alignment_loss, target_batchnorm
+from spectrakit.training.smallnet import SpectralNet
+
+__all__ = ["RECIPES", "DeepModel", "DeepRecipe", "cv_folds", "fit_recipe", "get_recipe"]
+
+
+@dataclass(frozen=True)
+class DeepRecipe:
+    """What a small-data network is and how it trains.
+
+    Parameters
+    ----------
+    name : str
+    channels : tuple of str
+        Stacked input channels (see :data:`spectrakit.training.smallnet.CHANNELS`).
+    width : int
+        CNN width (filters of the first layer).
+    lr, weight_decay : float
+        AdamW settings; cosine decay to 5 % over the longest candidate.
+    batch_size : int
+    steps : tuple of int
+        Candidate optimisation step counts, chosen by CV.
+    ensemble : int
+        Networks averaged in the final model (different seeds).
+    augment : float
+        Strength of the default augmentation (0: off).
+    pls_residual : bool
+        Learn the residual of the ``base`` model (regression).
+    align : {"coral", "mmd"} or None
+        Feature-alignment loss used when unlabeled target spectra are given.
+    align_weight : float
+    """
+
+    name: str
+    channels: tuple[str, ...] = ("raw", "snv", "d1", "d2")
+    width: int = 8
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    batch_size: int = 32
+    steps: tuple[int, ...] = (150, 300, 600)
+    ensemble: int = 3
+    augment: float = 1.0
+    pls_residual: bool = False
+    align: str | None = "coral"
+    align_weight: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.steps or min(self.steps) < 1 or self.ensemble < 1 or self.batch_size < 2:
+            raise ConfigError(
+                "recipe needs positive steps, ensemble >= 1 and batch_size >= 2",
+                got=f"steps={self.steps}, ensemble={self.ensemble}, batch={self.batch_size}",
+            )
+        if self.align is not None and self.align not in ALIGNMENTS:
+            raise ConfigError("unknown alignment", expected=str(ALIGNMENTS), got=repr(self.align))
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON-able description (recorded in bundles and reports)."""
+        out = asdict(self)
+        out.pop("extra")
+        return out
+
+
+#: the built-in recipes (``cnn``: stacked channels + augmentation; ``cnn_pls``: the same
+#: network learning the PLS residual).
+RECIPES: dict[str, DeepRecipe] = {
+    "cnn": DeepRecipe("cnn"),
+    "cnn_pls": DeepRecipe("cnn_pls", pls_residual=True, lr=2e-3, weight_decay=5e-2),
+}
+
+
+def get_recipe(name: str) -> DeepRecipe:
+    """A built-in recipe by name."""
+    if name not in RECIPES:
+        raise ConfigError("unknown deep recipe", expected=", ".join(RECIPES), got=repr(name))
+    return RECIPES[name]
+
+
+def cv_folds(
+    n: int, *, k: int = 5, y: np.ndarray | None = None, groups: np.ndarray | None = None, seed=0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold splits of ``n`` training rows: grouped when ``groups``, stratified for classes.
+
+    Parameters
+    ----------
+    n : int
+    k : int
+        Folds (reduced to the number of groups / smallest class when needed, at least 2).
+    y : ndarray of shape (n,), optional
+        Class labels (integers) for stratification.
+    groups : ndarray of shape (n,), optional
+        Replicate groups: all rows of a group fall into the same fold.
+    seed : int
+    """
+    idx = np.arange(n)
+    if groups is not None:
+        k = min(k, len(np.unique(groups)))
+        splitter = GroupKFold(n_splits=max(k, 2))
+        return list(splitter.split(idx, groups=groups))
+    if y is not None:
+        k = min(k, int(np.bincount(np.asarray(y)).min()))
+        if k < 2:
+            raise DataError("every class needs at least 2 labelled spectra for CV", got=str(k))
+        return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(idx, y))
+    if n < 4:
+        raise DataError("cross-validation needs at least 4 labelled spectra", got=str(n))
+    return list(KFold(min(k, n), shuffle=True, random_state=seed).split(idx))
+
+
+# ---------------------------------------------------------------------- one network
+@dataclass
+class _Data:
+    X: torch.Tensor
+    Y: torch.Tensor  # regression: (n, 1) standardized (residual) target; classes: one-hot
+    X_target: torch.Tensor | None
+
+
+def _lr_at(step: int, total: int) -> float:
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
+def _loss(out: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
+    if task == "regression":
+        return torch.nn.functional.mse_loss(out, target)
+    return -(target * torch.log_softmax(out, dim=1)).sum(dim=1).mean()
+
+
+def _batch(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    return torch.randint(0, n, (min(size, max(n, 2)),), generator=gen)
+
+
+def _train_one(
+    recipe: DeepRecipe, data: _Data, task: str, seed: int, checkpoints, on_checkpoint
+) -> SpectralNet:
+    """Train one network for ``max(checkpoints)`` steps; call ``on_checkpoint(step, net)``."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    n_out = data.Y.shape[1]
+    net = SpectralNet(recipe.channels, data.X.shape[1], n_out, recipe.width)
+    tgt = data.X_target.numpy() if data.X_target is not None else None
+    net.stack.fit(data.X.numpy(), tgt)
+    aug = None
+    if recipe.augment > 0:
+        aug = default_augmentation(
+            data.X.numpy(), task=task, n_classes=n_out, strength=recipe.augment, seed=seed
+        )
+    opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    total = max(checkpoints)
+    adapt = data.X_target is not None and recipe.align is not None
+    for step in range(1, total + 1):
+        for g in opt.param_groups:
+            g["lr"] = recipe.lr * _lr_at(step, total)
+        net.train()
+        rows = _batch(len(data.X), recipe.batch_size, gen)
+        x, y = data.X[rows], data.Y[rows]
+        if aug is not None:
+            x, y = aug(x[:, None, :], y, generator=gen)
+            x = x[:, 0]
+        feats = net.features(x, 0)
+        loss = _loss(net.net.head(feats), y, task)
+        if adapt:
+            xt = data.X_target[_batch(len(data.X_target), recipe.batch_size, gen)]
+            loss = loss + recipe.align_weight * alignment_loss(
+                recipe.align, feats, net.features(xt, 1)
+            )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step in checkpoints:
+            on_checkpoint(step, net)
+    return net
+
+
+@torch.no_grad()
+def _predict_net(net: SpectralNet, X: torch.Tensor, domain: int = 0) -> np.ndarray:
+    net.eval()
+    return net(X, domain).numpy().astype(np.float64)
+
+
+# ---------------------------------------------------------------------- the model
+@dataclass
+class DeepModel:
+    """A fitted recipe: an ensemble of networks (plus the PLS base for residual recipes).
+
+    Attributes
+    ----------
+    recipe : DeepRecipe
+    task : str
+    steps : int
+        Step count chosen by CV.
+    cv_curve : dict of int to float
+        CV error (RMSE or error rate) at every candidate step count.
+    cv_predictions : ndarray
+        Out-of-fold predictions at the chosen step (regression: (n,); classes: (n, K)).
+    classes : ndarray or None
+    adapted : bool
+        Whether target batch-norm statistics and centering were fitted.
+    """
+
+    recipe: DeepRecipe
+    task: str
+    steps: int
+    cv_curve: dict[int, float]
+    cv_predictions: np.ndarray
+    members: list[SpectralNet]
+    target_members: list[SpectralNet] | None
+    y_mean: float
+    y_scale: float
+    classes: np.ndarray | None
+    base: Any = None
+    transfer: Any = None
+
+    @property
+    def adapted(self) -> bool:
+        """Whether the networks were adapted to a target instrument."""
+        return self.target_members is not None
+
+    def _raw(self, X: np.ndarray, domain: str) -> np.ndarray:
+        if domain not in ("source", "target"):
+            raise ConfigError("unknown domain", expected="'source' or 'target'", got=domain)
+        nets = self.target_members if domain == "target" and self.adapted else self.members
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        d = 1 if domain == "target" and self.adapted else 0
+        return np.mean([_predict_net(net, x, d) for net in nets], axis=0)
+
+    def predict(self, X: np.ndarray, domain: str = "source") -> np.ndarray:
+        """Predictions for spectra (n, L) measured on the ``source`` or ``target`` instrument.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Concentrations, or class labels.
+        """
+        out = self._raw(X, domain)
+        if self.task == "classification":
+            return self.classes[out.argmax(axis=1)]
+        pred = out[:, 0] * self.y_scale
+        if self.base is not None:
+            return pred + _base_predict(self, X, domain)
+        return pred + self.y_mean
+
+    def predict_proba(self, X: np.ndarray, domain: str = "source") -> np.ndarray:
+        """Class probabilities (n, K)."""
+        if self.task != "classification":
+            raise ConfigError("predict_proba is for classification models", got=self.task)
+        out = self._raw(X, domain)
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def _base_predict(model: DeepModel, X: np.ndarray, domain: str) -> np.ndarray:
+    if domain == "target" and model.transfer is not None:
+        X = model.transfer(X)
+    return np.asarray(model.base.predict(X), dtype=np.float64).ravel()
+
+
+# ---------------------------------------------------------------------- fitting
+def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if task == "regression":
+        return np.asarray(y, dtype=np.float64).reshape(-1, 1), None
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    if len(classes) < 2:
+        raise DataError("classification needs at least two classes", got=str(list(classes)))
+    return np.eye(len(classes))[codes], classes
+
+
+def _oof_base(base: Any, X: np.ndarray, y: np.ndarray, folds, transfer=None) -> np.ndarray:
+    """Out-of-fold predictions of ``base`` (refit in every fold)."""
+    out = np.empty(len(y))
+    for tr, va in folds:
+        out[va] = np.asarray(clone(base).fit(X[tr], y[tr]).predict(X[va])).ravel()
+    return out
+
+
+def _cv_error(pred: np.ndarray, Y: np.ndarray, task: str) -> float:
+    if task == "regression":
+        return float(np.sqrt(np.mean((pred - Y[:, 0]) ** 2)))
+    return float(np.mean(pred.argmax(axis=1) != Y.argmax(axis=1)))
+
+
+def _prepare(
+    recipe, X, y, task, base, folds, seed
+) -> tuple[np.ndarray, float, float, np.ndarray | None, Any]:
+    """Network targets: standardized y, or standardized residual of out-of-fold base."""
+    Y, classes = _encode(y, task)
+    if task == "classification":
+        return Y, 0.0, 1.0, classes, None
+    yv = Y[:, 0]
+    scale = float(yv.std()) or 1.0
+    if recipe.pls_residual:
+        if base is None:
+            raise ConfigError("recipe learns a PLS residual but no base model was given")
+        inner = cv_folds(len(yv), k=5, seed=seed + 1)
+        resid = yv - _oof_base(base, X, yv, inner)
+        return (resid / scale)[:, None], 0.0, scale, None, base
+    return ((yv - yv.mean()) / scale)[:, None], float(yv.mean()), scale, None, None
+
+
+def _cv_curve(recipe, X, y, task, folds, base, X_target, seed):
+    """Out-of-fold predictions per candidate step count, in the original units."""
+    checkpoints = set(recipe.steps)
+    n_out = 1 if task == "regression" else len(np.unique(y))
+    oof = {s: np.zeros((len(X), n_out)) for s in checkpoints}
+    for f, (tr, va) in enumerate(folds):
+        Yt, mean, scale, _, fold_base = _prepare(recipe, X[tr], y[tr], task, base, folds, seed)
+        offset = mean
+        if fold_base is not None:
+            offset = np.asarray(clone(fold_base).fit(X[tr], y[tr]).predict(X[va])).ravel()
+        data = _Data(torch.as_tensor(X[tr]), torch.as_tensor(Yt, dtype=torch.float32), X_target)
+        x_va = torch.as_tensor(X[va])
+
+        def record(step, net, va=va, x_va=x_va, offset=offset, scale=scale):
+            out = _predict_net(net, x_va)
+            if task == "regression":
+                out = out * scale + np.reshape(offset, (-1, 1))
+            oof[step][va] = out
+
+        _train_one(recipe, data, task, seed + 1000 * (f + 1), checkpoints, record)
+    return oof
+
+
+def fit_recipe(
+    recipe: DeepRecipe | str,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "regression",
+    groups: np.ndarray | None = None,
+    folds: list | None = None,
+    base: Any = None,
+    X_target: np.ndarray | None = None,
+    transfer: Callable[[np.ndarray], np.ndarray] | None = None,
+    seed: int = 0,
+) -> DeepModel:
+    """Fit a recipe with its step count chosen by CV on ``X, y`` only.
+
+    Parameters
+    ----------
+    recipe : DeepRecipe or str
+    X : ndarray of shape (n, L)
+        Training spectra (after the recipe's input crop/resampling, before channels).
+    y : ndarray of shape (n,)
+        Targets (regression) or labels.
+    task : {"regression", "classification"}
+    groups : ndarray of shape (n,), optional
+        Replicate groups for group-aware folds.
+    folds : list of (train, val) index arrays, optional
+        Use these folds (the same as other candidates, for a fair comparison).
+    base : sklearn regressor on (n, L), optional
+        The PLS model whose residual a ``pls_residual`` recipe learns.
+    X_target : ndarray of shape (m, L), optional
+        Unlabeled spectra of the new instrument: the networks are adapted to it.
+    transfer : callable, optional
+        Maps target spectra for the ``base`` model (e.g. instrument mean-centering).
+    seed : int
+
+    Returns
+    -------
+    DeepModel
+    """
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y):
+        raise DataError("one target per spectrum", expected=f"{len(X)}", got=f"{len(y)}")
+    if task not in ("regression", "classification"):
+        raise ConfigError("unknown task", expected="regression or classification", got=task)
+    if task == "classification" and recipe.pls_residual:
+        recipe = replace(recipe, pls_residual=False)
+    if folds is None:
+        codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
+        folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
+    xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
+    oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed)
+    Y_all, _ = _encode(y, task)
+    curve = {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y_all, task)
+             for s in sorted(oof)}  # fmt: skip
+    best = min(curve, key=lambda s: (curve[s], s))
+    return _final(recipe, X, y, task, best, curve, oof[best], base, xt, transfer, folds, seed)
+
+
+def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, seed) -> DeepModel:
+    """Train the ensemble on all training spectra for the CV-chosen number of steps."""
+    Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
+    data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
+    members = [
+        _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None)
+        for k in range(recipe.ensemble)
+    ]
+    target = None if xt is None else [target_batchnorm(m, xt) for m in members]
+    if fitted_base is not None:
+        fitted_base = clone(fitted_base).fit(X, y)
+    cv_pred = oof[:, 0] if task == "regression" else oof
+    return DeepModel(
+        recipe, task, int(steps), curve, cv_pred, members, target, mean, scale, classes,
+        fitted_base, transfer,
+    )  # fmt: skip
