@@ -4,8 +4,9 @@ registry and an exact ONNX graph, on the real fermentation set."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -16,37 +17,18 @@ import spectrakit as sk
 from spectrakit.baselines import make_baseline
 from spectrakit.cli._app import main
 from spectrakit.errors import ModelError
-from spectrakit.preprocessing import (
-    Crop,
-    LinearCorrection,
-    MeanCenter,
-    Pipeline,
-    Resample,
-    SavitzkyGolay,
-)
 from spectrakit.training.chemometric import save_chemometric
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
+from _serve_util import free_port
 from spectrakit.datasets import load_fermentation
-
-
-def fermentation_pipeline() -> Pipeline:
-    """The published fermentation preprocessing (see test_fermentation_pls)."""
-    return Pipeline(
-        [
-            ("range_cut", Crop(950.0, 1500.0)),
-            ("uniform_grid", Resample(start=950.0, stop=1499.0, step=1.343)),
-            ("linear_correction", LinearCorrection()),
-            ("sg_derivative", SavitzkyGolay(window=15, polyorder=2, deriv=1)),
-            ("mean_center", MeanCenter()),
-        ]
-    )
+from test_fermentation_pls import published_pipeline
 
 
 @pytest.fixture(scope="module")
 def pls_bundle(tmp_path_factory):
     d = tmp_path_factory.mktemp("pls")
-    (d / "pipe.json").write_text(json.dumps(fermentation_pipeline().to_config()))
+    (d / "pipe.json").write_text(json.dumps(published_pipeline().to_config()))
     args = ["finetune", "--data", "builtin:fermentation-train", "--target", "glucose"]
     args += ["--model", "pls", "--pipeline", str(d / "pipe.json"), "--out", str(d / "b")]
     assert main(args) == 0
@@ -67,7 +49,7 @@ def test_finetune_pls_writes_a_bundle_without_pickle(pls_bundle):
 
 def test_bundle_predicts_what_the_fitted_pls_predicts(pls_bundle):
     train, online = load_fermentation("train"), load_fermentation("test")
-    model = make_baseline("pls", pipeline=fermentation_pipeline()).fit(train, "glucose")
+    model = make_baseline("pls", pipeline=published_pipeline()).fit(train, "glucose")
     pred = sk.load(pls_bundle).predict(online)
     assert list(pred.columns) == ["glucose", "ood_score", "is_ood"]
     np.testing.assert_allclose(pred["glucose"], model.predict(online), atol=1e-4)
@@ -103,31 +85,26 @@ def test_predict_evaluate_and_registry_cli(pls_bundle, tmp_path):
     np.testing.assert_allclose(pulled["glucose"], frame["glucose"], rtol=1e-6)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_answers_predict_on_loopback(pls_bundle):
+def test_spectrakit_serve_answers_predict_on_loopback(pls_bundle):
     httpx = pytest.importorskip("httpx")
-    uvicorn = pytest.importorskip("uvicorn")
-    from spectrakit.serve import create_app
-
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(pls_bundle), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
+    pytest.importorskip("uvicorn")
+    port = free_port()
+    cmd = [sys.executable, "-m", "spectrakit", "serve", "--model", str(pls_bundle)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stderr=subprocess.PIPE)
     try:
-        train = load_fermentation("train").select([0, 5])
-        body = {"axis": train.axis.values.tolist(), "spectra": train.values.tolist()}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.time() + 60
+            while True:
+                assert proc.poll() is None, proc.stderr.read().decode()[-500:]
+                assert time.time() < deadline, "the server did not start"
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            train = load_fermentation("train").select([0, 5])
+            body = {"axis": train.axis.values.tolist(), "spectra": train.values.tolist()}
             resp = client.post("/predict", json=body)
         assert resp.status_code == 200, resp.text
         rows = resp.json()["predictions"]
@@ -135,8 +112,8 @@ def test_serve_answers_predict_on_loopback(pls_bundle):
         assert [r["glucose"] for r in rows] == pytest.approx(local["glucose"].tolist(), rel=1e-6)
         assert all("ood_score" in r and "is_ood" in r for r in rows)
     finally:
-        srv.should_exit = True
-        thread.join(10)
+        proc.terminate()
+        proc.wait(30)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +132,13 @@ def test_every_chemometric_model_round_trips(name, task, tmp_path):
     est = make_baseline(name, task, pipeline={"steps": ["SNV"]}, **params).fit(s, y)
     pred = save_chemometric(est, s, y, tmp_path / "b", task=task, targets=["y"]).predict(s)
     assert {"ood_score", "is_ood"} <= set(pred.columns)
+    from spectrakit.export.onnx import export_onnx
+    from spectrakit.export.runtime import load_onnx
+
+    export_onnx(tmp_path / "b")
+    onnx = load_onnx(tmp_path / "b").predict(s)
+    numeric = [c for c in pred.columns if pred[c].dtype.kind == "f"]
+    np.testing.assert_allclose(onnx[numeric], pred[numeric], rtol=1e-5, atol=1e-6)
     if task == "regression":
         np.testing.assert_allclose(pred["y"], est.predict(s), rtol=1e-5, atol=1e-5)
     else:
@@ -174,7 +158,7 @@ def test_svm_classifier_is_refused_with_the_reason(tmp_path):
 
 
 def test_baseline_save_writes_the_same_bundle(tmp_path):
-    (tmp_path / "pipe.json").write_text(json.dumps(fermentation_pipeline().to_config()))
+    (tmp_path / "pipe.json").write_text(json.dumps(published_pipeline().to_config()))
     args = ["baseline", "pls", "--data", "builtin:fermentation-train", "--target", "glucose"]
     args += ["--pipeline", str(tmp_path / "pipe.json"), "--cv", "kfold:5"]
     args += ["--out", str(tmp_path / "run"), "--save", str(tmp_path / "b")]

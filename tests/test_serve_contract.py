@@ -201,7 +201,6 @@ def test_serve_functions_are_small():
 def test_schemathesis_all_checks(app):
     """Every built-in check, positive and negative data, every operation: no failure."""
     schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, given, settings
 
     config = schemathesis.config.SchemathesisConfig.from_dict(
         {
@@ -219,21 +218,28 @@ def test_schemathesis_all_checks(app):
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in modes[: 1 if operation.method.upper() == "GET" else 2]:  # GETs take no input
-
-            @settings(
-                max_examples=20,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case, label=operation.label, mode=mode.value):
-                statuses.add((label, mode, case.call_and_validate().status_code))
-
-            try:
-                run()
-            except Exception as exc:  # collect every operation's failures
-                failures.append(f"{operation.label} ({mode.value}): {exc}")
+            failure = _fuzz(operation, mode, statuses)
+            if failure:
+                failures.append(failure)
     assert not failures, "\n".join(failures)
     assert ("POST /predict", "positive", 200) in statuses  # valid calls were made and answered
     assert ("POST /predict", "negative", 422) in statuses
+
+
+def _fuzz(operation, mode, statuses: set) -> str | None:
+    from hypothesis import HealthCheck, given, settings
+
+    label = operation.label
+
+    @settings(
+        max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case):
+        statuses.add((label, mode.value, case.call_and_validate().status_code))
+
+    try:
+        run()
+    except Exception as exc:  # report every operation's failures together
+        return f"{label} ({mode.value}): {exc}"
+    return None

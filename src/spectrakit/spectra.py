@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,10 @@ from spectrakit.axis import SpectralAxis
 from spectrakit.errors import AxisError, DataError
 from spectrakit.resample import resample_values
 
-__all__ = ["Spectra", "axis_column_names", "combine", "split_table_columns"]
+__all__ = ["LASER", "Spectra", "axis_column_names", "combine", "split_table_columns"]
+
+#: metadata column holding each spectrum's laser when stacked blocks had different lasers
+LASER = "laser_wavelength"
 
 
 def _format_axis_value(v: float) -> str:
@@ -393,16 +397,43 @@ class Spectra:
     def convert(
         self, unit: str, *, kind: str | None = None, laser_wavelength: float | None = None
     ) -> Spectra:
-        """Express the axis in another unit (see :meth:`SpectralAxis.convert`)."""
+        """Express the axis in another unit (see :meth:`SpectralAxis.convert`).
+
+        Spectra stacked from several lasers (a ``laser_wavelength`` metadata column, see
+        :func:`combine`) are refused when the conversion involves a Raman shift: each
+        block must be converted with its own laser, before combining.
+        """
+        laser_wavelength = self._block_laser(kind, laser_wavelength)
         axis, order = self._axis.convert(unit, kind=kind, laser_wavelength=laser_wavelength)
         values = self._values if order is None else self._values[:, order]
         return Spectra(values, axis, self._meta, allow_nan=True)
 
+    def _block_laser(self, kind: str | None, laser: float | None) -> float | None:
+        """The laser for a conversion: the axis', or the one of a per-spectrum column."""
+        if self._axis.laser_wavelength is not None or LASER not in self._meta.columns:
+            return laser
+        column = self._meta[LASER]
+        lasers = sorted({float(v) for v in column.dropna()})
+        unknown = int(column.isna().any())
+        mixed = len(lasers) > 1 or (bool(lasers) and bool(unknown))
+        if mixed and "raman_shift" in (kind, self._axis.kind):
+            raise AxisError(
+                "these spectra come from several lasers",
+                expected="one laser wavelength for a Raman-shift conversion",
+                got=", ".join([f"{v:g} nm" for v in lasers] + ["unknown"] * unknown),
+                fix="convert each instrument's block before combining them",
+            )
+        return lasers[0] if lasers and laser is None else laser
+
     # ------------------------------------------------------------------ concat / conversion
     @staticmethod
     def concat(items: Sequence[Spectra]) -> Spectra:
-        """Stack spectra that share exactly the same axis (use :func:`combine` otherwise)."""
-        items = list(items)
+        """Stack spectra that share exactly the same axis (use :func:`combine` otherwise).
+
+        Blocks measured with different lasers keep theirs in a ``laser_wavelength``
+        metadata column; the stacked axis then states none.
+        """
+        items, laser = _tag_lasers(list(items))
         if not items:
             raise DataError("nothing to concatenate", expected="at least one Spectra", got="0")
         first = items[0]
@@ -416,7 +447,8 @@ class Spectra:
                 )
         values = np.concatenate([s.values for s in items], axis=0)
         meta = pd.concat([s.meta for s in items], axis=0, ignore_index=True)
-        return Spectra(values, first.axis, meta, allow_nan=True)
+        axis = replace(first.axis, laser_wavelength=laser)
+        return Spectra(values, axis, meta, allow_nan=True)
 
     def to_pandas(self) -> pd.DataFrame:
         """Table format: metadata columns first, then one column per axis point."""
@@ -565,11 +597,33 @@ def combine(
         target = items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
     out = []
     for i, s in enumerate(items):
-        r = s.resample(target, method=method)
+        # each block keeps its own laser; concat records them per spectrum
+        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
         if names is not None and "instrument" not in r.meta.columns:
             r = r.assign(instrument=names[i])
         out.append(r)
     return Spectra.concat(out)
+
+
+def _tag_lasers(items: list[Spectra]) -> tuple[list[Spectra], float | None]:
+    """Blocks ready to stack, and the laser the stacked axis states.
+
+    One laser for all (or none known): it is the axis'. Several: each spectrum keeps its
+    own in the :data:`LASER` metadata column and the axis states none, so a conversion
+    that needs the laser cannot silently use another block's.
+    """
+    lasers = {s.axis.laser_wavelength for s in items}
+    tagged = any(LASER in s.meta.columns for s in items)
+    if len(lasers) <= 1 and not tagged:
+        return items, next(iter(lasers), None)
+    out = []
+    for s in items:
+        known = s.axis.laser_wavelength
+        if LASER not in s.meta.columns or known is not None:
+            s = s.assign(**{LASER: np.nan if known is None else known})
+        out.append(s)
+    found = {float(v) for s in out for v in s.meta[LASER].dropna()}
+    return out, (found.pop() if len(found) == 1 and len(lasers) == 1 else None)
 
 
 def _as_values(values: Any) -> np.ndarray:

@@ -83,13 +83,6 @@ def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: d
     """``--save``: the model fitted on all training spectra as a bundle."""
     from spectrakit.training.chemometric import save_chemometric
 
-    if args.transfer not in (None, "slope-bias"):
-        raise ConfigError(
-            f"--save cannot store --transfer {args.transfer}",
-            expected="no --transfer, or --transfer slope-bias (stored as an output correction)",
-            got=f"--transfer {args.transfer}",
-            fix="save without --transfer; standardize the new instrument's spectra first",
-        )
     model = info.get("model") or factory().fit(train, y)
     predictor = save_chemometric(
         model,
@@ -112,6 +105,13 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _check_transfer_args(args: argparse.Namespace) -> None:
+    if args.save and args.transfer not in (None, "slope-bias"):
+        raise ConfigError(
+            f"--save cannot store --transfer {args.transfer}",
+            expected="no --transfer, or --transfer slope-bias (stored as an output correction)",
+            got=f"--transfer {args.transfer}",
+            fix="save without --transfer; standardize the new instrument's spectra first",
+        )
     if args.transfer is None:
         return
     if not args.test:
@@ -221,6 +221,20 @@ def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: li
     return conf.evaluate(test, y_test)
 
 
+def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list:
+    """PLS diagnostics (of the model fitted on all --data) and conformal figures."""
+    from spectrakit.evaluation.report import Section
+
+    sections = []
+    if args.model in ("pls", "plsda"):
+        from spectrakit.evaluation.pls_report import pls_section
+
+        sections.append(pls_section(saved.get("model") or factory().fit(train, y)))
+    if figures:
+        sections.append(Section("Uncertainty", figures=figures))
+    return sections
+
+
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -228,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.baselines._spectral import resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
-    from spectrakit.evaluation.report import Section, write_model_report
+    from spectrakit.evaluation.report import write_model_report
 
     _check_transfer_args(args)
     if args.calibration and (not args.test or args.transfer):
@@ -317,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
         test=test_block,
         pipeline=pipeline,
         notes=notes,
-        extra_sections=[Section("Uncertainty", figures=figures)] if figures else (),
+        extra_sections=_extra_sections(args, factory, train, y, saved, figures),
     )
     key = "rmse" if task == "regression" else "accuracy"
     if cv_result is not None:

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.05,
         help="rate of in-distribution spectra the OOD threshold flags, calibrated on held-out "
-        "training spectra (deep models: a 20%% holdout; chemometric: 5-fold CV)",
+        "training spectra (deep models: --val, else a 20%% holdout; chemometric: 5-fold CV)",
     )
     p.add_argument("--init", help="pretrained bundle to start from")
     p.add_argument(
@@ -100,6 +100,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--uncertainty", action="store_true", help="mean + variance regression head")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha (0 = off)")
     p.add_argument("--extra-features", help="numeric metadata columns fed to the model")
+    p.add_argument(
+        "--split",
+        help="validation = fold K of N (from 0), e.g. 0/20; shuffled with --seed, or by "
+        "--groups; recorded in the bundle",
+    )
+    p.add_argument(
+        "--augment",
+        help="training augmentation: JSON/YAML file or inline JSON, e.g. "
+        '\'[{"name": "Shift", "params": {"max_shift": 2}}]\'',
+    )
+    p.add_argument(
+        "--name-template",
+        help="write the bundle to OUT/<name> with name from the recipe, e.g. "
+        "'{model} y={targets} c={channels} t={transforms} {split} s={seed} "
+        "eps={label_smoothing}' (fields: model task targets channels transforms "
+        "augmentation split seed label_smoothing mixup)",
+    )
     add_read_options(p)
     add_trainer_options(p, epochs=50, batch_size=32)
     p.set_defaults(func=run)
@@ -138,8 +155,12 @@ def _chemometric(args: argparse.Namespace, train, targets: list[str], task: str)
     )
 
 
-def _add_ood(args: argparse.Namespace, predictor, train):
-    """Fit the detector on 80 % of the training spectra, calibrate on the other 20 %."""
+def _add_ood(args: argparse.Namespace, predictor, train, val=None):
+    """Fit the detector and calibrate its threshold on held-out in-distribution spectra.
+
+    With ``--val`` the detector is fitted on all training spectra and calibrated on the
+    validation spectra; otherwise fitted on 80 % of them and calibrated on the other 20 %.
+    """
     from spectrakit import bundle
     from spectrakit.ood import fit_ood, save_detector
 
@@ -152,12 +173,13 @@ def _add_ood(args: argparse.Namespace, predictor, train):
             got=f"--model {args.model}",
         )
     method = "dime" if args.ood == "auto" else args.ood
-    det = fit_ood(predictor, train, method=method, false_rejection=args.false_rejection)
+    det = fit_ood(
+        predictor, train, method=method, heldout=val, false_rejection=args.false_rejection
+    )
+    where = "20% training holdout" if val is None else "--val spectra"
     save_detector(det, args.out)
     metrics = dict(predictor.config.get("metrics", {}))
-    bundle.update_metrics(
-        args.out, {**metrics, "ood": det.name, "ood_calibration": "20% training holdout"}
-    )
+    bundle.update_metrics(args.out, {**metrics, "ood": det.name, "ood_calibration": where})
     return bundle.load(args.out)
 
 
@@ -173,11 +195,20 @@ def run(args: argparse.Namespace) -> int:
     task = _task(train, targets, args.task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
+    if str(args.model).startswith("chemometric_"):
+        raise ConfigError(
+            f"{args.model} holds a fitted chemometric model and is not trained by gradient",
+            expected="--model " + " | ".join(CHEMOMETRIC) + " or a network",
+            got=f"--model {args.model}",
+            fix="use --model pls (or plsda, ridge, svm, rf)",
+        )
     val = read_input(args.val, args) if args.val else None
     weights = args.class_weights
     if weights and weights != "balanced":
         weights = [float(w) for w in str(weights).split(",")]
     extra = [c.strip() for c in args.extra_features.split(",")] if args.extra_features else None
+    augment = _augmentation(args.augment) if args.augment else None
+    args.out = out = _out_dir(args, task, targets, augment)
     predictor = fit_supervised(
         train,
         targets,
@@ -187,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         val=val,
         init=args.init,
         lr="auto" if str(args.lr) == "auto" else float(args.lr),
-        out=args.out,
+        out=out,
         freeze=args.freeze,
         head_lr=args.head_lr,
         layer_decay=args.layer_decay,
@@ -203,9 +234,11 @@ def run(args: argparse.Namespace) -> int:
         extra_features=extra,
         groups=args.groups,
         val_fraction=args.val_fraction,
+        split=args.split,
+        augment=augment,
         **trainer_kwargs(args),
     )
-    return _report(_add_ood(args, predictor, train), args)
+    return _report(_add_ood(args, predictor, train, val), args)
 
 
 def _report(predictor, args: argparse.Namespace) -> int:
@@ -219,3 +252,54 @@ def _report(predictor, args: argparse.Namespace) -> int:
             f"({metrics.get('ood_calibration', 'holdout')})"
         )
     return 0
+
+
+def _augmentation(spec: str):
+    """An augmentation from a JSON/YAML file or inline JSON (``augmentation_from_config``)."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from spectrakit.augment import augmentation_from_config
+
+    path = Path(spec)
+    try:
+        if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
+            config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        else:
+            config = json.loads(spec)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            "cannot read the augmentation",
+            expected="a JSON/YAML file or inline JSON list of {name, params}",
+            got=str(exc).splitlines()[0][:100],
+        ) from exc
+    return augmentation_from_config(config)
+
+
+def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -> str:
+    """``--out``, or ``--out/<name>`` rendered from ``--name-template`` and the recipe."""
+    if not args.name_template:
+        return args.out
+    from pathlib import Path
+
+    from spectrakit.training.recipe import format_name, parse_split, recipe
+
+    model = args.model
+    if args.init:
+        from spectrakit.bundle import read_config
+
+        model = read_config(args.init)["model"]["name"]
+    facts = recipe(
+        model=model,
+        task=task,
+        targets=targets,
+        pipeline=args.pipeline,
+        augment=augment,
+        split=parse_split(args.split),
+        seed=args.seed,
+        label_smoothing=args.label_smoothing,
+        mixup=args.mixup,
+    )
+    return str(Path(args.out) / format_name(args.name_template, facts))

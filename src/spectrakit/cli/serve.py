@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from spectrakit.serve import create_app
+    from spectrakit.serve.engine import check_bundle
     from spectrakit.serve.settings import ENV_VAR, ServeSettings
 
     log = logging.getLogger("spectrakit.serve")
@@ -135,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         threads=args.threads,
     )
-    app = create_app(settings)  # loads the bundle: a bad one fails here, with one line
+    if args.workers == 1:
+        app = create_app(settings)  # loads the bundle: a bad one fails here, with one line
+    else:
+        check_bundle(settings.model)  # each worker loads its own copy
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s exposes the service beyond this machine", args.host)
     common = dict(
@@ -148,7 +152,6 @@ def run(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(app, **common)
         return 0
-    del app  # each worker process loads its own copy
     os.environ[ENV_VAR] = settings.to_env()
     uvicorn.run(
         "spectrakit.serve.factory:app_from_env", factory=True, workers=args.workers, **common

@@ -111,6 +111,11 @@ def _graph_plan(predictor: Any) -> dict[str, Any]:
         k, tail = split_pipeline(pipe, predictor.axis)
         n_runtime.append(k)
         tails.append(tail)
+    if getattr(predictor, "accepts_any_grid", False):
+        # the graph takes the axis as an input: the runtime crops to whole patches itself
+        # (as the PyTorch predictor does), so the graph has no fixed window
+        length = predictor.model_axis.n_points
+        return {"n_runtime": n_runtime, "tails": tails, "window": None, "length": length}
     full_axis = (
         predictor.axis if pre.pipelines[0] is None else pre.pipelines[0].output_axis(predictor.axis)
     )
@@ -241,6 +246,7 @@ def export_onnx(
         "runtime_steps": plan["n_runtime"],
         "graph_steps": [len(t) for t in tails],
         "window": plan["window"],
+        "patch_size": getattr(model, "patch_size", None),
         "tolerance": {"rtol": rtol, "atol": atol},
         "parity": parity,
         "torch_version": torch.__version__,
@@ -248,6 +254,27 @@ def export_onnx(
     add_file(bundle, ONNX_FILE, data)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
     return record
+
+
+def verify_lengths(model: nn.Module, length: int, given: tuple[int, ...] | None) -> tuple:
+    """Input lengths a dynamic-length graph is checked at: L, L/2 and 2L by default.
+
+    Only lengths the model accepts: at least its ``min_length`` (a CNN's receptive field)
+    and whole patches; a half length below the minimum is replaced by the minimum.
+    """
+    p = getattr(model, "patch_size", None) or 1
+    low = -(-max(int(getattr(model, "min_length", 1) or 1), p) // p) * p
+    if given:
+        bad = [n for n in given if n < low or n % p]
+        if bad:
+            raise ModelError(
+                "the model does not accept these verification lengths",
+                expected=f"multiples of {p} of at least {low} points",
+                got=", ".join(map(str, bad)),
+            )
+        return tuple(given)
+    half = max(low, (length // 2) // p * p)
+    return tuple(sorted({length, half, (2 * length) // p * p}))
 
 
 @contextlib.contextmanager
@@ -300,13 +327,7 @@ def _verify(
 
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     length = plan["length"]
-    if dynamic_length:
-        p = getattr(model, "patch_size", None) or 1
-        lengths = lengths or tuple(
-            sorted({length, max(p, (length // 2) // p * p), (2 * length) // p * p})
-        )
-    else:
-        lengths = (length,)
+    lengths = verify_lengths(model, length, lengths) if dynamic_length else (length,)
     results = []
     for n in lengths:
         for b in batch_sizes:

@@ -2,6 +2,7 @@
 
 from spectrakit._lazy import lazy_attributes
 from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.io._limits import ReadLimits
 
 # the registry (and the Spectra container, which needs pandas) loads on first use
 _LAZY = {
@@ -17,6 +18,6 @@ _LAZY = {
     )
 }
 
-__all__ = ["atomic_dir", "atomic_path", *_LAZY]
+__all__ = ["ReadLimits", "atomic_dir", "atomic_path", *_LAZY]
 
 __getattr__ = lazy_attributes("spectrakit.io", _LAZY)

@@ -26,6 +26,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("SavitzkyGolay", "WhittakerSmooth"), _P + "_smoothing"),
     **dict.fromkeys(("MedianDespike", "WhitakerHayes"), _P + "_spikes"),
+    **dict.fromkeys(("is_stateless", "stream_transform"), _P + "_stream"),
     # the baseline family
     **dict.fromkeys(
         (

@@ -57,7 +57,6 @@ def create_app(model: Any, **options: Any) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        service.pool.start()
         await asyncio.get_running_loop().run_in_executor(engine.executor, engine.warm_up)
         try:
             yield

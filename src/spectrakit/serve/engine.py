@@ -20,7 +20,7 @@ from spectrakit.serve.codec import Decoded
 from spectrakit.serve.errors import BadRequest
 from spectrakit.spectra import Spectra
 
-__all__ = ["Engine", "check_finite"]
+__all__ = ["Engine", "check_bundle", "check_finite"]
 
 log = logging.getLogger("spectrakit.serve")
 
@@ -43,6 +43,15 @@ def _load(model: Any, runtime: str, threads: int) -> tuple[Any, str]:
 
     torch.set_num_threads(threads)
     return load(model), "torch"
+
+
+def check_bundle(model: str | Path) -> None:
+    """Verify a bundle without loading its model (raises :class:`BundleError` when bad)."""
+    from spectrakit.bundle import _open_dir, verify
+
+    bundle_dir, holder = _open_dir(model)
+    verify(bundle_dir)
+    del holder
 
 
 class Engine:

@@ -76,7 +76,7 @@ class ParsePool:
         self._all: set[_Worker] = set()
 
     def start(self) -> None:
-        """Start the processes (they import the readers while the service starts)."""
+        """Start the processes (done on first use, so a service that gets no uploads has none)."""
         self._idle = asyncio.Queue()
         for _ in range(self.n_workers):
             self._idle.put_nowait(self._spawn())

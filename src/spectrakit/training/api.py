@@ -16,6 +16,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
 from spectrakit.training.lr_finder import find_learning_rate
+from spectrakit.training.recipe import parse_split, recipe, split_fold
+from spectrakit.training.sources import describe_sources
 from spectrakit.training.trainer import LAST, TrainerOptions, build_trainer, load_checkpoint
 
 __all__ = ["fit_supervised", "pretrain", "resume", "run_dir"]
@@ -302,8 +305,19 @@ def fit_supervised(
         "resume": False,
         "work_dir": None,
         "max_steps": None,
+        "split": None,
     }
     _merge_options(opt, options, "training", "fit_supervised")
+    split = parse_split(opt["split"])
+    if split is not None:
+        if val is not None:
+            raise ConfigError(
+                "a split and validation spectra are both given",
+                expected="split=K/N or val=...",
+                got="both",
+                fix="drop one of them",
+            )
+        train, val = split_fold(train, split, groups=opt["groups"], seed=seed)
     call = {
         "targets": targets,
         "task": task,
@@ -316,6 +330,17 @@ def fit_supervised(
         "options": {k: v for k, v in opt.items() if k not in ("mix", "augment")},
         "trainer": trainer_opts.to_dict(),
     }
+    facts = recipe(
+        model=model if init is None else _bundle.read_config(Path(init))["model"]["name"],
+        task=task,
+        targets=targets,
+        pipeline=pipeline,
+        augment=opt["augment"],
+        split=split,
+        seed=seed,
+        label_smoothing=opt["label_smoothing"],
+        mixup=opt["mixup_alpha"],
+    )
     out, work, ckpt, holder = _prepare_run(out, "supervised", call, opt["resume"], opt["work_dir"])
     L.seed_everything(seed, workers=True, verbose=False)
 
@@ -424,6 +449,7 @@ def fit_supervised(
         "epochs": int(trainer.current_epoch),
         "lr": float(task_module.lr),
         "seed": seed,
+        "recipe": facts,
         "options": call["options"],
         "trainer": call["trainer"],
         **best,
@@ -539,7 +565,10 @@ def common_grid(axes: Sequence[SpectralAxis], multiple: int = 1) -> SpectralAxis
         raise DataError(
             "the common axis range is too short", expected=f">= {multiple} points", got=str(n)
         )
-    return axes[0].with_values(lo + step * np.arange(n))
+    lasers = {a.laser_wavelength for a in axes}
+    # several lasers: the grid states none rather than the first instrument's
+    laser = lasers.pop() if len(lasers) == 1 else None
+    return replace(axes[0].with_values(lo + step * np.arange(n)), laser_wavelength=laser)
 
 
 def pretrain(
@@ -640,6 +669,7 @@ def pretrain(
             expected="a specbert_* or spectrafm_* model",
             got=model,
         )
+    raw_sources = list(sources)  # as given: the bundle describes every one of them
     axes = [s.axis for s in sources]
     unit = (axes[0].unit, axes[0].kind)
     sources = [
@@ -654,6 +684,7 @@ def pretrain(
         grid = None
     elif grid is None:
         grid = common_grid(axes, patch)
+    common = grid  # the one grid every source is resampled onto (None: each keeps its own)
     preprocessor = None
     if opt["pipeline"] is not None:
         sources, grid, preprocessor = _preprocess_sources(sources, grid, opt["pipeline"], patch)
@@ -719,13 +750,9 @@ def pretrain(
     metrics = {}
     if has_val:
         metrics = _reconstruction_metrics(task_module, dm)
-    summary = (
-        summarize(sources[0])
-        if isinstance(sources[0], Spectra)
-        else {"n_spectra": len(sources[0]), "n_points": sources[0].axis.n_points}
-    )
     training = {
-        "data": summary,
+        "data": describe_sources(raw_sources),
+        "grid": None if common is None or len(raw_sources) < 2 else common.describe(),
         "n_spectra": int(sum(len(s) for s in sources)),
         "sources": [a.describe() for a in axes],
         "mask_ratio": mask_ratio,

@@ -154,7 +154,6 @@ def save_chemometric(
         The written bundle, loaded.
     """
     from spectrakit import bundle
-    from spectrakit.models.heads import OutputSpec
     from spectrakit.ood import save_detector
 
     if ood not in OOD_METHODS:
@@ -166,20 +165,14 @@ def save_chemometric(
     det = None if ood == "none" else _detector(ood, estimator)
     folds = int(min(folds, train.n_spectra))
     held_scores, cv_raw = _cross_validated(estimator, train, y, det, folds, seed)
+    if det is not None:  # before anything is written: a failure leaves no bundle
+        det.fit(feats).calibrate(held_scores, false_rejection=false_rejection)
     classes = getattr(estimator, "classes_", None)
     all_metrics = {**_cv_metrics(task, y, cv_raw, classes), **(metrics or {})}
-    n_out = module.n_outputs
-    spec = OutputSpec(task=task, n_targets=n_out)
-    info: dict[str, Any] = {
-        "data": {"n_spectra": train.n_spectra, "n_points": train.n_points},
-        "cv_folds": folds,
-    }
-    if output_correction is not None:
-        if task != "regression":
-            raise ConfigError("a slope/bias correction is for regression", got=f"task {task}")
-        slope, bias = (float(v) for v in output_correction)
-        spec.target_mean, spec.target_std = [bias] * n_out, [slope] * n_out
-        info["transfer"] = {"method": "slope-bias", "slope": slope, "bias": bias}
+    if det is not None:
+        all_metrics.update(ood=det.name, ood_calibration=f"{folds}-fold CV held-out")
+    spec, transfer = _output_spec(task, module.n_outputs, output_correction)
+    info = {"data": _data_summary(train, y, targets, task), **transfer}
     bundle.save(
         out,
         model=module,
@@ -190,17 +183,50 @@ def save_chemometric(
         classes=None if classes is None else [str(c) for c in classes],
         output=spec.__dict__,
         preprocessor=prep,
-        training={**info, **(training or {})},
+        training={**info, "cv_folds": folds, **(training or {})},
         metrics=all_metrics,
+        intended_use=_intended_use(estimator, targets, train, det),
     )
     if det is not None:
-        det.fit(feats)
-        det.calibrate(held_scores, false_rejection=false_rejection)
         save_detector(det, out)
-        bundle.update_metrics(
-            out, {**all_metrics, "ood": det.name, "ood_calibration": f"{folds}-fold CV held-out"}
-        )
     return bundle.load(out)
+
+
+def _data_summary(train: Spectra, y: np.ndarray, targets: list[str], task: str) -> dict:
+    out: dict[str, Any] = {"n_spectra": train.n_spectra, "n_points": train.n_points, "meta": {}}
+    if task == "regression":
+        y2 = y.reshape(len(y), -1)
+        for j, name in enumerate(targets[: y2.shape[1]]):
+            out["meta"][name] = {"min": float(y2[:, j].min()), "max": float(y2[:, j].max())}
+    return out
+
+
+def _intended_use(estimator: Any, targets: list[str], train: Spectra, det: Any) -> str:
+    model = estimator.model_[-1]
+    what = type(model[-1] if hasattr(model, "steps") else model).__name__
+    if hasattr(model, "n_components_"):
+        how = " (chosen by inner CV)" if hasattr(model, "cv_losses_") else ""
+        what += f" with {model.n_components_} latent variables{how}"
+    ood = f"; out-of-distribution detector {det.name}" if det is not None else ""
+    return (
+        f"{what} predicting {', '.join(targets)} from spectra on {train.axis.describe()} "
+        f"({train.axis.kind}){ood}. Spectra on another grid of the same unit are resampled "
+        "when they cover the range the preprocessing reads; others are refused."
+    )
+
+
+def _output_spec(task: str, n_out: int, correction: tuple[float, float] | None):
+    """The bundle's output description, with a slope/bias correction when given."""
+    from spectrakit.tasks.heads import OutputSpec
+
+    spec = OutputSpec(task=task, n_targets=n_out)
+    if correction is None:
+        return spec, {}
+    if task != "regression":
+        raise ConfigError("a slope/bias correction is for regression", got=f"task {task}")
+    slope, bias = (float(v) for v in correction)
+    spec.target_mean, spec.target_std = [bias] * n_out, [slope] * n_out
+    return spec, {"transfer": {"method": "slope-bias", "slope": slope, "bias": bias}}
 
 
 def _check_faithful(estimator: Any, train: Spectra, raw: np.ndarray, task: str) -> None:
