@@ -112,3 +112,18 @@ def test_dipls_path_equals_separate_fits():
     for a in (1, 3, 4):
         ref = DIPLS(n_components=a, lam=2.0).fit(Xs, y, Xt).coef_
         np.testing.assert_allclose(B[a - 1], ref, atol=1e-10)
+
+
+def test_auto_choice_is_never_worse_than_pls_on_cv_and_says_why():
+    from spectrakit.training.auto import auto_fit
+    from spectrakit.training.recipes import cv_folds
+
+    data = make_nir(40, seed=5)["A"]
+    y = data.meta["analyte"].to_numpy()
+    folds = cv_folds(40, k=3, seed=0)
+    choice = auto_fit(data, y, pipelines={"snv+d1": SNV_D1}, deep=("pls_net",), folds=folds)
+    pls = [c for c in choice.candidates if c.name.startswith("pls[")]
+    assert choice.chosen.cv_error <= min(c.cv_error for c in pls)
+    assert choice.chosen.name in choice.reason
+    assert list(choice.table()["cv_error"]) == sorted(choice.table()["cv_error"])
+    assert choice.predict(data).shape == (40,)
