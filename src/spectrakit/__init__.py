@@ -7,9 +7,10 @@ across instruments, evaluate against chemometric baselines, explain, and ship.
 
 from __future__ import annotations
 
+from spectrakit import _deprecated
 from spectrakit._lazy import lazy_attributes
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import (
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import (
     AxisError,
     BundleError,
     ConfigError,
@@ -20,14 +21,14 @@ from spectrakit.errors import (
     SpectraError,
     TrainingError,
 )
+from spectrakit.core.spectra import Spectra, combine
 from spectrakit.io import available_formats, read, read_blocks, write
-from spectrakit.spectra import Spectra, combine
 
 __version__ = "0.1.0"
 
 # Heavier entry points (torch, Lightning) load on first use so `import spectrakit` stays fast.
 _LAZY = {
-    "load": "spectrakit.bundle",
+    "load": "spectrakit.predict",
     "save": "spectrakit.bundle",
 }
 
@@ -53,4 +54,14 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_attributes("spectrakit", _LAZY)
+_deprecated.install()
+_lazy_getattr = lazy_attributes("spectrakit", _LAZY)
+
+
+def __getattr__(name: str):
+    """Lazy entry points, and the old module names (``spectrakit.baselines``) for one release."""
+    if f"spectrakit.{name}" in _deprecated.MOVED:
+        import importlib
+
+        return importlib.import_module(f"spectrakit.{name}")
+    return _lazy_getattr(name)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path, read
-from spectrakit.spectra import Spectra
 
 __all__ = ["add_read_options", "read_input", "write_json"]
 

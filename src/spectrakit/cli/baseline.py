@@ -11,7 +11,7 @@ import pandas as pd
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli.benchmark import add_common_options, cv_option
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
 
 EXAMPLE = (
@@ -84,7 +84,7 @@ def _check_transfer_args(args: argparse.Namespace) -> None:
 
 
 def _standardizer(args: argparse.Namespace):
-    from spectrakit.baselines import (
+    from spectrakit.chemometrics import (
         DirectStandardization,
         PiecewiseDirectStandardization,
         SpectralSpaceTransformation,
@@ -99,15 +99,15 @@ def _standardizer(args: argparse.Namespace):
 
 def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, dict]:
     """Predictions for --test (after transfer when asked) and what was done."""
-    from spectrakit.baselines import DIPLS, InstrumentMeanCentering, SlopeBiasCorrection
+    from spectrakit.chemometrics import DIPLS, InstrumentMeanCentering, SlopeBiasCorrection
     from spectrakit.evaluation.cross_validation import predict_scores
 
     info: dict[str, Any] = {"transfer": args.transfer}
     if args.transfer == "dipls":
         if task != "regression":
             raise ConfigError("di-PLS is a regression method", got=f"task {task}")
-        from spectrakit.baselines import PLSRegressor, resolve_pipeline
-        from spectrakit.baselines._spectral import SpectralEstimator
+        from spectrakit.chemometrics import PLSRegressor, resolve_pipeline
+        from spectrakit.chemometrics._spectral import SpectralEstimator
 
         unlabeled = read_input(args.unlabeled, args)
         prep = SpectralEstimator(PLSRegressor(n_components=args.components), args.pipeline)
@@ -145,7 +145,7 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
 
 def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: list) -> dict:
     """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
-    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.chemometrics._spectral import resolve_target
     from spectrakit.evaluation import plots
     from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
     from spectrakit.evaluation.report import Figure
@@ -173,8 +173,8 @@ def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: li
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.baselines import make_baseline, resolve_pipeline
-    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.chemometrics import make_baseline, resolve_pipeline
+    from spectrakit.chemometrics._spectral import resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
     from spectrakit.evaluation.report import Section, write_model_report

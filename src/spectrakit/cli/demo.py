@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.cli._common import write_json
+from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
-from spectrakit.spectra import Spectra
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
 MINUTES_PER_SPECTRUM = 1.25
@@ -154,7 +154,7 @@ def fit_pls(train: Spectra, seed: int) -> tuple[Any, Any]:
     """PLS on the published pipeline, latent variables chosen by 7-fold CV on the standards."""
     from sklearn.model_selection import KFold
 
-    from spectrakit.baselines import PLSRegressor
+    from spectrakit.chemometrics import PLSRegressor
     from spectrakit.preprocessing import get_pipeline
 
     pipe = get_pipeline(PIPELINE)

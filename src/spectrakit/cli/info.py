@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
-from spectrakit.quality import summarize
+from spectrakit.preprocessing.quality import summarize
 
 EXAMPLE = "example: spectrakit info spectra.csv other.spc --json summary.json"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path, write
 from spectrakit.preprocessing import get_pipeline, list_presets
-from spectrakit.spectra import Spectra
 
 EXAMPLE = (
     "example: spectrakit preprocess raw.csv --pipeline raman-default --out clean.csv "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import write_json
-from spectrakit.registry import LocalRegistry, pull_from_hub, push_to_hub
+from spectrakit.store.local import LocalRegistry, pull_from_hub, push_to_hub
 
 EXAMPLE = (
     "example: spectrakit registry push runs/glucose --name glucose; "

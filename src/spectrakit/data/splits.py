@@ -24,8 +24,8 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 
-from spectrakit.errors import ConfigError, DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "CV_SPECS",

@@ -8,13 +8,13 @@ from spectrakit.evaluation.conformal import (
     set_coverage,
 )
 from spectrakit.evaluation.cross_validation import CVResult, cross_validate
-from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
 from spectrakit.evaluation.metrics import (
     classification_metrics,
     expected_calibration_error,
     regression_metrics,
 )
 from spectrakit.evaluation.report import write_model_report, write_report
+from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
 __all__ = [
     "CVResult",

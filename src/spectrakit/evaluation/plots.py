@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from spectrakit.spectra import Spectra
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "confusion_matrix_png",

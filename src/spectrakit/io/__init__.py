@@ -1,6 +1,6 @@
 """Reading and writing spectra: one registry, one module per format."""
 
-from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.io._registry import (
     Format,
     available_formats,

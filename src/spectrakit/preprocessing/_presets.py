@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing._pipeline import Pipeline
 from spectrakit.preprocessing._registry import build_step
 

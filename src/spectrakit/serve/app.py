@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from spectrakit import __version__
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
+from spectrakit.core.spectra import Spectra
 from spectrakit.serve._limits import BodySizeLimit
 from spectrakit.serve._schemas import ExplainRequest, PredictRequest
-from spectrakit.spectra import Spectra
 
 __all__ = ["create_app"]
 

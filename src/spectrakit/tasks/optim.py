@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import torch
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = [
     "SCHEDULES",

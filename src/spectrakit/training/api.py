@@ -23,14 +23,14 @@ import numpy as np
 import torch
 
 from spectrakit import bundle as _bundle
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError, DataError, ModelError, TrainingError
+from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
-from spectrakit.errors import ConfigError, DataError, ModelError, TrainingError
-from spectrakit.inference import conform_axis
 from spectrakit.io import atomic_path
-from spectrakit.quality import summarize
-from spectrakit.spectra import Spectra
+from spectrakit.predict.core import conform_axis
+from spectrakit.preprocessing.quality import summarize
 from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
@@ -724,7 +724,7 @@ def _preprocess_sources(
     sources: list, grid: SpectralAxis | None, pipeline: Any, patch: int
 ) -> tuple[list[Spectra], None, Any]:
     """Fit one preprocessing on all (in-memory) spectra brought onto one grid; apply it."""
-    from spectrakit.data.channels import ChannelPreprocessor
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
 
     if any(not isinstance(s, Spectra) for s in sources):
         raise ConfigError(

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["add_config_option", "add_trainer_options", "apply_config", "trainer_kwargs"]
 

@@ -20,7 +20,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from spectrakit.errors import TrainingError
+from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
 
 __all__ = [

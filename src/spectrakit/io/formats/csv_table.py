@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.core.errors import AxisError, FormatError
+from spectrakit.core.spectra import Spectra, split_table_columns
 from spectrakit.io._axis_info import merge_axis_options, parse_axis_comment, render_axis_comment
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra, split_table_columns
 
 
 def _first_line(path: Path) -> str:

@@ -17,10 +17,10 @@ import os
 import re
 from pathlib import Path
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._registry import register_format
 from spectrakit.io.formats.csv_table import read_csv
-from spectrakit.spectra import Spectra
 
 __all__ = ["INSTRUMENTS", "TARGETS", "read_dig4bio"]
 

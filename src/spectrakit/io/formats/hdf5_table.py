@@ -8,10 +8,10 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
 
 @register_format("hdf5", extensions=(".h5", ".hdf5", ".hdf"), description="table format, HDF5")

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._registry import register_format
-from spectrakit.spectra import Spectra
 
 __all__ = ["MAGIC", "block_name", "read_opus"]
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
-_KEY = b"spectrakit.axis"
+_KEY = b"spectrakit.core.axis"
 
 
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")

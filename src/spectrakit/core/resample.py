@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from spectrakit.errors import AxisError
+from spectrakit.core.errors import AxisError
 
 __all__ = ["resample_values"]
 

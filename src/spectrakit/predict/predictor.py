@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, DataError, ModelError
-from spectrakit.inference import (
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, DataError, ModelError
+from spectrakit.core.spectra import Spectra
+from spectrakit.predict.core import (
     ExtraFeatures,
     conform_axis,
     decode_outputs_np,
     predictions_frame,
 )
-from spectrakit.spectra import Spectra
 
 __all__ = ["Predictor", "conform_axis"]
 
@@ -51,7 +51,7 @@ class Predictor:
         bundle_dir: str | Path,
         preprocessing_state: dict[str, np.ndarray] | None = None,
     ) -> None:
-        from spectrakit.data.channels import ChannelPreprocessor
+        from spectrakit.preprocessing.channels import ChannelPreprocessor
         from spectrakit.tasks.heads import OutputSpec
 
         self.model = model

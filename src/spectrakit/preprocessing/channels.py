@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import ConfigError, PreprocessingError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError, PreprocessingError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["ChannelPreprocessor"]
 

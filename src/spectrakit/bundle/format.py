@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import BundleError, SpectraError
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import BundleError, SpectraError
 from spectrakit.io import atomic_dir, atomic_path
 
 __all__ = [
@@ -418,7 +418,7 @@ def _open_dir(path: str | Path) -> tuple[Path, Any]:
     """Bundle directory for ``path``; a .zip is unpacked safely into a temporary directory."""
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".zip":
-        from spectrakit.archive import unpack_bundle
+        from spectrakit.bundle.archive import unpack_bundle
 
         holder = tempfile.TemporaryDirectory(prefix="spectrakit-bundle-")
         return unpack_bundle(path, Path(holder.name) / "bundle"), holder
@@ -486,7 +486,7 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
 
 
 def load(path: str | Path) -> Any:
-    """Load a bundle (directory or .zip) as a :class:`~spectrakit.predictor.Predictor`.
+    """Load a bundle (directory or .zip) as a :class:`~spectrakit.predict.predictor.Predictor`.
 
     Parameters
     ----------
@@ -502,7 +502,7 @@ def load(path: str | Path) -> Any:
     >>> predictor = spectrakit.load("my-model")  # doctest: +SKIP
     >>> predictor.predict(spectra)  # doctest: +SKIP
     """
-    from spectrakit.predictor import Predictor
+    from spectrakit.predict.predictor import Predictor
 
     bundle_dir, holder = _open_dir(path)
     model, config = load_model(bundle_dir)
