@@ -5,13 +5,16 @@ A bundle is a directory (or a single ``.zip`` of it) holding ``config.json``,
 ONNX graph). Every other module asks this package for a bundle's content.
 """
 
+import importlib
+import warnings
+
 from spectrakit.bundle.archive import MAX_MEMBER_BYTES, MAX_TOTAL_BYTES, pack_bundle, unpack_bundle
 from spectrakit.bundle.format import (
     CONFIG,
     WEIGHTS,
     add_file,
-    load,
     load_model,
+    open_bundle,
     read_config,
     save,
     update_metrics,
@@ -24,8 +27,8 @@ __all__ = [
     "MAX_TOTAL_BYTES",
     "WEIGHTS",
     "add_file",
-    "load",
     "load_model",
+    "open_bundle",
     "pack_bundle",
     "read_config",
     "save",
@@ -33,3 +36,15 @@ __all__ = [
     "update_metrics",
     "verify",
 ]
+
+
+def __getattr__(name: str):
+    """Old name ``spectrakit.bundle.load``, now :func:`spectrakit.load` (one release)."""
+    if name == "load":
+        warnings.warn(
+            "spectrakit.bundle.load is deprecated; use spectrakit.load (spectrakit.predict.loader)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module("spectrakit.predict.loader").load
+    raise AttributeError(f"module 'spectrakit.bundle' has no attribute {name!r}")

@@ -8,7 +8,12 @@ mean-centering and di-PLS with unlabeled spectra only) or corrects predictions (
 
 from spectrakit.chemometrics._models import BASELINES, make_baseline
 from spectrakit.chemometrics._pls import PLSDA, PLSRegressor, pls_nipals
-from spectrakit.chemometrics._spectral import SpectralEstimator, ToValues, resolve_pipeline
+from spectrakit.chemometrics._spectral import (
+    SpectralEstimator,
+    ToValues,
+    resolve_pipeline,
+    resolve_target,
+)
 from spectrakit.chemometrics.dipls import DIPLS
 from spectrakit.chemometrics.transfer import (
     DirectStandardization,
@@ -33,4 +38,5 @@ __all__ = [
     "make_baseline",
     "pls_nipals",
     "resolve_pipeline",
+    "resolve_target",
 ]

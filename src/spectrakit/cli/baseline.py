@@ -106,8 +106,7 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
     if args.transfer == "dipls":
         if task != "regression":
             raise ConfigError("di-PLS is a regression method", got=f"task {task}")
-        from spectrakit.chemometrics import PLSRegressor, resolve_pipeline
-        from spectrakit.chemometrics._spectral import SpectralEstimator
+        from spectrakit.chemometrics import PLSRegressor, SpectralEstimator, resolve_pipeline
 
         unlabeled = read_input(args.unlabeled, args)
         prep = SpectralEstimator(PLSRegressor(n_components=args.components), args.pipeline)
@@ -145,7 +144,7 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
 
 def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: list) -> dict:
     """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
-    from spectrakit.chemometrics._spectral import resolve_target
+    from spectrakit.chemometrics import resolve_target
     from spectrakit.evaluation import plots
     from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
     from spectrakit.evaluation.report import Figure
@@ -173,8 +172,7 @@ def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: li
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.chemometrics import make_baseline, resolve_pipeline
-    from spectrakit.chemometrics._spectral import resolve_target
+    from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
     from spectrakit.evaluation.report import Section, write_model_report

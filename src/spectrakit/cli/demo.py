@@ -173,7 +173,8 @@ def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 # ---------------------------------------------------------------------- figures
 def _parity_png(y: np.ndarray, preds: dict[str, np.ndarray]) -> bytes:
-    from spectrakit.evaluation.plots import _figure, _png
+    from spectrakit.evaluation.plots import figure_png as _png
+    from spectrakit.evaluation.plots import new_figure as _figure
 
     fig, ax = _figure(5.5, 5.0)
     lo = min(y.min(), *(p.min() for p in preds.values()))
@@ -190,7 +191,8 @@ def _parity_png(y: np.ndarray, preds: dict[str, np.ndarray]) -> bytes:
 
 
 def _timeseries_png(minutes: np.ndarray, preds: dict[str, np.ndarray], ref: pd.DataFrame) -> bytes:
-    from spectrakit.evaluation.plots import _figure, _png
+    from spectrakit.evaluation.plots import figure_png as _png
+    from spectrakit.evaluation.plots import new_figure as _figure
 
     fig, ax = _figure(9.0, 4.5)
     hours = minutes / 60.0

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.chemometrics import BASELINES, make_baseline
-from spectrakit.chemometrics._spectral import resolve_target
+from spectrakit.chemometrics import BASELINES, make_baseline, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import PredefinedSplits, get_splitter

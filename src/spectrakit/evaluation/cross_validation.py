@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 
-from spectrakit.chemometrics._spectral import SpectralEstimator, resolve_target
+from spectrakit.chemometrics import SpectralEstimator, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import get_splitter

@@ -91,7 +91,7 @@ class _Exported(nn.Module):
         if self.window is not None:
             x = x[:, :, self.window[0] : self.window[1]]
         if self.normalize:  # per-spectrum standardization, as Predictor.prepare
-            from spectrakit.tasks.masked import normalize_spectra
+            from spectrakit.preprocessing.channels import normalize_spectra
 
             x = normalize_spectra(x)
         i = 0
@@ -169,7 +169,8 @@ def export_onnx(
         The export record (also written to ``export.json`` in the bundle): inputs, dynamic
         axes, preprocessing split, parity (max abs/rel error per batch size and length).
     """
-    from spectrakit.bundle import add_file, load
+    from spectrakit.bundle import add_file
+    from spectrakit.predict.loader import load
 
     predictor = load(bundle)
     model = predictor.model.eval()

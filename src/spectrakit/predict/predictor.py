@@ -128,7 +128,7 @@ class Predictor:
             spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
         if self.config.get("normalize"):
-            from spectrakit.tasks.masked import normalize_spectra
+            from spectrakit.preprocessing.channels import normalize_spectra
 
             x = normalize_spectra(x)
         return x, axis

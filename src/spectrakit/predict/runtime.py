@@ -57,11 +57,11 @@ class OnnxPredictor:
     """
 
     def __init__(self, bundle: str | Path, threads: int | None = None) -> None:
-        from spectrakit.bundle import _open_dir, verify
+        from spectrakit.bundle import open_bundle, verify
         from spectrakit.preprocessing.channels import ChannelPreprocessor
 
         ort = _import_ort()
-        self.bundle_dir, self._holder = _open_dir(bundle)
+        self.bundle_dir, self._holder = open_bundle(bundle)
         self.config = verify(self.bundle_dir)
         if "export.json" not in self.config["files"]:
             raise BundleError(

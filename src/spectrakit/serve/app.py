@@ -129,7 +129,7 @@ def create_app(
     fastapi.FastAPI
     """
     if isinstance(model, str | Path):
-        from spectrakit.bundle import load
+        from spectrakit.predict.loader import load
 
         predictor = load(model)
     else:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from spectrakit.core.errors import ConfigError, ModelError
+from spectrakit.preprocessing.channels import normalize_spectra
 from spectrakit.tasks.optim import (
     SCHEDULES,
     build_optimizer,
@@ -44,22 +45,6 @@ def random_patch_mask(
     scores = torch.rand(batch, n_patches, generator=generator, device=device)
     ranks = scores.argsort(dim=1).argsort(dim=1)
     return ranks < n_mask
-
-
-def normalize_spectra(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Standardize each spectrum (over channels and points) to zero mean, unit variance.
-
-    Parameters
-    ----------
-    x : Tensor (B, C, L)
-
-    Returns
-    -------
-    Tensor (B, C, L)
-    """
-    mean = x.mean(dim=(1, 2), keepdim=True)
-    std = x.std(dim=(1, 2), keepdim=True)
-    return (x - mean) / (std + eps)
 
 
 class MaskedModelingTask(L.LightningModule):

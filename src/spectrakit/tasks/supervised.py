@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.preprocessing.channels import normalize_spectra
 from spectrakit.tasks.heads import OutputSpec, decode_outputs, split_regression
-from spectrakit.tasks.masked import normalize_spectra
 from spectrakit.tasks.optim import (
     SCHEDULES,
     build_optimizer,

@@ -30,6 +30,7 @@ from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
 from spectrakit.io import atomic_path
 from spectrakit.predict.core import conform_axis
+from spectrakit.predict.loader import load as _load_predictor
 from spectrakit.preprocessing.quality import summarize
 from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
@@ -318,7 +319,7 @@ def fit_supervised(
         kwargs = pre_cfg["model"]["kwargs"]
         if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
             # transfer the preprocessing fitted on the pretraining corpus, unchanged
-            pipeline = _bundle.load(init).preprocessor
+            pipeline = _load_predictor(init).preprocessor
     probe = models.create(name, **kwargs)
     if init is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
@@ -439,12 +440,12 @@ def fit_supervised(
         normalize=normalize,
         training=training,
     )
-    predictor = _bundle.load(out)
+    predictor = _load_predictor(out)
     metrics = _validation_metrics(predictor, dm.val_split, targets, task)
     if best["best_val_loss"] is not None:
         metrics["val_loss"] = best["best_val_loss"]
     _bundle.update_metrics(out, metrics)
-    predictor = _bundle.load(out)
+    predictor = _load_predictor(out)
     predictor._holder = holder
     return predictor
 
@@ -460,7 +461,7 @@ def _find_lr(trainer: L.Trainer, task: L.LightningModule, dm: L.LightningDataMod
 
 @torch.no_grad()
 def _thresholds(net: Any, dm: SpectraDataModule, spec: OutputSpec, normalize: bool) -> list[float]:
-    from spectrakit.tasks.masked import normalize_spectra
+    from spectrakit.preprocessing.channels import normalize_spectra
 
     ds = dm.val_dataset
     x = normalize_spectra(ds.x) if normalize else ds.x

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.chemometrics._spectral import resolve_target
+from spectrakit.chemometrics import resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 
