@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint format bench clean install browser
+.PHONY: demo test lint format bench clean install browser docs docs-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,26 @@ demo: install
 test: install browser
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --durations=15
+	$(MAKE) docs-check
+
+# The docs site: every example runs with --quick so its figures appear on its page, then a strict
+# build (a broken reference or docstring fails). `make test` runs the strict build alone.
+docs: install
+	for f in examples/[0-9]*.py examples/seed_*.py; do \
+	  [ -f "$$f" ] || continue; \
+	  $(PY) "$$f" --quick --out "example-output/$$(basename "$$f" .py)" >/dev/null || exit 1; \
+	done
+	$(MAKE) docs-check
+
+docs-check: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples
@@ -35,7 +50,7 @@ bench: install
 	for f in benchmarks/*.py; do $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo-output build dist .pytest_cache
+	rm -rf $(VENV) demo-output build dist .pytest_cache site
 
 # The report test renders report.html in headless Chromium (a Debian package); install it when
 # missing and possible, otherwise that one test is skipped with a reason.

@@ -17,6 +17,10 @@ The last section measures the throughput of the whole ``raman-default`` preproce
 pipeline and of each of its steps, to show which step bounds it (steady state: after a
 warm-up call, best of ``--repeat`` runs).
 
+A further section scores asPLS where spectrakit and pybaselines differ, on the asPLS
+objective itself (see ``aspls_objective.py``). The first line says which SIMD level numba
+compiles for on this CPU.
+
 The compiled kernels are built (or loaded from numba's disk cache) by a warm-up call
 before any timing.
 """
@@ -33,6 +37,7 @@ from typing import Any
 import numpy as np
 from pybaselines import Baseline
 
+import aspls_objective
 from spectrakit.preprocessing import baseline as bl
 
 # method name -> (spectrakit step, pybaselines method + kwargs, chemotools factory or None)
@@ -83,6 +88,27 @@ def realistic_spectra(n: int, points: int, seed: int = 0) -> tuple[np.ndarray, n
         )
         Y[start : start + m] = background + bands + rng.normal(0.0, 0.02, (m, points))
     return x, Y
+
+
+def simd_level() -> str:
+    """The widest vector instruction set numba compiles for on this CPU (and the CPU name)."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    level = next(
+        (
+            name
+            for key, name in (
+                ("avx512f", "AVX-512"),
+                ("avx2", "AVX2"),
+                ("avx", "AVX"),
+                ("sse4.2", "SSE4.2"),
+            )
+            if features.get(key)
+        ),
+        "SSE2 or none",
+    )
+    return f"{level} (cpu {llvm.get_host_cpu_name()})"
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -243,12 +269,19 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="pipeline timings: best of this many runs"
     )
+    parser.add_argument(
+        "--aspls-n", type=int, default=300, help="spectra for the asPLS objective comparison"
+    )
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
+    print(f"numba SIMD target: {simd_level()}")
     baseline_table(args.n, args.points, args.ref_n or args.n, methods, args.block)
+    if args.aspls_n > 0:
+        x, Y = realistic_spectra(args.aspls_n, args.points)
+        aspls_objective.report(Y, x)
     single_spectrum_latency(args.points)
     pipeline_throughput(args.pipeline_n or args.n, args.points, args.repeat)
 

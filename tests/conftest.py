@@ -30,3 +30,15 @@ def raman_like(rng: np.random.Generator) -> Spectra:
         kind="raman_shift",
         laser_wavelength=785.0,
     )
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module of tiny models: thread start-up and contention cost more
+    than they save, and two xdist workers already share two cores."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

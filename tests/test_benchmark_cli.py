@@ -55,8 +55,8 @@ def test_benchmark_ranks_pls_and_deep_models(files, capsys):
     )  # fmt: skip
     assert code == 0
     board = pd.read_csv(out / "leaderboard.csv")
-    assert list(board["model"]) and set(board["model"]) == {"pls", "cnn1d_tiny", "mlp_tiny"}
-    assert list(board["rank"]) == [1, 2, 3]
+    assert set(board["model"]) == {"pls", "cnn1d_tiny", "mlp_tiny", "mean"}
+    assert list(board["rank"]) == [1, 2, 3, 4]
     assert board["test_rmse"].is_monotonic_increasing
     # a calibrated PLS beats deep models trained 3 epochs on 21 spectra
     assert board["model"].iloc[0] == "pls"
@@ -144,9 +144,12 @@ def test_benchmark_classification_on_coffee(tmp_path):
     )
     assert code == 0
     board = pd.read_csv(out / "leaderboard.csv")
-    assert list(board["rank"]) == [1, 2]
+    assert list(board["rank"]) == [1, 2, 3]
     assert board["cv_balanced_accuracy"].is_monotonic_decreasing  # higher is better
-    assert (board["cv_balanced_accuracy"] > 0.8).all()  # three origins, clearly separable
+    models = board[board["kind"] != "reference"]
+    assert (models["cv_balanced_accuracy"] > 0.8).all()  # three origins, clearly separable
+    ref = board[board["kind"] == "reference"]
+    assert ref["cv_balanced_accuracy"].iloc[0] == pytest.approx(1 / 3, abs=0.05)
     assert {"cv_roc_auc", "cv_ece", "cv_macro_f1"} <= set(board.columns)
     assert (out / "figures" / "plsda_cv_confusion.png").exists()
     oof = pd.read_csv(out / "predictions" / "rf_cv.csv")

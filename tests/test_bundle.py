@@ -27,12 +27,7 @@ def _spectra(n: int = 12, lo: float = 400.0, hi: float = 1800.0, p: int = 281) -
     return Spectra(values, axis, meta={"c": c}, kind="raman_shift", laser_wavelength=785.0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

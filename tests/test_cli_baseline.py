@@ -213,3 +213,20 @@ def test_conformal_intervals_on_test(files):
     inside = (pred["y_true"] >= pred["lower"]) & (pred["y_true"] <= pred["upper"])
     assert inside.mean() == pytest.approx(m["coverage"])
     assert "Split-conformal intervals" in (out / "report.html").read_text()
+
+
+def test_save_stores_a_slope_bias_transfer_and_refuses_standardization(files, capsys):
+    common = ["pls", "--data", files / "train.csv", "--target", "conc", "--cv", "none",
+              "--test", files / "slave_test.csv", "--master", files / "master.csv",
+              "--slave", files / "slave.csv"]  # fmt: skip
+    out, bundle = files / "saved_sb", files / "bundle_sb"
+    assert _run(*common, "--transfer", "slope-bias", "--out", out, "--save", bundle) == 0
+    pred = pd.read_csv(out / "predictions.csv")["y_pred"].to_numpy()
+    saved = sk.load(bundle).predict(sk.read(files / "slave_test.csv"))
+    np.testing.assert_allclose(saved["conc"], pred, rtol=1e-4, atol=1e-5)
+    cfg = json.loads((bundle / "config.json").read_text())
+    assert cfg["training"]["transfer"]["method"] == "slope-bias"
+    code = _run(*common, "--transfer", "pds", "--out", files / "saved_pds",
+                "--save", files / "bundle_pds")  # fmt: skip
+    assert code == 2 and "--save cannot store --transfer pds" in capsys.readouterr().err
+    assert not (files / "bundle_pds").exists() and not (files / "saved_pds").exists()

@@ -58,7 +58,7 @@ def test_pretrain_finetune_predict_evaluate(tmp_path):
     assert main(["predict", "--model", str(model), "--data", str(tmp_path / "test.csv"),
                  "--out", str(preds)]) == 0  # fmt: skip
     table = pd.read_csv(preds)
-    assert list(table.columns) == ["sample", "conc_reference", "conc"]
+    assert list(table.columns) == ["sample", "conc_reference", "conc", "ood_score", "is_ood"]
     assert len(table) == 10 and table["conc"].notna().all()
 
     metrics_path = tmp_path / "metrics.json"

@@ -50,11 +50,29 @@ OUTPUTS = {
         "onnx_predictions.csv",
         "http_exchange.json",
     ],
+    "seed_specbert": [
+        "challenge/96_samples.csv",
+        "pretrained/config.json",
+        "pretrained/card.md",
+        "finetuned/model.safetensors",
+        "results.json",
+    ],
+    "seed_spectratorch": [
+        "sheet/result_sheet.png",
+        "sheet/result_sheet.html",
+        "metrics.json",
+    ],
+    "seed_spectrafm": [
+        "model/model.onnx",
+        "results.csv",
+        "predictions_beyond_range.csv",
+    ],
 }
 
 
 def test_every_example_is_covered():
-    assert sorted(p.stem for p in EXAMPLES.glob("[0-9]*.py")) == sorted(OUTPUTS)
+    scripts = [*EXAMPLES.glob("[0-9]*.py"), *EXAMPLES.glob("seed_*.py")]
+    assert sorted(p.stem for p in scripts) == sorted(OUTPUTS)
 
 
 @pytest.fixture(scope="module", params=sorted(OUTPUTS))
@@ -131,7 +149,30 @@ def _serve(out: Path) -> None:
     assert "error" in exchange[3]["response"]
 
 
+def _specbert(out: Path) -> None:
+    results = json.loads((out / "results.json").read_text())
+    assert results["msm_val_loss_ratio"] > 0
+    card = (out / "pretrained" / "card.md").read_text(encoding="utf-8")
+    assert all(f"- {n}: 60 spectra" in card for n in ("anton_532", "kaiser", "metrohm"))
+
+
+def _spectratorch(out: Path) -> None:
+    (bundle,) = (p for p in (out / "models").iterdir() if p.suffix != ".run")
+    assert bundle.name == "vgg1d_tiny y=('type',) c=('snv',) t=('SNV', 'da') 0-5 s=42 eps=0.1"
+    html = (out / "sheet" / "result_sheet.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "training recipe" in html
+
+
+def _spectrafm(out: Path) -> None:
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 3 and (results["onnx_max_abs_diff"] < 1e-4).all()
+    assert (pd.read_csv(out / "predictions_beyond_range.csv")["coverage"] < 0.7).all()
+
+
 CHECKS = {
+    "seed_specbert": _specbert,
+    "seed_spectratorch": _spectratorch,
+    "seed_spectrafm": _spectrafm,
     "01_read_inspect_preprocess": _formats,
     "02_pls_vs_deep_fermentation": _report,
     "03_pretrain_finetune_multi_instrument": _pretraining,

@@ -68,12 +68,7 @@ def accuracy(model: nn.Module, data: Spectra) -> float:
     return float(np.mean(pred == data.meta["y"].to_numpy()))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -367,3 +362,44 @@ def test_cli_explain_writes_table_and_pictures(data, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "no output 'nothing'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o2").exists()
+
+
+def test_hirescam_is_gradient_times_feature_map(flat, present):
+    from spectrakit.explain._gradcam import conv_layer
+
+    attr = explain(flat, present, method="hirescam", target=1)
+    assert attr.values.shape == present.shape and (attr.values >= 0).all()
+    # reference: autograd of the class score through the hooked feature map, by hand
+    _, module = conv_layer(flat)
+    x = torch.tensor(present.values, dtype=torch.float32)[:, None]
+    feats = {}
+    hook = module.register_forward_hook(lambda m, i, o: feats.setdefault("a", o))
+    flat.eval()
+    score = flat(x)[:, 1].sum()
+    hook.remove()
+    grad = torch.autograd.grad(score, feats["a"])[0]
+    cam = torch.relu((grad * feats["a"]).sum(dim=1, keepdim=True)).detach()
+    ref = torch.nn.functional.interpolate(cam, size=x.shape[-1], mode="linear")[:, 0]
+    np.testing.assert_allclose(attr.values, ref.numpy(), rtol=1e-4, atol=1e-6)
+    # with a flattening head, the position-averaged gradient of Grad-CAM blurs the map;
+    # HiResCAM keeps it on the deciding band
+    window = (PEAK - 6 * SIGMA, PEAK + 6 * SIGMA)
+    wide = attr.mass_fraction(*window).mean()
+    blurred = explain(flat, present, method="gradcam", target=1).mass_fraction(*window).mean()
+    print(f"flatten head, mass in +-6 sigma: hirescam {wide:.3f}, gradcam {blurred:.3f}")
+    share = np.mean((window[0] <= AXIS) & (window[1] >= AXIS))  # of a uniform map
+    assert wide > max(blurred, 2 * share)
+
+
+def test_cli_explain_channels_option(tmp_path, capsys, data):
+    import spectrakit
+    from spectrakit.cli import main
+
+    spectrakit.write(data[1][:2], tmp_path / "x.csv")
+    code = main(["explain", "--model", str(tmp_path / "none"), "--data", str(tmp_path / "x.csv"),
+                 "--method", "ig", "--channels", "all", "--out", str(tmp_path / "o")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(SystemExit):
+        main(["explain", "--model", "m", "--data", "x", "--channels", "some", "--out", "o"])

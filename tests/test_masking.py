@@ -13,13 +13,7 @@ LENGTH = 128
 MASKED = ["specbert_tiny", "spectrafm_tiny"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: thread start-up and contention cost more than they save
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _setup(name: str, in_channels: int = 1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -20,13 +21,7 @@ AXIS_AWARE = [n for n, m in _SHAPES.items() if m.axis_aware]
 WITH_GRADCAM = [n for n, m in _SHAPES.items() if m.gradcam_layer is not None]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: thread start-up and contention cost more than they save
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _inputs(model: SpectralModel, batch: int = 2, length: int = LENGTH, seed: int = 0):
@@ -320,3 +315,31 @@ def test_markov_transition_field_matches_explicit_construction():
         torch.testing.assert_close(got[b, 0], reduce.T @ full @ reduce)
     model = create("gaf2d_tiny", input_length=LENGTH, fields=["gasf", "mtf"], in_channels=2)
     assert model.images(torch.randn(3, 2, LENGTH)).shape == (3, 4, 32, 32)
+
+
+def test_gaf2d_pretrained_base_trains_head_only_with_default_freeze(tmp_path):
+    from spectrakit import Spectra
+    from spectrakit.training import fit_supervised
+
+    source = _build("gaf2d_tiny")
+    path = tmp_path / "backbone.safetensors"
+    save_file(source.backbone.state_dict(), path)
+    rng = np.random.default_rng(0)
+    axis = np.linspace(400.0, 1800.0, 64)
+    label = rng.integers(0, 2, 48)
+    values = 0.5 + 0.4 * np.exp(-0.5 * ((axis - np.where(label, 700, 1400)[:, None]) / 40) ** 2)
+    train = Spectra(values + rng.normal(0, 0.02, values.shape), axis, meta={"y": label})
+    common = dict(task="classification", model="gaf2d_tiny", max_epochs=2, lr=1e-2,
+                  progress=False, loggers=(), patience=None, batch_size=16)  # fmt: skip
+    predictor = fit_supervised(
+        train, "y", model_kwargs={"pretrained_weights": str(path)}, out=tmp_path / "m", **common
+    )  # the training default is freeze="none": the pretrained base still stays fixed
+    trained = predictor.model.backbone.state_dict()
+    moved = [k for k, v in source.backbone.state_dict().items() if not torch.equal(v, trained[k])]
+    assert moved == []  # no weight and no batch-norm statistic of the base moved
+    released = fit_supervised(
+        train, "y", model_kwargs={"pretrained_weights": str(path), "freeze_backbone": False},
+        out=tmp_path / "m2", **common,
+    )  # fmt: skip
+    after = released.model.backbone.state_dict()
+    assert any(not torch.equal(v, after[k]) for k, v in source.backbone.state_dict().items())

@@ -22,7 +22,7 @@ import spectrakit
 from spectrakit import Spectra
 from spectrakit.training import fit_supervised, pretrain
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 _RNG = np.random.default_rng(42)
 BANDS = [
@@ -35,14 +35,6 @@ INSTRUMENTS = {  # grid, calibration shift (cm-1), line-width factor
     "C": (np.linspace(380, 1820, 176), -3.0, 0.8),
 }
 FAST = dict(progress=False, loggers=(), patience=None)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def measure(n: int, instrument: str, seed: int) -> Spectra:

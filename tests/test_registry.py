@@ -76,3 +76,22 @@ def test_cli(bundle, tmp_path, capsys):
     assert json.loads(out[out.index("[") :])[0]["model"] == "cnn1d_tiny"
     assert main(["registry", "--root", root, "pull", "missing", "--dest", str(tmp_path / "d")]) == 2
     assert "no model 'missing'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("offline", ["1", None])
+def test_hub_pull_without_network_is_one_clear_line(tmp_path, capsys, monkeypatch, offline):
+    pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    if offline:
+        monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+    else:  # no network: a host name that never resolves
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")
+    dest = tmp_path / "d"
+    code = main(["registry", "--root", str(tmp_path / "reg"), "pull", "someone/model",
+                 "--hub", "--dest", str(dest)])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "Hub is unreachable" in err and "LocalEntryNotFoundError" not in err
+    assert ("HF_HUB_OFFLINE is set" in err) == bool(offline)
+    assert not dest.exists()

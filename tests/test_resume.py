@@ -12,13 +12,7 @@ from spectrakit import Spectra
 from spectrakit.errors import TrainingError
 from spectrakit.training import fit_supervised, resume, run_dir
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class _Crash(RuntimeError):

@@ -1,70 +1,30 @@
 """The HTTP service, started for real on loopback, answered as a new user would call it."""
 
 import json
-import socket
 import threading
-import time
 
 import httpx
 import numpy as np
 import pytest
 
 import spectrakit as sk
-from spectrakit.bundle import save
-from spectrakit.data.channels import ChannelPreprocessor
-from spectrakit.models import create
 
 uvicorn = pytest.importorskip("uvicorn")
+from _serve_util import CLASSES, classifier_bundle, labelled_spectra, running  # noqa: E402
 from spectrakit.serve import create_app  # noqa: E402
-
-CLASSES = ["blank", "peak"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def spectra():
-    rng = np.random.default_rng(1)
-    axis = np.linspace(400.0, 1800.0, 200)
-    label = rng.integers(0, 2, 40)
-    peak = np.exp(-0.5 * ((axis - 1000.0) / 12.0) ** 2)
-    vals = label[:, None] * peak + rng.normal(0, 0.02, (40, 200)) + 0.5
-    return sk.Spectra(vals, axis, meta={"label": np.array(CLASSES)[label]})
+    return labelled_spectra()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, spectra):
-    pre = ChannelPreprocessor([{"steps": ["SNV"]}]).fit(spectra)
-    model = create("cnn1d_tiny", input_length=200, n_outputs=2).eval()
-    bundle = save(
-        tmp_path_factory.mktemp("b") / "bundle",
-        model=model,
-        task="classification",
-        axis=spectra.axis,
-        targets=["label"],
-        classes=CLASSES,
-        output={"task": "classification", "n_targets": 2},
-        preprocessor=pre,
-    )
+    bundle = classifier_bundle(tmp_path_factory.mktemp("b") / "bundle", spectra)
     app = create_app(bundle, max_body_bytes=200_000, max_spectra=50)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client, bundle
-    srv.should_exit = True
-    thread.join(10)
-    assert not thread.is_alive(), "server did not shut down gracefully"
 
 
 def test_health_and_model_card(server):
@@ -122,7 +82,7 @@ def _post_raw(client, body: bytes, ctype="application/json"):
         (b"[1, 2, 3]", 422, "JSON object"),
         (json.dumps({"spectra": [[1.0, 2.0]]}).encode(), 422, "expected 200 values"),
         (json.dumps({"spectra": [[1.0] * 200], "colour": 1}).encode(), 422, "unknown field"),
-        (b'{"spectrum": [NaN' + b", 1.0" * 199 + b"]}", 422, "non-finite"),
+        (b'{"spectrum": [NaN' + b", 1.0" * 199 + b"]}", 400, "NaN and Infinity are not JSON"),
         (json.dumps({"spectra": [[1.0] * 200, [1.0] * 199]}).encode(), 422, "different lengths"),
         (json.dumps({"spectra": []}).encode(), 422, "no intensities"),
         (json.dumps({"spectra": [["a"] * 200]}).encode(), 422, "spectra"),
@@ -132,7 +92,7 @@ def _post_raw(client, body: bytes, ctype="application/json"):
             422,
             "do not cover",
         ),
-        (json.dumps({"spectra": [[1.0] * 200] * 51}).encode(), 413, "too many spectra"),
+        (json.dumps({"spectra": [[1.0] * 200] * 51}).encode(), 422, "too many spectra"),
         (json.dumps({"spectra": [[1.0] * 200] * 49, "pad": "x" * 300_000}).encode(), 413, "large"),
     ],
 )

@@ -13,14 +13,7 @@ from spectrakit.models import create
 from spectrakit.tasks import OutputSpec, SupervisedTask, apply_freeze, parameter_groups
 from spectrakit.training import fit_supervised
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train fastest on one thread (no spinning workers on a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 FAST = dict(progress=False, loggers=(), patience=None, batch_size=16)

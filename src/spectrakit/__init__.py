@@ -21,15 +21,20 @@ from spectrakit.core.errors import (
     SpectraError,
     TrainingError,
 )
-from spectrakit.core.spectra import Spectra, combine
-from spectrakit.io import available_formats, read, read_blocks, write
 
 __version__ = "0.1.0"
 
-# Heavier entry points (torch, Lightning) load on first use so `import spectrakit` stays fast.
+# Everything that needs pandas, SciPy, torch or Lightning loads on first use, so
+# `import spectrakit` and `spectrakit --help` stay fast (numpy only).
 _LAZY = {
+    "Spectra": "spectrakit.core.spectra",
+    "available_formats": "spectrakit.io",
+    "combine": "spectrakit.core.spectra",
     "load": "spectrakit.predict",
+    "read": "spectrakit.io",
+    "read_blocks": "spectrakit.io",
     "save": "spectrakit.bundle",
+    "write": "spectrakit.io",
 }
 
 __all__ = [
@@ -42,14 +47,8 @@ __all__ = [
     "PreprocessingError",
     "SpectraError",
     "SpectralAxis",
-    "Spectra",
     "TrainingError",
     "__version__",
-    "available_formats",
-    "combine",
-    "read",
-    "read_blocks",
-    "write",
     *_LAZY,
 ]
 
@@ -59,7 +58,7 @@ _lazy_getattr = lazy_attributes("spectrakit", _LAZY)
 
 
 def __getattr__(name: str):
-    """Lazy entry points, and the old module names (``spectrakit.baselines``) for one release."""
+    """Lazy entry points, and the old module names (``spectrakit.chemometrics``) for one release."""
     if f"spectrakit.{name}" in _deprecated.MOVED:
         import importlib
 

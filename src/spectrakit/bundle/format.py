@@ -139,7 +139,7 @@ def save(
     targets, classes : list of str, optional
         Target column names; class (or label) names.
     output : dict, optional
-        :class:`~spectrakit.tasks.heads.OutputSpec` as a dict.
+        :class:`~spectrakit.models.heads.OutputSpec` as a dict.
     preprocessor : ChannelPreprocessor, optional
         Fitted preprocessing.
     extra_features : dict, optional
@@ -257,7 +257,17 @@ def _card(config: dict) -> str:
     if summary:
         lines.append(
             f"- {summary.get('n_spectra', '?')} spectra, {summary.get('n_points', '?')} points"
+            if "sources" not in summary
+            else f"- {summary.get('n_spectra', '?')} spectra from {len(summary['sources'])} "
+            "source(s)"
         )
+        for src in summary.get("sources", []):
+            lines.append(
+                f"  - {src.get('name', '?')}: {src.get('n_spectra', '?')} spectra, "
+                f"{src.get('axis_description', '?')}"
+            )
+        if config["training"].get("grid"):
+            lines.append(f"- resampled onto the common grid {config['training']['grid']}")
         for name, info in summary.get("meta", {}).items():
             if "min" in info:
                 lines.append(f"- {name}: {info['min']:.4g} .. {info['max']:.4g}")

@@ -36,7 +36,27 @@ COMMANDS = (
 EXIT_BAD_INPUT = 2
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default (unless its text already names one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and "default" not in text.lower()
+            and default not in (None, False, argparse.SUPPRESS)
+            and not isinstance(action, argparse._VersionAction)
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line + usage hint, exit 2
         self.exit(
             EXIT_BAD_INPUT,
@@ -75,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser = build_parser()
     args = parser.parse_args(argv)
+    args._argv = argv  # which options were typed (a --config never overrides those)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT

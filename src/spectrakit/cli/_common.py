@@ -6,36 +6,120 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spectrakit.core.spectra import Spectra
-from spectrakit.io import atomic_path, read
+from spectrakit.core.errors import ConfigError
+from spectrakit.io import atomic_path
 
-__all__ = ["add_read_options", "read_input", "write_json"]
+if TYPE_CHECKING:  # reading loads pandas: only when a command reads
+    from spectrakit.core.spectra import Spectra
+
+__all__ = [
+    "add_read_options",
+    "log",
+    "read_input",
+    "read_input_blocks",
+    "read_options",
+    "write_json",
+]
 
 
 def add_read_options(parser: argparse.ArgumentParser) -> None:
-    """``--format`` and ``--unit`` for commands that read spectra."""
+    """``--format``, ``--unit``, ``--kind``, ``--laser`` and ``--instruments``."""
+    from spectrakit.core.axis import KINDS
+
     parser.add_argument("--format", help="input format (default: from extension and content)")
     parser.add_argument(
         "--unit",
         help="axis unit when the file does not record it (cm-1, nm, um, eV, keV, channel)",
     )
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="axis kind when the file does not record it (a cm-1 axis is 'wavenumber' "
+        "unless 'raman_shift' is given)",
+    )
+    parser.add_argument(
+        "--laser", type=float, help="laser (excitation) wavelength in nm of a Raman-shift axis"
+    )
+    parser.add_argument(
+        "--instruments",
+        help="blocks to read from a multi-block input, comma-separated (the instruments of "
+        "a Dig4Bio folder, e.g. anton_532,kaiser); all by default",
+    )
 
 
-def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
-    """Read one input with the command's ``--format``/``--unit`` options.
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Reader keyword arguments from ``--unit``/``--kind``/``--laser``."""
+    options: dict[str, Any] = {}
+    for option, key in (("unit", "unit"), ("kind", "kind"), ("laser", "laser_wavelength")):
+        if getattr(args, option, None) is not None:
+            options[key] = getattr(args, option)
+    if getattr(args, "allow_nan", False):
+        options["allow_nan"] = True  # e.g. `info`, which counts NaN instead of refusing them
+    return options
 
-    ``builtin:<name>`` reads a shipped data set (``builtin:fermentation-test``, ...).
+
+def read_input_blocks(path: str | Path, args: argparse.Namespace) -> dict[str, Spectra]:
+    """Every block of one input (one per instrument of a Dig4Bio folder), ``--instruments`` kept.
+
+    Blocks of a multi-block input are tagged with their name (``instrument`` column) so
+    that they stay told apart once stacked.
     """
     if str(path).startswith("builtin:"):
         from spectrakit.datasets.reference import load_builtin
 
-        return load_builtin(str(path)[len("builtin:") :])
-    options: dict[str, Any] = {}
-    if getattr(args, "unit", None):
-        options["unit"] = args.unit
-    return read(path, format=getattr(args, "format", None), **options)
+        return {str(path): load_builtin(str(path)[len("builtin:") :])}
+    from spectrakit.io import read_blocks
+
+    blocks = read_blocks(path, format=getattr(args, "format", None), **read_options(args))
+    wanted = [b.strip() for b in (getattr(args, "instruments", None) or "").split(",") if b.strip()]
+    if wanted:
+        unknown = [b for b in wanted if b not in blocks]
+        if unknown:
+            raise ConfigError(
+                f"{Path(path).name} has no block {', '.join(unknown)}",
+                expected="one of " + ", ".join(blocks),
+                got=", ".join(unknown),
+                fix="name instruments as listed by 'spectrakit info " + str(path) + "'",
+            )
+        blocks = {b: blocks[b] for b in wanted}
+    if len(blocks) > 1:
+        blocks = {
+            n: s if "instrument" in s.meta.columns else s.assign(instrument=n)
+            for n, s in blocks.items()
+        }
+    return blocks
+
+
+def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
+    """Read one input with the command's read options, as one block of spectra.
+
+    ``builtin:<name>`` reads a shipped data set (``builtin:fermentation-test``, ...).
+    Blocks on one axis are stacked; blocks on different axes (instruments of a Dig4Bio
+    folder) are combined onto the grid they all cover (:func:`spectrakit.combine`), and the
+    grid is reported on standard error.
+    """
+    from spectrakit.core.spectra import Spectra, combine
+
+    blocks = read_input_blocks(path, args)
+    items = list(blocks.values())
+    if len(items) == 1:
+        return items[0]
+    if all(s.axis.allclose(items[0].axis) for s in items):
+        return Spectra.concat(items)
+    combined = combine(items)
+    log(
+        f"{Path(path).name}: combined {len(items)} blocks ({', '.join(blocks)}) onto the "
+        f"common grid {combined.axis.describe()} (the range all of them cover; choose "
+        "blocks with --instruments)"
+    )
+    return combined
+
+
+def log(message: str) -> None:
+    """A progress or decision line on standard error (standard output stays for results)."""
+    sys.stderr.write(message + "\n")
 
 
 def write_json(data: Any, path: str | Path | None) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli.benchmark import add_common_options, cv_option
 from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    import pandas as pd
 
 EXAMPLE = (
     "example: spectrakit baseline pls --data train.csv --target glucose --test new.csv "
@@ -54,7 +56,47 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(regression) or sets (classification) for --test, with their empirical coverage",
     )
     p.add_argument("--alpha", type=float, default=0.1, help="conformal miscoverage (0.1 = 90 %%)")
+    p.add_argument(
+        "--save",
+        metavar="DIR",
+        help="also write the model fitted on all --data as a bundle (the format of "
+        "'finetune'; works with predict, evaluate, serve, export); a slope-bias transfer "
+        "is stored in it",
+    )
+    p.add_argument(
+        "--ood",
+        choices=("auto", "t2q", "dime", "mahalanobis", "knn", "none"),
+        default="auto",
+        help="OOD detector of the --save bundle (auto: Hotelling T2/Q for pls/plsda, dime "
+        "otherwise), calibrated on 5-fold cross-validated training spectra",
+    )
+    p.add_argument(
+        "--false-rejection",
+        type=float,
+        default=0.05,
+        help="rate of in-distribution spectra the OOD threshold flags",
+    )
     p.set_defaults(func=run)
+
+
+def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: dict) -> None:
+    """``--save``: the model fitted on all training spectra as a bundle."""
+    from spectrakit.training.chemometric import save_chemometric
+
+    model = info.get("model") or factory().fit(train, y)
+    predictor = save_chemometric(
+        model,
+        train,
+        y,
+        args.save,
+        task=task,
+        targets=[args.target],
+        ood=args.ood,
+        false_rejection=args.false_rejection,
+        training={"chemometric": args.model, "pipeline": str(args.pipeline)},
+        output_correction=(info["slope"], info["bias"]) if "slope" in info else None,
+    )
+    print(f"bundle written to {args.save} ({predictor.config['model']['name']})")
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -63,6 +105,13 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _check_transfer_args(args: argparse.Namespace) -> None:
+    if args.save and args.transfer not in (None, "slope-bias"):
+        raise ConfigError(
+            f"--save cannot store --transfer {args.transfer}",
+            expected="no --transfer, or --transfer slope-bias (stored as an output correction)",
+            got=f"--transfer {args.transfer}",
+            fix="save without --transfer; standardize the new instrument's spectra first",
+        )
     if args.transfer is None:
         return
     if not args.test:
@@ -171,11 +220,27 @@ def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: li
     return conf.evaluate(test, y_test)
 
 
+def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list:
+    """PLS diagnostics (of the model fitted on all --data) and conformal figures."""
+    from spectrakit.evaluation.report import Section
+
+    sections = []
+    if args.model in ("pls", "plsda"):
+        from spectrakit.evaluation.pls_report import pls_section
+
+        sections.append(pls_section(saved.get("model") or factory().fit(train, y)))
+    if figures:
+        sections.append(Section("Uncertainty", figures=figures))
+    return sections
+
+
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
-    from spectrakit.evaluation.report import Section, write_model_report
+    from spectrakit.evaluation.report import write_model_report
 
     _check_transfer_args(args)
     if args.calibration and (not args.test or args.transfer):
@@ -209,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
         metrics["cv"]["scheme"] = cv
         _write_csv(cv_result.predictions, out / "cv_predictions.csv")
     test_block = None
+    saved: dict[str, Any] = {}
     figures: list = []
     if args.test:
         test = read_input(args.test, args)
@@ -229,10 +295,13 @@ def run(args: argparse.Namespace) -> int:
             metrics["transfer"] = info
         test_block = {"y_true": y_test, "y_pred": pred, "scores": scores}
         model = info.pop("model", None)
+        saved = {**info, "model": model}
         frame = pd.DataFrame({"y_true": y_test, "y_pred": pred})
         if args.calibration:
             metrics["conformal"] = _conformal(args, model, test, y_test, task, frame, figures)
         _write_csv(frame, out / "predictions.csv")
+    if args.save:
+        _save_bundle(args, factory, train, y, task, saved)
     write_json(metrics, out / "metrics.json")
     notes = [f"Model: {args.model} ({task}), target: {args.target}."]
     if args.transfer:
@@ -260,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
         test=test_block,
         pipeline=pipeline,
         notes=notes,
-        extra_sections=[Section("Uncertainty", figures=figures)] if figures else (),
+        extra_sections=_extra_sections(args, factory, train, y, saved, figures),
     )
     key = "rmse" if task == "regression" else "accuracy"
     if cv_result is not None:

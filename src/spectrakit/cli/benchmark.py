@@ -69,7 +69,7 @@ def cv_option(value: str | None):
 
 def run(args: argparse.Namespace) -> int:
     from spectrakit.chemometrics import resolve_pipeline
-    from spectrakit.evaluation.benchmark import run_benchmark, write_benchmark
+    from spectrakit.evaluation.benchmark import best_model, run_benchmark, write_benchmark
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -109,5 +109,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'rank':>4}  {'model':<20} {key:>14}")
     for _, row in board.iterrows():
         print(f"{int(row['rank']):>4}  {row['model']:<20} {row[key]:>14.4g}")
+    print(best_model(board)[1])
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

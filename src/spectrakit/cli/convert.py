@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.io import write
 
 EXAMPLE = "example: spectrakit convert run1.spc run1.csv"
 
@@ -24,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.io import write
+
     spectra = read_input(args.input, args)
     path = write(spectra, args.output, format=args.out_format)
     print(f"wrote {spectra.n_spectra} spectra x {spectra.n_points} points to {path}")

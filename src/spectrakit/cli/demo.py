@@ -24,14 +24,17 @@ import argparse
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from spectrakit.cli._common import write_json
-from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    import pandas as pd
+
+    from spectrakit.core.spectra import Spectra
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
 MINUTES_PER_SPECTRUM = 1.25
@@ -65,10 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--model", default="specbert_tiny", help="masked-modeling model to pretrain")
-    p.add_argument("--pretrain-epochs", type=int, default=12)
-    p.add_argument("--finetune-epochs", type=int, default=100)
+    p.add_argument("--pretrain-epochs", type=int, default=12, help="masked pretraining epochs")
+    p.add_argument("--finetune-epochs", type=int, default=100, help="fine-tuning epochs")
     p.add_argument("--ensemble", type=int, default=5, help="fine-tuned models averaged")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--synthetic", action="store_true", help="use the synthetic fermentation")
     p.set_defaults(func=run)
 
@@ -99,7 +102,10 @@ def load_data(synthetic: bool = False) -> tuple[Spectra, Spectra, pd.DataFrame, 
 
 
 def _from_chemotools() -> tuple[Spectra, Spectra, pd.DataFrame]:
+    import pandas as pd
     from chemotools.datasets import load_fermentation_test, load_fermentation_train
+
+    from spectrakit.core.spectra import Spectra
 
     x_train, y_train = load_fermentation_train()
     x_test, hplc = load_fermentation_test()
@@ -114,6 +120,10 @@ def _from_chemotools() -> tuple[Spectra, Spectra, pd.DataFrame]:
 
 
 def _synthetic_fermentation(seed: int = 0) -> tuple[Spectra, Spectra, pd.DataFrame]:
+    import pandas as pd
+
+    from spectrakit.core.spectra import Spectra
+
     rng = np.random.default_rng(seed)
     axis = np.linspace(428.0, 1833.0, 1047)
 
@@ -142,6 +152,8 @@ def _synthetic_fermentation(seed: int = 0) -> tuple[Spectra, Spectra, pd.DataFra
 
 def match_reference(process: Spectra, ref: pd.DataFrame) -> Spectra:
     """One averaged spectrum (+-5 around the matching index) per HPLC time."""
+    from spectrakit.core.spectra import Spectra
+
     idx = np.rint(ref["time_min"].to_numpy() / MINUTES_PER_SPECTRUM).astype(int)
     idx = np.clip(idx, 0, process.n_spectra - 1)
     rows = [process.values[max(i - HALF_WINDOW, 0) : i + HALF_WINDOW + 1].mean(axis=0) for i in idx]
@@ -214,6 +226,9 @@ def _smooth(x: np.ndarray, half: int = HALF_WINDOW) -> np.ndarray:
 
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from spectrakit.core.spectra import Spectra
     from spectrakit.evaluation.report import Figure, Section, write_report
     from spectrakit.training import fit_supervised, pretrain
 

@@ -28,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", help="target column(s), comma-separated (default: the model's)")
     p.add_argument("--out", default="-", help="metrics JSON ('-' = stdout)")
     p.add_argument("--plots", help="directory for PNG plots (parity / confusion matrix)")
+    p.add_argument(
+        "--sheet",
+        help="directory for the result sheet of a classifier (result_sheet.png and .html: "
+        "metrics, confusion matrix, ROC/PR, calibration, training recipe)",
+    )
     add_read_options(p)
     p.set_defaults(func=run)
 
@@ -62,7 +67,7 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
         )
         metrics[targets[0]] = m
         images["confusion_matrix"] = plots.confusion_matrix_png(
-            y, pred["predicted"].astype(str).to_numpy(), predictor.classes
+            m["confusion_matrix"], predictor.classes
         )
     else:
         y = spectra.targets(targets) > 0.5
@@ -91,8 +96,34 @@ def run(args: argparse.Namespace) -> int:
         )
     metrics, images = evaluate(predictor, spectra, targets)
     write_json(metrics, args.out)
+    if getattr(args, "sheet", None):
+        _sheet(predictor, spectra, targets, args.sheet)
     if args.plots:
         for name, png in images.items():
             with atomic_path(Path(args.plots) / f"{name}.png") as tmp:
                 tmp.write_bytes(png)
     return 0
+
+
+def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
+    from spectrakit.evaluation.result_sheet import write_result_sheet
+
+    if predictor.task != "classification":
+        raise DataError(
+            "a result sheet is drawn for classifiers",
+            expected="a classification bundle",
+            got=f"task {predictor.task!r}",
+            fix="use --plots for the parity plots of a regression model",
+        )
+    pred = predictor.predict(spectra)
+    proba = pred[[f"proba_{c}" for c in predictor.classes]].to_numpy()
+    name = Path(str(predictor.bundle_dir)).name
+    recipe = predictor.config.get("training", {}).get("recipe")
+    write_result_sheet(
+        out,
+        spectra.meta[targets[0]].astype(str).to_numpy(),
+        proba,
+        predictor.classes,
+        title=f"{name}: {spectra.n_spectra} test spectra",
+        recipe=recipe,
+    )

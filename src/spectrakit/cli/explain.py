@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.core.errors import ConfigError
 
 EXAMPLE = (
     "example: spectrakit explain --model runs/bacteria --data test.csv --method ig "
@@ -13,7 +14,7 @@ EXAMPLE = (
 )
 METHODS = [
     *("ig", "saliency", "smoothgrad", "shap", "occlusion"),
-    *("gradcam", "attention", "ip-gradcam"),
+    *("gradcam", "hirescam", "attention", "ip-gradcam"),
 ]
 
 
@@ -30,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_read_options(p)
     p.add_argument("--method", default="ig", choices=METHODS, help="attribution method")
     p.add_argument("--target", help="class name or output index (default: predicted class)")
+    p.add_argument(
+        "--channels",
+        choices=["specific", "all", "complementary"],
+        help="ip-gradcam only: Grad-CAM through the class's own channels (default 'specific'), "
+        "all channels, or the complementary ones",
+    )
     p.add_argument("--reference", help="CSV of known bands (position,label) drawn on the plots")
     p.add_argument("--top-k", type=int, default=5, help="top bands to report and annotate")
     p.add_argument("--max-plots", type=int, default=10, help="per-spectrum PNGs to draw")
@@ -54,7 +61,16 @@ def run(args: argparse.Namespace) -> int:
     reference = read_reference_bands(args.reference) if args.reference else None
     predictor = load(args.model)
     spectra = read_input(args.data, args)
-    attr = explain(predictor, spectra, method=args.method, target=_target(args.target))
+    options = {}
+    if args.channels is not None:
+        if args.method != "ip-gradcam":
+            raise ConfigError(
+                "--channels applies to --method ip-gradcam only",
+                got=f"--method {args.method}",
+                fix="drop --channels, or use --method ip-gradcam",
+            )
+        options["channels"] = args.channels
+    attr = explain(predictor, spectra, method=args.method, target=_target(args.target), **options)
     out = Path(args.out)
     with atomic_dir(out) as tmp:
         write(attr.to_spectra(), tmp / "attributions.csv")

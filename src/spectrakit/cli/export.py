@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="bundle folder")
     p.add_argument("--format", default="onnx", choices=["onnx", "zip"], help="what to produce")
     p.add_argument("--out", help="output .zip (format zip); ONNX is written into the bundle")
-    p.add_argument("--opset", type=int, default=18)
+    p.add_argument("--opset", type=int, default=18, help="ONNX opset version of the graph")
     p.add_argument(
         "--no-preprocessing",
         action="store_true",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from spectrakit.cli._common import add_read_options, read_input, write_json
-from spectrakit.preprocessing.quality import summarize
+from spectrakit.cli._common import add_read_options, read_input_blocks, write_json
 
-EXAMPLE = "example: spectrakit info spectra.csv other.spc --json summary.json"
+EXAMPLE = (
+    "example: spectrakit info spectra.csv other.spc --json summary.json; a multi-block input "
+    "(a Dig4Bio challenge folder) is summarized block by block"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", dest="json_out", help="also write the summaries as JSON ('-' = stdout)"
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, allow_nan=True)
 
 
 def _render(name: str, s: dict) -> str:
@@ -55,9 +57,13 @@ def _render(name: str, s: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.preprocessing.quality import summarize
+
     summaries = {}
     for f in args.files:
-        summaries[f] = summarize(read_input(f, args))
+        blocks = read_input_blocks(f, args)
+        for name, spectra in blocks.items():
+            summaries[f if len(blocks) == 1 else f"{f} [{name}]"] = summarize(spectra)
     for name, s in summaries.items():
         print(_render(name, s))
     if args.json_out:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.io import atomic_path
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    import pandas as pd
 
 EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --out preds.csv"
 
@@ -23,13 +25,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", required=True, help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass")
+    p.add_argument(
+        "--open-set",
+        action="store_true",
+        help="classifiers: label spectra flagged out-of-distribution 'unknown'",
+    )
     add_read_options(p)
     p.set_defaults(func=run)
 
 
 def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
     """Input metadata followed by predictions (clashing metadata renamed ``<col>_reference``)."""
+    import pandas as pd
+
     meta = spectra.meta.reset_index(drop=True)
     meta = meta.rename(columns={c: f"{c}_reference" for c in meta.columns if c in pred.columns})
     return pd.concat([meta, pred.reset_index(drop=True)], axis=1)
@@ -40,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
     predictor = spectrakit.load(args.model)
     spectra = read_input(args.data, args)
-    table = predictions_table(spectra, predictor.predict(spectra, batch_size=args.batch_size))
+    pred = predictor.predict(spectra, batch_size=args.batch_size)
+    if args.open_set:
+        from spectrakit.evaluation.open_set import apply_open_set
+
+        pred = apply_open_set(pred)
+    table = predictions_table(spectra, pred)
     if args.out == "-":
         print(table.to_csv(index=False), end="")
     else:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.core.spectra import Spectra
-from spectrakit.io import atomic_path, write
-from spectrakit.preprocessing import get_pipeline, list_presets
+from spectrakit.core.errors import ConfigError
+from spectrakit.io import atomic_path
+from spectrakit.preprocessing import list_presets
+
+if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
+    from spectrakit.core.spectra import Spectra
 
 EXAMPLE = (
     "example: spectrakit preprocess raw.csv --pipeline raman-default --out clean.csv "
@@ -49,6 +53,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="raman-default only: add MinMax normalisation (classification)",
     )
     p.add_argument("--n-plot", type=int, default=5, help="spectra overlaid in the plot")
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=1024,
+        help="Parquet in and out with a stateless pipeline: spectra per streamed block "
+        "(read, transform and write overlap; memory stays a few blocks; default 1024)",
+    )
     add_read_options(p)
     p.set_defaults(func=run)
 
@@ -80,9 +91,52 @@ def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int 
     return path
 
 
+def _streamable(args: argparse.Namespace, pipeline) -> bool:
+    from spectrakit.preprocessing._stream import is_stateless
+
+    parquet = (".parquet", ".pq")
+    return (
+        Path(str(args.input)).suffix.lower() in parquet
+        and Path(args.out).suffix.lower() in parquet
+        and getattr(args, "format", None) in (None, "parquet")
+        and is_stateless(pipeline)
+    )
+
+
+def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
+    """Parquet to Parquet block by block; returns (spectra, points) written."""
+    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet
+    from spectrakit.preprocessing._stream import stream_transform
+
+    if args.block_size < 1:
+        raise ConfigError(
+            "invalid --block-size", expected="a positive number of spectra", got=args.block_size
+        )
+    points = [0]
+    options = {"unit": args.unit} if getattr(args, "unit", None) else {}
+    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer:
+
+        def write(block) -> None:
+            points[0] = block.n_points
+            writer.write(block)
+
+        blocks = iter_parquet(Path(args.input), args.block_size, **options)
+        n = stream_transform(pipeline, blocks, write)
+    return n, points[0]
+
+
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.io import write
+    from spectrakit.preprocessing import get_pipeline
+
     options = {"normalize": True} if args.normalize else {}
     pipeline = get_pipeline(args.pipeline, **options)
+    if _streamable(args, pipeline) and not args.plot:
+        n, points = _run_streaming(args, pipeline)
+        print(f"wrote {n} spectra x {points} points to {args.out}")
+        if args.save_pipeline:
+            print(f"wrote pipeline {pipeline.save(args.save_pipeline)}")
+        return 0
     spectra = read_input(args.input, args)
     result = pipeline.fit_transform(spectra)
     out = write(result, args.out)

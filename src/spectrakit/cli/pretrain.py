@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.training.cli_options import add_trainer_options, apply_config, trainer_kwargs
+from spectrakit.cli._common import add_read_options, log, read_input_blocks
+from spectrakit.training.cli_options import (
+    add_trainer_options,
+    apply_config,
+    print_config,
+    trainer_kwargs,
+)
 
 EXAMPLE = (
     "example: spectrakit pretrain --data kaiser.csv metrohm.csv --model specbert_small "
-    "--out encoder --mask-ratio 0.2 --epochs 20"
+    "--out encoder --mask-ratio 0.2 --epochs 20; a Dig4Bio challenge folder gives one "
+    "source per instrument (choose them with --instruments anton_532,kaiser)"
 )
 
 
@@ -26,7 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="specbert_small", help="specbert_* or spectrafm_* model")
     p.add_argument("--out", required=True, help="output bundle directory")
     p.add_argument("--mask-ratio", type=float, default=0.2, help="fraction of patches hidden")
-    p.add_argument("--mask-mode", choices=("token", "noise"), default="token")
+    p.add_argument(
+        "--mask-mode",
+        choices=("token", "noise"),
+        default="token",
+        help="hidden patches become a learned mask token, or noise",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--no-normalize", action="store_true", help="do not standardize each spectrum")
     add_read_options(p)
@@ -34,20 +45,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _source(path: str, args: argparse.Namespace):
+def _sources(path: str, args: argparse.Namespace) -> list:
+    """One pretraining source per block: each instrument of a Dig4Bio folder is its own."""
     from spectrakit.data.store import SpectraStore
 
     if (Path(path) / "store.json").is_file():
-        return SpectraStore.open(path)
-    return read_input(path, args)
+        return [SpectraStore.open(path)]
+    blocks = read_input_blocks(path, args)
+    return [
+        s if {"instrument", "source"} & set(s.meta.columns) else s.assign(source=Path(name).name)
+        for name, s in blocks.items()
+    ]
+
+
+def _report_grid(out: Path) -> None:
+    from spectrakit.bundle import read_config
+
+    grid = read_config(out)["training"].get("grid")
+    if grid:
+        log(f"the sources were resampled onto the common grid {grid}")
 
 
 def run(args: argparse.Namespace) -> int:
     from spectrakit.training import pretrain
+    from spectrakit.training.sources import source_name
 
     args = apply_config(args)
+    if args.print_config:
+        print_config(args)
+        return 0
     data = [args.data] if isinstance(args.data, str) else list(args.data)
-    sources = [_source(f, args) for f in data]
+    sources = [s for f in data for s in _sources(f, args)]
+    for s in sources:
+        if hasattr(s, "meta"):
+            log(f"source {source_name(s, 0)}: {len(s)} spectra on {s.axis.describe()}")
     out = pretrain(
         sources,
         model=args.model,
@@ -58,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         **trainer_kwargs(args),
     )
+    _report_grid(Path(out))
     print(f"pretrained encoder written to {out}")
     return 0

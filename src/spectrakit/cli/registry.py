@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import write_json
-from spectrakit.store.local import LocalRegistry, pull_from_hub, push_to_hub
 
 EXAMPLE = (
     "example: spectrakit registry push runs/glucose --name glucose; "
@@ -40,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spectrakit.store.local import LocalRegistry, pull_from_hub, push_to_hub
+
     reg = LocalRegistry(args.root)
     if args.action == "push":
         m = reg.push(args.bundle, args.name, args.version, force=args.force)

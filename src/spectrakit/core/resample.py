@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from spectrakit.core.errors import AxisError
 
@@ -78,6 +77,8 @@ def resample_values(
     if method == "linear":
         out = _linear(vals, x, inside_x)
     else:
+        from scipy.interpolate import CubicSpline  # SciPy loads only for cubic resampling
+
         out = CubicSpline(x, vals.astype(np.float64), axis=1)(inside_x).astype(np.float32)
     if outside.any() and fill != "edge":
         pad = np.nan if fill == "nan" else float(fill)  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,10 @@ from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, DataError
 from spectrakit.core.resample import resample_values
 
-__all__ = ["Spectra", "axis_column_names", "combine", "split_table_columns"]
+__all__ = ["LASER", "Spectra", "axis_column_names", "combine", "split_table_columns"]
+
+#: metadata column holding each spectrum's laser when stacked blocks had different lasers
+LASER = "laser_wavelength"
 
 
 def _format_axis_value(v: float) -> str:
@@ -188,10 +192,91 @@ class Spectra:
         """A deep copy."""
         return Spectra(self._values.copy(), self._axis, self._meta.copy(), allow_nan=True)
 
+    # ------------------------------------------------------------------ array protocol
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(spectra)``: the intensities, shape (n_spectra, n_points).
+
+        Without ``dtype`` or ``copy`` this is the read-only float32 block itself (no copy);
+        ``np.array(spectra)`` and ``np.asarray(spectra, dtype=...)`` give a writable copy.
+        """
+        if copy is False and dtype is not None and np.dtype(dtype) != self._values.dtype:
+            raise ValueError("a copy is needed to convert the intensities to another dtype")
+        if dtype is None and not copy:
+            return self._values
+        return np.array(self._values, dtype=dtype or self._values.dtype)
+
+    def __iter__(self) -> Iterator[Spectra]:
+        """One single-spectrum :class:`Spectra` per row, axis and metadata kept."""
+        for i in range(self.n_spectra):
+            yield self.select(i)
+
     # ------------------------------------------------------------------ rows
-    def __getitem__(self, rows: Any) -> Spectra:
-        """Select spectra by integer, slice, boolean mask or index array."""
-        return self.select(rows)
+    def __getitem__(self, key: Any) -> Spectra:
+        """Select spectra, and optionally axis points, keeping the axis.
+
+        ``spectra[rows]`` takes an integer, slice, boolean mask or index array (an integer
+        gives a one-spectrum Spectra); ``spectra[rows, points]`` (NumPy style, as
+        scikit-learn's ``X[idx, ...]``) also selects axis points by slice, boolean mask or
+        increasing index array.
+        """
+        if not isinstance(key, tuple):
+            return self.select(key)
+        if len(key) == 2 and key[1] is Ellipsis:
+            key = key[:1]
+        if len(key) == 1:
+            return self.select(key[0])
+        if len(key) != 2:
+            raise DataError(
+                "too many indices for Spectra",
+                expected="spectra[rows] or spectra[rows, points]",
+                got=f"{len(key)} indices",
+            )
+        return self.select(key[0]).select_points(key[1])
+
+    def select_points(self, points: Any) -> Spectra:
+        """Keep axis points by slice, boolean mask or increasing integer index array."""
+        n = self.n_points
+        if isinstance(points, slice):
+            idx = np.arange(n)[points]
+        else:
+            idx = np.atleast_1d(np.asarray(points))
+            if idx.dtype == bool:
+                if idx.shape != (n,):
+                    raise DataError(
+                        "boolean point mask has the wrong length",
+                        expected=f"{n} entries",
+                        got=f"{idx.size}",
+                    )
+                idx = np.flatnonzero(idx)
+            elif not np.issubdtype(idx.dtype, np.integer):
+                raise DataError(
+                    "cannot select axis points",
+                    expected="integers, a slice or a boolean mask",
+                    got=f"dtype {idx.dtype}",
+                )
+            idx = np.where(idx.ravel() < 0, idx.ravel() + n, idx.ravel())
+        if idx.size == 0 or idx.max() >= n or idx.min() < 0:
+            raise DataError(
+                "axis point selection is empty or out of range",
+                expected=f"at least one index in [0, {n})",
+                got=f"{idx.size} indices" if idx.size == 0 else f"{int(idx.max())}",
+            )
+        if idx.size > 1 and np.any(np.diff(idx) == 0):
+            raise DataError(
+                "axis points selected twice",
+                expected="distinct points (the axis must stay strictly monotonic)",
+                got="repeated indices",
+            )
+        axis_values = self._axis.values[idx]
+        return Spectra(
+            self._values[:, idx],
+            axis_values,
+            self._meta,
+            unit=self._axis.unit,
+            kind=self._axis.kind,
+            laser_wavelength=self._axis.laser_wavelength,
+            allow_nan=True,
+        )
 
     def select(self, rows: Any) -> Spectra:
         """Select spectra (rows) by integer, slice, boolean mask or integer index array."""
@@ -312,16 +397,43 @@ class Spectra:
     def convert(
         self, unit: str, *, kind: str | None = None, laser_wavelength: float | None = None
     ) -> Spectra:
-        """Express the axis in another unit (see :meth:`SpectralAxis.convert`)."""
+        """Express the axis in another unit (see :meth:`SpectralAxis.convert`).
+
+        Spectra stacked from several lasers (a ``laser_wavelength`` metadata column, see
+        :func:`combine`) are refused when the conversion involves a Raman shift: each
+        block must be converted with its own laser, before combining.
+        """
+        laser_wavelength = self._block_laser(kind, laser_wavelength)
         axis, order = self._axis.convert(unit, kind=kind, laser_wavelength=laser_wavelength)
         values = self._values if order is None else self._values[:, order]
         return Spectra(values, axis, self._meta, allow_nan=True)
 
+    def _block_laser(self, kind: str | None, laser: float | None) -> float | None:
+        """The laser for a conversion: the axis', or the one of a per-spectrum column."""
+        if self._axis.laser_wavelength is not None or LASER not in self._meta.columns:
+            return laser
+        column = self._meta[LASER]
+        lasers = sorted({float(v) for v in column.dropna()})
+        unknown = int(column.isna().any())
+        mixed = len(lasers) > 1 or (bool(lasers) and bool(unknown))
+        if mixed and "raman_shift" in (kind, self._axis.kind):
+            raise AxisError(
+                "these spectra come from several lasers",
+                expected="one laser wavelength for a Raman-shift conversion",
+                got=", ".join([f"{v:g} nm" for v in lasers] + ["unknown"] * unknown),
+                fix="convert each instrument's block before combining them",
+            )
+        return lasers[0] if lasers and laser is None else laser
+
     # ------------------------------------------------------------------ concat / conversion
     @staticmethod
     def concat(items: Sequence[Spectra]) -> Spectra:
-        """Stack spectra that share exactly the same axis (use :func:`combine` otherwise)."""
-        items = list(items)
+        """Stack spectra that share exactly the same axis (use :func:`combine` otherwise).
+
+        Blocks measured with different lasers keep theirs in a ``laser_wavelength``
+        metadata column; the stacked axis then states none.
+        """
+        items, laser = _tag_lasers(list(items))
         if not items:
             raise DataError("nothing to concatenate", expected="at least one Spectra", got="0")
         first = items[0]
@@ -335,7 +447,8 @@ class Spectra:
                 )
         values = np.concatenate([s.values for s in items], axis=0)
         meta = pd.concat([s.meta for s in items], axis=0, ignore_index=True)
-        return Spectra(values, first.axis, meta, allow_nan=True)
+        axis = replace(first.axis, laser_wavelength=laser)
+        return Spectra(values, axis, meta, allow_nan=True)
 
     def to_pandas(self) -> pd.DataFrame:
         """Table format: metadata columns first, then one column per axis point."""
@@ -484,11 +597,33 @@ def combine(
         target = items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
     out = []
     for i, s in enumerate(items):
-        r = s.resample(target, method=method)
+        # each block keeps its own laser; concat records them per spectrum
+        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
         if names is not None and "instrument" not in r.meta.columns:
             r = r.assign(instrument=names[i])
         out.append(r)
     return Spectra.concat(out)
+
+
+def _tag_lasers(items: list[Spectra]) -> tuple[list[Spectra], float | None]:
+    """Blocks ready to stack, and the laser the stacked axis states.
+
+    One laser for all (or none known): it is the axis'. Several: each spectrum keeps its
+    own in the :data:`LASER` metadata column and the axis states none, so a conversion
+    that needs the laser cannot silently use another block's.
+    """
+    lasers = {s.axis.laser_wavelength for s in items}
+    tagged = any(LASER in s.meta.columns for s in items)
+    if len(lasers) <= 1 and not tagged:
+        return items, next(iter(lasers), None)
+    out = []
+    for s in items:
+        known = s.axis.laser_wavelength
+        if LASER not in s.meta.columns or known is not None:
+            s = s.assign(**{LASER: np.nan if known is None else known})
+        out.append(s)
+    found = {float(v) for s in out for v in s.meta[LASER].dropna()}
+    return out, (found.pop() if len(found) == 1 and len(lasers) == 1 else None)
 
 
 def _as_values(values: Any) -> np.ndarray:

@@ -26,6 +26,7 @@ from sklearn.model_selection import (
 
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
+from spectrakit.io._meta_names import resolve_column
 
 __all__ = [
     "CV_SPECS",
@@ -54,6 +55,7 @@ def _column(X: Any, column: str | None, given: Any, what: str) -> np.ndarray:
     if given is not None:
         labels = np.asarray(given)
     elif isinstance(X, Spectra) and column is not None:
+        column = resolve_column(X.meta.columns, column)
         if column not in X.meta.columns:
             raise DataError(
                 f"no metadata column {column!r} for {what}",

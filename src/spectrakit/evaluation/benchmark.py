@@ -34,9 +34,65 @@ from spectrakit.evaluation.report import Figure, Section, prediction_figures, wr
 from spectrakit.io import atomic_path
 from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
-__all__ = ["ModelRun", "infer_task", "model_factory", "primary_metric", "run_benchmark"]
+__all__ = [
+    "REFERENCE",
+    "ModelRun",
+    "best_model",
+    "infer_task",
+    "model_factory",
+    "primary_metric",
+    "run_benchmark",
+]
 
 log = logging.getLogger(__name__)
+
+#: the reference row of every leaderboard: predict the training mean (the majority class)
+REFERENCE = "mean"
+
+
+def _reference_model(task: str) -> Any:
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    from spectrakit.chemometrics import SpectralEstimator
+
+    if task == "regression":
+        return SpectralEstimator(DummyRegressor(strategy="mean"))
+    return SpectralEstimator(DummyClassifier(strategy="prior"))
+
+
+def _kind(name: str) -> str:
+    key = name.strip().lower()
+    return "reference" if key == REFERENCE else "baseline" if key in BASELINES else "deep"
+
+
+def best_model(board: pd.DataFrame) -> tuple[str | None, str]:
+    """The model a leaderboard may call best, and the sentence that says so.
+
+    The reference row is never best, and no regression model is declared best when its R²
+    on the ranking scores is below 0 (worse than predicting the mean).
+
+    Returns
+    -------
+    name : str or None
+        ``None`` when no model earns the title.
+    sentence : str
+    """
+    key = board.attrs["metric"]
+    models = board[board["kind"] != "reference"]
+    if models.empty:
+        return None, "Only the reference was evaluated."
+    top = models.iloc[0]
+    r2_key = key.rsplit("_", 1)[0] + "_r2"
+    regression = board.attrs.get("task") == "regression" and r2_key in board.columns
+    if regression and not top[r2_key] >= 0:  # NaN counts as below
+        return None, (
+            f"No model is better than predicting the mean: the top model, {top['model']}, "
+            f"has {r2_key} = {top[r2_key]:.3g} < 0."
+        )
+    ref = board[board["kind"] == "reference"]
+    if not ref.empty and board.index[board["model"] == top["model"]][0] > ref.index[0]:
+        return None, f"No model beats the reference ({REFERENCE}: {key} = {ref[key].iloc[0]:.4g})."
+    return str(top["model"]), f"Best: {top['model']} ({key} = {top[key]:.4g})"
 
 
 def infer_task(spectra: Spectra, target: str, task: str | None = None) -> str:
@@ -57,6 +113,8 @@ def primary_metric(task: str) -> tuple[str, bool]:
 def model_factory(name: str, task: str, *, pipeline: Any = None, deep: dict | None = None):
     """A zero-argument factory building a fresh model by name (baseline or deep model)."""
     key = name.strip()
+    if key.lower() == REFERENCE:
+        return lambda: _reference_model(task)
     if key.lower() in BASELINES:
         return lambda: make_baseline(key.lower(), task, pipeline=pipeline)
     cls = DeepRegressor if task == "regression" else DeepClassifier
@@ -146,6 +204,8 @@ def run_benchmark(
         y_test = None if y_test is None else y_test.astype(np.float64)
     folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
     metric, lower = primary_metric(task)
+    if REFERENCE not in [m.strip().lower() for m in models]:
+        models = [*models, REFERENCE]
     with _quiet_lightning():
         runs, rows = _run_all(
             models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress
@@ -188,7 +248,7 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
             )
             progress(f"[{i}/{len(models)}] {name}: {what}")
         opts = dict(deep_options or {})
-        is_deep = name.strip().lower() not in BASELINES
+        is_deep = _kind(name) == "deep"
         if is_deep and out is not None:
             opts["out"] = str(Path(out) / "models" / name)
         log.info("benchmark: %s", name)
@@ -211,7 +271,7 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
                 found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
                 metrics_csv = found[-1] if found else None
         runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
-        row: dict[str, Any] = {"model": name, "kind": "deep" if is_deep else "baseline"}
+        row: dict[str, Any] = {"model": name, "kind": _kind(name)}
         if res is not None:
             summary = res.summary()
             for k in (
@@ -293,10 +353,12 @@ def write_benchmark(
     sections = [
         Section(
             "Leaderboard",
-            highlight=f"Best: {board['model'].iloc[0]} ({key} = {board[key].iloc[0]:.4g})",
+            highlight=best_model(board)[1],
             paragraphs=[
                 "All models saw exactly the same cross-validation folds and test set; "
-                "preprocessing was refitted inside each fold."
+                "preprocessing was refitted inside each fold. The reference row "
+                f"'{REFERENCE}' predicts the training mean (classification: the class "
+                "frequencies); a model worth using beats it clearly."
             ],
             tables=[
                 (

@@ -1,6 +1,8 @@
-"""Grad-CAM for 1D convolutional models, and PeakMixer's class-specific channel Grad-CAM.
+"""Grad-CAM and HiResCAM for 1D convolutional models, and PeakMixer's class-channel Grad-CAM.
 
-References: Selvaraju et al. 2017 (Grad-CAM); the PeakMixer interpretable path (Grad-CAM
+References: Selvaraju et al. 2017 (Grad-CAM); Draelos & Carin 2020 (HiResCAM: the gradient
+multiplied element-wise with the feature map, so the map shows the positions the model used
+instead of a channel-averaged gradient); the PeakMixer interpretable path (Grad-CAM
 restricted to the channels a class is learned to correlate with, versus the complementary
 channels).
 """
@@ -8,7 +10,7 @@ channels).
 from __future__ import annotations
 
 import torch
-from captum.attr import LayerAttribution, LayerGradCam
+from captum.attr import LayerAttribution, LayerGradCam, LayerGradientXActivation
 
 from spectrakit.core.errors import ModelError
 from spectrakit.explain._inputs import Prepared
@@ -72,6 +74,29 @@ def gradcam(prep: Prepared, target: torch.Tensor, *, layer: str | None = None) -
     """Grad-CAM on the model's last convolutional layer, upsampled to the input length."""
     cam = _layer_cam(prep, target, layer, summed=True)
     return _upsample(cam.detach(), prep.x.shape[-1])
+
+
+@register_method("hirescam")
+def hirescam(prep: Prepared, target: torch.Tensor, *, layer: str | None = None) -> torch.Tensor:
+    """HiResCAM: ReLU of the channel sum of gradient x feature map, upsampled to the input.
+
+    Unlike Grad-CAM, the gradient is not averaged over positions first, so for a model whose
+    head reads positions (a flattening head) the map stays faithful to what the score used:
+    before the ReLU it sums to the first-order contribution of the feature map to the score.
+    """
+    name, module = conv_layer(prep.model, layer)
+    attr = LayerGradientXActivation(prep.forward, module, multiply_by_inputs=True).attribute(
+        prep.x, target=target
+    )
+    if attr.ndim != 3:
+        raise ModelError(
+            f"layer {name!r} does not keep a spectral dimension",
+            expected="an output of shape (batch, channels, positions)",
+            got=f"shape {tuple(attr.shape)}",
+            fix="pick a convolutional layer with layer='...'",
+        )
+    cam = torch.relu(attr.detach().sum(dim=1, keepdim=True))
+    return _upsample(cam, prep.x.shape[-1])
 
 
 @register_method("ip-gradcam")

@@ -122,8 +122,12 @@ def prepare(
                 fix="wrap the array: Spectra(values, axis)",
             )
         model = pred.model
-        x = torch.as_tensor(pred.prepare(spectra), dtype=torch.float32)
-        model_axis = getattr(pred, "model_axis", None) or pred.axis
+        if hasattr(pred, "prepare_inputs"):
+            # the axis the inputs are on: an axis-aware model keeps the instrument's grid
+            x, model_axis = pred.prepare_inputs(spectra)
+        else:
+            x, model_axis = pred.prepare(spectra), getattr(pred, "model_axis", None) or pred.axis
+        x = torch.as_tensor(x, dtype=torch.float32)
         names = getattr(pred, "classes", None) or getattr(pred, "targets", None)
         meta = spectra.meta
     elif isinstance(model_or_predictor, torch.nn.Module):

@@ -6,6 +6,9 @@ VectorNorm, MaxNorm, MSC) and Savitzky-Golay filtering, which is linear and is t
 exported exactly as its (L x L) operator, edges included. Everything else (iterative
 baselines, despiking, resampling) stays in the runtime predictor, applied with NumPy.
 
+Fitted state is kept in float64 and the graph runs these steps in float64, as NumPy does,
+rounding to float32 only for the model input.
+
 Degenerate spectra (constant, all zero) are guarded by a tiny epsilon inside the graph where
 the NumPy steps raise; the runtime applies the NumPy checks before calling the graph.
 """
@@ -24,11 +27,11 @@ _EPS = 1e-12
 class _Affine(nn.Module):
     def __init__(self, shift: np.ndarray, scale: np.ndarray) -> None:
         super().__init__()
-        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float64))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float64))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.shift) / self.scale
+        return (x - self.shift.to(x.dtype)) / self.scale.to(x.dtype)
 
 
 class _SNV(nn.Module):
@@ -56,15 +59,16 @@ class _MaxNorm(nn.Module):
 class _MSC(nn.Module):
     def __init__(self, reference: np.ndarray) -> None:
         super().__init__()
-        ref = torch.as_tensor(reference, dtype=torch.float32)
+        ref = torch.as_tensor(reference, dtype=torch.float64)
         self.register_buffer("ref_mean", ref.mean())
         self.register_buffer("ref_c", ref - ref.mean())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ref_c, ref_mean = self.ref_c.to(x.dtype), self.ref_mean.to(x.dtype)
         mean = x.mean(dim=-1, keepdim=True)
-        slope = ((x - mean) * self.ref_c).sum(dim=-1, keepdim=True) / self.ref_c.pow(2).sum()
+        slope = ((x - mean) * ref_c).sum(dim=-1, keepdim=True) / ref_c.pow(2).sum()
         slope = torch.where(slope.abs() < _EPS, torch.full_like(slope, _EPS), slope)
-        return (x - (mean - slope * self.ref_mean)) / slope
+        return (x - (mean - slope * ref_mean)) / slope
 
 
 class _Linear(nn.Module):
@@ -72,10 +76,10 @@ class _Linear(nn.Module):
 
     def __init__(self, operator: np.ndarray) -> None:
         super().__init__()
-        self.register_buffer("op", torch.as_tensor(operator, dtype=torch.float32))
+        self.register_buffer("op", torch.as_tensor(operator, dtype=torch.float64))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(x, self.op)
+        return torch.matmul(x, self.op.to(x.dtype))
 
 
 def graph_step(step: object, axis: np.ndarray) -> nn.Module | None:

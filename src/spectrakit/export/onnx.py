@@ -3,10 +3,10 @@
 The graph takes the spectra after the runtime part of the preprocessing, shape (B, C, L_in),
 (plus the axis for axis-aware models and tabular features when the model fuses them) and
 returns ``outputs`` (B, n_outputs; raw, decoded by
-:func:`spectrakit.predict.core.decode_outputs_np`) and ``features`` (B, D; the embedding used
-by OOD detectors). The batch dimension is always dynamic; the length is dynamic when the
-model accepts variable length and no fixed-length step (preprocessing operator, central
-window) is inside the graph.
+:func:`spectrakit.predict.core.decode_outputs_np`)
+and ``features`` (B, D; the embedding used by OOD detectors). The batch dimension is always
+dynamic; the length is dynamic when the model accepts variable length and no fixed-length
+step (preprocessing operator, central window) is inside the graph.
 
 Export is verified automatically: onnxruntime outputs must equal PyTorch outputs within
 ``rtol``/``atol`` at several batch sizes (and lengths), else :class:`BundleError`.
@@ -87,11 +87,12 @@ class _Exported(nn.Module):
 
     def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if any(len(t) for t in self.tails):
-            x = torch.stack([t(x[:, c]) for c, t in enumerate(self.tails)], dim=1)
+            x64 = x.double()  # preprocessing in float64 as in NumPy; the model sees float32
+            x = torch.stack([t(x64[:, c]) for c, t in enumerate(self.tails)], dim=1).float()
         if self.window is not None:
             x = x[:, :, self.window[0] : self.window[1]]
         if self.normalize:  # per-spectrum standardization, as Predictor.prepare
-            from spectrakit.preprocessing.channels import normalize_spectra
+            from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
         i = 0
@@ -111,6 +112,11 @@ def _graph_plan(predictor: Any) -> dict[str, Any]:
         k, tail = split_pipeline(pipe, predictor.axis)
         n_runtime.append(k)
         tails.append(tail)
+    if getattr(predictor, "accepts_any_grid", False):
+        # the graph takes the axis as an input: the runtime crops to whole patches itself
+        # (as the PyTorch predictor does), so the graph has no fixed window
+        length = predictor.model_axis.n_points
+        return {"n_runtime": n_runtime, "tails": tails, "window": None, "length": length}
     full_axis = (
         predictor.axis if pre.pipelines[0] is None else pre.pipelines[0].output_axis(predictor.axis)
     )
@@ -242,6 +248,7 @@ def export_onnx(
         "runtime_steps": plan["n_runtime"],
         "graph_steps": [len(t) for t in tails],
         "window": plan["window"],
+        "patch_size": getattr(model, "patch_size", None),
         "tolerance": {"rtol": rtol, "atol": atol},
         "parity": parity,
         "torch_version": torch.__version__,
@@ -249,6 +256,27 @@ def export_onnx(
     add_file(bundle, ONNX_FILE, data)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
     return record
+
+
+def verify_lengths(model: nn.Module, length: int, given: tuple[int, ...] | None) -> tuple:
+    """Input lengths a dynamic-length graph is checked at: L, L/2 and 2L by default.
+
+    Only lengths the model accepts: at least its ``min_length`` (a CNN's receptive field)
+    and whole patches; a half length below the minimum is replaced by the minimum.
+    """
+    p = getattr(model, "patch_size", None) or 1
+    low = -(-max(int(getattr(model, "min_length", 1) or 1), p) // p) * p
+    if given:
+        bad = [n for n in given if n < low or n % p]
+        if bad:
+            raise ModelError(
+                "the model does not accept these verification lengths",
+                expected=f"multiples of {p} of at least {low} points",
+                got=", ".join(map(str, bad)),
+            )
+        return tuple(given)
+    half = max(low, (length // 2) // p * p)
+    return tuple(sorted({length, half, (2 * length) // p * p}))
 
 
 @contextlib.contextmanager
@@ -301,13 +329,7 @@ def _verify(
 
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     length = plan["length"]
-    if dynamic_length:
-        p = getattr(model, "patch_size", None) or 1
-        lengths = lengths or tuple(
-            sorted({length, max(p, (length // 2) // p * p), (2 * length) // p * p})
-        )
-    else:
-        lengths = (length,)
+    lengths = verify_lengths(model, length, lengths) if dynamic_length else (length,)
     results = []
     for n in lengths:
         for b in batch_sizes:

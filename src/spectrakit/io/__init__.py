@@ -1,24 +1,23 @@
 """Reading and writing spectra: one registry, one module per format."""
 
+from spectrakit._lazy import lazy_attributes
 from spectrakit.core.atomic import atomic_dir, atomic_path
-from spectrakit.io._registry import (
-    Format,
-    available_formats,
-    read,
-    read_blocks,
-    register_format,
-    register_writer,
-    write,
-)
+from spectrakit.io._limits import ReadLimits
 
-__all__ = [
-    "Format",
-    "atomic_dir",
-    "atomic_path",
-    "available_formats",
-    "read",
-    "read_blocks",
-    "register_format",
-    "register_writer",
-    "write",
-]
+# the registry (and the Spectra container, which needs pandas) loads on first use
+_LAZY = {
+    name: "spectrakit.io._registry"
+    for name in (
+        "Format",
+        "available_formats",
+        "read",
+        "read_blocks",
+        "register_format",
+        "register_writer",
+        "write",
+    )
+}
+
+__all__ = ["ReadLimits", "atomic_dir", "atomic_path", *_LAZY]
+
+__getattr__ = lazy_attributes("spectrakit.io", _LAZY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spectrakit.core.axis import SpectralAxis
+from spectrakit.io._limits import current_read
 
 __all__ = ["axis_info", "merge_axis_options", "parse_axis_comment", "render_axis_comment"]
 
@@ -40,7 +41,8 @@ def merge_axis_options(stored: dict[str, Any] | None, options: dict[str, Any]) -
     """Axis keyword arguments for :class:`Spectra`: explicit options win over stored info.
 
     Without either, the unit is ``"arb"`` (unknown) so that no conversion is ever silently
-    wrong; pass ``unit=`` to the reader to state it.
+    wrong; pass ``unit=`` to the reader to state it. ``allow_nan`` comes from the read in
+    progress (``read(..., allow_nan=True)`` keeps NaN intensities instead of refusing them).
     """
     stored = dict(stored or {})
     unit = options.get("unit") or stored.get("unit") or "arb"
@@ -54,4 +56,5 @@ def merge_axis_options(stored: dict[str, Any] | None, options: dict[str, Any]) -
         "unit": unit,
         "kind": kind,
         "laser_wavelength": None if laser in (None, "None") else float(laser),
+        "allow_nan": current_read().allow_nan,
     }

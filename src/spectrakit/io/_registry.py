@@ -9,8 +9,6 @@ temporary path that replaces the target only on success (atomic output).
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,8 @@ import numpy as np
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.errors import AxisError, FormatError, SpectraError
 from spectrakit.core.spectra import Spectra
+from spectrakit.io._limits import ReadLimits, reading, within_read
+from spectrakit.io._meta_names import canonical_meta
 
 __all__ = [
     "Format",
@@ -54,18 +54,6 @@ class Format:
 
 
 _FORMATS: dict[str, Format] = {}
-#: low-level failures of decoding libraries on damaged files (reported as FormatError).
-_DECODING_ERRORS = (
-    OSError,
-    EOFError,
-    RuntimeError,
-    NotImplementedError,
-    ValueError,
-    KeyError,  # h5py reports damaged object headers as missing keys
-    MemoryError,  # a damaged size field asking for an impossible allocation
-    zlib.error,
-    struct.error,
-)
 
 
 def register_format(
@@ -88,6 +76,7 @@ def register_format(
         if fmt is None:
             fmt = Format(name, tuple(e.lower() for e in extensions), description)
             _FORMATS[name] = fmt
+        reader = within_read(reader)
         fmt.reader = reader
         fmt.extensions = tuple(e.lower() for e in extensions) or fmt.extensions
         fmt.description = description or fmt.description
@@ -181,6 +170,8 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
             )
     elif candidates:
         return candidates[0]
+    else:
+        _refuse_read_only(path)
     what = "folder" if path.is_dir() else f"extension {path.suffix or '(none)'!r}"
     raise FormatError(
         f"cannot tell the format of {path.name}",
@@ -190,7 +181,32 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
     )
 
 
-def read_blocks(path: str | os.PathLike, format: str | None = None, **options: Any) -> dict:
+def _refuse_read_only(path: Path) -> None:
+    """A known extension whose format spectrakit reads but cannot write."""
+    ext = _suffix(path)
+    readable = sorted(f.name for f in _FORMATS.values() if ext in f.extensions and f.reader)
+    if readable:
+        writable = sorted(
+            f"{n} ({', '.join(f.extensions)})" if f.extensions else n
+            for n, f in _FORMATS.items()
+            if f.writer
+        )
+        raise FormatError(
+            f"spectrakit has no {' / '.join(readable)} writer (it reads {ext} files only)",
+            expected="an output in a writable format: " + "; ".join(writable),
+            got=path.name,
+            fix=f"write one of those formats instead, e.g. {path.with_suffix('.csv').name}",
+        )
+
+
+def read_blocks(
+    path: str | os.PathLike,
+    format: str | None = None,
+    *,
+    limits: ReadLimits | None = None,
+    allow_nan: bool = False,
+    **options: Any,
+) -> dict:
     """Read every block of a file as ``{name: Spectra}``.
 
     Multi-block files (a Dig4Bio folder, OPUS data blocks, multi-block JCAMP-DX) keep their
@@ -203,6 +219,11 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
         File or folder.
     format : str, optional
         Registered format name; guessed from extension and content when omitted.
+    limits : ReadLimits, optional
+        Decoding budget and time bound (default: :class:`ReadLimits` with the overrides of
+        the ``SPECTRAKIT_READ_LIMITS`` environment variable).
+    allow_nan : bool, default=False
+        Keep NaN intensities (e.g. to count them) instead of refusing the file.
     **options
         Passed to the reader (e.g. ``unit="nm"``).
 
@@ -217,17 +238,35 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
         )
     if not p.is_dir() and p.stat().st_size == 0:
         raise FormatError(f"{p.name} is empty", expected="spectra", got="0 bytes")
-    fmt = _resolve(p, format, for_writing=False)
+    with reading(p, limits, allow_nan=allow_nan):
+        fmt = _resolve(p, format, for_writing=False)
+        assert fmt.reader is not None
+        result = _call_reader(fmt, p, options)
+    if isinstance(result, Spectra):
+        result = {p.stem: result}
+    if not result:
+        raise FormatError(f"{p.name} holds no spectra", expected="at least one spectrum")
+    return {name: _canonical(s) for name, s in result.items()}
+
+
+def _canonical(spectra: Spectra) -> Spectra:
+    """One metadata vocabulary whichever reader produced the block (``fold_idx`` -> ``fold``)."""
+    meta = canonical_meta(spectra.meta)
+    return spectra if meta is spectra.meta else spectra.with_meta(meta)
+
+
+def _call_reader(fmt: Format, p: Path, options: dict[str, Any]) -> Any:
+    """Run a reader; every failure comes out as one clear :class:`SpectraError`."""
     assert fmt.reader is not None
     try:
-        result = fmt.reader(p, **options)
+        return fmt.reader(p, **options)
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
             raise FormatError(
                 f"the {fmt.name} reader does not take that option",
                 got=str(exc).split("got ")[-1],
             ) from exc
-        raise
+        raise _unreadable(p, fmt, exc) from exc
     except SpectraError as exc:
         if p.name in exc.message:
             raise
@@ -235,23 +274,24 @@ def read_blocks(path: str | os.PathLike, format: str | None = None, **options: A
         raise type(exc)(
             f"{p.name}: {exc.message}", expected=exc.expected, got=exc.got, fix=exc.fix
         ) from exc
-    except _DECODING_ERRORS as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise
-        # A damaged file makes the decoding libraries (zlib, h5py, pyarrow, json) fail deep
-        # inside; the user needs to know the file is unreadable, not where it broke.
-        detail = (str(exc).splitlines() or [""])[0][:100]
-        raise FormatError(
-            f"{p.name} is not a readable {fmt.name} file",
-            got=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
-            fix="check the file is complete and undamaged (copy it again), "
-            "or pass the right format (--format)",
-        ) from exc
-    if isinstance(result, Spectra):
-        return {p.stem: result}
-    if not result:
-        raise FormatError(f"{p.name} holds no spectra", expected="at least one spectrum")
-    return dict(result)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except RecursionError as exc:
+        raise _unreadable(p, fmt, exc) from None
+    except Exception as exc:
+        # A damaged file makes the decoding libraries (zlib, h5py, pyarrow, numpy, scipy)
+        # fail deep inside; the user needs to know the file is unreadable, not where it broke.
+        raise _unreadable(p, fmt, exc) from exc
+
+
+def _unreadable(p: Path, fmt: Format, exc: BaseException) -> FormatError:
+    detail = (str(exc).splitlines() or [""])[0][:100]
+    return FormatError(
+        f"{p.name} is not a readable {fmt.name} file",
+        got=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
+        fix="check the file is complete and undamaged (copy it again), "
+        "or pass the right format (--format)",
+    )
 
 
 def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> Spectra:
@@ -268,7 +308,8 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
     format : str, optional
         Registered format name (see :func:`available_formats`); guessed when omitted.
     **options
-        Reader options, e.g. ``unit="nm"`` for tables without unit information.
+        Reader options, e.g. ``unit="nm"`` for tables without unit information, and
+        ``limits=``/``allow_nan=`` as in :func:`read_blocks`.
 
     Returns
     -------

@@ -219,6 +219,19 @@ class GAF2d(SpectralModel):
             )
         self.backbone.load_state_dict(state)
 
+    def frozen_parameter_names(self) -> list[str]:
+        """Parameters the model keeps frozen whatever the task's ``freeze`` option says.
+
+        Returns
+        -------
+        list of str
+            The backbone's parameter names when the backbone is frozen (pretrained weights
+            loaded and ``freeze_backbone`` not set to False), else empty.
+        """
+        if not self.frozen:
+            return []
+        return [f"backbone.{n}" for n, _ in self.backbone.named_parameters()]
+
     def train(self, mode: bool = True) -> GAF2d:
         """Set training mode; a frozen backbone stays in eval mode (fixed BN statistics)."""
         super().train(mode)

@@ -24,6 +24,7 @@ from spectrakit.ood._detectors import (
     Mahalanobis,
     ReconstructionError,
 )
+from spectrakit.ood._hotelling import HotellingQ
 from spectrakit.ood._persist import load_detector, save_detector
 
 # Computing detector inputs runs the model (torch); scoring and loading need only NumPy, so
@@ -44,6 +45,7 @@ __all__ = [
     "DIME",
     "INPUT_KINDS",
     "EnergyScore",
+    "HotellingQ",
     "KNNDistance",
     "Mahalanobis",
     "OODDetector",

@@ -7,6 +7,8 @@ engine computed the raw outputs.
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,13 +19,19 @@ from spectrakit.core.errors import AxisError
 from spectrakit.core.spectra import Spectra
 
 __all__ = [
+    "COVERAGE_OOD",
     "LOGVAR_RANGE",
     "ExtraFeatures",
+    "add_coverage",
+    "any_grid_inputs",
     "conform_axis",
+    "coverage",
     "decode_outputs_np",
     "predictions_frame",
 ]
 
+#: below this fraction of input points inside the trained range, a prediction is flagged OOD
+COVERAGE_OOD = 0.95
 #: log-variance is clamped to this range to keep exp() finite in low precision
 LOGVAR_RANGE = (-12.0, 12.0)
 
@@ -58,6 +66,10 @@ def conform_axis(
     src = spectra.axis
     if src.n_points == axis.n_points and src.allclose(axis, rtol=1e-7, atol=1e-9):
         return spectra if src == axis else Spectra(spectra.values, axis, spectra.meta)
+    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
+    lo, hi = (axis.min, axis.max) if read_range is None else read_range
+    spectra = _same_numbers(spectra, axis, (lo + tol, hi - tol))
+    src = spectra.axis
     if (src.unit, src.kind) != (axis.unit, axis.kind):
         if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
             raise AxisError(
@@ -80,8 +92,6 @@ def conform_axis(
                 fix=exc.fix or "convert the spectra to the model's unit first",
             ) from exc
         src = spectra.axis
-    tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
-    lo, hi = (axis.min, axis.max) if read_range is None else read_range
     if src.min > lo + tol or src.max < hi - tol:
         raise AxisError(
             "input spectra do not cover the model's axis range",
@@ -92,6 +102,94 @@ def conform_axis(
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())
     return spectra.resample(axis, fill="edge")
+
+
+_CM1_KINDS = {"wavenumber", "raman_shift"}
+
+
+def _same_numbers(spectra: Spectra, axis: SpectralAxis, span: tuple[float, float]) -> Spectra:
+    """A cm-1 axis read as the other cm-1 kind (``wavenumber`` vs ``raman_shift``), relabelled.
+
+    A plain table read with ``--unit cm-1`` states kind ``wavenumber``, while a Raman
+    reader states ``raman_shift`` for the very same numbers. When the numbers, taken as
+    they are, cover the model's range and the physical conversion (shift = laser line -
+    absolute wavenumber) would not, they are the model's kind mislabelled: they are read
+    as such, with a warning that says how to state the kind. Anything else is left to the
+    physical conversion (or its refusal).
+    """
+    src = spectra.axis
+    if src.unit != "cm-1" or axis.unit != "cm-1" or {src.kind, axis.kind} != _CM1_KINDS:
+        return spectra
+    if src.min > span[0] or src.max < span[1]:
+        return spectra
+    laser = src.laser_wavelength or axis.laser_wavelength
+    if laser is not None:
+        try:
+            converted = src.convert("cm-1", kind=axis.kind, laser_wavelength=laser)[0]
+        except AxisError:
+            converted = None
+        if converted is not None and converted.min <= span[0] and converted.max >= span[1]:
+            return spectra  # genuinely the other kind: convert physically
+    warnings.warn(
+        f"input axis {src.describe()} is labelled {src.kind!r} but its values are the "
+        f"model's {axis.kind!r} range; read as {axis.kind} (state it with --kind {axis.kind})",
+        UserWarning,
+        stacklevel=3,
+    )
+    relabelled = replace(src, kind=axis.kind, laser_wavelength=src.laser_wavelength)
+    if axis.kind == "wavenumber":
+        relabelled = replace(relabelled, laser_wavelength=None)
+    return Spectra(spectra.values, relabelled, spectra.meta, allow_nan=True)
+
+
+def any_grid_inputs(spectra: Spectra, patch: int) -> tuple[np.ndarray, SpectralAxis]:
+    """Inputs of an axis-aware model on the instrument's own grid: (n, 1, L) and its axis.
+
+    The grid is centre-cropped to whole patches (``L = n_points // patch * patch``), the
+    same for the PyTorch and the ONNX predictor.
+    """
+    ax = spectra.axis
+    usable = (ax.n_points // patch) * patch
+    if usable == 0:
+        raise AxisError(
+            "spectra are shorter than one model patch",
+            expected=f"at least {patch} points",
+            got=f"{ax.n_points}",
+        )
+    start = (ax.n_points - usable) // 2
+    values = np.array(spectra.values[:, None, start : start + usable], dtype=np.float32)
+    return values, ax.with_values(ax.values[start : start + usable])
+
+
+def coverage(axis: SpectralAxis, trained: SpectralAxis, warn: bool = True) -> float:
+    """Fraction of ``axis``'s points inside the range the model was trained on.
+
+    An axis-aware model accepts any grid, but positions it never saw are extrapolation:
+    below 1 a warning states the covered fraction (predictions also carry it, and below
+    :data:`COVERAGE_OOD` they are flagged out of distribution).
+    """
+    tol = 0.5 * abs(trained.spacing) if trained.n_points > 1 else 0.0
+    v = axis.values
+    inside = float(np.mean((v >= trained.min - tol) & (v <= trained.max + tol)))
+    if warn and inside < 1.0:
+        warnings.warn(
+            f"only {inside:.0%} of the input axis {axis.describe()} lies inside the trained "
+            f"range {trained.min:g}-{trained.max:g} {trained.unit}; predictions outside it "
+            "are extrapolation (see the 'coverage' column)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return inside
+
+
+def add_coverage(frame: pd.DataFrame, covered: float | None) -> pd.DataFrame:
+    """Prediction table with ``coverage`` (and ``is_ood`` raised below :data:`COVERAGE_OOD`)."""
+    if covered is None:
+        return frame
+    frame["coverage"] = covered
+    if "is_ood" in frame.columns:
+        frame["is_ood"] = frame["is_ood"].to_numpy(dtype=bool) | (covered < COVERAGE_OOD)
+    return frame
 
 
 class ExtraFeatures:

@@ -10,11 +10,14 @@ import pandas as pd
 import torch
 
 from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.errors import AxisError, DataError, ModelError
+from spectrakit.core.errors import DataError, ModelError
 from spectrakit.core.spectra import Spectra
 from spectrakit.predict.core import (
     ExtraFeatures,
+    add_coverage,
+    any_grid_inputs,
     conform_axis,
+    coverage,
     decode_outputs_np,
     predictions_frame,
 )
@@ -51,8 +54,8 @@ class Predictor:
         bundle_dir: str | Path,
         preprocessing_state: dict[str, np.ndarray] | None = None,
     ) -> None:
+        from spectrakit.models.heads import OutputSpec
         from spectrakit.preprocessing.channels import ChannelPreprocessor
-        from spectrakit.tasks.heads import OutputSpec
 
         self.model = model
         self.config = config
@@ -97,6 +100,14 @@ class Predictor:
         """
         return self._prepare(spectra)[0]
 
+    def prepare_inputs(self, spectra: Spectra) -> tuple[torch.Tensor, SpectralAxis]:
+        """Model input (n, C, L) and the axis (L,) it lies on.
+
+        For an axis-aware model fed on another grid that axis is the input's own grid
+        (centre-cropped to whole patches), not the training axis.
+        """
+        return self._prepare(spectra)
+
     def _prepare(self, spectra: Spectra) -> tuple[torch.Tensor, SpectralAxis]:
         if not isinstance(spectra, Spectra):
             raise DataError(
@@ -104,34 +115,30 @@ class Predictor:
                 expected="a spectrakit.Spectra (use spectrakit.read)",
                 got=type(spectra).__name__,
             )
-        if self.accepts_any_grid and (spectra.axis.unit, spectra.axis.kind) == (
-            self.axis.unit,
-            self.axis.kind,
-        ):
+        if self._on_own_grid(spectra):
             # the model reads positions from the axis itself: keep the instrument's grid
-            ax = spectra.axis
-            patch = getattr(self.model, "patch_size", None) or 1
-            usable = (ax.n_points // patch) * patch
-            if usable == 0:
-                raise AxisError(
-                    "spectra are shorter than one model patch",
-                    expected=f"at least {patch} points",
-                    got=f"{ax.n_points}",
-                )
-            start = (ax.n_points - usable) // 2
-            values = spectra.values[:, None, start : start + usable]
-            x, axis = (
-                torch.from_numpy(np.array(values, dtype=np.float32)),
-                ax.with_values(ax.values[start : start + usable]),
-            )
+            values, axis = any_grid_inputs(spectra, getattr(self.model, "patch_size", None) or 1)
+            coverage(axis, self.axis)
+            x = torch.from_numpy(values)
         else:
             spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
         if self.config.get("normalize"):
-            from spectrakit.preprocessing.channels import normalize_spectra
+            from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
         return x, axis
+
+    def _on_own_grid(self, spectra: Spectra) -> bool:
+        ax = spectra.axis
+        return self.accepts_any_grid and (ax.unit, ax.kind) == (self.axis.unit, self.axis.kind)
+
+    def coverage(self, spectra: Spectra) -> float | None:
+        """Fraction of the input axis inside the trained range (axis-aware models), else None."""
+        if not self._on_own_grid(spectra):
+            return None
+        axis = any_grid_inputs(spectra[:1], getattr(self.model, "patch_size", None) or 1)[1]
+        return coverage(axis, self.axis, warn=False)
 
     def _extra_tensor(self, spectra: Spectra) -> torch.Tensor | None:
         extra = self._extra.values(spectra)
@@ -191,7 +198,7 @@ class Predictor:
             scored = detector_inputs(self, spectra, self.ood)
             frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
             frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
-        return frame
+        return add_coverage(frame, self.coverage(spectra))
 
 
 def _load_ood(bundle_dir: Path) -> Any:

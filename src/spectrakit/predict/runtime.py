@@ -19,7 +19,10 @@ from spectrakit.core.errors import BundleError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.predict.core import (
     ExtraFeatures,
+    add_coverage,
+    any_grid_inputs,
     conform_axis,
+    coverage,
     decode_outputs_np,
     predictions_frame,
 )
@@ -108,12 +111,53 @@ class OnnxPredictor:
     def __repr__(self) -> str:
         return f"OnnxPredictor({self.config['model']['name']}, task={self.task})"
 
+    @property
+    def accepts_any_grid(self) -> bool:
+        """The graph takes the axis as an input, any length, and no preprocessing is fitted."""
+        return (
+            "axis" in self.export["inputs"]
+            and all(p is None for p in self.preprocessor.pipelines)
+            and not any(self.export.get("graph_steps") or [])
+        )
+
+    def _on_own_grid(self, spectra: Spectra) -> bool:
+        ax = spectra.axis
+        return self.accepts_any_grid and (ax.unit, ax.kind) == (self.axis.unit, self.axis.kind)
+
+    def _own_grid(self, spectra: Spectra) -> tuple[np.ndarray, SpectralAxis]:
+        """Exactly the PyTorch predictor's inputs for an axis-aware model on its own grid."""
+        values, axis = any_grid_inputs(spectra, int(self.export.get("patch_size") or 1))
+        fixed = self.export.get("input_length")
+        if not self.export["dynamic_length"] and axis.n_points != fixed:
+            raise BundleError(
+                "this ONNX graph was exported for one input length",
+                expected=f"{fixed} points (the grid the model was exported on)",
+                got=f"{axis.n_points} points ({axis.describe()})",
+                fix="use the PyTorch predictor (spectrakit.load) for other grids",
+            )
+        coverage(axis, self.axis)
+        return values, axis
+
+    def coverage(self, spectra: Spectra) -> float | None:
+        """Fraction of the input axis inside the trained range (axis-aware models), else None."""
+        if not self._on_own_grid(spectra):
+            return None
+        patch = int(self.export.get("patch_size") or 1)
+        return coverage(any_grid_inputs(spectra[:1], patch)[1], self.axis, warn=False)
+
     def prepare(self, spectra: Spectra) -> np.ndarray:
         """Graph input (n, C, L_in): axis conformance plus the runtime preprocessing steps."""
+        return self._prepare(spectra)[0]
+
+    def _prepare(self, spectra: Spectra) -> tuple[np.ndarray, SpectralAxis]:
         if not isinstance(spectra, Spectra):
             raise DataError(
                 "predictions need Spectra", expected="a spectrakit.Spectra", got=type(spectra)
             )
+        if self.accepts_any_grid:
+            if not self._on_own_grid(spectra):  # another unit: onto the training axis first
+                spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
+            return self._own_grid(spectra)
         spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
         channels = []
         for pipe, k in zip(self.preprocessor.pipelines, self.export["runtime_steps"], strict=True):
@@ -121,13 +165,15 @@ class OnnxPredictor:
             for _, step in [] if pipe is None else pipe.steps[:k]:
                 s = step.transform(s)
             channels.append(np.asarray(s.values, dtype=np.float32))
-        return np.stack(channels, axis=1)  # the graph applies the tail and the window
+        # the graph applies the tail and the window
+        return np.stack(channels, axis=1), self.model_axis
 
     def _feeds(self, spectra: Spectra) -> dict[str, np.ndarray]:
-        feeds = {"spectra": self.prepare(spectra)}
+        values, axis = self._prepare(spectra)
+        feeds = {"spectra": values}
         names = self.export["inputs"]
         if "axis" in names:
-            feeds["axis"] = self.model_axis.values.astype(np.float32)
+            feeds["axis"] = axis.values.astype(np.float32)
         if "extra" in names:
             feeds["extra"] = self._extra.values(spectra)
         return feeds
@@ -164,7 +210,7 @@ class OnnxPredictor:
             scored = raw if self.ood.input_kind == "logits" else feats
             frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
             frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
-        return frame
+        return add_coverage(frame, self.coverage(spectra))
 
 
 def load_onnx(bundle: str | Path, threads: int | None = None) -> OnnxPredictor:

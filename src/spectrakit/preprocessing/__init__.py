@@ -6,76 +6,46 @@ derivatives scale with the real spacing. :class:`Pipeline` chains steps, keeps t
 serialises to plain JSON/YAML (steps by registered name) plus an array dict for fitted state.
 """
 
-from spectrakit.preprocessing._axis import Crop, ExcludeRegions, Resample, SelectRegions
-from spectrakit.preprocessing._base import SpectralTransformer
-from spectrakit.preprocessing._pipeline import Pipeline
-from spectrakit.preprocessing._presets import get_pipeline, list_presets, preset
-from spectrakit.preprocessing._registry import build_step, get_step_class, list_steps, register_step
-from spectrakit.preprocessing._scaling import MeanCenter, Standardize
-from spectrakit.preprocessing._scatter import (
-    EMSC,
-    MSC,
-    SNV,
-    AreaNorm,
-    MaxNorm,
-    MinMax,
-    PeakNorm,
-    VectorNorm,
-)
-from spectrakit.preprocessing._smoothing import SavitzkyGolay, WhittakerSmooth
-from spectrakit.preprocessing._spikes import MedianDespike, WhitakerHayes
+from spectrakit._lazy import lazy_attributes
 
-__all__ = [
-    "EMSC",
-    "MSC",
-    "SNV",
-    "AreaNorm",
-    "Crop",
-    "ExcludeRegions",
-    "MaxNorm",
-    "MeanCenter",
-    "MedianDespike",
-    "MinMax",
-    "PeakNorm",
-    "Pipeline",
-    "Resample",
-    "SavitzkyGolay",
-    "SelectRegions",
-    "SpectralTransformer",
-    "Standardize",
-    "VectorNorm",
-    "WhitakerHayes",
-    "WhittakerSmooth",
-    "build_step",
-    "get_pipeline",
-    "get_step_class",
-    "list_presets",
-    "list_steps",
-    "preset",
-    "register_step",
-]
+_P = "spectrakit.preprocessing."
+# Every step loads on first use (scikit-learn, SciPy and numba are heavy), so the command
+# line can list presets and steps without them.
+_LAZY = {
+    **dict.fromkeys(("Crop", "ExcludeRegions", "Resample", "SelectRegions"), _P + "_axis"),
+    "SpectralTransformer": _P + "_base",
+    "Pipeline": _P + "_pipeline",
+    **dict.fromkeys(("get_pipeline", "list_presets", "preset"), _P + "_presets"),
+    **dict.fromkeys(
+        ("build_step", "get_step_class", "list_steps", "register_step"), _P + "_registry"
+    ),
+    **dict.fromkeys(("MeanCenter", "Standardize"), _P + "_scaling"),
+    **dict.fromkeys(
+        ("EMSC", "MSC", "SNV", "AreaNorm", "MaxNorm", "MinMax", "PeakNorm", "VectorNorm"),
+        _P + "_scatter",
+    ),
+    **dict.fromkeys(("SavitzkyGolay", "WhittakerSmooth"), _P + "_smoothing"),
+    **dict.fromkeys(("MedianDespike", "WhitakerHayes"), _P + "_spikes"),
+    **dict.fromkeys(("is_stateless", "stream_transform"), _P + "_stream"),
+    # the baseline family
+    **dict.fromkeys(
+        (
+            "SNIP",
+            "AirPLS",
+            "ArPLS",
+            "AsLS",
+            "AsPLS",
+            "BaselineCorrection",
+            "DrPLS",
+            "IModPoly",
+            "LinearCorrection",
+            "ModPoly",
+            "Rubberband",
+        ),
+        _P + "baseline",
+    ),
+}
 
+__all__ = sorted(_LAZY)
 
-def _register_baselines() -> list[str]:
-    """Import the baseline family (when installed) and register its steps by class name."""
-    import importlib
-
-    try:
-        module = importlib.import_module("spectrakit.preprocessing.baseline")
-    except ModuleNotFoundError as exc:
-        if exc.name != "spectrakit.preprocessing.baseline":
-            raise
-        return []
-    names = list(getattr(module, "__all__", ()))
-    classes = [getattr(module, n) for n in names]
-    steps = [c for c in classes if isinstance(c, type) and issubclass(c, SpectralTransformer)]
-    for cls in steps:
-        # shared base classes (subclassed by another exported step) are not steps themselves
-        is_base = any(other is not cls and issubclass(other, cls) for other in steps)
-        if not is_base and cls.__name__ not in list_steps():
-            register_step(cls)
-    globals().update(zip(names, classes, strict=True))
-    return names
-
-
-__all__ += _register_baselines()
+__getattr__ = lazy_attributes("spectrakit.preprocessing", _LAZY)

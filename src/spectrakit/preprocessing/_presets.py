@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spectrakit.core.errors import ConfigError
-from spectrakit.preprocessing._pipeline import Pipeline
-from spectrakit.preprocessing._registry import build_step
+
+if TYPE_CHECKING:  # the pipeline (scikit-learn) loads when a pipeline is built
+    from spectrakit.preprocessing._pipeline import Pipeline
 
 __all__ = ["get_pipeline", "list_presets", "preset"]
 
@@ -100,6 +101,9 @@ def preset(name: str, **options: Any) -> Pipeline:
         cfg = factory(**options)
     except TypeError as exc:
         raise ConfigError(f"invalid options for preset {name!r}", got=str(options)) from exc
+    from spectrakit.preprocessing._pipeline import Pipeline
+    from spectrakit.preprocessing._registry import build_step
+
     for entry in cfg["steps"]:
         build_step(entry["step"])  # fail early and clearly if a step is unavailable
     return Pipeline.from_config(cfg)
@@ -127,6 +131,8 @@ def get_pipeline(spec: Any, **options: Any) -> Pipeline:
             got=", ".join(options),
             fix="set the parameters in the pipeline file or dict instead",
         )
+    from spectrakit.preprocessing._pipeline import Pipeline
+
     if isinstance(spec, Pipeline):
         return spec
     if isinstance(spec, Mapping):

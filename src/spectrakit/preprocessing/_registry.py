@@ -8,6 +8,7 @@ YAML file fails with a :class:`~spectrakit.core.errors.ConfigError` that lists w
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -19,6 +20,31 @@ __all__ = ["build_step", "get_step_class", "list_steps", "register_step"]
 
 _STEPS: dict[str, type[SpectralTransformer]] = {}
 T = TypeVar("T", bound=type[SpectralTransformer])
+
+#: modules whose classes register themselves as steps; imported on the first lookup.
+BUILTIN_STEP_MODULES = (
+    "spectrakit.preprocessing._axis",
+    "spectrakit.preprocessing._scaling",
+    "spectrakit.preprocessing._scatter",
+    "spectrakit.preprocessing._smoothing",
+    "spectrakit.preprocessing._spikes",
+    "spectrakit.preprocessing.baseline",
+)
+_loaded = False
+
+
+def _load_builtin_steps() -> None:
+    """Import the built-in step modules once (a module not installed is skipped)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for name in BUILTIN_STEP_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def register_step(cls: T) -> T:
@@ -52,11 +78,13 @@ def register_step(cls: T) -> T:
 
 def list_steps() -> list[str]:
     """Sorted names of every registered step."""
+    _load_builtin_steps()
     return sorted(_STEPS)
 
 
 def get_step_class(name: str) -> type[SpectralTransformer]:
     """The step class registered as ``name`` (case-insensitive)."""
+    _load_builtin_steps()
     cls = _STEPS.get(name)
     if cls is None:
         by_lower = {k.lower(): v for k, v in _STEPS.items()}

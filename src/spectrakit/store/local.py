@@ -8,12 +8,14 @@ network is reachable; nothing here needs either.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -243,24 +245,58 @@ def _hub():
     return huggingface_hub
 
 
+@contextlib.contextmanager
+def _hub_errors(action: str, repo_id: str) -> Iterator[None]:
+    """Turn the Hub client's exceptions into one clear :class:`BundleError` line."""
+    from huggingface_hub import errors
+
+    try:
+        yield
+    except errors.LocalEntryNotFoundError:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        raise BundleError(
+            f"cannot {action} {repo_id!r}: the Hugging Face Hub is unreachable "
+            + ("(HF_HUB_OFFLINE is set)" if offline else "(offline or no network)")
+            + " and the bundle is not in the local Hub cache",
+            fix="connect to the network"
+            + (" and unset HF_HUB_OFFLINE" if offline else "")
+            + ", or use a local store: spectrakit registry --root DIR pull NAME",
+        ) from None
+    except errors.OfflineModeIsEnabled:
+        raise BundleError(
+            f"cannot {action} {repo_id!r}: HF_HUB_OFFLINE is set",
+            fix="unset HF_HUB_OFFLINE to reach the Hub",
+        ) from None
+    except errors.RepositoryNotFoundError:
+        raise BundleError(
+            f"cannot {action} {repo_id!r}: no such Hub repository (or it is private)",
+            fix="check the name, or log in with a token that can read it",
+        ) from None
+    except (errors.HfHubHTTPError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BundleError(f"cannot {action} {repo_id!r}: {first}") from None
+
+
 def push_to_hub(bundle: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:
     """Upload a bundle folder to a Hub model repository (checked for forbidden files first)."""
     hub = _hub()
     _bundle_files(Path(bundle))
     api = hub.HfApi(token=token)
-    api.create_repo(repo_id, exist_ok=True)
-    info = api.upload_folder(folder_path=str(bundle), repo_id=repo_id)
+    with _hub_errors("push to", repo_id):
+        api.create_repo(repo_id, exist_ok=True)
+        info = api.upload_folder(folder_path=str(bundle), repo_id=repo_id)
     return str(info)
 
 
 def pull_from_hub(repo_id: str, dest: str | os.PathLike, *, revision: str | None = None) -> Path:
     """Download a bundle from the Hub (safetensors/JSON/markdown only) and check it."""
     hub = _hub()
-    path = hub.snapshot_download(
-        repo_id,
-        revision=revision,
-        allow_patterns=["*.json", "*.safetensors", "*.md", "*.onnx"],
-    )
+    with _hub_errors("pull", repo_id):
+        path = hub.snapshot_download(
+            repo_id,
+            revision=revision,
+            allow_patterns=["*.json", "*.safetensors", "*.md", "*.onnx"],
+        )
     out = Path(dest)
     with atomic_dir(out) as tmp:
         for p in Path(path).rglob("*"):

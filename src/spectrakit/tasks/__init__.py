@@ -4,7 +4,7 @@ A task receives a ready ``nn.Module`` from the model registry and owns losses, m
 freezing and optimisation; it never builds the architecture itself.
 """
 
-from spectrakit.tasks.heads import OutputSpec, decode_outputs, n_model_outputs
+from spectrakit.models.heads import OutputSpec, decode_outputs, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask, normalize_spectra, random_patch_mask
 from spectrakit.tasks.params import apply_freeze, layer_groups, parameter_groups
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds

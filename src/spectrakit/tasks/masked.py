@@ -17,13 +17,13 @@ import torch
 from torch import nn
 
 from spectrakit.core.errors import ConfigError, ModelError
-from spectrakit.preprocessing.channels import normalize_spectra
+from spectrakit.models.inputs import normalize_spectra
 from spectrakit.tasks.optim import (
-    SCHEDULES,
     build_optimizer,
     build_scheduler,
     decay_groups,
     estimated_steps,
+    schedule_spec,
 )
 
 __all__ = ["MaskedModelingTask", "normalize_spectra", "random_patch_mask"]
@@ -64,7 +64,7 @@ class MaskedModelingTask(L.LightningModule):
         standardized spectrum, so instruments with different intensity scales weigh alike).
     lr : float, default=1e-3
     weight_decay : float, default=0.05
-    schedule : {"cosine", "onecycle", "cyclic", "constant"}, default="cosine"
+    schedule : str or mapping, default="cosine"
     warmup : int or float, default=0.05
         Warmup steps (int) or fraction of the run (float).
     total_steps : int, optional
@@ -79,7 +79,7 @@ class MaskedModelingTask(L.LightningModule):
         normalize: bool = True,
         lr: float = 1e-3,
         weight_decay: float = 0.05,
-        schedule: str = "cosine",
+        schedule: str | dict = "cosine",
         warmup: int | float = 0.05,
         total_steps: int | None = None,
     ) -> None:
@@ -95,8 +95,7 @@ class MaskedModelingTask(L.LightningModule):
             raise ConfigError("invalid mask_ratio", expected="a value in (0, 1)", got=mask_ratio)
         if mask_mode not in MASK_MODES:
             raise ConfigError("invalid mask_mode", expected=" | ".join(MASK_MODES), got=mask_mode)
-        if schedule not in SCHEDULES:
-            raise ConfigError("unknown schedule", expected=" | ".join(SCHEDULES), got=schedule)
+        schedule = schedule_spec(schedule)  # validated here, JSON-able in hparams
         self.save_hyperparameters(ignore=["model"])
         self.model = model
         self.lr = lr

@@ -1,29 +1,86 @@
 """Optimizers and learning-rate schedules shared by the tasks.
 
 AdamW (Loshchilov & Hutter, 2019) without weight decay on biases and normalization weights;
-schedules: linear warmup + cosine decay, one-cycle (Smith & Topin, 2019), cyclical
-triangular (Smith, 2017) or constant. Parameter groups may carry their own learning rate
-(discriminative fine-tuning, Howard & Ruder, 2018).
+schedules: linear warmup + cosine decay, one-cycle (Smith & Topin, 2019), the three cyclical
+policies of Smith (2017) -- ``triangular``, ``triangular2`` and ``exp_range`` -- or constant.
+Parameter groups may carry their own learning rate (discriminative fine-tuning, Howard &
+Ruder, 2018).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
 
 from spectrakit.core.errors import ConfigError
 
 __all__ = [
+    "CYCLICAL",
     "SCHEDULES",
     "build_optimizer",
     "build_scheduler",
     "decay_groups",
     "estimated_steps",
+    "schedule_spec",
 ]
 
-SCHEDULES = ("cosine", "onecycle", "cyclic", "constant")
+SCHEDULES = ("cosine", "onecycle", "cyclic", "triangular", "triangular2", "exp_range", "constant")
+CYCLICAL = ("cyclic", "triangular", "triangular2", "exp_range")
+
+
+def schedule_spec(schedule: str | Mapping[str, Any]) -> dict[str, Any]:
+    """Validated, JSON-able description of a learning-rate schedule.
+
+    Parameters
+    ----------
+    schedule : str or mapping
+        A name from :data:`SCHEDULES`, or a mapping ``{"name": ..., "base_ratio": ...,
+        "step_size": ..., "gamma": ...}`` for the cyclical policies: ``base_ratio`` is the lower
+        bound as a fraction of the peak (default 0.1), ``step_size`` the optimizer steps of one
+        half cycle (default a quarter of the run, halved), ``gamma`` the per-step decay of
+        ``exp_range`` (default: the amplitude falls to 1 % over the run).
+
+    Returns
+    -------
+    dict
+        ``{"name", "base_ratio", "step_size", "gamma"}`` with ``None`` for unset values.
+
+    Examples
+    --------
+    >>> schedule_spec("triangular2")["name"]
+    'triangular2'
+    """
+    spec = {"name": schedule} if isinstance(schedule, str) else dict(schedule)
+    name = spec.get("name")
+    if name not in SCHEDULES:
+        raise ConfigError("unknown schedule", expected=" | ".join(SCHEDULES), got=repr(name))
+    unknown = set(spec) - {"name", "base_ratio", "step_size", "gamma"}
+    if unknown or (
+        name not in CYCLICAL and len(spec) > 1 and any(spec[k] for k in spec if k != "name")
+    ):
+        raise ConfigError(
+            f"schedule {name!r} takes no options {sorted(set(spec) - {'name'})}",
+            fix="base_ratio, step_size and gamma apply to the cyclical schedules only",
+        )
+    out = {"name": name, "base_ratio": None, "step_size": None, "gamma": None, **spec}
+    _check_cyclical(out)
+    return out
+
+
+def _check_cyclical(spec: dict[str, Any]) -> None:
+    """Range checks of the cyclical options (each ``None`` or in range)."""
+    ratio, step, gamma = spec["base_ratio"], spec["step_size"], spec["gamma"]
+    if ratio is not None and not 0.0 < float(ratio) < 1.0:
+        raise ConfigError(
+            "schedule base_ratio out of range", expected="0 < base_ratio < 1", got=ratio
+        )
+    if step is not None and (int(step) != step or int(step) < 1):
+        raise ConfigError("schedule step_size out of range", expected="an integer >= 1", got=step)
+    if gamma is not None and not 0.0 < float(gamma) <= 1.0:
+        raise ConfigError("schedule gamma out of range", expected="0 < gamma <= 1", got=gamma)
 
 
 def decay_groups(
@@ -72,7 +129,7 @@ def build_optimizer(groups: list[dict], lr: float, weight_decay: float) -> torch
 
 def build_scheduler(
     optimizer: torch.optim.Optimizer,
-    schedule: str,
+    schedule: str | Mapping[str, Any],
     total_steps: int,
     warmup_steps: int | float = 0.05,
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
@@ -82,8 +139,9 @@ def build_scheduler(
     ----------
     optimizer : Optimizer
         The optimizer; each group's current ``lr`` is its peak.
-    schedule : {"cosine", "onecycle", "cyclic", "constant"}
-        Shape of the schedule.
+    schedule : str or mapping
+        Shape of the schedule: a name from :data:`SCHEDULES` or a mapping accepted by
+        :func:`schedule_spec` (cyclical bounds and step size).
     total_steps : int
         Optimizer steps of the whole run.
     warmup_steps : int or float, default=0.05
@@ -94,15 +152,14 @@ def build_scheduler(
     LRScheduler or None
         ``None`` for ``"constant"``.
     """
-    if schedule not in SCHEDULES:
-        raise ConfigError("unknown schedule", expected=" | ".join(SCHEDULES), got=repr(schedule))
+    spec = schedule_spec(schedule)
     total = max(int(total_steps), 1)
     warm = int(warmup_steps * total) if isinstance(warmup_steps, float) else int(warmup_steps)
     warm = min(max(warm, 0), total - 1) if total > 1 else 0
     peaks = [g["lr"] for g in optimizer.param_groups]
-    if schedule == "constant":
+    if spec["name"] == "constant":
         return None
-    if schedule == "onecycle":
+    if spec["name"] == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
             max_lr=peaks,
@@ -110,16 +167,28 @@ def build_scheduler(
             pct_start=max(warm, 1) / total,
             cycle_momentum=False,
         )
-    if schedule == "cyclic":
-        cycle = max(total // 4, 2)
-        return torch.optim.lr_scheduler.CyclicLR(
-            optimizer,
-            base_lr=[p / 10 for p in peaks],
-            max_lr=peaks,
-            step_size_up=cycle // 2,
-            cycle_momentum=False,
-        )
+    if spec["name"] in CYCLICAL:
+        return _cyclical(optimizer, spec, peaks, total)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, _WarmupCosine(warm, total))
+
+
+def _cyclical(
+    optimizer: torch.optim.Optimizer, spec: dict[str, Any], peaks: list[float], total: int
+) -> torch.optim.lr_scheduler.CyclicLR:
+    """Smith's cyclical schedule between ``base_ratio * peak`` and each group's peak."""
+    mode = "triangular" if spec["name"] == "cyclic" else spec["name"]
+    ratio = 0.1 if spec["base_ratio"] is None else float(spec["base_ratio"])
+    step = spec["step_size"] or max(total // 8, 1)
+    gamma = spec["gamma"] if spec["gamma"] is not None else 0.01 ** (1.0 / total)
+    return torch.optim.lr_scheduler.CyclicLR(
+        optimizer,
+        base_lr=[p * ratio for p in peaks],
+        max_lr=peaks,
+        step_size_up=int(step),
+        mode=mode,
+        gamma=float(gamma),
+        cycle_momentum=False,
+    )
 
 
 class _WarmupCosine:

@@ -93,7 +93,10 @@ def apply_freeze(model: nn.Module, freeze: str) -> list[str]:
     freeze : str
         ``"none"`` trains everything; ``"encoder"`` trains only the head; ``"all-but-last-K"``
         trains the head and the last K encoder layer groups; ``"all"`` freezes everything
-        (embedding extraction only).
+        (embedding extraction only). Parameters a model declares frozen itself
+        (``frozen_parameter_names()``, e.g. a pretrained image backbone of ``gaf2d``) stay
+        frozen under every option; the model's own switch (``freeze_backbone=False``)
+        releases them.
     """
     head = head_parameter_names(model)
     groups = layer_groups(model, exclude=head)
@@ -111,6 +114,8 @@ def apply_freeze(model: nn.Module, freeze: str) -> list[str]:
         trainable = set(head)
         for g in groups[len(groups) - k :] if k else []:
             trainable.update(g)
+    declared = getattr(model, "frozen_parameter_names", None)
+    trainable -= set(declared() if callable(declared) else ())
     frozen = []
     for name, p in model.named_parameters():
         p.requires_grad_(name in trainable)

@@ -18,13 +18,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.models.heads import OutputSpec, decode_outputs, split_regression
 from spectrakit.preprocessing.channels import normalize_spectra
-from spectrakit.tasks.heads import OutputSpec, decode_outputs, split_regression
 from spectrakit.tasks.optim import (
-    SCHEDULES,
     build_optimizer,
     build_scheduler,
     estimated_steps,
+    schedule_spec,
 )
 from spectrakit.tasks.params import apply_freeze, parameter_groups
 
@@ -93,7 +93,7 @@ class SupervisedTask(L.LightningModule):
     layer_decay : float, optional
         Layer-wise learning-rate decay of the encoder.
     weight_decay : float, default=1e-4
-    schedule : {"cosine", "onecycle", "cyclic", "constant"}, default="cosine"
+    schedule : str or mapping, default="cosine"
     warmup : int or float, default=0.05
     total_steps : int, optional
     normalize : bool, default=False
@@ -113,14 +113,13 @@ class SupervisedTask(L.LightningModule):
         head_lr: float | None = None,
         layer_decay: float | None = None,
         weight_decay: float = 1e-4,
-        schedule: str = "cosine",
+        schedule: str | dict = "cosine",
         warmup: int | float = 0.05,
         total_steps: int | None = None,
         normalize: bool = False,
     ) -> None:
         super().__init__()
-        if schedule not in SCHEDULES:
-            raise ConfigError("unknown schedule", expected=" | ".join(SCHEDULES), got=schedule)
+        schedule = schedule_spec(schedule)  # validated here, JSON-able in hparams
         if spec.task not in ("regression", "classification", "multilabel"):
             raise ConfigError(
                 "unknown task", expected="regression | classification | multilabel", got=spec.task
@@ -219,7 +218,7 @@ class SupervisedTask(L.LightningModule):
             self.log("val_acc", acc, batch_size=bs, sync_dist=True)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict:
-        """Decoded predictions (see :func:`~spectrakit.tasks.heads.decode_outputs`)."""
+        """Decoded predictions (see :func:`~spectrakit.models.heads.decode_outputs`)."""
         return decode_outputs(self(batch), self.spec)
 
     def on_train_epoch_start(self) -> None:

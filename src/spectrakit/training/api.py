@@ -12,9 +12,11 @@ checkpoints never leave the run directory.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,23 @@ from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
 from spectrakit.io import atomic_path
+from spectrakit.models.heads import OutputSpec, n_model_outputs
 from spectrakit.predict.core import conform_axis
 from spectrakit.predict.loader import load as _load_predictor
 from spectrakit.preprocessing.quality import summarize
-from spectrakit.tasks.heads import OutputSpec, n_model_outputs
 from spectrakit.tasks.masked import MaskedModelingTask
+from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
+from spectrakit.training.lr_finder import find_learning_rate
+from spectrakit.training.recipe import parse_split, recipe, split_fold
+from spectrakit.training.sources import describe_sources
 from spectrakit.training.trainer import LAST, TrainerOptions, build_trainer, load_checkpoint
 
 __all__ = ["fit_supervised", "pretrain", "resume", "run_dir"]
 
 _RUN = "run.json"
+
+_log = logging.getLogger(__name__)
 
 
 def run_dir(out: str | Path) -> Path:
@@ -246,7 +254,10 @@ def fit_supervised(
         Bundle directory (a temporary one when omitted).
     **options
         ``freeze`` (none | encoder | all-but-last-K), ``head_lr``, ``layer_decay``,
-        ``weight_decay``, ``schedule``, ``warmup``, ``label_smoothing``, ``class_weights``
+        ``weight_decay``, ``schedule`` (cosine | onecycle | triangular | triangular2 |
+        exp_range | cyclic | constant), ``cycle_epochs`` (half-cycle length of a cyclical
+        schedule, in epochs), ``clr_frac`` (lower cyclical bound read from the learning-rate
+        sweep with ``lr="auto"``), ``warmup``, ``label_smoothing``, ``class_weights``
         (list or "balanced"), ``one_vs_rest``, ``uncertainty``, ``mixup_alpha``, ``mix``,
         ``extra_features``, ``groups``, ``val_fraction``, ``augment``, ``num_workers``,
         ``model_kwargs``, ``resume``, ``work_dir``, ``max_steps`` and the
@@ -277,6 +288,8 @@ def fit_supervised(
         "layer_decay": None,
         "weight_decay": 1e-4,
         "schedule": "cosine",
+        "cycle_epochs": None,
+        "clr_frac": 0.5,
         "warmup": 0.05,
         "label_smoothing": 0.0,
         "class_weights": None,
@@ -293,8 +306,19 @@ def fit_supervised(
         "resume": False,
         "work_dir": None,
         "max_steps": None,
+        "split": None,
     }
     _merge_options(opt, options, "training", "fit_supervised")
+    split = parse_split(opt["split"])
+    if split is not None:
+        if val is not None:
+            raise ConfigError(
+                "a split and validation spectra are both given",
+                expected="split=K/N or val=...",
+                got="both",
+                fix="drop one of them",
+            )
+        train, val = split_fold(train, split, groups=opt["groups"], seed=seed)
     call = {
         "targets": targets,
         "task": task,
@@ -307,6 +331,17 @@ def fit_supervised(
         "options": {k: v for k, v in opt.items() if k not in ("mix", "augment")},
         "trainer": trainer_opts.to_dict(),
     }
+    facts = recipe(
+        model=model if init is None else _bundle.read_config(Path(init))["model"]["name"],
+        task=task,
+        targets=targets,
+        pipeline=pipeline,
+        augment=opt["augment"],
+        split=split,
+        seed=seed,
+        label_smoothing=opt["label_smoothing"],
+        mixup=opt["mixup_alpha"],
+    )
     out, work, ckpt, holder = _prepare_run(out, "supervised", call, opt["resume"], opt["work_dir"])
     L.seed_everything(seed, workers=True, verbose=False)
 
@@ -384,7 +419,7 @@ def fit_supervised(
         head_lr=opt["head_lr"],
         layer_decay=opt["layer_decay"],
         weight_decay=opt["weight_decay"],
-        schedule=opt["schedule"],
+        schedule=_schedule(opt["schedule"], opt["cycle_epochs"], steps_per_epoch),
         warmup=opt["warmup"],
         total_steps=max_steps,
         normalize=normalize,
@@ -393,7 +428,7 @@ def fit_supervised(
         work, trainer_opts, max_epochs=max_epochs + 1, max_steps=max_steps
     )
     if lr == "auto" and ckpt is None:
-        _find_lr(trainer, task_module, dm)
+        _find_lr(trainer, task_module, dm, work, opt["clr_frac"])
     trainer.fit(
         task_module,
         datamodule=dm,
@@ -415,6 +450,7 @@ def fit_supervised(
         "epochs": int(trainer.current_epoch),
         "lr": float(task_module.lr),
         "seed": seed,
+        "recipe": facts,
         "options": call["options"],
         "trainer": call["trainer"],
         **best,
@@ -450,18 +486,47 @@ def fit_supervised(
     return predictor
 
 
-def _find_lr(trainer: L.Trainer, task: L.LightningModule, dm: L.LightningDataModule) -> None:
-    from lightning.pytorch.tuner import Tuner
+def _schedule(name: str, cycle_epochs: float | None, steps_per_epoch: int) -> dict:
+    """Schedule spec with a cyclical half cycle of ``cycle_epochs`` epochs (when given)."""
+    spec = schedule_spec(name)
+    if cycle_epochs is not None:
+        if spec["name"] not in CYCLICAL or not cycle_epochs > 0:
+            raise ConfigError(
+                "cycle_epochs applies to a cyclical schedule",
+                expected=f"cycle_epochs > 0 with schedule in {' | '.join(CYCLICAL)}",
+                got=f"cycle_epochs={cycle_epochs!r}, schedule={spec['name']!r}",
+            )
+        spec["step_size"] = max(round(cycle_epochs * steps_per_epoch), 1)
+    return spec
 
-    result = Tuner(trainer).lr_find(task, datamodule=dm, num_training=50, update_attr=False)
-    suggestion = result.suggestion() if result is not None else None
-    if suggestion is not None and np.isfinite(suggestion) and suggestion > 0:
-        task.lr = float(suggestion)
+
+def _find_lr(
+    trainer: L.Trainer, task: L.LightningModule, dm: L.LightningDataModule, work: Path, frac: float
+) -> None:
+    """Sweep, keep the curve (CSV + PNG in the run folder) and set the task's rate(s).
+
+    A cyclical schedule takes both bounds from the curve; any other takes the suggestion.
+    """
+    curve = find_learning_rate(trainer, task, dm)
+    curve.to_csv(work / "lr_finder.csv")
+    curve.plot_png(work / "lr_finder.png", frac=frac)
+    spec = schedule_spec(task.hparams.schedule)
+    bounds = curve.estimate_clr(frac) if spec["name"] in CYCLICAL else None
+    best = curve.suggestion()
+    if bounds is not None and bounds[0] < bounds[1]:
+        task.lr = bounds[1]
+        task.hparams.schedule = {**spec, "base_ratio": bounds[0] / bounds[1]}
+        _log.info("learning-rate sweep: cyclical bounds %.2e .. %.2e", *bounds)
+    elif best is not None:
+        task.lr = best
+        _log.info("learning-rate sweep: suggested %.2e", best)
+    else:
+        _log.warning("learning-rate sweep: the loss never fell; keeping lr=%.2e", task.lr)
 
 
 @torch.no_grad()
 def _thresholds(net: Any, dm: SpectraDataModule, spec: OutputSpec, normalize: bool) -> list[float]:
-    from spectrakit.preprocessing.channels import normalize_spectra
+    from spectrakit.models.inputs import normalize_spectra
 
     ds = dm.val_dataset
     x = normalize_spectra(ds.x) if normalize else ds.x
@@ -501,7 +566,10 @@ def common_grid(axes: Sequence[SpectralAxis], multiple: int = 1) -> SpectralAxis
         raise DataError(
             "the common axis range is too short", expected=f">= {multiple} points", got=str(n)
         )
-    return axes[0].with_values(lo + step * np.arange(n))
+    lasers = {a.laser_wavelength for a in axes}
+    # several lasers: the grid states none rather than the first instrument's
+    laser = lasers.pop() if len(lasers) == 1 else None
+    return replace(axes[0].with_values(lo + step * np.arange(n)), laser_wavelength=laser)
 
 
 def pretrain(
@@ -602,6 +670,7 @@ def pretrain(
             expected="a specbert_* or spectrafm_* model",
             got=model,
         )
+    raw_sources = list(sources)  # as given: the bundle describes every one of them
     axes = [s.axis for s in sources]
     unit = (axes[0].unit, axes[0].kind)
     sources = [
@@ -616,6 +685,7 @@ def pretrain(
         grid = None
     elif grid is None:
         grid = common_grid(axes, patch)
+    common = grid  # the one grid every source is resampled onto (None: each keeps its own)
     preprocessor = None
     if opt["pipeline"] is not None:
         sources, grid, preprocessor = _preprocess_sources(sources, grid, opt["pipeline"], patch)
@@ -681,13 +751,9 @@ def pretrain(
     metrics = {}
     if has_val:
         metrics = _reconstruction_metrics(task_module, dm)
-    summary = (
-        summarize(sources[0])
-        if isinstance(sources[0], Spectra)
-        else {"n_spectra": len(sources[0]), "n_points": sources[0].axis.n_points}
-    )
     training = {
-        "data": summary,
+        "data": describe_sources(raw_sources),
+        "grid": None if common is None or len(raw_sources) < 2 else common.describe(),
         "n_spectra": int(sum(len(s) for s in sources)),
         "sources": [a.describe() for a in axes],
         "mask_ratio": mask_ratio,

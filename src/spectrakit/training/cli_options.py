@@ -1,7 +1,9 @@
 """Command-line options shared by the training commands: ``--config`` files and devices.
 
-A YAML/JSON ``--config`` file supplies defaults for any option of the command (keys spelled
-as the flags, with ``-`` or ``_``); flags given on the command line win.
+A YAML/JSON ``--config`` file supplies values for any option of the command (keys spelled
+as the flags, with ``-`` or ``_``); a flag typed on the command line wins, even when its value
+equals the default. ``--print-config`` prints the options in effect, as a file that
+``--config`` accepts, and exits.
 """
 
 from __future__ import annotations
@@ -13,16 +15,70 @@ from typing import Any
 
 from spectrakit.core.errors import ConfigError
 
-__all__ = ["add_config_option", "add_trainer_options", "apply_config", "trainer_kwargs"]
+__all__ = [
+    "add_config_option",
+    "add_trainer_options",
+    "apply_config",
+    "effective_config",
+    "print_config",
+    "trainer_kwargs",
+    "typed_options",
+]
+
+
+_INTERNAL = ("help", "config", "print_config", "_defaults_from", "_argv", "func", "command")
+_UNSET = object()
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE`` (YAML or JSON)."""
+    """``--config FILE`` (YAML or JSON) and ``--print-config``."""
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="YAML/JSON file of option values (keys as the flags); flags override it",
+        help="YAML/JSON file of option values (keys as the flags); typed flags override it",
     )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the options in effect (YAML, usable as --config) and exit",
+    )
+
+
+def typed_options(parser: argparse.ArgumentParser, argv: list[str], command: str) -> set[str]:
+    """Destinations of the options typed on the command line (default-valued ones included).
+
+    Parameters
+    ----------
+    parser : ArgumentParser
+        The command's parser.
+    argv : list of str
+        The whole command line, command name included.
+    command : str
+        The command's name, where its own options start.
+
+    Returns
+    -------
+    set of str
+        ``dest`` of every option present in ``argv``.
+    """
+    tokens = argv[argv.index(command) + 1 :] if command in argv else list(argv)
+    probe = argparse.Namespace(**{a.dest: _UNSET for a in parser._actions})
+    parser.parse_known_args(tokens, namespace=probe)  # defaults fill only missing names
+    return {k for k, v in vars(probe).items() if v is not _UNSET}
+
+
+def effective_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Every option of the command with its value in effect (a ``--config`` mapping)."""
+    parser: argparse.ArgumentParser = args._defaults_from
+    dests = [a.dest for a in parser._actions if a.option_strings and a.dest not in _INTERNAL]
+    return {d.replace("_", "-"): getattr(args, d) for d in dict.fromkeys(dests)}
+
+
+def print_config(args: argparse.Namespace) -> None:
+    """Write :func:`effective_config` as YAML to standard output."""
+    import yaml
+
+    print(yaml.safe_dump(effective_config(args), sort_keys=False), end="")
 
 
 def add_trainer_options(parser: argparse.ArgumentParser, *, epochs: int, batch_size: int) -> None:
@@ -62,6 +118,9 @@ def apply_config(args: argparse.Namespace) -> argparse.Namespace:
     path = getattr(args, "config", None)
     if not path:
         return args
+    parser: argparse.ArgumentParser = args._defaults_from
+    argv = getattr(args, "_argv", None)
+    typed = typed_options(parser, argv, args.command) if argv is not None else None
     text = Path(path).read_text(encoding="utf-8")
     try:
         if Path(path).suffix.lower() == ".json":
@@ -82,17 +141,17 @@ def apply_config(args: argparse.Namespace) -> argparse.Namespace:
             expected="key: value lines",
             got=type(data).__name__,
         )
-    parser: argparse.ArgumentParser = args._defaults_from
     defaults = {a.dest: a.default for a in parser._actions}
     for key, value in data.items():
         dest = str(key).replace("-", "_")
-        if dest not in defaults or dest in ("help", "config", "_defaults_from", "func"):
+        if dest not in defaults or dest in _INTERNAL:
             raise ConfigError(
                 f"unknown option {key!r} in {path}",
                 expected="one of " + ", ".join(sorted(d for d in defaults if d != "help")),
                 got=str(key),
             )
-        if getattr(args, dest) == defaults[dest]:  # not given on the command line
+        given = dest in typed if typed is not None else getattr(args, dest) != defaults[dest]
+        if not given:
             if isinstance(value, list) and dest in ("target", "extra_features"):
                 value = ",".join(map(str, value))
             setattr(args, dest, value)

@@ -17,7 +17,12 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+)
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from spectrakit.core.errors import TrainingError
@@ -235,6 +240,8 @@ def build_trainer(
             callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
     callbacks += options.callbacks
     loggers = _loggers(options.loggers, work_dir / "logs")
+    if loggers:  # the learning rate of every step goes beside the losses (lr-AdamW, ...)
+        callbacks.append(LearningRateMonitor(logging_interval="step"))
     if not options.progress:  # quiet runs: no device banners or tips, only warnings
         for pkg in ("pytorch", "fabric"):
             logging.getLogger(f"lightning.{pkg}.utilities.rank_zero").setLevel(logging.WARNING)

@@ -9,10 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.core.errors import AxisError, FormatError
+from spectrakit.core.errors import AxisError, DataError, FormatError
 from spectrakit.core.spectra import Spectra, split_table_columns
-from spectrakit.io._axis_info import merge_axis_options, parse_axis_comment, render_axis_comment
+from spectrakit.io._axis_info import axis_info, merge_axis_options, parse_axis_comment
 from spectrakit.io._registry import register_format, register_writer
+
+#: header width above which the table is read row by row (pandas costs ~5 KB per column).
+_WIDE = 4096
+#: axis information kept as columns (constant over the rows) of the written table.
+_AXIS_COLUMNS = {
+    "unit": "axis_unit",
+    "kind": "axis_kind",
+    "laser_wavelength": "axis_laser_wavelength",
+}
 
 
 def _first_line(path: Path) -> str:
@@ -68,6 +77,9 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
             got=f"{vals[counts > 1][0]:g} appears {counts[counts > 1][0]} times",
             fix="average or drop the duplicated columns",
         )
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    if len(header) > _WIDE:
+        return snap_rounded_axis(_read_wide(path, skip, sep, header, stored, options), spectral)
     try:
         df = pd.read_csv(path, sep=sep, skiprows=skip)
     except pd.errors.EmptyDataError as exc:
@@ -96,13 +108,109 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
                 got=f"{short[1]} fields in line {short[0] + skip}",
                 fix="repair the truncated row",
             )
-    return Spectra.from_pandas(
-        df,
-        source=path.name,
-        **merge_axis_options(
-            stored, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-        ),
-    )
+    df, from_columns = _pop_axis_columns(df, path)
+    stored = from_columns or stored
+    spectra = Spectra.from_pandas(df, source=path.name, **merge_axis_options(stored, options))
+    return snap_rounded_axis(spectra, spectral)
+
+
+def _wide_rows(path: Path, skip: int, sep: str, header: list[str], idx: list[int]):
+    """Spectral values of each row of a wide table, one float64 row at a time."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if number <= skip + 1 or not row:
+                continue
+            if len(row) != len(header):
+                raise FormatError(
+                    f"{path.name}: ragged rows",
+                    expected=f"{len(header)} fields per row (as in the header)",
+                    got=f"{len(row)} fields in line {number}",
+                    fix="repair the row",
+                )
+            text = np.array([row[i].strip() or "nan" for i in idx])
+            try:
+                yield text.astype(np.float64)
+            except ValueError:
+                bad = next(t for t in text if not _is_float(t))
+                raise DataError(
+                    f"{path.name}: non-numeric intensity in line {number}",
+                    expected="numbers in every spectral column",
+                    got=repr(str(bad)[:40]),
+                    fix="repair the value or remove that row",
+                ) from None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_wide(path: Path, skip: int, sep: str, header: list[str], stored, options: dict):
+    """A table with thousands of columns, read without one pandas column per point.
+
+    pandas keeps several kilobytes per column; a 1 MB file of 90,000 points would take
+    hundreds of megabytes. Metadata columns still go through pandas (their types).
+    """
+    spectral, meta_cols, axis = split_table_columns(header)
+    wanted = set(spectral)
+    idx = [i for i, h in enumerate(header) if h in wanted]
+    rows = list(_wide_rows(path, skip, sep, header, idx))
+    if not rows:
+        raise DataError(f"{path.name} has a header but no spectra", got="0 rows")
+    meta = pd.read_csv(path, sep=sep, skiprows=skip, usecols=meta_cols) if meta_cols else None
+    if meta is not None:
+        meta, from_columns = _pop_axis_columns(meta, path)
+        stored = from_columns or stored
+    axis_options = merge_axis_options(stored, options)
+    return Spectra(np.vstack(rows), axis, meta if meta is not None and len(meta.columns) else None,
+                   **axis_options)  # fmt: skip
+
+
+def _pop_axis_columns(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict | None]:
+    """The table without its ``axis_unit``/``axis_kind``/... columns, and their values."""
+    present = [c for c in _AXIS_COLUMNS.values() if c in df.columns]
+    if not present:
+        return df, None
+    stored = {}
+    for key, col in _AXIS_COLUMNS.items():
+        if col not in df.columns:
+            continue
+        values = df[col].dropna().astype(str).unique()
+        if len(values) > 1:
+            raise FormatError(
+                f"{path.name}: column {col} differs between rows",
+                expected="one axis for the whole table",
+                got=", ".join(values[:3]),
+                fix="split the table by axis",
+            )
+        if len(values):
+            stored[key] = values[0]
+    return df.drop(columns=present), stored
+
+
+def snap_rounded_axis(spectra: Spectra, names: list[str]) -> Spectra:
+    """Rebuild an even grid that rounding in the header made look uneven.
+
+    A header printed with ``d`` decimals places each point within half a unit of the last
+    digit; when an even grid from the first to the last point fits every header value to that
+    precision, that grid is the axis (uniformity is judged against the printed precision).
+    """
+    ax = spectra.axis
+    if ax.n_points < 3 or ax.is_uniform:
+        return spectra
+    decimals = [len(n.strip().split(".")[1]) if "." in n else 0 for n in map(str, names)]
+    if any(c in str(n).lower() for n in names for c in "e"):
+        return spectra  # exponent notation: precision is relative, not fixed
+    grid = np.linspace(ax.values[0], ax.values[-1], ax.n_points)
+    if np.max(np.abs(grid - ax.values)) > 0.5 * 10.0 ** -max(decimals) * (1 + 1e-9):
+        return spectra
+    return Spectra(
+        spectra.values, grid, spectra.meta, unit=ax.unit, kind=ax.kind,
+        laser_wavelength=ax.laser_wavelength, allow_nan=True,
+    )  # fmt: skip
 
 
 def _nth_line(path: Path, n: int) -> str:
@@ -119,11 +227,23 @@ def write_csv(
 ) -> None:
     """Write the table format, tab-separated for ``.tsv``.
 
-    The first line records unit/kind unless ``unit_header=False``.
+    The axis unit/kind go in columns ``axis_unit``/``axis_kind`` (and
+    ``axis_laser_wavelength``) after the metadata, so that any CSV reader (plain
+    ``pandas.read_csv`` too) sees one header row and one row per spectrum; pass
+    ``unit_header=False`` to leave them out.
     """
     sep = sep or _default_sep(path)
     df = spectra.to_pandas()
+    if unit_header:
+        clash = [c for c in _AXIS_COLUMNS.values() if c in spectra.meta.columns]
+        if clash:
+            raise FormatError(
+                "metadata columns clash with the axis columns of the CSV layout",
+                got=", ".join(clash),
+                fix="rename them, or pass unit_header=False",
+            )
+        at = len(spectra.meta.columns)
+        for key, value in reversed(list(axis_info(spectra.axis).items())):
+            df.insert(at, _AXIS_COLUMNS[key], value)
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        if unit_header:
-            fh.write(render_axis_comment(spectra.axis) + "\n")
         df.to_csv(fh, sep=sep, index=False)

@@ -1,58 +1,50 @@
-"""The table format as HDF5: ``values`` (n x p), ``axis`` (p,) and a ``meta`` group of columns."""
+"""The table format as HDF5: ``values`` (n x p), ``axis`` (p,) and a ``meta`` group of columns.
+
+libhdf5 can loop for minutes on a damaged file inside one native call, so the file is
+decoded in a worker process under the read's time and memory bound
+(:mod:`spectrakit.io._worker`), and every dataset's size is checked against the read budget
+before it is read (gzip-compressed chunks may hold far more than the file size).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pandas as pd
 
-from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
+from spectrakit.io._worker import run_native
 
 
 @register_format("hdf5", extensions=(".h5", ".hdf5", ".hdf"), description="table format, HDF5")
 def read_hdf5(path: Path, *, unit=None, kind=None, laser_wavelength=None, group: str = "/"):
-    """Read spectra written by :func:`write_hdf5` (``values``, ``axis``, group ``meta``)."""
-    try:
-        fh = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(
-            f"{path.name} is not a readable HDF5 file",
-            got=str(exc)[:120],
-            fix="check the file is complete (not truncated)",
-        ) from exc
-    with fh:
-        if group not in fh:
-            raise FormatError(f"{path.name}: no group {group!r}", expected="an existing group")
-        g = fh[group]
-        missing = [k for k in ("values", "axis") if k not in g]
-        if missing:
-            raise FormatError(
-                f"{path.name}: missing dataset(s) {', '.join(missing)}",
-                expected="datasets 'values' (n x p) and 'axis' (p)",
-                got="keys " + ", ".join(g.keys()),
-            )
-        values = np.asarray(g["values"])
-        axis = np.asarray(g["axis"])
-        stored = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in g.attrs.items()}
-        meta = {}
-        if "meta" in g:
-            order = [str(c) for c in g["meta"].attrs.get("columns", list(g["meta"].keys()))]
-            for name in order:
-                col = np.asarray(g["meta"][name])
-                if col.dtype.kind in "SO":
-                    col = np.array([c.decode() if isinstance(c, bytes) else c for c in col])
-                meta[name] = col
+    """Read spectra written by :func:`write_hdf5` (``values``, ``axis``, group ``meta``).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    unit, kind, laser_wavelength
+        Override the stored axis attributes.
+    group : str, default="/"
+        Group holding the table.
+
+    Returns
+    -------
+    Spectra
+        Values of shape (n, p) with the ``meta`` columns.
+    """
+    raw = run_native("table", path, "HDF5", group)
+    meta = raw["meta"]
     return Spectra(
-        values,
-        axis,
+        raw["values"],
+        raw["axis"],
         pd.DataFrame(meta) if meta else None,
         **merge_axis_options(
-            stored, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+            raw["attrs"], {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
         ),
     )
 

@@ -26,6 +26,7 @@ import numpy as np
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._limits import charge, current_read
 from spectrakit.io._registry import register_format, register_writer
 
 __all__ = ["decode_asdf_line", "read_jcamp", "write_jcamp"]
@@ -57,6 +58,8 @@ _UNITS = {
     "CHANNEL": "channel",
     "CHANNELS": "channel",
 }
+#: decoded bytes per point: float64 abscissa and ordinate (plus the list of parsed values).
+_BYTES_PER_POINT = 24
 _DATA_TYPES = {"wavenumber": "INFRARED SPECTRUM", "raman_shift": "RAMAN SPECTRUM"}
 
 
@@ -129,8 +132,11 @@ def decode_asdf_line(line: str, limit: int | None = None) -> tuple[list[float], 
             count = int(_digit_value(_DUP, text))
             if limit is not None and len(values) + count - 1 > limit:
                 raise ValueError(f"DUP count {count} exceeds the number of points")
-            for _ in range(count - 1):
-                values.append(values[-1] + (last_diff if last_kind == "dif" else 0.0))
+            if last_kind == "dif":
+                for _ in range(count - 1):
+                    values.append(values[-1] + last_diff)
+            else:
+                values.extend([values[-1]] * (count - 1))
             continue
         if kind == "dif":
             if len(values) < 2:
@@ -200,6 +206,18 @@ def _number(block: _Block, key: str, path: Path) -> float | None:
         ) from None
 
 
+def _point_limit(npoints: float | None, path: Path) -> int:
+    """Most ordinates the table may expand to, charged against the read budget up front."""
+    if npoints is not None and not (0 <= npoints < 2**53):
+        raise FormatError(f"{path.name}: invalid ##NPOINTS=", got=f"{npoints:g}")
+    state = current_read(path)
+    if npoints is None:
+        # No declared count: DUP runs may fill what is left of the budget (x and y, float64).
+        return max(0, (state.budget - state.used) // _BYTES_PER_POINT)
+    charge(int(npoints) * _BYTES_PER_POINT, f"##NPOINTS={int(npoints)}", path)
+    return int(npoints) + 2
+
+
 def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np.ndarray]:
     form = lines[0].replace(" ", "").upper()
     if not form.startswith("(X++(Y..Y))"):
@@ -212,7 +230,7 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
     xfactor = _number(block, "XFACTOR", path) or 1.0
     yfactor = _number(block, "YFACTOR", path) or 1.0
     npoints = _number(block, "NPOINTS", path)
-    limit = int(npoints) + 2 if npoints is not None and npoints >= 0 else 10 * len(lines[1:]) * 80
+    limit = _point_limit(npoints, path)
     ys: list[float] = []
     first_line_x = None
     check_pending = False
@@ -220,6 +238,9 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
         try:
             values, ends_in_dif = decode_asdf_line(line, limit=limit - len(ys))
         except (ValueError, KeyError) as exc:
+            if npoints is None and "exceeds" in str(exc):
+                # the budget, not a declared count, stopped the expansion: say so
+                charge((limit + 1) * _BYTES_PER_POINT, "##XYDATA (DUP runs)", path)
             raise FormatError(
                 f"{path.name}: unreadable ##XYDATA line {number}",
                 expected="AFFN or ASDF (SQZ/DIF/DUP) values",
@@ -241,6 +262,8 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
             ordinates = ordinates[1:]
         ys.extend(ordinates)
         check_pending = ends_in_dif
+    if npoints is None:
+        charge(len(ys) * _BYTES_PER_POINT, "##XYDATA", path)
     n = int(npoints) if npoints is not None else len(ys)
     if len(ys) != n or n == 0:
         raise FormatError(

@@ -8,16 +8,19 @@ The orientation (spectra in rows or in columns) follows from the axis length.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from spectrakit.core.errors import DataError, FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._limits import charge
 from spectrakit.io._registry import register_format, register_writer
+from spectrakit.io._worker import run_native
 
 __all__ = ["read_mat", "write_mat"]
 
@@ -37,6 +40,7 @@ _AXIS_NAMES = (
 )
 _AXIS_KEYS = ("unit", "kind", "laser_wavelength")
 _V73 = b"MATLAB 7.3 MAT-file"
+_MI_COMPRESSED = 15
 
 
 def _text(value: Any) -> str | None:
@@ -61,30 +65,16 @@ def _strings(value: np.ndarray) -> np.ndarray | None:
 
 
 def _load_v5(path: Path) -> dict[str, Any]:
-    from scipy.io import loadmat
-    from scipy.io.matlab import MatReadError
+    """Variables of a v4-v7 file: scipy decodes them in a worker interpreter.
 
-    try:
-        raw = loadmat(path, squeeze_me=False, chars_as_strings=True)
-    except (
-        MatReadError,
-        ValueError,
-        OSError,
-        EOFError,
-        TypeError,
-        IndexError,
-        NotImplementedError,
-        zlib.error,
-    ) as exc:
-        raise FormatError(
-            f"{path.name} is not a readable MATLAB file",
-            got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
-            fix="check the file is complete (not truncated); save with save(..., '-v7')",
-        ) from exc
+    scipy's C decoder crashes the whole process on some damaged files (a fuzzed file made
+    it fault), so it runs where a crash is one clear error.
+    """
+    _check_v5_size(path)
+    raw = run_native("mat5", path, "MATLAB")
     out: dict[str, Any] = {}
     for k, v in raw.items():
-        if not k.startswith("__"):
-            _flatten(k, v, out, depth=0)
+        _flatten(k, v, out, depth=0)
     return out
 
 
@@ -107,30 +97,47 @@ def _named(arrays: dict[str, Any], candidates: tuple[str, ...]) -> list[str]:
 
 
 def _load_v73(path: Path) -> dict[str, Any]:
-    import h5py
+    """Variables of a v7.3 (HDF5) file, decoded in a worker under the read's bounds."""
+    return run_native("mat73", path, "MATLAB v7.3")
 
-    out: dict[str, Any] = {}
-    try:
-        with h5py.File(path, "r") as fh:
-            for name, node in fh.items():
-                if not isinstance(node, h5py.Dataset) or name.startswith("#"):
-                    continue
-                cls = node.attrs.get("MATLAB_class", b"")
-                cls = cls.decode() if isinstance(cls, bytes) else str(cls)
-                data = np.asarray(node[()])
-                if cls == "char":
-                    # MATLAB stores text as uint16 code units, column-major.
-                    out[name] = np.array("".join(map(chr, data.T.ravel().tolist())))
-                elif data.dtype.kind in "biuf":
-                    # HDF5 sees MATLAB's column-major arrays transposed.
-                    out[name] = data.T
-    except OSError as exc:
-        raise FormatError(
-            f"{path.name} is not a readable MATLAB v7.3 file",
-            got=str(exc)[:120],
-            fix="check the file is complete (not truncated)",
-        ) from exc
-    return out
+
+def _check_v5_size(path: Path) -> None:
+    """Charge every (decompressed) data element of a v5 file to the read budget.
+
+    ``miCOMPRESSED`` elements are inflated in a stream that is discarded as it goes, so a
+    small file of deflated zeros is refused before :func:`scipy.io.loadmat` inflates it.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(128)
+        if len(head) < 128 or head[126:128] not in (b"IM", b"MI"):
+            return  # v4 (uncompressed) or damaged: loadmat decides
+        order = "<" if head[126:128] == b"IM" else ">"
+        while tag := fh.read(8):
+            if len(tag) < 8:
+                return
+            mtype, nbytes = struct.unpack(order + "II", tag)
+            if mtype & 0xFFFF0000:  # small data element: 4 bytes inside the tag
+                continue
+            if mtype != _MI_COMPRESSED:
+                charge(nbytes, "a MATLAB data element", path)
+                fh.seek(nbytes + (-nbytes % 8), 1)
+                continue
+            _charge_inflated(fh, nbytes, path)
+
+
+def _charge_inflated(fh: IO[bytes], nbytes: int, path: Path) -> None:
+    inflate = zlib.decompressobj()
+    left = nbytes
+    while left > 0 and not inflate.eof:
+        chunk = fh.read(min(left, 1 << 16))
+        if not chunk:
+            return
+        left -= len(chunk)
+        data = inflate.decompress(chunk, 1 << 20)
+        while data:
+            charge(len(data), "a compressed MATLAB variable", path)
+            data = inflate.decompress(inflate.unconsumed_tail, 1 << 20)
+    fh.seek(left, 1)
 
 
 def _is_v73(path: Path) -> bool:

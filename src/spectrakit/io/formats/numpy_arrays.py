@@ -12,13 +12,14 @@ import zipfile
 import zlib
 from pathlib import Path
 from tokenize import TokenError
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from spectrakit.core.errors import DataError, FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._limits import charge, check_count
 from spectrakit.io._registry import register_format, register_writer
 
 __all__ = ["read_npy", "read_npz", "write_npz"]
@@ -29,7 +30,7 @@ _AXIS_KEYS = ("unit", "kind", "laser_wavelength")
 _UNIT_OF_NAME = {"wavenumbers": "cm-1", "wavenumber": "cm-1", "raman_shift": "cm-1"}
 
 
-def _load(path: Path) -> Any:
+def _magic(path: Path) -> bytes:
     with open(path, "rb") as fh:
         magic = fh.read(6)
     if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
@@ -39,48 +40,79 @@ def _load(path: Path) -> Any:
             got=f"content starting with {magic!r}",
             fix="pass the right format (e.g. --format csv)",
         )
-    if magic.startswith(b"\x93NUMPY"):
-        _check_npy_size(path)
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
-            raise FormatError(
-                f"{path.name} holds Python objects (pickled data)",
-                expected="plain numeric/string arrays",
-                got="an object array",
-                fix="save numeric arrays (np.save(..., arr.astype(float)))",
-            ) from exc
-        raise _corrupt(path, exc) from exc
-    except (OSError, EOFError, SyntaxError, TokenError, zipfile.BadZipFile) as exc:
-        raise _corrupt(path, exc) from exc
+    return magic
 
 
-def _check_npy_size(path: Path) -> None:
-    """Refuse a ``.npy`` whose header promises more data than the file holds.
+def _load(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """The array of a ``.npy`` or the arrays of a ``.npz``, checked before any allocation."""
+    if _magic(path).startswith(b"PK"):
+        return _npz_arrays(path)
+    with open(path, "rb") as fh:
+        _array_header(fh, path, path.name, path.stat().st_size)
+        fh.seek(0)
+        try:
+            return np.lib.format.read_array(fh, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise _corrupt(path, exc) from exc
+
+
+def _array_header(fh: IO[bytes], path: Path, member: str, size: int) -> None:
+    """Refuse an array whose header promises more data than is stored, or Python objects.
 
     Checked before loading so a damaged header cannot make numpy allocate a huge array.
     """
     fmt = np.lib.format
-    with open(path, "rb") as fh:
-        try:
-            version = fmt.read_magic(fh)
-            read_header = fmt.read_array_header_1_0 if version == (1, 0) else None
-            read_header = read_header or fmt.read_array_header_2_0
-            shape, _, dtype = read_header(fh)
-        except (ValueError, SyntaxError, TokenError, EOFError) as exc:
-            raise _corrupt(path, exc) from exc
-        available = path.stat().st_size - fh.tell()
+    try:
+        version = fmt.read_magic(fh)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else None
+        read_header = read_header or fmt.read_array_header_2_0
+        shape, _, dtype = read_header(fh)
+    except (ValueError, SyntaxError, TokenError, EOFError, TypeError, OverflowError) as exc:
+        raise _corrupt(path, exc) from exc
     if dtype.hasobject:
-        return  # np.load refuses it with the pickle message
+        raise FormatError(
+            f"{path.name}: {member} holds Python objects (pickled data)",
+            expected="plain numeric/string arrays (never unpickled)",
+            got=f"an object array ({dtype})",
+            fix="save numeric arrays (np.save(..., arr.astype(float)))",
+        )
     needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    available = size - fh.tell()
     if needed > available:
         raise FormatError(
-            f"{path.name} is truncated",
+            f"{path.name}: {member} is truncated",
             expected=f"{needed} bytes of data for shape {shape}",
             got=f"{available} bytes",
             fix="copy the complete file again",
         )
+    charge(needed, member, path)
+
+
+def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Arrays of a ``.npz``: members checked (names, sizes, dtypes) before decompression."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            check_count(len(infos), "archive members", path)
+            charge(sum(i.file_size for i in infos), "the archive members", path)
+            out = {}
+            for info in infos:
+                if not info.filename.endswith(".npy") or info.is_dir():
+                    raise FormatError(
+                        f"{path.name}: member {info.filename!r} is not a NumPy array",
+                        expected="only .npy members (as numpy.savez writes)",
+                        got=repr(info.filename),
+                        fix="save the archive with numpy.savez / numpy.savez_compressed",
+                    )
+                with zf.open(info) as fh:
+                    _array_header(fh, path, info.filename, info.file_size)
+                with zf.open(info) as fh:
+                    out[info.filename[:-4]] = np.lib.format.read_array(fh, allow_pickle=False)
+            return out
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise _corrupt(path, exc) from exc
 
 
 def _corrupt(path: Path, exc: BaseException) -> FormatError:
@@ -156,7 +188,15 @@ def read_npy(
     -------
     Spectra
     """
-    values = _as_matrix(np.asarray(_load(path)), path, path.name)
+    loaded = _load(path)
+    if isinstance(loaded, dict):
+        raise FormatError(
+            f"{path.name} is a .npz archive, not a .npy array",
+            expected="a single array written by numpy.save",
+            got="arrays " + ", ".join(loaded),
+            fix="pass format='npz'",
+        )
+    values = _as_matrix(loaded, path, path.name)
     source = "axis="
     if axis is None:
         for sibling in (path.with_name(f"{path.stem}_axis.npy"), path.with_name("axis.npy")):
@@ -207,18 +247,14 @@ def read_npz(
     Spectra
         Every other array of length n becomes a metadata column.
     """
-    with _load(path) as archive:
-        try:
-            arrays = {k: archive[k] for k in archive.files}
-        except (
-            ValueError,
-            OSError,
-            EOFError,
-            NotImplementedError,
-            zlib.error,
-            zipfile.BadZipFile,
-        ) as exc:
-            raise _corrupt(path, exc) from exc
+    if not _magic(path).startswith(b"PK"):
+        raise FormatError(
+            f"{path.name} is not a .npz archive",
+            expected="a zip archive written by numpy.savez",
+            got="a single .npy array",
+            fix="pass format='npy'",
+        )
+    arrays = _npz_arrays(path)
     names = list(arrays)
     vname = values or _pick(names, _VALUE_NAMES)
     if vname is None or vname not in arrays:

@@ -25,6 +25,7 @@ import numpy as np
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._limits import charge, check_count, check_distinct_offsets
 from spectrakit.io._registry import register_format
 
 __all__ = ["MAGIC", "block_name", "read_opus"]
@@ -33,6 +34,9 @@ MAGIC = b"\x0a\x0a\xfe\xfe"
 _DATA_STATUS = 1
 _SAMPLE_ORIGIN = 10
 _OPTICS = 6
+_PARAMS = (_SAMPLE_ORIGIN, _OPTICS)
+#: decoded bytes per point of a block: float64 X and Y plus the float32 Spectra copy.
+_POINT_BYTES = 20
 _KIND_NAMES = {
     1: "Sc",
     2: "Ig",
@@ -100,7 +104,8 @@ def _truncated(name: str, what: str, need: int, size: int) -> FormatError:
     )
 
 
-def _directory(data: bytes, name: str) -> list[_Entry]:
+def _directory(data: bytes, path: Path) -> list[_Entry]:
+    name = path.name
     if len(data) < 24:
         raise _truncated(name, "the 24-byte header", 24, len(data))
     if data[:4] != MAGIC:
@@ -110,8 +115,9 @@ def _directory(data: bytes, name: str) -> list[_Entry]:
             got=data[:4].hex(" "),
         )
     dir_offset, _, n_blocks = struct.unpack_from("<3i", data, 12)
-    if dir_offset < 24 or not 0 < n_blocks <= 10_000:
+    if dir_offset < 24 or n_blocks <= 0:
         raise FormatError(f"{name}: invalid OPUS directory", got=f"{n_blocks} blocks")
+    check_count(n_blocks, "directory entries", path)
     end = dir_offset + 12 * n_blocks
     if end > len(data):
         raise _truncated(name, "the block directory", end, len(data))
@@ -158,9 +164,18 @@ def _status_key(entry: _Entry) -> tuple[int, ...]:
     return (f[0], f[1], f[3], f[4], f[5])
 
 
-def _data_blocks(data: bytes, name: str) -> tuple[dict[str, tuple], dict[str, Any]]:
+def _is_spectrum(e: _Entry) -> bool:
+    f = e.fields
+    # parameters, text, series (gc) files and directories are not spectra
+    return not (f[2] != 0 or f[3] == 0 or f[5] != 0 or f[3] in (8, 9, 13))
+
+
+def _data_blocks(data: bytes, path: Path) -> tuple[dict[str, tuple], dict[str, Any]]:
     """``{block label: (entry, data status)}`` and the sample/optics parameters."""
-    entries = _directory(data, name)
+    name = path.name
+    entries = _directory(data, path)
+    used = [e for e in entries if _is_spectrum(e) or e.fields[2] in (_DATA_STATUS, *_PARAMS)]
+    check_distinct_offsets([(e.offset, e.size) for e in used], "block directory", path)
     # A type may occur several times: the k-th data block pairs with the k-th status block.
     status: dict[tuple[int, ...], list[dict[str, Any]]] = {}
     extra: dict[str, Any] = {}
@@ -168,14 +183,13 @@ def _data_blocks(data: bytes, name: str) -> tuple[dict[str, tuple], dict[str, An
         kind = e.fields[2]
         if kind == _DATA_STATUS:
             status.setdefault(_status_key(e), []).append(_params(_block_bytes(data, e, name), name))
-        elif kind in (_SAMPLE_ORIGIN, _OPTICS):
+        elif kind in _PARAMS:
             extra.update(_params(_block_bytes(data, e, name), name))
     blocks: dict[str, tuple] = {}
     seen: dict[tuple[int, ...], int] = {}
     for e in entries:
-        f = e.fields
-        if f[2] != 0 or f[3] == 0 or f[5] != 0 or f[3] in (8, 9, 13):
-            continue  # parameters, text, series (gc) files and directories are not spectra
+        if not _is_spectrum(e):
+            continue
         key = _status_key(e)
         k = seen.get(key, 0)
         seen[key] = k + 1
@@ -186,7 +200,8 @@ def _data_blocks(data: bytes, name: str) -> tuple[dict[str, tuple], dict[str, An
     return blocks, extra
 
 
-def _spectrum(data: bytes, entry: _Entry, params: dict, name: str, options: dict) -> Spectra:
+def _spectrum(data: bytes, entry: _Entry, params: dict, path: Path, options: dict) -> Spectra:
+    name = path.name
     label = block_name(entry.type_code)
     missing = [k for k in ("NPT", "FXV", "LXV") if k not in params]
     if missing:
@@ -199,6 +214,7 @@ def _spectrum(data: bytes, entry: _Entry, params: dict, name: str, options: dict
     raw = _block_bytes(data, entry, name)
     if n < 1 or 4 * n > len(raw):
         raise _truncated(name, f"{n} points of block {label}", entry.offset + 4 * n, len(data))
+    charge(_POINT_BYTES * n, f"block {label}", path)
     dtype = "<i4" if params.get("DPF") == 2 else "<f4"
     y = np.frombuffer(raw, dtype=dtype, count=n).astype(np.float64) * float(params.get("CSF", 1.0))
     if not np.all(np.isfinite(y)):
@@ -258,7 +274,7 @@ def read_opus(
         ``{block name: Spectra of shape (1, p)}`` with a ``block`` metadata column.
     """
     data = path.read_bytes()
-    blocks, extra = _data_blocks(data, path.name)
+    blocks, extra = _data_blocks(data, path)
     if not blocks:
         raise FormatError(
             f"{path.name} holds no spectrum block",
@@ -280,7 +296,7 @@ def read_opus(
     out = {}
     for name in names:
         entry, params = blocks[name]
-        s = _spectrum(data, entry, params, path.name, options)
+        s = _spectrum(data, entry, params, path, options)
         if extra.get("SNM"):
             s = s.assign(sample=str(extra["SNM"]))
         out[name] = s

@@ -3,39 +3,88 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
+from spectrakit.io._limits import charge, check_count
 from spectrakit.io._registry import register_format, register_writer
 
 _KEY = b"spectrakit.core.axis"
+_log = logging.getLogger(__name__)
+
+
+def _unreadable(path: Path, exc: Exception) -> FormatError:
+    return FormatError(
+        f"{Path(path).name} is not a readable Parquet file",
+        got=(str(exc).splitlines() or [type(exc).__name__])[0][:120],
+        fix="check the file is complete (not truncated) and really Parquet",
+    )
+
+
+def _axis_options(schema: pa.Schema, options: dict[str, Any]) -> dict[str, Any]:
+    meta = schema.metadata or {}
+    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    return merge_axis_options(stored, options)
 
 
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")
 def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
     """Read a table-format Parquet file."""
     try:
+        _check_size(pq.ParquetFile(path).metadata, path)
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise FormatError(
-            f"{path.name} is not a readable Parquet file",
-            got=str(exc).splitlines()[0][:120],
-            fix="check the file is complete (not truncated) and really Parquet",
-        ) from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(path, exc) from exc
     meta = table.schema.metadata or {}
-    stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    try:
+        stored = json.loads(meta[_KEY]) if _KEY in meta else None
+    except ValueError:
+        stored = None  # a damaged axis note: the unit falls back to "arb"
+    if not isinstance(stored, dict):
+        stored = None
     return Spectra.from_pandas(
-        table.to_pandas(),
+        _to_pandas(table, path),
         source=path.name,
         **merge_axis_options(
             stored, {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
         ),
     )
+
+
+def _check_size(meta: pq.FileMetaData, path: Path) -> None:
+    """Charge rows x columns (8 bytes each, as decoded) before reading.
+
+    Run-length and dictionary encoding let a few kilobytes declare millions of values.
+    """
+    check_count(meta.num_row_groups, "row groups", path)
+    charge(8.0 * meta.num_rows * max(1, meta.num_columns), "the Parquet table", path)
+
+
+def _to_pandas(table: pa.Table, path: Path) -> pd.DataFrame:
+    """The table as pandas; pandas metadata naming an unknown dtype is ignored (logged)."""
+    try:
+        return table.to_pandas()
+    except (TypeError, ValueError, KeyError, AttributeError, pa.ArrowException) as exc:
+        _log.warning(
+            "%s: ignoring its pandas metadata (%s: %s)", path.name, type(exc).__name__, exc
+        )
+    try:
+        return table.to_pandas(ignore_metadata=True)
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise FormatError(
+            f"{path.name}: columns cannot be converted to a table",
+            got=f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:100]}",
+            fix="write plain numeric/string columns",
+        ) from exc
 
 
 @register_writer("parquet", extensions=(".parquet", ".pq"))
@@ -45,3 +94,46 @@ def write_parquet(spectra: Spectra, path: Path) -> None:
     meta = dict(table.schema.metadata or {})
     meta[_KEY] = json.dumps(axis_info(spectra.axis)).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Iterator[Spectra]:
+    """Read a table-format Parquet file block by block (``block_size`` rows at a time).
+
+    Memory stays proportional to one block, whatever the size of the file.
+    """
+    try:
+        source = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(path, exc) from exc
+    options = _axis_options(source.schema_arrow, axis_options)
+    for batch in source.iter_batches(batch_size=block_size):
+        yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
+
+
+class ParquetBlockWriter:
+    """Append Spectra blocks (same axis) to one table-format Parquet file at ``path``.
+
+    Use as a context manager; ``path`` should be a temporary file that replaces the
+    target on success (see :func:`spectrakit.io.atomic_path`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, spectra: Spectra) -> None:
+        """Append one block."""
+        table = pa.Table.from_pandas(spectra.to_pandas(), preserve_index=False)
+        if self._writer is None:
+            meta = dict(table.schema.metadata or {})
+            meta[_KEY] = json.dumps(axis_info(spectra.axis)).encode()
+            schema = table.schema.with_metadata(meta)
+            self._writer = pq.ParquetWriter(self.path, schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def __enter__(self) -> ParquetBlockWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()

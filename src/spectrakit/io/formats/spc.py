@@ -23,6 +23,7 @@ import numpy as np
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io._limits import charge, check_count, check_distinct_offsets
 from spectrakit.io._registry import register_format
 
 __all__ = ["FXTYPE_UNITS", "read_spc"]
@@ -33,6 +34,8 @@ _NEW_HEADER = struct.Struct("<BBBbIddIBBBBI9s9sH32s130s30sIIBBHf48sfIfB187s")
 _OLD_HEADER = struct.Struct("<BBhfffBBHBBBB8sHH28s130s30s")
 _SUBHEADER = struct.Struct("<BbHfffIIf4s")
 _FLOAT_EXP = -128  # 0x80 as a signed char
+#: decoded bytes per point of a subfile: float64 X and Y, their Spectra copies (float32 Y).
+_SUBFILE_BYTES = 28
 
 #: fxtype code -> (unit, kind); codes without a spectral unit map to ``arb``.
 FXTYPE_UNITS: dict[int, tuple[str, str | None]] = {
@@ -50,9 +53,10 @@ FXTYPE_UNITS: dict[int, tuple[str, str | None]] = {
 class _Reader:
     """Bounds-checked reads from the file bytes (a short file gives FormatError)."""
 
-    def __init__(self, data: bytes, name: str) -> None:
+    def __init__(self, data: bytes, path: Path) -> None:
         self.data = data
-        self.name = name
+        self.path = path
+        self.name = path.name
 
     def need(self, offset: int, size: int, what: str) -> None:
         if offset < 0 or size < 0 or offset + size > len(self.data):
@@ -106,6 +110,7 @@ def _read_new(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
     nsub = fnsub if flags & TMULTI else 1
     if nsub < 1 or nsub > len(r.data) // 32:
         raise FormatError(f"{r.name}: invalid subfile count", got=str(fnsub))
+    check_count(nsub, "subfiles", r.path)
     pos = 512
     x_shared = None
     if not flags & TXYXYS:
@@ -134,6 +139,7 @@ def _read_new(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
             n = subnpts
         else:
             x, n = x_shared, fnpts
+        charge(_SUBFILE_BYTES * n, f"subfile {i + 1}", r.path)
         y, pos = _read_y(r, pos, n, exp, flags, old=False)
         subs.append((x, y, {"subfile": i + 1, "z": float(subtime)}))
     return subs, info
@@ -142,11 +148,17 @@ def _read_new(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
 def _read_xyxy_directory(r: _Reader, dir_offset: int, nsub: int, fexp: int, flags: int) -> list:
     """``TXYXYS`` files with a subfile directory at byte ``fnpts`` (ssfposn, ssfsize, ssftime)."""
     entry = struct.Struct("<IIf")
+    table = [
+        r.unpack(entry, dir_offset + i * entry.size, "the subfile directory") for i in range(nsub)
+    ]
+    heads = [r.unpack(_SUBHEADER, t[0], f"subfile {i + 1} header") for i, t in enumerate(table)]
+    width = 6 if flags & TSPREC else 8
+    spans = [(t[0], _SUBHEADER.size + width * h[6]) for t, h in zip(table, heads, strict=True)]
+    check_distinct_offsets(spans, "subfile directory", r.path)
     subs = []
-    for i in range(nsub):
-        ssfposn, _, ssftime = r.unpack(entry, dir_offset + i * entry.size, "the subfile directory")
-        sub = r.unpack(_SUBHEADER, ssfposn, f"subfile {i + 1} header")
+    for i, ((ssfposn, _, ssftime), sub) in enumerate(zip(table, heads, strict=True)):
         n = sub[6]
+        charge(_SUBFILE_BYTES * n, f"subfile {i + 1}", r.path)
         pos = ssfposn + _SUBHEADER.size
         x = r.array("<f4", n, pos, f"subfile {i + 1} X values").astype(np.float64)
         exp = sub[1] if flags & TMULTI and sub[1] != 0 else fexp
@@ -170,6 +182,7 @@ def _read_old(r: _Reader) -> tuple[list[tuple[np.ndarray, np.ndarray, dict]], di
         sub = r.unpack(_SUBHEADER, pos, f"subfile {len(subs) + 1} header")
         subexp = sub[1]
         exp = subexp if subexp == _FLOAT_EXP or 0 < subexp < 128 else oexp
+        charge(_SUBFILE_BYTES * n, f"subfile {len(subs) + 1}", r.path)
         y, pos = _read_y(r, pos + _SUBHEADER.size, n, exp, flags, old=True)
         subs.append((x, y, {"subfile": len(subs) + 1, "z": float(sub[3])}))
         if not flags & TMULTI:
@@ -196,7 +209,7 @@ def read_spc(
         One Spectra of shape (1, p) per subfile (meta ``subfile``, ``z``, ``comment``);
         :func:`spectrakit.read` stacks them when they share an X axis.
     """
-    r = _Reader(path.read_bytes(), path.name)
+    r = _Reader(path.read_bytes(), path)
     r.need(0, 2, "the file version byte")
     version = r.data[1]
     if version == 0x4B:

@@ -222,33 +222,40 @@ def weight_change(lane, s):  # pragma: no cover - compiled
 
 
 @_jit
-def next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out):  # pragma: no cover - compiled
+def next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out, info, converged):  # pragma: no cover
     """Lane ``s`` is done: store its baseline (kept in ``G_LOWER``), load the next spectrum.
 
+    ``info`` (n_spectra, 2) receives the spectrum's iteration count and whether it met its
+    stopping rule (1) rather than running out of iterations or negative residuals (0).
     Returns the next row to load; the lane's iteration count restarts at 0.
     """
-    if lanes_row[s] >= 0:
-        store_lane(buf, n, s, G_LOWER, out[lanes_row[s]])
+    row = lanes_row[s]
+    if row >= 0:
+        store_lane(buf, n, s, G_LOWER, out[row])
+        info[row, 0] = iters[s]
+        info[row, 1] = 1 if converged else 0
     iters[s] = 0
     return load_lane(Y, nxt, s, buf, lanes_row)
 
 
 @_jit
 def end_step(  # pragma: no cover - compiled
-    Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, need_negatives
+    Y, buf, lane, m, lanes_row, iters, nxt, out, info, max_iter, tol, need_negatives
 ):
     """Count the step; retire the lanes that are done and load their next spectra.
 
-    A lane is done when its weights changed by less than ``tol`` (:func:`weight_change`),
-    when ``need_negatives`` and fewer than two residuals are negative, after ``max_iter``
-    steps, or when it is empty. Returns the next spectrum to load.
+    A lane is done when its weights changed by less than ``tol`` (:func:`weight_change`:
+    converged), when ``need_negatives`` and fewer than two residuals are negative (every
+    weight would vanish: stopped, as pybaselines does), after ``max_iter`` steps, or when
+    it is empty. Returns the next spectrum to load.
     """
     n = Y.shape[1]
     for s in range(m):
         iters[s] += 1
-        converged = (need_negatives and lane[COUNT + s] < 2) or weight_change(lane, s) < tol
-        if lanes_row[s] < 0 or converged or iters[s] > max_iter:
-            nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+        degenerate = need_negatives and lane[COUNT + s] < 2
+        converged = not degenerate and weight_change(lane, s) < tol
+        if lanes_row[s] < 0 or degenerate or converged or iters[s] > max_iter:
+            nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out, info, converged)
     return nxt
 
 

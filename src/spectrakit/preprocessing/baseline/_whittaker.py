@@ -9,6 +9,8 @@ Row blocks run in parallel threads; ``D'D`` is built once per call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -16,9 +18,7 @@ from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
 from spectrakit.preprocessing.baseline._banded import penalty_rows, penalty_upper
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int, check_real
-from spectrakit.preprocessing.baseline._fastexp import exp, expit
 from spectrakit.preprocessing.baseline._lanes import (
-    ABSMAX,
     COUNT,
     DEN,
     G_DIAG,
@@ -26,11 +26,7 @@ from spectrakit.preprocessing.baseline._lanes import (
     G_W,
     G_Y,
     G_Z,
-    LANES,
-    MEAN,
-    N_STATS,
     NUM,
-    STD,
     TOTAL,
     at,
     end_step,
@@ -42,156 +38,229 @@ from spectrakit.preprocessing.baseline._lanes import (
     solve_scaled_lanes,
     u,
 )
+from spectrakit.preprocessing.baseline._rules import (
+    AIRPLS,
+    ARPLS,
+    ASLS,
+    ASPLS,
+    DRPLS,
+    N_SCALARS,
+    W_DIV,
+    Y_L1,
+    prepare,
+    weight_airpls,
+    weight_arpls,
+    weight_asls,
+    weight_aspls,
+    weight_drpls,
+)
 
-__all__ = ["AirPLS", "ArPLS", "AsLS", "AsPLS", "DrPLS"]
+__all__ = ["AirPLS", "ArPLS", "AsLS", "AsPLS", "DrPLS", "reweight"]
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _EPS = float(np.finfo(float).eps)  # floor of norms and standard deviations (as pybaselines)
 
 
-# --------------------------------------------------------------------------- kernels
-# Each kernel keeps LANES spectra in flight in a lane block (see ._lanes). One step solves
-# every lane's system, then one pass over the points computes the new weights, their
-# change, and the next system, keeping the solution in G_LOWER; a lane whose spectrum has
-# converged stores that baseline and takes the next spectrum. Each lane's arithmetic is
-# exactly that of a single-spectrum loop, with pybaselines' weighting and stopping rules,
-# so results do not depend on batch size or order. Kernel-specific lane scalars follow
-# the shared ones (offsets from N_STATS).
-_SLOPE, _SHIFT, _Y_L1, _W_DIV = ((N_STATS + k) * LANES for k in range(4))
-_N_SCALARS = N_STATS + 4
+# --------------------------------------------------------------------------- engine
+# The engine keeps LANES spectra in flight in a lane block (see ._lanes). One step solves
+# every lane's system, computes the residual statistics, lets the method's rule (._rules)
+# set its lane scalars, then one pass over the points computes the new weights, their
+# change, and the next system, keeping the solution in G_LOWER; a lane whose spectrum is
+# done stores that baseline, its iteration count and whether it converged, and takes the
+# next spectrum. Each lane's arithmetic is exactly that of a single-spectrum loop, with
+# pybaselines' weighting and stopping rules, so results do not depend on batch size or
+# order. The rule is chosen once per step, outside the point loops, so every pass is
+# compiled (and vectorised) for its own rule.
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _weight_pass(weight, params, buf, lane, n, m):  # pragma: no cover - compiled
+    """New weights of every point of lanes ``0..m-1`` by ``weight``; the next system."""
+    for j in range(n):
+        for s in range(m):
+            y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
+            w_new, alpha = weight(params, lane, s, y, z)
+            set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha)
 
 
 @_jit
-def _asls_rows(Y, lam_ab, p, max_iter, tol, out):  # pragma: no cover - compiled
-    n = Y.shape[1]
-    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
-    while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n, m)
+def _airpls_pass(params, buf, lane, n, m):  # pragma: no cover - compiled
+    """AirPLS weights, divided by their maximum when ``params[0]`` (normalize_weights)."""
+    for j in range(n):
         for s in range(m):
-            lane[NUM + s] = 0.0
-            lane[DEN + s] = 0.0
-        for j in range(n):
-            for s in range(m):
-                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
-                w_new = p if y > z else 1.0 - p
-                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, False)
+            y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
+            w_new, _ = weight_airpls(params, lane, s, y, z)
+            lane[u(Y_L1 + s)] += abs(y)
+            lane[u(W_DIV + s)] = max(lane[u(W_DIV + s)], w_new)
+            buf[at(j, G_W, s)] = w_new
+            buf[at(j, G_LOWER, s)] = z
+    for s in range(m):
+        w_max = lane[W_DIV + s]
+        lane[W_DIV + s] = w_max if params[0] != 0.0 and w_max > 0 else 1.0
+    for j in range(n):
+        for s in range(m):
+            w = buf[at(j, G_W, s)] / lane[u(W_DIV + s)]
+            buf[at(j, G_W, s)] = w
+            buf[at(j, G_DIAG, s)] = w
+            buf[at(j, G_Z, s)] = w * buf[at(j, G_Y, s)]
 
 
 @_jit
-def _arpls_rows(Y, lam_ab, max_iter, tol, out):  # pragma: no cover - compiled
+def _airpls_end(
+    Y, lane, m, lanes_row, iters, nxt, buf, out, info, max_iter, tol
+):  # pragma: no cover
+    """AirPLS stopping: |sum r-| below ``tol`` times the spectrum's L1 norm."""
     n = Y.shape[1]
-    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
-    while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n, m)
-        negative_stats(buf, n, lane, m)
-        for s in range(m):
-            lane[_SLOPE + s] = -(2.0 / lane[STD + s])
-            lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
-        for j in range(n):
-            for s in range(m):
-                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
-                w_new = expit(lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)]))
-                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
+    for s in range(m):
+        iters[s] += 1
+        converged = abs(lane[TOTAL + s]) / max(lane[Y_L1 + s], _EPS) < tol
+        if lanes_row[s] < 0 or lane[COUNT + s] < 2 or converged or iters[s] > max_iter:
+            nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out, info, converged)
+    return nxt
 
 
 @_jit
-def _airpls_rows(Y, lam_ab, max_iter, tol, normalize, out):  # pragma: no cover - compiled
-    n = Y.shape[1]
-    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
-    while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n, m)
-        negative_stats(buf, n, lane, m)
-        # exp(t |r| / |sum r-|) on negative residuals at iteration t, 0 elsewhere
-        for s in range(m):
-            neg_l1 = lane[TOTAL + s]
-            lane[_SLOPE + s] = min(iters[s] + 1, 50) / neg_l1 if neg_l1 < 0 else 0.0
-            lane[_Y_L1 + s] = 0.0
-            lane[_W_DIV + s] = 0.0
-        for j in range(n):
-            for s in range(m):
-                y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
-                r = y - z
-                w_new = exp(max(lane[u(_SLOPE + s)] * r, 0.0)) if r < 0 else 0.0  # <= e**709
-                lane[u(_Y_L1 + s)] += abs(y)
-                lane[u(_W_DIV + s)] = max(lane[u(_W_DIV + s)], w_new)
-                buf[at(j, G_W, s)] = w_new
-                buf[at(j, G_LOWER, s)] = z
-        for s in range(m):
-            w_max = lane[_W_DIV + s]
-            lane[_W_DIV + s] = w_max if normalize and w_max > 0 else 1.0
-        for j in range(n):
-            for s in range(m):
-                w = buf[at(j, G_W, s)] / lane[u(_W_DIV + s)]
-                buf[at(j, G_W, s)] = w
-                buf[at(j, G_DIAG, s)] = w
-                buf[at(j, G_Z, s)] = w * buf[at(j, G_Y, s)]
-        for s in range(m):
-            iters[s] += 1
-            converged = abs(lane[TOTAL + s]) / max(lane[_Y_L1 + s], _EPS) < tol
-            if lanes_row[s] < 0 or lane[COUNT + s] < 2 or converged or iters[s] > max_iter:
-                nxt = next_spectrum(Y, buf, n, s, lanes_row, iters, nxt, out)
+def _rule_pass(rule, params, buf, lane, n, m):  # pragma: no cover - compiled
+    """The weight pass of ``rule`` (one compiled loop per rule)."""
+    if rule == ASLS:
+        _weight_pass(weight_asls, params, buf, lane, n, m)
+    elif rule == ARPLS:
+        _weight_pass(weight_arpls, params, buf, lane, n, m)
+    elif rule == ASPLS:
+        _weight_pass(weight_aspls, params, buf, lane, n, m)
+    else:
+        _weight_pass(weight_drpls, params, buf, lane, n, m)
 
 
 @_jit
-def _aspls_rows(Y, lam_ab, asym, max_iter, tol, out):  # pragma: no cover - compiled
+def _reweight_rows(Y, rows_a, rows_b, rule, params, max_iter, tol, out, info):  # pragma: no cover
+    """Baselines of ``Y`` (n_spectra, n_points) into ``out``; per-spectrum ``info``.
+
+    ``rows_a``: the penalty (upper banded storage); for drPLS, ``rows_a`` and ``rows_b``
+    are the two band matrices in row storage (``R + diag(w) S``).
+    """
     n = Y.shape[1]
-    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
+    m, buf, lane, lanes_row, iters, nxt = open_block(Y, N_SCALARS)
     while lanes_row.max() >= 0:
-        solve_lanes(lam_ab, buf, n, m)
-        negative_stats(buf, n, lane, m)
-        for s in range(m):
-            lane[_SLOPE + s] = -(asym / lane[STD + s])
-        # the next system is (W + diag(alpha) lam D'D) z = W y divided row-wise by alpha
-        # (symmetric), alpha = |r| / max |r|; alpha < eps only where r is at rounding level
-        for j in range(n):
+        if rule == DRPLS:
+            solve_scaled_lanes(rows_a, rows_b, buf, n, m)
+        else:
+            solve_lanes(rows_a, buf, n, m)
+        if rule == ASLS:  # fixed weights: no residual statistics, only the change
             for s in range(m):
-                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
-                r = y - z
-                w_new = expit(lane[u(_SLOPE + s)] * (r - lane[u(STD + s)]))
-                alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
-                set_weights(buf, lane, j, s, y, z, w_old, w_new, alpha)
-        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
-
-
-@_jit
-def _drpls_rows(Y, base_rows, weighted_rows, max_iter, tol, out):  # pragma: no cover
-    # (lam D'D + D1'D1) + W (I - eta lam D'D): the weights scale the second band matrix
-    n = Y.shape[1]
-    m, buf, lane, lanes_row, iters, nxt = open_block(Y, _N_SCALARS)
-    while lanes_row.max() >= 0:
-        solve_scaled_lanes(base_rows, weighted_rows, buf, n, m)
-        negative_stats(buf, n, lane, m)
+                lane[NUM + s] = 0.0
+                lane[DEN + s] = 0.0
+        else:
+            negative_stats(buf, n, lane, m)
         for s in range(m):
-            # exp(t) turns the logistic weighting into a step as iterations go on
-            lane[_SLOPE + s] = np.exp(min(iters[s] + 1, 100)) / lane[STD + s]
-            lane[_SHIFT + s] = 2.0 * lane[STD + s] - lane[MEAN + s]
-        for j in range(n):
-            for s in range(m):
-                y, z, w_old = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)], buf[at(j, G_W, s)]
-                inner = lane[u(_SLOPE + s)] * ((y - z) - lane[u(_SHIFT + s)])
-                w_new = 0.5 * (1.0 - inner / (1.0 + abs(inner)))
-                set_weights(buf, lane, j, s, y, z, w_old, w_new, 1.0)
-        nxt = end_step(Y, buf, lane, m, lanes_row, iters, nxt, out, max_iter, tol, True)
+            prepare(rule, params, lane, s, iters[s])
+        if rule == AIRPLS:
+            _airpls_pass(params, buf, lane, n, m)
+            nxt = _airpls_end(Y, lane, m, lanes_row, iters, nxt, buf, out, info, max_iter, tol)
+        else:
+            _rule_pass(rule, params, buf, lane, n, m)
+            need_negatives = rule != ASLS
+            nxt = end_step(
+                Y, buf, lane, m, lanes_row, iters, nxt, out, info, max_iter, tol, need_negatives
+            )
 
 
-def _run(kernel, X: np.ndarray, *args) -> np.ndarray:
-    """Run ``kernel(rows, *args, out)`` over row chunks of ``X`` in parallel threads."""
+def reweight(
+    X: np.ndarray,
+    rule: int,
+    params: tuple[float, ...],
+    rows: tuple[np.ndarray, ...],
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run weighting ``rule`` (._rules) on the spectra ``X``, row blocks in parallel threads.
 
-    def chunk(rows: np.ndarray) -> np.ndarray:
-        out = np.empty_like(rows)
-        kernel(np.ascontiguousarray(rows), *args, out)
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points)
+    rule : int
+        ``ASLS``, ``ARPLS``, ``ASPLS``, ``DRPLS`` or ``AIRPLS``.
+    params : tuple of float
+        The rule's options (see ._rules).
+    rows : tuple of ndarray
+        The penalty in upper banded storage, or drPLS's two row-storage band matrices.
+
+    Returns
+    -------
+    baselines : ndarray of shape (n_spectra, n_points)
+    n_iter : ndarray of shape (n_spectra,)
+        Systems solved per spectrum (pybaselines' ``len(tol_history)``).
+    converged : ndarray of shape (n_spectra,), bool
+        Whether the spectrum met its stopping rule before ``max_iter``.
+    """
+    p = np.asarray(params, dtype=np.float64).reshape(-1)
+    p = p if p.size else np.zeros(1)
+    rows_b = rows[1] if len(rows) > 1 else rows[0]
+
+    def chunk(block: np.ndarray) -> np.ndarray:
+        out = np.empty((block.shape[0], block.shape[1] + 2))
+        info = np.zeros((block.shape[0], 2), np.int64)
+        base = np.empty_like(block)
+        _reweight_rows(
+            np.ascontiguousarray(block), rows[0], rows_b, rule, p, max_iter, tol, base, info
+        )
+        out[:, :-2], out[:, -2:] = base, info
         return out
 
-    return map_rows(chunk, X)
+    res = map_rows(chunk, X)
+    return res[:, :-2], res[:, -2].astype(np.int64), res[:, -1] != 0
 
 
 # --------------------------------------------------------------------------- public steps
 class _Whittaker(BaselineCorrection):
-    """Shared parameter checks of the Whittaker family."""
+    """Shared parameter checks and diagnostics of the Whittaker family.
+
+    After ``fit``, ``fit_transform`` or ``baseline``, ``spectrum_n_iter_`` (int array of
+    shape (n_spectra,)) holds the systems solved for each spectrum of that call (the
+    length of pybaselines' ``tol_history``), ``n_iter_`` their maximum (scikit-learn's
+    convention: the iterations the fit ran) and ``converged_`` (bool array, (n_spectra,))
+    whether each spectrum met the stopping rule within ``max_iter`` (False: it ran out of
+    iterations, or too few negative residuals were left to go on). ``transform`` leaves
+    them unchanged.
+    """
 
     _min_diff_order = 1
+
+    def _reweight(
+        self, X: np.ndarray, rule: int, params: tuple, rows: tuple[np.ndarray, ...]
+    ) -> np.ndarray:
+        base, n_iter, converged = reweight(
+            X, rule, params, rows, int(self.max_iter), float(self.tol)
+        )
+        sink = self.__dict__.get("_sink")
+        if sink is not None:  # inside fit, fit_transform or baseline: keep the diagnostics
+            sink.append((n_iter, converged))
+        return base
+
+    def _collecting(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)``, recording ``n_iter_`` and ``converged_`` of its fits."""
+        self._sink: list = []
+        try:
+            result = call(*args, **kwargs)
+            if self._sink:
+                self.spectrum_n_iter_, self.converged_ = self._sink[-1]
+                self.n_iter_ = int(self.spectrum_n_iter_.max(initial=0))
+        finally:
+            del self._sink
+        return result
+
+    def fit(self, X: Any, y: Any = None, axis: Any = None) -> _Whittaker:
+        """Record the axis, and each spectrum's ``n_iter_`` and ``converged_`` on ``X``."""
+        super().fit(X, y, axis=axis)
+        self._collecting(super().baseline, X, axis)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, axis: Any = None, **kw: Any) -> Any:
+        """``fit`` and ``transform`` in one pass (the baselines are computed once)."""
+        super().fit(X, y, axis=axis)
+        return self._collecting(self.transform, X)
+
+    def baseline(self, X: Any, axis: Any = None) -> np.ndarray:
+        """The baselines (:meth:`BaselineCorrection.baseline`); sets ``n_iter_``, ``converged_``."""
+        return self._collecting(super().baseline, X, axis)
 
     def _check_params(self, n_points: int | None = None) -> None:
         name = type(self).__name__
@@ -262,8 +331,7 @@ class AsLS(_Whittaker):
         super()._check_params(n_points)
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        lam_ab = self._lam_upper(X.shape[1])
-        return _run(_asls_rows, X, lam_ab, float(self.p), int(self.max_iter), float(self.tol))
+        return self._reweight(X, ASLS, (float(self.p),), (self._lam_upper(X.shape[1]),))
 
 
 @register_step
@@ -298,8 +366,7 @@ class ArPLS(_Whittaker):
         self.tol = tol
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        lam_ab = self._lam_upper(X.shape[1])
-        return _run(_arpls_rows, X, lam_ab, int(self.max_iter), float(self.tol))
+        return self._reweight(X, ARPLS, (), (self._lam_upper(X.shape[1]),))
 
 
 @register_step
@@ -342,9 +409,8 @@ class AirPLS(_Whittaker):
         self.normalize_weights = normalize_weights
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        lam_ab = self._lam_upper(X.shape[1])
-        args = (int(self.max_iter), float(self.tol), bool(self.normalize_weights))
-        return _run(_airpls_rows, X, lam_ab, *args)
+        params = (1.0 if self.normalize_weights else 0.0,)
+        return self._reweight(X, AIRPLS, params, (self._lam_upper(X.shape[1]),))
 
 
 @register_step
@@ -392,8 +458,8 @@ class AsPLS(_Whittaker):
         super()._check_params(n_points)
 
     def _baseline(self, X: np.ndarray, axis: np.ndarray) -> np.ndarray:
-        args = (float(self.asymmetric_coef), int(self.max_iter), float(self.tol))
-        return _run(_aspls_rows, X, self._lam_upper(X.shape[1]), *args)
+        params = (float(self.asymmetric_coef),)
+        return self._reweight(X, ASPLS, params, (self._lam_upper(X.shape[1]),))
 
 
 @register_step
@@ -449,4 +515,4 @@ class DrPLS(_Whittaker):
         first[:, d - 1 : d + 2] = penalty_rows(n, 1)
         weighted = -float(self.eta) * lam_rows
         weighted[:, d] += 1.0
-        return _run(_drpls_rows, X, lam_rows + first, weighted, int(self.max_iter), float(self.tol))
+        return self._reweight(X, DRPLS, (), (lam_rows + first, weighted))

@@ -1,0 +1,143 @@
+"""Micro-batching: concurrent requests share one model call.
+
+Requests queue up while the model is busy; the next call takes all that fit in
+``max_batch_size`` spectra, optionally waiting up to ``max_wait_s`` after the first arrival
+for more. Each request gets back exactly its own rows. A batch that fails is retried request
+by request, so one bad request never fails its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from spectrakit.serve.errors import BadRequest
+
+__all__ = ["MicroBatcher"]
+
+
+@dataclass
+class _Item:
+    values: np.ndarray
+    future: asyncio.Future
+    arrived: float
+
+
+class MicroBatcher:
+    """Group concurrent prediction requests into batches run on one executor thread.
+
+    Parameters
+    ----------
+    run_batch : callable
+        ``run_batch(values (n, L)) -> list`` of n results, one per spectrum.
+    executor : Executor
+        Where ``run_batch`` runs (one thread: the model is not shared between threads).
+    max_batch_size : int
+        Most spectra in one call (a larger request runs alone).
+    max_wait_s : float
+        Longest wait for more requests after the first one of a batch.
+    max_pending : int
+        Requests allowed to wait; more are refused with 503.
+    """
+
+    def __init__(
+        self,
+        run_batch: Callable[[np.ndarray], list],
+        executor: Executor,
+        max_batch_size: int,
+        max_wait_s: float,
+        max_pending: int,
+    ) -> None:
+        self.run_batch = run_batch
+        self.executor = executor
+        self.max_batch_size = int(max_batch_size)
+        self.max_wait_s = float(max_wait_s)
+        self.max_pending = int(max_pending)
+        self._queue: deque[_Item] = deque()
+        self._wakeup: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self.batches = 0  # model calls made (for tests and metrics)
+
+    async def submit(self, values: np.ndarray) -> list:
+        """Results for ``values`` (n, L), computed in some batch."""
+        if len(self._queue) >= self.max_pending:
+            raise BadRequest(
+                503, f"server busy: {self.max_pending} requests are waiting; retry shortly"
+            )
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done():
+            self._wakeup = asyncio.Event()
+            self._task = loop.create_task(self._serve())
+        item = _Item(values, loop.create_future(), time.monotonic())
+        self._queue.append(item)
+        assert self._wakeup is not None
+        self._wakeup.set()
+        return await item.future
+
+    def close(self) -> None:
+        """Stop the batching task."""
+        if self._task is not None:
+            self._task.cancel()
+
+    def _take(self, batch: list[_Item], size: int) -> int:
+        while self._queue:
+            item = self._queue[0]
+            if item.future.done():  # timed out or cancelled while waiting
+                self._queue.popleft()
+                continue
+            n = item.values.shape[0]
+            if batch and size + n > self.max_batch_size:
+                break
+            batch.append(self._queue.popleft())
+            size += n
+        return size
+
+    async def _serve(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch: list[_Item] = []
+                size = self._take(batch, 0)
+                if batch and size < self.max_batch_size and self.max_wait_s > 0:
+                    left = batch[0].arrived + self.max_wait_s - time.monotonic()
+                    if left > 0:
+                        await asyncio.sleep(left)
+                    size = self._take(batch, size)
+                if batch:
+                    await self._execute(batch)
+
+    async def _execute(self, batch: list[_Item]) -> None:
+        loop = asyncio.get_running_loop()
+        values = batch[0].values if len(batch) == 1 else np.concatenate([b.values for b in batch])
+        self.batches += 1
+        try:
+            results = await loop.run_in_executor(self.executor, self.run_batch, values)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc=exc)
+                return
+            for item in batch:  # find the culprit: each request alone
+                await self._execute([item])
+            return
+        start = 0
+        for item in batch:
+            n = item.values.shape[0]
+            _settle(item, result=results[start : start + n])
+            start += n
+
+
+def _settle(item: _Item, result: list | None = None, exc: BaseException | None = None) -> None:
+    if item.future.done():
+        return
+    if exc is not None:
+        item.future.set_exception(exc)
+    else:
+        item.future.set_result(result)

@@ -1,0 +1,197 @@
+"""The model behind the service: one predictor per process, called from one thread.
+
+With ``runtime="auto"`` a bundle that has an ONNX export is served by onnxruntime (no torch
+in the request path); explanations need gradients and load the PyTorch predictor on first use.
+The preprocessing is rebuilt once when the bundle loads and warmed up (compiled kernels, first
+graph run) before the service reports ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectrakit.core.spectra import Spectra
+from spectrakit.serve.codec import Decoded
+from spectrakit.serve.errors import BadRequest
+
+__all__ = ["Engine", "check_bundle", "check_finite"]
+
+log = logging.getLogger("spectrakit.serve")
+
+
+def _has_export(model: str | Path) -> bool:
+    path = Path(model)
+    return path.is_dir() and (path / "model.onnx").is_file() and (path / "export.json").is_file()
+
+
+def _load(model: Any, runtime: str, threads: int) -> tuple[Any, str]:
+    if not isinstance(model, str | Path):
+        return model, "torch"
+    if runtime == "onnx" or (runtime == "auto" and _has_export(model)):
+        from spectrakit.predict.runtime import load_onnx
+
+        return load_onnx(model, threads=threads), "onnx"
+    import torch
+
+    from spectrakit.predict.loader import load
+
+    torch.set_num_threads(threads)
+    return load(model), "torch"
+
+
+def check_bundle(model: str | Path) -> None:
+    """Verify a bundle without loading its model (raises :class:`BundleError` when bad)."""
+    from spectrakit.bundle import open_bundle, verify
+
+    bundle_dir, holder = open_bundle(model)
+    verify(bundle_dir)
+    del holder
+
+
+class Engine:
+    """A loaded bundle with the calls the routes need.
+
+    Parameters
+    ----------
+    model : str, Path or Predictor
+        Bundle folder/zip, or an already loaded predictor.
+    runtime : {"auto", "onnx", "torch"}
+    threads : int
+        Intra-op threads of the inference engine.
+    """
+
+    def __init__(self, model: Any, runtime: str = "auto", threads: int = 1) -> None:
+        self.source = model
+        self.threads = threads
+        self.predictor, self.runtime = _load(model, runtime, threads)
+        self._torch = self.predictor if self.runtime == "torch" else None
+        self.axis = self.predictor.axis
+        self.config: dict = self.predictor.config
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="spectrakit-predict")
+
+    @property
+    def name(self) -> str | None:
+        """Model family name."""
+        return (self.config.get("model") or {}).get("name")
+
+    @property
+    def accepts_any_grid(self) -> bool:
+        """Whether the model keeps a request's own grid (axis-aware, no fitted preprocessing)."""
+        return bool(getattr(self.predictor, "accepts_any_grid", False))
+
+    def torch_predictor(self) -> Any:
+        """The PyTorch predictor (loaded on first use when ONNX serves predictions)."""
+        if self._torch is None:
+            from spectrakit.predict.loader import load
+
+            self._torch = load(self.source)
+        return self._torch
+
+    def warm_up(self) -> None:
+        """One prediction on a smooth synthetic spectrum, so no request pays for first calls."""
+        x = np.linspace(0.0, 3.0 * math.pi, self.axis.n_points)
+        try:
+            self.predict_values(1.0 + 0.1 * np.sin(x)[None, :])
+        except Exception as exc:  # a bundle that cannot predict still answers /model
+            log.warning("warm-up prediction failed: %s", exc)
+
+    # ------------------------------------------------------------------ conversions
+    def spectra(self, decoded: Decoded) -> Spectra:
+        """The request's spectra (on their own axis when given, else the bundle's)."""
+        meta: Any = None
+        if decoded.meta_json is not None:
+            import io
+
+            import pandas as pd
+
+            meta = pd.read_json(io.StringIO(decoded.meta_json), orient="split", dtype=False)
+        elif decoded.ids is not None:
+            meta = {"id": decoded.ids}
+        ax = self.axis
+        if decoded.axis is None:
+            self.check_length(decoded.values)
+            return Spectra(decoded.values, ax, meta)
+        unit = decoded.unit or ax.unit
+        same_unit = unit == ax.unit
+        return Spectra(
+            decoded.values,
+            decoded.axis,
+            meta,
+            unit=unit,
+            kind=decoded.kind or (ax.kind if same_unit else None),
+            laser_wavelength=decoded.laser_wavelength or ax.laser_wavelength,
+        )
+
+    def check_length(self, values: np.ndarray) -> None:
+        """Refuse (422) values that are not one per point of the bundle axis."""
+        ax = self.axis
+        if values.shape[1] != ax.n_points:
+            raise BadRequest(
+                422,
+                f"expected {ax.n_points} values per spectrum (the model axis {ax.describe()}), "
+                f"got {values.shape[1]}; send an 'axis' field to have the spectra resampled",
+            )
+
+    def on_model_axis(self, spectra: Spectra) -> np.ndarray | None:
+        """Values (n, n_points) on the bundle axis for batching, or None (predict alone)."""
+        if spectra.axis == self.axis and not self.needs_meta:
+            return spectra.values
+        if self.needs_meta or self.accepts_any_grid:
+            return None
+        from spectrakit.predict.core import conform_axis
+
+        read_range = self.predictor.preprocessor.read_range()
+        return conform_axis(spectra, self.axis, read_range).values
+
+    @property
+    def needs_meta(self) -> bool:
+        """Whether the model reads tabular inputs from metadata columns (not in JSON bodies)."""
+        return bool(getattr(self.predictor, "_extra", None) and self.predictor._extra.names)
+
+    # ------------------------------------------------------------------ calls (one thread)
+    def predict_values(self, values: np.ndarray) -> list[dict]:
+        """Prediction records for spectra on the bundle axis (n, n_points)."""
+        return self.predict_spectra(Spectra(values, self.axis))
+
+    def predict_spectra(self, spectra: Spectra) -> list[dict]:
+        """Prediction records, one per spectrum, with the caller's ids when given."""
+        frame = self.predictor.predict(spectra)
+        columns = {c: frame[c].tolist() for c in frame.columns}
+        if "id" in spectra.meta.columns:
+            columns = {"id": spectra.meta["id"].astype(str).tolist(), **columns}
+        keys = list(columns)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+    def explain(self, spectra: Spectra, method: str, target: Any) -> dict:
+        """Attributions as a JSON-able dict."""
+        from spectrakit.explain import explain
+
+        attr = explain(self.torch_predictor(), spectra, method=method, target=target)
+        values = np.asarray(attr.values, dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise BadRequest(422, "the attributions are not finite for this input")
+        return {
+            "method": method,
+            "target": list(attr.target_names),
+            "axis": np.asarray(attr.axis.values).tolist(),
+            "attributions": values.tolist(),
+        }
+
+
+def check_finite(records: list[dict]) -> list[dict]:
+    """Refuse predictions that are not finite numbers (the input was beyond the model)."""
+    for i, rec in enumerate(records):
+        for key, value in rec.items():
+            if type(value) is float and not math.isfinite(value):
+                raise BadRequest(
+                    422,
+                    f"the model gave a non-finite {key!r} for spectrum {i}: the input is outside "
+                    "what its preprocessing can handle; check the intensities' scale",
+                )
+    return records

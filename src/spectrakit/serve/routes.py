@@ -1,0 +1,79 @@
+"""The endpoints: ``GET /health``, ``GET /model``, ``POST /predict``, ``POST /explain``.
+
+Each endpoint is a short named function; the work lives in
+:class:`~spectrakit.serve.service.Service`, reached through ``request.app.state.service``.
+Request bodies are read by the service's strict codec, so their schemas are documented in
+the OpenAPI description by :mod:`spectrakit.serve.openapi` rather than by parameters here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from spectrakit.serve.codec import EXPLAIN_FIELDS, PREDICT_FIELDS
+from spectrakit.serve.service import Service, json_response
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service
+
+
+@router.get("/health", summary="Liveness and readiness", operation_id="health")
+async def health(request: Request) -> Response:
+    """Liveness: the model name and the answering worker's process id."""
+    service = _service(request)
+    return json_response({"status": "ok", "model": service.engine.name, "pid": os.getpid()})
+
+
+@router.get("/model", summary="Model card", operation_id="model_card")
+async def model_card(request: Request) -> Response:
+    """Model card: task, targets/classes, expected axis, preprocessing, metrics."""
+    engine = _service(request).engine
+    cfg, ax = engine.config, engine.axis
+    card = getattr(engine.predictor, "card", None)
+    return json_response(
+        {
+            "model": cfg.get("model"),
+            "task": cfg.get("task"),
+            "targets": cfg.get("targets"),
+            "classes": cfg.get("classes"),
+            "runtime": engine.runtime,
+            "axis": {
+                "min": ax.min,
+                "max": ax.max,
+                "n_points": ax.n_points,
+                "unit": ax.unit,
+                "kind": ax.kind,
+            },
+            "preprocessing": cfg.get("preprocessing"),
+            "metrics": cfg.get("metrics"),
+            "card": card if isinstance(card, str) else None,
+        }
+    )
+
+
+@router.post("/predict", summary="Predict spectra", operation_id="predict")
+async def predict(request: Request) -> Response:
+    """Predict one or many spectra: JSON, binary float32, or a multipart file upload."""
+    service = _service(request)
+    deadline = time.monotonic() + service.settings.timeout_s
+    decoded = await service.read(request, PREDICT_FIELDS, files=True)
+    records = await service.predict(decoded, deadline)
+    return json_response({"n": len(records), "predictions": records})
+
+
+@router.post("/explain", summary="Explain predictions", operation_id="explain")
+async def explain(request: Request) -> Response:
+    """Attributions per axis point for each spectrum (JSON body)."""
+    service = _service(request)
+    deadline = time.monotonic() + service.settings.timeout_s
+    decoded = await service.read(request, EXPLAIN_FIELDS, files=False)
+    return json_response(await service.explain(decoded, deadline))
