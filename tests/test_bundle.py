@@ -100,8 +100,8 @@ def test_weights_with_wrong_shapes_are_refused(saved):
     )
     # re-record the checksum so that only the shape check can catch it
     cfg = json.loads((path / "config.json").read_text())
-    cfg["files"]["model.safetensors"] = bundle._sha256_file(path / "model.safetensors")
-    bundle._write_config(path, cfg)
+    cfg["files"]["model.safetensors"] = bundle.format._sha256_file(path / "model.safetensors")
+    bundle.format._write_config(path, cfg)
     with pytest.raises(BundleError, match="wrong shapes"):
         spectrakit.load(path)
 

@@ -7,9 +7,10 @@ across instruments, evaluate against chemometric baselines, explain, and ship.
 
 from __future__ import annotations
 
+from spectrakit import _deprecated
 from spectrakit._lazy import lazy_attributes
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import (
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import (
     AxisError,
     BundleError,
     ConfigError,
@@ -26,10 +27,10 @@ __version__ = "0.1.0"
 # Everything that needs pandas, SciPy, torch or Lightning loads on first use, so
 # `import spectrakit` and `spectrakit --help` stay fast (numpy only).
 _LAZY = {
-    "Spectra": "spectrakit.spectra",
+    "Spectra": "spectrakit.core.spectra",
     "available_formats": "spectrakit.io",
-    "combine": "spectrakit.spectra",
-    "load": "spectrakit.bundle",
+    "combine": "spectrakit.core.spectra",
+    "load": "spectrakit.predict",
     "read": "spectrakit.io",
     "read_blocks": "spectrakit.io",
     "save": "spectrakit.bundle",
@@ -52,4 +53,14 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_attributes("spectrakit", _LAZY)
+_deprecated.install()
+_lazy_getattr = lazy_attributes("spectrakit", _LAZY)
+
+
+def __getattr__(name: str):
+    """Lazy entry points, and the old module names (``spectrakit.chemometrics``) for one release."""
+    if f"spectrakit.{name}" in _deprecated.MOVED:
+        import importlib
+
+        return importlib.import_module(f"spectrakit.{name}")
+    return _lazy_getattr(name)

@@ -18,7 +18,7 @@ from spectrakit.augment._base import (
     register_augmentation,
     uniform,
 )
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
 
 __all__ = ["AdditiveMix", "MixK", "Mixup"]
 

@@ -6,7 +6,7 @@ import torch
 
 from spectrakit.augment._base import Augmentation, normal, register_augmentation, uniform
 from spectrakit.augment._functional import gaussian_blur, shift, stretch
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = [
     "BaselineDrift",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from spectrakit import __version__
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 
 __all__ = ["build_parser", "main"]
 

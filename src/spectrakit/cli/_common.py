@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # reading loads pandas: only when a command reads
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "add_read_options",
@@ -26,7 +26,7 @@ __all__ = [
 
 def add_read_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--unit``, ``--kind``, ``--laser`` and ``--instruments``."""
-    from spectrakit.axis import KINDS
+    from spectrakit.core.axis import KINDS
 
     parser.add_argument("--format", help="input format (default: from extension and content)")
     parser.add_argument(
@@ -100,7 +100,7 @@ def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
     folder) are combined onto the grid they all cover (:func:`spectrakit.combine`), and the
     grid is reported on standard error.
     """
-    from spectrakit.spectra import Spectra, combine
+    from spectrakit.core.spectra import Spectra, combine
 
     blocks = read_input_blocks(path, args)
     items = list(blocks.values())

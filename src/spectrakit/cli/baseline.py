@@ -10,7 +10,7 @@ import numpy as np
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli.benchmark import add_common_options, cv_option
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
@@ -133,7 +133,7 @@ def _check_transfer_args(args: argparse.Namespace) -> None:
 
 
 def _standardizer(args: argparse.Namespace):
-    from spectrakit.baselines import (
+    from spectrakit.chemometrics import (
         DirectStandardization,
         PiecewiseDirectStandardization,
         SpectralSpaceTransformation,
@@ -148,15 +148,14 @@ def _standardizer(args: argparse.Namespace):
 
 def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, dict]:
     """Predictions for --test (after transfer when asked) and what was done."""
-    from spectrakit.baselines import DIPLS, InstrumentMeanCentering, SlopeBiasCorrection
+    from spectrakit.chemometrics import DIPLS, InstrumentMeanCentering, SlopeBiasCorrection
     from spectrakit.evaluation.cross_validation import predict_scores
 
     info: dict[str, Any] = {"transfer": args.transfer}
     if args.transfer == "dipls":
         if task != "regression":
             raise ConfigError("di-PLS is a regression method", got=f"task {task}")
-        from spectrakit.baselines import PLSRegressor, resolve_pipeline
-        from spectrakit.baselines._spectral import SpectralEstimator
+        from spectrakit.chemometrics import PLSRegressor, SpectralEstimator, resolve_pipeline
 
         unlabeled = read_input(args.unlabeled, args)
         prep = SpectralEstimator(PLSRegressor(n_components=args.components), args.pipeline)
@@ -194,7 +193,7 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
 
 def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: list) -> dict:
     """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
-    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.chemometrics import resolve_target
     from spectrakit.evaluation import plots
     from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
     from spectrakit.evaluation.report import Figure
@@ -238,8 +237,7 @@ def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from spectrakit.baselines import make_baseline, resolve_pipeline
-    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
     from spectrakit.evaluation.report import write_model_report

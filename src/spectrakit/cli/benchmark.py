@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 EXAMPLE = (
     "example: spectrakit benchmark --data train.csv --target glucose "
@@ -68,7 +68,7 @@ def cv_option(value: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.baselines import resolve_pipeline
+    from spectrakit.chemometrics import resolve_pipeline
     from spectrakit.evaluation.benchmark import best_model, run_benchmark, write_benchmark
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]

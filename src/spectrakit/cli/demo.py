@@ -34,7 +34,7 @@ from spectrakit.io import atomic_path
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
     import pandas as pd
 
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
 MINUTES_PER_SPECTRUM = 1.25
@@ -105,7 +105,7 @@ def _from_chemotools() -> tuple[Spectra, Spectra, pd.DataFrame]:
     import pandas as pd
     from chemotools.datasets import load_fermentation_test, load_fermentation_train
 
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
     x_train, y_train = load_fermentation_train()
     x_test, hplc = load_fermentation_test()
@@ -122,7 +122,7 @@ def _from_chemotools() -> tuple[Spectra, Spectra, pd.DataFrame]:
 def _synthetic_fermentation(seed: int = 0) -> tuple[Spectra, Spectra, pd.DataFrame]:
     import pandas as pd
 
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
     rng = np.random.default_rng(seed)
     axis = np.linspace(428.0, 1833.0, 1047)
@@ -152,7 +152,7 @@ def _synthetic_fermentation(seed: int = 0) -> tuple[Spectra, Spectra, pd.DataFra
 
 def match_reference(process: Spectra, ref: pd.DataFrame) -> Spectra:
     """One averaged spectrum (+-5 around the matching index) per HPLC time."""
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
     idx = np.rint(ref["time_min"].to_numpy() / MINUTES_PER_SPECTRUM).astype(int)
     idx = np.clip(idx, 0, process.n_spectra - 1)
@@ -166,7 +166,7 @@ def fit_pls(train: Spectra, seed: int) -> tuple[Any, Any]:
     """PLS on the published pipeline, latent variables chosen by 7-fold CV on the standards."""
     from sklearn.model_selection import KFold
 
-    from spectrakit.baselines import PLSRegressor
+    from spectrakit.chemometrics import PLSRegressor
     from spectrakit.preprocessing import get_pipeline
 
     pipe = get_pipeline(PIPELINE)
@@ -185,7 +185,8 @@ def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 # ---------------------------------------------------------------------- figures
 def _parity_png(y: np.ndarray, preds: dict[str, np.ndarray]) -> bytes:
-    from spectrakit.evaluation.plots import _figure, _png
+    from spectrakit.evaluation.plots import figure_png as _png
+    from spectrakit.evaluation.plots import new_figure as _figure
 
     fig, ax = _figure(5.5, 5.0)
     lo = min(y.min(), *(p.min() for p in preds.values()))
@@ -202,7 +203,8 @@ def _parity_png(y: np.ndarray, preds: dict[str, np.ndarray]) -> bytes:
 
 
 def _timeseries_png(minutes: np.ndarray, preds: dict[str, np.ndarray], ref: pd.DataFrame) -> bytes:
-    from spectrakit.evaluation.plots import _figure, _png
+    from spectrakit.evaluation.plots import figure_png as _png
+    from spectrakit.evaluation.plots import new_figure as _figure
 
     fig, ax = _figure(9.0, 4.5)
     hours = minutes / 60.0
@@ -226,8 +228,8 @@ def _smooth(x: np.ndarray, half: int = HALF_WINDOW) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from spectrakit.core.spectra import Spectra
     from spectrakit.evaluation.report import Figure, Section, write_report
-    from spectrakit.spectra import Spectra
     from spectrakit.training import fit_supervised, pretrain
 
     t0 = time.perf_counter()

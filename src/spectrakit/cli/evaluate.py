@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 from spectrakit.io import atomic_path
 
 EXAMPLE = (

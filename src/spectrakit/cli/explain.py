@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 EXAMPLE = (
     "example: spectrakit explain --model runs/bacteria --data test.csv --method ig "
@@ -54,9 +54,9 @@ def _target(value: str | None) -> int | str | None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from spectrakit.bundle import load
     from spectrakit.explain import explain, plot_attribution, read_reference_bands, save_figure
     from spectrakit.io import atomic_dir, write
+    from spectrakit.predict.loader import load
 
     reference = read_reference_bands(args.reference) if args.reference else None
     predictor = load(args.model)

@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.format == "zip":
-        from spectrakit.archive import pack_bundle
         from spectrakit.bundle import verify
+        from spectrakit.bundle.archive import pack_bundle
 
         verify(args.model)
         out = pack_bundle(args.model, args.out or f"{str(args.model).rstrip('/')}.zip")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.training.cli_options import (
     add_trainer_options,
     apply_config,

@@ -57,7 +57,7 @@ def _render(name: str, s: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.quality import summarize
+    from spectrakit.preprocessing.quality import summarize
 
     summaries = {}
     for f in args.files:

@@ -48,7 +48,7 @@ def describe(name: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.errors import ModelError
+    from spectrakit.core.errors import ModelError
     from spectrakit.models import list_models
 
     names = list_models(args.pattern)

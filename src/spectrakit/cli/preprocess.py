@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing import list_presets
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
-    from spectrakit.spectra import Spectra
+    from spectrakit.core.spectra import Spectra
 
 EXAMPLE = (
     "example: spectrakit preprocess raw.csv --pipeline raman-default --out clean.csv "

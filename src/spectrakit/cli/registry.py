@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.registry import LocalRegistry, pull_from_hub, push_to_hub
+    from spectrakit.store.local import LocalRegistry, pull_from_hub, push_to_hub
 
     reg = LocalRegistry(args.root)
     if args.action == "push":

@@ -10,7 +10,7 @@ from spectrakit._lazy import lazy_attributes
 from spectrakit.data.splits import __all__ as _split_names
 
 _LAZY = {
-    "ChannelPreprocessor": "spectrakit.data.channels",
+    "ChannelPreprocessor": "spectrakit.preprocessing.channels",
     "PretrainDataModule": "spectrakit.data.datamodule",
     "SpectraDataModule": "spectrakit.data.datamodule",
     "split_indices": "spectrakit.data.datamodule",

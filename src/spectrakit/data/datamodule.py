@@ -16,13 +16,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.data.channels import ChannelPreprocessor
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError
+from spectrakit.core.resample import resample_values
+from spectrakit.core.spectra import Spectra
 from spectrakit.data.dataset import RandomBatchDataset, SpectraDataset, collate_batch
 from spectrakit.data.store import SpectraStore
-from spectrakit.errors import DataError
-from spectrakit.resample import resample_values
-from spectrakit.spectra import Spectra
+from spectrakit.preprocessing.channels import ChannelPreprocessor
 
 __all__ = ["PretrainDataModule", "SpectraDataModule", "encode_targets", "split_indices"]
 

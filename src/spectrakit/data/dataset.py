@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError
 from spectrakit.data.store import SpectraStore
-from spectrakit.errors import DataError
 
 __all__ = ["RandomBatchDataset", "SpectraDataset", "collate_batch"]
 

@@ -24,9 +24,9 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._meta_names import resolve_column
-from spectrakit.spectra import Spectra
 
 __all__ = [
     "CV_SPECS",

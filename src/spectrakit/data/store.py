@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError, FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
-from spectrakit.spectra import Spectra
 
 __all__ = ["SpectraStore"]
 

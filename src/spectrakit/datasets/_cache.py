@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 
 __all__ = [
     "RemoteDataset",

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from spectrakit.core.errors import ConfigError
 from spectrakit.datasets._peaks import SHAPES, peak_profiles
 from spectrakit.datasets._validate import check_choice, check_count, check_fraction, check_range
-from spectrakit.errors import ConfigError
 
 __all__ = ["RAMAN_COMPONENTS", "Component", "ComponentLibrary", "Peak"]
 

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.ndimage import gaussian_filter1d
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError
 from spectrakit.datasets._validate import check_count, check_nonnegative
-from spectrakit.errors import ConfigError
 
 __all__ = ["Instrument", "instrument_matrices", "resolve_axis"]
 

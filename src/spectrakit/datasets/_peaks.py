@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import voigt_profile
 
+from spectrakit.core.errors import ConfigError
 from spectrakit.datasets._validate import check_choice, check_finite_array, check_fraction
-from spectrakit.errors import ConfigError
 
 __all__ = ["SHAPES", "make_peaks", "peak_profiles", "voigt_widths"]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError
 from spectrakit.datasets._baseline import BASELINES
 from spectrakit.datasets._components import RAMAN_COMPONENTS, ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, resolve_axis
@@ -19,7 +20,6 @@ from spectrakit.datasets._validate import (
     check_nonnegative,
     check_range,
 )
-from spectrakit.errors import ConfigError
 
 __all__ = [
     "DEFAULT_AXIS",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = [
     "check_choice",

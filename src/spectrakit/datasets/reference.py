@@ -19,9 +19,9 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "BUILTIN",

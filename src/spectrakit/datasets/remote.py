@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._cache import RemoteDataset, RemoteFile, data_home, fetch
-from spectrakit.errors import DataError
-from spectrakit.spectra import Spectra
 
 __all__ = ["BACTERIA_STRAINS", "REGISTRY", "load_bacteria_id", "load_dig4bio", "register"]
 

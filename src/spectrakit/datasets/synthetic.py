@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError
+from spectrakit.core.spectra import Spectra, combine
 from spectrakit.datasets._baseline import baseline_basis
 from spectrakit.datasets._components import ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, instrument_matrices
@@ -38,8 +40,6 @@ from spectrakit.datasets._settings import (
     settings_options,
 )
 from spectrakit.datasets._validate import check_count
-from spectrakit.errors import ConfigError
-from spectrakit.spectra import Spectra, combine
 
 __all__ = [
     "DEFAULT_AXIS",

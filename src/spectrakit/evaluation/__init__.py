@@ -8,7 +8,6 @@ from spectrakit.evaluation.conformal import (
     set_coverage,
 )
 from spectrakit.evaluation.cross_validation import CVResult, cross_validate
-from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
 from spectrakit.evaluation.metrics import (
     classification_metrics,
     expected_calibration_error,
@@ -16,6 +15,7 @@ from spectrakit.evaluation.metrics import (
 )
 from spectrakit.evaluation.open_set import UNKNOWN, apply_open_set, open_set_figures
 from spectrakit.evaluation.report import write_model_report, write_report
+from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
 __all__ = [
     "UNKNOWN",

@@ -1,8 +1,8 @@
 """Run several models through exactly the same folds and test set, and rank them.
 
-Baselines are built by name (:func:`spectrakit.baselines.make_baseline`); any other name is a
-registered deep model, trained through :class:`~spectrakit.evaluation.deep.DeepRegressor` /
-:class:`~spectrakit.evaluation.deep.DeepClassifier`, so both kinds share one code path.
+Baselines are built by name (:func:`spectrakit.chemometrics.make_baseline`); any other name is a
+registered deep model, trained through :class:`~spectrakit.training.evaluate.DeepRegressor` /
+:class:`~spectrakit.training.evaluate.DeepClassifier`, so both kinds share one code path.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.baselines import BASELINES, make_baseline
-from spectrakit.baselines._spectral import resolve_target
+from spectrakit.chemometrics import BASELINES, make_baseline, resolve_target
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import PredefinedSplits, get_splitter
-from spectrakit.errors import ConfigError, DataError
 from spectrakit.evaluation import plots
 from spectrakit.evaluation.cross_validation import (
     CVResult,
@@ -30,10 +30,9 @@ from spectrakit.evaluation.cross_validation import (
     predict_scores,
     score_predictions,
 )
-from spectrakit.evaluation.deep import DeepClassifier, DeepRegressor
 from spectrakit.evaluation.report import Figure, Section, prediction_figures, write_model_report
 from spectrakit.io import atomic_path
-from spectrakit.spectra import Spectra
+from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
 __all__ = [
     "REFERENCE",
@@ -54,7 +53,7 @@ REFERENCE = "mean"
 def _reference_model(task: str) -> Any:
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
-    from spectrakit.baselines import SpectralEstimator
+    from spectrakit.chemometrics import SpectralEstimator
 
     if task == "regression":
         return SpectralEstimator(DummyRegressor(strategy="mean"))

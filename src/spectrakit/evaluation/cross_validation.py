@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 
-from spectrakit.baselines._spectral import SpectralEstimator, resolve_target
+from spectrakit.chemometrics import SpectralEstimator, resolve_target
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import get_splitter
-from spectrakit.errors import ConfigError, DataError
 from spectrakit.evaluation.metrics import classification_metrics, regression_metrics
-from spectrakit.spectra import Spectra
 
 __all__ = ["CVResult", "cross_validate", "fresh_estimator", "predict_scores", "score_predictions"]
 
@@ -161,7 +161,7 @@ def cross_validate(
     Examples
     --------
     >>> import numpy as np
-    >>> from spectrakit.baselines import PLSRegressor
+    >>> from spectrakit.chemometrics import PLSRegressor
     >>> X = np.random.default_rng(0).normal(size=(30, 10)); y = X[:, 0] + X[:, 1]
     >>> res = cross_validate(lambda: PLSRegressor(n_components=10), X, y, cv="kfold:3")
     >>> res.scores["rmse"] < 1e-6  # exact linear relation: 10 components = least squares

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 
 __all__ = [
     "bias",

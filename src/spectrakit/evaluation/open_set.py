@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["UNKNOWN", "apply_open_set", "open_set_figures"]
 

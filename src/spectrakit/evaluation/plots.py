@@ -17,15 +17,17 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from spectrakit.spectra import Spectra
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "confusion_matrix_png",
+    "figure_png",
     "fold_scores_png",
     "intervals_png",
     "leaderboard_png",
     "learning_curves_png",
     "mean_spectra_png",
+    "new_figure",
     "parity_png",
     "residuals_png",
 ]
@@ -247,3 +249,9 @@ def intervals_png(y_true: Any, y_pred: Any, lower: Any, upper: Any, *, alpha: fl
     )
     ax.legend(loc="best", fontsize=8)
     return _png(fig)
+
+
+#: a styled Matplotlib figure and axes, ``new_figure(width, height)`` (inches)
+new_figure = _figure
+#: the PNG bytes of a figure (the figure is closed)
+figure_png = _png

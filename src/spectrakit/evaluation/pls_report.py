@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.evaluation.plots import _figure, _png
+from spectrakit.evaluation.plots import figure_png as _png
+from spectrakit.evaluation.plots import new_figure as _figure
 from spectrakit.evaluation.report import Figure, Section
 
 __all__ = ["pls_diagnostics", "pls_section", "vip_scores"]

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spectrakit.core.spectra import Spectra
 from spectrakit.evaluation import plots
 from spectrakit.io import atomic_path
-from spectrakit.spectra import Spectra
 
 __all__ = [
     "Figure",
@@ -151,7 +151,7 @@ def _pipeline_table(pipeline: Any) -> pd.DataFrame | None:
 
 
 def _data_section(spectra: Spectra, target: Any, task: str) -> Section:
-    from spectrakit.quality import summarize
+    from spectrakit.preprocessing.quality import summarize
 
     summary = summarize(spectra)
     flat = {

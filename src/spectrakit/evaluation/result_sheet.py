@@ -17,8 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn import metrics as skm
 
-from spectrakit.errors import DataError
-from spectrakit.evaluation.plots import _png
+from spectrakit.core.errors import DataError
+from spectrakit.evaluation.plots import figure_png as _png
 from spectrakit.evaluation.report import Figure as ReportFigure
 from spectrakit.evaluation.report import Section, render_html
 from spectrakit.io import atomic_path

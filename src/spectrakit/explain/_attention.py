@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.explain._inputs import Prepared
 from spectrakit.explain._registry import register_method
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks, peak_widths
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["Attribution"]
 

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from spectrakit.core.spectra import Spectra
+
 # importing the method modules registers them
 from spectrakit.explain import _attention, _gradcam, _gradients, _occlusion  # noqa: F401
 from spectrakit.explain._attribution import NO_TARGET, Attribution
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target
 from spectrakit.explain._registry import METHODS, canonical_name, get_method
-from spectrakit.spectra import Spectra
 
 __all__ = ["attribute_tensor", "explain"]
 
@@ -42,8 +43,8 @@ def explain(
     Parameters
     ----------
     model_or_predictor : SpectralModel or Predictor
-        A :class:`~spectrakit.predictor.Predictor` (its preprocessing and axis are applied) or
-        a model following the :class:`~spectrakit.models.SpectralModel` contract.
+        A :class:`~spectrakit.predict.Predictor` (its preprocessing and axis are applied) or a
+        model following the :class:`~spectrakit.models.SpectralModel` contract.
     spectra : Spectra or ndarray of shape (n, L)
         Spectra to explain (arrays need ``axis``).
     method : str, default="ig"

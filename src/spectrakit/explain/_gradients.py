@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from captum.attr import GradientShap, IntegratedGradients, NoiseTunnel, Saliency
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.explain._inputs import Prepared
 from spectrakit.explain._perturb import baseline_tensor
 from spectrakit.explain._registry import register_method

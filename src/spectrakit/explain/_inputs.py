@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, DataError, ModelError, SpectraError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, DataError, ModelError, SpectraError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["Prepared", "prepare", "resolve_target"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.explain._inputs import Prepared
 from spectrakit.explain._perturb import fill_removed
 from spectrakit.explain._registry import register_method

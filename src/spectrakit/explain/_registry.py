@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["METHODS", "get_method", "list_methods", "register_method"]
 

@@ -17,7 +17,7 @@ import torch
 from captum.metrics import infidelity, sensitivity_max
 from scipy.integrate import trapezoid
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.explain._attribution import Attribution
 from spectrakit.explain._explain import attribute_tensor, explain
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
 from spectrakit.explain._attribution import Attribution
 
 __all__ = ["plot_attribution", "read_reference_bands", "save_figure"]

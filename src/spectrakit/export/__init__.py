@@ -1,7 +1,7 @@
 """Portable inference: ONNX export with verified parity, and a NumPy + onnxruntime predictor."""
 
 from spectrakit._lazy import lazy_attributes
-from spectrakit.export.runtime import OnnxPredictor, load_onnx
+from spectrakit.predict.runtime import OnnxPredictor, load_onnx
 
 __all__ = ["OnnxPredictor", "export_onnx", "load_onnx"]
 

@@ -2,7 +2,8 @@
 
 The graph takes the spectra after the runtime part of the preprocessing, shape (B, C, L_in),
 (plus the axis for axis-aware models and tabular features when the model fuses them) and
-returns ``outputs`` (B, n_outputs; raw, decoded by :func:`spectrakit.inference.decode_outputs_np`)
+returns ``outputs`` (B, n_outputs; raw, decoded by
+:func:`spectrakit.predict.core.decode_outputs_np`)
 and ``features`` (B, D; the embedding used by OOD detectors). The batch dimension is always
 dynamic; the length is dynamic when the model accepts variable length and no fixed-length
 step (preprocessing operator, central window) is inside the graph.
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectrakit.errors import BundleError, ModelError
+from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.export._graph_steps import graph_step
 
 __all__ = ["export_onnx", "split_pipeline"]
@@ -174,7 +175,8 @@ def export_onnx(
         The export record (also written to ``export.json`` in the bundle): inputs, dynamic
         axes, preprocessing split, parity (max abs/rel error per batch size and length).
     """
-    from spectrakit.bundle import add_file, load
+    from spectrakit.bundle import add_file
+    from spectrakit.predict.loader import load
 
     predictor = load(bundle)
     model = predictor.model.eval()

@@ -1,7 +1,7 @@
 """Reading and writing spectra: one registry, one module per format."""
 
 from spectrakit._lazy import lazy_attributes
-from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.io._limits import ReadLimits
 
 # the registry (and the Spectra container, which needs pandas) loads on first use

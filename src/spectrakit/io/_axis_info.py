@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
 from spectrakit.io._limits import current_read
 
 __all__ = ["axis_info", "merge_axis_options", "parse_axis_comment", "render_axis_comment"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from spectrakit.errors import ConfigError, FormatError
+from spectrakit.core.errors import ConfigError, FormatError
 
 __all__ = [
     "ENV_VAR",

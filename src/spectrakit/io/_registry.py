@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import AxisError, FormatError, SpectraError
-from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path
+from spectrakit.core.errors import AxisError, FormatError, SpectraError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._limits import ReadLimits, reading, within_read
 from spectrakit.io._meta_names import canonical_meta
-from spectrakit.spectra import Spectra
 
 __all__ = [
     "Format",
@@ -298,7 +298,7 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
     """Read spectra from a file or folder in any registered format.
 
     Blocks with one shared axis are stacked (a ``block`` metadata column tells them apart);
-    blocks with different axes raise :class:`~spectrakit.errors.AxisError` pointing to
+    blocks with different axes raise :class:`~spectrakit.core.errors.AxisError` pointing to
     :func:`read_blocks` and :func:`spectrakit.combine`.
 
     Parameters

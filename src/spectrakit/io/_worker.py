@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
 from spectrakit.io._limits import ENV_VAR, charge, current_read
 
 __all__ = ["run_native"]

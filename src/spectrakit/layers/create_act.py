@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 
 __all__ = ["get_act_layer"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.layers import ExtraFusion
 
 __all__ = ["SpectralModel"]

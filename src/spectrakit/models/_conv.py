@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.models._base import SpectralModel
 
 __all__ = ["ConvSpectralModel", "make_stages"]

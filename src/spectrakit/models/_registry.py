@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 
 __all__ = ["create", "list_models", "model_config", "model_entrypoint", "register_model"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.layers import get_act_layer
 from spectrakit.models._conv import ConvSpectralModel
 from spectrakit.models._registry import register_model

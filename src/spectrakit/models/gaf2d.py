@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.layers import BasicBlock
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._conv import make_stages

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from spectrakit.inference import LOGVAR_RANGE, decode_outputs_np
+from spectrakit.predict.core import LOGVAR_RANGE, decode_outputs_np
 
 __all__ = ["OutputSpec", "decode_outputs", "n_model_outputs"]
 
@@ -62,7 +62,7 @@ def split_regression(raw: torch.Tensor, spec: OutputSpec) -> tuple[torch.Tensor,
 def decode_outputs(raw: torch.Tensor, spec: OutputSpec) -> dict[str, torch.Tensor]:
     """Predictions from raw outputs (B, n_model_outputs), as tensors.
 
-    The maths lives in :func:`spectrakit.inference.decode_outputs_np`, shared with the
+    The maths lives in :func:`spectrakit.predict.core.decode_outputs_np`, shared with the
     PyTorch and ONNX predictors, so training metrics and deployed predictions agree.
 
     Returns

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.layers import Block, LearnedPosEmbed, PatchEmbed1d, patchify, sincos_embed
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import register_model

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from spectrakit.errors import ConfigError, DataError, ModelError
+from spectrakit.core.errors import ConfigError, DataError, ModelError
 
 __all__ = ["DETECTORS", "OODDetector", "create_detector", "list_detectors", "register_detector"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.neighbors import NearestNeighbors
 
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.ood._base import OODDetector, register_detector
 
 __all__ = ["DIME", "EnergyScore", "KNNDistance", "Mahalanobis", "ReconstructionError"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 from spectrakit.ood._base import OODDetector, create_detector
 from spectrakit.ood._inputs import detector_inputs
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.ood._base import OODDetector, register_detector
 
 __all__ = ["HotellingQ"]

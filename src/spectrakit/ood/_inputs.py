@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spectrakit.errors import ConfigError, ModelError
+from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.ood._base import INPUT_KINDS, OODDetector
 
 __all__ = ["detector_inputs", "model_inputs", "reconstruction_errors"]

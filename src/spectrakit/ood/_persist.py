@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spectrakit.errors import BundleError, SpectraError
+from spectrakit.core.errors import BundleError, SpectraError
 from spectrakit.ood._base import DETECTORS, OODDetector
 
 __all__ = ["load_detector", "save_detector"]

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis, normalize_unit
-from spectrakit.errors import AxisError, ConfigError
+from spectrakit.core.axis import SpectralAxis, normalize_unit
+from spectrakit.core.errors import AxisError, ConfigError
+from spectrakit.core.resample import resample_values
 from spectrakit.preprocessing._base import SpectralTransformer
 from spectrakit.preprocessing._registry import register_step
-from spectrakit.resample import resample_values
 
 __all__ = ["Crop", "ExcludeRegions", "Resample", "SelectRegions"]
 

@@ -20,10 +20,10 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit._threads import map_rows
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, ConfigError, DataError, PreprocessingError
-from spectrakit.spectra import Spectra, axis_column_names
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, ConfigError, DataError, PreprocessingError
+from spectrakit.core.spectra import Spectra, axis_column_names
+from spectrakit.core.threads import map_rows
 
 __all__ = ["SpectralTransformer", "as_block", "check_min_points", "check_same_axis", "map_rows"]
 

@@ -20,12 +20,12 @@ import yaml
 from sklearn.pipeline import Pipeline as _SkPipeline
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import ConfigError, SpectraError
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing._base import SpectralTransformer, as_block, check_same_axis
 from spectrakit.preprocessing._registry import build_step
-from spectrakit.spectra import Spectra
 
 __all__ = ["Pipeline"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 if TYPE_CHECKING:  # the pipeline (scikit-learn) loads when a pipeline is built
     from spectrakit.preprocessing._pipeline import Pipeline

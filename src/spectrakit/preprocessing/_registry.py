@@ -3,7 +3,7 @@
 A configuration refers to a step by its registered name (the class name, e.g.
 ``"SavitzkyGolay"``; lookups ignore case). Building a step checks the parameter names
 against the class signature and the values with the step's own validation, so a typo in a
-YAML file fails with a :class:`~spectrakit.errors.ConfigError` that lists what is allowed.
+YAML file fails with a :class:`~spectrakit.core.errors.ConfigError` that lists what is allowed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from spectrakit.errors import ConfigError, SpectraError
+from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.preprocessing._base import SpectralTransformer
 
 __all__ = ["build_step", "get_step_class", "list_steps", "register_step"]

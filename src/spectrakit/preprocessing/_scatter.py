@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial import legendre
 
-from spectrakit.errors import AxisError, ConfigError, PreprocessingError
+from spectrakit.core.errors import AxisError, ConfigError, PreprocessingError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points
 from spectrakit.preprocessing._registry import register_step
 

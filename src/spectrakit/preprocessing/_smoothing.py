@@ -6,8 +6,8 @@ import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
 from scipy.signal import savgol_filter
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, ConfigError
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, ConfigError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points, map_rows
 from spectrakit.preprocessing._registry import register_step
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import median_filter
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points, map_rows
 from spectrakit.preprocessing._registry import register_step
-from spectrakit.quality import spike_mask
+from spectrakit.preprocessing.quality import spike_mask
 
 __all__ = ["MedianDespike", "WhitakerHayes"]
 

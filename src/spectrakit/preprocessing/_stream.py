@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from spectrakit.core.spectra import Spectra
     from spectrakit.preprocessing._pipeline import Pipeline
-    from spectrakit.spectra import Spectra
 
 __all__ = ["is_stateless", "stream_transform"]
 

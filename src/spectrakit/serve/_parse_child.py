@@ -63,7 +63,7 @@ def _limit_memory(memory_mb: int) -> None:
 
 def handle(request: bytes) -> bytes:
     """One job: ``b"D" + packed Decoded`` on success, ``b"E" + JSON error`` on failure."""
-    from spectrakit.errors import SpectraError
+    from spectrakit.core.errors import SpectraError
     from spectrakit.serve.codec import check_values, decode_json, pack
     from spectrakit.serve.errors import BadRequest
 

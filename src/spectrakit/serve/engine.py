@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from spectrakit.core.spectra import Spectra
 from spectrakit.serve.codec import Decoded
 from spectrakit.serve.errors import BadRequest
-from spectrakit.spectra import Spectra
 
 __all__ = ["Engine", "check_bundle", "check_finite"]
 
@@ -34,12 +34,12 @@ def _load(model: Any, runtime: str, threads: int) -> tuple[Any, str]:
     if not isinstance(model, str | Path):
         return model, "torch"
     if runtime == "onnx" or (runtime == "auto" and _has_export(model)):
-        from spectrakit.export.runtime import load_onnx
+        from spectrakit.predict.runtime import load_onnx
 
         return load_onnx(model, threads=threads), "onnx"
     import torch
 
-    from spectrakit.bundle import load
+    from spectrakit.predict.loader import load
 
     torch.set_num_threads(threads)
     return load(model), "torch"
@@ -47,9 +47,9 @@ def _load(model: Any, runtime: str, threads: int) -> tuple[Any, str]:
 
 def check_bundle(model: str | Path) -> None:
     """Verify a bundle without loading its model (raises :class:`BundleError` when bad)."""
-    from spectrakit.bundle import _open_dir, verify
+    from spectrakit.bundle import open_bundle, verify
 
-    bundle_dir, holder = _open_dir(model)
+    bundle_dir, holder = open_bundle(model)
     verify(bundle_dir)
     del holder
 
@@ -88,7 +88,7 @@ class Engine:
     def torch_predictor(self) -> Any:
         """The PyTorch predictor (loaded on first use when ONNX serves predictions)."""
         if self._torch is None:
-            from spectrakit.bundle import load
+            from spectrakit.predict.loader import load
 
             self._torch = load(self.source)
         return self._torch
@@ -144,7 +144,7 @@ class Engine:
             return spectra.values
         if self.needs_meta or self.accepts_any_grid:
             return None
-        from spectrakit.inference import conform_axis
+        from spectrakit.predict.core import conform_axis
 
         read_range = self.predictor.preprocessor.read_range()
         return conform_axis(spectra, self.axis, read_range).values

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 
 if TYPE_CHECKING:  # the parsing processes import this module without the web framework
     from fastapi import FastAPI, Request

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["ENV_VAR", "ServeSettings"]
 

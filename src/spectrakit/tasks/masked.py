@@ -16,7 +16,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from spectrakit.errors import ConfigError, ModelError
+from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.models.inputs import normalize_spectra
 from spectrakit.tasks.optim import (
     build_optimizer,

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = [
     "CYCLICAL",

@@ -14,7 +14,7 @@ import re
 import torch
 from torch import nn
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.tasks.optim import decay_groups
 
 __all__ = ["apply_freeze", "head_parameter_names", "layer_groups", "parameter_groups"]

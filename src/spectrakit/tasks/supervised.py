@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.models.heads import OutputSpec, decode_outputs, split_regression
-from spectrakit.tasks.masked import normalize_spectra
+from spectrakit.preprocessing.channels import normalize_spectra
 from spectrakit.tasks.optim import (
     build_optimizer,
     build_scheduler,

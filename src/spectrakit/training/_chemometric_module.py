@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 
 __all__ = ["chemometric_module"]
 
@@ -154,7 +154,7 @@ def chemometric_module(model: Any, n_features: int) -> Any:
     from sklearn.pipeline import Pipeline
     from sklearn.svm import SVC, SVR
 
-    from spectrakit.baselines import PLSDA, PLSRegressor
+    from spectrakit.chemometrics import PLSDA, PLSRegressor
 
     p = int(n_features)
     if isinstance(model, PLSRegressor | PLSDA):

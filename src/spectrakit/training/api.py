@@ -25,15 +25,16 @@ import numpy as np
 import torch
 
 from spectrakit import bundle as _bundle
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError, DataError, ModelError, TrainingError
+from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import PretrainDataModule, SpectraDataModule
 from spectrakit.data.store import SpectraStore
-from spectrakit.errors import ConfigError, DataError, ModelError, TrainingError
-from spectrakit.inference import conform_axis
 from spectrakit.io import atomic_path
 from spectrakit.models.heads import OutputSpec, n_model_outputs
-from spectrakit.quality import summarize
-from spectrakit.spectra import Spectra
+from spectrakit.predict.core import conform_axis
+from spectrakit.predict.loader import load as _load_predictor
+from spectrakit.preprocessing.quality import summarize
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
@@ -353,7 +354,7 @@ def fit_supervised(
         kwargs = pre_cfg["model"]["kwargs"]
         if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
             # transfer the preprocessing fitted on the pretraining corpus, unchanged
-            pipeline = _bundle.load(init).preprocessor
+            pipeline = _load_predictor(init).preprocessor
     probe = models.create(name, **kwargs)
     if init is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
@@ -475,12 +476,12 @@ def fit_supervised(
         normalize=normalize,
         training=training,
     )
-    predictor = _bundle.load(out)
+    predictor = _load_predictor(out)
     metrics = _validation_metrics(predictor, dm.val_split, targets, task)
     if best["best_val_loss"] is not None:
         metrics["val_loss"] = best["best_val_loss"]
     _bundle.update_metrics(out, metrics)
-    predictor = _bundle.load(out)
+    predictor = _load_predictor(out)
     predictor._holder = holder
     return predictor
 
@@ -790,7 +791,7 @@ def _preprocess_sources(
     sources: list, grid: SpectralAxis | None, pipeline: Any, patch: int
 ) -> tuple[list[Spectra], None, Any]:
     """Fit one preprocessing on all (in-memory) spectra brought onto one grid; apply it."""
-    from spectrakit.data.channels import ChannelPreprocessor
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
 
     if any(not isinstance(s, Spectra) for s in sources):
         raise ConfigError(

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from spectrakit.errors import BundleError, ConfigError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import BundleError, ConfigError
+from spectrakit.core.spectra import Spectra
 from spectrakit.training._chemometric_module import chemometric_module
 
 __all__ = ["OOD_METHODS", "fit_chemometric", "save_chemometric"]
@@ -28,8 +28,8 @@ OOD_METHODS = ("auto", "t2q", "dime", "mahalanobis", "knn", "none")
 
 def _parts(estimator: Any, train: Spectra) -> tuple[Any, Any]:
     """Fitted (ChannelPreprocessor, module) of a fitted SpectralEstimator."""
-    from spectrakit.baselines import ToValues
-    from spectrakit.data.channels import ChannelPreprocessor
+    from spectrakit.chemometrics import ToValues
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
 
     steps = estimator.model_.steps
     values_at = next(i for i, (_, s) in enumerate(steps) if isinstance(s, ToValues))
@@ -54,7 +54,7 @@ def _run(module: Any, prep: Any, spectra: Spectra) -> tuple[np.ndarray, np.ndarr
 
 
 def _detector(method: str, estimator: Any) -> Any:
-    from spectrakit.baselines import PLSDA, PLSRegressor
+    from spectrakit.chemometrics import PLSDA, PLSRegressor
     from spectrakit.ood import create_detector
 
     if method == "auto":
@@ -123,7 +123,7 @@ def save_chemometric(
     training: dict | None = None,
     output_correction: tuple[float, float] | None = None,
 ) -> Any:
-    """Write a fitted chemometric :class:`~spectrakit.baselines.SpectralEstimator` as a bundle.
+    """Write a fitted chemometric :class:`~spectrakit.chemometrics.SpectralEstimator` as a bundle.
 
     Parameters
     ----------
@@ -285,8 +285,8 @@ def fit_chemometric(
     -------
     Predictor
     """
-    from spectrakit.baselines import make_baseline
-    from spectrakit.baselines._spectral import resolve_target
+    from spectrakit.chemometrics import make_baseline
+    from spectrakit.chemometrics._spectral import resolve_target
 
     y = resolve_target(train, targets[0] if len(targets) == 1 else list(targets))
     if task == "regression":

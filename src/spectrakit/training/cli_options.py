@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = [
     "add_config_option",

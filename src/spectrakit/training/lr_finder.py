@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import TrainingError
+from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
 
 __all__ = ["LRCurve", "find_learning_rate", "smooth_losses"]

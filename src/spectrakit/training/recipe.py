@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import ConfigError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import ConfigError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["FIELDS", "SEED_TEMPLATE", "format_name", "parse_split", "recipe", "split_fold"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from spectrakit.quality import summarize
-from spectrakit.spectra import Spectra
+from spectrakit.core.spectra import Spectra
+from spectrakit.preprocessing.quality import summarize
 
 __all__ = ["describe_sources", "source_name"]
 

@@ -25,7 +25,7 @@ from lightning.pytorch.callbacks import (
 )
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from spectrakit.errors import TrainingError
+from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
 
 __all__ = [

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.errors import AxisError, DataError, FormatError
+from spectrakit.core.errors import AxisError, DataError, FormatError
+from spectrakit.core.spectra import Spectra, split_table_columns
 from spectrakit.io._axis_info import axis_info, merge_axis_options, parse_axis_comment
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra, split_table_columns
 
 #: header width above which the table is read row by row (pandas costs ~5 KB per column).
 _WIDE = 4096

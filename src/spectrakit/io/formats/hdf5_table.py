@@ -13,10 +13,10 @@ from pathlib import Path
 import h5py
 import pandas as pd
 
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
 from spectrakit.io._worker import run_native
-from spectrakit.spectra import Spectra
 
 
 @register_format("hdf5", extensions=(".h5", ".hdf5", ".hdf"), description="table format, HDF5")

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._limits import charge, current_read
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
 __all__ = ["decode_asdf_line", "read_jcamp", "write_jcamp"]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import AxisError, DataError, FormatError
+from spectrakit.core.errors import AxisError, DataError, FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
 __all__ = ["read_long", "read_long_folder", "write_long", "write_long_folder"]
 

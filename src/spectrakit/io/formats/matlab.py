@@ -15,12 +15,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._limits import charge
 from spectrakit.io._registry import register_format, register_writer
 from spectrakit.io._worker import run_native
-from spectrakit.spectra import Spectra
 
 __all__ = ["read_mat", "write_mat"]
 

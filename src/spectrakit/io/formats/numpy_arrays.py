@@ -16,11 +16,11 @@ from typing import IO, Any
 
 import numpy as np
 
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._limits import charge, check_count
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
 __all__ = ["read_npy", "read_npz", "write_npz"]
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._limits import charge, check_count, check_distinct_offsets
 from spectrakit.io._registry import register_format
-from spectrakit.spectra import Spectra
 
 __all__ = ["MAGIC", "block_name", "read_opus"]
 

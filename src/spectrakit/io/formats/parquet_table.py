@@ -12,13 +12,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
+from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import axis_info, merge_axis_options
 from spectrakit.io._limits import charge, check_count
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.spectra import Spectra
 
-_KEY = b"spectrakit.axis"
+_KEY = b"spectrakit.core.axis"
 _log = logging.getLogger(__name__)
 
 

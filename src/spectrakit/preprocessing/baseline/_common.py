@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import ConfigError
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing._base import SpectralTransformer, as_block, check_min_points
 
 __all__ = ["BaselineCorrection", "check_int", "check_real"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int

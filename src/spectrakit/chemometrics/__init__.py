@@ -6,11 +6,16 @@ instrument onto the calibration instrument (DS, PDS, SST with transfer standards
 mean-centering and di-PLS with unlabeled spectra only) or corrects predictions (slope/bias).
 """
 
-from spectrakit.baselines._models import BASELINES, make_baseline
-from spectrakit.baselines._pls import PLSDA, PLSRegressor, pls_nipals
-from spectrakit.baselines._spectral import SpectralEstimator, ToValues, resolve_pipeline
-from spectrakit.baselines.dipls import DIPLS
-from spectrakit.baselines.transfer import (
+from spectrakit.chemometrics._models import BASELINES, make_baseline
+from spectrakit.chemometrics._pls import PLSDA, PLSRegressor, pls_nipals
+from spectrakit.chemometrics._spectral import (
+    SpectralEstimator,
+    ToValues,
+    resolve_pipeline,
+    resolve_target,
+)
+from spectrakit.chemometrics.dipls import DIPLS
+from spectrakit.chemometrics.transfer import (
     DirectStandardization,
     InstrumentMeanCentering,
     PiecewiseDirectStandardization,
@@ -33,4 +38,5 @@ __all__ = [
     "make_baseline",
     "pls_nipals",
     "resolve_pipeline",
+    "resolve_target",
 ]

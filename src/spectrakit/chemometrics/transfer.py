@@ -15,7 +15,7 @@ With transfer standards (the same samples measured on the master and the slave i
 Without standards, only unlabeled spectra of the new instrument:
 
 * :class:`InstrumentMeanCentering` removes each instrument's mean spectrum.
-* :class:`~spectrakit.baselines.dipls.DIPLS` (domain-invariant PLS).
+* :class:`~spectrakit.chemometrics.dipls.DIPLS` (domain-invariant PLS).
 
 Every standardizer is fitted with ``fit(master, slave)`` and maps new slave spectra with
 ``transform(slave_spectra)``; the result can go straight into the master's model.
@@ -29,9 +29,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.baselines._spectral import as_values
-from spectrakit.errors import AxisError, ConfigError, DataError
-from spectrakit.spectra import Spectra
+from spectrakit.chemometrics._spectral import as_values
+from spectrakit.core.errors import AxisError, ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "DirectStandardization",
@@ -139,7 +139,7 @@ def _ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float, rank: int | None) -
 
 def _local_pls(A: np.ndarray, b: np.ndarray, n_components: int) -> np.ndarray:
     """PLS1 coefficients of centered ``b`` on centered ``A`` (zero when ``b`` is flat)."""
-    from spectrakit.baselines._pls import pls_nipals
+    from spectrakit.chemometrics._pls import pls_nipals
 
     if not np.any(b) or not np.any(A):
         return np.zeros(A.shape[1])

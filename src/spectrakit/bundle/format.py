@@ -30,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import BundleError, SpectraError
-from spectrakit.io import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import BundleError, SpectraError
 
 __all__ = [
     "CONFIG",
     "WEIGHTS",
     "add_file",
-    "load",
     "load_model",
+    "open_bundle",
     "read_config",
     "save",
     "update_metrics",
@@ -424,11 +424,11 @@ def verify(bundle_dir: str | Path) -> dict:
     return config
 
 
-def _open_dir(path: str | Path) -> tuple[Path, Any]:
+def open_bundle(path: str | Path) -> tuple[Path, Any]:
     """Bundle directory for ``path``; a .zip is unpacked safely into a temporary directory."""
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".zip":
-        from spectrakit.archive import unpack_bundle
+        from spectrakit.bundle.archive import unpack_bundle
 
         holder = tempfile.TemporaryDirectory(prefix="spectrakit-bundle-")
         return unpack_bundle(path, Path(holder.name) / "bundle"), holder
@@ -450,7 +450,7 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
 
     from spectrakit import models
 
-    bundle_dir, _holder = _open_dir(path)
+    bundle_dir, _holder = open_bundle(path)
     config = verify(bundle_dir)
     spec = config["model"]
     try:
@@ -493,34 +493,3 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
     model.load_state_dict(state)
     model.eval()
     return model, config
-
-
-def load(path: str | Path) -> Any:
-    """Load a bundle (directory or .zip) as a :class:`~spectrakit.predictor.Predictor`.
-
-    Parameters
-    ----------
-    path : str or Path
-        Bundle directory or single-file ``.zip`` of it.
-
-    Returns
-    -------
-    Predictor
-
-    Examples
-    --------
-    >>> predictor = spectrakit.load("my-model")  # doctest: +SKIP
-    >>> predictor.predict(spectra)  # doctest: +SKIP
-    """
-    from spectrakit.predictor import Predictor
-
-    bundle_dir, holder = _open_dir(path)
-    model, config = load_model(bundle_dir)
-    pre_state = None
-    if PREPROCESSING in config["files"]:
-        from safetensors.numpy import load_file as load_np
-
-        pre_state = load_np(str(bundle_dir / PREPROCESSING))
-    predictor = Predictor(model, config, bundle_dir, preprocessing_state=pre_state)
-    predictor._holder = holder  # keeps an unpacked .zip alive as long as the predictor
-    return predictor

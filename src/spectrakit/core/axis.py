@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spectrakit.errors import AxisError
+from spectrakit.core.errors import AxisError
 
 __all__ = ["KINDS", "UNITS", "SpectralAxis"]
 

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import DataError, ModelError
-from spectrakit.inference import (
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import DataError, ModelError
+from spectrakit.core.spectra import Spectra
+from spectrakit.predict.core import (
     ExtraFeatures,
     add_coverage,
     any_grid_inputs,
@@ -20,7 +21,6 @@ from spectrakit.inference import (
     decode_outputs_np,
     predictions_frame,
 )
-from spectrakit.spectra import Spectra
 
 __all__ = ["Predictor", "conform_axis"]
 
@@ -54,8 +54,8 @@ class Predictor:
         bundle_dir: str | Path,
         preprocessing_state: dict[str, np.ndarray] | None = None,
     ) -> None:
-        from spectrakit.data.channels import ChannelPreprocessor
         from spectrakit.models.heads import OutputSpec
+        from spectrakit.preprocessing.channels import ChannelPreprocessor
 
         self.model = model
         self.config = config

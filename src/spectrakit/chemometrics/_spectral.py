@@ -17,8 +17,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.errors import AxisError, ConfigError, DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import AxisError, ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "SpectralEstimator",

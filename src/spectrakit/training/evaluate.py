@@ -15,9 +15,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.baselines._spectral import resolve_target
-from spectrakit.errors import ConfigError, DataError
-from spectrakit.spectra import Spectra
+from spectrakit.chemometrics import resolve_target
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["DeepClassifier", "DeepRegressor"]
 

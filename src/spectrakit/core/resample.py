@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectrakit.errors import AxisError
+from spectrakit.core.errors import AxisError
 
 __all__ = ["resample_values"]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import BundleError, DataError
-from spectrakit.inference import (
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import BundleError, DataError
+from spectrakit.core.spectra import Spectra
+from spectrakit.predict.core import (
     ExtraFeatures,
     add_coverage,
     any_grid_inputs,
@@ -25,7 +26,6 @@ from spectrakit.inference import (
     decode_outputs_np,
     predictions_frame,
 )
-from spectrakit.spectra import Spectra
 
 __all__ = ["OnnxPredictor", "load_onnx"]
 
@@ -60,11 +60,11 @@ class OnnxPredictor:
     """
 
     def __init__(self, bundle: str | Path, threads: int | None = None) -> None:
-        from spectrakit.bundle import _open_dir, verify
-        from spectrakit.data.channels import ChannelPreprocessor
+        from spectrakit.bundle import open_bundle, verify
+        from spectrakit.preprocessing.channels import ChannelPreprocessor
 
         ort = _import_ort()
-        self.bundle_dir, self._holder = _open_dir(bundle)
+        self.bundle_dir, self._holder = open_bundle(bundle)
         self.config = verify(self.bundle_dir)
         if "export.json" not in self.config["files"]:
             raise BundleError(
@@ -197,7 +197,7 @@ class OnnxPredictor:
         return self.run(spectra, batch_size)[1]
 
     def predict(self, spectra: Spectra, batch_size: int = 256) -> pd.DataFrame:
-        """Predictions with the same columns as :meth:`spectrakit.predictor.Predictor.predict`."""
+        """Predictions with the same columns as :meth:`spectrakit.predict.Predictor.predict`."""
         if self.config.get("output") is None:
             raise BundleError(
                 "this bundle is a pretrained encoder without a prediction head",

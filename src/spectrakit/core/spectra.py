@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError, DataError
-from spectrakit.resample import resample_values
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, DataError
+from spectrakit.core.resample import resample_values
 
 __all__ = ["LASER", "Spectra", "axis_column_names", "combine", "split_table_columns"]
 

@@ -31,8 +31,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.baselines._spectral import as_values, resolve_target
-from spectrakit.errors import AxisError, ConfigError, DataError
+from spectrakit.chemometrics._spectral import as_values, resolve_target
+from spectrakit.core.errors import AxisError, ConfigError, DataError
 
 __all__ = ["DIPLS"]
 

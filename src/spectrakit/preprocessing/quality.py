@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectrakit._spike_kernels import spike_mask_rows, zscore_rows
-from spectrakit._threads import run_rows
-from spectrakit.errors import DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import DataError
+from spectrakit.core.spectra import Spectra
+from spectrakit.core.threads import run_rows
+from spectrakit.preprocessing._spike_kernels import spike_mask_rows, zscore_rows
 
 __all__ = [
     "difference_zscores",

@@ -1,7 +1,7 @@
 """Inference pieces that need only NumPy: axis conformance and output decoding.
 
-Both the PyTorch :class:`~spectrakit.predictor.Predictor` and the ONNX runtime predictor
-(:mod:`spectrakit.export.runtime`) use these, so a prediction means the same thing whichever
+Both the PyTorch :class:`~spectrakit.predict.predictor.Predictor` and the ONNX runtime predictor
+(:mod:`spectrakit.predict.runtime`) use these, so a prediction means the same thing whichever
 engine computed the raw outputs.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import AxisError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError
+from spectrakit.core.spectra import Spectra
 
 __all__ = [
     "COVERAGE_OOD",

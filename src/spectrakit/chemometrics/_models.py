@@ -1,6 +1,6 @@
 """The chemometric baselines by name: PLS, PLS-DA, SVM, random forest, ridge.
 
-Every baseline is a :class:`~spectrakit.baselines.SpectralEstimator`, so each takes Spectra,
+Every baseline is a :class:`~spectrakit.chemometrics.SpectralEstimator`, so each takes Spectra,
 owns the same preprocessing pipeline and is fitted only on the data it is given.
 """
 
@@ -14,9 +14,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
-from spectrakit.baselines._pls import PLSDA, PLSRegressor
-from spectrakit.baselines._spectral import SpectralEstimator
-from spectrakit.errors import ConfigError
+from spectrakit.chemometrics._pls import PLSDA, PLSRegressor
+from spectrakit.chemometrics._spectral import SpectralEstimator
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["BASELINES", "make_baseline"]
 
@@ -76,7 +76,7 @@ def make_baseline(
     name : {"pls", "plsda", "svm", "rf", "ridge"}
     task : {"regression", "classification"}
     pipeline : str, dict, path or transformer, optional
-        Preprocessing (see :func:`spectrakit.baselines.resolve_pipeline`).
+        Preprocessing (see :func:`spectrakit.chemometrics.resolve_pipeline`).
     **params
         Passed to the underlying model (e.g. ``n_components=6`` for PLS).
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.axis import SpectralAxis
-from spectrakit.errors import ConfigError, PreprocessingError
-from spectrakit.spectra import Spectra
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError, PreprocessingError
+from spectrakit.core.spectra import Spectra
 
-__all__ = ["ChannelPreprocessor"]
+__all__ = ["ChannelPreprocessor", "normalize_spectra"]
 
 
 def _get_pipeline(spec: Any):
@@ -196,3 +196,20 @@ class ChannelPreprocessor:
             )
         self.window_ = (start, stop)
         return self
+
+
+def normalize_spectra(x: Any, eps: float = 1e-6) -> Any:
+    """Standardize each spectrum (over channels and points) to zero mean, unit variance.
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+        A torch tensor (the function uses tensor methods only, so this module needs no torch).
+
+    Returns
+    -------
+    Tensor (B, C, L)
+    """
+    mean = x.mean(dim=(1, 2), keepdim=True)
+    std = x.std(dim=(1, 2), keepdim=True)
+    return (x - mean) / (std + eps)

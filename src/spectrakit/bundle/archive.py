@@ -13,8 +13,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from spectrakit.errors import BundleError
-from spectrakit.io._atomic import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path
+from spectrakit.core.errors import BundleError
 
 __all__ = ["MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "pack_bundle", "unpack_bundle"]
 

@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, Transfo
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from spectrakit.baselines._spectral import check_input, resolve_target
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.chemometrics._spectral import check_input, resolve_target
+from spectrakit.core.errors import ConfigError, DataError
 
 __all__ = ["PLSDA", "PLSRegressor", "pls_nipals"]
 

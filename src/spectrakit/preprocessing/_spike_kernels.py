@@ -1,17 +1,17 @@
-"""Compiled row kernels of the Whitaker-Hayes spike test (used by :mod:`spectrakit.quality`).
+"""Compiled row kernels of the Whitaker-Hayes spike test (see :mod:`.quality`).
 
 Per spectrum, the first differences ``d`` get modified z-scores ``(d - median(d)) / scale``
 with ``scale = MAD(d) / 0.6745``; when the MAD is zero (flat or piecewise-linear spectra)
 ``scale`` falls back to ``1.2533 *`` the mean absolute deviation, and where that is zero
 too every score is 0. A spike of ``w <= max_width`` points is an abrupt step in followed by
-an abrupt step back out (see :func:`spectrakit.quality.spike_mask`).
+an abrupt step back out (see :func:`spectrakit.preprocessing.quality.spike_mask`).
 
 The kernels reproduce numpy's arithmetic exactly: medians are order statistics found by
 selection (the mean of the two middle values for an even count, NaN when any value is NaN,
 as :func:`numpy.median`), and the mean absolute deviation is summed pairwise in numpy's
 order (:func:`numpy.mean`), so scores and masks equal those of the vectorised formulas bit
 for bit. They are compiled with numba and release the GIL, so row blocks run in parallel
-threads (:func:`spectrakit._threads.run_rows`).
+threads (:func:`spectrakit.core.threads.run_rows`).
 """
 
 from __future__ import annotations

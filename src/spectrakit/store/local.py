@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from spectrakit.archive import unpack_bundle
-from spectrakit.errors import BundleError
-from spectrakit.io._atomic import atomic_dir
+from spectrakit.bundle.archive import unpack_bundle
+from spectrakit.core.atomic import atomic_dir
+from spectrakit.core.errors import BundleError
 
 __all__ = [
     "FORBIDDEN_SUFFIXES",
