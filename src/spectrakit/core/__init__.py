@@ -4,6 +4,7 @@ Everything here needs NumPy only (pandas is imported when ``Spectra.meta`` is bu
 for cubic resampling), and nothing here imports another spectrakit package.
 """
 
+from spectrakit._lazy import lazy_attributes
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import (
@@ -18,7 +19,11 @@ from spectrakit.core.errors import (
     TrainingError,
 )
 from spectrakit.core.resample import resample_values
-from spectrakit.core.spectra import Spectra, combine
+
+# Spectra needs pandas (its metadata table): loaded on first use, so `spectrakit --help` and
+# the axis-only paths stay light.
+_LAZY = {"Spectra": "spectrakit.core.spectra", "combine": "spectrakit.core.spectra"}
+__getattr__ = lazy_attributes("spectrakit.core", _LAZY)
 
 __all__ = [
     "AxisError",
