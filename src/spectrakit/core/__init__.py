@@ -5,25 +5,25 @@ for cubic resampling), and nothing here imports another spectrakit package.
 """
 
 from spectrakit._lazy import lazy_attributes
-from spectrakit.core.atomic import atomic_dir, atomic_path
-from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.errors import (
-    AxisError,
-    BundleError,
-    ConfigError,
-    DataError,
-    FormatError,
-    ModelError,
-    PreprocessingError,
-    SpectraError,
-    TrainingError,
-)
-from spectrakit.core.resample import resample_values
 
-# Spectra needs pandas (its metadata table): loaded on first use, so `spectrakit --help` and
-# the axis-only paths stay light.
-_LAZY = {"Spectra": "spectrakit.core.spectra", "combine": "spectrakit.core.spectra"}
-__getattr__ = lazy_attributes("spectrakit.core", _LAZY)
+# names load on first use: the errors alone must not import pandas (spectrakit --help stays light)
+_LAZY = {
+    "AxisError": "spectrakit.core.errors",
+    "BundleError": "spectrakit.core.errors",
+    "ConfigError": "spectrakit.core.errors",
+    "DataError": "spectrakit.core.errors",
+    "FormatError": "spectrakit.core.errors",
+    "ModelError": "spectrakit.core.errors",
+    "PreprocessingError": "spectrakit.core.errors",
+    "Spectra": "spectrakit.core.spectra",
+    "SpectraError": "spectrakit.core.errors",
+    "SpectralAxis": "spectrakit.core.axis",
+    "TrainingError": "spectrakit.core.errors",
+    "atomic_dir": "spectrakit.core.atomic",
+    "atomic_path": "spectrakit.core.atomic",
+    "combine": "spectrakit.core.spectra",
+    "resample_values": "spectrakit.core.resample",
+}
 
 __all__ = [
     "AxisError",
@@ -42,3 +42,5 @@ __all__ = [
     "combine",
     "resample_values",
 ]
+
+__getattr__ = lazy_attributes("spectrakit.core", _LAZY)

@@ -285,8 +285,7 @@ def fit_chemometric(
     -------
     Predictor
     """
-    from spectrakit.chemometrics import make_baseline
-    from spectrakit.chemometrics._spectral import resolve_target
+    from spectrakit.chemometrics import make_baseline, resolve_target
 
     y = resolve_target(train, targets[0] if len(targets) == 1 else list(targets))
     if task == "regression":
