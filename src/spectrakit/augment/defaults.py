@@ -23,7 +23,7 @@ from spectrakit.augment._transforms import (
     IntensityScale,
     Shift,
 )
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 
 __all__ = ["default_augmentation", "noise_level", "spectral_spread"]
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spectrakit.axis import SpectralAxis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import ConfigError
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._validate import check_count
-from spectrakit.errors import ConfigError
-from spectrakit.spectra import Spectra
 
 __all__ = ["NIRInstrument", "make_nir", "nir_instrument_pair"]
 

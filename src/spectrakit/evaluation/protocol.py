@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.errors import SpectraError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import SpectraError
+from spectrakit.core.spectra import Spectra
 
 __all__ = ["ProtocolError", "SealedTargets", "strip_targets"]
 

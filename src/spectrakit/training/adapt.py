@@ -17,7 +17,7 @@ import copy
 import torch
 from torch import nn
 
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 
 __all__ = ["ALIGNMENTS", "alignment_loss", "coral_loss", "mmd_loss", "target_batchnorm"]
 

@@ -26,15 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.baselines import (
+from spectrakit.chemometrics import (
     PLSDA,
     InstrumentMeanCentering,
     PLSRegressor,
     SpectralEstimator,
     resolve_pipeline,
 )
-from spectrakit.errors import ConfigError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import ConfigError
+from spectrakit.core.spectra import Spectra
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet

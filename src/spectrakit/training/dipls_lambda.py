@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spectrakit.baselines.dipls import DIPLS, _difference_eig, dipls_weights
-from spectrakit.errors import DataError
+from spectrakit.chemometrics.dipls import DIPLS, _difference_eig, dipls_weights
+from spectrakit.core.errors import DataError
 
 __all__ = ["GAMMAS", "DIPLSChoice", "choose_dipls"]
 

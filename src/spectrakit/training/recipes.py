@@ -33,7 +33,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from spectrakit.augment.defaults import default_augmentation
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.training.adapt import ALIGNMENTS, alignment_loss, target_batchnorm
 from spectrakit.training.smallnet import SpectralNet
 

@@ -23,8 +23,8 @@ import torch
 from sklearn.base import clone
 from torch import nn
 
-from spectrakit.errors import ConfigError, DataError
-from spectrakit.spectra import Spectra
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.spectra import Spectra
 from spectrakit.training.adapt import alignment_loss
 from spectrakit.training.recipes import _lr_at, cv_folds
 

@@ -22,7 +22,7 @@ import torch
 from scipy.signal import savgol_coeffs
 from torch import nn
 
-from spectrakit.errors import ConfigError, DataError
+from spectrakit.core.errors import ConfigError, DataError
 
 __all__ = ["CHANNELS", "ChannelStack", "SmallCNN", "SpectralNet"]
 
