@@ -36,12 +36,15 @@ def _public_packages() -> list[str]:
     list of str
         Dotted module names, sorted, ``spectrakit`` first.
     """
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    from spectrakit._deprecated import MOVED  # old paths, kept as aliases for one release
+
     names = ["spectrakit"]
     for init in sorted(PACKAGE.glob("*/__init__.py")):
-        pkg = init.parent.name
-        if pkg.startswith("_") or "DeprecationWarning" in init.read_text(encoding="utf-8"):
-            continue
-        names.append(f"spectrakit.{pkg}")
+        name = f"spectrakit.{init.parent.name}"
+        if not init.parent.name.startswith("_") and name not in MOVED:
+            names.append(name)
     return names
 
 
