@@ -2,7 +2,8 @@
 
 It imports only NumPy, h5py and scipy.io (never the spectrakit package), reads the request from its
 arguments (job, path, group, byte budget) and writes ``pickle((status, payload))`` to
-stdout. The parent (:mod:`spectrakit.io._worker`) kills it when it runs past the time limit.
+stdout; the parent (:mod:`spectrakit.io._worker`) unpickles only NumPy arrays and plain
+containers from it, and kills the child when it runs past the time limit.
 """
 
 import pickle

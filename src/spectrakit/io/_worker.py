@@ -10,6 +10,7 @@ budget, and checks every dataset's size against that budget before reading it.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import subprocess
@@ -37,6 +38,37 @@ def _limit_memory(budget: int) -> None:  # runs in the child before exec
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     except (ImportError, OSError, ValueError):
         pass  # no rlimits here: the time bound and the size checks still hold
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickler for the worker's reply: NumPy arrays, dtypes and plain containers only.
+
+    The reply is our own child's, but it holds what a damaged file decoded to; refusing every
+    other class keeps unpickling unable to construct, let alone run, anything else.
+    """
+
+    _NUMPY = (
+        "numpy",
+        "numpy.core.multiarray",
+        "numpy._core.multiarray",
+        "numpy.core.numeric",
+        "numpy._core.numeric",
+    )
+    _BUILTINS = frozenset(("dict", "list", "tuple", "set", "frozenset", "str", "bytes", "int",
+                           "float", "complex", "bool", "slice"))  # fmt: skip
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in self._NUMPY and name in (
+            "ndarray",
+            "dtype",
+            "_reconstruct",
+            "_frombuffer",
+            "scalar",
+        ):
+            return super().find_class(module, name)
+        if module == "builtins" and name in self._BUILTINS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not an array type")
 
 
 def run_native(job: str, path: Path, what: str, group: str = "/") -> Any:
@@ -76,7 +108,7 @@ def run_native(job: str, path: Path, what: str, group: str = "/") -> Any:
     except subprocess.TimeoutExpired:
         raise _timeout(path, what, state.limits.timeout_s) from None
     try:
-        status, payload = pickle.loads(done.stdout)  # our own child's output
+        status, payload = _ArraysOnly(io.BytesIO(done.stdout)).load()
     except Exception:
         status, payload = "died", f"the worker ended with exit code {done.returncode}"
     if status == "ok":
