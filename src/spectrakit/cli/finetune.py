@@ -178,7 +178,7 @@ def _add_ood(args: argparse.Namespace, predictor, train, val=None):
     )
     where = "20% training holdout" if val is None else "--val spectra"
     save_detector(det, args.out)
-    metrics = dict(predictor.config.get("metrics", {}))
+    metrics = dict(predictor.config.metrics)
     bundle.update_metrics(args.out, {**metrics, "ood": det.name, "ood_calibration": where})
     return bundle.load(args.out)
 
@@ -242,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(predictor, args: argparse.Namespace) -> int:
-    metrics = predictor.config.get("metrics", {})
+    metrics = predictor.config.metrics
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
     print(f"model written to {args.out} ({shown})")
     if predictor.ood is not None:
@@ -290,7 +290,7 @@ def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -
     if args.init:
         from spectrakit.bundle import read_config
 
-        model = read_config(args.init)["model"]["name"]
+        model = read_config(args.init).family.name
     facts = recipe(
         model=model,
         task=task,

@@ -123,12 +123,12 @@ def _init_model(
     init: str | Path,
     dm: SpectraDataModule,
     n_outputs: int,
-) -> tuple[Any, dict]:
+) -> tuple[Any, Any]:
     """A model with the pretrained encoder weights of bundle ``init`` and a fresh head."""
     from spectrakit import models
 
     pretrained, cfg = _bundle.load_model(init)
-    spec = dict(cfg["model"]["kwargs"])
+    spec = dict(cfg.family.kwargs)
     if int(spec.get("in_channels", 1)) != dm.in_channels:
         raise TrainingError(
             "the pretrained model takes another number of input channels",
@@ -137,7 +137,7 @@ def _init_model(
             fix="use the same number of channel pipelines as in pretraining",
         )
     spec.update(n_outputs=n_outputs, n_extra=dm.n_extra, input_length=dm.input_length)
-    model = models.create(cfg["model"]["name"], **spec)
+    model = models.create(cfg.family.name, **spec)
     own = model.state_dict()
     skip = ("head.", "fusion.")
     loaded = {
@@ -332,7 +332,7 @@ def fit_supervised(
         "trainer": trainer_opts.to_dict(),
     }
     facts = recipe(
-        model=model if init is None else _bundle.read_config(Path(init))["model"]["name"],
+        model=model if init is None else _bundle.read_config(Path(init)).family.name,
         task=task,
         targets=targets,
         pipeline=pipeline,
@@ -349,16 +349,16 @@ def fit_supervised(
     kwargs = {"input_length": train.n_points, **(opt["model_kwargs"] or {})}
     if init is not None:
         pre_cfg = _bundle.read_config(Path(init))
-        normalize = bool(pre_cfg.get("normalize"))
-        name = pre_cfg["model"]["name"]
-        kwargs = pre_cfg["model"]["kwargs"]
-        if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
+        normalize = pre_cfg.normalize
+        name = pre_cfg.family.name
+        kwargs = dict(pre_cfg.family.kwargs)
+        if pipeline is None and any(p is not None for p in pre_cfg.preprocessing):
             # transfer the preprocessing fitted on the pretraining corpus, unchanged
             pipeline = _load_predictor(init).preprocessor
     probe = models.create(name, **kwargs)
     if init is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
-        grid = SpectralAxis.from_dict(pre_cfg["axis"])
+        grid = pre_cfg.axis
         train = conform_axis(train, grid)
         val = None if val is None else conform_axis(val, grid)
     dm = SpectraDataModule(
