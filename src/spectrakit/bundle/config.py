@@ -303,19 +303,73 @@ def _schema() -> dict:
     return _SCHEMA_CACHE[0]
 
 
+#: (path, most items, item type) of the long arrays of a config, checked in one fast pass
+#: before the schema (which then sees a one-item stand-in); the schema states the same bounds
+_ARRAYS: tuple[tuple[tuple[str, ...], int, str], ...] = (
+    (("axis", "values"), 1_000_000, "number"),
+    (("model_axis", "values"), 1_000_000, "number"),
+    (("output", "target_mean"), 100_000, "number"),
+    (("output", "target_std"), 100_000, "number"),
+    (("output", "thresholds"), 100_000, "number"),
+    (("extra_features", "mean"), 100_000, "number"),
+    (("extra_features", "std"), 100_000, "number"),
+    (("extra_features", "names"), 100_000, "name"),
+    (("targets",), 100_000, "name"),
+    (("classes",), 100_000, "name"),
+)
+_ITEM_TYPES = {"number": (int, float), "name": (str,)}
+
+
+def _schema_error(where: str, message: str) -> BundleError:
+    return BundleError(
+        "config.json does not follow the bundle schema",
+        expected=f"a valid value at {where}",
+        got=" ".join(message.split())[:160],
+        fix="restore the original config.json or re-save the bundle",
+    )
+
+
+def _check_array(value: Any, where: str, limit: int, kind: str) -> Any:
+    """``value`` checked as a list of at most ``limit`` items of ``kind``; a stand-in back."""
+    if not isinstance(value, list):
+        return value  # not a list: the schema reports it
+    if len(value) > limit:
+        raise _schema_error(where, f"{len(value)} items, more than the limit of {limit}")
+    types = {type(v) for v in value}
+    if not types <= set(_ITEM_TYPES[kind]):
+        found = sorted(t.__name__ for t in types)
+        raise _schema_error(where, f"items must be {kind}s, got {found}")
+    if kind == "name" and any(len(v) > 1000 for v in value):
+        raise _schema_error(where, "a name longer than 1000 characters")
+    return value[:1]
+
+
+def _without_long_arrays(raw: dict) -> dict:
+    """A copy of ``raw`` whose long arrays are checked here and cut to one item."""
+    out = dict(raw)
+    for path, limit, kind in _ARRAYS:
+        parent = out
+        for key in path[:-1]:
+            if not isinstance(parent.get(key), dict):
+                parent = None
+                break
+            parent[key] = parent = dict(parent[key])
+        if parent is not None and path[-1] in parent:
+            where = "/".join(path)
+            parent[path[-1]] = _check_array(parent[path[-1]], where, limit, kind)
+    return out
+
+
 def _validate_schema(raw: Any) -> None:
     import jsonschema
 
+    if isinstance(raw, dict):
+        raw = _without_long_arrays(raw)
     try:
         jsonschema.validate(raw, _schema())
     except jsonschema.ValidationError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "(top level)"
-        raise BundleError(
-            "config.json does not follow the bundle schema",
-            expected=f"a valid value at {where}",
-            got=" ".join(exc.message.split())[:160],
-            fix="restore the original config.json or re-save the bundle",
-        ) from None
+        raise _schema_error(where, exc.message) from None
 
 
 def parse_config(data: bytes) -> BundleConfig:

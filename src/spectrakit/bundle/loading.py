@@ -153,6 +153,7 @@ def build_preprocessor(config: BundleConfig, state: dict[str, np.ndarray] | None
             got=" ".join(str(exc).split())[:120] or type(exc).__name__,
             fix="restore the bundle; the file is damaged or forged",
         ) from None
+    _check_state_shapes(pre)
     expected = (1, len(config.preprocessing), config.model_axis.n_points)
     if out.shape != expected:
         raise BundleError(
@@ -162,3 +163,19 @@ def build_preprocessor(config: BundleConfig, state: dict[str, np.ndarray] | None
             fix="restore the bundle; the file is damaged or forged",
         )
     return pre
+
+
+def _check_state_shapes(pre: Any) -> None:
+    """Every fitted array runs along its step's input points (no silent broadcasting)."""
+    for pipe in pre.pipelines:
+        for name, step in [] if pipe is None else pipe.steps:
+            n = getattr(step, "n_features_in_", None)
+            for attr in getattr(step, "_state_attrs", ()):
+                arr = np.asarray(getattr(step, attr))
+                if n is not None and (arr.ndim < 1 or arr.shape[-1] != n):
+                    raise BundleError(
+                        "preprocessing.safetensors does not fit the bundle's preprocessing",
+                        expected=f"{name}.{attr} of {n} points",
+                        got=f"shape {arr.shape}",
+                        fix="restore the bundle; the file is damaged or forged",
+                    )

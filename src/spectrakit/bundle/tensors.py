@@ -117,7 +117,7 @@ def read_arrays(
     name : str, optional
         Name used in messages (default: the file name).
     finite : bool, default=False
-        Also refuse NaN or infinite values in floating-point arrays (fitted state).
+        Require floating-point arrays of finite values (fitted preprocessing state).
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -132,6 +132,8 @@ def read_arrays(
     for key, arr in arrays.items():
         if tuple(arr.shape) != header[key]["shape"]:
             raise _bad(name, f"tensor {key!r} does not have its declared shape")
-        if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        if finite and arr.dtype.kind != "f":
+            raise _bad(name, f"tensor {key!r} has dtype {arr.dtype}, not floating point")
+        if finite and not np.isfinite(arr).all():
             raise _bad(name, f"tensor {key!r} holds NaN or infinite values")
     return arrays
