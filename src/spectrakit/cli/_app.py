@@ -31,6 +31,7 @@ COMMANDS = (
     "baseline",
     "benchmark",
     "demo",
+    "sign",
 )
 
 EXIT_BAD_INPUT = 2

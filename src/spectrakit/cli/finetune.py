@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(predictor, args: argparse.Namespace) -> int:
-    metrics = predictor.config.get("metrics", {})
+    metrics = predictor.config.metrics
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
     print(f"model written to {args.out} ({shown})")
     if predictor.ood is not None:
@@ -154,7 +154,7 @@ def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -
     if args.init:
         from spectrakit.bundle import read_config
 
-        model = read_config(args.init)["model"]["name"]
+        model = read_config(args.init).family.name
     facts = recipe(
         model=model,
         task=task,

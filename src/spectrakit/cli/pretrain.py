@@ -52,7 +52,7 @@ def _sources(path: str, args: argparse.Namespace) -> list:
 def _report_grid(out: Path) -> None:
     from spectrakit.bundle import read_config
 
-    grid = read_config(out)["training"].get("grid")
+    grid = read_config(out).grid
     if grid:
         log(f"the sources were resampled onto the common grid {grid}")
 

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from spectrakit import bundle as _bundle
-from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import ConfigError, DataError, TrainingError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import SpectraDataModule
@@ -85,7 +84,7 @@ def fit_inputs(
 
 def fit_recipe(targets: list[str], cfg: FitConfig) -> dict:
     """The recipe facts recorded in the bundle (model, channels, transforms, split, ...)."""
-    model = cfg.model if cfg.init is None else _bundle.read_config(Path(cfg.init))["model"]["name"]
+    model = cfg.model if cfg.init is None else _bundle.read_config(Path(cfg.init)).family.name
     return recipe(
         model=model, task=cfg.task, targets=targets, pipeline=cfg.pipeline, augment=cfg.augment,
         split=parse_split(cfg.split), seed=cfg.seed, label_smoothing=cfg.label_smoothing,
@@ -114,15 +113,15 @@ def fit_data(
     pre_cfg = None
     if cfg.init is not None:
         pre_cfg = _bundle.read_config(Path(cfg.init))
-        normalize = bool(pre_cfg.get("normalize"))
-        name, kwargs = pre_cfg["model"]["name"], pre_cfg["model"]["kwargs"]
-        if pipeline is None and any(p is not None for p in pre_cfg["preprocessing"]):
+        normalize = pre_cfg.normalize
+        name, kwargs = pre_cfg.family.name, dict(pre_cfg.family.kwargs)
+        if pipeline is None and any(p is not None for p in pre_cfg.preprocessing):
             # transfer the preprocessing fitted on the pretraining corpus, unchanged
             pipeline = _load_predictor(cfg.init).preprocessor
     probe = models.create(name, **kwargs)
     if pre_cfg is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
-        grid = SpectralAxis.from_dict(pre_cfg["axis"])
+        grid = pre_cfg.axis
         train = conform_axis(train, grid)
         val = None if val is None else conform_axis(val, grid)
     dm = SpectraDataModule(
@@ -176,7 +175,7 @@ def _init_model(init: str | Path, dm: SpectraDataModule, n_outputs: int) -> Any:
     from spectrakit import models
 
     pretrained, cfg = _bundle.load_model(init)
-    spec = dict(cfg["model"]["kwargs"])
+    spec = dict(cfg.family.kwargs)
     if int(spec.get("in_channels", 1)) != dm.in_channels:
         raise TrainingError(
             "the pretrained model takes another number of input channels",
@@ -185,7 +184,7 @@ def _init_model(init: str | Path, dm: SpectraDataModule, n_outputs: int) -> Any:
             fix="use the same number of channel pipelines as in pretraining",
         )
     spec.update(n_outputs=n_outputs, n_extra=dm.n_extra, input_length=dm.input_length)
-    model = models.create(cfg["model"]["name"], **spec)
+    model = models.create(cfg.family.name, **spec)
     own = model.state_dict()
     skip = ("head.", "fusion.")
     loaded = {
@@ -371,6 +370,6 @@ def fit_ood(predictor: Any, run: Run, train: Spectra, val: Spectra | None, cfg: 
     det = _fit(predictor, train, method=method, heldout=val, false_rejection=cfg.false_rejection)
     where = "20% training holdout" if val is None else "validation spectra"
     save_detector(det, run.out)
-    metrics = dict(predictor.config.get("metrics", {}))
+    metrics = dict(predictor.config.metrics)
     _bundle.update_metrics(run.out, {**metrics, "ood": det.name, "ood_calibration": where})
     return _load_predictor(run.out)
