@@ -97,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"spectrakit {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+    except (
+        FileExistsError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError
+    ) as exc:
         if debug:
             raise
         what = exc.strerror or type(exc).__name__
