@@ -15,6 +15,7 @@ _LAZY = {
         "register_format",
         "register_writer",
         "write",
+        "writer_for",
     )
 }
 

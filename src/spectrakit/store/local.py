@@ -151,7 +151,7 @@ class LocalRegistry:
                 else config.get("task"),
                 "files": files,
             }
-            with atomic_dir(target) as tmp:
+            with atomic_dir(target, overwrite=force) as tmp:  # force: replace the version
                 for rel in files:
                     dst = tmp / rel
                     dst.parent.mkdir(parents=True, exist_ok=True)
