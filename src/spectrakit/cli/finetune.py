@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._output import claim_dir
+from spectrakit.cli._targets import check_targets
 from spectrakit.core.errors import ConfigError
 from spectrakit.training.cli_options import (
     add_training_options,
@@ -85,9 +87,12 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print_config(args)
         return 0
+    if not args.name_template:
+        claim_dir(args.out, args)
     train = read_input(args.data, args)
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
+    check_targets(train, targets, task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
     if str(args.model).startswith("chemometric_"):
@@ -101,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, task=task, augment=augment)
     val = read_input(args.val, args) if args.val else None
     args.out = out = _out_dir(args, task, targets, augment)
+    if val is not None:
+        check_targets(val, targets, task, training=False)
+    claim_dir(out, args)
     predictor = fit_supervised(train, targets, config=config, val=val, out=out)
     return _report(predictor, args)
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, log, read_input_blocks
+from spectrakit.cli._output import claim_dir
 from spectrakit.training.cli_options import (
     add_training_options,
     apply_config,
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print_config(args)
         return 0
     config = config_from_args(args)
+    claim_dir(args.out, args)
     data = [args.data] if isinstance(args.data, str) else list(args.data)
     sources = [s for f in data for s in _sources(f, args)]
     for s in sources:

@@ -16,6 +16,7 @@ _LAZY = {
         "register_format",
         "register_writer",
         "write",
+        "writer_for",
     )
 }
 

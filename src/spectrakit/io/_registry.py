@@ -31,6 +31,7 @@ __all__ = [
     "read_blocks",
     "register_format",
     "write",
+    "writer_for",
 ]
 
 Reader = Callable[..., "Spectra | dict[str, Spectra]"]
@@ -131,6 +132,17 @@ def _suffix(path: Path) -> str:
 
 def _known_extensions() -> str:
     return ", ".join(sorted({e for f in FORMATS.values() for e in f.extensions}))
+
+
+def writer_for(path: str | os.PathLike, format: str | None = None) -> Format:
+    """The format :func:`write` would use for ``path``; raises before anything is written.
+
+    Raises
+    ------
+    FormatError
+        When no writer exists for ``format`` or for the extension of ``path``.
+    """
+    return _resolve(Path(path), format, for_writing=True)
 
 
 def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
