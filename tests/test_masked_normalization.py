@@ -64,7 +64,7 @@ def test_old_per_spectrum_standardization_leaked_the_hidden_mean():
     from spectrakit.models.inputs import normalize_spectra
 
     task, _ = _task("visible")
-    mask, hidden = _mask(task, b=1)
+    _, hidden = _mask(task, b=1)
     x = torch.rand(1, 1, LENGTH)
     changed = torch.where(hidden, x + 50.0, x)
     visible = ~hidden
