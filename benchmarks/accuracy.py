@@ -39,6 +39,7 @@ from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
 from spectrakit.spectra import Spectra
 from spectrakit.training.auto import auto_fit
+from spectrakit.training.deep_recipes import available, fit_deep
 from spectrakit.training.recipes import cv_folds
 
 FERMENTATION_D2 = {
@@ -100,7 +101,9 @@ def fermentation(seed: int, quick: bool) -> Split:
     test, sealed = _seal(matched, "glucose", "HPLC glucose")
     pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
     y = train.meta["glucose"].to_numpy()
-    return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT)
+    deep = ("pls_net", "pls_net_matched") if quick else ("pls_net", "pls_net_matched", "cnn")
+    return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT,
+                 deep=deep)  # fmt: skip
 
 
 def coffee(seed: int, quick: bool) -> Split:
@@ -152,7 +155,7 @@ def nir_transfer(n: int) -> Callable[[int, bool], Split]:
         target = strip_targets(b.select(unl), ["analyte"])
         y = a.meta["analyte"].to_numpy()[tr]
         return Split("regression", a.select(tr), y, test, sealed, target, pipes,
-                     deep=("pls_net",))  # fmt: skip
+                     deep=("pls_net", "pls_net_matched"))  # fmt: skip
 
     return case
 
@@ -203,30 +206,51 @@ def _metric(task: str):
     return lambda y, p: {"score": float(np.mean(np.asarray(p) == np.asarray(y)))}
 
 
+def _candidates(split: Split, folds: list, seed: int, quick: bool) -> tuple[list, object]:
+    """PLS and transfer candidates (auto_fit), then the registry's recipes, same folds."""
+    choice = auto_fit(
+        split.train, split.y, task=split.task, pipelines=split.pipelines, target=split.target,
+        deep=(), folds=folds, seed=seed, quick=quick,
+    )  # fmt: skip
+    pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
+    pipe = split.pipelines[pls.name[4:-1]]
+    names = (
+        available(split.task, split.target is not None, "pls") if split.target is not None else []
+    )
+    fits = [
+        fit_deep(name, split.train, split.y, task=split.task, pipeline=pipe, folds=folds,
+                 target=split.target, deep_input=split.deep_input, seed=seed, quick=quick)
+        for name in [*names, *split.deep]
+    ]  # fmt: skip
+    return [*choice.candidates, *fits], pls
+
+
 def run_split(split: Split, seed: int, quick: bool) -> dict:
-    """Choose on training data, freeze, then score every column once."""
+    """Choose on training data, freeze, then score every column once.
+
+    The automatic choice is the candidate with the lowest CV error on the training spectra
+    (PLS wins ties); with target spectra only transfer-aware candidates compete.
+    """
     t0 = time.perf_counter()
     codes = None if split.task == "regression" else np.unique(split.y, return_inverse=True)[1]
     folds = cv_folds(len(split.y), k=3 if quick else 5, y=codes, groups=split.groups, seed=seed)
-    choice = auto_fit(
-        split.train, split.y, task=split.task, pipelines=split.pipelines, target=split.target,
-        deep=split.deep, deep_input=split.deep_input, folds=folds, seed=seed, quick=quick,
-    )  # fmt: skip
+    cands, pls = _candidates(split, folds, seed, quick)
     domain = "source" if split.target is None else "target"
-    pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
+    eligible = [c for c in cands if split.target is None or c.kind != "pls"]
+    chosen = min(eligible, key=lambda c: (c.cv_error, not c.kind.startswith("pls")))
     preds = {"PLS": pls.predict(split.test, domain)}
     if split.target is not None:
         preds["PLS (no transfer)"] = pls.predict(split.test, "source")
-    for c in choice.candidates:
+    for c in cands:
         if not c.name.startswith("pls["):
-            preds[c.name.split("(")[0]] = c.predict(split.test, domain)
-    preds["auto"] = choice.predict(split.test, domain)
-    split.sealed.freeze({"auto": choice.chosen.name, "pls": pls.name})
+            preds[c.name] = c.predict(split.test, domain)
+    preds["auto"] = chosen.predict(split.test, domain)
+    split.sealed.freeze({"auto": chosen.name, "pls": pls.name})
     scores = split.sealed.score(preds, _metric(split.task))
     return {
         "scores": scores,
-        "auto_choice": choice.chosen.name,
-        "cv": {c.name: c.cv_error for c in choice.candidates},
+        "auto_choice": chosen.name,
+        "cv": {c.name: c.cv_error for c in cands},
         "seconds": time.perf_counter() - t0,
     }
 
