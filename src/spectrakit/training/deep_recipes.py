@@ -160,7 +160,7 @@ def _fit_pls_matched(ctx: dict):
 
 
 def _fit_pls_net(ctx: dict, matched: bool = False):
-    rec = ScoreRecipe(ensemble=2 if ctx["quick"] else 3)
+    rec = ScoreRecipe(steps=(0, 100, 300), ensemble=2) if ctx["quick"] else ScoreRecipe()
     X, target, info, response = ctx["X"], ctx["target"], {}, None
     if matched:
         X, response, info = _simulated(X, target)
