@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spectrakit.cli._auto import add_auto_options, run_auto
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.core.errors import ConfigError
 from spectrakit.training.cli_options import (
@@ -41,8 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model",
         default="cnn1d_tiny",
-        help="model name (see 'spectrakit models'), or a chemometric model: "
-        + ", ".join(CHEMOMETRIC),
+        help="model name (see 'spectrakit models'), a chemometric model ("
+        + ", ".join(CHEMOMETRIC)
+        + "), or 'auto': PLS with every preset, transfer variants and deep recipes ranked "
+        "by CV on the training spectra, the best written as one bundle",
     )
     p.add_argument(
         "--ood",
@@ -118,6 +121,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "augmentation split seed label_smoothing mixup)",
     )
     add_read_options(p)
+    add_auto_options(p)
     add_trainer_options(p, epochs=50, batch_size=32)
     p.set_defaults(func=run)
 
@@ -195,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
     task = _task(train, targets, args.task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
+    if args.model == "auto":
+        return _report(run_auto(args, train, targets, task), args)
     if str(args.model).startswith("chemometric_"):
         raise ConfigError(
             f"{args.model} holds a fitted chemometric model and is not trained by gradient",
