@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spectrakit.cli._auto import add_auto_options, run_auto
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_dir
 from spectrakit.cli._targets import check_targets
@@ -43,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "augmentation split seed label_smoothing mixup)",
     )
     add_read_options(p)
+    add_auto_options(p)
     add_training_options(p, FitConfig)
     p.set_defaults(func=run)
 
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     check_targets(train, targets, task)
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
+    if args.model == "auto":
+        return _report(run_auto(args, train, targets, task), args)
     if str(args.model).startswith("chemometric_"):
         raise ConfigError(
             f"{args.model} holds a fitted chemometric model and is not trained by gradient",

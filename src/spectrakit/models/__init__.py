@@ -11,6 +11,8 @@ from spectrakit.models import (  # noqa: F401  (importing registers each family)
     peakmixer,
     resnet1d,
     resnetv2_1d,
+    scorenet,
+    smallnet,
     specbert,
     spectrafm,
     vgg1d,

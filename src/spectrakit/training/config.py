@@ -509,8 +509,9 @@ class FitConfig(TrainingConfig):
         choices=("regression", "classification", "multilabel"), cli_default=None,
     )  # fmt: skip
     model: str = option(
-        "cnn1d_tiny", "str", "model name (see 'spectrakit models'), or a chemometric model: "
-        "pls, plsda, ridge, svm, rf",
+        "cnn1d_tiny", "str", "model name (see 'spectrakit models'), a chemometric model "
+        "(pls, plsda, ridge, svm, rf), or 'auto': PLS with every preset, transfer variants and "
+        "deep recipes ranked by CV on the training spectra, the best written as one bundle",
     )  # fmt: skip
     init: Any = option(None, "path", "pretrained bundle to start from", optional=True)
     pipeline: Any = option(None, "any", "preprocessing preset or YAML/JSON file")
