@@ -22,7 +22,7 @@ from spectrakit.training.run import read_run, start_run
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAST = dict(progress=False, loggers=(), patience=None)
-SRC = Path(__file__).resolve().parents[1] / "src" / "spectrakit"
+SRC = Path(__file__).resolve().parents[2] / "src" / "spectrakit"
 
 
 def _pinned_data() -> Spectra:
@@ -124,8 +124,7 @@ def test_every_field_with_a_flag_is_on_the_command_line(capsys):
 
     for command, cls in (("finetune", FitConfig), ("pretrain", PretrainConfig)):
         capsys.readouterr()
-        with pytest.raises(SystemExit):
-            main([command, "--help"])
+        assert main([command, "--help"]) == 0
         text = capsys.readouterr().out
         flags = [flag_of(n, s) for n, s in cls.specs().items() if flag_of(n, s)]
         assert flags and all(f in text for f in flags), command
@@ -181,12 +180,13 @@ def test_run_json_of_the_older_layout_is_read(tmp_path):
 
 
 # ---------------------------------------------------------------------- same weights as before
-# computed with the code before the typed configuration and the stage split (same data/seed)
-PINNED_FIT = [0.536655, 0.538161, 0.535288, 0.534677, 0.538054]
+# computed with the code before the typed configuration and the stage split (same data/seed);
+# re-pinned once when resumable training seeded the sampler and augmentation per epoch
+PINNED_FIT = [0.51194, 0.513563, 0.51141, 0.511287, 0.513066]
 PINNED_EMBED = [
-    [0.261179, -1.175957, 0.109581, 0.316394],
-    [0.445496, -0.788063, 0.132525, 0.378306],
-    [0.253909, -1.336082, 0.254304, 0.316675],
+    [-0.164545, -1.41939, -0.108773, 0.152202],
+    [0.112182, -0.845742, 0.017189, 0.261291],
+    [-0.206715, -1.663774, 0.021858, 0.109576],
 ]
 
 
