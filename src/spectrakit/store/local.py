@@ -20,6 +20,7 @@ from typing import Any
 
 from spectrakit.bundle.format import Bundle
 from spectrakit.bundle.policy import CONFIG, check_file_name, sha256_file
+from spectrakit.bundle.policy import sha256_file as file_sha256  # its old name here
 from spectrakit.bundle.strict_json import read_json_file
 from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import BundleError
@@ -32,8 +33,6 @@ __all__ = [
     "push_to_hub",
 ]
 
-#: the bundle package's one sha256 helper (kept under its old name here)
-file_sha256 = sha256_file
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MANIFEST = "manifest.json"
 
