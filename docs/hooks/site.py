@@ -96,7 +96,9 @@ def _reference_page(name: str) -> str:
         lines += [f"::: {_home(obj, attr)}.{own}", "    options:", "      heading_level: 2", ""]
     if also:
         names = ", ".join(f"`{a}`" for a in also)
-        lines += [f"Also exported here, documented on the [spectrakit](spectrakit.md) page: {names}"]
+        lines += [
+            f"Also exported here, documented on the [spectrakit](spectrakit.md) page: {names}"
+        ]
     return "\n".join(lines)
 
 
