@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from typing import Any
 
-from spectrakit.bundle.policy import sha256_bytes
 from spectrakit.bundle.strict_json import dumps_canonical, parse_json
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import BundleError
+from spectrakit.core.hashing import sha256_bytes
 
 __all__ = [
     "FORMAT",

@@ -44,12 +44,11 @@ from spectrakit.bundle.policy import (
     check_file_name,
     check_regular_file,
     is_allowed_name,
-    sha256_bytes,
-    sha256_file,
 )
 from spectrakit.bundle.strict_json import MAX_JSON_BYTES, read_json_file
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.errors import BundleError, ConfigError
+from spectrakit.core.hashing import sha256_bytes, sha256_file
 
 __all__ = [
     "CARD",

@@ -1,4 +1,4 @@
-"""The one file policy of a bundle, and the one sha256 helper.
+"""The one file policy of a bundle (its sha256 helpers are :mod:`spectrakit.core.hashing`'s).
 
 A bundle is a flat folder of regular files. Each name is plain (no folder, no leading dot,
 no separator) and ends in one of :data:`ALLOWED_SUFFIXES`; anything else -- pickles,
@@ -10,13 +10,13 @@ of them accepts what another would refuse.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 from pathlib import Path
 
 from spectrakit.core.errors import BundleError
+from spectrakit.core.hashing import sha256_bytes, sha256_file
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -77,17 +77,3 @@ def check_regular_file(path: Path, where: str = "bundle") -> None:
             got=kind,
             fix="copy the bundle without links or folders",
         )
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, streamed in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of ``data``."""
-    return hashlib.sha256(bytes(data)).hexdigest()

@@ -24,6 +24,7 @@ from typing import Any
 
 from spectrakit.bundle.config import BundleConfig
 from spectrakit.core.errors import BundleError
+from spectrakit.core.hashing import sha256_bytes
 
 __all__ = ["SCHEMES", "check_config", "generate_ed25519_key", "read_key", "sign_config"]
 
@@ -87,7 +88,7 @@ def _ed25519(material: bytes, private: bool) -> Any:
 
 
 def _key_id(material: bytes) -> str:
-    return hashlib.sha256(material).hexdigest()[:16]
+    return sha256_bytes(material)[:16]
 
 
 def _secret(material: bytes) -> bytes:

@@ -140,6 +140,22 @@ class DIPLS(RegressorMixin, BaseEstimator):
         Xs = as_values(X)
         Xt = as_values(X_target)
         t = np.asarray(resolve_target(X, y), dtype=np.float64).ravel()
+        A = self._check_fit_inputs(Xs, t, Xt)
+        self.source_mean_, self.target_mean_ = Xs.mean(axis=0), Xt.mean(axis=0)
+        self.y_mean_ = float(t.mean())
+        Xs = Xs - self.source_mean_
+        Xt = Xt - self.target_mean_
+        yc = t - self.y_mean_
+        W, P, C = self._extract_components(Xs, yc, Xt, A)
+        W_, P_ = np.stack(W, axis=1), np.stack(P, axis=1)
+        self.x_weights_, self.x_loadings_ = W_, P_
+        self.coef_ = W_ @ np.linalg.pinv(P_.T @ W_) @ np.asarray(C)
+        self.n_components_ = W_.shape[1]
+        self.n_features_in_ = W_.shape[0]
+        return self
+
+    def _check_fit_inputs(self, Xs: np.ndarray, t: np.ndarray, Xt: np.ndarray) -> int:
+        """Refuse mismatched or too few spectra and bad settings; return ``n_components``."""
         if Xs.shape[1] != Xt.shape[1]:
             raise AxisError(
                 "di-PLS: source and target spectra differ in length",
@@ -162,11 +178,12 @@ class DIPLS(RegressorMixin, BaseEstimator):
         A = int(self.n_components)
         if A < 1:
             raise ConfigError("n_components must be at least 1", got=str(A))
-        self.source_mean_, self.target_mean_ = Xs.mean(axis=0), Xt.mean(axis=0)
-        self.y_mean_ = float(t.mean())
-        Xs = Xs - self.source_mean_
-        Xt = Xt - self.target_mean_
-        yc = t - self.y_mean_
+        return A
+
+    def _extract_components(
+        self, Xs: np.ndarray, yc: np.ndarray, Xt: np.ndarray, A: int
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
+        """Deflate centred source/target blocks component by component: weights, loadings, c."""
         W, P, C = [], [], []
         for _ in range(min(A, len(Xs) - 1)):
             if float(yc @ yc) < 1e-20:
@@ -185,12 +202,7 @@ class DIPLS(RegressorMixin, BaseEstimator):
             W.append(w)
             P.append(ps)
             C.append(c)
-        W_, P_ = np.stack(W, axis=1), np.stack(P, axis=1)
-        self.x_weights_, self.x_loadings_ = W_, P_
-        self.coef_ = W_ @ np.linalg.pinv(P_.T @ W_) @ np.asarray(C)
-        self.n_components_ = W_.shape[1]
-        self.n_features_in_ = W_.shape[0]
-        return self
+        return W, P, C
 
     def predict(self, X: Any, domain: str = "target") -> np.ndarray:
         """Predict, centering with the mean of the given domain.

@@ -1,4 +1,4 @@
-"""The core layer: spectral axes, the Spectra container, resampling, errors, atomic writes.
+"""The core layer: spectral axes, the Spectra container, resampling, errors, atomic writes, sha256.
 
 Everything here needs NumPy only (pandas is imported when ``Spectra.meta`` is built, SciPy only
 for cubic resampling), and nothing here imports another spectrakit package.
@@ -23,6 +23,8 @@ _LAZY = {
     "atomic_path": "spectrakit.core.atomic",
     "combine": "spectrakit.core.spectra",
     "resample_values": "spectrakit.core.resample",
+    "sha256_bytes": "spectrakit.core.hashing",
+    "sha256_file": "spectrakit.core.hashing",
 }
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "atomic_path",
     "combine",
     "resample_values",
+    "sha256_bytes",
+    "sha256_file",
 ]
 
 __getattr__ = lazy_attributes("spectrakit.core", _LAZY)

@@ -328,6 +328,11 @@ class SpectralAxis:
                 got=f"kind={self.kind!r}",
                 fix="read the file with its real unit, e.g. unit='nm'",
             )
+        new = self._positions_in(unit, target_kind, laser)
+        return SpectralAxis.from_values(new, unit=unit, kind=target_kind, laser_wavelength=laser)
+
+    def _positions_in(self, unit: str, target_kind: str, laser: float | None) -> np.ndarray:
+        """The positions of this axis in ``unit`` (of ``target_kind``), checked physical."""
         absolute_cm = self._to_absolute_wavenumber(laser)
         if target_kind == "raman_shift":
             if laser is None:
@@ -353,7 +358,7 @@ class SpectralAxis:
                 got=_summary(new),
                 fix="crop away points at or beyond the laser line / zero wavenumber first",
             )
-        return SpectralAxis.from_values(new, unit=unit, kind=target_kind, laser_wavelength=laser)
+        return new
 
     def _to_absolute_wavenumber(self, laser: float | None) -> np.ndarray:
         v = self.values

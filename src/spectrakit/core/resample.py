@@ -20,6 +20,41 @@ def _linear(values: np.ndarray, x: np.ndarray, new_x: np.ndarray) -> np.ndarray:
     return left + (values[:, idx + 1] - left) * w
 
 
+def _check_grids(x: np.ndarray, new_x: np.ndarray, method: str) -> np.ndarray:
+    """Refuse an unknown method or unusable grids; return ``new_x`` as float64."""
+    if method not in _METHODS:
+        raise AxisError(
+            "unknown interpolation method", expected=" or ".join(_METHODS), got=repr(method)
+        )
+    new_x = np.asarray(new_x, dtype=np.float64)
+    if new_x.ndim != 1 or new_x.size == 0:
+        raise AxisError("target grid must be a non-empty 1D array", got=f"shape {new_x.shape}")
+    if new_x.size > 1 and np.any(np.diff(new_x) <= 0):
+        raise AxisError(
+            "target grid is not strictly increasing",
+            fix="sort the grid and drop duplicates",
+        )
+    if x.size < 2:
+        raise AxisError("cannot interpolate a single-point axis", expected=">= 2 points", got="1")
+    if method == "cubic" and x.size < 4:
+        raise AxisError("cubic interpolation needs >= 4 points", got=f"{x.size}")
+    return new_x
+
+
+def _outside(x: np.ndarray, new_x: np.ndarray, fill: str | float | None) -> np.ndarray:
+    """Mask of ``new_x`` beyond ``x`` (within a relative 1e-9); refused when ``fill`` is None."""
+    tol = 1e-9 * max(abs(x[0]), abs(x[-1]), 1.0)
+    outside = (new_x < x[0] - tol) | (new_x > x[-1] + tol)
+    if outside.any() and fill is None:
+        raise AxisError(
+            "target grid extends beyond the measured axis",
+            expected=f"positions within {x[0]:.6g}-{x[-1]:.6g}",
+            got=f"{new_x[0]:.6g}-{new_x[-1]:.6g} ({int(outside.sum())} points outside)",
+            fix="crop the grid to the measured range, or pass fill='edge' / fill=0 to pad",
+        )
+    return outside
+
+
 def resample_values(
     values: np.ndarray,
     x: np.ndarray,
@@ -47,31 +82,8 @@ def resample_values(
     -------
     ndarray of shape (n_spectra, n_new), float32
     """
-    if method not in _METHODS:
-        raise AxisError(
-            "unknown interpolation method", expected=" or ".join(_METHODS), got=repr(method)
-        )
-    new_x = np.asarray(new_x, dtype=np.float64)
-    if new_x.ndim != 1 or new_x.size == 0:
-        raise AxisError("target grid must be a non-empty 1D array", got=f"shape {new_x.shape}")
-    if new_x.size > 1 and np.any(np.diff(new_x) <= 0):
-        raise AxisError(
-            "target grid is not strictly increasing",
-            fix="sort the grid and drop duplicates",
-        )
-    if x.size < 2:
-        raise AxisError("cannot interpolate a single-point axis", expected=">= 2 points", got="1")
-    if method == "cubic" and x.size < 4:
-        raise AxisError("cubic interpolation needs >= 4 points", got=f"{x.size}")
-    tol = 1e-9 * max(abs(x[0]), abs(x[-1]), 1.0)
-    outside = (new_x < x[0] - tol) | (new_x > x[-1] + tol)
-    if outside.any() and fill is None:
-        raise AxisError(
-            "target grid extends beyond the measured axis",
-            expected=f"positions within {x[0]:.6g}-{x[-1]:.6g}",
-            got=f"{new_x[0]:.6g}-{new_x[-1]:.6g} ({int(outside.sum())} points outside)",
-            fix="crop the grid to the measured range, or pass fill='edge' / fill=0 to pad",
-        )
+    new_x = _check_grids(x, new_x, method)
+    outside = _outside(x, new_x, fill)
     inside_x = np.clip(new_x, x[0], x[-1])
     vals = np.asarray(values, dtype=np.float32)
     if method == "linear":

@@ -563,6 +563,20 @@ def combine(
         All spectra on the common grid.
     """
     items = list(items)
+    _check_combinable(items, names)
+    target = _common_grid(items, grid, spacing)
+    out = []
+    for i, s in enumerate(items):
+        # each block keeps its own laser; concat records them per spectrum
+        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
+        if names is not None and "instrument" not in r.meta.columns:
+            r = r.assign(instrument=names[i])
+        out.append(r)
+    return Spectra.concat(out)
+
+
+def _check_combinable(items: list[Spectra], names: Sequence[str] | None) -> None:
+    """Refuse no input, a name count that does not match, or inputs in different units."""
     if not items:
         raise DataError("nothing to combine", expected="at least one Spectra", got="0")
     if names is not None and len(names) != len(items):
@@ -578,6 +592,14 @@ def combine(
                 got=f"{s.axis.unit} ({s.axis.kind})",
                 fix=f"convert it first: spectra.convert({unit!r})",
             )
+
+
+def _common_grid(
+    items: list[Spectra],
+    grid: SpectralAxis | Sequence[float] | np.ndarray | None,
+    spacing: float | None,
+) -> SpectralAxis:
+    """The target axis of :func:`combine`: ``grid``, else the overlap at the coarsest spacing."""
     if grid is None:
         lo = max(s.axis.min for s in items)
         hi = min(s.axis.max for s in items)
@@ -590,19 +612,10 @@ def combine(
             )
         step = spacing if spacing is not None else max(s.axis.spacing for s in items)
         n = int(np.floor((hi - lo) / step + 1e-9)) + 1
-        target = items[0].axis.with_values(lo + step * np.arange(n))
-    elif isinstance(grid, SpectralAxis):
-        target = grid
-    else:
-        target = items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
-    out = []
-    for i, s in enumerate(items):
-        # each block keeps its own laser; concat records them per spectrum
-        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
-        if names is not None and "instrument" not in r.meta.columns:
-            r = r.assign(instrument=names[i])
-        out.append(r)
-    return Spectra.concat(out)
+        return items[0].axis.with_values(lo + step * np.arange(n))
+    if isinstance(grid, SpectralAxis):
+        return grid
+    return items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
 
 
 def _tag_lasers(items: list[Spectra]) -> tuple[list[Spectra], float | None]:

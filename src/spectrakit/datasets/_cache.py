@@ -11,7 +11,6 @@ download (the digest is stored next to them and checked on every later use).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import os
 import shutil
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spectrakit.core.errors import DataError
+from spectrakit.core.hashing import sha256_file as file_sha256  # its name here
 
 __all__ = [
     "RemoteDataset",
@@ -79,15 +79,6 @@ def data_home(path: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "spectrakit"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _pin_path(target: Path) -> Path:

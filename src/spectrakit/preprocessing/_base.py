@@ -51,6 +51,13 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
                 "axis given twice", got="a Spectra and axis=...", fix="drop the axis argument"
             )
         return np.array(X.values, dtype=np.float64), X.axis, X
+    arr = _to_float64(X)
+    _check_block_shape(arr)
+    return arr, _axis_for(axis, arr.shape[1]), None
+
+
+def _to_float64(X: Any) -> np.ndarray:
+    """A float64 copy of array-like ``X``; sparse, complex or non-numeric input is refused."""
     if sparse.issparse(X):
         raise DataError(
             "sparse input is not supported",
@@ -88,6 +95,11 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
             expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
             got=str(exc),
         ) from exc
+    return arr
+
+
+def _check_block_shape(arr: np.ndarray) -> None:
+    """Refuse anything but a non-empty 2D block of shape (n_spectra, n_points)."""
     if arr.ndim != 2:
         raise DataError(
             "preprocessing input has the wrong shape",
@@ -102,16 +114,20 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
             expected="at least one spectrum with at least one point",
             got=f"0 {what} (shape={arr.shape}) while a minimum of 1 is required.",
         )
+
+
+def _axis_for(axis: Any, n_points: int) -> SpectralAxis | None:
+    """``axis`` as a :class:`SpectralAxis` of ``n_points`` positions (``None`` stays ``None``)."""
     ax = None
     if axis is not None:
         ax = axis if isinstance(axis, SpectralAxis) else SpectralAxis(np.asarray(axis), unit="arb")
-        if ax.n_points != arr.shape[1]:
+        if ax.n_points != n_points:
             raise AxisError(
                 "axis length does not match the spectra",
-                expected=f"{arr.shape[1]} points",
+                expected=f"{n_points} points",
                 got=f"{ax.n_points}",
             )
-    return arr, ax, None
+    return ax
 
 
 def check_same_axis(step: str, fitted: SpectralAxis, axis: SpectralAxis) -> None:

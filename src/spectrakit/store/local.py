@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from spectrakit.bundle.format import Bundle
-from spectrakit.bundle.policy import CONFIG, check_file_name, sha256_file
-from spectrakit.bundle.policy import sha256_file as file_sha256  # its old name here
+from spectrakit.bundle.policy import CONFIG, check_file_name
 from spectrakit.bundle.strict_json import read_json_file
 from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import BundleError
+from spectrakit.core.hashing import sha256_file
+from spectrakit.core.hashing import sha256_file as file_sha256  # its old name here
 
 __all__ = [
     "LocalRegistry",
