@@ -376,24 +376,7 @@ def get_splitter(spec: str | int | Any) -> BaseCrossValidator:
         k = _parse_int(rest[0], spec) if rest else 5
         return KFoldSplitter(k) if kind == "kfold" else StratifiedSplitter(k)
     if kind in ("group", "logo", "time"):
-        if not rest or not rest[0]:
-            raise ConfigError(
-                f"--cv {kind} needs a metadata column",
-                expected=f"{kind}:COLUMN" + ("[:K]" if kind != "logo" else ""),
-                got=spec,
-                fix=f"e.g. --cv {kind}:sample",
-            )
-        column = rest[0]
-        if kind == "logo":
-            if len(rest) > 1:
-                raise ConfigError(f"bad --cv value {spec!r}", expected="logo:COLUMN", got=spec)
-            return LeaveOneGroupOutSplitter(column)
-        if len(rest) > 2:
-            raise ConfigError(f"bad --cv value {spec!r}", expected=f"{kind}:COLUMN[:K]", got=spec)
-        k = _parse_int(rest[1], spec) if len(rest) == 2 else 5
-        if kind == "group":
-            return GroupKFoldSplitter(column, k)
-        return TimeSeriesSplitter(column, k)
+        return _column_splitter(kind, rest, spec)
     if kind == "instrument":
         column = rest[0] if rest else "instrument"
         return LeaveOneGroupOutSplitter(column)
@@ -403,3 +386,25 @@ def get_splitter(spec: str | int | Any) -> BaseCrossValidator:
         got=repr(spec),
         fix="e.g. --cv group:sample when replicate spectra share a sample id",
     )
+
+
+def _column_splitter(kind: str, rest: list[str], spec: str) -> BaseCrossValidator:
+    """The splitter of a ``group:COL[:K]``, ``logo:COL`` or ``time:COL[:K]`` spec."""
+    if not rest or not rest[0]:
+        raise ConfigError(
+            f"--cv {kind} needs a metadata column",
+            expected=f"{kind}:COLUMN" + ("[:K]" if kind != "logo" else ""),
+            got=spec,
+            fix=f"e.g. --cv {kind}:sample",
+        )
+    column = rest[0]
+    if kind == "logo":
+        if len(rest) > 1:
+            raise ConfigError(f"bad --cv value {spec!r}", expected="logo:COLUMN", got=spec)
+        return LeaveOneGroupOutSplitter(column)
+    if len(rest) > 2:
+        raise ConfigError(f"bad --cv value {spec!r}", expected=f"{kind}:COLUMN[:K]", got=spec)
+    k = _parse_int(rest[1], spec) if len(rest) == 2 else 5
+    if kind == "group":
+        return GroupKFoldSplitter(column, k)
+    return TimeSeriesSplitter(column, k)

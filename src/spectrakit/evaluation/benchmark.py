@@ -190,18 +190,9 @@ def run_benchmark(
         One row per model, best first.
     runs : list of ModelRun
     """
-    if not models:
-        raise ConfigError("no models to benchmark", expected="e.g. --models pls,cnn1d_tiny")
-    if cv is None and test is None:
-        raise ConfigError(
-            "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
-        )
+    _check_request(models, cv, test)
     task = infer_task(train, target, task)
-    y = np.asarray(resolve_target(train, target))
-    y_test = None if test is None else np.asarray(resolve_target(test, target))
-    if task == "regression":
-        y = y.astype(np.float64)
-        y_test = None if y_test is None else y_test.astype(np.float64)
+    y, y_test = _targets(train, test, target, task)
     folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
     metric, lower = primary_metric(task)
     if REFERENCE not in [m.strip().lower() for m in models]:
@@ -210,14 +201,18 @@ def run_benchmark(
         runs, rows = _run_all(
             models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress
         )
-    board = pd.DataFrame(rows)
-    key = f"test_{metric}" if test is not None else f"cv_{metric}"
-    if key not in board.columns:
-        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
-    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
-    board.insert(0, "rank", np.arange(1, len(board) + 1))
-    board.attrs.update(task=task, metric=key, lower_is_better=lower)
+    board = _leaderboard(rows, metric, lower, task, tested=test is not None)
     return board, runs
+
+
+def _check_request(models: Sequence[str], cv: Any, test: Spectra | None) -> None:
+    """Refuse a benchmark without models, or with neither cross-validation nor a test set."""
+    if not models:
+        raise ConfigError("no models to benchmark", expected="e.g. --models pls,cnn1d_tiny")
+    if cv is None and test is None:
+        raise ConfigError(
+            "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
+        )
 
 
 @contextlib.contextmanager
@@ -238,15 +233,7 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
     runs, rows = [], []
     for i, name in enumerate(models, start=1):
         if progress is not None:
-            what = " and ".join(
-                w
-                for w, on in (
-                    ("cross-validating", folds is not None),
-                    ("testing", test is not None),
-                )
-                if on
-            )
-            progress(f"[{i}/{len(models)}] {name}: {what}")
+            progress(f"[{i}/{len(models)}] {name}: {_doing(folds, test)}")
         opts = dict(deep_options or {})
         is_deep = _kind(name) == "deep"
         if is_deep and out is not None:
@@ -267,37 +254,82 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
             factory = model_factory(name, task, pipeline=pipeline, deep=opts)
             test_out, seconds, _ = _fit_on_all(factory, train, y, test, y_test, task)
             if is_deep and out is not None:
-                logs = Path(out) / "models"
-                found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
-                metrics_csv = found[-1] if found else None
+                metrics_csv = _last_metrics_csv(Path(out) / "models", name)
         runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
-        row: dict[str, Any] = {"model": name, "kind": _kind(name)}
-        if res is not None:
-            summary = res.summary()
-            for k in (
-                "rmse",
-                "mae",
-                "bias",
-                "r2",
-                "rpd",
-                "accuracy",
-                "balanced_accuracy",
-                "macro_f1",
-                "roc_auc",
-                "ece",
-            ):
-                if k in res.scores:
-                    row[f"cv_{k}"] = res.scores[k]
-                    if k in summary["fold_std"]:
-                        row[f"cv_{k}_std"] = summary["fold_std"][k]
-            row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
-        if test_out is not None:
-            for k, v in test_out["scores"].items():
-                if isinstance(v, int | float) and k != "n":
-                    row[f"test_{k}"] = v
-            row["test_fit_seconds"] = seconds
-        rows.append(row)
+        rows.append(_row(name, res, test_out, seconds))
     return runs, rows
+
+
+def _targets(
+    train: Spectra, test: Spectra | None, target: str, task: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and test targets (float64 for regression; ``None`` without a test set)."""
+    y = np.asarray(resolve_target(train, target))
+    y_test = None if test is None else np.asarray(resolve_target(test, target))
+    if task == "regression":
+        y = y.astype(np.float64)
+        y_test = None if y_test is None else y_test.astype(np.float64)
+    return y, y_test
+
+
+def _leaderboard(
+    rows: list[dict[str, Any]], metric: str, lower: bool, task: str, *, tested: bool
+) -> pd.DataFrame:
+    """Rows ranked by the test score (else the CV score) of the primary metric, best first."""
+    board = pd.DataFrame(rows)
+    key = f"test_{metric}" if tested else f"cv_{metric}"
+    if key not in board.columns:
+        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
+    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    board.attrs.update(task=task, metric=key, lower_is_better=lower)
+    return board
+
+
+def _doing(folds: Any, test: Any) -> str:
+    """What the benchmark does with each model: cross-validating and/or testing."""
+    steps = (("cross-validating", folds is not None), ("testing", test is not None))
+    return " and ".join(w for w, on in steps if on)
+
+
+def _last_metrics_csv(logs: Path, name: str) -> Path | None:
+    """The newest training log (``metrics.csv``) written for deep model ``name``."""
+    found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
+    return found[-1] if found else None
+
+
+#: cross-validated scores copied to the leaderboard (with their fold spread)
+_CV_SCORES = (
+    "rmse",
+    "mae",
+    "bias",
+    "r2",
+    "rpd",
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "roc_auc",
+    "ece",
+)
+
+
+def _row(name: str, res: Any, test_out: dict | None, seconds: float) -> dict[str, Any]:
+    """One leaderboard row: CV scores with fold spread, test scores, fit times."""
+    row: dict[str, Any] = {"model": name, "kind": _kind(name)}
+    if res is not None:
+        summary = res.summary()
+        for k in _CV_SCORES:
+            if k in res.scores:
+                row[f"cv_{k}"] = res.scores[k]
+                if k in summary["fold_std"]:
+                    row[f"cv_{k}_std"] = summary["fold_std"][k]
+        row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
+    if test_out is not None:
+        for k, v in test_out["scores"].items():
+            if isinstance(v, int | float) and k != "n":
+                row[f"test_{k}"] = v
+        row["test_fit_seconds"] = seconds
+    return row
 
 
 def _compact(board: pd.DataFrame, task: str) -> pd.DataFrame:

@@ -255,22 +255,30 @@ def classification_metrics(
         "n": int(t.size),
     }
     if proba is not None:
-        P = np.asarray(proba, dtype=np.float64)
-        if P.shape != (t.size, labels.size):
-            raise DataError(
-                "probabilities have the wrong shape",
-                expected=f"({t.size}, {labels.size}) with columns ordered as the classes",
-                got=str(P.shape),
-            )
-        present = np.isin(lab_s, t_s)
-        if present.sum() >= 2:
-            Pn = P[:, present] / np.clip(P[:, present].sum(axis=1, keepdims=True), 1e-12, None)
-            if present.sum() == 2:
-                auc = skm.roc_auc_score(t_s == lab_s[present][1], Pn[:, 1])
-            else:
-                auc = skm.roc_auc_score(t_s, Pn, multi_class="ovr", labels=lab_s[present])
-            out["roc_auc"] = float(auc)
-        else:
-            out["roc_auc"] = float("nan")
+        P = _checked_proba(proba, t.size, labels.size)
+        out["roc_auc"] = _roc_auc(t_s, P, lab_s)
         out["ece"] = expected_calibration_error(t_s, P, lab_s)
     return out
+
+
+def _checked_proba(proba: Any, n: int, n_classes: int) -> np.ndarray:
+    """``proba`` as float64 of shape (n, n_classes), else one clear :class:`DataError`."""
+    P = np.asarray(proba, dtype=np.float64)
+    if P.shape != (n, n_classes):
+        raise DataError(
+            "probabilities have the wrong shape",
+            expected=f"({n}, {n_classes}) with columns ordered as the classes",
+            got=str(P.shape),
+        )
+    return P
+
+
+def _roc_auc(t_s: np.ndarray, P: np.ndarray, lab_s: np.ndarray) -> float:
+    """ROC AUC over the classes present in ``t_s`` (one-vs-rest macro); NaN with fewer than 2."""
+    present = np.isin(lab_s, t_s)
+    if present.sum() < 2:
+        return float("nan")
+    Pn = P[:, present] / np.clip(P[:, present].sum(axis=1, keepdims=True), 1e-12, None)
+    if present.sum() == 2:
+        return float(skm.roc_auc_score(t_s == lab_s[present][1], Pn[:, 1]))
+    return float(skm.roc_auc_score(t_s, Pn, multi_class="ovr", labels=lab_s[present]))

@@ -152,18 +152,7 @@ class Attribution:
             extent), ``importance`` (``|attribution|`` at the centre) and ``share`` (fraction
             of the total ``|attribution|`` between ``low`` and ``high``).
         """
-        if k < 1:
-            raise DataError("k must be positive", expected="k >= 1", got=str(k))
-        if index is None:
-            profile = np.abs(self.values).mean(axis=0)
-        else:
-            if not -self.n_spectra <= index < self.n_spectra:
-                raise DataError(
-                    "spectrum index out of range",
-                    expected=f"0 <= index < {self.n_spectra}",
-                    got=str(index),
-                )
-            profile = np.abs(self.values[index])
+        profile = self._profile(k, index)
         profile = profile.astype(np.float64)
         x = self.axis.values
         step = abs(self.axis.spacing) if self.axis.n_points > 1 else 1.0
@@ -173,24 +162,46 @@ class Attribution:
         padded = np.concatenate([[0.0], profile, [0.0]])
         peaks, _ = find_peaks(padded, distance=distance)
         peaks = peaks[np.argsort(padded[peaks])[::-1]][:k]
-        rows = []
-        total = profile.sum()
-        if peaks.size:
-            _, _, left, right = peak_widths(padded, peaks, rel_height=0.5)
-            for rank, (p, lo, hi) in enumerate(zip(peaks, left, right, strict=True), start=1):
-                i = p - 1
-                lo_i = int(np.clip(np.floor(lo - 1), 0, len(x) - 1))
-                hi_i = int(np.clip(np.ceil(hi - 1), 0, len(x) - 1))
-                share = profile[lo_i : hi_i + 1].sum() / total if total > 0 else 0.0
-                rows.append(
-                    {
-                        "rank": rank,
-                        "position": float(x[i]),
-                        "low": float(x[lo_i]),
-                        "high": float(x[hi_i]),
-                        "importance": float(profile[i]),
-                        "share": float(share),
-                    }
-                )
+        rows = _band_rows(profile, padded, peaks, x)
         columns = ["rank", "position", "low", "high", "importance", "share"]
         return pd.DataFrame(rows, columns=columns)
+
+    def _profile(self, k: int, index: int | None) -> np.ndarray:
+        """``|attribution|`` of spectrum ``index``, else its mean over all spectra."""
+        if k < 1:
+            raise DataError("k must be positive", expected="k >= 1", got=str(k))
+        if index is None:
+            return np.abs(self.values).mean(axis=0)
+        if not -self.n_spectra <= index < self.n_spectra:
+            raise DataError(
+                "spectrum index out of range",
+                expected=f"0 <= index < {self.n_spectra}",
+                got=str(index),
+            )
+        return np.abs(self.values[index])
+
+
+def _band_rows(
+    profile: np.ndarray, padded: np.ndarray, peaks: np.ndarray, x: np.ndarray
+) -> list[dict[str, float]]:
+    """One row per peak of ``padded`` (``profile`` zero-padded): centre, extent, share."""
+    rows = []
+    total = profile.sum()
+    if peaks.size:
+        _, _, left, right = peak_widths(padded, peaks, rel_height=0.5)
+        for rank, (p, lo, hi) in enumerate(zip(peaks, left, right, strict=True), start=1):
+            i = p - 1
+            lo_i = int(np.clip(np.floor(lo - 1), 0, len(x) - 1))
+            hi_i = int(np.clip(np.ceil(hi - 1), 0, len(x) - 1))
+            share = profile[lo_i : hi_i + 1].sum() / total if total > 0 else 0.0
+            rows.append(
+                {
+                    "rank": rank,
+                    "position": float(x[i]),
+                    "low": float(x[lo_i]),
+                    "high": float(x[hi_i]),
+                    "importance": float(profile[i]),
+                    "share": float(share),
+                }
+            )
+    return rows

@@ -79,12 +79,31 @@ def explain(
     name = canonical_name(method)
     prep = prepare(model_or_predictor, spectra, axis=axis, classes=classes)
     idx, labels = resolve_target(prep, target)
+    values = _in_batches(prep, name, idx, batch_size, options)
+    return _attribution(prep, name, values, idx, labels, options)
+
+
+def _in_batches(
+    prep: Prepared, name: str, idx: torch.Tensor, batch_size: int, options: dict[str, Any]
+) -> np.ndarray:
+    """Attributions of shape (n, L) computed ``batch_size`` spectra at a time."""
     parts = []
     for start in range(0, prep.x.shape[0], batch_size):
         sl = slice(start, start + batch_size)
         sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
         parts.append(attribute_tensor(sub, name, idx[sl], **options))
-    values = torch.cat(parts).numpy()
+    return torch.cat(parts).numpy()
+
+
+def _attribution(
+    prep: Prepared,
+    name: str,
+    values: np.ndarray,
+    idx: torch.Tensor,
+    labels: Sequence[str],
+    options: dict[str, Any],
+) -> Attribution:
+    """Wrap the values with their axis, targets (none for a class-agnostic map) and options."""
     if not is_faithful(name):  # a class-agnostic map
         idx = torch.full_like(idx, NO_TARGET)
         labels = ("all",) * len(labels)

@@ -9,6 +9,9 @@ channels).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from captum.attr import LayerAttribution, LayerGradCam, LayerGradientXActivation
 
@@ -99,6 +102,48 @@ def hirescam(prep: Prepared, target: torch.Tensor, *, layer: str | None = None) 
     return _upsample(cam, prep.x.shape[-1])
 
 
+def _check_ip_options(model: Any, channels: str, path: str) -> None:
+    """Refuse a model without an interpretable path, or an unknown channel set or path."""
+    if not hasattr(model, "class_channel_weights"):
+        raise ModelError(
+            "ip-gradcam needs a model with a learned interpretable path",
+            expected="a peakmixer model (class_channel_weights())",
+            got=f"model {getattr(model, 'family', type(model).__name__)!r}",
+            fix="use method='gradcam' for other convolutional models",
+        )
+    if channels not in ("specific", "complementary", "all"):
+        raise ModelError(
+            "unknown channel selection",
+            expected="'specific', 'complementary' or 'all'",
+            got=repr(channels),
+        )
+    if path not in ("model", "ip"):
+        raise ModelError("unknown gradient path", expected="'model' or 'ip'", got=repr(path))
+
+
+def _ip_forward(prep: Prepared) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The interpretable-path logits of ``prep.model`` (with the axis when it is axis-aware)."""
+    model = prep.model
+    axis_t = prep.axis_tensor if getattr(model, "axis_aware", False) else None
+
+    def forward(inp: torch.Tensor) -> torch.Tensor:
+        return model.forward_ip(inp, axis=axis_t)
+
+    return forward
+
+
+def _class_channels(weights: torch.Tensor, target: torch.Tensor, channels: str) -> torch.Tensor:
+    """Mask of shape (n, C): the channels each explained class relies on (or the others/all)."""
+    # a class's own channels: those it weights above the uniform share 1/C
+    rows = weights[target]  # (n, C)
+    select = rows > rows.mean(dim=1, keepdim=True)
+    if channels == "complementary":
+        select = ~select
+    elif channels == "all":
+        select = torch.ones_like(select)
+    return select
+
+
 @register_method("ip-gradcam")
 def ip_gradcam(
     prep: Prepared,
@@ -123,28 +168,8 @@ def ip_gradcam(
         Override the layer (default ``model.ip_layer`` or ``model.gradcam_layer``).
     """
     model = prep.model
-    if not hasattr(model, "class_channel_weights"):
-        raise ModelError(
-            "ip-gradcam needs a model with a learned interpretable path",
-            expected="a peakmixer model (class_channel_weights())",
-            got=f"model {getattr(model, 'family', type(model).__name__)!r}",
-            fix="use method='gradcam' for other convolutional models",
-        )
-    if channels not in ("specific", "complementary", "all"):
-        raise ModelError(
-            "unknown channel selection",
-            expected="'specific', 'complementary' or 'all'",
-            got=repr(channels),
-        )
-    if path not in ("model", "ip"):
-        raise ModelError("unknown gradient path", expected="'model' or 'ip'", got=repr(path))
-    forward = None
-    if path == "ip":
-        axis_t = prep.axis_tensor if getattr(model, "axis_aware", False) else None
-
-        def forward(inp: torch.Tensor) -> torch.Tensor:
-            return model.forward_ip(inp, axis=axis_t)
-
+    _check_ip_options(model, channels, path)
+    forward = _ip_forward(prep) if path == "ip" else None
     with torch.no_grad():
         weights = torch.as_tensor(model.class_channel_weights()).float()
     name = layer or getattr(model, "ip_layer", None)
@@ -155,12 +180,6 @@ def ip_gradcam(
             expected=f"shape (n_classes, {per_channel.shape[1]})",
             got=f"shape {tuple(weights.shape)}",
         )
-    # a class's own channels: those it weights above the uniform share 1/C
-    rows = weights[target]  # (n, C)
-    select = rows > rows.mean(dim=1, keepdim=True)
-    if channels == "complementary":
-        select = ~select
-    elif channels == "all":
-        select = torch.ones_like(select)
+    select = _class_channels(weights, target, channels)
     cam = torch.relu((per_channel.detach() * select[:, :, None]).sum(dim=1, keepdim=True))
     return _upsample(cam, prep.x.shape[-1])

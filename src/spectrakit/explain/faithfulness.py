@@ -85,23 +85,40 @@ def deletion_curve(
     target = torch.as_tensor(attribution.target)
     if (target < 0).any():  # class-agnostic maps: follow the predicted class
         target, _ = resolve_target(prep, None)
-    n, length = attribution.values.shape
-    if order == "random":
-        rank = np.argsort(np.random.default_rng(seed).random((n, length)), axis=1)
-    else:
-        rank = np.argsort(-np.abs(attribution.values), axis=1, kind="stable")
+    rank = _removal_order(attribution.values, order, seed)
     fractions = np.linspace(0.0, 1.0, n_steps + 1)
-    scores = []
-    for f in fractions:
-        k = round(f * length)
-        chosen = np.zeros((n, length), dtype=bool)
-        np.put_along_axis(chosen, rank[:, :k], True, axis=1)
-        removed = chosen if mode == "deletion" else ~chosen
-        x = fill_removed(prep.x, removed, fill, reference)
-        scores.append(float(_target_score(prep, x, target).mean()))
+    scores = [
+        float(_target_score(prep, _removed_at(prep, rank, f, mode, fill, reference), target).mean())
+        for f in fractions
+    ]
     frame = pd.DataFrame({"fraction": fractions, "score": scores})
     frame.attrs["auc"] = float(trapezoid(scores, fractions))
     return frame
+
+
+def _removal_order(values: np.ndarray, order: str, seed: int) -> np.ndarray:
+    """Per spectrum, point indices of shape (n, L) in the order they are removed."""
+    n, length = values.shape
+    if order == "random":
+        return np.argsort(np.random.default_rng(seed).random((n, length)), axis=1)
+    return np.argsort(-np.abs(values), axis=1, kind="stable")
+
+
+def _removed_at(
+    prep: Prepared,
+    rank: np.ndarray,
+    fraction: float,
+    mode: str,
+    fill: str,
+    reference: np.ndarray | None,
+) -> torch.Tensor:
+    """The inputs with the first ``fraction`` of ``rank`` removed (deletion) or kept (insertion)."""
+    n, length = rank.shape
+    k = round(fraction * length)
+    chosen = np.zeros((n, length), dtype=bool)
+    np.put_along_axis(chosen, rank[:, :k], True, axis=1)
+    removed = chosen if mode == "deletion" else ~chosen
+    return fill_removed(prep.x, removed, fill, reference)
 
 
 def _tensor_explainer(prep: Prepared, method: str, options: dict[str, Any]):

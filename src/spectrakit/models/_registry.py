@@ -110,6 +110,15 @@ def create(
         in_channels=in_channels, n_outputs=n_outputs, input_length=input_length, n_extra=n_extra
     )
     kwargs.update(hparams)
+    _check_jsonable(name, kwargs)
+    model = _build(fn, name, kwargs)
+    model.model_name = name
+    model.model_kwargs = kwargs
+    return model
+
+
+def _check_jsonable(name: str, kwargs: dict[str, Any]) -> None:
+    """Refuse hyper-parameters a bundle's config.json could not record."""
     try:
         json.dumps(kwargs)
     except TypeError as exc:
@@ -119,6 +128,10 @@ def create(
             got=str(exc),
             fix="pass plain values (types such as norm_layer are chosen by name)",
         ) from None
+
+
+def _build(fn: Any, name: str, kwargs: dict[str, Any]) -> Any:
+    """Call the variant function; a wrong keyword becomes one clear :class:`ModelError`."""
     try:
         model = fn(**kwargs)
     except TypeError as exc:
@@ -128,8 +141,6 @@ def create(
             got=str(exc),
             fix=f"check the signature of spectrakit.models.{model_family(name)}",
         ) from None
-    model.model_name = name
-    model.model_kwargs = kwargs
     return model
 
 

@@ -59,20 +59,31 @@ def fit_ood(
     """
     det = create_detector(method, **params)
     if heldout is None:
-        if train.n_spectra < 10:
-            raise DataError(
-                "too few spectra to fit and calibrate an OOD detector",
-                expected=">= 10 spectra (or pass heldout=)",
-                got=str(train.n_spectra),
-            )
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(train.n_spectra)
-        n_cal = max(2, round(heldout_fraction * train.n_spectra))
-        train, heldout = train.select(order[n_cal:]), train.select(order[:n_cal])
-    if labels is None and getattr(predictor, "task", None) == "classification":
-        targets = list(getattr(predictor, "targets", None) or [])
-        labels = targets[0] if targets and targets[0] in train.meta.columns else None
+        train, heldout = _set_aside(train, heldout_fraction, seed)
+    labels = _default_labels(predictor, train, labels)
     y = None if labels is None else train.meta[labels].to_numpy()
     det.fit(detector_inputs(predictor, train, det), y)
     det.calibrate(detector_inputs(predictor, heldout, det), false_rejection=false_rejection)
     return det
+
+
+def _set_aside(train: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+    """Split ``train`` at random into (fitting spectra, a held-out ``fraction`` >= 2)."""
+    if train.n_spectra < 10:
+        raise DataError(
+            "too few spectra to fit and calibrate an OOD detector",
+            expected=">= 10 spectra (or pass heldout=)",
+            got=str(train.n_spectra),
+        )
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(train.n_spectra)
+    n_cal = max(2, round(fraction * train.n_spectra))
+    return train.select(order[n_cal:]), train.select(order[:n_cal])
+
+
+def _default_labels(predictor: Any, train: Any, labels: str | None) -> str | None:
+    """``labels``, else a classifier's target column when ``train`` has it, else ``None``."""
+    if labels is None and getattr(predictor, "task", None) == "classification":
+        targets = list(getattr(predictor, "targets", None) or [])
+        labels = targets[0] if targets and targets[0] in train.meta.columns else None
+    return labels
