@@ -264,16 +264,29 @@ class ComponentLibrary(Sequence[Component]):
         rng = np.random.default_rng(seed)
         comps = []
         for i in range(n):
-            m = int(rng.integers(k_lo, k_hi + 1))
-            pos = rng.uniform(lo + 0.03 * span, hi - 0.03 * span, m)
-            widths = np.exp(rng.uniform(np.log(w_lo), np.log(w_hi), m))  # log-uniform
-            heights = rng.uniform(0.1, 1.0, m)
-            heights[rng.integers(m)] = 1.0  # every component has one full-height band
-            sh = rng.choice(np.asarray(shapes), m)
-            eta = rng.uniform(0.1, 0.9, m)
-            peaks = tuple(
-                Peak(float(p), float(w), float(h), str(s), float(e))
-                for p, w, h, s, e in zip(pos, widths, heights, sh, eta, strict=True)
-            )
+            peaks = _random_peaks(rng, (lo, hi), (k_lo, k_hi), (w_lo, w_hi), shapes)
             comps.append(Component(f"{prefix}{i}", peaks))
         return cls(comps)
+
+
+def _random_peaks(
+    rng: np.random.Generator,
+    axis_range: tuple[float, float],
+    n_peaks: tuple[int, int],
+    fwhm: tuple[float, float],
+    shapes: Sequence[str],
+) -> tuple[Peak, ...]:
+    """The peaks of one random component (checked ranges; this draw order fixes a seed's)."""
+    lo, hi = axis_range
+    span = hi - lo
+    m = int(rng.integers(n_peaks[0], n_peaks[1] + 1))
+    pos = rng.uniform(lo + 0.03 * span, hi - 0.03 * span, m)
+    widths = np.exp(rng.uniform(np.log(fwhm[0]), np.log(fwhm[1]), m))  # log-uniform
+    heights = rng.uniform(0.1, 1.0, m)
+    heights[rng.integers(m)] = 1.0  # every component has one full-height band
+    sh = rng.choice(np.asarray(shapes), m)
+    eta = rng.uniform(0.1, 0.9, m)
+    return tuple(
+        Peak(float(p), float(w), float(h), str(s), float(e))
+        for p, w, h, s, e in zip(pos, widths, heights, sh, eta, strict=True)
+    )

@@ -83,47 +83,94 @@ def measure(
     )
     spikes = np.zeros((n, p), dtype=np.float32) if components else None
     positions = []
-    a_all, b_all = design
-    read2 = np.float32(noise.read_noise**2)
-    shot2 = np.float32(noise.shot_noise**2)
-    std_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
-    eps_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
-    clean_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
+    std_buf, eps_buf, clean_buf = (np.empty((min(CHUNK, n), p), dtype=np.float32) for _ in range(3))
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
         m = sl.stop - sl.start
-        a = a_all[sl]
-        if components:
-            signal = a[:, :k_signal] @ b_all[:k_signal]
-            baseline = a[:, k_signal:] @ b_all[k_signal:]
-            clean = signal + baseline
-            parts["signal"][sl] = signal
-            parts["baseline"][sl] = baseline
-        else:  # signal and background in one product, into a reused buffer (no page faults)
-            clean = np.matmul(a, b_all, out=clean_buf[:m])
-        # Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as
-        # one Gaussian with the summed variance.
-        std, eps = std_buf[:m], eps_buf[:m]
-        np.maximum(clean, 0.0, out=std)
-        if shot2 != 1:
-            std *= shot2
-        if read2:
-            std += read2
-        np.sqrt(std, out=std)
-        rng.standard_normal(dtype=np.float32, out=eps)
-        eps *= std
+        clean = _clean(design, sl, k_signal, parts, clean_buf[:m])
+        eps = _draw_noise(clean, std_buf[:m], eps_buf[:m], noise, rng)
         out = values[sl]
         np.add(clean, eps, out=out)
         if components:
             parts["noise"][sl] = eps
         if noise.spike_rate > 0:
-            rows, cols, amp, n_main = _spikes(m, p, noise, rng)
-            np.add.at(out, (rows, cols), amp)
-            if spikes is not None:
-                np.add.at(spikes[sl], (rows, cols), amp)
-            positions.append(np.stack([rows[:n_main] + start, cols[:n_main]], axis=1))
+            kept = None if spikes is None else spikes[sl]
+            positions.append(_add_spikes(out, kept, start, noise, rng))
+    return _result(values, parts, spikes, positions)
+
+
+def _clean(
+    design: tuple[np.ndarray, np.ndarray],
+    sl: slice,
+    k_signal: int,
+    parts: dict[str, np.ndarray],
+    buf: np.ndarray,
+) -> np.ndarray:
+    """Noise-free rows ``sl`` (signal + background); ``parts`` given: each stored there too."""
+    a_all, b_all = design
+    a = a_all[sl]
+    if not parts:  # signal and background in one product, into a reused buffer (no page faults)
+        return np.matmul(a, b_all, out=buf)
+    signal = a[:, :k_signal] @ b_all[:k_signal]
+    baseline = a[:, k_signal:] @ b_all[k_signal:]
+    parts["signal"][sl] = signal
+    parts["baseline"][sl] = baseline
+    return signal + baseline
+
+
+def _draw_noise(
+    clean: np.ndarray,
+    std: np.ndarray,
+    eps: np.ndarray,
+    noise: NoiseSettings,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Noise of shape ``clean.shape``, drawn into ``eps`` (``std`` is scratch space).
+
+    Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as one
+    Gaussian with the summed variance.
+    """
+    read2 = np.float32(noise.read_noise**2)
+    shot2 = np.float32(noise.shot_noise**2)
+    np.maximum(clean, 0.0, out=std)
+    if shot2 != 1:
+        std *= shot2
+    if read2:
+        std += read2
+    np.sqrt(std, out=std)
+    rng.standard_normal(dtype=np.float32, out=eps)
+    eps *= std
+    return eps
+
+
+def _add_spikes(
+    out: np.ndarray,
+    spikes: np.ndarray | None,
+    start: int,
+    noise: NoiseSettings,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Add cosmic-ray spikes to ``out`` (and ``spikes``), rows ``start`` on of the whole set.
+
+    Returns the spike positions, (row, column) of shape (n_spikes, 2).
+    """
+    m, p = out.shape
+    rows, cols, amp, n_main = _spikes(m, p, noise, rng)
+    np.add.at(out, (rows, cols), amp)
+    if spikes is not None:
+        np.add.at(spikes, (rows, cols), amp)
+    return np.stack([rows[:n_main] + start, cols[:n_main]], axis=1)
+
+
+def _result(
+    values: np.ndarray,
+    parts: dict[str, np.ndarray],
+    spikes: np.ndarray | None,
+    positions: list[np.ndarray],
+) -> MeasureResult:
+    """The measurement, with its separate parts when they were kept."""
     result = MeasureResult(values)
-    if components:
+    if parts:
         result.signal, result.baseline, result.noise = (parts[k] for k in parts)
         result.spikes = spikes
         result.spike_positions = (

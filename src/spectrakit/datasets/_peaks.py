@@ -146,6 +146,16 @@ def make_peaks(
             got=f"{w.min():g}",
             fix="pass the full width at half maximum, e.g. fwhm=10",
         )
+    shapes = _shapes(shape, n)
+    e = _per_peak("eta", eta, n)
+    for v in e:
+        check_fraction("eta", float(v))
+    rows = peak_profiles(x, pos, w, h, shapes, e)
+    return rows.sum(axis=0) if sum_peaks else rows
+
+
+def _shapes(shape: str | Sequence[str], n: int) -> list[str]:
+    """One checked shape name per peak (a single name serves all ``n``)."""
     shapes = [shape] * n if isinstance(shape, str) else list(shape)
     if len(shapes) != n:
         raise ConfigError(
@@ -153,11 +163,7 @@ def make_peaks(
         )
     for s in shapes:
         check_choice("shape", s, SHAPES)
-    e = _per_peak("eta", eta, n)
-    for v in e:
-        check_fraction("eta", float(v))
-    rows = peak_profiles(x, pos, w, h, shapes, e)
-    return rows.sum(axis=0) if sum_peaks else rows
+    return shapes
 
 
 def _per_peak(name: str, value, n: int) -> np.ndarray:

@@ -197,35 +197,80 @@ def make_nir(
     n = check_count("n_samples", n_samples)
     if not 0 < analyte_fraction < 0.5:
         raise ConfigError("analyte_fraction must be in (0, 0.5)", got=str(analyte_fraction))
-    insts = (
-        (nir_instrument_pair()[0],)
-        if instruments is None
-        else ((instruments,) if isinstance(instruments, NIRInstrument) else tuple(instruments))
-    )
+    insts = _instrument_tuple(instruments)
     chem = _chemistry(chemistry_seed, n_constituents, analyte_fraction)
-    rng = np.random.default_rng([seed, 11])
+    samples = _draw_samples([seed, 11], n, n_constituents, temperature_sd, scatter)
+    meta = _sample_meta(samples)
+    out = {}
+    for k, inst in enumerate(insts):
+        values = _nir_block(chem, inst, samples, stray_light, np.random.default_rng([seed, 13, k]))
+        out[inst.name] = Spectra(values.astype(np.float32), inst.axis(), pd.DataFrame(meta))
+    return out
+
+
+def _instrument_tuple(
+    instruments: tuple[NIRInstrument, ...] | NIRInstrument | None,
+) -> tuple[NIRInstrument, ...]:
+    """``instruments`` as a tuple; ``None``: the first of :func:`nir_instrument_pair`."""
+    if instruments is None:
+        return (nir_instrument_pair()[0],)
+    return (instruments,) if isinstance(instruments, NIRInstrument) else tuple(instruments)
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """Per-sample state shared by every instrument: chemistry, temperature and scatter."""
+
+    conc: np.ndarray  # (n, n_constituents)
+    analyte: np.ndarray  # (n,)
+    temp: np.ndarray  # (n,)
+    path: np.ndarray  # (n,) multiplicative path length
+    offset: np.ndarray  # (n,) additive scatter
+    slope: np.ndarray  # (n,) linear scatter tilt
+
+
+def _draw_samples(
+    seed: list[int], n: int, n_constituents: int, temperature_sd: float, scatter: float
+) -> _Samples:
+    """Draw ``n`` samples (this order of draws fixes the data set for a seed)."""
+    rng = np.random.default_rng(seed)
     conc = rng.dirichlet(np.full(n_constituents, 2.0), n) * rng.uniform(0.6, 1.4, (n, 1))
     analyte = rng.uniform(0.0, 1.0, n)
     temp = rng.normal(0.0, temperature_sd, n)
     path = np.exp(rng.normal(0.0, scatter, n))
     offset = rng.normal(0.0, 0.5 * scatter, n)
     slope = rng.normal(0.0, 0.3 * scatter, n)
-    out = {}
-    for k, inst in enumerate(insts):
-        grid = inst.axis().values
-        values = _measure(chem, inst, grid, conc, analyte, temp)
-        u = (grid - grid.mean()) / (0.5 * (grid.max() - grid.min()))
-        values = path[:, None] * values + offset[:, None] + slope[:, None] * u[None, :]
-        if inst.response:
-            values = values + np.polynomial.polynomial.polyval(u, np.asarray(inst.response))
-        values = _apply_stray(values, stray_light)
-        noise_rng = np.random.default_rng([seed, 13, k])
-        values = values + noise_rng.normal(0.0, inst.noise, values.shape)
-        meta = pd.DataFrame({"sample_id": np.arange(n), "analyte": analyte, "temperature": temp})
-        for j in range(n_constituents):
-            meta[f"c{j}"] = conc[:, j]
-        out[inst.name] = Spectra(values.astype(np.float32), inst.axis(), meta)
-    return out
+    return _Samples(conc, analyte, temp, path, offset, slope)
+
+
+def _sample_meta(samples: _Samples) -> dict[str, np.ndarray]:
+    """Metadata columns: ``sample_id``, ``analyte``, ``temperature``, ``c0``, ``c1``, ..."""
+    n, n_constituents = samples.conc.shape
+    meta = {"sample_id": np.arange(n), "analyte": samples.analyte, "temperature": samples.temp}
+    meta.update({f"c{j}": samples.conc[:, j] for j in range(n_constituents)})
+    return meta
+
+
+def _nir_block(
+    chem: _Chemistry,
+    inst: NIRInstrument,
+    samples: _Samples,
+    stray_light: float,
+    noise_rng: np.random.Generator,
+) -> np.ndarray:
+    """Absorbance of shape (n, n_points) of ``samples`` on ``inst``: scatter, response, noise."""
+    grid = inst.axis().values
+    values = _measure(chem, inst, grid, samples.conc, samples.analyte, samples.temp)
+    u = (grid - grid.mean()) / (0.5 * (grid.max() - grid.min()))
+    values = (
+        samples.path[:, None] * values
+        + samples.offset[:, None]
+        + samples.slope[:, None] * u[None, :]
+    )
+    if inst.response:
+        values = values + np.polynomial.polynomial.polyval(u, np.asarray(inst.response))
+    values = _apply_stray(values, stray_light)
+    return values + noise_rng.normal(0.0, inst.noise, values.shape)
 
 
 def _measure(chem: _Chemistry, inst: NIRInstrument, grid, conc, analyte, temp) -> np.ndarray:

@@ -171,7 +171,24 @@ def make_synthetic(
             got="; ".join(f"{i.name}: {g.describe()}" for i, g in zip(insts, grids, strict=True)),
             fix="use make_multi_instrument(..., return_components=True) for separate grids",
         )
-    meas_seeds = seeds[2].spawn(len(insts))
+    blocks = _measure_assigned(insts, assign, samples, settings, seeds[2], return_components)
+    meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
+    spectra = _stack(blocks, grids, meta, same_grid)
+    if not return_components:
+        return spectra
+    return spectra, _components(blocks, n, samples, settings, insts[0])
+
+
+def _measure_assigned(
+    insts: list[Instrument],
+    assign: np.ndarray,
+    samples: Samples,
+    settings: Settings,
+    seed: np.random.SeedSequence,
+    return_components: bool,
+) -> list[tuple[np.ndarray, Any]]:
+    """(rows, measurement) per instrument: the samples ``assign`` gives it, own child seed."""
+    meas_seeds = seed.spawn(len(insts))
     blocks = []
     for j, inst in enumerate(insts):
         rows = np.flatnonzero(assign == j)
@@ -184,25 +201,31 @@ def make_synthetic(
             components=return_components,
         )
         blocks.append((rows, res))
-    meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
+    return blocks
+
+
+def _stack(
+    blocks: list[tuple[np.ndarray, Any]],
+    grids: list[SpectralAxis],
+    meta: pd.DataFrame,
+    same_grid: bool,
+) -> Spectra:
+    """All measurements in sample order: one block, one shared grid, or combined grids."""
+    n = len(meta)
     if len(blocks) == 1:
-        spectra = Spectra(blocks[0][1].values, grids[0], meta)
-    elif same_grid:
+        return Spectra(blocks[0][1].values, grids[0], meta)
+    if same_grid:
         values = np.empty((n, grids[0].n_points), dtype=np.float32)
         for rows, res in blocks:
             values[rows] = res.values
-        spectra = Spectra(values, grids[0], meta)
-    else:
-        pieces = [
-            Spectra(res.values, grids[j], meta.iloc[rows])
-            for j, (rows, res) in enumerate(blocks)
-            if rows.size
-        ]
-        spectra = combine(pieces)
-        spectra = spectra.select(np.argsort(spectra.meta["sample_id"].to_numpy(), kind="stable"))
-    if not return_components:
-        return spectra
-    return spectra, _components(blocks, n, samples, settings, insts[0])
+        return Spectra(values, grids[0], meta)
+    pieces = [
+        Spectra(res.values, grids[j], meta.iloc[rows])
+        for j, (rows, res) in enumerate(blocks)
+        if rows.size
+    ]
+    spectra = combine(pieces)
+    return spectra.select(np.argsort(spectra.meta["sample_id"].to_numpy(), kind="stable"))
 
 
 def make_multi_instrument(
@@ -255,17 +278,37 @@ def make_multi_instrument(
     seed = entropy(seed)
     settings = build_settings(seed=seed, **settings_options(make_synthetic, options))
     seeds = seed_sequence(seed, extra=True).spawn(3)
-    if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
-        insts = random_instruments(
-            check_count("instruments", instruments), settings.axis, np.random.default_rng(seeds[1])
-        )
-    else:
-        insts = instrument_list(instruments)
+    insts = _instruments(instruments, settings, seeds[1])
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
+    blocks, comps = _measure_all(insts, samples, settings, seeds[2], return_components)
+    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
+    return (out, comps) if return_components else out
+
+
+def _instruments(
+    instruments: Sequence[Instrument] | int, settings: Settings, seed: np.random.SeedSequence
+) -> list[Instrument]:
+    """The given instruments, or that many random ones drawn from ``seed``."""
+    if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
+        return random_instruments(
+            check_count("instruments", instruments), settings.axis, np.random.default_rng(seed)
+        )
+    return instrument_list(instruments)
+
+
+def _measure_all(
+    insts: list[Instrument],
+    samples: Samples,
+    settings: Settings,
+    seed: np.random.SeedSequence,
+    return_components: bool,
+) -> tuple[dict[str, Spectra], dict[str, dict[str, Any]]]:
+    """Every sample measured on every instrument (one child seed each), with components."""
+    n = len(samples.conc)
     rows = np.arange(n)
     blocks: dict[str, Spectra] = {}
     comps: dict[str, dict[str, Any]] = {}
-    for inst, ss in zip(insts, seeds[2].spawn(len(insts)), strict=True):
+    for inst, ss in zip(insts, seed.spawn(len(insts)), strict=True):
         res = _measure_on(
             samples, rows, inst, settings, np.random.default_rng(ss), components=return_components
         )
@@ -273,8 +316,7 @@ def make_multi_instrument(
         blocks[inst.name] = Spectra(res.values, inst.grid(settings.axis), meta)
         if return_components:
             comps[inst.name] = _components([(rows, res)], n, samples, settings, inst)
-    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
-    return (out, comps) if return_components else out
+    return blocks, comps
 
 
 # --------------------------------------------------------------------------- measuring
