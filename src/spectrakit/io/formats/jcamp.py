@@ -231,6 +231,25 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
     yfactor = _number(block, "YFACTOR", path) or 1.0
     npoints = _number(block, "NPOINTS", path)
     limit = _point_limit(npoints, path)
+    ys, first_line_x = _ordinates(lines, limit, npoints, xfactor, path)
+    if npoints is None:
+        charge(len(ys) * _BYTES_PER_POINT, "##XYDATA", path)
+    n = int(npoints) if npoints is not None else len(ys)
+    if len(ys) != n or n == 0:
+        raise FormatError(
+            f"{path.name}: ##XYDATA holds {len(ys)} values",
+            expected=f"{n} values (##NPOINTS)",
+            got=str(len(ys)),
+            fix="the file is truncated or corrupt; export it again",
+        )
+    x = _x_axis(block, path, first_line_x, n)
+    return x, np.asarray(ys) * yfactor
+
+
+def _ordinates(
+    lines: list[str], limit: int, npoints: float | None, xfactor: float, path: Path
+) -> tuple[list[float], float | None]:
+    """The Y values of the ``##XYDATA`` lines (DIF Y-checks applied) and the first line's X."""
     ys: list[float] = []
     first_line_x = None
     check_pending = False
@@ -262,16 +281,11 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
             ordinates = ordinates[1:]
         ys.extend(ordinates)
         check_pending = ends_in_dif
-    if npoints is None:
-        charge(len(ys) * _BYTES_PER_POINT, "##XYDATA", path)
-    n = int(npoints) if npoints is not None else len(ys)
-    if len(ys) != n or n == 0:
-        raise FormatError(
-            f"{path.name}: ##XYDATA holds {len(ys)} values",
-            expected=f"{n} values (##NPOINTS)",
-            got=str(len(ys)),
-            fix="the file is truncated or corrupt; export it again",
-        )
+    return ys, first_line_x
+
+
+def _x_axis(block: _Block, path: Path, first_line_x: float | None, n: int) -> np.ndarray:
+    """``n`` evenly spaced X positions from ##FIRSTX (or the first line) to ##LASTX/##DELTAX."""
     firstx = _number(block, "FIRSTX", path)
     firstx = first_line_x if firstx is None else firstx
     lastx = _number(block, "LASTX", path)
@@ -284,8 +298,7 @@ def _xydata(block: _Block, lines: list[str], path: Path) -> tuple[np.ndarray, np
                 got="missing",
             )
         lastx = firstx + deltax * (n - 1)
-    x = np.linspace(float(firstx), float(lastx), n) if n > 1 else np.array([float(firstx)])
-    return x, np.asarray(ys) * yfactor
+    return np.linspace(float(firstx), float(lastx), n) if n > 1 else np.array([float(firstx)])
 
 
 def _xypoints(block: _Block, lines: list[str], path: Path, label: str) -> tuple:

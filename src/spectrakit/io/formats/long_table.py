@@ -85,6 +85,26 @@ def _header_axis(header: list[str]) -> dict[str, Any]:
 
 def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
     """Axis (p,), intensity (p,), axis info, meta of one long file."""
+    rows, stored, meta = _read_rows(path)
+    sep = _guess_separator(rows[0][1])
+    first = _split(rows[0][1], sep)
+    if not all(_is_number(f) for f in first):
+        if not stored:
+            stored = _header_axis(first)
+        rows = rows[1:]
+        if not rows:
+            raise DataError(
+                f"{path.name} has a header but no data",
+                expected="rows of 'axis, intensity' after the header",
+                got="header only",
+            )
+        sep = _guess_separator(rows[0][1]) if sep is None else sep
+    axis, values = _columns(path, rows, sep)
+    return axis, values, stored, meta
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[int, str]], dict[str, Any], dict[str, Any]]:
+    """Numbered data lines (at least one), the ``# axis`` info and the ``# meta`` object."""
     stored: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     rows: list[tuple[int, str]] = []
@@ -110,19 +130,13 @@ def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str
         raise FormatError(
             f"{path.name} holds no data", expected="rows of 'axis, intensity'", got="no rows"
         )
-    sep = _guess_separator(rows[0][1])
-    first = _split(rows[0][1], sep)
-    if not all(_is_number(f) for f in first):
-        if not stored:
-            stored = _header_axis(first)
-        rows = rows[1:]
-        if not rows:
-            raise DataError(
-                f"{path.name} has a header but no data",
-                expected="rows of 'axis, intensity' after the header",
-                got="header only",
-            )
-        sep = _guess_separator(rows[0][1]) if sep is None else sep
+    return rows, stored, meta
+
+
+def _columns(
+    path: Path, rows: list[tuple[int, str]], sep: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Axis (p,) and intensity (p,) of the numbered data lines ``rows``."""
     axis = np.empty(len(rows))
     values = np.empty(len(rows))
     for i, (number, line) in enumerate(rows):
@@ -134,24 +148,28 @@ def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str
                 got=repr(line[:60]),
                 fix="repair the line, or use the table format for many spectra per file",
             )
-        try:
-            axis[i] = float(fields[0])
-        except ValueError:
-            raise DataError(
-                f"{path.name}: non-numeric axis value in line {number}",
-                expected="a number",
-                got=repr(fields[0]),
-            ) from None
-        try:
-            values[i] = float(fields[1])
-        except ValueError:
-            raise DataError(
-                f"{path.name}: non-numeric intensity in line {number}",
-                expected="a number",
-                got=repr(fields[1]),
-                fix="repair the value or remove the line",
-            ) from None
-    return axis, values, stored, meta
+        axis[i] = _number(path, fields[0], number, "axis value", fix=None)
+        values[i] = _number(path, fields[1], number, "intensity")
+    return axis, values
+
+
+def _number(
+    path: Path,
+    text: str,
+    number: int,
+    what: str,
+    fix: str | None = "repair the value or remove the line",
+) -> float:
+    """``text`` as a float, else one :class:`DataError` naming ``what`` and the line."""
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(
+            f"{path.name}: non-numeric {what} in line {number}",
+            expected="a number",
+            got=repr(text),
+            fix=fix,
+        ) from None
 
 
 def _to_spectra(path: Path, options: dict[str, Any]) -> Spectra:

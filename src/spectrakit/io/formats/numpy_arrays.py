@@ -269,6 +269,20 @@ def read_npz(
     if aname is not None and aname not in arrays:
         raise FormatError(f"{path.name}: no array {aname!r}", got="arrays " + ", ".join(names))
     stored = {k: _scalar(arrays[k]) for k in _AXIS_KEYS if k in arrays and arrays[k].size == 1}
+    ax = _npz_axis(arrays, aname, mat, path, stored)
+    meta = _npz_meta(arrays, {vname, aname, *_AXIS_KEYS}, mat.shape[0])
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    return Spectra(mat, ax, meta or None, **merge_axis_options(stored, options))
+
+
+def _npz_axis(
+    arrays: dict[str, np.ndarray],
+    aname: str | None,
+    mat: np.ndarray,
+    path: Path,
+    stored: dict[str, Any],
+) -> np.ndarray:
+    """The axis array ``aname`` (channel numbers without one); its unit is noted in ``stored``."""
     if aname is None:
         ax = np.arange(mat.shape[1], dtype=np.float64)
         stored.setdefault("unit", "channel")
@@ -279,15 +293,16 @@ def read_npz(
             stored.setdefault("unit", _UNIT_OF_NAME[aname])
         elif aname.startswith("wavelength"):
             stored.setdefault("unit", "nm")
-    n = mat.shape[0]
-    skip = {vname, aname, *_AXIS_KEYS}
-    meta = {
+    return ax
+
+
+def _npz_meta(arrays: dict[str, np.ndarray], skip: set, n: int) -> dict[str, np.ndarray]:
+    """Every 1D array of length ``n`` not in ``skip``, as a metadata column (bytes as str)."""
+    return {
         k: a.astype(str) if a.dtype.kind in "SU" else a
         for k, a in arrays.items()
         if k not in skip and a.ndim == 1 and a.shape[0] == n
     }
-    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-    return Spectra(mat, ax, meta or None, **merge_axis_options(stored, options))
 
 
 @register_writer("npz", extensions=(".npz",))
