@@ -42,17 +42,22 @@ __all__ = [
 ]
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(y_true, dtype=np.float64).ravel()
-    p = np.asarray(y_pred, dtype=np.float64).ravel()
+def _check_pair(t: np.ndarray, p: np.ndarray, pair: str, what: str) -> None:
+    """Refuse true/predicted arrays of different lengths, or empty ones."""
     if t.shape != p.shape:
         raise DataError(
-            "reference and predicted values differ in length",
+            f"{pair} differ in length",
             expected=f"{t.size} predictions",
             got=str(p.size),
         )
     if t.size == 0:
-        raise DataError("no values to score", expected="at least one prediction", got="0")
+        raise DataError(f"no {what} to score", expected="at least one prediction", got="0")
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    _check_pair(t, p, "reference and predicted values", "values")
     bad = ~(np.isfinite(t) & np.isfinite(p))
     if bad.any():
         raise DataError(
@@ -141,14 +146,7 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
 def _labels(y_true: Any, y_pred: Any, classes: Sequence | None) -> tuple:
     t = np.asarray(y_true).ravel()
     p = np.asarray(y_pred).ravel()
-    if t.shape != p.shape:
-        raise DataError(
-            "true and predicted labels differ in length",
-            expected=f"{t.size} predictions",
-            got=str(p.size),
-        )
-    if t.size == 0:
-        raise DataError("no labels to score", expected="at least one prediction", got="0")
+    _check_pair(t, p, "true and predicted labels", "labels")
     labels = np.asarray(classes) if classes is not None else np.unique(np.concatenate([t, p]))
     return t, p, labels
 

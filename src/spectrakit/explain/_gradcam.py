@@ -58,6 +58,12 @@ def _layer_cam(
     name, module = conv_layer(prep.model, layer)
     cam = LayerGradCam(forward or prep.forward, module)
     attr = cam.attribute(prep.x, target=target, relu_attributions=summed, attr_dim_summation=summed)
+    _check_spectral(attr, name)
+    return attr
+
+
+def _check_spectral(attr: torch.Tensor, name: str) -> None:
+    """Refuse a layer attribution without a positions dimension (batch, channels, positions)."""
     if attr.ndim != 3:
         raise ModelError(
             f"layer {name!r} does not keep a spectral dimension",
@@ -65,7 +71,6 @@ def _layer_cam(
             got=f"shape {tuple(attr.shape)}",
             fix="pick a convolutional layer with layer='...'",
         )
-    return attr
 
 
 def _upsample(cam: torch.Tensor, length: int) -> torch.Tensor:
@@ -91,13 +96,7 @@ def hirescam(prep: Prepared, target: torch.Tensor, *, layer: str | None = None) 
     attr = LayerGradientXActivation(prep.forward, module, multiply_by_inputs=True).attribute(
         prep.x, target=target
     )
-    if attr.ndim != 3:
-        raise ModelError(
-            f"layer {name!r} does not keep a spectral dimension",
-            expected="an output of shape (batch, channels, positions)",
-            got=f"shape {tuple(attr.shape)}",
-            fix="pick a convolutional layer with layer='...'",
-        )
+    _check_spectral(attr, name)
     cam = torch.relu(attr.detach().sum(dim=1, keepdim=True))
     return _upsample(cam, prep.x.shape[-1])
 

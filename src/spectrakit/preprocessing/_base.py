@@ -83,14 +83,9 @@ def _to_float64(X: Any) -> np.ndarray:
         )
     try:
         arr = np.array(X, dtype=np.float64)
-    except TypeError as exc:
-        raise NonNumericError(
-            "preprocessing input is not numeric",
-            expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
-            got=str(exc),
-        ) from exc
-    except ValueError as exc:
-        raise DataError(
+    except (TypeError, ValueError) as exc:
+        error = NonNumericError if isinstance(exc, TypeError) else DataError
+        raise error(
             "preprocessing input is not numeric",
             expected="Spectra or an array of numbers of shape (n_spectra, n_points)",
             got=str(exc),
