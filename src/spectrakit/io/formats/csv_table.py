@@ -120,6 +120,22 @@ def read_csv(
         return read_transposed(path, skip, layout, stored, options)
     sep, decimal, header = layout.sep, layout.decimal, layout.header
     spectral, _, axis_values = split_table_columns(header)
+    _check_unique_axis(path, axis_values)
+    if len(header) > _WIDE:
+        wide = _read_wide(path, skip, layout, stored, options)
+        return snap_rounded_axis(wide, spectral)
+    df = _read_frame(path, skip, sep, decimal, len(header))
+    if decimal != ".":
+        df = df.rename(columns=dict(zip(df.columns, header, strict=False)))
+    _check_complete_rows(path, df, spectral, skip, len(header), sep)
+    df, from_columns = _pop_axis_columns(df, path)
+    stored = from_columns or stored
+    spectra = Spectra.from_pandas(df, source=path.name, **merge_axis_options(stored, options))
+    return snap_rounded_axis(spectra, spectral)
+
+
+def _check_unique_axis(path: Path, axis_values: np.ndarray) -> None:
+    """Refuse a header that names one axis position twice."""
     if len(set(axis_values.tolist())) != len(axis_values):
         vals, counts = np.unique(axis_values, return_counts=True)
         raise AxisError(
@@ -128,18 +144,19 @@ def read_csv(
             got=f"{vals[counts > 1][0]:g} appears {counts[counts > 1][0]} times",
             fix="average or drop the duplicated columns",
         )
-    if len(header) > _WIDE:
-        wide = _read_wide(path, skip, layout, stored, options)
-        return snap_rounded_axis(wide, spectral)
+
+
+def _read_frame(path: Path, skip: int, sep: str, decimal: str, n_fields: int) -> pd.DataFrame:
+    """The table as a DataFrame; empty, ragged or binary files give one clear FormatError."""
     try:
-        df = pd.read_csv(path, sep=sep, skiprows=skip, decimal=decimal)
+        return pd.read_csv(path, sep=sep, skiprows=skip, decimal=decimal)
     except pd.errors.EmptyDataError as exc:
         raise FormatError(f"{path.name} is empty", expected="a header row and spectra") from exc
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(exc))
         raise FormatError(
             f"{path.name}: ragged rows",
-            expected=f"{len(header)} fields per row (as in the header)",
+            expected=f"{n_fields} fields per row (as in the header)",
             got=f"{found[2]} fields in line {found[1]}" if found else str(exc)[:120],
             fix="repair the row with extra fields",
         ) from exc
@@ -150,21 +167,21 @@ def read_csv(
             got="binary content",
             fix="pass the right format (e.g. format='spc')",
         ) from exc
-    if decimal != ".":
-        df = df.rename(columns=dict(zip(df.columns, header, strict=False)))
+
+
+def _check_complete_rows(
+    path: Path, df: pd.DataFrame, spectral: list, skip: int, n_fields: int, sep: str
+) -> None:
+    """Refuse a truncated row (pandas pads it with NaN) naming its line and field count."""
     if spectral and df[spectral].isna().to_numpy().any():
-        short = _find_short_row(path, skip + 1, len(header), sep)
+        short = _find_short_row(path, skip + 1, n_fields, sep)
         if short is not None:
             raise FormatError(
                 f"{path.name}: ragged rows",
-                expected=f"{len(header)} fields per row (as in the header)",
+                expected=f"{n_fields} fields per row (as in the header)",
                 got=f"{short[1]} fields in line {short[0] + skip}",
                 fix="repair the truncated row",
             )
-    df, from_columns = _pop_axis_columns(df, path)
-    stored = from_columns or stored
-    spectra = Spectra.from_pandas(df, source=path.name, **merge_axis_options(stored, options))
-    return snap_rounded_axis(spectra, spectral)
 
 
 def _wide_rows(path: Path, skip: int, layout: TableLayout, idx: list[int]):
