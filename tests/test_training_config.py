@@ -165,6 +165,8 @@ def test_run_json_round_trips_the_config(tmp_path):
     recorded = [n for n, s in FitConfig.specs().items() if s.record]
     assert {n: getattr(back, n) for n in recorded} == {n: getattr(cfg, n) for n in recorded}
     json.dumps(record)  # plain JSON
+    assert "pipeline" not in cfg.replace(pipeline=object()).to_record()  # no JSON form: left out
+    assert cfg.replace(pipeline="raman-default").to_record()["pipeline"] == "raman-default"
 
 
 def test_run_json_of_the_older_layout_is_read(tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -463,11 +464,16 @@ class TrainingConfig:
 
     # -------------------------------------------------------------- records
     def to_record(self) -> dict[str, Any]:
-        """JSON-able values of the recorded fields (``run.json``, the bundle's training)."""
+        """JSON values of the recorded fields (``run.json``, the bundle's training).
+
+        A value with no JSON form (a fitted pipeline object, a custom callable) is left out:
+        :func:`~spectrakit.training.resume` then needs it again as an override.
+        """
         out = {}
         for name, spec in self.specs().items():
-            if spec.record:
-                out[name] = _jsonable(getattr(self, name))
+            value = _jsonable(getattr(self, name)) if spec.record else _SKIP
+            if value is not _SKIP:
+                out[name] = value
         return out
 
     @classmethod
@@ -484,14 +490,20 @@ class TrainingConfig:
         return {n: getattr(self, n) for n in names}
 
 
+_SKIP = object()
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
+    """``value`` as plain JSON, or ``_SKIP`` when it has none (an object, a callable)."""
     if isinstance(value, Path):
         return str(value)
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
-        return value
-    return str(value)
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _SKIP
+    return value
 
 
 @dataclass(frozen=True)
