@@ -51,6 +51,7 @@ BAD_FLAGS = [
     ["--accelerator", "gpu"],
     ["--devices", "zero"],
     ["--weight-decay", "-1"],
+    ["--strategy", "bogus"],
 ]
 
 
@@ -143,6 +144,12 @@ def test_api_refuses_unknown_options_with_close_matches():
         fit_supervised(_pinned_data(), "y", max_epochs=0)
     with pytest.raises(ConfigError, match="wrong type"):
         fit_supervised(_pinned_data(), "y", config=PretrainConfig())
+
+
+def test_device_options_lightning_refuses_are_one_error(tmp_path):
+    with pytest.raises(ConfigError, match="device options"):
+        fit_supervised(_pinned_data(), "y", model="mlp_tiny", accelerator="cpu", devices=[5],
+                       out=tmp_path / "m", **FAST)  # fmt: skip
 
 
 def test_config_fields_carry_type_default_range_and_help():

@@ -123,6 +123,7 @@ _EXPECTED = {
     "precision": "one of " + " | ".join(PRECISIONS),
     "schedule": "one of " + " | ".join(SCHEDULES),
     "path": "a path",
+    "strategy": "auto, ddp, ddp_spawn, fsdp or another Lightning strategy name",
 }
 
 
@@ -243,6 +244,18 @@ def _available(accelerator: str) -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _strategy(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # a lightning Strategy instance (Python only)
+    if value in ("auto", "ddp", "ddp_spawn", "fsdp"):
+        return value
+    from lightning.pytorch.strategies import StrategyRegistry
+
+    if value not in StrategyRegistry:
+        raise _Bad
+    return value
+
+
 def _warmup(value: Any) -> int | float:
     if isinstance(value, str):
         value = _number(value, False)
@@ -320,6 +333,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "class_weights": _class_weights,
     "split": _split,
     "schedule": _schedule,
+    "strategy": _strategy,
 }
 
 
@@ -413,7 +427,7 @@ class TrainingConfig:
     accelerator: str = option("auto", "accelerator", "cpu | gpu | mps | auto")
     devices: Any = option("auto", "devices", "number of devices, or 'auto'")
     num_nodes: int = option(1, "int", "machines for distributed training", lo=1)
-    strategy: Any = option("auto", "any", "auto | ddp | ddp_spawn | fsdp ...")
+    strategy: Any = option("auto", "strategy", "auto | ddp | ddp_spawn | fsdp ...")
     precision: Any = option(
         None, "precision", "32-true | bf16-mixed | 16-mixed (default: by device)", optional=True
     )
