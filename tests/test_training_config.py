@@ -158,6 +158,8 @@ def test_config_fields_carry_type_default_range_and_help():
             spec = f.metadata["spec"]
             assert spec.help and spec.kind, f.name
     assert FitConfig().replace(epochs=3, mixup=0.2).max_epochs == 3  # flag spellings work
+    assert FitConfig(devices="0,1").devices == [0, 1] and FitConfig(warmup="3").warmup == 3
+    assert FitConfig(loggers="").loggers == () and FitConfig(lr="2e-3").lr == 2e-3
     assert len(dataclasses.fields(FitConfig)) >= 36
 
 

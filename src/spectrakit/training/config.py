@@ -128,11 +128,14 @@ _EXPECTED = {
 
 
 def _range_text(spec: Spec) -> str:
+    def text(bound: float) -> str:
+        return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
     parts = []
     if spec.lo is not None:
-        parts.append(f"{'>' if spec.lo_open else '>='} {spec.lo:g}")
+        parts.append(f"{'>' if spec.lo_open else '>='} {text(spec.lo)}")
     if spec.hi is not None:
-        parts.append(f"{'<' if spec.hi_open else '<='} {spec.hi:g}")
+        parts.append(f"{'<' if spec.hi_open else '<='} {text(spec.hi)}")
     return " and ".join(parts)
 
 
@@ -212,6 +215,8 @@ def _class_weights(value: Any) -> str | tuple[float, ...]:
 def _devices(value: Any) -> Any:
     if isinstance(value, str) and value.strip() == "auto":
         return "auto"
+    if isinstance(value, str) and "," in value:  # device indices, e.g. "0,1"
+        value = [v for v in value.split(",") if v.strip()]
     if isinstance(value, list | tuple):
         ids = [_number(v, True) for v in value]
         if not ids or any(i < 0 for i in ids):
