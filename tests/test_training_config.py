@@ -15,8 +15,7 @@ import torch
 from spectrakit import Spectra, load, write
 from spectrakit.cli import main
 from spectrakit.core.errors import ConfigError
-from spectrakit.training import fit_supervised, pretrain
-from spectrakit.training.config import FitConfig, PretrainConfig
+from spectrakit.training import FitConfig, PretrainConfig, fit_supervised, pretrain
 from spectrakit.training.run import read_run, start_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
