@@ -226,7 +226,8 @@ def test_ood_none_skips_the_detector(tmp_path):
 
 
 # ---------------------------------------------------------------------- structure
-TERRITORY = ["training/api.py", "training/config.py", "training/cli_options.py",
+TERRITORY = ["training/api.py", "training/config.py", "training/option_spec.py",
+             "training/cli_options.py",
              "training/run.py", "training/fit_stages.py", "training/pretrain_stages.py",
              "training/evaluate.py", "tasks/base.py", "tasks/supervised.py", "tasks/masked.py",
              "cli/finetune.py", "cli/pretrain.py"]  # fmt: skip
@@ -242,6 +243,14 @@ def test_no_function_over_60_lines_in_training():
                 if n > 60:
                     long.append(f"{rel}:{node.name} {n}")
     assert long == []
+
+
+def test_spelled_out_choices_match_the_tasks():
+    from spectrakit.tasks.masked import MASK_MODES
+    from spectrakit.tasks.optim import SCHEDULES
+    from spectrakit.training import option_spec
+
+    assert option_spec.SCHEDULES == SCHEDULES and option_spec.MASK_MODES == MASK_MODES
 
 
 def test_the_tasks_share_one_configure_optimizers():
