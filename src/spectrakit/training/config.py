@@ -308,3 +308,18 @@ class PretrainConfig(TrainingConfig):
     batches_per_epoch: Any = option(
         None, "int", "batches drawn per epoch (default: the data once)", lo=1, optional=True
     )
+
+
+def _document(cls: type[TrainingConfig]) -> None:
+    """Append a numpydoc ``Parameters`` section listing every field (help, default, range)."""
+    lines = ["", "    Parameters", "    ----------"]
+    for f in dataclasses.fields(cls):
+        spec: Spec = f.metadata["spec"]
+        lines.append(f"    {f.name} : {spec.expected()}, default={f.default!r}")
+        text = f"False: {spec.help} (flag {spec.flag})" if spec.invert else spec.help
+        lines.append(f"        {text}")
+    cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n" + "\n".join(lines) + "\n"
+
+
+_document(FitConfig)
+_document(PretrainConfig)
