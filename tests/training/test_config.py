@@ -21,7 +21,7 @@ from spectrakit.training.run import read_run, start_run
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAST = dict(progress=False, loggers=(), patience=None)
-SRC = Path(__file__).resolve().parents[1] / "src" / "spectrakit"
+SRC = Path(__file__).resolve().parents[2] / "src" / "spectrakit"
 
 
 def _pinned_data() -> Spectra:
