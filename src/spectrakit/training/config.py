@@ -21,7 +21,6 @@ ConfigError: invalid batch_size: expected an integer >= 1, got 0
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from spectrakit.training.option_spec import (
     SCHEDULES,
     Spec,
     check_value,
+    close_matches,
     option,
 )
 
@@ -133,7 +133,7 @@ class TrainingConfig:
         name = str(key).replace("-", "_")
         name = cls.ALIASES.get(name, name)
         if name not in cls.specs():
-            close = difflib.get_close_matches(name, list(cls.specs()) + list(cls.ALIASES), n=3)
+            close = close_matches(name, list(cls.specs()) + list(cls.ALIASES), n=3)
             raise ConfigError(
                 f"unknown {cls.KIND} option {key!r}",
                 expected="one of the fields of " + cls.__name__,

@@ -27,6 +27,7 @@ __all__ = [
     "SCHEDULES",
     "Spec",
     "check_value",
+    "close_matches",
     "option",
 ]
 
@@ -363,3 +364,10 @@ def check_value(name: str, spec: Spec, value: Any, where: str = "") -> Any:
             got=repr(value)[:80],
             fix=f"give {name} {spec.expected()}",
         ) from None
+
+
+def close_matches(word: str, choices: list[str], n: int = 3) -> list[str]:
+    """The ``n`` closest spellings of ``word`` (difflib loads only for a misspelt option)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n)
