@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from spectrakit import __version__
 from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.progress import disable_progress, progress_enabled
 from spectrakit.core.registry import Registry
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -25,6 +26,9 @@ for _name in (
     COMMANDS.add(_name, f"spectrakit.cli.{_name}")
 
 EXIT_BAD_INPUT = 2
+NO_PROGRESS_HELP = (
+    "hide progress bars (they show only on a terminal; SPECTRAKIT_NO_PROGRESS=1 hides them too)"
+)
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -65,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
+    parser.add_argument(
+        "--no-progress", dest="no_progress_global", action="store_true", help=NO_PROGRESS_HELP
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for path in COMMANDS.values():
         try:
@@ -74,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not part of this installation
             raise
         module.add_parser(sub)
+    for command in sub.choices.values():  # also accepted after the command
+        if "--no-progress" not in command._option_string_actions:
+            command.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     return parser
 
 
@@ -90,6 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    quiet = args.no_progress_global or args.no_progress
+    was_disabled = disable_progress(True) if quiet else None
+    # commands that train read args.no_progress for their own (Lightning) bars
+    args.no_progress = not progress_enabled()
+    try:
+        return _run(args, debug)
+    finally:
+        if was_disabled is not None:
+            disable_progress(was_disabled)
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
+    """Run the chosen command; bad input becomes one line on stderr and exit status 2."""
     try:
         result = args.func(args)
     except SpectraError as exc:
@@ -98,7 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spectrakit {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (
-        FileExistsError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError
+        FileExistsError,
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
     ) as exc:
         if debug:
             raise

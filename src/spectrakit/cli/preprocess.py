@@ -92,7 +92,7 @@ def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int 
 
 
 def _streamable(args: argparse.Namespace, pipeline) -> bool:
-    from spectrakit.preprocessing._stream import is_stateless
+    from spectrakit.preprocessing import is_stateless
 
     parquet = (".parquet", ".pq")
     return (
@@ -105,8 +105,9 @@ def _streamable(args: argparse.Namespace, pipeline) -> bool:
 
 def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     """Parquet to Parquet block by block; returns (spectra, points) written."""
-    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet
-    from spectrakit.preprocessing._stream import stream_transform
+    from spectrakit.core.progress import progress
+    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet, parquet_rows
+    from spectrakit.preprocessing import stream_transform
 
     if args.block_size < 1:
         raise ConfigError(
@@ -114,11 +115,14 @@ def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
         )
     points = [0]
     options = {"unit": args.unit} if getattr(args, "unit", None) else {}
-    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer:
+    total = parquet_rows(Path(args.input))
+    bar = progress(total=total, desc="preprocess", unit=" spectra")
+    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer, bar:
 
         def write(block) -> None:
             points[0] = block.n_points
             writer.write(block)
+            bar.update(block.n_spectra)
 
         blocks = iter_parquet(Path(args.input), args.block_size, **options)
         n = stream_transform(pipeline, blocks, write)

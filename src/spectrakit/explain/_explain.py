@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from spectrakit.core.progress import progress
 from spectrakit.core.spectra import Spectra
 
 # importing the method modules registers them
@@ -80,7 +81,8 @@ def explain(
     prep = prepare(model_or_predictor, spectra, axis=axis, classes=classes)
     idx, labels = resolve_target(prep, target)
     parts = []
-    for start in range(0, prep.x.shape[0], batch_size):
+    starts = range(0, prep.x.shape[0], batch_size)
+    for start in progress(starts, len(starts), f"explain {name}", unit="batch"):
         sl = slice(start, start + batch_size)
         sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
         parts.append(attribute_tensor(sub, name, idx[sl], **options))
