@@ -42,3 +42,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def restore_torch_threads():
+    """Put torch's thread count back after a test that changes it (``--threads 1``)."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
