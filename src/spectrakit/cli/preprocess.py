@@ -21,15 +21,6 @@ EXAMPLE = (
     "--plot before_after.png --save-pipeline pipeline.yaml"
 )
 
-_AXIS_NAMES = {
-    "raman_shift": "Raman shift",
-    "wavenumber": "Wavenumber",
-    "wavelength": "Wavelength",
-    "energy": "Energy",
-    "index": "Channel",
-    "unknown": "Axis",
-}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -64,11 +55,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _axis_label(spectra: Spectra) -> str:
-    ax = spectra.axis
-    return f"{_AXIS_NAMES.get(ax.kind, 'Axis')} ({ax.unit})"
-
-
 def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int = 5) -> Path:
     """Overlay up to ``n`` spectra before and after preprocessing; written atomically."""
     import matplotlib
@@ -82,7 +68,7 @@ def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int 
         for r in rows:
             ax.plot(spectra.axis.values, spectra.values[r], lw=0.8)
         ax.set_title(f"{title} ({spectra.n_spectra} spectra, {len(rows)} shown)")
-        ax.set_xlabel(_axis_label(spectra))
+        ax.set_xlabel(spectra.axis.label())
         ax.set_ylabel("Intensity")
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -21,7 +21,7 @@ _LAZY = {
     "TrainingError": "spectrakit.core.errors",
     "atomic_dir": "spectrakit.core.atomic",
     "atomic_path": "spectrakit.core.atomic",
-    "combine": "spectrakit.core.spectra",
+    "combine": "spectrakit.core.common_grid",
     "resample_values": "spectrakit.core.resample",
 }
 

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.common_grid import combine
 from spectrakit.core.errors import ConfigError
-from spectrakit.core.spectra import Spectra, combine
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._baseline import baseline_basis
 from spectrakit.datasets._components import ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, instrument_matrices

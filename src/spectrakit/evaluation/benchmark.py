@@ -30,7 +30,7 @@ from spectrakit.evaluation.cross_validation import (
     predict_scores,
     score_predictions,
 )
-from spectrakit.evaluation.report import Figure, Section, prediction_figures, write_model_report
+from spectrakit.evaluation.report import Figure, Section, scored_figures, write_model_report
 from spectrakit.io import atomic_path
 from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
@@ -408,16 +408,13 @@ def _run_figures(run: ModelRun, task: str) -> list[Figure]:
     """Predicted-vs-reference figures of one model (test set, else out-of-fold) and curves."""
     figs: list[Figure] = []
     if run.test is not None:
-        scores, label = run.test["scores"], f"{run.name}_test"
-        y_true, y_pred = run.test["y_true"], run.test["y_pred"]
+        figs += scored_figures(
+            f"{run.name}_test", task, run.test["y_true"], run.test["y_pred"], run.test["scores"]
+        )
     elif run.cv is not None:
-        scores, label = run.cv.scores, f"{run.name}_cv"
-        y_true, y_pred = run.cv.predictions["y_true"], run.cv.predictions["y_pred"]
-    else:
-        scores = None
-    if scores is not None:
-        figs += prediction_figures(
-            label, task, y_true, y_pred, scores.get("confusion_matrix"), scores.get("classes")
+        preds = run.cv.predictions
+        figs += scored_figures(
+            f"{run.name}_cv", task, preds["y_true"], preds["y_pred"], run.cv.scores
         )
     if run.metrics_csv is not None:
         png = plots.learning_curves_png(run.metrics_csv)
