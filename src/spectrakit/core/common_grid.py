@@ -54,6 +54,23 @@ def combine(
         raise DataError(
             "one name per Spectra is needed", expected=str(len(items)), got=str(len(names))
         )
+    target = _target_grid(items, grid, spacing)
+    out = []
+    for i, s in enumerate(items):
+        # each block keeps its own laser; concat records them per spectrum
+        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
+        if names is not None and "instrument" not in r.meta.columns:
+            r = r.assign(instrument=names[i])
+        out.append(r)
+    return Spectra.concat(out)
+
+
+def _target_grid(
+    items: list[Spectra],
+    grid: SpectralAxis | Sequence[float] | np.ndarray | None,
+    spacing: float | None,
+) -> SpectralAxis:
+    """The grid to stack on: ``grid``, or the overlap at the coarsest spacing."""
     unit, kind = items[0].axis.unit, items[0].axis.kind
     for i, s in enumerate(items):
         if (s.axis.unit, s.axis.kind) != (unit, kind):
@@ -80,11 +97,4 @@ def combine(
         target = grid
     else:
         target = items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
-    out = []
-    for i, s in enumerate(items):
-        # each block keeps its own laser; concat records them per spectrum
-        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
-        if names is not None and "instrument" not in r.meta.columns:
-            r = r.assign(instrument=names[i])
-        out.append(r)
-    return Spectra.concat(out)
+    return target
