@@ -1,4 +1,4 @@
-"""The core layer: spectral axes, the Spectra container, resampling, errors, atomic writes.
+"""The core layer: axes, the Spectra container, resampling, errors, atomic writes, registries.
 
 Everything here needs NumPy only (pandas is imported when ``Spectra.meta`` is built, SciPy only
 for cubic resampling), and nothing here imports another spectrakit package.
@@ -15,6 +15,7 @@ _LAZY = {
     "FormatError": "spectrakit.core.errors",
     "ModelError": "spectrakit.core.errors",
     "PreprocessingError": "spectrakit.core.errors",
+    "Registry": "spectrakit.core.registry",
     "Spectra": "spectrakit.core.spectra",
     "SpectraError": "spectrakit.core.errors",
     "SpectralAxis": "spectrakit.core.axis",
@@ -33,6 +34,7 @@ __all__ = [
     "FormatError",
     "ModelError",
     "PreprocessingError",
+    "Registry",
     "Spectra",
     "SpectraError",
     "SpectralAxis",
