@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spectrakit.evaluation.plots as plots
 from spectrakit.chemometrics import BASELINES, make_baseline, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import PredefinedSplits, get_splitter
-from spectrakit.evaluation import plots
 from spectrakit.evaluation.cross_validation import (
     CVResult,
     cross_validate,

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spectrakit.evaluation.plots as plots
 from spectrakit.core.spectra import Spectra
-from spectrakit.evaluation import plots
 from spectrakit.io import atomic_path
 
 __all__ = [

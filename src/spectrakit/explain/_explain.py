@@ -12,7 +12,6 @@ from spectrakit.core.progress import progress
 from spectrakit.core.spectra import Spectra
 
 # importing the method modules registers them
-from spectrakit.explain import _attention, _gradcam, _gradients, _occlusion  # noqa: F401
 from spectrakit.explain._attribution import NO_TARGET, Attribution
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target
 from spectrakit.explain._registry import canonical_name, get_method, is_faithful
