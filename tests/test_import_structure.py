@@ -40,3 +40,45 @@ def test_no_cross_package_private_imports():
     allowed = {"spectrakit/_deprecated", "spectrakit/__init__"}  # the public facade itself
     offenders = [o for o in offenders if o.split(":")[0] not in allowed]
     assert not offenders, "import the public name instead: " + "; ".join(offenders)
+
+
+def _module_names() -> dict[str, Path]:
+    mods = {}
+    for path in ROOT.rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT.parent).with_suffix("").parts)
+        mods[name.removesuffix(".__init__")] = path
+    return mods
+
+
+def _imports(name: str, path: Path, mods: dict[str, Path]) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        else:
+            continue
+        out |= {t for t in targets if t in mods and t != name}
+    return out
+
+
+def test_no_import_cycles():
+    mods = _module_names()
+    graph = {name: _imports(name, path, mods) for name, path in mods.items()}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
