@@ -44,7 +44,7 @@ def test_sealed_targets_refuse_reading_before_freeze_and_second_score():
 
 
 def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     import benchmarks.accuracy as bench
 
     events = []
