@@ -59,7 +59,7 @@ def _bundle(tmp_path, name, spectra, pipeline=PIPELINE, n_extra=0):
 #: a failure is a test failure, never a skip.
 NOT_EXPORTABLE: dict[str, str] = {}
 #: families built from fitted estimators rather than by ``create``; each is exported in
-#: tests/test_chemometric_bundle.py::test_every_chemometric_model_round_trips.
+#: tests/chemometrics/test_chemometric_bundle.py::test_every_chemometric_model_round_trips.
 FITTED: dict[str, str] = {"chemometric": "fitted from scikit-learn estimators"}
 
 
