@@ -94,8 +94,7 @@ def measure(
             positions.append(np.stack([rows[:n_main] + start, cols[:n_main]], axis=1))
     result = MeasureResult(values)
     if components:
-        result.signal, result.baseline = parts["signal"], parts["baseline"]
-        result.noise, result.spikes = parts["noise"], parts["spikes"]
+        vars(result).update(parts)  # signal, baseline, noise, spikes
         result.spike_positions = (
             np.concatenate(positions) if positions else np.zeros((0, 2), dtype=np.int64)
         )

@@ -85,23 +85,13 @@ def plot_attribution(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     if style not in ("line", "band"):
         raise DataError("unknown plot style", expected="'line' or 'band'", got=repr(style))
     x = attr.axis.values
     values, spectrum, title = _selected(attr, index)
-    signed = bool((values < 0).any())
-    cmap = cmap or ("coolwarm" if signed else "viridis")
-    scale = float(np.abs(values).max()) or 1.0
-    norm = plt.Normalize(-scale, scale) if signed else plt.Normalize(0.0, scale)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
-    else:
-        fig = ax.figure
+    cmap, norm = _colour_scale(values, cmap)
+    ax = _new_axes() if ax is None else ax
+    fig = ax.figure
     draw = _draw_line if style == "line" else _draw_band
     mappable = draw(ax, x, spectrum, values, cmap, norm)
     what = "attribution" if index is not None else "mean |attribution|"
@@ -116,6 +106,27 @@ def plot_attribution(
     ax.set_ylabel("intensity (model input)")
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def _new_axes() -> Any:
+    """Axes of a new figure (headless backend unless one is chosen already)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    return ax
+
+
+def _colour_scale(values: np.ndarray, cmap: str | None) -> tuple[str, Any]:
+    """Colormap and normalisation: diverging around 0 for signed values, else from 0."""
+    from matplotlib.colors import Normalize
+
+    signed = bool((values < 0).any())
+    scale = float(np.abs(values).max()) or 1.0
+    norm = Normalize(-scale, scale) if signed else Normalize(0.0, scale)
+    return cmap or ("coolwarm" if signed else "viridis"), norm
 
 
 def _selected(attr: Attribution, index: int | None) -> tuple[np.ndarray, np.ndarray, str]:
