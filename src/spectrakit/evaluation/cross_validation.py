@@ -169,24 +169,13 @@ def cross_validate(
     True
     """
     y = _target_values(spectra, target)
-    template = fresh_estimator(estimator_factory, pipeline)
-    task = _infer_task(template, y, task)
-    if task == "regression":
-        y = y.astype(np.float64)
-    splitter = get_splitter(cv)
+    task = _infer_task(fresh_estimator(estimator_factory, pipeline), y, task)
+    y = y.astype(np.float64) if task == "regression" else y
     classes = np.unique(y) if task == "classification" else None
-    rows, fold_rows, estimators = [], [], []
-    folds = splitter.split(spectra, y, groups)
-    for f, (train, test) in enumerate(
-        progress(folds, _n_splits(splitter, spectra, y, groups), "cv")
-    ):
-        est = fresh_estimator(estimator_factory, pipeline)
-        frame, fold_row = _fit_fold(est, spectra, y, train, test, f, task, classes)
-        rows.append(frame)
-        fold_rows.append(fold_row)
-        estimators += [est] if return_estimators else []
+    factory, split = (estimator_factory, pipeline, return_estimators), (get_splitter(cv), groups)
+    rows, fold_rows, estimators = _run_folds(factory, spectra, y, split, task, classes)
     if not rows:
-        raise DataError("the splitter produced no folds", got=repr(splitter))
+        raise DataError("the splitter produced no folds", got=repr(split[0]))
     predictions = pd.concat(rows, ignore_index=True)
     return CVResult(
         task=task,
@@ -196,6 +185,31 @@ def cross_validate(
         classes=None if classes is None else [str(c) for c in classes],
         estimators=estimators,
     )
+
+
+def _run_folds(
+    factory: tuple[Any, Any, bool],
+    spectra: Spectra | np.ndarray,
+    y: np.ndarray,
+    split: tuple[Any, Any],
+    task: str,
+    classes: np.ndarray | None,
+) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[Any]]:
+    """Fit a fresh estimator per fold: out-of-fold frames, fold scores, kept estimators.
+
+    ``factory`` is (estimator factory, pipeline, keep the fitted estimators); ``split`` is
+    (splitter, groups).
+    """
+    (make, pipeline, keep), (splitter, groups) = factory, split
+    rows, fold_rows, estimators = [], [], []
+    n_folds = _n_splits(splitter, spectra, y, groups)
+    for f, (train, test) in enumerate(progress(splitter.split(spectra, y, groups), n_folds, "cv")):
+        est = fresh_estimator(make, pipeline)
+        frame, fold_row = _fit_fold(est, spectra, y, train, test, f, task, classes)
+        rows.append(frame)
+        fold_rows.append(fold_row)
+        estimators += [est] if keep else []
+    return rows, fold_rows, estimators
 
 
 def _target_values(spectra: Spectra | np.ndarray, target: str | np.ndarray) -> np.ndarray:

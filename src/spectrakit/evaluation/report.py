@@ -241,6 +241,14 @@ def _overview(key: str, test: dict | None, cv_result: Any, notes: Sequence[str])
     return [overview] if overview.highlight or overview.paragraphs else []
 
 
+def _preprocessing_section(pipeline: Any) -> Section:
+    """The preprocessing steps in order (or a note that there were none)."""
+    table = _pipeline_table(pipeline)
+    if table is None:
+        return Section("Preprocessing", paragraphs=["No preprocessing: raw intensities."])
+    return Section("Preprocessing", tables=[("Steps, in order", table)])
+
+
 def _cv_section(cv_result: Any, task: str, key: str) -> Section:
     """Cross-validation: pooled and per-fold scores, out-of-fold figures, fold scores."""
     preds = cv_result.predictions
@@ -308,25 +316,16 @@ def write_model_report(
     key = "rmse" if task == "regression" else "accuracy"
     sections = _overview(key, test, cv_result, notes) + list(extra_sections)
     if test is not None:
-        sec = Section("Independent test set", tables=[("Scores", _scores_table(test["scores"]))])
-        sec.figures = scored_figures("test", task, test["y_true"], test["y_pred"], test["scores"])
-        sections.append(sec)
+        figures = scored_figures("test", task, test["y_true"], test["y_pred"], test["scores"])
+        tables = [("Scores", _scores_table(test["scores"]))]
+        sections.append(Section("Independent test set", tables=tables, figures=figures))
     if cv_result is not None:
         sections.append(_cv_section(cv_result, task, key))
     png = None if metrics_csv is None else plots.learning_curves_png(metrics_csv)
     if png is not None:
-        curves = Figure(
-            "learning_curves", png, "Loss and metrics per epoch (training and validation)"
-        )
-        sections.append(Section("Training", figures=[curves]))
-    table = _pipeline_table(pipeline)
-    sections.append(
-        Section(
-            "Preprocessing",
-            paragraphs=[] if table is not None else ["No preprocessing: raw intensities."],
-            tables=[("Steps, in order", table)] if table is not None else [],
-        )
-    )
+        caption = "Loss and metrics per epoch (training and validation)"
+        sections.append(Section("Training", figures=[Figure("learning_curves", png, caption)]))
+    sections.append(_preprocessing_section(pipeline))
     if spectra is not None:
         sections.append(_data_section(spectra, target, task))
     return write_report(out_dir, title, sections)
