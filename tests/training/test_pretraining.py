@@ -16,7 +16,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 import spectrakit
 from spectrakit import Spectra
@@ -58,8 +57,7 @@ def measure(n: int, instrument: str, seed: int) -> Spectra:
 
 
 @pytest.fixture(scope="module")
-def pretrained(tmp_path_factory):
-    torch.set_num_threads(1)
+def pretrained(tmp_path_factory, one_torch_thread):
     unlabeled = [measure(600, name, seed) for seed, name in enumerate(INSTRUMENTS)]
     out = tmp_path_factory.mktemp("pre") / "encoder"
     return pretrain(

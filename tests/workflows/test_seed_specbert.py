@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import spectrakit as sk
 from spectrakit.axis import SpectralAxis
@@ -26,11 +25,7 @@ FAST = ["--no-progress", "--threads", "1", "--patience", "0"]
 BAND = 1125.0
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 def _instrument(folder, name: str, shift: np.ndarray, glucose: np.ndarray, fold: str) -> None:

@@ -14,6 +14,7 @@ from spectrakit import __version__
 from spectrakit.cli._output import add_overwrite_option
 from spectrakit.core.atomic import overwrite_allowed
 from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.progress import disable_progress, progress_enabled
 from spectrakit.core.registry import Registry
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -35,6 +36,9 @@ WRITERS = ("info", "models", "convert", "preprocess", "pretrain", "finetune", "p
 WRITERS += ("evaluate", "explain", "export", "baseline", "benchmark", "demo")
 #: library errors that mean the input (a file, an archive, a config) is bad, not the code
 _BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile)
+NO_PROGRESS_HELP = (
+    "hide progress bars (they show only on a terminal; SPECTRAKIT_NO_PROGRESS=1 hides them too)"
+)
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -75,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
+    parser.add_argument(
+        "--no-progress", dest="no_progress_global", action="store_true", help=NO_PROGRESS_HELP
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, path in COMMANDS.items():
         try:
@@ -86,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_parser(sub)
         if name in WRITERS and name in sub.choices:
             add_overwrite_option(sub.choices[name])
+    for command in sub.choices.values():  # also accepted after the command
+        if "--no-progress" not in command._option_string_actions:
+            command.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     return parser
 
 
@@ -151,6 +161,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    quiet = args.no_progress_global or args.no_progress
+    was_disabled = disable_progress(True) if quiet else None
+    # commands that train read args.no_progress for their own (Lightning) bars
+    args.no_progress = not progress_enabled()
+    try:
+        return _run(args, debug)
+    finally:
+        if was_disabled is not None:
+            disable_progress(was_disabled)
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
+    """Run the chosen command; bad input becomes one line on stderr and exit status 2."""
     try:
         with overwrite_allowed(bool(getattr(args, "overwrite", False))):
             result = args.func(args)

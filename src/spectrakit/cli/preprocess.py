@@ -23,14 +23,6 @@ EXAMPLE = (
 )
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-_AXIS_NAMES = {
-    "raman_shift": "Raman shift",
-    "wavenumber": "Wavenumber",
-    "wavelength": "Wavelength",
-    "energy": "Energy",
-    "index": "Channel",
-    "unknown": "Axis",
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,11 +68,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _axis_label(spectra: Spectra) -> str:
-    ax = spectra.axis
-    return f"{_AXIS_NAMES.get(ax.kind, 'Axis')} ({ax.unit})"
-
-
 def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int = 5) -> Path:
     """Overlay up to ``n`` spectra before and after preprocessing; written atomically."""
     path = Path(path)
@@ -105,7 +92,7 @@ def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: in
         for r in rows:
             ax.plot(spectra.axis.values, spectra.values[r], lw=0.8)
         ax.set_title(f"{title} ({spectra.n_spectra} spectra, {len(rows)} shown)")
-        ax.set_xlabel(_axis_label(spectra))
+        ax.set_xlabel(spectra.axis.label())
         ax.set_ylabel("Intensity")
     buffer = io.BytesIO()
     try:
@@ -116,7 +103,7 @@ def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: in
 
 
 def _streamable(args: argparse.Namespace, pipeline) -> bool:
-    from spectrakit.preprocessing._stream import is_stateless
+    from spectrakit.preprocessing import is_stateless
 
     parquet = (".parquet", ".pq")
     return (
@@ -129,16 +116,20 @@ def _streamable(args: argparse.Namespace, pipeline) -> bool:
 
 def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     """Parquet to Parquet block by block; returns (spectra, points) written."""
-    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet
-    from spectrakit.preprocessing._stream import stream_transform
+    from spectrakit.core.progress import progress
+    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet, parquet_rows
+    from spectrakit.preprocessing import stream_transform
 
     points = [0]
     options = {"unit": args.unit} if getattr(args, "unit", None) else {}
-    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer:
+    total = parquet_rows(Path(args.input))
+    bar = progress(total=total, desc="preprocess", unit=" spectra")
+    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer, bar:
 
         def write(block) -> None:
             points[0] = block.n_points
             writer.write(block)
+            bar.update(block.n_spectra)
 
         blocks = iter_parquet(Path(args.input), args.block_size, **options)
         n = stream_transform(pipeline, blocks, write)

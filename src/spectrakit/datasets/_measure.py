@@ -74,62 +74,77 @@ def measure(
     MeasureResult
     """
     n, p = conc.shape[0], mats[0].shape[1]
-    design, k_signal = _design(conc, mats, jitter, base_weights, base_matrix, noise.offset)
+    (a_all, b_all), k_signal = _design(conc, mats, jitter, base_weights, base_matrix, noise.offset)
     values = np.empty((n, p), dtype=np.float32)
-    parts = (
-        {k: np.empty((n, p), dtype=np.float32) for k in ("signal", "baseline", "noise")}
-        if components
-        else {}
-    )
-    spikes = np.zeros((n, p), dtype=np.float32) if components else None
+    names = ("signal", "baseline", "noise", "spikes") if components else ()
+    parts = {k: (np.zeros if k == "spikes" else np.empty)((n, p), dtype=np.float32) for k in names}
+    bufs = [np.empty((min(CHUNK, n), p), dtype=np.float32) for _ in range(3)]  # clean, std, eps
     positions = []
-    a_all, b_all = design
-    read2 = np.float32(noise.read_noise**2)
-    shot2 = np.float32(noise.shot_noise**2)
-    std_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
-    eps_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
-    clean_buf = np.empty((min(CHUNK, n), p), dtype=np.float32)
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
-        m = sl.stop - sl.start
-        a = a_all[sl]
-        if components:
-            signal = a[:, :k_signal] @ b_all[:k_signal]
-            baseline = a[:, k_signal:] @ b_all[k_signal:]
-            clean = signal + baseline
-            parts["signal"][sl] = signal
-            parts["baseline"][sl] = baseline
-        else:  # signal and background in one product, into a reused buffer (no page faults)
-            clean = np.matmul(a, b_all, out=clean_buf[:m])
-        # Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as
-        # one Gaussian with the summed variance.
-        std, eps = std_buf[:m], eps_buf[:m]
-        np.maximum(clean, 0.0, out=std)
-        if shot2 != 1:
-            std *= shot2
-        if read2:
-            std += read2
-        np.sqrt(std, out=std)
-        rng.standard_normal(dtype=np.float32, out=eps)
-        eps *= std
-        out = values[sl]
-        np.add(clean, eps, out=out)
+        clean = _clean(a_all[sl], b_all, k_signal, parts, sl, bufs[0])
+        eps = _add_noise(clean, values[sl], noise, rng, bufs[1], bufs[2])
         if components:
             parts["noise"][sl] = eps
         if noise.spike_rate > 0:
-            rows, cols, amp, n_main = _spikes(m, p, noise, rng)
-            np.add.at(out, (rows, cols), amp)
-            if spikes is not None:
-                np.add.at(spikes[sl], (rows, cols), amp)
+            rows, cols, amp, n_main = _spikes(sl.stop - start, p, noise, rng)
+            np.add.at(values[sl], (rows, cols), amp)
+            if components:
+                np.add.at(parts["spikes"][sl], (rows, cols), amp)
             positions.append(np.stack([rows[:n_main] + start, cols[:n_main]], axis=1))
     result = MeasureResult(values)
     if components:
-        result.signal, result.baseline, result.noise = (parts[k] for k in parts)
-        result.spikes = spikes
+        vars(result).update(parts)  # signal, baseline, noise, spikes
         result.spike_positions = (
             np.concatenate(positions) if positions else np.zeros((0, 2), dtype=np.int64)
         )
     return result
+
+
+def _clean(
+    a: np.ndarray,
+    b_all: np.ndarray,
+    k_signal: int,
+    parts: dict[str, np.ndarray],
+    sl: slice,
+    buf: np.ndarray,
+) -> np.ndarray:
+    """Noise-free counts of one chunk (m, p); signal and background kept in ``parts``."""
+    if not parts:  # signal and background in one product, into a reused buffer
+        return np.matmul(a, b_all, out=buf[: a.shape[0]])
+    signal = a[:, :k_signal] @ b_all[:k_signal]
+    baseline = a[:, k_signal:] @ b_all[k_signal:]
+    parts["signal"][sl] = signal
+    parts["baseline"][sl] = baseline
+    return signal + baseline
+
+
+def _add_noise(
+    clean: np.ndarray,
+    out: np.ndarray,
+    noise: NoiseSettings,
+    rng: np.random.Generator,
+    std_buf: np.ndarray,
+    eps_buf: np.ndarray,
+) -> np.ndarray:
+    """``out = clean + noise``; returns the noise (a view of ``eps_buf``).
+
+    Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as one
+    Gaussian with the summed variance.
+    """
+    m = clean.shape[0]
+    std, eps = std_buf[:m], eps_buf[:m]
+    np.maximum(clean, 0.0, out=std)
+    shot2, read2 = np.float32(noise.shot_noise**2), np.float32(noise.read_noise**2)
+    if shot2 != 1:
+        std *= shot2
+    if read2:
+        std += read2
+    np.sqrt(std, out=std)
+    rng.standard_normal(dtype=np.float32, out=eps)
+    eps *= std
+    np.add(clean, eps, out=out)
+    return eps
 
 
 def _design(

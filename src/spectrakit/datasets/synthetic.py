@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.common_grid import combine
 from spectrakit.core.errors import ConfigError
-from spectrakit.core.spectra import Spectra, combine
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._baseline import baseline_basis
 from spectrakit.datasets._components import ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, instrument_matrices
@@ -163,46 +164,55 @@ def make_synthetic(
     assign = np.random.default_rng(seeds[1]).integers(0, len(insts), n)
     if len(insts) == 1:
         assign[:] = 0
+    grids = _grids(insts, settings, need_one=return_components)
+    blocks = []
+    for j, (inst, ss) in enumerate(zip(insts, seeds[2].spawn(len(insts)), strict=True)):
+        rows = np.flatnonzero(assign == j)
+        rng = np.random.default_rng(ss)
+        blocks.append(
+            (rows, _measure_on(samples, rows, inst, settings, rng, components=return_components))
+        )
+    meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
+    spectra = _assemble(blocks, grids, meta)
+    if not return_components:
+        return spectra
+    return spectra, _components(blocks, n, samples, settings, insts[0])
+
+
+def _grids(insts: list[Instrument], settings: Settings, *, need_one: bool) -> list[SpectralAxis]:
+    """Each instrument's grid; ``need_one`` refuses instruments whose grids differ."""
     grids = [inst.grid(settings.axis) for inst in insts]
-    same_grid = all(g.allclose(grids[0]) for g in grids)
-    if return_components and not same_grid:
+    if need_one and not all(g.allclose(grids[0]) for g in grids):
         raise ConfigError(
             "return_components needs instruments that share one grid",
             got="; ".join(f"{i.name}: {g.describe()}" for i, g in zip(insts, grids, strict=True)),
             fix="use make_multi_instrument(..., return_components=True) for separate grids",
         )
-    meas_seeds = seeds[2].spawn(len(insts))
-    blocks = []
-    for j, inst in enumerate(insts):
-        rows = np.flatnonzero(assign == j)
-        res = _measure_on(
-            samples,
-            rows,
-            inst,
-            settings,
-            np.random.default_rng(meas_seeds[j]),
-            components=return_components,
-        )
-        blocks.append((rows, res))
-    meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
+    return grids
+
+
+def _assemble(
+    blocks: list[tuple[np.ndarray, MeasureResult]], grids: list[SpectralAxis], meta: pd.DataFrame
+) -> Spectra:
+    """One Spectra from the per-instrument blocks, rows in sample order.
+
+    Blocks on one grid fill one matrix; on different grids they are combined on their
+    common overlap (:func:`spectrakit.combine`).
+    """
     if len(blocks) == 1:
-        spectra = Spectra(blocks[0][1].values, grids[0], meta)
-    elif same_grid:
-        values = np.empty((n, grids[0].n_points), dtype=np.float32)
+        return Spectra(blocks[0][1].values, grids[0], meta)
+    if all(g.allclose(grids[0]) for g in grids):
+        values = np.empty((len(meta), grids[0].n_points), dtype=np.float32)
         for rows, res in blocks:
             values[rows] = res.values
-        spectra = Spectra(values, grids[0], meta)
-    else:
-        pieces = [
-            Spectra(res.values, grids[j], meta.iloc[rows])
-            for j, (rows, res) in enumerate(blocks)
-            if rows.size
-        ]
-        spectra = combine(pieces)
-        spectra = spectra.select(np.argsort(spectra.meta["sample_id"].to_numpy(), kind="stable"))
-    if not return_components:
-        return spectra
-    return spectra, _components(blocks, n, samples, settings, insts[0])
+        return Spectra(values, grids[0], meta)
+    pieces = [
+        Spectra(res.values, grids[j], meta.iloc[rows])
+        for j, (rows, res) in enumerate(blocks)
+        if rows.size
+    ]
+    spectra = combine(pieces)
+    return spectra.select(np.argsort(spectra.meta["sample_id"].to_numpy(), kind="stable"))
 
 
 def make_multi_instrument(

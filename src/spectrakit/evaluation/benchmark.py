@@ -19,18 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spectrakit.evaluation.plots as plots
 from spectrakit.chemometrics import BASELINES, make_baseline, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import PredefinedSplits, get_splitter
-from spectrakit.evaluation import plots
 from spectrakit.evaluation.cross_validation import (
     CVResult,
     cross_validate,
     predict_scores,
     score_predictions,
 )
-from spectrakit.evaluation.report import Figure, Section, prediction_figures, write_model_report
+from spectrakit.evaluation.report import Figure, Section, scored_figures, write_model_report
 from spectrakit.io import atomic_path
 from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
@@ -271,33 +271,36 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
                 found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
                 metrics_csv = found[-1] if found else None
         runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
-        row: dict[str, Any] = {"model": name, "kind": _kind(name)}
-        if res is not None:
-            summary = res.summary()
-            for k in (
-                "rmse",
-                "mae",
-                "bias",
-                "r2",
-                "rpd",
-                "accuracy",
-                "balanced_accuracy",
-                "macro_f1",
-                "roc_auc",
-                "ece",
-            ):
-                if k in res.scores:
-                    row[f"cv_{k}"] = res.scores[k]
-                    if k in summary["fold_std"]:
-                        row[f"cv_{k}_std"] = summary["fold_std"][k]
-            row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
-        if test_out is not None:
-            for k, v in test_out["scores"].items():
-                if isinstance(v, int | float) and k != "n":
-                    row[f"test_{k}"] = v
-            row["test_fit_seconds"] = seconds
-        rows.append(row)
+        rows.append(_board_row(name, res, test_out, seconds))
     return runs, rows
+
+
+#: cross-validated scores a leaderboard row carries (with their fold spread).
+_CV_KEYS = (
+    *("rmse", "mae", "bias", "r2", "rpd"),
+    *("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece"),
+)
+
+
+def _board_row(
+    name: str, res: CVResult | None, test_out: dict | None, seconds: float
+) -> dict[str, Any]:
+    """One leaderboard row: cross-validated scores (mean, fold std) and test scores."""
+    row: dict[str, Any] = {"model": name, "kind": _kind(name)}
+    if res is not None:
+        fold_std = res.summary()["fold_std"]
+        for k in _CV_KEYS:
+            if k in res.scores:
+                row[f"cv_{k}"] = res.scores[k]
+                if k in fold_std:
+                    row[f"cv_{k}_std"] = fold_std[k]
+        row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
+    if test_out is not None:
+        for k, v in test_out["scores"].items():
+            if isinstance(v, int | float) and k != "n":
+                row[f"test_{k}"] = v
+        row["test_fit_seconds"] = seconds
+    return row
 
 
 def _compact(board: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -329,91 +332,26 @@ def write_benchmark(
     """Write ``leaderboard.csv``, ``leaderboard.json``, ``report.html`` and ``predictions/``."""
     out = Path(out)
     task, key = board.attrs["task"], board.attrs["metric"]
-    lower = board.attrs["lower_is_better"]
     with atomic_path(out / "leaderboard.csv") as tmp:
         board.to_csv(tmp, index=False)
-    for run in runs:  # per-model predictions, for plots or statistics of one's own
-        if run.cv is not None:
-            with atomic_path(out / "predictions" / f"{run.name}_cv.csv") as tmp:
-                run.cv.predictions.to_csv(tmp, index=False)
-        if run.test is not None:
-            with atomic_path(out / "predictions" / f"{run.name}_test.csv") as tmp:
-                pd.DataFrame({"y_true": run.test["y_true"], "y_pred": run.test["y_pred"]}).to_csv(
-                    tmp, index=False
-                )
+    _write_predictions(out / "predictions", runs)
     payload = {
         "task": task,
         "target": target,
         "ranked_by": key,
-        "lower_is_better": lower,
+        "lower_is_better": board.attrs["lower_is_better"],
         "models": json.loads(board.to_json(orient="records")),
     }
     with atomic_path(out / "leaderboard.json") as tmp:
         tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    sections = [
-        Section(
-            "Leaderboard",
-            highlight=best_model(board)[1],
-            paragraphs=[
-                "All models saw exactly the same cross-validation folds and test set; "
-                "preprocessing was refitted inside each fold. The reference row "
-                f"'{REFERENCE}' predicts the training mean (classification: the class "
-                "frequencies); a model worth using beats it clearly."
-            ],
-            tables=[
-                (
-                    "Main scores (cv_: pooled out-of-fold, ± fold standard deviation; test_: "
-                    "independent test set). All scores: leaderboard.csv",
-                    _compact(board, task),
-                )
-            ],
-            figures=[
-                Figure(
-                    "leaderboard",
-                    plots.leaderboard_png(board, key, lower_is_better=lower),
-                    f"{key} per model"
-                    + (
-                        " (error bars: standard deviation over folds)"
-                        if key.startswith("cv_")
-                        else ""
-                    ),
-                )
-            ],
-        )
-    ]
-    for run in runs:
-        figs: list[Figure] = []
-        if run.test is not None:
-            figs += prediction_figures(
-                f"{run.name}_test",
-                task,
-                run.test["y_true"],
-                run.test["y_pred"],
-                run.test["scores"].get("confusion_matrix"),
-                run.test["scores"].get("classes"),
-            )
-        elif run.cv is not None:
-            preds = run.cv.predictions
-            figs += prediction_figures(
-                f"{run.name}_cv",
-                task,
-                preds["y_true"],
-                preds["y_pred"],
-                run.cv.scores.get("confusion_matrix"),
-                run.cv.scores.get("classes"),
-            )
-        if run.metrics_csv is not None:
-            png = plots.learning_curves_png(run.metrics_csv)
-            if png is not None:
-                figs.append(Figure(f"{run.name}_learning_curves", png, "Learning curves"))
-        sections.append(Section(f"Model: {run.name}", figures=figs))
-    y = np.asarray(resolve_target(train, target))
+    sections = [_leaderboard_section(board)]
+    sections += [Section(f"Model: {run.name}", figures=_run_figures(run, task)) for run in runs]
     report = write_model_report(
         out,
         title=title,
         task=task,
         spectra=train,
-        target=y,
+        target=np.asarray(resolve_target(train, target)),
         pipeline=pipeline,
         extra_sections=sections,
     )
@@ -422,3 +360,64 @@ def write_benchmark(
         "leaderboard.json": out / "leaderboard.json",
         "report.html": report,
     }
+
+
+def _write_predictions(folder: Path, runs: Sequence[ModelRun]) -> None:
+    """Per-model predictions (``NAME_cv.csv``, ``NAME_test.csv``), for one's own statistics."""
+    for run in runs:
+        if run.cv is not None:
+            with atomic_path(folder / f"{run.name}_cv.csv") as tmp:
+                run.cv.predictions.to_csv(tmp, index=False)
+        if run.test is not None:
+            frame = pd.DataFrame({"y_true": run.test["y_true"], "y_pred": run.test["y_pred"]})
+            with atomic_path(folder / f"{run.name}_test.csv") as tmp:
+                frame.to_csv(tmp, index=False)
+
+
+def _leaderboard_section(board: pd.DataFrame) -> Section:
+    """The report's leaderboard: the compact score table and the bar chart."""
+    key, lower = board.attrs["metric"], board.attrs["lower_is_better"]
+    spread = " (error bars: standard deviation over folds)" if key.startswith("cv_") else ""
+    return Section(
+        "Leaderboard",
+        highlight=best_model(board)[1],
+        paragraphs=[
+            "All models saw exactly the same cross-validation folds and test set; "
+            "preprocessing was refitted inside each fold. The reference row "
+            f"'{REFERENCE}' predicts the training mean (classification: the class "
+            "frequencies); a model worth using beats it clearly."
+        ],
+        tables=[
+            (
+                "Main scores (cv_: pooled out-of-fold, ± fold standard deviation; test_: "
+                "independent test set). All scores: leaderboard.csv",
+                _compact(board, board.attrs["task"]),
+            )
+        ],
+        figures=[
+            Figure(
+                "leaderboard",
+                plots.leaderboard_png(board, key, lower_is_better=lower),
+                f"{key} per model{spread}",
+            )
+        ],
+    )
+
+
+def _run_figures(run: ModelRun, task: str) -> list[Figure]:
+    """Predicted-vs-reference figures of one model (test set, else out-of-fold) and curves."""
+    figs: list[Figure] = []
+    if run.test is not None:
+        figs += scored_figures(
+            f"{run.name}_test", task, run.test["y_true"], run.test["y_pred"], run.test["scores"]
+        )
+    elif run.cv is not None:
+        preds = run.cv.predictions
+        figs += scored_figures(
+            f"{run.name}_cv", task, preds["y_true"], preds["y_pred"], run.cv.scores
+        )
+    if run.metrics_csv is not None:
+        png = plots.learning_curves_png(run.metrics_csv)
+        if png is not None:
+            figs.append(Figure(f"{run.name}_learning_curves", png, "Learning curves"))
+    return figs

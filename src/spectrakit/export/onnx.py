@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from spectrakit.core.errors import BundleError, ModelError
+from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
 
 __all__ = ["export_onnx", "split_pipeline"]
@@ -331,29 +332,29 @@ def _verify(
     length = plan["length"]
     lengths = verify_lengths(model, length, lengths) if dynamic_length else (length,)
     results = []
-    for n in lengths:
-        for b in batch_sizes:
-            feeds = _inputs(model, predictor, b, n, plan)
-            with torch.no_grad():
-                ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
-            got = sess.run(None, feeds)
-            for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
-                err = np.abs(g - r)
-                ok = bool(np.all(err <= atol + rtol * np.abs(r)))
-                results.append(
-                    {
-                        "batch": b,
-                        "length": n,
-                        "output": name,
-                        "max_abs_err": float(err.max()),
-                        "ok": ok,
-                    }
+    cases = [(n, b) for n in lengths for b in batch_sizes]
+    for n, b in progress(cases, len(cases), "verify ONNX", unit="case"):
+        feeds = _inputs(model, predictor, b, n, plan)
+        with torch.no_grad():
+            ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
+        got = sess.run(None, feeds)
+        for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
+            err = np.abs(g - r)
+            ok = bool(np.all(err <= atol + rtol * np.abs(r)))
+            results.append(
+                {
+                    "batch": b,
+                    "length": n,
+                    "output": name,
+                    "max_abs_err": float(err.max()),
+                    "ok": ok,
+                }
+            )
+            if not ok:
+                raise BundleError(
+                    "ONNX export does not match PyTorch",
+                    expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
+                    got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
+                    fix="report this model family; use the PyTorch predictor meanwhile",
                 )
-                if not ok:
-                    raise BundleError(
-                        "ONNX export does not match PyTorch",
-                        expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
-                        got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
-                        fix="report this model family; use the PyTorch predictor meanwhile",
-                    )
     return results

@@ -110,15 +110,7 @@ def create(
         in_channels=in_channels, n_outputs=n_outputs, input_length=input_length, n_extra=n_extra
     )
     kwargs.update(hparams)
-    try:
-        json.dumps(kwargs)
-    except TypeError as exc:
-        raise ModelError(
-            f"hyper-parameters of {name!r} are not JSON-able",
-            expected="numbers, strings, booleans, lists or None",
-            got=str(exc),
-            fix="pass plain values (types such as norm_layer are chosen by name)",
-        ) from None
+    _check_jsonable(name, kwargs)
     try:
         model = fn(**kwargs)
     except TypeError as exc:
@@ -131,6 +123,19 @@ def create(
     model.model_name = name
     model.model_kwargs = kwargs
     return model
+
+
+def _check_jsonable(name: str, kwargs: dict[str, Any]) -> None:
+    """Hyper-parameters must be plain values: they are stored in the bundle's JSON."""
+    try:
+        json.dumps(kwargs)
+    except TypeError as exc:
+        raise ModelError(
+            f"hyper-parameters of {name!r} are not JSON-able",
+            expected="numbers, strings, booleans, lists or None",
+            got=str(exc),
+            fix="pass plain values (types such as norm_layer are chosen by name)",
+        ) from None
 
 
 def list_models(pattern: str = "*") -> list[str]:

@@ -110,6 +110,14 @@ def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Ite
         yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
 
 
+def parquet_rows(path: Path) -> int | None:
+    """Number of spectra in a Parquet file, from its footer (None when it cannot be read)."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return None
+
+
 class ParquetBlockWriter:
     """Append Spectra blocks (same axis) to one table-format Parquet file at ``path``.
 
