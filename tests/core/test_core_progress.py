@@ -104,7 +104,8 @@ def parquet_job(tmp_path_factory) -> list[str]:
     (folder / "snv.json").write_text('{"steps": ["SNV"]}')
     cli = [sys.executable, "-m", "spectrakit"]
     job = ["preprocess", str(folder / "in.parquet"), "--pipeline", str(folder / "snv.json")]
-    return [*cli, *job, "--block-size", "20", "--out", str(folder / "out.parquet")]
+    out = ["--out", str(folder / "out.parquet"), "--overwrite"]  # each test rewrites it
+    return [*cli, *job, "--block-size", "20", *out]
 
 
 def test_preprocess_stream_shows_progress_on_a_terminal(parquet_job):
