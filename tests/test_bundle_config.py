@@ -67,12 +67,9 @@ def test_version_1_is_migrated_in_memory_and_written_back_as_version_2(tmp_path)
     spectra = Spectra(data["values"], data["axis"], kind="raman_shift", laser_wavelength=785.0)
     got = spectrakit.load(copy).predict(spectra)["c"].to_numpy()
     np.testing.assert_allclose(got, data["c"], rtol=1e-5, atol=1e-6)
-
-
-def test_unknown_future_version_is_refused_with_one_line(tiny_bundle):
-    forge(tiny_bundle, lambda c: c.update(format_version=3))
+    forge(copy, lambda c: c.update(format_version=3))  # a version this spectrakit lacks
     with pytest.raises(BundleError) as err:
-        spectrakit.load(tiny_bundle)
+        spectrakit.load(copy)
     assert "\n" not in str(err.value) and "format_version" in str(err.value)
 
 

@@ -110,22 +110,15 @@ def test_root_that_is_a_file_is_refused(tmp_path, capsys):
     assert small.read_text() == "a,b\n1,2\n"
 
 
-def test_pushed_zip_is_verified_and_leaves_nothing_in_the_root(tiny_bundle, tmp_path):
-    zipped = pack_bundle(tiny_bundle, tmp_path / "b.zip")
-    reg = LocalRegistry(tmp_path / "reg")
-    manifest = reg.push(zipped, "m")
-    assert manifest["model"] == "cnn1d_tiny" and manifest["task"] == "regression"
-    assert sorted(p.name for p in (tmp_path / "reg").iterdir()) == ["m"]
-    out = reg.pull("m", dest=tmp_path / "pulled")
-    assert spectrakit.load(out).config == spectrakit.load(tiny_bundle).config
-
-
 def test_signed_bundle_keeps_its_signature_through_the_store(tiny_bundle, tmp_path):
     key = tmp_path / "secret.key"
     key.write_bytes(b"k" * 32)
     Bundle(tiny_bundle).sign(key)
     reg = LocalRegistry(tmp_path / "reg")
-    assert reg.push(tiny_bundle, "m")["signed"] is True
+    zipped = pack_bundle(tiny_bundle, tmp_path / "b.zip")
+    manifest = reg.push(zipped, "m")  # a zip is verified too, in a private folder
+    assert manifest["signed"] is True and manifest["model"] == "cnn1d_tiny"
+    assert sorted(p.name for p in (tmp_path / "reg").iterdir()) == ["m"]
     out = reg.pull("m", dest=tmp_path / "pulled")
     assert spectrakit.load(out, key=key).config.signature["scheme"] == "hmac-sha256"
     shutil.rmtree(out)

