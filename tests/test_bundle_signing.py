@@ -116,7 +116,8 @@ def test_serve_require_signature_refuses_an_edited_bundle(tiny_bundle, secret):
 
     Bundle(tiny_bundle).sign(secret)
     app = create_app(str(tiny_bundle), signature_key=str(secret))
-    assert app.state.service.engine.config.signature is not None
+    engine = app.state.service.engine
+    assert engine.config.signature is not None and "# spectrakit model" in engine.card
     forge(tiny_bundle, _rescale)
     with pytest.raises(BundleError, match="does not match its content"):
         create_app(str(tiny_bundle), signature_key=str(secret))
