@@ -122,3 +122,15 @@ def test_signed_bundle_keeps_its_signature_through_the_store(tiny_bundle, tmp_pa
     out = reg.pull("m", dest=tmp_path / "pulled")
     assert spectrakit.load(out, key=key).config.signature["scheme"] == "hmac-sha256"
     shutil.rmtree(out)
+
+
+@pytest.mark.parametrize("manifest", ['{"files": 5}', "[1]", '{"files": {"a": 1}}', "{"])
+def test_damaged_store_manifest_is_one_line(tiny_bundle, tmp_path, capsys, manifest):
+    reg = LocalRegistry(tmp_path / "reg")
+    reg.push(tiny_bundle, "m")
+    (tmp_path / "reg" / "m" / "1" / "manifest.json").write_text(manifest)
+    code = main(
+        ["registry", "--root", str(tmp_path / "reg"), "pull", "m", "--dest", str(tmp_path / "x")]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "manifest.json" in err, err
