@@ -136,3 +136,18 @@ def test_onnx_runtime_checks_the_signature_too(tiny_bundle, secret):
 
     with pytest.raises(BundleError, match="is not signed"):
         OnnxPredictor(tiny_bundle, key=secret)
+
+
+def test_a_version_1_bundle_can_be_signed_and_still_predicts(tmp_path, secret):
+    import shutil
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures"
+    copy = Path(shutil.copytree(fixtures / "bundle_v1", tmp_path / "v1"))
+    assert Bundle(copy).sign(secret).version == 2
+    data = np.load(fixtures / "bundle_v1_expected.npz")
+    spectra = spectrakit.Spectra(
+        data["values"], data["axis"], kind="raman_shift", laser_wavelength=785.0
+    )
+    got = spectrakit.load(copy, key=secret).predict(spectra)["c"].to_numpy()
+    np.testing.assert_allclose(got, data["c"], rtol=1e-5, atol=1e-6)
