@@ -49,6 +49,7 @@ def _zip_with(bundle, path, name: str, data: bytes = b"{}", method=zipfile.ZIP_D
         ("CONFIG.json", "appears twice"),
         ("evil.py", "invalid bundle file name"),
         ("sub/notes.json", "inside a folder"),
+        ("sub/", "is a folder"),
     ],
 )
 def test_bad_member_names_are_refused_before_writing(tiny_bundle, tmp_path, name, match):
@@ -133,3 +134,12 @@ def test_cli_gives_one_line_for_a_damaged_zip(tiny_bundle, tmp_path, capsys):
     code = main(["predict", "--model", str(z), "--data", str(data)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "no usable name" in err, err
+
+
+def test_the_same_file_inside_and_outside_the_zipped_folder_is_refused(tiny_bundle, tmp_path):
+    z = tmp_path / "b.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for p in sorted(tiny_bundle.iterdir()):
+            zf.write(p, f"mybundle/{p.name}")
+        zf.writestr("card.md", "# another card")
+    _refused(z, tmp_path / "out", "appears twice")
