@@ -20,7 +20,7 @@ from spectrakit.bundle.config import parse_config
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import BundleError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 V1 = FIXTURES / "bundle_v1"
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

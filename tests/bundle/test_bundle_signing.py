@@ -142,7 +142,7 @@ def test_a_version_1_bundle_can_be_signed_and_still_predicts(tmp_path, secret):
     import shutil
     from pathlib import Path
 
-    fixtures = Path(__file__).parent / "fixtures"
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     copy = Path(shutil.copytree(fixtures / "bundle_v1", tmp_path / "v1"))
     assert Bundle(copy).sign(secret).version == 2
     data = np.load(fixtures / "bundle_v1_expected.npz")
