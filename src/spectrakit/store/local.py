@@ -151,9 +151,11 @@ class LocalRegistry:
             "signed": config.signature is not None,
             "files": files,
         }
-        with atomic_dir(target) as tmp:
+        with atomic_dir(target, overwrite=force) as tmp:  # force: replace the version
             for rel in files:
-                shutil.copyfile(source.path / rel, tmp / rel)
+                dst = tmp / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source.path / rel, dst)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
         return manifest
 
