@@ -120,6 +120,6 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
         false_rejection=args.false_rejection, seed=int(args.seed),
     )  # fmt: skip
     print(choice.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    auto = predictor.config["training"]["auto"]
+    auto = predictor.config.training["auto"]
     print(f"chosen: {auto['chosen']} ({auto['kind']}): {auto['reason']}")
     return predictor

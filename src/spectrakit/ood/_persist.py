@@ -35,10 +35,21 @@ def _read(source: Bundle | Path) -> tuple[dict, dict[str, np.ndarray]] | None:
     if isinstance(source, Bundle):
         if not source.has(JSON_NAME):
             return None
-        return source.read_json(JSON_NAME), source.read_arrays(ARRAYS_NAME)
-    if not (source / JSON_NAME).is_file():
+        path, arrays_path = source.file(JSON_NAME), source.file(ARRAYS_NAME)
+    elif not (source / JSON_NAME).is_file():
         return None
-    return read_json_file(source / JSON_NAME), read_arrays(source / ARRAYS_NAME)
+    else:
+        path, arrays_path = source / JSON_NAME, source / ARRAYS_NAME
+    try:
+        desc = read_json_file(path, JSON_NAME)
+    except BundleError as exc:
+        raise BundleError(
+            "ood.json is not a valid detector description",
+            expected=f"a {FORMAT} JSON with type, params and arrays",
+            got=exc.message + (f" ({exc.got})" if exc.got else ""),
+            fix="re-create the detector with spectrakit.ood.fit_ood and save_detector",
+        ) from None
+    return desc, read_arrays(arrays_path, ARRAYS_NAME)
 
 
 def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:

@@ -265,7 +265,7 @@ def _ood(predictor: Any, out: Path, ood: str, in_dist: Spectra, false_rejection:
     method = "dime" if ood in ("auto", "t2q") else ood
     det = fit_ood(predictor, in_dist, method=method, false_rejection=false_rejection)
     save_detector(det, out)
-    metrics = dict(predictor.config.get("metrics", {}))
+    metrics = dict(predictor.config.metrics)
     bundle.update_metrics(out, {**metrics, "ood": det.name, "ood_calibration": "20% holdout"})
 
 
@@ -322,7 +322,7 @@ def save_auto(
     Returns
     -------
     Predictor
-        The bundle, loaded; ``predictor.config["training"]["auto"]`` holds the ranking.
+        The bundle, loaded; ``predictor.config.training["auto"]`` holds the ranking.
     """
     domain = "source" if target is None else "target"
     check = X if target is None else target
