@@ -30,6 +30,8 @@ import pandas as pd
 TRAINING_OPTIONS = "training options"
 #: cases whose fix belongs to the registry store
 STORE = "registry store"
+#: cases whose fix belongs to the bundle reader
+BUNDLE = "bundle reader"
 
 
 @dataclass(frozen=True)
@@ -272,9 +274,10 @@ _READERS = [
     ("text as Parquet", "text_as.parquet"),
     ("npz with an object array", "objects.npz"),
     ("npz member that is no array", "member.npz"),
-    ("parquet metadata naming an unknown dtype", "dtype.parquet"),
     ("an empty folder", "userdir"),
 ]
+#: bundles the bundle reader must refuse with one line (name: owner when not the CLI)
+_BUNDLE_OWNERS = {"nan_bundle": BUNDLE, "dot.zip": BUNDLE, "empty_name.zip": BUNDLE}
 _BUNDLES = [
     ("missing bundle", "nomodel"),
     ("a CSV as bundle", "d.csv"),
@@ -302,12 +305,15 @@ def _reader_cases() -> list[Case]:
 def _bundle_cases() -> list[Case]:
     cases = []
     for what, path in _BUNDLES:
-        cases.append(_c(f"predict: {what}", f"predict --model {path} --data d.csv"))
-        cases.append(_c(f"evaluate: {what}", f"evaluate --model {path} --data d.csv"))
-        cases.append(_c(f"serve: {what}", f"serve --model {path}"))
+        owner = _BUNDLE_OWNERS.get(path, "")
+        cases.append(_c(f"predict: {what}", f"predict --model {path} --data d.csv", owner))
+        cases.append(_c(f"evaluate: {what}", f"evaluate --model {path} --data d.csv", owner))
+        cases.append(_c(f"serve: {what}", f"serve --model {path}", owner))
     for what, path in _BUNDLES[2:7]:
-        cases.append(_c(f"export: {what}", f"export --model {path} --format zip --out x.zip"))
-        cases.append(_c(f"registry push: {what}", f"registry --root reg push {path} --name z"))
+        line = f"export --model {path} --format zip --out x.zip"
+        cases.append(_c(f"export: {what}", line, _BUNDLE_OWNERS.get(path, "")))
+        line = f"registry --root reg push {path} --name z"
+        cases.append(_c(f"registry push: {what}", line, STORE))
     return cases
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli._output import BASELINE_DIR, claim_dir, distinct
-from spectrakit.cli._targets import check_targets
+from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, fraction, new_folder
 from spectrakit.cli.benchmark import add_common_options, cv_option
 from spectrakit.core.atomic import atomic_dir
@@ -253,15 +253,24 @@ def _check_outputs(args: argparse.Namespace) -> None:
     claim_dir(args.save, args)
 
 
-def _test_block(args, factory, train, y, task: str, metrics: dict, figures: list) -> tuple:
+def _read_test(args: argparse.Namespace, train, task: str):
+    """``--test`` read and checked before any fitting (``None`` without it)."""
+    if not args.test:
+        return None
+    test = read_input(args.test, args)
+    check_targets(test, [args.target], task, training=False)
+    if not args.transfer:  # transferred spectra come from another instrument
+        check_same_axis(train, test, "--test")
+    return test
+
+
+def _test_block(args, factory, train, y, test, task: str, metrics: dict, figures: list) -> tuple:
     """``--test`` predictions, scores and conformal results: (block, saved, frame)."""
     import pandas as pd
 
     from spectrakit.chemometrics import resolve_target
     from spectrakit.evaluation.cross_validation import score_predictions
 
-    test = read_input(args.test, args)
-    check_targets(test, [args.target], task, training=False)
     y_test = np.asarray(resolve_target(test, args.target))
     if task == "regression":
         y_test = y_test.astype(np.float64)
@@ -341,6 +350,7 @@ def run(args: argparse.Namespace) -> int:
     y = np.asarray(resolve_target(train, args.target))
     if task == "regression":
         y = y.astype(np.float64)
+    test = _read_test(args, train, task)
     params = {}
     if args.components is not None and args.model in ("pls", "plsda"):
         params["n_components"] = args.components
@@ -357,9 +367,9 @@ def run(args: argparse.Namespace) -> int:
         metrics["cv"]["scheme"] = cv
         tables["cv_predictions.csv"] = cv_result.predictions
     test_block, saved, figures = None, {}, []
-    if args.test:
+    if test is not None:
         test_block, saved, tables["predictions.csv"] = _test_block(
-            args, factory, train, y, task, metrics, figures
+            args, factory, train, y, test, task, metrics, figures
         )
     sections = _extra_sections(args, factory, train, y, saved, figures)
     if args.save:
