@@ -151,10 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
     )
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # a bad option (one line, exit 2), or --help / --version
-        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    args = parser.parse_args(argv)  # a bad option: one line and SystemExit(2)
     args._argv = argv  # which options were typed (a --config never overrides those)
     if getattr(args, "func", None) is None:
         parser.print_help()
