@@ -84,7 +84,11 @@ class Outcome:
 
 
 # ---------------------------------------------------------------------- workspace
-def _table(path: Path, n: int = 24, *, start: float = 1000.0, points: int = 40) -> Path:
+def write_table(path: Path, n: int = 24, *, start: float = 1000.0, points: int = 40) -> Path:
+    """A labelled table: ``y`` numeric, ``label`` two classes, ``flat`` constant, ``one``
+    a single class, ``sample`` ids, then ``points`` axis columns from ``start``."""
+    """A labelled table: ``y`` (numeric), ``label`` (2 classes), ``flat`` (constant), ``one``
+    (a single class), ``sample`` ids, and ``points`` axis columns from ``start``."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, points)).cumsum(axis=1)
     frame = pd.DataFrame(x, columns=[f"{start + i:g}" for i in range(points)])
@@ -141,18 +145,6 @@ def _damaged_files(root: Path) -> None:
     np.savez(root / "objects.npz", values=np.array([{"a": 1}], dtype=object))
     with zipfile.ZipFile(root / "member.npz", "w") as zf:
         zf.writestr("values.npy", b"not an array")
-    frame = pd.DataFrame(np.ones((2, 3)), columns=["1000", "1001", "1002"])
-    frame.to_parquet(root / "dtype.parquet")
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(root / "dtype.parquet")
-    meta = json.loads(table.schema.metadata[b"pandas"])
-    for col in meta["columns"]:
-        col["numpy_type"] = col["pandas_type"] = "nosuchdtype"
-    pq.write_table(
-        table.replace_schema_metadata({b"pandas": json.dumps(meta).encode()}),
-        root / "dtype.parquet",
-    )
     (root / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
 
 
@@ -161,8 +153,8 @@ def build_workspace(root: Path) -> Path:
     from spectrakit.cli import main
 
     root.mkdir(parents=True, exist_ok=True)
-    _table(root / "d.csv")
-    _table(root / "other_axis.csv", start=2000.0)
+    write_table(root / "d.csv")
+    write_table(root / "other_axis.csv", start=2000.0)
     with _in(root), _quiet():
         argv = ["finetune", "--model", "pls", "--data", "d.csv", "--target", "y"]
         assert main([*argv, "--ood", "none", "--out", "model"]) == 0
@@ -410,6 +402,13 @@ def _option_cases() -> list[Case]:
         "registry push a bad name": "registry --root reg push model --name bad/name",
         "registry push a bad version": "registry --root reg push model --name m --version ../x",
         "registry push an existing version": "registry --root reg push model --name m --version 1",
+    }
+    return [_c(name, line) for name, line in lines.items()]
+
+
+def _model_option_cases() -> list[Case]:
+    """Bad options of the commands that fit models (baseline, benchmark, demo)."""
+    lines = {
         "baseline --alpha 2": f"{_BL} --alpha 2",
         "baseline --alpha 0": f"{_BL} --alpha 0",
         "baseline --alpha abc": f"{_BL} --alpha abc",
@@ -486,6 +485,7 @@ CASES: list[Case] = [
     *_bundle_cases(),
     *_output_cases(),
     *_option_cases(),
+    *_model_option_cases(),
     *_target_cases(),
     *_training_option_cases(),
     *_store_cases(),

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from _cli_battery import write_table
 
 from spectrakit.cli import _app, main
 from spectrakit.cli._types import bounded_float, bounded_int, new_folder, port, suffix_path
 
 
-def _table(path: Path, n: int = 24, start: float = 1000.0) -> Path:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 40)).cumsum(axis=1)
-    frame = pd.DataFrame(x, columns=[f"{start + i:g}" for i in range(40)])
-    frame.insert(0, "y", 2 * x[:, 5] + 0.1 * rng.normal(size=n))
-    frame.insert(0, "label", ["a", "b"] * (n // 2))
-    frame.insert(0, "flat", 1.5)
-    frame.insert(0, "one", "a")
-    frame.to_csv(path, index=False)
-    return path
-
-
 @pytest.fixture
 def work(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _table(tmp_path / "d.csv")
-    _table(tmp_path / "other.csv", start=2000.0)
+    write_table(tmp_path / "d.csv")
+    write_table(tmp_path / "other.csv", start=2000.0)
     return tmp_path
 
 

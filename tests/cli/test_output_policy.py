@@ -6,25 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from _cli_battery import write_table
 
 from spectrakit.cli import main
 from spectrakit.core import atomic
-
-
-def _table(path: Path, n: int = 24, *, points: int = 40, start: float = 1000.0) -> Path:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, points)).cumsum(axis=1)
-    frame = pd.DataFrame(x, columns=[f"{start + i:g}" for i in range(points)])
-    frame.insert(0, "y", 2 * x[:, 5] + 0.1 * rng.normal(size=n))
-    frame.insert(0, "label", ["a", "b"] * (n // 2))
-    frame.insert(0, "flat", 1.5)
-    frame.insert(0, "one", "a")
-    frame.insert(0, "sample", [f"s{i}" for i in range(n)])
-    frame.to_csv(path, index=False)
-    return path
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -37,7 +23,7 @@ def _tree(root: Path) -> dict[str, str]:
 @pytest.fixture
 def work(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _table(tmp_path / "d.csv")
+    write_table(tmp_path / "d.csv")
     (tmp_path / "afile.txt").write_text("precious")
     user = tmp_path / "userdir"
     user.mkdir()
