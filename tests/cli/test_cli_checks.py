@@ -177,6 +177,8 @@ def test_debug_shows_the_traceback(work, monkeypatch):
         (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
         (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "unreadable input"),
         (PermissionError(13, "Permission denied", "out.csv"), "Permission denied: out.csv"),
+        (__import__("json").JSONDecodeError("Expecting value", "{", 1), "JSONDecodeError"),
+        (__import__("pickle").UnpicklingError("invalid load key"), "UnpicklingError"),
     ],
 )
 def test_unreadable_input_is_bad_input_not_a_bug(work, capsys, monkeypatch, exc, words):
