@@ -60,7 +60,12 @@ class Outcome:
 
     @property
     def traceback(self) -> bool:
-        return self.code is None or self.code == 1 or "Traceback" in self.stderr
+        return self.code is None or "Traceback" in self.stderr
+
+    @property
+    def internal(self) -> bool:
+        """The last-resort line of an unexpected exception (exit 1, no traceback)."""
+        return self.code == 1 and not self.traceback
 
     @property
     def silent(self) -> bool:
@@ -72,6 +77,7 @@ class Outcome:
             self.code == 2
             and len(self.lines) == 1
             and not self.traceback
+            and not self.internal
             and not self.changed
             and not self.created
         )
@@ -234,11 +240,13 @@ def run_case(case: Case, root: Path) -> Outcome:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, int]:
-    """Counts: tried, clear errors, tracebacks, silent wrong, data lost, partial outputs."""
+    """Counts: tried, clear errors, tracebacks, internal errors (one line, exit 1), silent
+    wrong (exit 0), data lost (an existing file changed), partial outputs (a file written)."""
     return {
         "tried": len(outcomes),
         "clear errors": sum(o.clear for o in outcomes),
         "tracebacks": sum(o.traceback for o in outcomes),
+        "internal errors": sum(o.internal for o in outcomes),
         "silent wrong": sum(o.silent for o in outcomes),
         "data lost": sum(bool(o.changed) for o in outcomes),
         "partial outputs": sum(bool(o.created) for o in outcomes),

@@ -50,7 +50,8 @@ def test_summary_counts_each_failure_kind():
     assert summary(outcomes) == {
         "tried": 7,
         "clear errors": 1,
-        "tracebacks": 2,
+        "tracebacks": 1,
+        "internal errors": 1,
         "silent wrong": 1,
         "data lost": 1,
         "partial outputs": 1,
