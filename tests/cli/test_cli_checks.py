@@ -186,3 +186,14 @@ def test_unreadable_input_is_bad_input_not_a_bug(work, capsys, monkeypatch, exc,
     _broken_command(monkeypatch, exc)
     assert main(["info", "d.csv"]) == 2
     assert words in _one_line(capsys)
+
+
+def test_overwrite_is_added_once_to_every_writing_command():
+    from spectrakit.cli._output import add_overwrite_option
+
+    parser = _app.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in _app.WRITERS:
+        add_overwrite_option(sub.choices[name])  # a second time: no conflict
+        action = sub.choices[name]._option_string_actions["--overwrite"]
+        assert action.default is False and action.const is True
