@@ -194,6 +194,16 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def exit_status(argv: list[str]) -> int:
+    """The exit status of ``spectrakit ARGV`` in-process (argparse exits, commands return)."""
+    from spectrakit.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """``relative path -> sha256`` of every file under ``root`` (folders as ``/``)."""
     tree = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from _cli_battery import write_table
+from _cli_battery import exit_status, write_table
 
 from spectrakit.cli import _app, main
 from spectrakit.cli._types import bounded_float, bounded_int, new_folder, port, suffix_path
@@ -17,14 +17,6 @@ def work(tmp_path, monkeypatch):
     write_table(tmp_path / "d.csv")
     write_table(tmp_path / "other.csv", start=2000.0)
     return tmp_path
-
-
-def _exit(argv: list[str]) -> int:
-    """The exit status of the command line (argparse exits; commands return)."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
 
 
 def _one_line(capsys) -> str:
@@ -75,7 +67,7 @@ def test_good_values_pass_unchanged():
     ],
 )
 def test_options_are_checked_at_parse_time(work, capsys, argv, option):
-    assert _exit(argv) == 2
+    assert exit_status(argv) == 2
     assert f"argument {option}" in _one_line(capsys)
     assert sorted(p.name for p in work.iterdir()) == ["d.csv", "other.csv"]
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _cli_battery import write_table
+from _cli_battery import exit_status, write_table
 
 from spectrakit.cli import main
 from spectrakit.core import atomic
@@ -31,17 +31,9 @@ def work(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _exit(argv: list[str]) -> int:
-    """The exit status of the command line (argparse exits; commands return)."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 def _refused(capsys, argv: list[str], root: Path, name: str) -> str:
     before = _tree(root)
-    assert _exit(argv) == 2
+    assert exit_status(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert name in err and ("already exists" in err or "is a folder" in err), err
@@ -138,7 +130,7 @@ def test_two_outputs_of_one_command_may_not_share_a_path(work, capsys):
 
 def test_registry_pull_into_the_working_folder_is_refused(work, capsys):
     before = _tree(work)
-    assert _exit(["registry", "--root", "reg", "pull", "m", "--dest", "."]) == 2
+    assert exit_status(["registry", "--root", "reg", "pull", "m", "--dest", "."]) == 2
     assert "working folder" in capsys.readouterr().err
     assert _tree(work) == before
 
