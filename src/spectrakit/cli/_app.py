@@ -16,28 +16,20 @@ from collections.abc import Sequence
 from spectrakit import __version__
 from spectrakit.cli._output import add_overwrite_option
 from spectrakit.core.atomic import overwrite_allowed
-from spectrakit.core.errors import SpectraError
+from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.registry import Registry
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-#: command modules under ``spectrakit.cli``; each defines ``add_parser(subparsers)``.
-COMMANDS = (
-    "info",
-    "convert",
-    "preprocess",
-    "models",
-    "pretrain",
-    "finetune",
-    "predict",
-    "evaluate",
-    "explain",
-    "export",
-    "serve",
-    "registry",
-    "baseline",
-    "benchmark",
-    "demo",
-)
+#: every command: name -> module defining ``add_parser(subparsers)`` (imported when the parser
+#: is built; a module that is not installed drops its command). Help lists them in this order.
+COMMANDS: Registry[str] = Registry("command", error=ConfigError)
+for _name in (
+    *("info", "convert", "preprocess", "models", "pretrain", "finetune", "predict"),
+    *("evaluate", "explain", "export", "serve", "registry", "baseline", "benchmark", "demo"),
+    "sign",
+):
+    COMMANDS.add(_name, f"spectrakit.cli.{_name}")
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -91,11 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name, path in COMMANDS.items():
         try:
-            module = importlib.import_module(f"spectrakit.cli.{name}")
+            module = importlib.import_module(path)
         except ModuleNotFoundError as exc:
-            if exc.name == f"spectrakit.cli.{name}":
+            if exc.name == path:
                 continue  # command not part of this installation
             raise
         module.add_parser(sub)

@@ -121,7 +121,7 @@ def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: d
         training={"chemometric": args.model, "pipeline": str(args.pipeline)},
         output_correction=(info["slope"], info["bias"]) if "slope" in info else None,
     )
-    print(f"bundle written to {args.save} ({predictor.config['model']['name']})")
+    print(f"bundle written to {args.save} ({predictor.config.family.name})")
 
 
 def _check_transfer_args(args: argparse.Namespace) -> None:

@@ -389,4 +389,4 @@ def predictor_metrics(bundle_dir: Path) -> dict:
     """Metrics recorded in a bundle's config."""
     from spectrakit.bundle import read_config
 
-    return dict(read_config(bundle_dir).get("metrics", {}))
+    return dict(read_config(bundle_dir).metrics)

@@ -128,7 +128,7 @@ def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
     pred = predictor.predict(spectra)
     proba = pred[[f"proba_{c}" for c in predictor.classes]].to_numpy()
     name = Path(str(predictor.bundle_dir)).name
-    recipe = predictor.config.get("training", {}).get("recipe")
+    recipe = predictor.config.recipe
     write_result_sheet(
         out,
         spectra.meta[targets[0]].astype(str).to_numpy(),

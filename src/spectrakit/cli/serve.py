@@ -93,6 +93,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _add_limits(p)
     _add_performance(p)
     p.add_argument(
+        "--require-signature",
+        metavar="KEY",
+        help="refuse the bundle unless its signature verifies with this key file (HMAC "
+        "secret or ed25519 public key; see 'spectrakit sign')",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -122,11 +128,12 @@ def run(args: argparse.Namespace) -> int:
         max_abs_value=args.max_abs_value,
         runtime=args.runtime,
         threads=args.threads,
+        signature_key=args.require_signature,
     )
     if args.workers == 1:
         app = create_app(settings)  # loads the bundle: a bad one fails here, with one line
     else:
-        check_bundle(settings.model)  # each worker loads its own copy
+        check_bundle(settings.model, settings.signature_key)  # each worker loads its own
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s exposes the service beyond this machine", args.host)
     common = dict(
