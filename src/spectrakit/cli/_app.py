@@ -150,7 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
     )
     parser = build_parser()
-    args = parser.parse_args(argv)  # a bad option: one line and SystemExit(2)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a bad option (one line, exit 2), or --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     args._argv = argv  # which options were typed (a --config never overrides those)
     if getattr(args, "func", None) is None:
         parser.print_help()
