@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
+import struct
 import sys
 import zipfile
+import zlib
 from collections.abc import Sequence
 
 from spectrakit import __version__
@@ -35,7 +38,11 @@ EXIT_INTERNAL = 1
 WRITERS = ("info", "models", "convert", "preprocess", "pretrain", "finetune", "predict")
 WRITERS += ("evaluate", "explain", "export", "baseline", "benchmark", "demo")
 #: library errors that mean the input (a file, an archive, a config) is bad, not the code
-_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile)
+_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile, zlib.error)
+_BAD_INPUT += (json.JSONDecodeError, struct.error)
+#: the same from libraries loaded on demand: (module, exception class name)
+_BAD_INPUT_LAZY = (("yaml", "YAMLError"), ("safetensors", "SafetensorError"))
+_BAD_INPUT_LAZY += (("pickle", "UnpicklingError"),)
 NO_PROGRESS_HELP = (
     "hide progress bars (they show only on a terminal; SPECTRAKIT_NO_PROGRESS=1 hides them too)"
 )
@@ -106,7 +113,7 @@ def _one_line(text: object) -> str:
 def _bad_input_types() -> tuple[type[BaseException], ...]:
     """``_BAD_INPUT`` plus the parse errors of optional libraries already imported."""
     found: list[type[BaseException]] = list(_BAD_INPUT)
-    for module, name in (("yaml", "YAMLError"), ("safetensors", "SafetensorError")):
+    for module, name in _BAD_INPUT_LAZY:
         cls = getattr(sys.modules.get(module), name, None)
         if isinstance(cls, type) and issubclass(cls, BaseException):
             found.append(cls)

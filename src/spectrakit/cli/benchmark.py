@@ -8,7 +8,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import BENCHMARK_DIR, claim_dir
-from spectrakit.cli._targets import check_targets
+from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, new_folder
 from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import ConfigError
@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     check_targets(train, [args.target], task)
     if test is not None:
         check_targets(test, [args.target], task, training=False)
+        check_same_axis(train, test, "--test")
     deep = {
         "max_epochs": args.epochs,
         "batch_size": args.batch_size,

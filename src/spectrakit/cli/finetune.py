@@ -89,12 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print_config(args)
         return 0
-    if not args.name_template:
-        claim_dir(args.out, args)
+    claim_dir(None if args.name_template else args.out, args)  # templated: checked below
     train = read_input(args.data, args)
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
-    task = _task(train, targets, args.task)
-    check_targets(train, targets, task)
+    check_targets(train, targets, task := _task(train, targets, args.task))
     if args.model in CHEMOMETRIC:
         return _report(_chemometric(args, train, targets, task), args)
     if args.model == "auto":
