@@ -120,3 +120,24 @@ def test_learning_pipeline_is_refused(corpus, client, tmp_path):
     with pytest.raises(ConfigError, match="learns from the data"):
         distributed.preprocess(path, spec, tmp_path / "x.zarr")
     assert not (tmp_path / "x.zarr").exists()
+
+
+@pytest.mark.slow
+def test_cli_cluster_runs_on_two_worker_processes(tmp_path, capsys):
+    from spectrakit.cli import main
+
+    small = _spectra(4_000, seed=2)
+    path = write(small, tmp_path / "corpus.parquet")
+    out = tmp_path / "clean.zarr"
+    assert main(["preprocess", str(path), "--pipeline", "nir-default", "--out", str(out),
+                 "--cluster", "local:2", "--chunk-rows", "1000"]) == 0  # fmt: skip
+    expected = get_pipeline("nir-default").fit_transform(small)
+    np.testing.assert_array_equal(zarr.open_group(str(out), mode="r")["values"][:], expected.values)
+    assert (
+        main(["info", str(path), "--cluster", "local:2", "--json", str(tmp_path / "i.json")]) == 0
+    )
+    summary = json.loads((tmp_path / "i.json").read_text())[str(path)]
+    assert summary["n_spectra"] == 4_000 and summary["meta"]["batch"]["distinct"] == 3
+    capsys.readouterr()
+    assert main(["predict", "--model", "x", "--data", str(path), "--cluster", "local:2"]) == 2
+    assert "written to a file" in capsys.readouterr().err
