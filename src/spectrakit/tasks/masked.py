@@ -18,6 +18,7 @@ from torch import nn
 
 from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.models.inputs import normalize_spectra
+from spectrakit.tasks._log import step_log_due
 from spectrakit.tasks.optim import (
     build_optimizer,
     build_scheduler,
@@ -148,7 +149,8 @@ class MaskedModelingTask(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         """Reconstruction loss on a training batch."""
         out = self.reconstruction(batch)
-        self.log("train_loss", out["loss"], prog_bar=True, batch_size=batch["x"].shape[0])
+        if step_log_due(self):
+            self.log("train_loss", out["loss"], prog_bar=True, batch_size=batch["x"].shape[0])
         return out["loss"]
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

@@ -20,6 +20,7 @@ from torch import nn
 from spectrakit.core.errors import ConfigError
 from spectrakit.models.heads import OutputSpec, decode_outputs, split_regression
 from spectrakit.preprocessing.channels import normalize_spectra
+from spectrakit.tasks._log import step_log_due
 from spectrakit.tasks.optim import (
     build_optimizer,
     build_scheduler,
@@ -196,7 +197,8 @@ class SupervisedTask(L.LightningModule):
         dense = self._dense_targets(batch["y"])
         batch, dense = self._mix(batch, dense)
         loss = self._loss(self(batch), dense)
-        self.log("train_loss", loss, prog_bar=True, batch_size=dense.shape[0])
+        if step_log_due(self):
+            self.log("train_loss", loss, prog_bar=True, batch_size=dense.shape[0])
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
