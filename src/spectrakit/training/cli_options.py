@@ -108,6 +108,11 @@ def add_trainer_options(parser: argparse.ArgumentParser, *, epochs: int, batch_s
     d.add_argument("--devices", default="auto", help="number of devices, or 'auto'")
     d.add_argument("--num-nodes", type=int, default=1, help="machines for distributed training")
     d.add_argument("--strategy", default="auto", help="auto | ddp | ddp_spawn | fsdp ...")
+    d.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the network for the fit (off by default; see benchmarks/training.py)",
+    )
     d.add_argument("--precision", help="32-true | bf16-mixed | 16-mixed (default: by device)")
     add_config_option(parser)
     parser.set_defaults(_defaults_from=parser)
@@ -181,4 +186,5 @@ def trainer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "num_nodes": int(args.num_nodes),
         "strategy": args.strategy,
         "precision": args.precision,
+        "compile": bool(getattr(args, "compile", False)),
     }
