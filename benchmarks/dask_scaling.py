@@ -1,6 +1,6 @@
 """Dask scaling of ``spectrakit.distributed.preprocess``: 1 and 2 workers vs one process.
 
-Run: python benchmarks/distributed.py [--spectra 40000] [--points 1000] [--chunk 5000]
+Run: python benchmarks/dask_scaling.py [--spectra 40000] [--points 1000] [--chunk 5000]
      [--pipeline raman-default] [--workers 1,2]
 
 A Zarr corpus of ``--spectra`` synthetic Raman-like spectra is written once; the peer is
