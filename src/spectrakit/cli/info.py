@@ -6,6 +6,7 @@ import argparse
 
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input_blocks, write_json
+from spectrakit.cli._output import claim_file
 
 EXAMPLE = (
     "example: spectrakit info spectra.csv other.spc --json summary.json; a multi-block input "
@@ -61,6 +62,7 @@ def _render(name: str, s: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from spectrakit.preprocessing.quality import summarize
 
+    claim_file(args.json_out, args)
     summaries = {}
     if args.cluster:
         from spectrakit import distributed

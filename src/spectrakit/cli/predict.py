@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._output import claim_file
+from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
@@ -26,7 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", required=True, help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
-    p.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass")
+    p.add_argument(
+        "--batch-size",
+        type=bounded_int(1, 1_000_000),
+        default=256,
+        help="spectra per forward pass",
+    )
     p.add_argument(
         "--open-set",
         action="store_true",
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.cluster:
         return _run_cluster(args)
 
+    claim_file(args.out, args)
     predictor = spectrakit.load(args.model)
     spectra = read_input(args.data, args)
     pred = predictor.predict(spectra, batch_size=args.batch_size)

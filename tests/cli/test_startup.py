@@ -1,0 +1,76 @@
+"""Start-up cost: the command line and ``import spectrakit`` load no heavy library."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+HEAVY = ("pandas", "scipy", "sklearn", "torch", "lightning", "numba", "pyarrow", "onnxruntime")
+
+_PROBE = """
+import contextlib, io, json, sys
+{setup}
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+_CLI = """
+from spectrakit.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main({argv!r})
+    except SystemExit:
+        pass
+"""
+
+
+def _loaded(setup: str) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = _PROBE.format(setup=setup, heavy=HEAVY)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["info", "--help"], ["preprocess", "--help"], ["predict", "--help"]],
+    ids=" ".join,
+)
+def test_cli_help_loads_no_heavy_library(argv):
+    assert _loaded(_CLI.format(argv=argv)) == []
+
+
+def test_import_spectrakit_loads_no_heavy_library():
+    assert _loaded("import spectrakit") == []
+
+
+def test_lazy_public_names_still_resolve():
+    code = (
+        "import spectrakit, spectrakit.io, spectrakit.preprocessing as pp\n"
+        "assert spectrakit.Spectra is __import__('spectrakit.spectra').spectra.Spectra\n"
+        "assert callable(spectrakit.read) and callable(spectrakit.io.write)\n"
+        "assert pp.AsPLS.__name__ == 'AsPLS' and 'AsPLS' in pp.list_steps()\n"
+        "assert pp.get_pipeline('raman-default').steps\n"
+    )
+    assert "pandas" in _loaded(code)  # the names work (and load what they need)
+
+
+def test_help_start_up_budget():
+    """The one timing assert: ``spectrakit --help`` well within a second (goal 0.3 s)."""
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "spectrakit", "--help"]
+    subprocess.run(cmd, capture_output=True, env=env, check=True)  # warm the file cache
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, env=env, check=True)
+        best = min(best, time.perf_counter() - t)
+    assert best < 1.5, f"spectrakit --help took {best:.2f} s (goal 0.3 s)"
