@@ -65,7 +65,7 @@ def test_example_under_torchrun_two_processes(tmp_path):
     """The documented launch: torchrun starts the two ranks, Lightning joins them."""
     from pathlib import Path
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "07_ddp_two_process_cpu.py"
+    example = Path(__file__).resolve().parents[2] / "examples" / "07_ddp_two_process_cpu.py"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     for key in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_PORT"):
         env.pop(key, None)
