@@ -50,6 +50,7 @@ OUTPUTS = {
         "onnx_predictions.csv",
         "http_exchange.json",
     ],
+    "07_ddp_two_process_cpu": ["model/config.json", "model/model.safetensors", "ddp.json"],
     "seed_specbert": [
         "challenge/96_samples.csv",
         "pretrained/config.json",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file, distinct
 from spectrakit.cli._types import positive_int, suffix_path
@@ -65,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(read, transform and write overlap; memory stays a few blocks; default 1024)",
     )
     add_read_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
@@ -136,6 +138,25 @@ def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     return n, points[0]
 
 
+def _run_cluster(args: argparse.Namespace, pipeline) -> int:
+    """Chunks of a corpus on Dask, into a new .zarr store."""
+    from spectrakit import distributed
+    from spectrakit.core.errors import ConfigError
+
+    if Path(args.out).suffix.lower() != ".zarr" or args.plot:
+        raise ConfigError(
+            "with --cluster, preprocess writes a Zarr store chunk by chunk",
+            expected="--out NAME.zarr (and no --plot)",
+            got=str(args.out),
+        )
+    with distributed.connect(args.cluster):
+        out = distributed.preprocess(args.input, pipeline, args.out, rows=args.chunk_rows)
+    print(f"wrote {out} (provenance in its attributes)")
+    if args.save_pipeline:
+        print(f"wrote pipeline {pipeline.save(args.save_pipeline)}")
+    return 0
+
+
 def _claim_outputs(args: argparse.Namespace) -> None:
     """Every output checked before the first write: distinct, writable, nobody's data."""
     from spectrakit.io import writer_for
@@ -151,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.io import write
     from spectrakit.preprocessing import get_pipeline
 
-    _claim_outputs(args)
     options = {"normalize": True} if args.normalize else {}
+    if args.cluster:  # a new .zarr folder: refused when it exists (distributed._staged)
+        return _run_cluster(args, get_pipeline(args.pipeline, **options))
+    _claim_outputs(args)
     pipeline = get_pipeline(args.pipeline, **options)
     if _streamable(args, pipeline) and not args.plot:
         n, points = _run_streaming(args, pipeline)
