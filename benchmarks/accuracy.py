@@ -106,7 +106,7 @@ def fermentation(seed: int, quick: bool) -> Split:
     test, sealed = _seal(matched, "glucose", "HPLC glucose")
     pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
     y = train.meta["glucose"].to_numpy()
-    deep = ("pls_net", "pls_net_matched") if quick else ("pls_net", "pls_net_matched", "cnn")
+    deep = ("pls_net",) if quick else ("pls_net", "cnn")
     return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT,
                  deep=deep)  # fmt: skip
 
@@ -159,8 +159,8 @@ def nir_transfer(n: int) -> Callable[[int, bool], Split]:
         pipes = {"snv+d1": SNV_D1, "snv+d2": SNV_D2}
         target = strip_targets(b.select(unl), ["analyte"])
         y = a.meta["analyte"].to_numpy()[tr]
-        return Split("regression", a.select(tr), y, test, sealed, target, pipes,
-                     deep=("pls_net", "pls_net_matched"))  # fmt: skip
+        deep = ("pls_net_matched",) if quick else ("pls_net", "pls_net_matched")
+        return Split("regression", a.select(tr), y, test, sealed, target, pipes, deep=deep)
 
     return case
 
@@ -189,13 +189,13 @@ CASES: dict[str, Callable[[int, bool], Split]] = {
     "raman": raman,
 }
 QUICK = (
-    "fermentation",
-    "coffee",
-    "nir-30",
-    "nir-100",
     "nir-transfer-30",
+    "fermentation",
     "nir-transfer-100",
+    "nir-30",
+    "coffee",
     "raman",
+    "nir-100",
 )
 
 
