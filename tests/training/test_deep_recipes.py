@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spectrakit.chemometrics import InstrumentMeanCentering
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
-from spectrakit.chemometrics import InstrumentMeanCentering
 from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep, pls_estimator
 from spectrakit.training.recipes import cv_folds
 
