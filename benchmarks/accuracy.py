@@ -34,11 +34,11 @@ import numpy as np
 import torch
 
 from spectrakit.cli.demo import PIPELINE as FERMENTATION_PIPELINE
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets import make_synthetic
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
-from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto import auto_fit
 from spectrakit.training.deep_recipes import available, fit_deep
 from spectrakit.training.recipes import cv_folds
