@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
 from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.models.inputs import normalize_spectra
-from spectrakit.tasks.optim import (
-    build_optimizer,
-    build_scheduler,
-    decay_groups,
-    estimated_steps,
-    schedule_spec,
-)
+from spectrakit.tasks.base import BaseTask
+from spectrakit.tasks.optim import schedule_spec
 
 __all__ = ["MaskedModelingTask", "normalize_spectra", "random_patch_mask"]
 
@@ -50,7 +44,7 @@ def random_patch_mask(
     return ranks < n_mask
 
 
-class MaskedModelingTask(L.LightningModule):
+class MaskedModelingTask(BaseTask):
     """Masked-patch reconstruction task around any model with ``forward_masked``.
 
     Parameters
@@ -194,7 +188,7 @@ class MaskedModelingTask(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         """Reconstruction loss on a training batch."""
         out = self.reconstruction(batch)
-        self.log("train_loss", out["loss"], prog_bar=True, batch_size=batch["x"].shape[0])
+        self.log_train("train_loss", out["loss"], batch["x"].shape[0])
         return out["loss"]
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -205,8 +199,8 @@ class MaskedModelingTask(L.LightningModule):
         mask = random_patch_mask(x.shape[0], n, self.hparams.mask_ratio, generator=gen)
         out = self.reconstruction(batch, mask.to(x.device))
         bs = x.shape[0]
-        self.log("val_loss", out["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log("val_baseline", out["baseline"], batch_size=bs, sync_dist=True)
+        self.log_val("val_loss", out["loss"], bs, prog_bar=True)
+        self.log_val("val_baseline", out["baseline"], bs)
 
     def on_train_epoch_start(self) -> None:
         """Draw new random rows for each batch of the epoch."""
@@ -214,13 +208,3 @@ class MaskedModelingTask(L.LightningModule):
         dataset = getattr(loader, "dataset", None)
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(self.current_epoch)
-
-    def configure_optimizers(self) -> Any:
-        """AdamW with the chosen per-step schedule."""
-        groups = decay_groups(self.model.named_parameters(), self.lr, self.hparams.weight_decay)
-        opt = build_optimizer(groups, self.lr, self.hparams.weight_decay)
-        total = self.hparams.total_steps or estimated_steps(self.trainer)
-        sched = build_scheduler(opt, self.hparams.schedule, total, self.hparams.warmup)
-        if sched is None:
-            return opt
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
