@@ -7,12 +7,9 @@ The options (``--unlabeled``, ``--deep``, ``--quick``) and the dispatch live her
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
-from spectrakit.core.errors import ConfigError, SpectraError
-
-log = logging.getLogger("spectrakit.auto")
+from spectrakit.core.errors import ConfigError
 
 #: deep recipes tried by default (the PLS-started network is for regression only)
 DEEP_DEFAULT = "pls_net,cnn"
@@ -39,40 +36,8 @@ def add_auto_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:
-    """The built-in presets (and ``extra``) that run on ``train``; others are logged and left.
-
-    Parameters
-    ----------
-    train : Spectra
-    extra : pipeline spec, optional
-        The user's ``--pipeline``, tried first.
-    """
-    from spectrakit.preprocessing import get_pipeline, list_presets
-
-    specs: dict[str, Any] = {}
-    if extra is not None:
-        specs[str(extra)] = extra
-    specs.update({name: name for name in list_presets()})
-    out = {}
-    for name, spec in specs.items():
-        try:
-            get_pipeline(spec).fit_transform(train)
-        except SpectraError as exc:
-            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
-            continue
-        out[name] = spec
-    if not out:
-        raise ConfigError(
-            "no preprocessing runs on these spectra",
-            expected="at least one of " + ", ".join(specs),
-            got="every one refused the data",
-            fix="give --pipeline with steps that fit the axis",
-        )
-    return out
-
-
-def _deep(spec: str, task: str) -> tuple[str, ...]:
+def deep_recipes(spec: str, task: str) -> tuple[str, ...]:
+    """Recipe names from ``--deep`` (``none``: no networks), checked."""
     from spectrakit.training.auto import DEEP
 
     names = tuple(n.strip() for n in str(spec).split(",") if n.strip() and n.strip() != "none")
@@ -90,7 +55,7 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
 
     from spectrakit.chemometrics import resolve_target
     from spectrakit.cli._common import read_input
-    from spectrakit.training.auto import auto_fit
+    from spectrakit.training.auto import auto_fit, candidate_pipelines
     from spectrakit.training.auto_package import save_auto
 
     if task not in ("regression", "classification") or len(targets) != 1:
@@ -112,7 +77,7 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
         target = target.resample(train.axis.values)
     choice = auto_fit(
         train, y, task=task, pipelines=candidate_pipelines(train, args.pipeline),
-        target=target, deep=_deep(args.deep, task), groups=groups, seed=int(args.seed),
+        target=target, deep=deep_recipes(args.deep, task), groups=groups, seed=int(args.seed),
         quick=bool(args.quick),
     )  # fmt: skip
     predictor = save_auto(

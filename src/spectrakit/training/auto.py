@@ -18,6 +18,7 @@ mean-centering, di-PLS and the adapted networks.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,13 +34,15 @@ from spectrakit.chemometrics import (
     SpectralEstimator,
     resolve_pipeline,
 )
-from spectrakit.core.errors import ConfigError
+from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
-__all__ = ["AutoChoice", "Candidate", "auto_fit", "pls_estimator"]
+__all__ = ["AutoChoice", "Candidate", "auto_fit", "candidate_pipelines", "pls_estimator"]
+
+log = logging.getLogger("spectrakit.auto")
 
 DEEP = ("pls_net", "cnn")
 
@@ -286,3 +289,37 @@ def auto_fit(
         f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"
     )
     return AutoChoice(cands, chosen, task, reason)
+
+
+def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:
+    """The built-in presets (and ``extra``) that run on ``train``; others are logged and left.
+
+    Parameters
+    ----------
+    train : Spectra
+    extra : pipeline spec, optional
+        The user's ``--pipeline``, tried first.
+    """
+    from spectrakit.preprocessing import get_pipeline, list_presets
+
+    specs: dict[str, Any] = {}
+    if extra is not None:
+        specs[str(extra)] = extra
+    specs.update({name: name for name in list_presets()})
+    out = {}
+    for name, spec in specs.items():
+        try:
+            pipe = get_pipeline(spec)
+            pipe.fit_transform(train)
+        except SpectraError as exc:
+            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
+            continue
+        out[name] = pipe.to_config()  # with any grid inserted at fit: logged once, kept
+    if not out:
+        raise ConfigError(
+            "no preprocessing runs on these spectra",
+            expected="at least one of " + ", ".join(specs),
+            got="every one refused the data",
+            fix="give --pipeline with steps that fit the axis",
+        )
+    return out
