@@ -24,6 +24,13 @@ def add_auto_options(p: argparse.ArgumentParser) -> None:
         "the bundle predicts spectra of that instrument",
     )
     p.add_argument(
+        "--master",
+        help="with --model auto: transfer standards measured on the training instrument "
+        "(with --slave: PLS with DS, PDS, SST or mean-centering, ranked by CV and "
+        "leave-one-standard-out transfer error; the bundle predicts slave spectra)",
+    )
+    p.add_argument("--slave", help="the same standards measured on the new instrument")
+    p.add_argument(
         "--deep",
         default=DEEP_DEFAULT,
         help="with --model auto: deep recipes among the candidates (pls_net, cnn; 'none' "
@@ -72,19 +79,52 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
                 "unknown --groups column", expected=", ".join(train.meta.columns), got=args.groups
             )
         groups = train.meta[args.groups].to_numpy()
-    target = read_input(args.unlabeled, args) if args.unlabeled else None
-    if target is not None and not target.axis.allclose(train.axis):
-        target = target.resample(train.axis.values)
+    target = _on_axis(read_input(args.unlabeled, args), train) if args.unlabeled else None
+    standards = _standards(args, train)
     choice = auto_fit(
         train, y, task=task, pipelines=candidate_pipelines(train, args.pipeline),
         target=target, deep=deep_recipes(args.deep, task), groups=groups, seed=int(args.seed),
-        quick=bool(args.quick),
+        quick=bool(args.quick), standards=standards,
     )  # fmt: skip
+    deploy = target if target is not None or standards is None else standards[1]
     predictor = save_auto(
-        choice, train, y, args.out, targets=targets, target=target, ood=args.ood,
+        choice, train, y, args.out, targets=targets, target=deploy, ood=args.ood,
         false_rejection=args.false_rejection, seed=int(args.seed),
     )  # fmt: skip
     print(choice.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     auto = predictor.config["training"]["auto"]
     print(f"chosen: {auto['chosen']} ({auto['kind']}): {auto['reason']}")
     return predictor
+
+
+def _on_axis(spectra: Any, train: Any) -> Any:
+    """``spectra`` on the training axis (resampled when their grid differs)."""
+    if spectra.axis.allclose(train.axis):
+        return spectra
+    return spectra.resample(train.axis.values)
+
+
+def _standards(args: argparse.Namespace, train: Any) -> tuple | None:
+    from spectrakit.cli._common import read_input
+
+    if bool(args.master) != bool(args.slave):
+        raise ConfigError(
+            "transfer standards need both files",
+            expected="--master M.csv --slave S.csv (the same samples on both instruments)",
+            got="--master only" if args.master else "--slave only",
+        )
+    if not args.master:
+        return None
+    master = _on_axis(read_input(args.master, args), train)
+    return master, _on_axis(read_input(args.slave, args), train)
+
+
+def refuse_auto_only(args: argparse.Namespace) -> None:
+    """``--unlabeled``/``--master``/``--slave`` adapt the ``--model auto`` candidates only."""
+    given = [f"--{k}" for k in ("unlabeled", "master", "slave") if getattr(args, k, None)]
+    if given:
+        raise ConfigError(
+            f"{' and '.join(given)} adapt the candidates of --model auto",
+            expected="--model auto (add --deep pls_net or cnn for networks only)",
+            got=f"--model {args.model}",
+        )

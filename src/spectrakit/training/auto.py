@@ -236,6 +236,7 @@ def auto_fit(
     groups: np.ndarray | None = None,
     seed: int = 0,
     quick: bool = False,
+    standards: tuple[Spectra, Spectra] | None = None,
 ) -> AutoChoice:
     """Score every candidate with the same CV folds on ``X, y`` and keep the best.
 
@@ -257,6 +258,10 @@ def auto_fit(
     folds, groups, seed, quick
         Shared CV folds (built from ``groups`` / labels when not given), seed, and a faster
         setting for the deep recipes.
+    standards : (Spectra, Spectra), optional
+        Paired transfer standards (master, slave): PLS with DS, PDS, SST, mean-centering or
+        no map, ranked by CV and leave-one-standard-out transfer error
+        (:mod:`spectrakit.training.auto_standards`); networks compete only with ``target``.
 
     Returns
     -------
@@ -278,17 +283,32 @@ def auto_fit(
             _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
         )
     pipe = pipelines[best_pls.name[4:-1]]
+    if standards is not None:
+        from spectrakit.training.auto_standards import standards_candidates
+
+        cands = standards_candidates(pls, *standards) + cands[len(pls) :]
+        deep = deep if target is not None else ()
     deeps = _deep_candidates(deep, pipe, X, y, task, folds, target, deep_input, seed, quick)
     cands += deeps
     if task == "regression" and deeps:
         cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
     chosen = min(cands, key=lambda c: (c.cv_error, c.kind != "pls"))
-    reason = (
-        f"{chosen.name} has the lowest {len(folds)}-fold CV "
-        f"{'RMSE' if task == 'regression' else 'error rate'} on the training spectra "
+    return AutoChoice(cands, chosen, task, _reason(chosen, best_pls, len(folds), task, standards))
+
+
+def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards) -> str:
+    what = "RMSE" if task == "regression" else "error rate"
+    if standards is not None and chosen.kind.startswith("pls+"):
+        return (
+            f"{chosen.name} has the lowest expected error on the new instrument, "
+            f"sqrt(CV^2 + transfer^2) = {chosen.cv_error:.4g} ({k}-fold CV "
+            f"{chosen.info['cv_rmse']:.4g}, leave-one-standard-out transfer "
+            f"{chosen.info['transfer_rmse']:.4g})"
+        )
+    return (
+        f"{chosen.name} has the lowest {k}-fold CV {what} on the training spectra "
         f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"
     )
-    return AutoChoice(cands, chosen, task, reason)
 
 
 def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:

@@ -84,6 +84,26 @@ def _mean_spectrum(values: np.ndarray, like: Spectra) -> Spectra:
     return Spectra(np.asarray(values, dtype=np.float64)[None, :], like.axis)
 
 
+def _affine_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any]:
+    """A transfer map + preprocessing + PLS that is affine in the raw spectrum, as one map.
+
+    Probed exactly at 0 and at every unit spectrum; the faithfulness check refuses a
+    candidate whose chain is not affine (an SNV step, say).
+    """
+    from spectrakit.models import create
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
+
+    p = X.n_points
+    probes = Spectra(np.vstack([np.zeros((1, p)), np.eye(p)]), X.axis)
+    out = np.asarray(cand.predict(probes, domain), dtype=np.float64)
+    bias, weight = out[0], out[1:] - out[0]
+    module = create("chemometric_linear", input_length=p, n_outputs=1)
+    with torch.no_grad():
+        module.head_weight.copy_(torch.as_tensor(weight[None, :], dtype=torch.float64))
+        module.head_bias.fill_(float(bias))
+    return ChannelPreprocessor(None).fit(X), module
+
+
 def _dipls_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any]:
     from spectrakit.models import create
     from spectrakit.preprocessing.channels import ChannelPreprocessor
@@ -176,6 +196,7 @@ def _cnn_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
 def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
     """(preprocessor, module, output-spec overrides) of a candidate, or BundleError."""
     from spectrakit.training.auto import _Blend, _CNNWrap, _DIPLSModel, _Fitted, _ScoreNetWrap
+    from spectrakit.training.auto_standards import _Mapped
 
     model = cand.model
     if isinstance(model, _Fitted):
@@ -183,6 +204,10 @@ def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
         if domain == "target" and model.transfer is not None:
             shift = (model.transfer.slave_mean_, model.transfer.master_mean_)
         return (*_pls_parts(model.est, X, shift), {})
+    if isinstance(model, _Mapped):
+        if domain == "source" or model.transfer is None:
+            return (*_pls_parts(model.est, X, None), {})
+        return (*_affine_parts(cand, X, domain), {})
     if isinstance(model, _DIPLSModel):
         return (*_dipls_parts(cand, X, domain), {})
     if isinstance(model, _ScoreNetWrap):
