@@ -110,22 +110,17 @@ def demo_workflow(
 
     Parameters
     ----------
-    train : Spectra
-        Labelled standards (``glucose`` in meta).
-    process : Spectra
-        On-line process spectra (``time_min`` in meta); their references stay sealed.
+    train, process : Spectra
+        Labelled standards (``glucose`` in meta); on-line process spectra (``time_min``).
     reference : DataFrame
-        HPLC ``time_min`` and ``glucose``.
+        HPLC ``time_min`` and ``glucose`` (sealed until scored).
     out : str or Path
         Folder of the bundle (``out/model``).
-    deep : sequence of str
-        Deep recipes among the candidates (empty: chemometrics only).
-    pipelines : dict, optional
-        PLS pipelines (default: the field's, its second-derivative variant, every preset).
-    seed, quick
-        Seed of folds and networks; shorter network schedules.
-    source : str
-        Description of the data.
+    deep, pipelines
+        Deep recipes among the candidates (empty: chemometrics only); PLS pipelines
+        (default: the field's, its second-derivative variant, every preset that runs).
+    seed, quick, source
+        Seed of folds and networks; shorter network schedules; description of the data.
 
     Returns
     -------
@@ -136,10 +131,7 @@ def demo_workflow(
     from spectrakit.training.recipes import cv_folds
 
     t0 = time.perf_counter()
-    process = drop_flat(process)
-    matched = match_reference(process, reference)
-    sealed = SealedTargets(matched.meta["glucose"].to_numpy(), name="HPLC glucose")
-    test = strip_targets(matched, ["glucose"])
+    process, test, sealed = _split(process, reference)
     unlabeled = Spectra(process.values, process.axis)
     y = train.meta["glucose"].to_numpy(dtype=np.float64)
     folds = cv_folds(len(y), k=7, seed=seed)
@@ -150,14 +142,8 @@ def demo_workflow(
     bundle_dir = Path(out) / "model"
     predictor = save_auto(choice, train, y, bundle_dir, targets=["glucose"], target=unlabeled)
     pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
-    preds = {
-        "auto": predictor.predict(test)["glucose"].to_numpy(),
-        "PLS": pls.predict(test, "source"),
-        "PLS + mean-centering": pls.predict(test, "target"),
-    }
     auto = predictor.config["training"]["auto"]
-    sealed.freeze({"auto": auto["chosen"], "pls": pls.name})
-    scores = sealed.score(preds, _scores)
+    scores, at_hplc = _score_once(predictor, pls, test, sealed, auto["chosen"])
     series = pd.DataFrame(
         {
             "time_min": process.meta["time_min"].to_numpy(),
@@ -165,13 +151,33 @@ def demo_workflow(
             "glucose_pls": pls.predict(process, "source"),
         }
     )
-    at_hplc = pd.DataFrame({"time_min": matched.meta["time_min"], "hplc": sealed.reveal(),
-                            **{f"pred_{k}": v for k, v in preds.items()}})  # fmt: skip
     return DemoResult(
         source, auto["chosen"], auto["reason"], scores, choice.table(), train.n_spectra,
         process.n_spectra, len(sealed), bundle_dir, series, at_hplc,
         time.perf_counter() - t0, {"pls": pls.name, "pls_lv": pls.info.get("n_lv")},
     )  # fmt: skip
+
+
+def _split(process: Spectra, reference: pd.DataFrame) -> tuple[Spectra, Spectra, SealedTargets]:
+    """Measured process spectra, the HPLC-time test spectra and their sealed references."""
+    process = drop_flat(process)
+    matched = match_reference(process, reference)
+    sealed = SealedTargets(matched.meta["glucose"].to_numpy(), name="HPLC glucose")
+    return process, strip_targets(matched, ["glucose"]), sealed
+
+
+def _score_once(predictor, pls, test: Spectra, sealed: SealedTargets, chosen: str):
+    """Freeze the choice, then score the bundle and the PLS references in one call."""
+    preds = {
+        "auto": predictor.predict(test)["glucose"].to_numpy(),
+        "PLS": pls.predict(test, "source"),
+        "PLS + mean-centering": pls.predict(test, "target"),
+    }
+    sealed.freeze({"auto": chosen, "pls": pls.name})
+    scores = sealed.score(preds, _scores)
+    at_hplc = pd.DataFrame({"time_min": test.meta["time_min"], "hplc": sealed.reveal(),
+                            **{f"pred_{k}": v for k, v in preds.items()}})  # fmt: skip
+    return scores, at_hplc
 
 
 def run_demo(

@@ -247,7 +247,7 @@ def auto_fit(
     y : ndarray of shape (n,)
         Targets or class labels.
     task : {"regression", "classification"}
-    pipelines : mapping of name to pipeline
+    pipelines : mapping of str to pipeline
         Preprocessing of the PLS candidates (preset names, dicts or transformers).
     target : Spectra, optional
         Unlabeled spectra of the new instrument (same axis as ``X``).
@@ -256,8 +256,7 @@ def auto_fit(
     deep_input : pipeline, optional
         Crop/resampling applied before the CNN (it stacks its own channels).
     folds, groups, seed, quick
-        Shared CV folds (built from ``groups`` / labels when not given), seed, and a faster
-        setting for the deep recipes.
+        Shared CV folds (else built from ``groups`` / labels), seed, faster deep recipes.
     standards : (Spectra, Spectra), optional
         Paired transfer standards (master, slave): PLS with DS, PDS, SST, mean-centering or
         no map, ranked by CV and leave-one-standard-out transfer error
@@ -267,33 +266,41 @@ def auto_fit(
     -------
     AutoChoice
     """
-    if task not in ("regression", "classification"):
-        raise ConfigError("unknown task", expected="regression or classification", got=task)
-    if not pipelines:
-        raise ConfigError("auto_fit needs at least one PLS pipeline")
+    if task not in ("regression", "classification") or not pipelines:
+        raise ConfigError(
+            "auto_fit needs a known task and at least one PLS pipeline",
+            expected="task regression or classification, pipelines {name: spec}",
+            got=f"task {task!r}, {len(pipelines or {})} pipeline(s)",
+        )
     y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
     if folds is None:
         codes = None if task == "regression" else np.unique(y, return_inverse=True)[1]
         folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
-    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
-    best_pls = min(pls, key=lambda c: c.cv_error)
-    cands = list(pls)
-    if target is not None and task == "regression":
-        cands.append(
-            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
-        )
+    cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
     pipe = pipelines[best_pls.name[4:-1]]
-    if standards is not None:
-        from spectrakit.training.auto_standards import standards_candidates
-
-        cands = standards_candidates(pls, *standards) + cands[len(pls) :]
-        deep = deep if target is not None else ()
+    deep = deep if target is not None or standards is None else ()
     deeps = _deep_candidates(deep, pipe, X, y, task, folds, target, deep_input, seed, quick)
     cands += deeps
     if task == "regression" and deeps:
         cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
     chosen = min(cands, key=lambda c: (c.cv_error, c.kind != "pls"))
     return AutoChoice(cands, chosen, task, _reason(chosen, best_pls, len(folds), task, standards))
+
+
+def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
+    """PLS per pipeline (with mean-centering on ``target``), di-PLS, or the standards' maps."""
+    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
+    best_pls = min(pls, key=lambda c: c.cv_error)
+    cands = list(pls)
+    if standards is not None:
+        from spectrakit.training.auto_standards import standards_candidates
+
+        cands = standards_candidates(pls, *standards)
+    if target is not None and task == "regression":
+        cands.append(
+            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
+        )
+    return cands, best_pls
 
 
 def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards) -> str:

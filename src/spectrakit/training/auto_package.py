@@ -327,22 +327,19 @@ def save_auto(
     ----------
     choice : AutoChoice
         From :func:`spectrakit.training.auto.auto_fit` on ``X, y``.
-    X : Spectra
-        The labelled training spectra.
-    y : array-like of shape (n,)
-        Their targets or labels.
+    X, y : Spectra, array-like of shape (n,)
+        The labelled training spectra and their targets or labels.
     out : str or Path
         Bundle directory.
     targets : list of str
         Target column name(s) (classification: the label column).
     target : Spectra, optional
-        Unlabeled spectra of the new instrument given to ``auto_fit``: the bundle then
+        Spectra of the new instrument (unlabeled, or the slave standards): the bundle
         predicts spectra of that instrument, and its OOD detector is fitted on them.
     ood : {"auto", "t2q", "dime", "mahalanobis", "knn", "none"}
         Detector (``auto``: T²/Q for a plain PLS winner, DIME otherwise).
-    false_rejection : float
-        Rate of in-distribution spectra flagged.
-    seed : int
+    false_rejection, seed
+        Rate of in-distribution spectra flagged; seed of the CV folds.
 
     Returns
     -------
@@ -357,12 +354,11 @@ def save_auto(
         card = _card(choice, cand, skipped)
         try:
             if cand.kind == "pls" and domain == "source":
-                pred = save_chemometric(
+                return save_chemometric(
                     cand.model.est, X, y, out, task=choice.task, targets=targets, ood=ood,
                     false_rejection=false_rejection, seed=seed, metrics=card[2],
                     training={"auto": card[1]},
                 )  # fmt: skip
-                return pred
             pred = _try(cand, choice, X, y, out, targets, domain, check, card)
         except BundleError:
             skipped.append(cand.name)
