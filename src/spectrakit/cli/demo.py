@@ -29,8 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (folds and networks)")
     p.add_argument(
         "--deep",
-        default="pls_net,cnn",
-        help="deep recipes among the candidates (pls_net, cnn; 'none': chemometrics only)",
+        default="pls_net",
+        help="deep recipes among the candidates (pls_net, cnn; 'none': chemometrics only; "
+        "adding cnn takes several times longer)",
     )
     p.add_argument(
         "--full", action="store_true", help="full network schedules (slower than the default)"
