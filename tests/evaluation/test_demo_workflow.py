@@ -20,7 +20,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     train, process, ref = synthetic_fermentation(n_process=240)
-    process.values[-2:] = 1.0  # constant placeholder rows, as in the real set
+    values = process.values.copy()
+    values[-2:] = 1.0  # constant placeholder rows, as in the real set
+    process = sk.Spectra(values, process.axis, meta=process.meta)
     events: list[str] = []
     real_fit, real_freeze = demo_mod_auto_fit(), SealedTargets.freeze
 
