@@ -82,11 +82,23 @@ def _reference_page(name: str) -> str:
         sys.path.insert(0, str(ROOT / "src"))
     module = importlib.import_module(name)
     lines = [f"# `{name}`", "", f"::: {name}", "    options:", "      members: false", ""]
+    top = importlib.import_module("spectrakit")
+    shown = {id(getattr(top, a)) for a in top.__all__ if a != "__version__"}
+    also = []
     for attr in getattr(module, "__all__", []):
         if attr.startswith("_") or attr in ("__version__",):
             continue
-        home = _home(getattr(module, attr), attr)
-        lines += [f"::: {home}.{attr}", "    options:", "      heading_level: 2", ""]
+        obj = getattr(module, attr)
+        if name != "spectrakit" and id(obj) in shown:
+            also.append(attr)  # rendered once, on the top-level page
+            continue
+        own = obj.__qualname__ if inspect.isclass(obj) or inspect.isfunction(obj) else attr
+        lines += [f"::: {_home(obj, attr)}.{own}", "    options:", "      heading_level: 2", ""]
+    if also:
+        names = ", ".join(f"`{a}`" for a in also)
+        lines += [
+            f"Also exported here, documented on the [spectrakit](spectrakit.md) page: {names}"
+        ]
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.predict.core import NONE_COLUMN
 
 __all__ = ["UNKNOWN", "apply_open_set", "open_set_figures"]
 
@@ -27,32 +28,41 @@ UNKNOWN = "unknown"
 
 
 def apply_open_set(predictions: pd.DataFrame, unknown: str = UNKNOWN) -> pd.DataFrame:
-    """Relabel the predictions of out-of-distribution spectra as ``unknown``.
+    """Relabel the predictions of rejected spectra as ``unknown``.
+
+    A spectrum is rejected when the OOD detector flags it (``is_ood``) or, for a
+    one-vs-rest classifier, when no class score reaches its threshold
+    (``none_of_classes``: none of the classes).
 
     Parameters
     ----------
     predictions : DataFrame of n rows
-        A classifier's predictions (``predicted`` and ``is_ood`` columns, as
-        :meth:`Predictor.predict` returns them with a detector in the bundle).
+        A classifier's predictions (``predicted`` and ``is_ood`` and/or
+        ``none_of_classes`` columns, as :meth:`Predictor.predict` returns them).
     unknown : str, default="unknown"
         The label of rejected spectra.
 
     Returns
     -------
     DataFrame of n rows
-        A copy whose ``predicted`` is ``unknown`` where ``is_ood`` is true.
+        A copy whose ``predicted`` is ``unknown`` where a spectrum is rejected.
     """
-    missing = [c for c in ("predicted", "is_ood") if c not in predictions.columns]
-    if missing:
+    flags = [c for c in ("is_ood", NONE_COLUMN) if c in predictions.columns]
+    if "predicted" not in predictions.columns or not flags:
+        missing = [c for c in ("predicted", "is_ood") if c not in predictions.columns]
         raise ConfigError(
-            "open-set prediction needs a classifier with an OOD detector",
-            expected="predictions with 'predicted' and 'is_ood' columns",
+            "open-set prediction needs a classifier with an OOD detector or one-vs-rest scores",
+            expected=f"predictions with 'predicted' and 'is_ood' (or {NONE_COLUMN!r}) columns",
             got="no " + " and no ".join(repr(c) for c in missing),
-            fix="train a classification bundle with an OOD detector (finetune --ood ...)",
+            fix="train a classification bundle with an OOD detector (finetune --ood ...) "
+            "or with --one-vs-rest",
         )
     out = predictions.copy()
     out["predicted"] = out["predicted"].astype(object)
-    out.loc[out["is_ood"].astype(bool).to_numpy(), "predicted"] = unknown
+    rejected = np.zeros(len(out), dtype=bool)
+    for c in flags:
+        rejected |= out[c].astype(bool).to_numpy()
+    out.loc[rejected, "predicted"] = unknown
     return out
 
 

@@ -19,6 +19,7 @@ from spectrakit.models import (  # noqa: F401  (importing registers each family)
 )
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import (
+    MODELS,
     create,
     list_models,
     model_config,
@@ -28,6 +29,7 @@ from spectrakit.models._registry import (
 )
 
 __all__ = [
+    "MODELS",
     "SpectralModel",
     "create",
     "list_models",

@@ -21,6 +21,7 @@ from spectrakit.core.spectra import Spectra
 __all__ = [
     "COVERAGE_OOD",
     "LOGVAR_RANGE",
+    "NONE_COLUMN",
     "ExtraFeatures",
     "add_coverage",
     "any_grid_inputs",
@@ -32,6 +33,8 @@ __all__ = [
 
 #: below this fraction of input points inside the trained range, a prediction is flagged OOD
 COVERAGE_OOD = 0.95
+#: one-vs-rest predictions: true where no class score reaches its threshold
+NONE_COLUMN = "none_of_classes"
 #: log-variance is clamped to this range to keep exp() finite in low precision
 LOGVAR_RANGE = (-12.0, 12.0)
 
@@ -237,7 +240,9 @@ def decode_outputs_np(raw: np.ndarray, output: dict[str, Any]) -> dict[str, np.n
     -------
     dict
         regression: ``mean`` (n, T) in target units (and ``std`` with an uncertainty head);
-        classification: ``proba`` (n, K), ``label`` (n,); multilabel: ``proba``, ``label``
+        classification: ``proba`` (n, K), ``label`` (n,) and, one-vs-rest, ``none`` (n,)
+        bool (no score reaches its threshold, default 0.5: none of the classes; the scores
+        are independent sigmoids and do not sum to 1); multilabel: ``proba``, ``label``
         (n, K) bool.
     """
     raw = np.asarray(raw, dtype=np.float64)
@@ -254,10 +259,12 @@ def decode_outputs_np(raw: np.ndarray, output: dict[str, Any]) -> dict[str, np.n
         thr = np.asarray(output.get("thresholds") or [0.5] * t)
         return {"proba": proba, "label": proba >= thr}
     if output.get("one_vs_rest"):
+        # independent per-class scores, never renormalised: "none of the classes" shows
+        # as every score below its threshold
         scores = _sigmoid(raw)
-        proba = scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
-    else:
-        proba = _softmax(raw)
+        thr = np.asarray(output.get("thresholds") or [0.5] * scores.shape[1])
+        return {"proba": scores, "label": scores.argmax(axis=1), "none": ~(scores >= thr).any(1)}
+    proba = _softmax(raw)
     return {"proba": proba, "label": proba.argmax(axis=1)}
 
 
@@ -273,7 +280,8 @@ def predictions_frame(
     -------
     DataFrame
         regression: one column per target (and ``<target>_std``); classification:
-        ``predicted`` and ``proba_<class>``; multi-label: ``<label>`` (bool) and
+        ``predicted`` and ``proba_<class>`` (one-vs-rest: also ``none_of_classes``, true
+        where no class score reaches its threshold); multi-label: ``<label>`` (bool) and
         ``proba_<label>``.
     """
     cols: dict[str, Any] = {}
@@ -287,6 +295,8 @@ def predictions_frame(
         cols["predicted"] = names[decoded["label"]]
         for j, c in enumerate(classes or []):
             cols[f"proba_{c}"] = decoded["proba"][:, j]
+        if "none" in decoded:
+            cols[NONE_COLUMN] = decoded["none"]
     else:
         for j, c in enumerate(classes or []):
             cols[c] = decoded["label"][:, j]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from spectrakit.core.errors import AxisError, DataError, FormatError
 from spectrakit.core.spectra import Spectra, split_table_columns
 from spectrakit.io._axis_info import axis_info, merge_axis_options, parse_axis_comment
 from spectrakit.io._registry import register_format, register_writer
+from spectrakit.io._table_layout import TableLayout, decimal_point, sniff_layout
+from spectrakit.io.formats._transposed import read_transposed
 
 #: header width above which the table is read row by row (pandas costs ~5 KB per column).
 _WIDE = 4096
@@ -38,12 +41,41 @@ def _sniff_table(path: Path) -> bool:
     if parse_axis_comment(line) is not None:
         return True
     try:
-        header = next(csv.reader([line], delimiter=_default_sep(path)))
-    except (csv.Error, StopIteration):
+        layout = sniff_layout(path, sep="\t" if path.suffix.lower() == ".tsv" else None)
+    except FormatError:
+        return True  # a table whose layout is refused: reading it says why
+    if layout is None:
         return False
-    spectral, meta, _ = split_table_columns(header)
+    if layout.transposed:
+        return True
+    spectral, meta, _ = split_table_columns(layout.header)
     # Two columns, both numeric or both names, is the long (axis, intensity) layout.
-    return bool(spectral) and not (len(header) == 2 and (not meta or not spectral))
+    return bool(spectral) and not (len(layout.header) == 2 and (not meta or not spectral))
+
+
+def _layout(path: Path, skip: int, sep: str | None, decimal: str | None, transposed):
+    """The file's layout (sniffed, then the explicit ``sep``/``decimal``/``transposed``)."""
+    if sep is None and path.suffix.lower() == ".tsv":
+        sep = "\t"
+    found = sniff_layout(path, skip, sep)
+    if found is None:
+        line = _nth_line(path, skip)
+        sep = sep or ","
+        found = TableLayout(sep, decimal or ".", False, next(csv.reader([line], delimiter=sep), []))
+    if transposed is not None and bool(transposed) != found.transposed:
+        raise FormatError(
+            f"{path.name}: the table is not laid out as stated",
+            expected="spectra as columns" if transposed else "one spectrum per row",
+            got=found.describe(),
+            fix="leave the layout to be detected, or state the one the file has",
+        )
+    if decimal is not None and decimal != found.decimal:
+        header = [
+            decimal_point(h, decimal)
+            for h in next(csv.reader([_nth_line(path, skip)], delimiter=found.sep), [])
+        ]
+        found = replace(found, decimal=decimal, header=header)  # fmt: skip
+    return found
 
 
 def _find_short_row(path: Path, skip: int, width: int, sep: str) -> tuple[int, int] | None:
@@ -61,13 +93,32 @@ def _find_short_row(path: Path, skip: int, width: int, sep: str) -> tuple[int, i
     sniff=_sniff_table,
     priority=10,
 )
-def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=None):
-    """Read a table-format CSV (``sep`` defaults to comma, tab for ``.tsv``)."""
+def read_csv(
+    path: Path,
+    *,
+    unit=None,
+    kind=None,
+    laser_wavelength=None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    transposed: bool | None = None,
+):
+    """Read a table-format CSV.
+
+    The separator (comma, semicolon or tab; tab for ``.tsv``), the decimal mark (point or
+    comma) and the orientation (one spectrum per row, or transposed: the axis in the first
+    column and one spectrum per further column) are detected from the file; ``sep``,
+    ``decimal`` and ``transposed`` state them instead. A layout that cannot be read
+    unambiguously is refused with a message naming the layout found.
+    """
     first = _first_line(path)
     stored = parse_axis_comment(first)
     skip = 1 if stored is not None else 0
-    sep = sep or _default_sep(path)
-    header = next(csv.reader([_nth_line(path, skip)], delimiter=sep), [])
+    layout = _layout(path, skip, sep, decimal, transposed)
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    if layout.transposed:
+        return read_transposed(path, skip, layout, stored, options)
+    sep, decimal, header = layout.sep, layout.decimal, layout.header
     spectral, _, axis_values = split_table_columns(header)
     if len(set(axis_values.tolist())) != len(axis_values):
         vals, counts = np.unique(axis_values, return_counts=True)
@@ -77,11 +128,11 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
             got=f"{vals[counts > 1][0]:g} appears {counts[counts > 1][0]} times",
             fix="average or drop the duplicated columns",
         )
-    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
     if len(header) > _WIDE:
-        return snap_rounded_axis(_read_wide(path, skip, sep, header, stored, options), spectral)
+        wide = _read_wide(path, skip, layout, stored, options)
+        return snap_rounded_axis(wide, spectral)
     try:
-        df = pd.read_csv(path, sep=sep, skiprows=skip)
+        df = pd.read_csv(path, sep=sep, skiprows=skip, decimal=decimal)
     except pd.errors.EmptyDataError as exc:
         raise FormatError(f"{path.name} is empty", expected="a header row and spectra") from exc
     except pd.errors.ParserError as exc:
@@ -99,6 +150,8 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
             got="binary content",
             fix="pass the right format (e.g. format='spc')",
         ) from exc
+    if decimal != ".":
+        df = df.rename(columns=dict(zip(df.columns, header, strict=False)))
     if spectral and df[spectral].isna().to_numpy().any():
         short = _find_short_row(path, skip + 1, len(header), sep)
         if short is not None:
@@ -114,8 +167,9 @@ def read_csv(path: Path, *, unit=None, kind=None, laser_wavelength=None, sep=Non
     return snap_rounded_axis(spectra, spectral)
 
 
-def _wide_rows(path: Path, skip: int, sep: str, header: list[str], idx: list[int]):
+def _wide_rows(path: Path, skip: int, layout: TableLayout, idx: list[int]):
     """Spectral values of each row of a wide table, one float64 row at a time."""
+    sep, header = layout.sep, layout.header
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
         for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
             if number <= skip + 1 or not row:
@@ -128,6 +182,8 @@ def _wide_rows(path: Path, skip: int, sep: str, header: list[str], idx: list[int
                     fix="repair the row",
                 )
             text = np.array([row[i].strip() or "nan" for i in idx])
+            if layout.decimal != ".":
+                text = np.char.replace(text, layout.decimal, ".")
             try:
                 yield text.astype(np.float64)
             except ValueError:
@@ -148,19 +204,22 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _read_wide(path: Path, skip: int, sep: str, header: list[str], stored, options: dict):
+def _read_wide(path: Path, skip: int, layout: TableLayout, stored, options: dict):
     """A table with thousands of columns, read without one pandas column per point.
 
     pandas keeps several kilobytes per column; a 1 MB file of 90,000 points would take
     hundreds of megabytes. Metadata columns still go through pandas (their types).
     """
-    spectral, meta_cols, axis = split_table_columns(header)
+    spectral, meta_cols, axis = split_table_columns(layout.header)
     wanted = set(spectral)
-    idx = [i for i, h in enumerate(header) if h in wanted]
-    rows = list(_wide_rows(path, skip, sep, header, idx))
+    idx = [i for i, h in enumerate(layout.header) if h in wanted]
+    rows = list(_wide_rows(path, skip, layout, idx))
     if not rows:
         raise DataError(f"{path.name} has a header but no spectra", got="0 rows")
-    meta = pd.read_csv(path, sep=sep, skiprows=skip, usecols=meta_cols) if meta_cols else None
+    meta = None
+    if meta_cols:
+        meta = pd.read_csv(path, sep=layout.sep, skiprows=skip, usecols=meta_cols,
+                           decimal=layout.decimal)  # fmt: skip
     if meta is not None:
         meta, from_columns = _pop_axis_columns(meta, path)
         stored = from_columns or stored
