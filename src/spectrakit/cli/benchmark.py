@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--models",
         required=True,
-        help="comma-separated: baselines (pls, plsda, svm, rf, ridge) and/or registered deep "
-        "models (cnn1d_tiny, specbert_tiny, ...)",
+        help="comma-separated: baselines (pls, plsda, svm, rf, ridge), registered deep "
+        "models (cnn1d_tiny, specbert_tiny, ...) and/or auto (the automatic choice of "
+        "'finetune --model auto', nested inside every fold)",
     )
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=20, help="deep models: epochs")
     p.add_argument(

@@ -62,6 +62,8 @@ def _reference_model(task: str) -> Any:
 
 def _kind(name: str) -> str:
     key = name.strip().lower()
+    if key == "auto":
+        return "auto"
     return "reference" if key == REFERENCE else "baseline" if key in BASELINES else "deep"
 
 
@@ -117,6 +119,10 @@ def model_factory(name: str, task: str, *, pipeline: Any = None, deep: dict | No
         return lambda: _reference_model(task)
     if key.lower() in BASELINES:
         return lambda: make_baseline(key.lower(), task, pipeline=pipeline)
+    if key.lower() == "auto":  # the automatic choice, nested inside every fold
+        from spectrakit.training.auto_estimator import AutoEstimator
+
+        return lambda: AutoEstimator(task, pipeline=pipeline, seed=(deep or {}).get("seed", 0))
     cls = DeepRegressor if task == "regression" else DeepClassifier
     options = dict(deep or {})
     extra = {"progress": False, **options.pop("options", {})}  # quiet inside a benchmark
