@@ -66,3 +66,29 @@ def test_bad_temperature_and_legacy_weights_are_refused(model):
     assert "ip_max_pool" in set(fresh.state_dict()) - set(state)
     with pytest.raises(RuntimeError, match="ip_max_pool"):
         fresh.load_state_dict(state)
+
+
+def test_cnn_peak_family_trains_explains_and_exports(sets, tmp_path):
+    pytest.importorskip("onnxruntime")
+    import spectrakit as sk
+    from spectrakit.bundle import save
+    from spectrakit.export import load_onnx
+    from spectrakit.export.onnx import export_onnx
+    from spectrakit.models import model_family
+    from spectrakit.models.cnnpeak import CNNPeakBlock
+
+    assert model_family("cnnpeak_tiny") == "cnnpeak"
+    torch.manual_seed(0)
+    model = train(create("cnnpeak_tiny", n_outputs=2), sets[0], steps=60, lr=3e-3, wd=0.01)
+    assert any(isinstance(m, CNNPeakBlock) for m in model.modules())
+    assert accuracy(model, make_set(64, 1)) > 0.9
+    table = compare_channel_sets(model, sets[1][:8], target=1, band=(LOW, HIGH),
+                                 n_perturb_samples=4)  # fmt: skip
+    assert table.loc["specific", "band_share"] > table.loc["complementary", "band_share"]
+    bundle = save(tmp_path / "b", model=model, task="classification", axis=sets[0].axis,
+                  classes=["absent", "present"],
+                  output={"task": "classification", "n_targets": 2})  # fmt: skip
+    assert all(r["ok"] for r in export_onnx(bundle, batch_sizes=(1, 3))["parity"])
+    test = make_set(8, 2)
+    np.testing.assert_allclose(load_onnx(bundle).predict(test)["proba_present"],
+                               sk.load(bundle).predict(test)["proba_present"], atol=1e-4)  # fmt: skip

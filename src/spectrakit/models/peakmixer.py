@@ -132,7 +132,7 @@ class PeakMixer(SpectralModel):
         )
         blocks: list[nn.Module] = []
         for i in range(depth):
-            blocks.append(ResPeakBlock(width, width, use_se=use_se, act_layer=act_layer))
+            blocks.append(self.build_peak_block(width, use_se, act_layer))
             if i < depth - 1:
                 blocks.append(nn.MaxPool1d(2))
         self.features = nn.Sequential(*blocks)
@@ -143,6 +143,10 @@ class PeakMixer(SpectralModel):
         self.width = width
         self.init_head(2 * width)
         self._init_ip(self.n_outputs)
+
+    def build_peak_block(self, width: int, use_se: bool, act_layer: type) -> nn.Module:
+        """One peak module, (B, K, L) -> (B, K, L): a :class:`ResPeakBlock`."""
+        return ResPeakBlock(width, width, use_se=use_se, act_layer=act_layer)
 
     def build_head(self, n_outputs: int) -> nn.Module:
         """Backbone head on the mixer half of the embedding: Linear(K, n_outputs)."""
