@@ -58,6 +58,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="rate of in-distribution spectra the OOD threshold flags, calibrated on held-out "
         "training spectra (deep models: --val, else a 20%% holdout; chemometric: 5-fold CV)",
     )
+    p.add_argument(
+        "--ood-tune",
+        action="store_true",
+        help="classifiers with --ood dime/auto: choose DIME's components k and rate alpha "
+        "on the training spectra (leave one class out, best open-set efficiency TEFF) "
+        "instead of --false-rejection; the choice is recorded in the bundle",
+    )
     p.add_argument("--init", help="pretrained bundle to start from")
     p.add_argument(
         "--freeze", default="none", help="none | encoder | all-but-last-K (layer groups)"
@@ -173,13 +180,18 @@ def _add_ood(args: argparse.Namespace, predictor, train, val=None):
             got=f"--model {args.model}",
         )
     method = "dime" if args.ood == "auto" else args.ood
+    tune = bool(getattr(args, "ood_tune", False))
     det = fit_ood(
-        predictor, train, method=method, heldout=val, false_rejection=args.false_rejection
-    )
+        predictor, train, method=method, heldout=val, false_rejection=args.false_rejection,
+        tune=tune,
+    )  # fmt: skip
     where = "20% training holdout" if val is None else "--val spectra"
     save_detector(det, args.out)
     metrics = dict(predictor.config.get("metrics", {}))
-    bundle.update_metrics(args.out, {**metrics, "ood": det.name, "ood_calibration": where})
+    record = {"ood": det.name, "ood_calibration": where}
+    if tune:  # the choice (not the grid, which ood.json keeps) in the bundle's metrics
+        record["ood_tuning"] = {k: v for k, v in det.tuning_.items() if k != "grid"}
+    bundle.update_metrics(args.out, {**metrics, **record})
     return bundle.load(args.out)
 
 
