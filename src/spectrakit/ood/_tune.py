@@ -43,8 +43,10 @@ def _split_halves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 
 def _one_standard_error(grid: pd.DataFrame, n_eval: int) -> pd.Series:
-    """The most components whose TEFF is within one binomial standard error of the best
-    (the in-distribution variation modelled as fully as the data allow, as DIME's 99 %
+    """The pair chosen by the one-standard-error rule.
+
+    The most components whose TEFF is within one binomial standard error of the best (the
+    in-distribution variation modelled as fully as the data allow, as DIME's 99 %
     explained-variance default does); of that k, the alpha with the best TEFF.
     """
     top = grid["TEFF"].max()
