@@ -107,7 +107,7 @@ def main() -> None:
     import spectrakit as sk
     from spectrakit.explain import compare_channel_sets
 
-    n_train, n_explain, epochs = (256, 12, 8) if args.quick else (2000, 64, 40)
+    n_train, n_explain, epochs = (256, 8, 8) if args.quick else (2000, 64, 40)
     write(make_spectra(n_train, 0), args.out / "train.csv")
     test = make_spectra(4 * n_explain, 1)
     present = test[test.meta["label"].to_numpy() == "present"][:n_explain]
@@ -119,7 +119,7 @@ def main() -> None:
         print(f"{model}: test accuracy {acc:.3f}; class-channel weights {w.min():.3f}-"
               f"{w.max():.3f} (uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
         table = compare_channel_sets(predictor, present, target="present", band=BAND,
-                                     n_perturb_samples=8 if args.quick else 32)  # fmt: skip
+                                     n_perturb_samples=4 if args.quick else 32)  # fmt: skip
         print(table.round(4).to_string())
         rows.append(table.reset_index().assign(model=model, accuracy=acc))
         if model == "peakmixer_tiny":
