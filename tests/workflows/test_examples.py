@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.examples
 pytest.importorskip("chemotools", reason="the examples use the built-in data sets")
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 OUTPUTS = {
     "01_read_inspect_preprocess": [
         *(f"fermentation.{ext}" for ext in ("csv", "parquet", "h5", "jdx", "npz", "mat")),

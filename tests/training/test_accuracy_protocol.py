@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from spectrakit.baselines import PLSRegressor, SpectralEstimator
 from spectrakit.datasets.nir import make_nir
@@ -22,12 +21,7 @@ SNV_D1 = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_sealed_targets_refuse_reading_before_freeze_and_second_score():
@@ -50,7 +44,7 @@ def test_sealed_targets_refuse_reading_before_freeze_and_second_score():
 
 
 def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     import benchmarks.accuracy as bench
 
     events = []

@@ -82,7 +82,7 @@ def test_small_file_stays_under_the_memory_cap(tmp_path, name):
     path = build(tmp_path / file_name)
     size = sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
     assert size < 1_000_000
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path)],
         capture_output=True,

@@ -2,14 +2,13 @@
 
 import base64
 import io
-import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
+from _browser import chromium
 from spectrakit.baselines import PLSRegressor
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.evaluation import cross_validate, write_model_report
@@ -67,20 +66,8 @@ def test_report_is_self_contained(report_dir):
     assert ">rmse<" in text
 
 
-def _chromium() -> str | None:
-    for name in ("/usr/bin/chromium", "chromium", "chromium-browser"):
-        found = (
-            shutil.which(name)
-            if not os.path.isabs(name)
-            else (name if os.path.exists(name) else None)
-        )
-        if found:
-            return found
-    return None
-
-
 def test_report_renders_in_headless_chromium(report_dir, tmp_path):
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium); rendering not checked")
     _, path = report_dir

@@ -14,7 +14,7 @@ from spectrakit import Spectra
 from spectrakit.bundle import read_config, verify
 from spectrakit.core.errors import BundleError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 V1 = FIXTURES / "bundle_v1"
 
 

@@ -10,10 +10,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from _browser import chromium
 from spectrakit.baselines import make_baseline
 from spectrakit.cli._app import main
 from spectrakit.evaluation.pls_report import pls_diagnostics, vip_scores
-from test_report import _chromium
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
 from spectrakit.datasets import load_fermentation
@@ -59,7 +59,7 @@ def test_baseline_report_has_pls_figures_and_renders(tmp_path):
     html = (out / "report.html").read_text()
     assert "PLS model" in html and "chosen by inner cross-validation" in html
     assert json.loads((out / "metrics.json").read_text())["cv"]
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("chromium is not installed; rendering not checked")
     shot = tmp_path / "shot.png"

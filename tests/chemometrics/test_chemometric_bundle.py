@@ -20,9 +20,10 @@ from spectrakit.errors import ModelError
 from spectrakit.training.chemometric import save_chemometric
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
+from test_fermentation_pls import published_pipeline
+
 from _serve_util import free_port
 from spectrakit.datasets import load_fermentation
-from test_fermentation_pls import published_pipeline
 
 
 @pytest.fixture(scope="module")
