@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_open_set import _spectra
 
 import spectrakit
 from spectrakit.cli import main
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.evaluation import open_set_figures
 from spectrakit.ood import load_detector, tune_dime
-from test_open_set import _spectra
 
 
 def _embeddings(n_per_class: int, seed: int):

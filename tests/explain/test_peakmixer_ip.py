@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_explain import HIGH, LOW, accuracy, make_set, train
 
 from spectrakit.core.errors import ModelError
 from spectrakit.explain import compare_channel_sets
 from spectrakit.models import create
-from test_explain import HIGH, LOW, accuracy, make_set, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 WIDTH = 24  # peakmixer_tiny channels
