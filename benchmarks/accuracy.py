@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
 from spectrakit.spectra import Spectra
 from spectrakit.training.auto import auto_fit
+from spectrakit.training.deep_recipes import available, fit_deep
 from spectrakit.training.recipes import cv_folds
 
 FERMENTATION_D2 = {
@@ -66,6 +68,10 @@ SNV = {"steps": [{"step": "SNV", "params": {}}]}
 RAMAN_SNV = {
     "steps": [*preset("raman-default").to_config()["steps"], {"step": "SNV", "params": {}}]
 }
+
+
+MARK_START = "<!-- bench-accuracy:start -->"
+MARK_END = "<!-- bench-accuracy:end -->"
 
 
 @dataclass
@@ -100,7 +106,9 @@ def fermentation(seed: int, quick: bool) -> Split:
     test, sealed = _seal(matched, "glucose", "HPLC glucose")
     pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
     y = train.meta["glucose"].to_numpy()
-    return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT)
+    deep = ("pls_net", "pls_net_matched") if quick else ("pls_net", "pls_net_matched", "cnn")
+    return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT,
+                 deep=deep)  # fmt: skip
 
 
 def coffee(seed: int, quick: bool) -> Split:
@@ -152,7 +160,7 @@ def nir_transfer(n: int) -> Callable[[int, bool], Split]:
         target = strip_targets(b.select(unl), ["analyte"])
         y = a.meta["analyte"].to_numpy()[tr]
         return Split("regression", a.select(tr), y, test, sealed, target, pipes,
-                     deep=("pls_net",))  # fmt: skip
+                     deep=("pls_net", "pls_net_matched"))  # fmt: skip
 
     return case
 
@@ -203,30 +211,51 @@ def _metric(task: str):
     return lambda y, p: {"score": float(np.mean(np.asarray(p) == np.asarray(y)))}
 
 
+def _candidates(split: Split, folds: list, seed: int, quick: bool) -> tuple[list, object]:
+    """PLS and transfer candidates (auto_fit), then the registry's recipes, same folds."""
+    choice = auto_fit(
+        split.train, split.y, task=split.task, pipelines=split.pipelines, target=split.target,
+        deep=(), folds=folds, seed=seed, quick=quick,
+    )  # fmt: skip
+    pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
+    pipe = split.pipelines[pls.name[4:-1]]
+    names = (
+        available(split.task, split.target is not None, "pls") if split.target is not None else []
+    )
+    fits = [
+        fit_deep(name, split.train, split.y, task=split.task, pipeline=pipe, folds=folds,
+                 target=split.target, deep_input=split.deep_input, seed=seed, quick=quick)
+        for name in [*names, *split.deep]
+    ]  # fmt: skip
+    return [*choice.candidates, *fits], pls
+
+
 def run_split(split: Split, seed: int, quick: bool) -> dict:
-    """Choose on training data, freeze, then score every column once."""
+    """Choose on training data, freeze, then score every column once.
+
+    The automatic choice is the candidate with the lowest CV error on the training spectra
+    (PLS wins ties); with target spectra only transfer-aware candidates compete.
+    """
     t0 = time.perf_counter()
     codes = None if split.task == "regression" else np.unique(split.y, return_inverse=True)[1]
     folds = cv_folds(len(split.y), k=3 if quick else 5, y=codes, groups=split.groups, seed=seed)
-    choice = auto_fit(
-        split.train, split.y, task=split.task, pipelines=split.pipelines, target=split.target,
-        deep=split.deep, deep_input=split.deep_input, folds=folds, seed=seed, quick=quick,
-    )  # fmt: skip
+    cands, pls = _candidates(split, folds, seed, quick)
     domain = "source" if split.target is None else "target"
-    pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
+    eligible = [c for c in cands if split.target is None or c.kind != "pls"]
+    chosen = min(eligible, key=lambda c: (c.cv_error, not c.kind.startswith("pls")))
     preds = {"PLS": pls.predict(split.test, domain)}
     if split.target is not None:
         preds["PLS (no transfer)"] = pls.predict(split.test, "source")
-    for c in choice.candidates:
+    for c in cands:
         if not c.name.startswith("pls["):
-            preds[c.name.split("(")[0]] = c.predict(split.test, domain)
-    preds["auto"] = choice.predict(split.test, domain)
-    split.sealed.freeze({"auto": choice.chosen.name, "pls": pls.name})
+            preds[c.name] = c.predict(split.test, domain)
+    preds["auto"] = chosen.predict(split.test, domain)
+    split.sealed.freeze({"auto": chosen.name, "pls": pls.name})
     scores = split.sealed.score(preds, _metric(split.task))
     return {
         "scores": scores,
-        "auto_choice": choice.chosen.name,
-        "cv": {c.name: c.cv_error for c in choice.candidates},
+        "auto_choice": chosen.name,
+        "cv": {c.name: c.cv_error for c in cands},
         "seconds": time.perf_counter() - t0,
     }
 
@@ -245,20 +274,40 @@ def _summary(runs: list[dict], task: str) -> list[dict]:
     return rows
 
 
-def _print(case: str, task: str, rows: list[dict], runs: list[dict]) -> None:
+def _table(case: str, task: str, rows: list[dict], runs: list[dict]) -> list[str]:
+    """Markdown lines of one case's table."""
     what = "RMSEP" if task == "regression" else "accuracy"
     secs = np.mean([r["seconds"] for r in runs])
-    picks = ", ".join(sorted({r["auto_choice"] for r in runs}))
-    print(f"\n### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed)")
-    print(f"auto chose (by CV on training data): {picks}")
-    head = f"| column | {what} | ratio to PLS |" + (" mean bias |" if task == "regression" else "")
-    print(head)
-    print("|---|---|---|" + ("---|" if task == "regression" else ""))
+    picks = ", ".join(f"{k} x{v}" for k, v in
+                      sorted(Counter(r["auto_choice"] for r in runs).items()))  # fmt: skip
+    reg = task == "regression"
+    lines = [
+        f"### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed)",
+        "",
+        f"auto chose (by CV on training data): {picks}",
+        "",
+        f"| column | {what} | ratio to PLS |" + (" mean bias |" if reg else ""),
+        "|---|---|---|" + ("---|" if reg else ""),
+    ]
     for r in rows:
         line = f"| {r['column']} | {r['mean']:.4g} +- {r['sd']:.2g} | {r['ratio_to_pls']:.3f} |"
-        if task == "regression":
-            line += f" {r['bias']:+.3g} |"
-        print(line, flush=True)
+        lines.append(line + (f" {r['bias']:+.3g} |" if reg else ""))
+    return [*lines, ""]
+
+
+def write_markdown(path: str, lines: list[str], header: str) -> None:
+    """Replace the generated block of ``path`` (between the markers) with ``lines``."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    if MARK_START not in text or MARK_END not in text:
+        raise SystemExit(f"{path} has no {MARK_START} ... {MARK_END} block to replace")
+    head, rest = text.split(MARK_START, 1)
+    tail = rest.split(MARK_END, 1)[1]
+    block = "\n".join([MARK_START, header, "", *lines, MARK_END])
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(head + block + tail)
+    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,22 +316,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=None, help="seeds per case (default 5; quick 3)")
     p.add_argument("--cases", default=None, help="comma-separated: " + ", ".join(CASES))
     p.add_argument("--json", default=None, help="also write all results to this file")
+    p.add_argument("--markdown", default=None, help="replace the tables block of this file")
     args = p.parse_args(argv)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("SPECTRAKIT_BENCH_THREADS", "2")))
     names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
     unknown = [n for n in names if n not in CASES]
     if unknown:
         p.error(f"unknown case {unknown}; expected some of {', '.join(CASES)}")
     n_seeds = args.seeds or (3 if args.quick else 5)
-    out = {}
+    out, lines = {}, []
     for name in names:
         runs = []
         for seed in range(n_seeds):
             split = CASES[name](seed, args.quick)
             runs.append(run_split(split, seed, args.quick))
         rows = _summary(runs, split.task)
-        _print(name, split.task, rows, runs)
+        table = _table(name, split.task, rows, runs)
+        print("\n".join(["", *table]), flush=True)
+        lines += table
         out[name] = {"task": split.task, "summary": rows, "runs": runs}
+        if args.markdown:  # after every case, so a long run keeps what it measured
+            mode = "--quick" if args.quick else "full"
+            header = (f"Generated by `benchmarks/accuracy.py` ({mode}, {n_seeds} seeds, "
+                      f"{torch.get_num_threads()} torch threads).")  # fmt: skip
+            write_markdown(args.markdown, lines, header)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1, default=float)

@@ -42,3 +42,24 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def make_tiny_bundle(path, n_points: int = 64, scale: float = 1.0):
+    """Write a real, valid regression bundle (cnn1d_tiny, no preprocessing) at ``path``."""
+    import torch
+
+    from spectrakit.bundle import save
+    from spectrakit.core.axis import SpectralAxis
+    from spectrakit.models import create
+
+    torch.manual_seed(0)
+    axis = SpectralAxis(np.linspace(400.0, 1800.0, n_points), unit="cm-1")
+    model = create("cnn1d_tiny", n_outputs=1, input_length=n_points)
+    output = {"task": "regression", "n_targets": 1, "target_mean": [1.0], "target_std": [scale]}
+    return save(path, model=model, task="regression", axis=axis, targets=["c"], output=output)
+
+
+@pytest.fixture
+def tiny_bundle(tmp_path):
+    """A real, valid regression bundle folder (cnn1d_tiny on 64 points)."""
+    return make_tiny_bundle(tmp_path / "tiny-bundle")

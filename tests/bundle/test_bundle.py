@@ -99,9 +99,9 @@ def test_weights_with_wrong_shapes_are_refused(saved):
         {k: v.contiguous() for k, v in other.state_dict().items()}, path / "model.safetensors"
     )
     # re-record the checksum so that only the shape check can catch it
-    cfg = json.loads((path / "config.json").read_text())
-    cfg["files"]["model.safetensors"] = bundle.format._sha256_file(path / "model.safetensors")
-    bundle.format._write_config(path, cfg)
+    b = bundle.Bundle(path)
+    files = {**b.config.files, "model.safetensors": bundle.sha256_file(path / "model.safetensors")}
+    b.write_config(b.config.replace(files=files))
     with pytest.raises(BundleError, match="wrong shapes"):
         spectrakit.load(path)
 
@@ -126,7 +126,7 @@ def test_unrecorded_files_are_refused(saved, name):
 def test_add_file_records_checksum(saved):
     path = saved[0]
     bundle.add_file(path, "notes.txt", b"hello")
-    assert "notes.txt" in bundle.verify(path)["files"]
+    assert "notes.txt" in bundle.verify(path).files
     with pytest.raises(BundleError, match="invalid bundle file name"):
         bundle.add_file(path, "payload.pkl", b"x")
 

@@ -206,14 +206,16 @@ def test_failing_write_keeps_existing_output(tmp_path, capsys):
     src.write_text("values,1000,1001\na,1,2\n")  # 'values' clashes with the .npz layout
     out = tmp_path / "out.npz"
     out.write_bytes(b"previous result")
-    line = _assert_one_line(*_run(["convert", str(src), str(out)], capsys))
+    # without --overwrite the existing file is refused before any work
+    assert "already exists" in _assert_one_line(*_run(["convert", str(src), str(out)], capsys))
+    line = _assert_one_line(*_run(["convert", str(src), str(out), "--overwrite"], capsys))
     assert "clash" in line
     assert out.read_bytes() == b"previous result"
     assert _siblings(tmp_path) == {"in.csv", "out.npz"}
 
     bad = tmp_path / "bad.csv"
     bad.write_text(TABLE_HEADER + "a,1,2\n")
-    _assert_one_line(*_run(["convert", str(bad), str(out)], capsys))
+    _assert_one_line(*_run(["convert", str(bad), str(out), "--overwrite"], capsys))
     assert out.read_bytes() == b"previous result"
 
 

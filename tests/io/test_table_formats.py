@@ -83,7 +83,7 @@ def test_failed_write_leaves_no_file(raman_like, tmp_path, monkeypatch):
         path.write_text("half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(_registry._FORMATS["csv"], "writer", boom)
+    monkeypatch.setattr(_registry.FORMATS["csv"], "writer", boom)
     with pytest.raises(OSError):
         sk.write(raman_like, target)
     assert target.read_text() == "previous content"

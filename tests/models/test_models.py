@@ -54,7 +54,7 @@ def test_registry_lists_every_family():
 
 
 def test_unknown_name_suggests_close_matches():
-    with pytest.raises(ModelError, match="did you mean specbert_tiny"):
+    with pytest.raises(ModelError, match="did you mean 'specbert_tiny'"):
         create("specbert_tiyn")
 
 

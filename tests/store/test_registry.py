@@ -9,13 +9,8 @@ from spectrakit.registry import LocalRegistry
 
 
 @pytest.fixture
-def bundle(tmp_path):
-    d = tmp_path / "bundle"
-    d.mkdir()
-    (d / "config.json").write_text(json.dumps({"model": {"name": "cnn1d_tiny"}, "task": {}}))
-    (d / "model.safetensors").write_bytes(b"weights")
-    (d / "card.md").write_text("# card")
-    return d
+def bundle(tiny_bundle):
+    return tiny_bundle
 
 
 def test_push_list_pull_round_trip(bundle, tmp_path):
@@ -25,7 +20,8 @@ def test_push_list_pull_round_trip(bundle, tmp_path):
     assert (m1["version"], m2["version"]) == ("1", "2")
     assert [r["version"] for r in reg.list()] == ["1", "2"]
     out = reg.pull("glucose", dest=tmp_path / "pulled")
-    assert (out / "model.safetensors").read_bytes() == b"weights"
+    weights = (bundle / "model.safetensors").read_bytes()
+    assert (out / "model.safetensors").read_bytes() == weights
     assert not (out / "manifest.json").exists()
 
 
@@ -56,7 +52,7 @@ def test_extra_file_in_store_is_refused(bundle, tmp_path):
 
 def test_pickle_in_bundle_is_refused(bundle, tmp_path):
     (bundle / "model.pkl").write_bytes(b"\x80\x04")
-    with pytest.raises(BundleError, match="execute code"):
+    with pytest.raises(BundleError, match=r"unexpected file 'model\.pkl'"):
         LocalRegistry(tmp_path / "reg").push(bundle, "m")
 
 

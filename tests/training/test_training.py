@@ -37,7 +37,7 @@ def test_multi_target_regression_beats_the_mean(tmp_path):
         train, ["c0", "c2"], model="cnn1d_tiny", max_epochs=25, lr=3e-3, out=tmp_path / "m", **FAST
     )
     pred = predictor.predict(test)
-    assert list(pred.columns) == ["c0", "c2"]
+    assert list(pred.columns) == ["c0", "c2", "ood_score", "is_ood"]  # OOD on by default
     for col in ("c0", "c2"):
         y = test.meta[col].to_numpy()
         rmse = np.sqrt(np.mean((pred[col].to_numpy() - y) ** 2))
@@ -75,7 +75,7 @@ def test_uncertainty_head_gives_positive_std(tmp_path):
         train, "c1", model="mlp_tiny", max_epochs=10, uncertainty=True, lr=3e-3, **FAST
     )
     pred = predictor.predict(_mixtures(20, 5))
-    assert list(pred.columns) == ["c1", "c1_std"]
+    assert list(pred.columns) == ["c1", "c1_std", "ood_score", "is_ood"]
     std = pred["c1_std"].to_numpy()
     assert np.all(np.isfinite(std)) and np.all(std > 0)
     assert np.median(std) < 1.0  # in target units, targets span [0, 1]

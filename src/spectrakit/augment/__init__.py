@@ -12,6 +12,7 @@ True
 """
 
 from spectrakit.augment._base import (
+    AUGMENTATIONS,
     Augmentation,
     Compose,
     RandomApply,
@@ -33,6 +34,7 @@ from spectrakit.augment._transforms import (
 )
 
 __all__ = [
+    "AUGMENTATIONS",
     "AdditiveMix",
     "Augmentation",
     "BaselineDrift",

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 
 from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.registry import Registry
 
 __all__ = [
+    "AUGMENTATIONS",
     "Augmentation",
     "Compose",
     "RandomApply",
@@ -26,19 +28,21 @@ __all__ = [
     "register_augmentation",
 ]
 
-_REGISTRY: dict[str, type[Augmentation]] = {}
 A = TypeVar("A", bound="type[Augmentation]")
+#: every augmentation a configuration can name: class name -> class.
+AUGMENTATIONS: Registry[type[Augmentation]] = Registry(
+    "augmentation", modules=("spectrakit.augment",)
+)
 
 
 def register_augmentation(cls: A) -> A:
     """Class decorator: make an augmentation available to configurations by class name."""
-    _REGISTRY[cls.__name__] = cls
-    return cls
+    return AUGMENTATIONS.register(cls)
 
 
 def list_augmentations() -> list[str]:
     """Sorted names of the registered augmentations."""
-    return sorted(_REGISTRY)
+    return AUGMENTATIONS.names()
 
 
 # ---------------------------------------------------------------------- random draws
@@ -175,13 +179,7 @@ def augmentation_from_config(cfg: Mapping[str, Any] | Sequence[Any]) -> Augmenta
             expected="a mapping {name: ..., params: {...}} or a list of them",
             got=repr(cfg)[:200],
         )
-    cls = _REGISTRY.get(str(cfg["name"]))
-    if cls is None:
-        raise ConfigError(
-            f"unknown augmentation {cfg['name']!r}",
-            expected="one of " + ", ".join(list_augmentations()),
-            got=repr(cfg["name"]),
-        )
+    cls = AUGMENTATIONS.lookup(str(cfg["name"]))
     params = dict(cfg.get("params") or {})
     for key, value in params.items():
         if isinstance(value, Mapping) and "name" in value:

@@ -1,9 +1,15 @@
 """Single-file bundles: pack a bundle directory into a .zip and unpack it safely.
 
-Unpacking refuses anything that could escape or exhaust the destination: absolute paths,
-``..`` components, symbolic links, nested folders deeper than allowed, members or a total
-size above the limits, and suspicious compression ratios (zip bombs). Nothing in a bundle is
-ever executed; this module only moves bytes.
+Everything is checked before anything is written. The central directory first: member
+names (empty, ``.``, ``..``, absolute or drive paths, backslashes, links, duplicates,
+folders other than the one the bundle was zipped in, names outside the file policy of
+:mod:`spectrakit.bundle.policy`), the member count, the declared sizes against
+:data:`MAX_MEMBER_BYTES` and :data:`MAX_TOTAL_BYTES`, and the compression ratio of each
+member and of the whole archive against :data:`MAX_RATIO` (zip bombs). Then every member is
+decompressed once without being written, which checks its CRC and that it holds exactly its
+declared size (a short or overlong member is refused). Only then is the bundle extracted,
+again refusing a member that yields more than declared. Every refusal is one line naming
+the limit. Nothing in a bundle is ever executed; this module only moves bytes.
 """
 
 from __future__ import annotations
@@ -11,21 +17,41 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
+from spectrakit.bundle.policy import CONFIG, check_file_name, check_regular_file
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.errors import BundleError
 
-__all__ = ["MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "pack_bundle", "unpack_bundle"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_MEMBER_BYTES",
+    "MAX_RATIO",
+    "MAX_TOTAL_BYTES",
+    "pack_bundle",
+    "unpack_bundle",
+]
 
 MAX_MEMBER_BYTES = 2 * 1024**3  # one weights file of up to 2 GiB
 MAX_TOTAL_BYTES = 4 * 1024**3
 MAX_MEMBERS = 256
-MAX_RATIO = 200.0  # uncompressed / compressed; weights and JSON compress far less than this
+#: uncompressed / compressed, for each member above RATIO_FLOOR bytes and for the whole
+#: archive: float weights compress about 1.1:1 and JSON about 10:1, a zip bomb by hundreds
+MAX_RATIO = 20.0
+RATIO_FLOOR = 1024**2
+_CHUNK = 1 << 20
+
+
+def _refuse(zip_name: str, what: str, fix: str = "do not load this archive") -> BundleError:
+    return BundleError(f"{zip_name}: {what}", fix=fix)
 
 
 def pack_bundle(bundle_dir: str | os.PathLike, zip_path: str | os.PathLike) -> Path:
-    """Write every regular file of ``bundle_dir`` into ``zip_path`` (atomic).
+    """Write the files of ``bundle_dir`` into ``zip_path`` (atomic).
+
+    Every entry must follow the bundle file policy: regular files with allowed names, no
+    links, no folders.
 
     Parameters
     ----------
@@ -40,59 +66,142 @@ def pack_bundle(bundle_dir: str | os.PathLike, zip_path: str | os.PathLike) -> P
         ``zip_path``.
     """
     src = Path(bundle_dir)
-    if not (src / "config.json").is_file():
+    if not (src / CONFIG).is_file():
         raise BundleError(
-            f"{src} is not a bundle directory",
-            expected="a folder with config.json",
-            got="no config.json",
+            f"{src} is not a bundle directory", expected="a folder with config.json", got="none"
         )
+    entries = sorted(src.iterdir())
+    for path in entries:
+        check_regular_file(path, where=str(src))
+        check_file_name(path.name, where=str(src))
     out = Path(zip_path)
     with (
         atomic_path(out, suffix=".zip") as tmp,
         zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf,
     ):
-        for path in sorted(src.rglob("*")):
-            if path.is_symlink():
-                raise BundleError(
-                    "bundles may not contain symbolic links", got=str(path.relative_to(src))
-                )
-            if path.is_file():
-                zf.write(path, path.relative_to(src).as_posix())
+        for path in entries:
+            zf.write(path, path.name)
     return out
 
 
-def _check_member(info: zipfile.ZipInfo, zip_name: str) -> PurePosixPath:
+def _member_path(info: zipfile.ZipInfo, zip_name: str) -> PurePosixPath:
+    """The checked relative path of one member (names and type only)."""
     name = info.filename
+    if name.strip() in ("", ".", "./") or name.rstrip("/").split("/")[-1] in ("", "."):
+        raise _refuse(zip_name, f"member {name!r} has no usable name (limit: plain file names)")
+    if name.startswith(("/", "\\")) or "\\" in name or ":" in name.split("/")[0]:
+        raise _refuse(zip_name, f"member {name!r} has an absolute or drive path")
     path = PurePosixPath(name)
-    if name.startswith(("/", "\\")) or ":" in path.parts[0] or "\\" in name:
-        raise BundleError(
-            f"{zip_name}: member {name!r} has an absolute or drive path",
-            expected="relative paths inside the bundle",
-            fix="rebuild the archive with spectrakit (pack_bundle)",
-        )
-    if any(part in ("..", "") for part in path.parts) or len(path.parts) > 4:
-        raise BundleError(
-            f"{zip_name}: member {name!r} escapes the bundle folder",
-            expected="plain relative paths without '..'",
-            fix="do not load this archive; it may be malicious",
-        )
+    if any(part in ("..", ".", "") for part in name.rstrip("/").split("/")):
+        raise _refuse(zip_name, f"member {name!r} escapes the bundle folder ('..' or '.')")
     mode = (info.external_attr >> 16) & 0o170000
     if mode and stat.S_ISLNK(mode):
-        raise BundleError(f"{zip_name}: member {name!r} is a symbolic link", fix="remove it")
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise BundleError(
-            f"{zip_name}: member {name!r} is too large",
-            expected=f"at most {MAX_MEMBER_BYTES} bytes",
-            got=f"{info.file_size} bytes",
-        )
-    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-        raise BundleError(
-            f"{zip_name}: member {name!r} has a suspicious compression ratio",
-            expected=f"at most {MAX_RATIO:.0f}:1",
-            got=f"{info.file_size / info.compress_size:.0f}:1",
-            fix="do not load this archive; it looks like a zip bomb",
-        )
+        raise _refuse(zip_name, f"member {name!r} is a symbolic link (regular files only)")
+    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise _refuse(zip_name, f"member {name!r} is not a regular file")
     return path
+
+
+def _check_sizes(info: zipfile.ZipInfo, zip_name: str) -> None:
+    size, packed = info.file_size, info.compress_size
+    if size > MAX_MEMBER_BYTES:
+        raise _refuse(
+            zip_name,
+            f"member {info.filename!r} declares {size} bytes, over MAX_MEMBER_BYTES "
+            f"({MAX_MEMBER_BYTES})",
+        )
+    if size > RATIO_FLOOR and size > MAX_RATIO * max(packed, 1):
+        raise _refuse(
+            zip_name,
+            f"member {info.filename!r} has a suspicious compression ratio "
+            f"{size / max(packed, 1):.0f}:1, over MAX_RATIO ({MAX_RATIO:.0f}:1); "
+            "it looks like a zip bomb",
+        )
+
+
+def _layout(infos: list[zipfile.ZipInfo], zip_name: str) -> list[tuple[zipfile.ZipInfo, str]]:
+    """``(member, bundle file name)`` of every file member, after all name checks."""
+    if len(infos) > MAX_MEMBERS:
+        raise _refuse(zip_name, f"{len(infos)} members, over MAX_MEMBERS ({MAX_MEMBERS})")
+    paths = [_member_path(i, zip_name) for i in infos]
+    seen: set[str] = set()
+    for p in paths:
+        key = p.as_posix().lower()
+        if key in seen:
+            raise _refuse(zip_name, f"member {p.as_posix()!r} appears twice (names must be unique)")
+        seen.add(key)
+    files = [(i, p) for i, p in zip(infos, paths, strict=True) if not i.is_dir()]
+    roots = {p.parts[0] for _, p in files if len(p.parts) > 1}
+    prefix = ""
+    if CONFIG not in {p.as_posix() for _, p in files} and len(roots) == 1:
+        prefix = next(iter(roots))  # a zip of the bundle folder itself
+    out = []
+    for info, p in files:
+        rel = p.parts[1:] if prefix and p.parts[0] == prefix else p.parts
+        if len(rel) != 1:
+            raise _refuse(
+                zip_name, f"member {p.as_posix()!r} is inside a folder (bundles are flat)"
+            )
+        check_file_name(rel[0], where=zip_name)
+        out.append((info, rel[0]))
+    for info, p in zip(infos, paths, strict=True):
+        if info.is_dir() and p.parts != (prefix,):
+            raise _refuse(zip_name, f"member {p.as_posix()!r} is a folder (bundles are flat)")
+    return out
+
+
+def _check_totals(members: list[tuple[zipfile.ZipInfo, str]], zip_name: str) -> None:
+    for info, _ in members:
+        _check_sizes(info, zip_name)
+    total = sum(i.file_size for i, _ in members)
+    packed = sum(i.compress_size for i, _ in members)
+    if total > MAX_TOTAL_BYTES:
+        raise _refuse(
+            zip_name, f"declares {total} bytes unpacked, over MAX_TOTAL_BYTES ({MAX_TOTAL_BYTES})"
+        )
+    if total > RATIO_FLOOR and total > MAX_RATIO * max(packed, 1):
+        raise _refuse(
+            zip_name,
+            f"has a suspicious compression ratio {total / max(packed, 1):.0f}:1 over the "
+            f"archive, over MAX_RATIO ({MAX_RATIO:.0f}:1); it looks like a zip bomb",
+        )
+    if CONFIG not in {name for _, name in members}:
+        names = ", ".join(sorted(n for _, n in members)[:5]) or "(empty)"
+        raise BundleError(
+            f"{zip_name} does not contain a bundle",
+            expected="config.json at the top level",
+            got=names,
+        )
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, zip_name: str, sink=None) -> None:
+    """Decompress one member (CRC checked by zipfile), refusing any size but the declared."""
+    seen = 0
+    try:
+        with zf.open(info) as fin:
+            while chunk := fin.read(_CHUNK):
+                seen += len(chunk)
+                if seen > info.file_size:
+                    raise _refuse(
+                        zip_name,
+                        f"member {info.filename!r} is larger than its declared "
+                        f"{info.file_size} bytes",
+                    )
+                if sink is not None:
+                    sink.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        detail = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise _refuse(
+            zip_name,
+            f"member {info.filename!r} is damaged ({detail})",
+            fix="copy the archive again or pack the bundle again",
+        ) from None
+    if seen != info.file_size:
+        raise _refuse(
+            zip_name,
+            f"member {info.filename!r} is shorter than declared ({seen} of {info.file_size} bytes)",
+            fix="copy the archive again or pack the bundle again",
+        )
 
 
 def unpack_bundle(zip_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
@@ -113,52 +222,19 @@ def unpack_bundle(zip_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
     src = Path(zip_path)
     try:
         zf = zipfile.ZipFile(src)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise BundleError(
             f"{src.name} is not a readable zip archive",
-            got=str(exc)[:100],
+            got=" ".join(str(exc).split())[:100],
             fix="pass the bundle folder or a complete .zip",
-        ) from exc
+        ) from None
     with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise BundleError(
-                f"{src.name} has too many members",
-                expected=f"at most {MAX_MEMBERS}",
-                got=str(len(infos)),
-            )
-        paths = [_check_member(i, src.name) for i in infos]
-        total = sum(i.file_size for i in infos)
-        if total > MAX_TOTAL_BYTES:
-            raise BundleError(
-                f"{src.name} is too large when unpacked",
-                expected=f"at most {MAX_TOTAL_BYTES} bytes",
-                got=f"{total} bytes",
-            )
-        roots = {p.parts[0] for p in paths if len(p.parts) > 1}
-        prefix = PurePosixPath()
-        if "config.json" not in {p.as_posix() for p in paths} and len(roots) == 1:
-            prefix = PurePosixPath(next(iter(roots)))  # zip of the folder itself
+        members = _layout(zf.infolist(), src.name)
+        _check_totals(members, src.name)
+        for info, _ in members:  # CRC and true sizes, before anything is written
+            _stream(zf, info, src.name)
         with atomic_dir(dest) as tmp:
-            for info, path in zip(infos, paths, strict=True):
-                if info.is_dir():
-                    continue
-                rel = path.relative_to(prefix) if prefix.parts else path
-                target = tmp.joinpath(*rel.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                written = 0
-                with zf.open(info) as fin, open(target, "wb") as fout:
-                    while chunk := fin.read(1 << 20):
-                        written += len(chunk)
-                        if written > info.file_size:  # header lied about the size
-                            raise BundleError(
-                                f"{src.name}: member {info.filename!r} is larger than declared"
-                            )
-                        fout.write(chunk)
-            if not (tmp / "config.json").is_file():
-                raise BundleError(
-                    f"{src.name} does not contain a bundle",
-                    expected="config.json at the top level",
-                    got=", ".join(sorted(p.as_posix() for p in paths)[:5]) or "(empty)",
-                )
+            for info, name in members:
+                with open(tmp / name, "xb") as fout:
+                    _stream(zf, info, src.name, fout)
     return Path(dest)

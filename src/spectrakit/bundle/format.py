@@ -2,41 +2,61 @@
 
 Layout::
 
-    config.json                 model name + kwargs, task, targets/classes, axes, preprocessing,
-                                output scaling, training data summary, metrics, versions,
-                                ``files`` (sha256 of every other file) and ``integrity``
+    config.json                 typed by BundleConfig: model family + kwargs, task,
+                                targets/classes, axes, preprocessing, output scaling,
+                                training summary, metrics, versions, ``files`` (sha256 of
+                                every other file), optional ``signature`` and ``integrity``
     model.safetensors           weights
     preprocessing.safetensors   fitted preprocessing state (when any)
     card.md                     human-readable model card
     ood.json, ood.safetensors   optional out-of-distribution detector
-    model.onnx                  optional, after export
+    model.onnx, export.json     optional, after export
 
-Loading never executes code: ``config.json`` is validated against a JSON schema shipped
-with the package, ``integrity`` (sha256 of the canonical config) detects edits, every file
-is checked against its recorded checksum, files not recorded (``*.pkl``, ``*.pt``,
-``*.ckpt``, ...) are refused, and weights are read with safetensors only.
+:class:`Bundle` is the one reader and writer. Loading never executes code: ``config.json``
+is parsed strictly and validated against a bounded JSON schema, every file must follow the
+file policy (:mod:`spectrakit.bundle.policy`) and match its recorded checksum, safetensors
+headers are checked against their bytes (:mod:`spectrakit.bundle.tensors`), and the model is
+first built on PyTorch's ``meta`` device so a forged config cannot make loading allocate
+more than the weights it ships with. The checksums only detect accidents; a signature
+(:mod:`spectrakit.bundle.signing`) detects edits.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
-import platform
+import os
 import tempfile
-from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from spectrakit.bundle.card import render_card
+from spectrakit.bundle.config import (
+    FORMAT_VERSION,
+    BundleConfig,
+    ModelSpec,
+    now_iso,
+    package_versions,
+    parse_config,
+)
+from spectrakit.bundle.policy import (
+    CONFIG,
+    check_file_name,
+    check_regular_file,
+    is_allowed_name,
+    sha256_bytes,
+    sha256_file,
+)
+from spectrakit.bundle.strict_json import MAX_JSON_BYTES, read_json_file
 from spectrakit.core.atomic import atomic_dir, atomic_path
-from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.errors import BundleError, SpectraError
+from spectrakit.core.errors import BundleError, ConfigError
 
 __all__ = [
+    "CARD",
     "CONFIG",
+    "PREPROCESSING",
     "WEIGHTS",
+    "Bundle",
     "add_file",
     "load_model",
     "open_bundle",
@@ -46,166 +66,20 @@ __all__ = [
     "verify",
 ]
 
-CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 PREPROCESSING = "preprocessing.safetensors"
 CARD = "card.md"
-FORMAT = "spectrakit-bundle"
-FORMAT_VERSION = 1
-#: extensions a bundle file may have; anything else (pickles, checkpoints, code) is refused
-ALLOWED_SUFFIXES = (".json", ".safetensors", ".md", ".onnx", ".csv", ".png", ".txt", ".html")
-_MAX_CONFIG_BYTES = 64 * 1024**2
-
-
-# ---------------------------------------------------------------------- hashing helpers
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _integrity(config: dict) -> str:
-    body = {k: v for k, v in config.items() if k != "integrity"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _write_config(bundle_dir: Path, config: dict) -> None:
-    config["integrity"] = _integrity(config)
-    with atomic_path(bundle_dir / CONFIG) as tmp:
-        tmp.write_text(json.dumps(config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("spectrakit", "torch", "lightning", "numpy", "scipy", "scikit-learn"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _check_name(name: str) -> None:
-    if (
-        not name
-        or "/" in name
-        or "\\" in name
-        or name.startswith(".")
-        or name == CONFIG
-        or not name.endswith(ALLOWED_SUFFIXES)
-    ):
-        raise BundleError(
-            f"invalid bundle file name {name!r}",
-            expected="a plain file name ending in " + ", ".join(ALLOWED_SUFFIXES),
-            got=repr(name),
-            fix="choose another name (config.json is managed by spectrakit)",
-        )
-
-
-# ---------------------------------------------------------------------- saving
-def save(
-    out: str | Path,
-    *,
-    model: Any,
-    task: str,
-    axis: SpectralAxis,
-    model_axis: SpectralAxis | None = None,
-    targets: list[str] | None = None,
-    classes: list[str] | None = None,
-    output: dict | None = None,
-    preprocessor: Any = None,
-    extra_features: dict | None = None,
-    normalize: bool = False,
-    training: dict | None = None,
-    metrics: dict | None = None,
-    intended_use: str | None = None,
-) -> Path:
-    """Write a bundle directory atomically.
-
-    Parameters
-    ----------
-    out : str or Path
-        Bundle directory (replaced atomically if it exists).
-    model : SpectralModel
-        Model built by :func:`spectrakit.models.create`.
-    task : {"regression", "classification", "multilabel", "pretrained"}
-    axis : SpectralAxis
-        Axis of the raw spectra the model expects (before preprocessing).
-    model_axis : SpectralAxis, optional
-        Axis of the model input after preprocessing (default ``axis``).
-    targets, classes : list of str, optional
-        Target column names; class (or label) names.
-    output : dict, optional
-        :class:`~spectrakit.models.heads.OutputSpec` as a dict.
-    preprocessor : ChannelPreprocessor, optional
-        Fitted preprocessing.
-    extra_features : dict, optional
-        ``{"names", "mean", "std"}`` of tabular features.
-    normalize : bool, default=False
-        Whether inputs are standardized per spectrum before the model.
-    training : dict, optional
-        Training data summary and options.
-    metrics : dict, optional
-        Validation/test metrics.
-    intended_use : str, optional
-        Sentence for the model card.
-
-    Returns
-    -------
-    Path
-        The bundle directory.
-    """
-    from safetensors.torch import save_file
-
-    from spectrakit.models import model_config
-
-    out = Path(out)
-    model_axis = model_axis or axis
-    files: dict[str, str] = {}
-    with atomic_dir(out) as tmp:
-        state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / WEIGHTS), metadata={"format": FORMAT})
-        files[WEIGHTS] = _sha256_file(tmp / WEIGHTS)
-        prep_config = [None]
-        if preprocessor is not None:
-            prep_config = preprocessor.to_config()
-            arrays = preprocessor.state_arrays()
-            if arrays:
-                from safetensors.numpy import save_file as save_np
-
-                save_np(
-                    {k: np.ascontiguousarray(v) for k, v in arrays.items()},
-                    str(tmp / PREPROCESSING),
-                )
-                files[PREPROCESSING] = _sha256_file(tmp / PREPROCESSING)
-        config = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": model_config(model),
-            "task": task,
-            "targets": list(targets or []),
-            "classes": None if classes is None else [str(c) for c in classes],
-            "axis": axis.to_dict(),
-            "model_axis": model_axis.to_dict(),
-            "output": output,
-            "preprocessing": prep_config,
-            "extra_features": extra_features or {"names": [], "mean": [], "std": []},
-            "normalize": bool(normalize),
-            "training": _jsonable(training or {}),
-            "metrics": _jsonable(metrics or {}),
-            "versions": _versions(),
-            "intended_use": intended_use,
-        }
-        card = _card(config)
-        (tmp / CARD).write_text(card, encoding="utf-8")
-        files[CARD] = _sha256_file(tmp / CARD)
-        config["files"] = files
-        _write_config(tmp, config)
-    return out
+_SAVE_FIELDS = (
+    "model_axis",
+    "targets",
+    "classes",
+    "output",
+    "extra_features",
+    "normalize",
+    "training",
+    "metrics",
+    "intended_use",
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -225,271 +99,332 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _card(config: dict) -> str:
-    ax = SpectralAxis.from_dict(config["axis"])
-    summary = config["training"].get("data", {})
-    lines = [
-        f"# spectrakit model: {config['model']['name']} ({config['task']})",
-        "",
-        "## Intended use",
-        "",
-        config.get("intended_use")
-        or (
-            f"Predict {', '.join(config['targets']) or 'embeddings'} from spectra measured on "
-            f"{ax.describe()} ({ax.kind}). Inputs on another grid of the same unit are "
-            "resampled when they cover this range; other inputs are refused."
-        ),
-        "",
-        "## Input axis",
-        "",
-        f"- expected: {ax.describe()}, kind {ax.kind}"
-        + (f", laser {ax.laser_wavelength:g} nm" if ax.laser_wavelength else ""),
-        f"- model input: {SpectralAxis.from_dict(config['model_axis']).describe()}",
-        f"- per-spectrum standardization: {'yes' if config['normalize'] else 'no'}",
-        "",
-        "## Preprocessing",
-        "",
-    ]
-    for c, p in enumerate(config["preprocessing"]):
-        steps = "none" if p is None else " -> ".join(s["step"] for s in p.get("steps", []))
-        lines.append(f"- channel {c}: {steps}")
-    lines += ["", "## Training data", ""]
-    if summary:
-        lines.append(
-            f"- {summary.get('n_spectra', '?')} spectra, {summary.get('n_points', '?')} points"
-            if "sources" not in summary
-            else f"- {summary.get('n_spectra', '?')} spectra from {len(summary['sources'])} "
-            "source(s)"
-        )
-        for src in summary.get("sources", []):
-            lines.append(
-                f"  - {src.get('name', '?')}: {src.get('n_spectra', '?')} spectra, "
-                f"{src.get('axis_description', '?')}"
-            )
-        if config["training"].get("grid"):
-            lines.append(f"- resampled onto the common grid {config['training']['grid']}")
-        for name, info in summary.get("meta", {}).items():
-            if "min" in info:
-                lines.append(f"- {name}: {info['min']:.4g} .. {info['max']:.4g}")
-    else:
-        lines.append("- not recorded")
-    lines += ["", "## Metrics", ""]
-    for k, v in config["metrics"].items():
-        lines.append(f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}")
-    if not config["metrics"]:
-        lines.append("- none recorded")
-    lines += ["", "## Versions", ""]
-    lines += [f"- {k} {v}" for k, v in config["versions"].items()]
-    return "\n".join(lines) + "\n"
-
-
-def add_file(bundle_dir: str | Path, name: str, data: bytes) -> Path:
-    """Write ``name`` into a bundle atomically and record its checksum in ``config.json``.
+class Bundle:
+    """A model bundle on disk: its typed config and every file, read and written safely.
 
     Parameters
     ----------
-    bundle_dir : str or Path
-        An existing, valid bundle.
-    name : str
-        Plain file name (e.g. ``"ood.json"``, ``"model.onnx"``).
-    data : bytes
-        File content.
+    path : path-like
+        Bundle directory, or a ``.zip`` of one (unpacked safely into a private temporary
+        folder that lives as long as this object).
+
+    Attributes
+    ----------
+    path : Path
+        The bundle directory (the unpacked folder for a zip).
+    source : Path
+        The path given.
+
+    Examples
+    --------
+    >>> b = Bundle("runs/glucose")  # doctest: +SKIP
+    >>> b.verify().family.name  # doctest: +SKIP
+    'cnn1d'
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.source = Path(path)
+        self.path = self.source
+        self._holder: Any = None
+        self._config: BundleConfig | None = None
+        if self.source.is_file() and self.source.suffix.lower() == ".zip":
+            from spectrakit.bundle.archive import unpack_bundle
+
+            self._holder = tempfile.TemporaryDirectory(prefix="spectrakit-bundle-")
+            self.path = unpack_bundle(self.source, Path(self._holder.name) / "bundle")
+
+    def __repr__(self) -> str:
+        return f"Bundle({str(self.source)!r})"
+
+    @staticmethod
+    def is_bundle(path: str | os.PathLike) -> bool:
+        """Whether ``path`` is a folder holding a ``config.json`` (not checked further)."""
+        path = Path(path)
+        return path.is_dir() and (path / CONFIG).is_file()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def config(self) -> BundleConfig:
+        """The validated config (read once; files other than ``config.json`` unchecked)."""
+        if self._config is None:
+            self._config = self.read_config()
+        return self._config
+
+    def read_config(self) -> BundleConfig:
+        """Parse ``config.json`` strictly (schema, bounds, integrity, migration)."""
+        path = self.path / CONFIG
+        if not self.path.is_dir() or not (path.is_file() or path.is_symlink()):
+            raise BundleError(
+                f"{self.source} is not a model bundle",
+                expected=f"a directory with {CONFIG}",
+                got="missing" if not self.source.exists() else f"no {CONFIG}",
+                fix="pass the directory written by 'spectrakit finetune' or 'pretrain'",
+            )
+        check_regular_file(path, where=str(self.source))
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise BundleError(
+                f"{CONFIG} is too large",
+                expected=f"at most {MAX_JSON_BYTES} bytes (limit MAX_JSON_BYTES)",
+                got=f"{size} bytes",
+            )
+        self._config = parse_config(path.read_bytes())
+        return self._config
+
+    def verify(self) -> BundleConfig:
+        """Check everything: config, file policy, no unrecorded entry, every checksum."""
+        config = self.read_config()
+        for name in (WEIGHTS, CARD):
+            if name not in config.files:
+                raise BundleError(f"bundle does not record {name}", fix="re-save the bundle")
+        for entry in sorted(self.path.iterdir()):
+            if entry.name == CONFIG:
+                continue
+            check_regular_file(entry, where=str(self.source))
+            if not is_allowed_name(entry.name) or entry.name not in config.files:
+                raise BundleError(
+                    f"unexpected file {entry.name!r} in the bundle",
+                    expected="only files recorded in config.json ("
+                    + ", ".join(sorted(config.files))
+                    + ") with allowed names",
+                    got=entry.name,
+                    fix="remove the file; bundles never load pickles, checkpoints or code",
+                )
+        for name, digest in config.files.items():
+            check_file_name(name, where=str(self.source))
+            check_regular_file(self.path / name, where=str(self.source))
+            actual = sha256_file(self.path / name)
+            if actual != digest:
+                raise BundleError(
+                    f"bundle file {name} does not match its checksum",
+                    expected=digest[:16] + "...",
+                    got=actual[:16] + "...",
+                    fix="the file was altered or corrupted; restore the bundle",
+                )
+        return config
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is a file recorded in the config."""
+        return name in self.config.files
+
+    def file(self, name: str) -> Path:
+        """Path of a recorded, regular bundle file."""
+        if not self.has(name):
+            raise BundleError(f"bundle {self.source} has no {name}", fix="re-save the bundle")
+        check_regular_file(self.path / name, where=str(self.source))
+        return self.path / name
+
+    def read_json(self, name: str) -> Any:
+        """A recorded JSON file, parsed strictly."""
+        return read_json_file(self.file(name), name)
+
+    def read_arrays(self, name: str, *, finite: bool = False) -> dict[str, np.ndarray]:
+        """A recorded safetensors file as NumPy arrays, its header checked first."""
+        from spectrakit.bundle.tensors import read_arrays
+
+        return read_arrays(self.file(name), name, finite=finite)
+
+    def card_text(self) -> str | None:
+        """The model card (markdown) when recorded, else None."""
+        if not self.has(CARD):
+            return None
+        return self.file(CARD).read_text(encoding="utf-8", errors="replace")
+
+    def preprocessing_state(self) -> dict[str, np.ndarray] | None:
+        """Fitted preprocessing arrays, or None when the bundle has none."""
+        return self.read_arrays(PREPROCESSING, finite=True) if self.has(PREPROCESSING) else None
+
+    def preprocessor(self) -> Any:
+        """The fitted :class:`~spectrakit.preprocessing.channels.ChannelPreprocessor`.
+
+        It is tried once on a flat spectrum: state arrays that do not fit the pipeline
+        (a forged ``preprocessing.safetensors``) are refused here, with one line.
+        """
+        from spectrakit.bundle.loading import build_preprocessor
+
+        return build_preprocessor(self.config, self.preprocessing_state())
+
+    def load_model(self) -> Any:
+        """The model with its weights, in eval mode on CPU (see :mod:`.loading`)."""
+        from spectrakit.bundle.loading import build_model
+
+        return build_model(self.config.family, self.file(WEIGHTS))
+
+    # ------------------------------------------------------------------ writing
+    def write_config(self, config: BundleConfig) -> BundleConfig:
+        """Write ``config`` (current format version, fresh integrity checksum) atomically."""
+        config = config.replace(version=FORMAT_VERSION)
+        with atomic_path(self.path / CONFIG) as tmp:
+            tmp.write_bytes(config.to_json())
+        self._config = config
+        return config
+
+    def add_file(self, name: str, data: bytes) -> Path:
+        """Write ``name`` atomically and record its checksum (a signature is dropped)."""
+        check_file_name(name, where=str(self.source))
+        if name == CONFIG:
+            raise BundleError(f"{CONFIG} is managed by spectrakit", fix="choose another name")
+        config = self.read_config()
+        target = self.path / name
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(bytes(data))
+        files = {**config.files, name: sha256_bytes(bytes(data))}
+        self.write_config(config.replace(files=files, signature=None))
+        return target
+
+    def update_metrics(self, metrics: dict) -> BundleConfig:
+        """Record ``metrics`` in the config and the model card (checksums updated)."""
+        config = self.read_config().replace(metrics=_jsonable(metrics), signature=None)
+        card = render_card(config).encode("utf-8")
+        with atomic_path(self.path / CARD) as tmp:
+            tmp.write_bytes(card)
+        files = {**config.files, CARD: sha256_bytes(card)}
+        return self.write_config(config.replace(files=files))
+
+    @classmethod
+    def write(
+        cls, out: str | os.PathLike, config: BundleConfig, model: Any, preprocessor: Any = None
+    ) -> Bundle:
+        """Write a new bundle directory atomically: weights, preprocessing, card, config.
+
+        Parameters
+        ----------
+        out : path-like
+            Bundle directory (replaced atomically if it exists).
+        config : BundleConfig
+            Everything but ``files`` (filled in here).
+        model : torch.nn.Module
+            The model whose ``state_dict`` becomes ``model.safetensors``.
+        preprocessor : ChannelPreprocessor, optional
+            Fitted preprocessing whose arrays become ``preprocessing.safetensors``.
+        """
+        from safetensors.numpy import save_file as save_np
+        from safetensors.torch import save_file
+
+        out = Path(out)
+        with atomic_dir(out) as tmp:
+            state = {
+                k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()
+            }
+            save_file(state, str(tmp / WEIGHTS), metadata={"format": "spectrakit-bundle"})
+            files = {WEIGHTS: sha256_file(tmp / WEIGHTS)}
+            arrays = {} if preprocessor is None else preprocessor.state_arrays()
+            if arrays:
+                save_np(
+                    {k: np.ascontiguousarray(v) for k, v in arrays.items()},
+                    str(tmp / PREPROCESSING),
+                )
+                files[PREPROCESSING] = sha256_file(tmp / PREPROCESSING)
+            (tmp / CARD).write_text(render_card(config), encoding="utf-8")
+            files[CARD] = sha256_file(tmp / CARD)
+            (tmp / CONFIG).write_bytes(config.replace(files=files, signature=None).to_json())
+        return cls(out)
+
+    # ------------------------------------------------------------------ signing
+    def sign(self, key: Any) -> BundleConfig:
+        """Sign the verified bundle with ``key`` (see :func:`spectrakit.bundle.signing.sign`)."""
+        from spectrakit.bundle.signing import sign_config
+
+        config = self.verify().replace(version=FORMAT_VERSION)
+        return self.write_config(sign_config(config, key))
+
+    def check_signature(self, key: Any = None, *, required: bool = False) -> bool:
+        """Check the signature against ``key``; see :func:`.signing.check_config`."""
+        from spectrakit.bundle.signing import check_config
+
+        return check_config(self.config, key, required=required, where=str(self.source))
+
+
+# ---------------------------------------------------------------------- function API
+def save(
+    out: str | Path,
+    *,
+    model: Any,
+    task: str,
+    axis: Any,
+    preprocessor: Any = None,
+    **fields: Any,
+) -> Path:
+    """Write a bundle directory atomically (see :meth:`Bundle.write`).
+
+    Parameters
+    ----------
+    out : str or Path
+        Bundle directory (replaced atomically if it exists).
+    model : SpectralModel
+        Model built by :func:`spectrakit.models.create`.
+    task : {"regression", "classification", "multilabel", "pretrained"}
+    axis : SpectralAxis
+        Axis of the raw spectra the model expects (before preprocessing).
+    preprocessor : ChannelPreprocessor, optional
+        Fitted preprocessing.
+    **fields
+        Other :class:`BundleConfig` fields: ``model_axis`` (default ``axis``), ``targets``,
+        ``classes``, ``output`` (an ``OutputSpec`` as a dict), ``extra_features``,
+        ``normalize``, ``training``, ``metrics``, ``intended_use``.
 
     Returns
     -------
     Path
-        The written file.
+        The bundle directory.
     """
-    bundle_dir = Path(bundle_dir)
-    _check_name(name)
-    config = read_config(bundle_dir)
-    target = bundle_dir / name
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(bytes(data))
-    config["files"][name] = hashlib.sha256(bytes(data)).hexdigest()
-    _write_config(bundle_dir, config)
-    return target
+    from spectrakit.models import model_config
 
-
-def update_metrics(bundle_dir: str | Path, metrics: dict) -> dict:
-    """Record ``metrics`` in a bundle's config and model card (checksums updated).
-
-    Returns
-    -------
-    dict
-        The updated configuration.
-    """
-    bundle_dir = Path(bundle_dir)
-    config = read_config(bundle_dir)
-    config["metrics"] = _jsonable(metrics)
-    card = _card(config).encode("utf-8")
-    with atomic_path(bundle_dir / CARD) as tmp:
-        tmp.write_bytes(card)
-    config["files"][CARD] = hashlib.sha256(card).hexdigest()
-    _write_config(bundle_dir, config)
-    return config
-
-
-# ---------------------------------------------------------------------- loading
-def _schema() -> dict:
-    text = resources.files("spectrakit").joinpath("schemas/bundle.schema.json").read_text("utf-8")
-    return json.loads(text)
-
-
-def read_config(bundle_dir: str | Path) -> dict:
-    """Parse and validate ``config.json`` (schema and integrity); no other file is read."""
-    import jsonschema
-
-    bundle_dir = Path(bundle_dir)
-    path = bundle_dir / CONFIG
-    if not bundle_dir.is_dir() or not path.is_file():
-        raise BundleError(
-            f"{bundle_dir} is not a model bundle",
-            expected=f"a directory with {CONFIG}",
-            got="missing" if not bundle_dir.exists() else "no config.json",
-            fix="pass the directory written by 'spectrakit finetune' or 'pretrain'",
+    unknown = sorted(set(fields) - set(_SAVE_FIELDS))
+    if unknown:
+        raise ConfigError(
+            "unknown bundle field", expected=", ".join(_SAVE_FIELDS), got=", ".join(unknown)
         )
-    if path.stat().st_size > _MAX_CONFIG_BYTES:
-        raise BundleError("config.json is too large", expected="< 64 MB", got=str(path.stat()))
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(
-            "config.json is not valid JSON", got=str(exc)[:120], fix="restore the file"
-        ) from exc
-    try:
-        jsonschema.validate(config, _schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(map(str, exc.absolute_path)) or "(top level)"
-        raise BundleError(
-            "config.json does not follow the bundle schema",
-            expected=f"a valid value at {where}",
-            got=exc.message[:160],
-            fix="restore the original config.json or re-save the bundle",
-        ) from None
-    if config["integrity"] != _integrity(config):
-        raise BundleError(
-            "config.json was modified after the bundle was saved",
-            expected="the integrity checksum recorded when saving",
-            got="a different content",
-            fix="restore the original config.json or re-save the bundle with spectrakit",
-        )
-    return config
+    spec = model_config(model)
+    classes = fields.get("classes")
+    config = BundleConfig(
+        family=ModelSpec(spec["name"], spec["kwargs"]),
+        task=task,
+        axis=axis,
+        model_axis=fields.get("model_axis") or axis,
+        targets=list(fields.get("targets") or []),
+        classes=None if classes is None else [str(c) for c in classes],
+        output=fields.get("output"),
+        preprocessing=[None] if preprocessor is None else preprocessor.to_config(),
+        extra_features=fields.get("extra_features") or {"names": [], "mean": [], "std": []},
+        normalize=bool(fields.get("normalize", False)),
+        training=_jsonable(fields.get("training") or {}),
+        metrics=_jsonable(fields.get("metrics") or {}),
+        versions=package_versions(),
+        intended_use=fields.get("intended_use"),
+        created=now_iso(),
+    )
+    return Bundle.write(out, config, model, preprocessor).path
 
 
-def verify(bundle_dir: str | Path) -> dict:
-    """Validate a bundle completely: config, file list, extensions, checksums.
+def read_config(bundle_dir: str | Path) -> BundleConfig:
+    """Parse and validate ``config.json`` (schema, bounds, integrity); no other file is read."""
+    return Bundle(bundle_dir).read_config()
 
-    Returns
-    -------
-    dict
-        The validated configuration.
-    """
-    bundle_dir = Path(bundle_dir)
-    config = read_config(bundle_dir)
-    recorded = config["files"]
-    for name in (WEIGHTS, CARD):
-        if name not in recorded:
-            raise BundleError(f"bundle does not record {name}", fix="re-save the bundle")
-    for entry in sorted(bundle_dir.iterdir()):
-        name = entry.name
-        if name == CONFIG:
-            continue
-        if entry.is_symlink() or not entry.is_file():
-            raise BundleError(
-                f"unexpected entry {name!r} in the bundle",
-                expected="regular files only",
-                got="a directory or link",
-                fix="remove it",
-            )
-        if not name.endswith(ALLOWED_SUFFIXES) or name not in recorded:
-            raise BundleError(
-                f"unexpected file {name!r} in the bundle",
-                expected="only files recorded in config.json (" + ", ".join(sorted(recorded)) + ")",
-                got=name,
-                fix="remove the file; bundles never load pickles, checkpoints or code",
-            )
-    for name, digest in recorded.items():
-        _check_name(name)
-        path = bundle_dir / name
-        if not path.is_file():
-            raise BundleError(f"bundle file {name} is missing", fix="restore the bundle")
-        if _sha256_file(path) != digest:
-            raise BundleError(
-                f"bundle file {name} does not match its checksum",
-                expected=digest[:16] + "...",
-                got=_sha256_file(path)[:16] + "...",
-                fix="the file was altered or corrupted; restore the bundle",
-            )
-    return config
+
+def verify(bundle_dir: str | Path) -> BundleConfig:
+    """Validate a bundle completely (see :meth:`Bundle.verify`)."""
+    return Bundle(bundle_dir).verify()
+
+
+def add_file(bundle_dir: str | Path, name: str, data: bytes) -> Path:
+    """Write ``name`` into a bundle and record its checksum (see :meth:`Bundle.add_file`)."""
+    return Bundle(bundle_dir).add_file(name, data)
+
+
+def update_metrics(bundle_dir: str | Path, metrics: dict) -> BundleConfig:
+    """Record ``metrics`` in a bundle (see :meth:`Bundle.update_metrics`)."""
+    return Bundle(bundle_dir).update_metrics(metrics)
 
 
 def open_bundle(path: str | Path) -> tuple[Path, Any]:
-    """Bundle directory for ``path``; a .zip is unpacked safely into a temporary directory."""
-    path = Path(path)
-    if path.is_file() and path.suffix.lower() == ".zip":
-        from spectrakit.bundle.archive import unpack_bundle
-
-        holder = tempfile.TemporaryDirectory(prefix="spectrakit-bundle-")
-        return unpack_bundle(path, Path(holder.name) / "bundle"), holder
-    return path, None
+    """Bundle directory for ``path`` and the holder that keeps an unpacked zip alive."""
+    b = Bundle(path)
+    return b.path, b._holder
 
 
-def load_model(path: str | Path) -> tuple[Any, dict]:
-    """Rebuild the model of a bundle with its weights.
-
-    Returns
-    -------
-    model : SpectralModel
-        In eval mode, on CPU.
-    config : dict
-        The validated configuration.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from spectrakit import models
-
-    bundle_dir, _holder = open_bundle(path)
-    config = verify(bundle_dir)
-    spec = config["model"]
-    try:
-        model = models.create(spec["name"], **spec["kwargs"])
-    except SpectraError as exc:
-        raise BundleError(
-            "the bundle's model cannot be built",
-            expected="a model name and hyper-parameters known to this spectrakit",
-            got=f"{spec['name']}: {exc}",
-            fix="upgrade spectrakit or re-save the bundle",
-        ) from exc
-    try:
-        state = load_file(str(bundle_dir / WEIGHTS))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise BundleError("model.safetensors cannot be read", got=str(exc)[:120]) from exc
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    bad = [
-        f"{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
-        for k in own
-        if k in state and state[k].shape != own[k].shape
-    ]
-    if missing or unexpected or bad:
-        got = "; ".join(
-            part
-            for part in (
-                f"missing {', '.join(missing[:3])}" if missing else "",
-                f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
-                f"wrong shapes (weights vs model) {', '.join(bad[:3])}" if bad else "",
-            )
-            if part
-        )
-        raise BundleError(
-            "the weights do not fit the model described in config.json",
-            expected=f"the tensors of {spec['name']} with its recorded hyper-parameters",
-            got=got,
-            fix="use the model.safetensors saved with this config.json",
-        )
-    model.load_state_dict(state)
-    model.eval()
-    return model, config
+def load_model(path: str | Path) -> tuple[Any, BundleConfig]:
+    """The verified model of a bundle and its config."""
+    b = Bundle(path)
+    config = b.verify()
+    return b.load_model(), config

@@ -7,33 +7,34 @@ import importlib
 import logging
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
 
 from spectrakit import __version__
-from spectrakit.core.errors import SpectraError
+from spectrakit.cli._output import add_overwrite_option
+from spectrakit.core.atomic import overwrite_allowed
+from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.registry import Registry
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-#: command modules under ``spectrakit.cli``; each defines ``add_parser(subparsers)``.
-COMMANDS = (
-    "info",
-    "convert",
-    "preprocess",
-    "models",
-    "pretrain",
-    "finetune",
-    "predict",
-    "evaluate",
-    "explain",
-    "export",
-    "serve",
-    "registry",
-    "baseline",
-    "benchmark",
-    "demo",
-)
+#: every command: name -> module defining ``add_parser(subparsers)`` (imported when the parser
+#: is built; a module that is not installed drops its command). Help lists them in this order.
+COMMANDS: Registry[str] = Registry("command", error=ConfigError)
+for _name in (
+    *("info", "convert", "preprocess", "models", "pretrain", "finetune", "predict"),
+    *("evaluate", "explain", "export", "serve", "registry", "baseline", "benchmark", "demo"),
+    "sign",
+):
+    COMMANDS.add(_name, f"spectrakit.cli.{_name}")
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+#: commands that write outputs: each gets ``--overwrite`` (``registry`` has it on ``pull``)
+WRITERS = ("info", "models", "convert", "preprocess", "pretrain", "finetune", "predict")
+WRITERS += ("evaluate", "explain", "export", "baseline", "benchmark", "demo")
+#: library errors that mean the input (a file, an archive, a config) is bad, not the code
+_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile)
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -75,15 +76,63 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name, path in COMMANDS.items():
         try:
-            module = importlib.import_module(f"spectrakit.cli.{name}")
+            module = importlib.import_module(path)
         except ModuleNotFoundError as exc:
-            if exc.name == f"spectrakit.cli.{name}":
+            if exc.name == path:
                 continue  # command not part of this installation
             raise
         module.add_parser(sub)
+        if name in WRITERS and name in sub.choices:
+            add_overwrite_option(sub.choices[name])
     return parser
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())[:500]
+
+
+def _bad_input_types() -> tuple[type[BaseException], ...]:
+    """``_BAD_INPUT`` plus the parse errors of optional libraries already imported."""
+    found: list[type[BaseException]] = list(_BAD_INPUT)
+    for module, name in (("yaml", "YAMLError"), ("safetensors", "SafetensorError")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
+
+
+def report(command: str, exc: BaseException) -> int:
+    """Print one line on standard error for ``exc``; returns the exit status.
+
+    Bad input (a spectrakit error, an unreadable file or archive) exits with 2; anything
+    else is a bug: it names the exception and says how to report it, and exits with 1.
+    """
+    prefix = f"spectrakit {command}: error:"
+    if isinstance(exc, SpectraError):
+        print(f"{prefix} {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, OSError) and (exc.strerror or exc.filename):
+        what = exc.strerror or _one_line(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"{prefix} {what}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, _bad_input_types()):
+        detail = "input nested too deeply" if isinstance(exc, RecursionError) else _one_line(exc)
+        print(
+            f"{prefix} unreadable input ({type(exc).__name__}: {detail or 'no details'})",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    print(
+        f"spectrakit {command}: internal error: {type(exc).__name__}: "
+        f"{_one_line(exc) or 'no message'} (this is a bug in spectrakit: rerun with --debug "
+        "or SPECTRAKIT_DEBUG=1 and report the command with its traceback to the spectrakit "
+        "issue tracker)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,28 +143,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
     )
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a bad option (one line, exit 2), or --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     args._argv = argv  # which options were typed (a --config never overrides those)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        result = args.func(args)
-    except SpectraError as exc:
-        if debug:
-            raise
-        print(f"spectrakit {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-        if debug:
-            raise
-        what = exc.strerror or type(exc).__name__
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"spectrakit {args.command}: error: {what}{where}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        with overwrite_allowed(bool(getattr(args, "overwrite", False))):
+            result = args.func(args)
     except KeyboardInterrupt:
         print(f"spectrakit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if debug:
+            raise
+        return report(args.command, exc)
     return int(result or 0)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spectrakit.cli._types import bounded_float
 from spectrakit.core.errors import ConfigError
 from spectrakit.io import atomic_path
 
@@ -40,7 +41,9 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
         "unless 'raman_shift' is given)",
     )
     parser.add_argument(
-        "--laser", type=float, help="laser (excitation) wavelength in nm of a Raman-shift axis"
+        "--laser",
+        type=bounded_float(100, 10_000),
+        help="laser (excitation) wavelength in nm of a Raman-shift axis",
     )
     parser.add_argument(
         "--instruments",

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spectrakit.cli._common import read_input, write_json
+from spectrakit.cli._output import BASELINE_DIR, claim_dir, distinct
+from spectrakit.cli._targets import check_targets
+from spectrakit.cli._types import bounded_float, bounded_int, fraction, new_folder
 from spectrakit.cli.benchmark import add_common_options, cv_option
+from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import ConfigError
-from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
     import pandas as pd
@@ -47,18 +50,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "with the target column)",
     )
     p.add_argument("--unlabeled", help="unlabeled spectra from the new instrument")
-    p.add_argument("--components", type=int, help="PLS / di-PLS latent variables (default: CV)")
-    p.add_argument("--lam", type=float, default=10.0, help="di-PLS invariance penalty")
-    p.add_argument("--half-width", type=int, default=3, help="PDS window half-width (points)")
+    p.add_argument(
+        "--components",
+        type=bounded_int(1, 1000),
+        help="PLS / di-PLS latent variables (default: CV)",
+    )
+    p.add_argument(
+        "--lam", type=bounded_float(0), default=10.0, help="di-PLS invariance penalty (>= 0)"
+    )
+    p.add_argument(
+        "--half-width", type=bounded_int(0), default=3, help="PDS window half-width (points)"
+    )
     p.add_argument(
         "--calibration",
         help="labeled spectra held out from training: split-conformal prediction intervals "
         "(regression) or sets (classification) for --test, with their empirical coverage",
     )
-    p.add_argument("--alpha", type=float, default=0.1, help="conformal miscoverage (0.1 = 90 %%)")
+    p.add_argument(
+        "--alpha",
+        type=fraction,
+        default=0.1,
+        help="conformal miscoverage, between 0 and 1 exclusive (0.1 = 90 %% coverage)",
+    )
     p.add_argument(
         "--save",
         metavar="DIR",
+        type=new_folder,
         help="also write the model fitted on all --data as a bundle (the format of "
         "'finetune'; works with predict, evaluate, serve, export); a slope-bias transfer "
         "is stored in it",
@@ -72,7 +89,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--false-rejection",
-        type=float,
+        type=bounded_float(0, 0.5, low_open=True),
         default=0.05,
         help="rate of in-distribution spectra the OOD threshold flags",
     )
@@ -96,12 +113,7 @@ def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: d
         training={"chemometric": args.model, "pipeline": str(args.pipeline)},
         output_correction=(info["slope"], info["bias"]) if "slope" in info else None,
     )
-    print(f"bundle written to {args.save} ({predictor.config['model']['name']})")
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
+    print(f"bundle written to {args.save} ({predictor.config.family.name})")
 
 
 def _check_transfer_args(args: argparse.Namespace) -> None:
@@ -234,75 +246,46 @@ def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list
     return sections
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path checked before any reading or fitting."""
+    distinct([("--out", args.out), ("--save", args.save)])
+    claim_dir(args.out, args, BASELINE_DIR)
+    claim_dir(args.save, args)
+
+
+def _test_block(args, factory, train, y, task: str, metrics: dict, figures: list) -> tuple:
+    """``--test`` predictions, scores and conformal results: (block, saved, frame)."""
     import pandas as pd
 
-    from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
-    from spectrakit.evaluation.benchmark import infer_task
-    from spectrakit.evaluation.cross_validation import cross_validate, score_predictions
-    from spectrakit.evaluation.report import write_model_report
+    from spectrakit.chemometrics import resolve_target
+    from spectrakit.evaluation.cross_validation import score_predictions
 
-    _check_transfer_args(args)
-    if args.calibration and (not args.test or args.transfer):
-        raise ConfigError(
-            "--calibration needs --test and no --transfer",
-            expected="--test FILE (same instrument as --data and --calibration)",
-            got="--transfer" if args.transfer else "no --test",
-        )
-    cv = cv_option(args.cv)
-    if cv is None and not args.test:
-        raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
-    train = read_input(args.data, args)
-    task = infer_task(train, args.target, args.task)
-    y = np.asarray(resolve_target(train, args.target))
+    test = read_input(args.test, args)
+    check_targets(test, [args.target], task, training=False)
+    y_test = np.asarray(resolve_target(test, args.target))
     if task == "regression":
-        y = y.astype(np.float64)
-    pipeline = resolve_pipeline(args.pipeline)
-    params = {}
-    if args.components is not None and args.model in ("pls", "plsda"):
-        params["n_components"] = args.components
+        y_test = y_test.astype(np.float64)
+    (pred, proba, classes), info = _test_predictions(args, factory, train, y, test, task)
+    scores = score_predictions(task, y_test, pred, proba, classes)
+    raw = info.pop("uncorrected_predictions", None)
+    if raw is not None:
+        info["uncorrected_scores"] = {
+            k: v
+            for k, v in score_predictions(task, y_test, raw).items()
+            if isinstance(v, int | float)
+        }
+    metrics["test"] = dict(scores)
+    if args.transfer:
+        metrics["transfer"] = info
+    model = info.pop("model", None)
+    frame = pd.DataFrame({"y_true": y_test, "y_pred": pred})
+    if args.calibration:
+        metrics["conformal"] = _conformal(args, model, test, y_test, task, frame, figures)
+    block = {"y_true": y_test, "y_pred": pred, "scores": scores}
+    return block, {**info, "model": model}, frame
 
-    def factory():
-        return make_baseline(args.model, task, pipeline=pipeline, **params)
 
-    out = Path(args.out)
-    metrics: dict[str, Any] = {"model": args.model, "task": task, "target": args.target}
-    cv_result = None
-    if cv is not None:
-        cv_result = cross_validate(factory, train, y, cv, task=task)
-        metrics["cv"] = cv_result.summary()
-        metrics["cv"]["scheme"] = cv
-        _write_csv(cv_result.predictions, out / "cv_predictions.csv")
-    test_block = None
-    saved: dict[str, Any] = {}
-    figures: list = []
-    if args.test:
-        test = read_input(args.test, args)
-        y_test = np.asarray(resolve_target(test, args.target))
-        if task == "regression":
-            y_test = y_test.astype(np.float64)
-        (pred, proba, classes), info = _test_predictions(args, factory, train, y, test, task)
-        scores = score_predictions(task, y_test, pred, proba, classes)
-        raw = info.pop("uncorrected_predictions", None)
-        if raw is not None:
-            info["uncorrected_scores"] = {
-                k: v
-                for k, v in score_predictions(task, y_test, raw).items()
-                if isinstance(v, int | float)
-            }
-        metrics["test"] = dict(scores)
-        if args.transfer:
-            metrics["transfer"] = info
-        test_block = {"y_true": y_test, "y_pred": pred, "scores": scores}
-        model = info.pop("model", None)
-        saved = {**info, "model": model}
-        frame = pd.DataFrame({"y_true": y_test, "y_pred": pred})
-        if args.calibration:
-            metrics["conformal"] = _conformal(args, model, test, y_test, task, frame, figures)
-        _write_csv(frame, out / "predictions.csv")
-    if args.save:
-        _save_bundle(args, factory, train, y, task, saved)
-    write_json(metrics, out / "metrics.json")
+def _notes(args, task: str, metrics: dict) -> list[str]:
     notes = [f"Model: {args.model} ({task}), target: {args.target}."]
     if args.transfer:
         notes.append(f"Test spectra were corrected with calibration transfer: {args.transfer}.")
@@ -319,18 +302,10 @@ def run(args: argparse.Namespace) -> int:
             f"{100 * (1 - args.alpha):.0f} % nominal coverage reached {100 * c['coverage']:.1f} "
             f"% on the test set (calibration: {c['n_calibration']} spectra)."
         )
-    report = write_model_report(
-        out,
-        title=f"{args.model.upper()} baseline: {args.target}",
-        task=task,
-        spectra=train,
-        target=y,
-        cv_result=cv_result,
-        test=test_block,
-        pipeline=pipeline,
-        notes=notes,
-        extra_sections=_extra_sections(args, factory, train, y, saved, figures),
-    )
+    return notes
+
+
+def _print_summary(cv, cv_result, test_block, metrics: dict, task: str, wrote: str) -> None:
     key = "rmse" if task == "regression" else "accuracy"
     if cv_result is not None:
         print(f"cross-validation ({cv}): {key} = {cv_result.scores[key]:.4g}")
@@ -339,5 +314,73 @@ def run(args: argparse.Namespace) -> int:
     if "conformal" in metrics:
         c = metrics["conformal"]
         print(f"conformal: coverage {c['coverage']:.3f} (nominal {c['nominal_coverage']:.2f})")
-    print(f"wrote {out / 'metrics.json'}, {report}")
+    print(wrote)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
+    from spectrakit.evaluation.benchmark import infer_task
+    from spectrakit.evaluation.cross_validation import cross_validate
+    from spectrakit.evaluation.report import write_model_report
+
+    _check_transfer_args(args)
+    if args.calibration and (not args.test or args.transfer):
+        raise ConfigError(
+            "--calibration needs --test and no --transfer",
+            expected="--test FILE (same instrument as --data and --calibration)",
+            got="--transfer" if args.transfer else "no --test",
+        )
+    cv = cv_option(args.cv)
+    if cv is None and not args.test:
+        raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
+    _check_outputs(args)
+    pipeline = resolve_pipeline(args.pipeline)
+    train = read_input(args.data, args)
+    task = infer_task(train, args.target, args.task)
+    check_targets(train, [args.target], task)
+    y = np.asarray(resolve_target(train, args.target))
+    if task == "regression":
+        y = y.astype(np.float64)
+    params = {}
+    if args.components is not None and args.model in ("pls", "plsda"):
+        params["n_components"] = args.components
+
+    def factory():
+        return make_baseline(args.model, task, pipeline=pipeline, **params)
+
+    metrics: dict[str, Any] = {"model": args.model, "task": task, "target": args.target}
+    tables: dict[str, pd.DataFrame] = {}  # written once everything has succeeded
+    cv_result = None
+    if cv is not None:
+        cv_result = cross_validate(factory, train, y, cv, task=task)
+        metrics["cv"] = cv_result.summary()
+        metrics["cv"]["scheme"] = cv
+        tables["cv_predictions.csv"] = cv_result.predictions
+    test_block, saved, figures = None, {}, []
+    if args.test:
+        test_block, saved, tables["predictions.csv"] = _test_block(
+            args, factory, train, y, task, metrics, figures
+        )
+    sections = _extra_sections(args, factory, train, y, saved, figures)
+    if args.save:
+        _save_bundle(args, factory, train, y, task, saved)
+    out = Path(args.out)
+    with atomic_dir(out, replaceable=BASELINE_DIR, what="an earlier 'baseline' output") as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / name, index=False)
+        write_json(metrics, tmp / "metrics.json")
+        report = write_model_report(
+            tmp,
+            title=f"{args.model.upper()} baseline: {args.target}",
+            task=task,
+            spectra=train,
+            target=y,
+            cv_result=cv_result,
+            test=test_block,
+            pipeline=pipeline,
+            notes=_notes(args, task, metrics),
+            extra_sections=sections,
+        )
+    wrote = f"wrote {out / 'metrics.json'}, {out / report.name}"
+    _print_summary(cv, cv_result, test_block, metrics, task, wrote)
     return 0

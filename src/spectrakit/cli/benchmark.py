@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._output import BENCHMARK_DIR, claim_dir
+from spectrakit.cli._targets import check_targets
+from spectrakit.cli._types import bounded_float, bounded_int, new_folder
+from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import ConfigError
 
 EXAMPLE = (
@@ -29,10 +33,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="comma-separated: baselines (pls, plsda, svm, rf, ridge) and/or registered deep "
         "models (cnn1d_tiny, specbert_tiny, ...)",
     )
-    p.add_argument("--epochs", type=int, default=20, help="deep models: epochs (default 20)")
-    p.add_argument("--batch-size", type=int, default=32, help="deep models: batch size")
-    p.add_argument("--lr", type=float, default=1e-3, help="deep models: learning rate")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--epochs", type=bounded_int(1, 100_000), default=20, help="deep models: epochs")
+    p.add_argument(
+        "--batch-size", type=bounded_int(1, 1_000_000), default=32, help="deep models: batch size"
+    )
+    p.add_argument(
+        "--lr",
+        type=bounded_float(0, 10, low_open=True),
+        default=1e-3,
+        help="deep models: learning rate (> 0)",
+    )
+    p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="random seed")
     p.set_defaults(func=run)
 
 
@@ -53,7 +64,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pipeline", help="preprocessing: preset name (nir-default, ...) or YAML/JSON file"
     )
-    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument(
+        "--out", type=new_folder, default="results", help="output folder (default: results)"
+    )
     add_read_options(p)
 
 
@@ -67,48 +80,88 @@ def cv_option(value: str | None):
     return value
 
 
+def check_model_names(models: list[str]) -> None:
+    """Refuse unknown or repeated model names before any fitting."""
+    from spectrakit.chemometrics import BASELINES
+    from spectrakit.evaluation.benchmark import REFERENCE
+    from spectrakit.models import list_models
+
+    if not models:
+        raise ConfigError(
+            "no models given", expected="--models pls,cnn1d_tiny", got="an empty list"
+        )
+    known = set(list_models())
+    unknown = [m for m in models if m.lower() not in (*BASELINES, REFERENCE) and m not in known]
+    if unknown:
+        raise ConfigError(
+            "unknown model name" + ("s" if len(unknown) > 1 else ""),
+            expected=f"baselines ({', '.join(sorted(BASELINES))}), {REFERENCE} or a registered "
+            "model (see 'spectrakit models')",
+            got=", ".join(unknown),
+            fix="correct the name in --models",
+        )
+    repeated = sorted({m for m in models if models.count(m) > 1})
+    if repeated:
+        raise ConfigError(
+            "a model is named twice in --models",
+            expected="each model once",
+            got=", ".join(repeated),
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from spectrakit.chemometrics import resolve_pipeline
-    from spectrakit.evaluation.benchmark import best_model, run_benchmark, write_benchmark
+    from spectrakit.evaluation.benchmark import (
+        best_model,
+        infer_task,
+        run_benchmark,
+        write_benchmark,
+    )
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if not models:
-        raise ConfigError("no models given", expected="--models pls,cnn1d_tiny", got=args.models)
+    check_model_names(models)
     cv = cv_option(args.cv)
+    claim_dir(args.out, args, BENCHMARK_DIR)
+    pipeline = resolve_pipeline(args.pipeline)
     train = read_input(args.data, args)
     test = read_input(args.test, args) if args.test else None
-    pipeline = resolve_pipeline(args.pipeline)
+    task = infer_task(train, args.target, args.task)
+    check_targets(train, [args.target], task)
+    if test is not None:
+        check_targets(test, [args.target], task, training=False)
     deep = {
         "max_epochs": args.epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "seed": args.seed,
     }
-    board, runs = run_benchmark(
-        models,
-        train,
-        args.target,
-        cv=cv,
-        test=test,
-        task=args.task,
-        pipeline=pipeline,
-        deep_options=deep,
-        out=args.out,
-        progress=lambda msg: print(f"benchmark {msg}", file=sys.stderr, flush=True),
-    )
-    paths = write_benchmark(
-        Path(args.out),
-        board,
-        runs,
-        train=train,
-        target=args.target,
-        pipeline=pipeline,
-        title=f"Benchmark: {args.target}",
-    )
+    out = Path(args.out)
+    with atomic_dir(out, replaceable=BENCHMARK_DIR, what="an earlier 'benchmark' output") as tmp:
+        board, runs = run_benchmark(
+            models,
+            train,
+            args.target,
+            cv=cv,
+            test=test,
+            task=task,
+            pipeline=pipeline,
+            deep_options=deep,
+            out=tmp,
+            progress=lambda msg: print(f"benchmark {msg}", file=sys.stderr, flush=True),
+        )
+        paths = write_benchmark(
+            tmp,
+            board,
+            runs,
+            train=train,
+            target=args.target,
+            pipeline=pipeline,
+            title=f"Benchmark: {args.target}",
+        )
     key = board.attrs["metric"]
     print(f"{'rank':>4}  {'model':<20} {key:>14}")
     for _, row in board.iterrows():
         print(f"{int(row['rank']):>4}  {row['model']:<20} {row[key]:>14.4g}")
     print(best_model(board)[1])
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    print("wrote " + ", ".join(str(out / Path(p).relative_to(tmp)) for p in paths.values()))
     return 0

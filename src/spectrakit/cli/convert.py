@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._output import claim_dir, claim_file
 
 EXAMPLE = "example: spectrakit convert run1.spc run1.csv"
 
@@ -23,8 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spectrakit.io import write
+    from spectrakit.io import write, writer_for
 
+    fmt = writer_for(args.output, args.out_format)  # no writer: refused before reading
+    if fmt.directory:
+        claim_dir(args.output, args, lambda _folder: False, what="an empty folder")
+    else:
+        claim_file(args.output, args)
     spectra = read_input(args.input, args)
     path = write(spectra, args.output, format=args.out_format)
     print(f"wrote {spectra.n_spectra} spectra x {spectra.n_points} points to {path}")

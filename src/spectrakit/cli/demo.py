@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spectrakit.cli._common import write_json
+from spectrakit.cli._output import claim_dir
+from spectrakit.cli._types import bounded_int, new_folder
+from spectrakit.core.atomic import owned_by
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
@@ -37,6 +40,11 @@ if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
     from spectrakit.core.spectra import Spectra
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
+#: what the demo writes into --out: such a folder may be written again
+DEMO_DIR = owned_by(
+    *("encoder", "encoder.run", "models", "metrics.json", "predictions.csv", "report.html"),
+    "figures",
+)
 MINUTES_PER_SPECTRUM = 1.25
 HALF_WINDOW = 5  # spectra averaged on each side of an HPLC time
 #: the field's published pipeline for this set: the 950-1500 cm-1 glucose region on a uniform
@@ -66,12 +74,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="pretrain + fine-tune on a real fermentation, compare with PLS, write a report",
         description="End-to-end demonstration (a few minutes on a laptop CPU). " + EXAMPLE,
     )
-    p.add_argument("--out", default="demo-output", help="output directory")
+    p.add_argument("--out", type=new_folder, default="demo-output", help="output directory")
     p.add_argument("--model", default="specbert_tiny", help="masked-modeling model to pretrain")
     p.add_argument("--pretrain-epochs", type=int, default=12, help="masked pretraining epochs")
     p.add_argument("--finetune-epochs", type=int, default=100, help="fine-tuning epochs")
-    p.add_argument("--ensemble", type=int, default=5, help="fine-tuned models averaged")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--ensemble", type=bounded_int(1, 100), default=5, help="fine-tuned models averaged"
+    )
+    p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="random seed")
     p.add_argument("--synthetic", action="store_true", help="use the synthetic fermentation")
     p.set_defaults(func=run)
 
@@ -234,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = Path(args.out)
+    claim_dir(out, args, DEMO_DIR, what="an earlier 'demo' output")
     out.mkdir(parents=True, exist_ok=True)
     train, process, ref, source = load_data(args.synthetic)
     matched = match_reference(process, ref)
@@ -378,4 +389,4 @@ def predictor_metrics(bundle_dir: Path) -> dict:
     """Metrics recorded in a bundle's config."""
     from spectrakit.bundle import read_config
 
-    return dict(read_config(bundle_dir).get("metrics", {}))
+    return dict(read_config(bundle_dir).metrics)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.cli._output import PLOTS_DIR, SHEET_DIR, claim_dir, claim_file, distinct
 from spectrakit.core.errors import DataError
 from spectrakit.io import atomic_path
 
@@ -82,7 +83,13 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
 def run(args: argparse.Namespace) -> int:
     import spectrakit
 
+    distinct([("--out", args.out), ("--plots", args.plots), ("--sheet", args.sheet)])
+    claim_file(args.out, args)
+    claim_dir(args.plots, args, PLOTS_DIR)
+    claim_dir(args.sheet, args, SHEET_DIR)
     predictor = spectrakit.load(args.model)
+    if args.sheet:
+        _check_sheet(predictor)
     spectra = read_input(args.data, args)
     targets = (
         [t.strip() for t in args.target.split(",")] if args.target else list(predictor.targets)
@@ -105,9 +112,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
-    from spectrakit.evaluation.result_sheet import write_result_sheet
-
+def _check_sheet(predictor) -> None:
     if predictor.task != "classification":
         raise DataError(
             "a result sheet is drawn for classifiers",
@@ -115,10 +120,15 @@ def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
             got=f"task {predictor.task!r}",
             fix="use --plots for the parity plots of a regression model",
         )
+
+
+def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
+    from spectrakit.evaluation.result_sheet import write_result_sheet
+
     pred = predictor.predict(spectra)
     proba = pred[[f"proba_{c}" for c in predictor.classes]].to_numpy()
     name = Path(str(predictor.bundle_dir)).name
-    recipe = predictor.config.get("training", {}).get("recipe")
+    recipe = predictor.config.recipe
     write_result_sheet(
         out,
         spectra.meta[targets[0]].astype(str).to_numpy(),

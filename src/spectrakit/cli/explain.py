@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.cli._output import EXPLAIN_DIR, claim_dir
+from spectrakit.cli._types import bounded_int, new_folder
 from spectrakit.core.errors import ConfigError
 
 EXAMPLE = (
@@ -38,10 +40,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "all channels, or the complementary ones",
     )
     p.add_argument("--reference", help="CSV of known bands (position,label) drawn on the plots")
-    p.add_argument("--top-k", type=int, default=5, help="top bands to report and annotate")
-    p.add_argument("--max-plots", type=int, default=10, help="per-spectrum PNGs to draw")
+    p.add_argument(
+        "--top-k", type=bounded_int(1, 10_000), default=5, help="top bands to report and annotate"
+    )
+    p.add_argument(
+        "--max-plots", type=bounded_int(0, 100_000), default=10, help="per-spectrum PNGs to draw"
+    )
     p.add_argument("--style", default="line", choices=["line", "band"], help="plot style")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.add_argument(
+        "--out", required=True, type=new_folder, help="output folder (replaced atomically)"
+    )
     p.set_defaults(func=run)
 
 
@@ -58,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.io import atomic_dir, write
     from spectrakit.predict.loader import load
 
+    claim_dir(args.out, args, EXPLAIN_DIR)
     reference = read_reference_bands(args.reference) if args.reference else None
     predictor = load(args.model)
     spectra = read_input(args.data, args)
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         options["channels"] = args.channels
     attr = explain(predictor, spectra, method=args.method, target=_target(args.target), **options)
     out = Path(args.out)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, replaceable=EXPLAIN_DIR, what="an earlier 'explain' output") as tmp:
         write(attr.to_spectra(), tmp / "attributions.csv")
         tables = []
         for i in range(attr.n_spectra):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import add_read_options, read_input_blocks, write_json
+from spectrakit.cli._output import claim_file
 
 EXAMPLE = (
     "example: spectrakit info spectra.csv other.spc --json summary.json; a multi-block input "
@@ -59,6 +60,7 @@ def _render(name: str, s: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from spectrakit.preprocessing.quality import summarize
 
+    claim_file(args.json_out, args)
     summaries = {}
     for f in args.files:
         blocks = read_input_blocks(f, args)

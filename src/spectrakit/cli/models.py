@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from spectrakit.cli._common import write_json
+from spectrakit.cli._output import claim_file
 
 EXAMPLE = "example: spectrakit models 'specbert*' --json -"
 
@@ -50,6 +51,8 @@ def describe(name: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from spectrakit.core.errors import ModelError
     from spectrakit.models import list_models
+
+    claim_file(args.json_out, args)
 
     names = list_models(args.pattern)
     if not names:

@@ -6,6 +6,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._output import claim_file
+from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
@@ -25,7 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", required=True, help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
-    p.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass")
+    p.add_argument(
+        "--batch-size",
+        type=bounded_int(1, 1_000_000),
+        default=256,
+        help="spectra per forward pass",
+    )
     p.add_argument(
         "--open-set",
         action="store_true",
@@ -47,6 +54,7 @@ def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
 def run(args: argparse.Namespace) -> int:
     import spectrakit
 
+    claim_file(args.out, args)
     predictor = spectrakit.load(args.model)
     spectra = read_input(args.data, args)
     pred = predictor.predict(spectra, batch_size=args.batch_size)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spectrakit.cli._common import add_read_options, read_input
-from spectrakit.core.errors import ConfigError
+from spectrakit.cli._output import claim_file, distinct
+from spectrakit.cli._types import positive_int, suffix_path
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing import list_presets
 
@@ -21,6 +22,7 @@ EXAMPLE = (
     "--plot before_after.png --save-pipeline pipeline.yaml"
 )
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 _AXIS_NAMES = {
     "raman_shift": "Raman shift",
     "wavenumber": "Wavenumber",
@@ -45,17 +47,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="preset name or pipeline .yaml/.json file (default: raman-default)",
     )
     p.add_argument("--out", required=True, help="output spectra file (.csv, .parquet, .h5, ...)")
-    p.add_argument("--plot", help="write a before/after figure (.png, .svg, .pdf)")
-    p.add_argument("--save-pipeline", help="write the fitted pipeline (.yaml or .json)")
+    p.add_argument(
+        "--plot",
+        type=suffix_path(*PLOT_SUFFIXES),
+        help="write a before/after figure (.png, .svg, .pdf)",
+    )
+    p.add_argument(
+        "--save-pipeline",
+        type=suffix_path(".yaml", ".yml", ".json"),
+        help="write the fitted pipeline (.yaml or .json)",
+    )
     p.add_argument(
         "--normalize",
         action="store_true",
         help="raman-default only: add MinMax normalisation (classification)",
     )
-    p.add_argument("--n-plot", type=int, default=5, help="spectra overlaid in the plot")
+    p.add_argument(
+        "--n-plot", type=positive_int, default=5, help="spectra overlaid in the plot (>= 1)"
+    )
     p.add_argument(
         "--block-size",
-        type=int,
+        type=positive_int,
         default=1024,
         help="Parquet in and out with a stateless pipeline: spectra per streamed block "
         "(read, transform and write overlap; memory stays a few blocks; default 1024)",
@@ -71,6 +83,17 @@ def _axis_label(spectra: Spectra) -> str:
 
 def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int = 5) -> Path:
     """Overlay up to ``n`` spectra before and after preprocessing; written atomically."""
+    path = Path(path)
+    image = render_before_after(before, after, path.suffix.lstrip(".") or "png", n)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(image)
+    return path
+
+
+def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: int = 5) -> bytes:
+    """The before/after figure as ``fmt`` (png, svg, pdf) bytes."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,11 +107,12 @@ def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int 
         ax.set_title(f"{title} ({spectra.n_spectra} spectra, {len(rows)} shown)")
         ax.set_xlabel(_axis_label(spectra))
         ax.set_ylabel("Intensity")
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format=(path.suffix.lstrip(".") or "png"))
-    plt.close(fig)
-    return path
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, dpi=120, format=fmt)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
 
 
 def _streamable(args: argparse.Namespace, pipeline) -> bool:
@@ -108,10 +132,6 @@ def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet
     from spectrakit.preprocessing._stream import stream_transform
 
-    if args.block_size < 1:
-        raise ConfigError(
-            "invalid --block-size", expected="a positive number of spectra", got=args.block_size
-        )
     points = [0]
     options = {"unit": args.unit} if getattr(args, "unit", None) else {}
     with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer:
@@ -125,10 +145,22 @@ def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     return n, points[0]
 
 
+def _claim_outputs(args: argparse.Namespace) -> None:
+    """Every output checked before the first write: distinct, writable, nobody's data."""
+    from spectrakit.io import writer_for
+
+    outputs = [("--out", args.out), ("--plot", args.plot), ("--save-pipeline", args.save_pipeline)]
+    distinct(outputs)
+    writer_for(args.out)
+    for _, path in outputs:
+        claim_file(path, args)
+
+
 def run(args: argparse.Namespace) -> int:
     from spectrakit.io import write
     from spectrakit.preprocessing import get_pipeline
 
+    _claim_outputs(args)
     options = {"normalize": True} if args.normalize else {}
     pipeline = get_pipeline(args.pipeline, **options)
     if _streamable(args, pipeline) and not args.plot:
@@ -139,10 +171,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     spectra = read_input(args.input, args)
     result = pipeline.fit_transform(spectra)
+    image = None
+    if args.plot:  # drawn before anything is written: a failure leaves no output
+        image = render_before_after(
+            spectra, result, Path(args.plot).suffix[1:].lower(), args.n_plot
+        )
     out = write(result, args.out)
     print(f"wrote {result.n_spectra} spectra x {result.n_points} points to {out}")
-    if args.plot:
-        print(f"wrote plot {plot_before_after(spectra, result, args.plot, args.n_plot)}")
+    if image is not None:
+        with atomic_path(args.plot) as tmp:
+            tmp.write_bytes(image)
+        print(f"wrote plot {args.plot}")
     if args.save_pipeline:
         print(f"wrote pipeline {pipeline.save(args.save_pipeline)}")
     return 0

@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, log, read_input_blocks
+from spectrakit.cli._output import claim_dir
 from spectrakit.training.cli_options import (
-    add_trainer_options,
+    add_training_options,
     apply_config,
+    config_from_args,
     print_config,
-    trainer_kwargs,
 )
+from spectrakit.training.config import PretrainConfig
 
 EXAMPLE = (
     "example: spectrakit pretrain --data kaiser.csv metrohm.csv --model specbert_small "
@@ -29,19 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "instrument; a directory written by SpectraStore is streamed from disk. " + EXAMPLE,
     )
     p.add_argument("--data", nargs="+", required=True, help="spectra files or SpectraStore dirs")
-    p.add_argument("--model", default="specbert_small", help="specbert_* or spectrafm_* model")
     p.add_argument("--out", required=True, help="output bundle directory")
-    p.add_argument("--mask-ratio", type=float, default=0.2, help="fraction of patches hidden")
-    p.add_argument(
-        "--mask-mode",
-        choices=("token", "noise"),
-        default="token",
-        help="hidden patches become a learned mask token, or noise",
-    )
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    p.add_argument("--no-normalize", action="store_true", help="do not standardize each spectrum")
     add_read_options(p)
-    add_trainer_options(p, epochs=20, batch_size=64)
+    add_training_options(p, PretrainConfig)
     p.set_defaults(func=run)
 
 
@@ -61,7 +53,7 @@ def _sources(path: str, args: argparse.Namespace) -> list:
 def _report_grid(out: Path) -> None:
     from spectrakit.bundle import read_config
 
-    grid = read_config(out)["training"].get("grid")
+    grid = read_config(out).grid
     if grid:
         log(f"the sources were resampled onto the common grid {grid}")
 
@@ -74,21 +66,14 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print_config(args)
         return 0
+    config = config_from_args(args)
+    claim_dir(args.out, args)
     data = [args.data] if isinstance(args.data, str) else list(args.data)
     sources = [s for f in data for s in _sources(f, args)]
     for s in sources:
         if hasattr(s, "meta"):
             log(f"source {source_name(s, 0)}: {len(s)} spectra on {s.axis.describe()}")
-    out = pretrain(
-        sources,
-        model=args.model,
-        mask_ratio=float(args.mask_ratio),
-        mask_mode=args.mask_mode,
-        normalize=not args.no_normalize,
-        lr=float(args.lr),
-        out=args.out,
-        **trainer_kwargs(args),
-    )
+    out = pretrain(sources, config=config, out=args.out)
     _report_grid(Path(out))
     print(f"pretrained encoder written to {out}")
     return 0

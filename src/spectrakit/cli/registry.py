@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._common import write_json
+from spectrakit.cli._output import add_overwrite_option, claim_dir
+from spectrakit.cli._types import new_folder
 
 EXAMPLE = (
     "example: spectrakit registry push runs/glucose --name glucose; "
@@ -31,8 +33,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pull = actions.add_parser("pull", help="verify checksums and copy a bundle out")
     pull.add_argument("name")
     pull.add_argument("--version", default="latest")
-    pull.add_argument("--dest", required=True, help="destination folder")
+    pull.add_argument(
+        "--dest",
+        required=True,
+        type=new_folder,
+        help="destination folder (new, empty, or an earlier bundle to replace)",
+    )
     pull.add_argument("--hub", action="store_true", help="NAME is a Hugging Face repo id")
+    add_overwrite_option(pull)
     ls = actions.add_parser("list", help="list stored bundles")
     ls.add_argument("--json", dest="json_out", help="write the list as JSON ('-' = stdout)")
     p.set_defaults(func=run)
@@ -49,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             push_to_hub(args.bundle, args.hub)
             print(f"uploaded to the Hub repo {args.hub}")
     elif args.action == "pull":
+        claim_dir(args.dest, args)
         if args.hub:
             out = pull_from_hub(args.name, args.dest)
         else:

@@ -7,25 +7,14 @@ import logging
 import os
 from collections.abc import Callable
 
+from spectrakit.cli._types import bounded_float, bounded_int, port
+
 EXAMPLE = "example: spectrakit serve --model runs/glucose --port 8000 --workers 2"
 
 
 def _ranged(kind: type, lo: float, hi: float) -> Callable[[str], float]:
     """An argparse type: a number of ``kind`` within [lo, hi], else one clear line."""
-
-    def convert(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a {kind.__name__} from {lo:g} to {hi:g}, got {text!r}"
-            ) from None
-        if not lo <= value <= hi:  # also refuses NaN
-            raise argparse.ArgumentTypeError(f"expected {lo:g} to {hi:g}, got {text}")
-        return value
-
-    convert.__name__ = kind.__name__
-    return convert
+    return bounded_int(int(lo), int(hi)) if kind is int else bounded_float(lo, hi)
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -100,11 +89,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default loopback: 127.0.0.1)"
     )
-    p.add_argument(
-        "--port", type=_ranged(int, 0, 65535), default=8000, help="TCP port (0: any free port)"
-    )
+    p.add_argument("--port", type=port, default=8000, help="TCP port, 0-65535 (0: any free port)")
     _add_limits(p)
     _add_performance(p)
+    p.add_argument(
+        "--require-signature",
+        metavar="KEY",
+        help="refuse the bundle unless its signature verifies with this key file (HMAC "
+        "secret or ed25519 public key; see 'spectrakit sign')",
+    )
     p.add_argument(
         "--log-level",
         default="info",
@@ -135,11 +128,12 @@ def run(args: argparse.Namespace) -> int:
         max_abs_value=args.max_abs_value,
         runtime=args.runtime,
         threads=args.threads,
+        signature_key=args.require_signature,
     )
     if args.workers == 1:
         app = create_app(settings)  # loads the bundle: a bad one fails here, with one line
     else:
-        check_bundle(settings.model)  # each worker loads its own copy
+        check_bundle(settings.model, settings.signature_key)  # each worker loads its own
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s exposes the service beyond this machine", args.host)
     common = dict(

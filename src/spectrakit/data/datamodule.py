@@ -21,6 +21,7 @@ from spectrakit.core.errors import DataError
 from spectrakit.core.resample import resample_values
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.dataset import RandomBatchDataset, SpectraDataset, collate_batch
+from spectrakit.data.resumable import ResumableLoader, ResumableSampler
 from spectrakit.data.store import SpectraStore
 from spectrakit.preprocessing.channels import ChannelPreprocessor
 
@@ -229,7 +230,9 @@ class SpectraDataModule(L.LightningDataModule):
             e_tr = (e_tr - self.extra_mean) / self.extra_std
             e_va = (e_va - self.extra_mean) / self.extra_std
         axis = self.preprocessor.output_axis_
-        self.train_dataset = SpectraDataset(x_tr, axis, y_tr, e_tr, augment=self.augment)
+        self.train_dataset = SpectraDataset(
+            x_tr, axis, y_tr, e_tr, augment=self.augment, seed=self.seed
+        )
         self.val_dataset = SpectraDataset(x_va, axis, y_va, e_va)
         self.y_train = y_tr
         self._ready = True
@@ -261,23 +264,28 @@ class SpectraDataModule(L.LightningDataModule):
         return len(self.extra_features)
 
     # ------------------------------------------------------------------ loaders
-    def _loader(self, dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches (order seeded per epoch; position kept in checkpoints)."""
+        sampler = ResumableSampler(self.train_dataset, self.batch_size, self.seed)
+        return ResumableLoader(
+            self.train_dataset,
+            sampler,
             num_workers=self.num_workers,
             collate_fn=collate_batch,
             persistent_workers=self.num_workers > 0,
         )
 
-    def train_dataloader(self) -> DataLoader:
-        """Shuffled training batches."""
-        return self._loader(self.train_dataset, shuffle=True)
-
     def val_dataloader(self) -> DataLoader:
         """Validation batches in order."""
-        return self._loader(self.val_dataset, shuffle=False)
+        return DataLoader(
+            self.val_dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            collate_fn=collate_batch,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator(),  # starting it never draws from the global stream
+        )
 
 
 class PretrainDataModule(L.LightningDataModule):
@@ -397,20 +405,19 @@ class PretrainDataModule(L.LightningDataModule):
         return self._transform(block, self._val_index[src])
 
     def train_dataloader(self) -> DataLoader:
-        """Random batches, one source per batch."""
-        return DataLoader(
-            self.train_dataset,
-            batch_size=None,
-            shuffle=True,
-            num_workers=self.num_workers,
-            persistent_workers=False,
+        """Random batches, one source per batch (order seeded per epoch, position checkpointed)."""
+        sampler = ResumableSampler(self.train_dataset, 1, self.seed)
+        return ResumableLoader(
+            self.train_dataset, sampler, batched=False, num_workers=self.num_workers
         )
 
     def val_dataloader(self) -> DataLoader | list:
         """Held-out batches (empty when there is nothing to hold out)."""
         if self.val_dataset is None:
             return []
-        return DataLoader(self.val_dataset, batch_size=None, shuffle=False)
+        return DataLoader(
+            self.val_dataset, batch_size=None, shuffle=False, generator=torch.Generator()
+        )
 
 
 class _StoreView:

@@ -15,7 +15,9 @@ batches, it shards across distributed ranks with the usual ``DistributedSampler`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,13 +34,44 @@ __all__ = ["RandomBatchDataset", "SpectraDataset", "collate_batch"]
 Augment = Callable[[torch.Tensor], torch.Tensor]
 
 
-def apply_augment(augment: Augment, x: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
-    """Run a batched augmentation; spectrakit augmentations also receive the axis."""
+def batch_seed(*key: int) -> int:
+    """A 63-bit seed that is a function of ``key`` alone (seed, epoch, row indices ...)."""
+    words = np.random.SeedSequence([int(k) & 0xFFFFFFFFFFFFFFFF for k in key]).generate_state(2)
+    return int(words[0]) << 31 ^ int(words[1])
+
+
+@contextmanager
+def seeded_rngs(seed: int) -> Iterator[torch.Generator]:
+    """Seed torch, NumPy and Python's global generators for one block, then put them back.
+
+    Yields a fresh ``torch.Generator`` seeded with ``seed``. Augmenting a batch inside this
+    block draws the same numbers whichever process, worker or resumed run computes it, and
+    leaves the training process's own random streams untouched.
+    """
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002 (the global stream itself)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)  # noqa: NPY002
+        random.seed(seed)
+        try:
+            yield torch.Generator().manual_seed(seed)
+        finally:
+            np.random.set_state(np_state)  # noqa: NPY002
+            random.setstate(py_state)
+
+
+def apply_augment(augment: Augment, x: torch.Tensor, axis: torch.Tensor, seed: int) -> torch.Tensor:
+    """Run a batched augmentation with randomness drawn from ``seed`` only.
+
+    spectrakit augmentations receive the axis and a generator seeded with ``seed``; any other
+    callable runs with the global generators seeded from it (and restored afterwards).
+    """
     from spectrakit.augment import Augmentation
 
-    if isinstance(augment, Augmentation):
-        return augment(x, axis=axis)
-    return augment(x)
+    with seeded_rngs(seed) as generator:
+        if isinstance(augment, Augmentation):
+            return augment(x, axis=axis, generator=generator)
+        return augment(x)
 
 
 def collate_batch(items: Any) -> Any:
@@ -62,7 +95,10 @@ class SpectraDataset(Dataset):
     extra : ndarray of shape (n, E), optional
         Tabular features fused with the spectral embedding.
     augment : callable, optional
-        Batched augmentation applied to ``x`` on the fly (training data only).
+        Batched augmentation applied to ``x`` on the fly (training data only). Its randomness
+        is drawn from ``(seed, row indices of the batch)``, so the same batch is augmented
+        the same way in any worker and after a resume.
+    seed : int, default=0
     """
 
     def __init__(
@@ -72,6 +108,7 @@ class SpectraDataset(Dataset):
         targets: np.ndarray | None = None,
         extra: np.ndarray | None = None,
         augment: Augment | None = None,
+        seed: int = 0,
     ) -> None:
         x = np.asarray(values, dtype=np.float32)
         if x.ndim == 2:
@@ -94,6 +131,7 @@ class SpectraDataset(Dataset):
             self.y = self.y.float()
         self.extra = None if extra is None else torch.as_tensor(extra, dtype=torch.float32)
         self.augment = augment
+        self.seed = int(seed)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -102,10 +140,11 @@ class SpectraDataset(Dataset):
         return self.__getitems__([index])  # a batch of one; collate passes it through
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
-        idx = torch.as_tensor(list(indices), dtype=torch.long)
+        indices = [int(i) for i in indices]
+        idx = torch.as_tensor(indices, dtype=torch.long)
         x = self.x[idx]
         if self.augment is not None:
-            x = apply_augment(self.augment, x, self.axis)
+            x = apply_augment(self.augment, x, self.axis, batch_seed(self.seed, *indices))
         batch = {"x": x, "axis": self.axis}
         if self.y is not None:
             batch["y"] = self.y[idx]
@@ -200,5 +239,6 @@ class RandomBatchDataset(Dataset):
             x = x[:, None, :]
         axis_t = torch.as_tensor(np.array(ax), dtype=torch.float32)
         if self.augment is not None:
-            x = apply_augment(self.augment, x, axis_t)
+            seed = batch_seed(self.seed, self.epoch, int(index), 1)
+            x = apply_augment(self.augment, x, axis_t, seed)
         return {"x": x, "axis": axis_t}

@@ -14,7 +14,7 @@ from spectrakit.core.spectra import Spectra
 from spectrakit.explain import _attention, _gradcam, _gradients, _occlusion  # noqa: F401
 from spectrakit.explain._attribution import NO_TARGET, Attribution
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target
-from spectrakit.explain._registry import METHODS, canonical_name, get_method
+from spectrakit.explain._registry import canonical_name, get_method, is_faithful
 
 __all__ = ["attribute_tensor", "explain"]
 
@@ -85,8 +85,7 @@ def explain(
         sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
         parts.append(attribute_tensor(sub, name, idx[sl], **options))
     values = torch.cat(parts).numpy()
-    class_agnostic = not METHODS[name][1]
-    if class_agnostic:
+    if not is_faithful(name):  # a class-agnostic map
         idx = torch.full_like(idx, NO_TARGET)
         labels = ("all",) * len(labels)
     return Attribution(

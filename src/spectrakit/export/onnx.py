@@ -189,7 +189,7 @@ def export_onnx(
             0 if p is None else len(p.steps) for p in predictor.preprocessor.pipelines
         ]
     fixed = plan["window"] is not None or any(len(t) for t in tails)
-    fixed = fixed or bool(predictor.config.get("extra_features", {}).get("names"))
+    fixed = fixed or bool(predictor.config.extra_features.get("names"))
     dynamic_length = bool(getattr(model, "variable_length", False)) and not fixed
     wrapper = _Exported(
         model,
@@ -197,7 +197,7 @@ def export_onnx(
         plan["window"],
         axis_input=bool(getattr(model, "axis_aware", False)),
         extra_input=bool(getattr(model, "n_extra", 0)),
-        normalize=bool(predictor.config.get("normalize")),
+        normalize=bool(predictor.config.normalize),
     ).eval()
     length = plan["length"]
     sample = _inputs(model, predictor, 2, length, plan)
@@ -229,7 +229,7 @@ def export_onnx(
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     if data is None:
         raise ModelError(
-            f"model {predictor.config['model']['name']} cannot be exported to ONNX",
+            f"model {predictor.config.family.name} cannot be exported to ONNX",
             got=errors[-1],
             fix="use the PyTorch predictor (spectrakit.load) for this model family",
         )

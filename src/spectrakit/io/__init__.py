@@ -8,6 +8,7 @@ from spectrakit.io._limits import ReadLimits
 _LAZY = {
     name: "spectrakit.io._registry"
     for name in (
+        "FORMATS",
         "Format",
         "available_formats",
         "read",
@@ -15,6 +16,7 @@ _LAZY = {
         "register_format",
         "register_writer",
         "write",
+        "writer_for",
     )
 }
 

@@ -18,17 +18,20 @@ import numpy as np
 
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.errors import AxisError, FormatError, SpectraError
+from spectrakit.core.registry import Registry
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._limits import ReadLimits, reading, within_read
 from spectrakit.io._meta_names import canonical_meta
 
 __all__ = [
+    "FORMATS",
     "Format",
     "available_formats",
     "read",
     "read_blocks",
     "register_format",
     "write",
+    "writer_for",
 ]
 
 Reader = Callable[..., "Spectra | dict[str, Spectra]"]
@@ -53,7 +56,15 @@ class Format:
     pick: Callable[[dict[str, Spectra]], str] | None = None
 
 
-_FORMATS: dict[str, Format] = {}
+#: every file format by name; importing :mod:`spectrakit.io.formats` registers the built-ins.
+FORMATS: Registry[Format] = Registry(
+    "format",
+    error=FormatError,
+    key=lambda fmt: fmt.name,
+    case_sensitive=False,
+    modules=("spectrakit.io.formats",),
+    hint="Omit format=... (--format) to let the extension choose",
+)
 
 
 def register_format(
@@ -72,10 +83,9 @@ def register_format(
     """
 
     def deco(reader: Reader) -> Reader:
-        fmt = _FORMATS.get(name)
+        fmt = FORMATS.registered(name)
         if fmt is None:
-            fmt = Format(name, tuple(e.lower() for e in extensions), description)
-            _FORMATS[name] = fmt
+            fmt = FORMATS.add(name, Format(name, tuple(e.lower() for e in extensions), description))
         reader = within_read(reader)
         fmt.reader = reader
         fmt.extensions = tuple(e.lower() for e in extensions) or fmt.extensions
@@ -93,7 +103,9 @@ def register_writer(name: str, *, extensions: tuple[str, ...] = ()) -> Callable[
     """Decorator registering a writer for format ``name``."""
 
     def deco(writer: Writer) -> Writer:
-        fmt = _FORMATS.setdefault(name, Format(name, tuple(e.lower() for e in extensions), ""))
+        fmt = FORMATS.registered(name) or FORMATS.add(
+            name, Format(name, tuple(e.lower() for e in extensions), "")
+        )
         fmt.writer = writer
         if extensions and not fmt.extensions:
             fmt.extensions = tuple(e.lower() for e in extensions)
@@ -107,39 +119,37 @@ register_format.writer = register_writer  # type: ignore[attr-defined]
 
 def available_formats() -> dict[str, Format]:
     """All registered formats by name (readers and writers)."""
-    _load_builtin()
-    return dict(_FORMATS)
-
-
-def _load_builtin() -> None:
-    # Importing the package registers every built-in format exactly once.
-    import spectrakit.io.formats  # noqa: F401
+    return dict(FORMATS)
 
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    for ext in sorted({e for f in _FORMATS.values() for e in f.extensions}, key=len, reverse=True):
+    for ext in sorted({e for f in FORMATS.values() for e in f.extensions}, key=len, reverse=True):
         if name.endswith(ext):
             return ext
     return path.suffix.lower()
 
 
 def _known_extensions() -> str:
-    return ", ".join(sorted({e for f in _FORMATS.values() for e in f.extensions}))
+    return ", ".join(sorted({e for f in FORMATS.values() for e in f.extensions}))
+
+
+def writer_for(path: str | os.PathLike, format: str | None = None) -> Format:
+    """The format :func:`write` would use for ``path``; raises before anything is written.
+
+    Raises
+    ------
+    FormatError
+        When no writer exists for ``format`` or for the extension of ``path``.
+    """
+    return _resolve(Path(path), format, for_writing=True)
 
 
 def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
-    _load_builtin()
     if format is not None:
-        fmt = _FORMATS.get(format.lower())
-        if fmt is None:
-            raise FormatError(
-                "unknown format",
-                expected="one of " + ", ".join(sorted(_FORMATS)),
-                got=repr(format),
-            )
+        fmt = FORMATS.lookup(format)
         if for_writing and fmt.writer is None:
-            writable = sorted(n for n, f in _FORMATS.items() if f.writer)
+            writable = sorted(n for n, f in FORMATS.items() if f.writer)
             raise FormatError(
                 f"spectrakit cannot write {fmt.name} files",
                 expected="one of " + ", ".join(writable),
@@ -148,12 +158,12 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
             )
         return fmt
     if not for_writing and path.is_dir():
-        candidates = [f for f in _FORMATS.values() if f.directory and f.reader]
+        candidates = [f for f in FORMATS.values() if f.directory and f.reader]
     else:
         ext = _suffix(path)
         candidates = [
             f
-            for f in _FORMATS.values()
+            for f in FORMATS.values()
             if ext in f.extensions and not f.directory and (f.writer if for_writing else f.reader)
         ]
     candidates.sort(key=lambda f: -f.priority)
@@ -184,11 +194,11 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
 def _refuse_read_only(path: Path) -> None:
     """A known extension whose format spectrakit reads but cannot write."""
     ext = _suffix(path)
-    readable = sorted(f.name for f in _FORMATS.values() if ext in f.extensions and f.reader)
+    readable = sorted(f.name for f in FORMATS.values() if ext in f.extensions and f.reader)
     if readable:
         writable = sorted(
             f"{n} ({', '.join(f.extensions)})" if f.extensions else n
-            for n, f in _FORMATS.items()
+            for n, f in FORMATS.items()
             if f.writer
         )
         raise FormatError(

@@ -12,12 +12,15 @@ from spectrakit.models import (  # noqa: F401  (importing registers each family)
     peakmixer,
     resnet1d,
     resnetv2_1d,
+    scorenet,
+    smallnet,
     specbert,
     spectrafm,
     vgg1d,
 )
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import (
+    MODELS,
     create,
     list_models,
     model_config,
@@ -27,6 +30,7 @@ from spectrakit.models._registry import (
 )
 
 __all__ = [
+    "MODELS",
     "SpectralModel",
     "create",
     "list_models",

@@ -8,19 +8,27 @@ recorded on it, so :func:`model_config` returns a JSON-able description from whi
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from spectrakit.core.errors import ModelError
+from spectrakit.core.registry import Registry
 
-__all__ = ["create", "list_models", "model_config", "model_entrypoint", "register_model"]
+__all__ = [
+    "MODELS",
+    "create",
+    "list_models",
+    "model_config",
+    "model_entrypoint",
+    "register_model",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_REGISTRY: dict[str, Callable[..., Any]] = {}
-_FAMILY: dict[str, str] = {}
+#: every model variant: name -> builder function, with its ``family`` as metadata.
+MODELS: Registry[Callable[..., Any]] = Registry(
+    "model", error=ModelError, hint="Run 'spectrakit models' to list them"
+)
 
 
 def register_model(fn: _F) -> _F:
@@ -39,17 +47,7 @@ def register_model(fn: _F) -> _F:
     callable
         ``fn`` itself, unchanged.
     """
-    name = fn.__name__
-    if name in _REGISTRY and _REGISTRY[name] is not fn:
-        raise ModelError(
-            f"model name {name!r} registered twice",
-            expected="unique variant names",
-            got=f"{_REGISTRY[name].__module__} and {fn.__module__}",
-            fix="rename one of the variant functions",
-        )
-    _REGISTRY[name] = fn
-    _FAMILY[name] = fn.__module__.rsplit(".", 1)[-1]
-    return fn
+    return MODELS.register(fn, family=fn.__module__.rsplit(".", 1)[-1])
 
 
 def model_entrypoint(name: str) -> Callable[..., Any]:
@@ -65,16 +63,7 @@ def model_entrypoint(name: str) -> Callable[..., Any]:
     callable
         The variant function.
     """
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.5)
-        raise ModelError(
-            f"unknown model {name!r}",
-            expected="a registered model name",
-            got=name,
-            fix=(f"did you mean {', '.join(close)}? " if close else "")
-            + "run 'spectrakit models' to list them",
-        )
-    return _REGISTRY[name]
+    return MODELS.lookup(name)
 
 
 def create(
@@ -137,7 +126,7 @@ def create(
             f"cannot create {name!r}",
             expected="hyper-parameters accepted by the family",
             got=str(exc),
-            fix=f"check the signature of spectrakit.models.{_FAMILY[name]}",
+            fix=f"check the signature of spectrakit.models.{model_family(name)}",
         ) from None
     model.model_name = name
     model.model_kwargs = kwargs
@@ -156,13 +145,12 @@ def list_models(pattern: str = "*") -> list[str]:
     -------
     list of str
     """
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    return MODELS.names(pattern)
 
 
 def model_family(name: str) -> str:
     """Family (defining module) of a registered model name."""
-    model_entrypoint(name)
-    return _FAMILY[name]
+    return str(MODELS.metadata(name)["family"])
 
 
 def model_config(model: Any) -> dict[str, Any]:

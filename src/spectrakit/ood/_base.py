@@ -7,42 +7,46 @@ from typing import Any, ClassVar
 import numpy as np
 
 from spectrakit.core.errors import ConfigError, DataError, ModelError
+from spectrakit.core.registry import Registry
 
 __all__ = ["DETECTORS", "OODDetector", "create_detector", "list_detectors", "register_detector"]
 
 #: what a detector scores: model embeddings, model logits or masked-reconstruction errors.
 INPUT_KINDS = ("embedding", "logits", "reconstruction")
 
-DETECTORS: dict[str, type[OODDetector]] = {}
+
+def _check_detector(name: str, cls: Any) -> None:
+    if getattr(cls, "input_kind", None) not in INPUT_KINDS:
+        raise ConfigError(
+            "invalid detector input kind",
+            expected="one of " + ", ".join(INPUT_KINDS),
+            got=repr(getattr(cls, "input_kind", None)),
+        )
+
+
+#: every OOD detector: ``cls.name`` -> class (with metadata ``input_kind``).
+DETECTORS: Registry[type[OODDetector]] = Registry(
+    "OOD detector",
+    key=lambda cls: cls.name,
+    case_sensitive=False,
+    modules=("spectrakit.ood",),
+    check=_check_detector,
+)
 
 
 def register_detector(cls: type[OODDetector]) -> type[OODDetector]:
     """Class decorator adding a detector to the registry under ``cls.name``."""
-    if cls.input_kind not in INPUT_KINDS:
-        raise ConfigError(
-            "invalid detector input kind",
-            expected="one of " + ", ".join(INPUT_KINDS),
-            got=repr(cls.input_kind),
-        )
-    DETECTORS[cls.name] = cls
-    return cls
+    return DETECTORS.register(cls, input_kind=cls.input_kind)
 
 
 def list_detectors() -> list[str]:
     """Registered detector names."""
-    return sorted(DETECTORS)
+    return DETECTORS.names()
 
 
 def create_detector(name: str, **params: Any) -> OODDetector:
     """A new, unfitted detector by registry name (e.g. ``"dime"``, ``"mahalanobis"``)."""
-    cls = DETECTORS.get(str(name).lower())
-    if cls is None:
-        raise ConfigError(
-            "unknown OOD detector",
-            expected="one of " + ", ".join(list_detectors()),
-            got=repr(name),
-        )
-    return cls(**params)
+    return DETECTORS.lookup(name)(**params)
 
 
 class OODDetector:

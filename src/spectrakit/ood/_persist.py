@@ -7,6 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from spectrakit.bundle.format import Bundle
+from spectrakit.bundle.strict_json import read_json_file
+from spectrakit.bundle.tensors import read_arrays
+from spectrakit.core.atomic import atomic_path
 from spectrakit.core.errors import BundleError, SpectraError
 from spectrakit.ood._base import DETECTORS, OODDetector
 
@@ -19,15 +23,22 @@ ARRAYS_NAME = "ood.safetensors"
 
 
 def _write(bundle_dir: Path, name: str, data: bytes) -> None:
-    if (bundle_dir / "config.json").is_file():
-        from spectrakit.bundle import add_file
-
-        add_file(bundle_dir, name, data)  # records the checksum in config.json
+    if Bundle.is_bundle(bundle_dir):
+        Bundle(bundle_dir).add_file(name, data)  # records the checksum in config.json
         return
-    from spectrakit.io import atomic_path
-
     with atomic_path(bundle_dir / name) as tmp:
         tmp.write_bytes(data)
+
+
+def _read(source: Bundle | Path) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """``ood.json`` (strict JSON) and ``ood.safetensors`` (checked header), or None."""
+    if isinstance(source, Bundle):
+        if not source.has(JSON_NAME):
+            return None
+        return source.read_json(JSON_NAME), source.read_arrays(ARRAYS_NAME)
+    if not (source / JSON_NAME).is_file():
+        return None
+    return read_json_file(source / JSON_NAME), read_arrays(source / ARRAYS_NAME)
 
 
 def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:
@@ -76,27 +87,31 @@ def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:
     return bundle_dir / JSON_NAME
 
 
-def load_detector(bundle_dir: str | Path) -> OODDetector | None:
-    """The detector stored in ``bundle_dir``, or ``None`` when it has none.
+def load_detector(bundle_dir: str | Path | Bundle) -> OODDetector | None:
+    """The detector stored in a bundle (or directory), or ``None`` when it has none.
+
+    Parameters
+    ----------
+    bundle_dir : path-like or Bundle
+        A bundle (its recorded, checksummed files are read) or a plain directory.
 
     Raises
     ------
     BundleError
         When ``ood.json`` / ``ood.safetensors`` are present but invalid.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    bundle_dir = Path(bundle_dir)
-    path = bundle_dir / JSON_NAME
-    if not path.is_file():
+    source = bundle_dir if isinstance(bundle_dir, Bundle) else Path(bundle_dir)
+    if isinstance(source, Path) and Bundle.is_bundle(source):
+        source = Bundle(source)
+    found = _read(source)
+    if found is None:
         return None
+    desc, arrays = found
     try:
-        desc = json.loads(path.read_text(encoding="utf-8"))
         kind = desc["type"]
         params = dict(desc["params"])
         names = list(desc["arrays"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise BundleError(
             "ood.json is not a valid detector description",
             expected=f"a {FORMAT} JSON with type, params and arrays",
@@ -110,10 +125,6 @@ def load_detector(bundle_dir: str | Path) -> OODDetector | None:
             got=f"{desc.get('format')} v{desc.get('version')}, type {kind!r}",
             fix="upgrade spectrakit or re-create the detector",
         )
-    try:
-        arrays = load_file(str(bundle_dir / ARRAYS_NAME))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise BundleError("ood.safetensors cannot be read", got=str(exc)[:100]) from exc
     missing = sorted(set(names) - set(arrays))
     if missing:
         raise BundleError(
@@ -123,10 +134,11 @@ def load_detector(bundle_dir: str | Path) -> OODDetector | None:
         )
     try:
         det = DETECTORS[kind](**params)
-    except (TypeError, SpectraError) as exc:
+        det.n_features_in_ = int(desc["n_features_in"])
+        threshold = desc.get("threshold")
+        det.threshold_ = None if threshold is None else float(threshold)
+    except (TypeError, ValueError, KeyError, SpectraError) as exc:
         raise BundleError(f"invalid parameters for detector {kind!r}", got=str(exc)[:100]) from exc
-    det.n_features_in_ = int(desc["n_features_in"])
-    det.threshold_ = None if desc.get("threshold") is None else float(desc["threshold"])
     det.false_rejection_ = desc.get("false_rejection")
     det._set_arrays({k: arrays[k] for k in names})
     det.tuning_ = desc.get("tuning")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
+from spectrakit.bundle.config import BundleConfig
+from spectrakit.bundle.format import Bundle
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError, ModelError
 from spectrakit.core.spectra import Spectra
@@ -34,7 +35,9 @@ class Predictor:
     ----------
     model : SpectralModel
         The network (eval mode).
-    config : dict
+    bundle : Bundle
+        The verified bundle it was loaded from.
+    config : BundleConfig
         The bundle configuration.
     axis : SpectralAxis
         Axis of the raw spectra the model expects.
@@ -47,38 +50,30 @@ class Predictor:
     task : str
     """
 
-    def __init__(
-        self,
-        model: torch.nn.Module,
-        config: dict,
-        bundle_dir: str | Path,
-        preprocessing_state: dict[str, np.ndarray] | None = None,
-    ) -> None:
+    def __init__(self, model: torch.nn.Module, bundle: Bundle) -> None:
         from spectrakit.models.heads import OutputSpec
-        from spectrakit.preprocessing.channels import ChannelPreprocessor
 
         self.model = model
-        self.config = config
-        self.bundle_dir = Path(bundle_dir)
-        self.axis = SpectralAxis.from_dict(config["axis"])
-        self.model_axis = SpectralAxis.from_dict(config["model_axis"])
-        self.preprocessor = ChannelPreprocessor.from_config(
-            config["preprocessing"], preprocessing_state, self.axis, self.model_axis
-        )
+        self.bundle = bundle
+        self.config: BundleConfig = bundle.config
+        self.bundle_dir = bundle.path
+        self.axis = self.config.axis
+        self.model_axis = self.config.model_axis
+        self.preprocessor = bundle.preprocessor()
         pipes = self.preprocessor.pipelines
         self.pipeline = pipes[0] if len(pipes) == 1 else pipes
-        self.targets = list(config.get("targets") or [])
-        self.classes = config.get("classes")
-        self.task = config["task"]
-        out = config.get("output")
+        self.targets = list(self.config.targets)
+        self.classes = self.config.classes
+        self.task = self.config.task
+        out = self.config.output
         self.output = OutputSpec(**out) if out else None
-        self._extra = ExtraFeatures(config.get("extra_features"))
+        self._extra = ExtraFeatures(self.config.extra_features)
         self.extra_features = self._extra.names
-        self.ood = _load_ood(self.bundle_dir)
+        self.ood = _load_ood(bundle)
 
     def __repr__(self) -> str:
         return (
-            f"Predictor({self.config['model']['name']}, task={self.task}, "
+            f"Predictor({self.config.family.name}, task={self.task}, "
             f"targets={self.targets or self.classes}, axis={self.axis.describe()})"
         )
 
@@ -123,7 +118,7 @@ class Predictor:
         else:
             spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             x, axis = torch.from_numpy(self.preprocessor.transform(spectra)), self.model_axis
-        if self.config.get("normalize"):
+        if self.config.normalize:
             from spectrakit.models.inputs import normalize_spectra
 
             x = normalize_spectra(x)
@@ -190,7 +185,7 @@ class Predictor:
                 fix="fine-tune it: spectrakit finetune --init BUNDLE ... (embed() works as is)",
             )
         raw = self.raw_outputs(spectra, batch_size).numpy()
-        decoded = decode_outputs_np(raw, self.config["output"])
+        decoded = decode_outputs_np(raw, self.config.output)
         frame = predictions_frame(decoded, self.task, self.targets, self.classes)
         if self.ood is not None:
             from spectrakit.ood import detector_inputs
@@ -201,11 +196,9 @@ class Predictor:
         return add_coverage(frame, self.coverage(spectra))
 
 
-def _load_ood(bundle_dir: Path) -> Any:
-    if not (bundle_dir / "ood.json").is_file():
+def _load_ood(bundle: Bundle) -> Any:
+    if not bundle.config.ood:
         return None
-    try:
-        from spectrakit.ood import load_detector
-    except ImportError:
-        return None
-    return load_detector(bundle_dir)
+    from spectrakit.ood import load_detector
+
+    return load_detector(bundle)

@@ -7,13 +7,15 @@ the same output decoding, and the bundle's OOD detector on the graph's ``feature
 
 from __future__ import annotations
 
-import json
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from spectrakit.bundle.config import BundleConfig
+from spectrakit.bundle.format import Bundle
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import BundleError, DataError
 from spectrakit.core.spectra import Spectra
@@ -53,63 +55,51 @@ class OnnxPredictor:
 
     Attributes
     ----------
-    config : dict
+    config : BundleConfig
         Validated bundle configuration.
     axis : SpectralAxis
         Axis of the raw spectra the model expects.
     """
 
-    def __init__(self, bundle: str | Path, threads: int | None = None) -> None:
-        from spectrakit.bundle import open_bundle, verify
-        from spectrakit.preprocessing.channels import ChannelPreprocessor
-
+    def __init__(
+        self,
+        bundle: str | Path,
+        threads: int | None = None,
+        *,
+        key: str | os.PathLike | bytes | None = None,
+        require_signature: bool = False,
+    ) -> None:
         ort = _import_ort()
-        self.bundle_dir, self._holder = open_bundle(bundle)
-        self.config = verify(self.bundle_dir)
-        if "export.json" not in self.config["files"]:
+        self.bundle = Bundle(bundle)
+        self.bundle_dir = self.bundle.path
+        self.config: BundleConfig = self.bundle.verify()
+        self.bundle.check_signature(key, required=require_signature)
+        if not self.config.export:
             raise BundleError(
-                f"{self.bundle_dir} has not been exported to ONNX",
+                f"{self.bundle.source} has not been exported to ONNX",
                 expected="model.onnx and export.json in the bundle",
                 got="neither",
                 fix=f"run: spectrakit export --model {bundle} --format onnx",
             )
-        self.export = json.loads((self.bundle_dir / "export.json").read_text(encoding="utf-8"))
-        self.axis = SpectralAxis.from_dict(self.config["axis"])
-        self.model_axis = SpectralAxis.from_dict(self.config["model_axis"])
-        state = None
-        if (self.bundle_dir / "preprocessing.safetensors").is_file():
-            from safetensors.numpy import load_file
-
-            state = load_file(str(self.bundle_dir / "preprocessing.safetensors"))
-        self.preprocessor = ChannelPreprocessor.from_config(
-            self.config["preprocessing"], state, self.axis, self.model_axis
-        )
+        self.export = self.bundle.read_json("export.json")
+        self.axis = self.config.axis
+        self.model_axis = self.config.model_axis
+        self.preprocessor = self.bundle.preprocessor()
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = int(threads)
         self.session = ort.InferenceSession(
-            str(self.bundle_dir / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+            str(self.bundle.file("model.onnx")), opts, providers=["CPUExecutionProvider"]
         )
-        self.targets = list(self.config.get("targets") or [])
-        self.classes = self.config.get("classes")
-        self.task = self.config["task"]
-        self._extra = ExtraFeatures(self.config.get("extra_features"))
-        self.ood = None
-        if (self.bundle_dir / "ood.json").is_file():
-            from spectrakit.ood import load_detector
-
-            self.ood = load_detector(self.bundle_dir)
-            if self.ood.input_kind == "reconstruction":
-                raise BundleError(
-                    "this bundle's OOD detector scores masked reconstructions",
-                    expected="an embedding or logits detector for the ONNX runtime",
-                    got="a reconstruction-error detector",
-                    fix="use the PyTorch predictor (spectrakit.load) for this bundle",
-                )
+        self.targets = list(self.config.targets)
+        self.classes = self.config.classes
+        self.task = self.config.task
+        self._extra = ExtraFeatures(self.config.extra_features)
+        self.ood = _runtime_ood(self.bundle)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"OnnxPredictor({self.config['model']['name']}, task={self.task})"
+        return f"OnnxPredictor({self.config.family.name}, task={self.task})"
 
     @property
     def accepts_any_grid(self) -> bool:
@@ -198,13 +188,13 @@ class OnnxPredictor:
 
     def predict(self, spectra: Spectra, batch_size: int = 256) -> pd.DataFrame:
         """Predictions with the same columns as :meth:`spectrakit.predict.Predictor.predict`."""
-        if self.config.get("output") is None:
+        if self.config.output is None:
             raise BundleError(
                 "this bundle is a pretrained encoder without a prediction head",
                 fix="fine-tune it first: spectrakit finetune --init BUNDLE ...",
             )
         raw, feats = self.run(spectra, batch_size)
-        decoded = decode_outputs_np(raw, self.config["output"])
+        decoded = decode_outputs_np(raw, self.config.output)
         frame = predictions_frame(decoded, self.task, self.targets, self.classes)
         if self.ood is not None:
             scored = raw if self.ood.input_kind == "logits" else feats
@@ -213,6 +203,29 @@ class OnnxPredictor:
         return add_coverage(frame, self.coverage(spectra))
 
 
-def load_onnx(bundle: str | Path, threads: int | None = None) -> OnnxPredictor:
-    """Load an exported bundle for NumPy + onnxruntime inference."""
-    return OnnxPredictor(bundle, threads=threads)
+def _runtime_ood(bundle: Bundle):
+    """The bundle's OOD detector, when the runtime can score it (embeddings or logits)."""
+    if not bundle.config.ood:
+        return None
+    from spectrakit.ood import load_detector
+
+    det = load_detector(bundle)
+    if det.input_kind == "reconstruction":
+        raise BundleError(
+            "this bundle's OOD detector scores masked reconstructions",
+            expected="an embedding or logits detector for the ONNX runtime",
+            got="a reconstruction-error detector",
+            fix="use the PyTorch predictor (spectrakit.load) for this bundle",
+        )
+    return det
+
+
+def load_onnx(
+    bundle: str | Path,
+    threads: int | None = None,
+    *,
+    key: str | os.PathLike | bytes | None = None,
+    require_signature: bool = False,
+) -> OnnxPredictor:
+    """Load an exported bundle for NumPy + onnxruntime inference (``key``: see ``load``)."""
+    return OnnxPredictor(bundle, threads=threads, key=key, require_signature=require_signature)

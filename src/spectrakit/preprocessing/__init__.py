@@ -17,7 +17,8 @@ _LAZY = {
     "Pipeline": _P + "_pipeline",
     **dict.fromkeys(("get_pipeline", "list_presets", "preset"), _P + "_presets"),
     **dict.fromkeys(
-        ("build_step", "get_step_class", "list_steps", "register_step"), _P + "_registry"
+        ("STEPS", "build_step", "get_step_class", "list_steps", "register_step"),
+        _P + "_registry",
     ),
     **dict.fromkeys(("MeanCenter", "Standardize"), _P + "_scaling"),
     **dict.fromkeys(

@@ -8,17 +8,16 @@ YAML file fails with a :class:`~spectrakit.core.errors.ConfigError` that lists w
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.registry import Registry
 from spectrakit.preprocessing._base import SpectralTransformer
 
-__all__ = ["build_step", "get_step_class", "list_steps", "register_step"]
+__all__ = ["STEPS", "build_step", "get_step_class", "list_steps", "register_step"]
 
-_STEPS: dict[str, type[SpectralTransformer]] = {}
 T = TypeVar("T", bound=type[SpectralTransformer])
 
 #: modules whose classes register themselves as steps; imported on the first lookup.
@@ -30,21 +29,24 @@ BUILTIN_STEP_MODULES = (
     "spectrakit.preprocessing._spikes",
     "spectrakit.preprocessing.baseline",
 )
-_loaded = False
 
 
-def _load_builtin_steps() -> None:
-    """Import the built-in step modules once (a module not installed is skipped)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for name in BUILTIN_STEP_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def _check_step(name: str, cls: Any) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, SpectralTransformer)):
+        raise ConfigError(
+            "only SpectralTransformer subclasses can be registered as steps",
+            got=repr(cls),
+        )
+
+
+#: every preprocessing step: class name -> :class:`SpectralTransformer` subclass.
+STEPS: Registry[type[SpectralTransformer]] = Registry(
+    "preprocessing step",
+    case_sensitive=False,
+    modules=BUILTIN_STEP_MODULES,
+    check=_check_step,
+    hint="Check the spelling in the pipeline configuration",
+)
 
 
 def register_step(cls: T) -> T:
@@ -60,43 +62,18 @@ def register_step(cls: T) -> T:
     >>> "Negate" in list_steps()
     True
     """
-    if not (isinstance(cls, type) and issubclass(cls, SpectralTransformer)):
-        raise ConfigError(
-            "only SpectralTransformer subclasses can be registered as steps",
-            got=repr(cls),
-        )
-    known = _STEPS.get(cls.__name__)
-    if known is not None and known is not cls:
-        raise ConfigError(
-            f"a different step is already registered as {cls.__name__!r}",
-            got=f"{known.__module__}.{known.__qualname__}",
-            fix="give the new step class another name",
-        )
-    _STEPS[cls.__name__] = cls
-    return cls
+    _check_step("", cls)  # before naming it: a non-class may have no __name__
+    return STEPS.register(cls)
 
 
 def list_steps() -> list[str]:
     """Sorted names of every registered step."""
-    _load_builtin_steps()
-    return sorted(_STEPS)
+    return STEPS.names()
 
 
 def get_step_class(name: str) -> type[SpectralTransformer]:
     """The step class registered as ``name`` (case-insensitive)."""
-    _load_builtin_steps()
-    cls = _STEPS.get(name)
-    if cls is None:
-        by_lower = {k.lower(): v for k, v in _STEPS.items()}
-        cls = by_lower.get(str(name).lower())
-    if cls is None:
-        raise ConfigError(
-            f"unknown preprocessing step {name!r}",
-            expected="one of " + ", ".join(list_steps()),
-            got=repr(name),
-            fix="check the spelling in the pipeline configuration",
-        )
-    return cls
+    return STEPS.lookup(name)
 
 
 def build_step(name: str, params: Mapping[str, Any] | None = None) -> SpectralTransformer:

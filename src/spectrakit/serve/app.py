@@ -52,7 +52,9 @@ def create_app(model: Any, **options: Any) -> FastAPI:
     """
     settings = _settings(model, options)
     source = model if not isinstance(model, ServeSettings) else model.model
-    engine = Engine(source, runtime=settings.runtime, threads=settings.threads)
+    engine = Engine(
+        source, runtime=settings.runtime, threads=settings.threads, key=settings.signature_key
+    )
     service = Service(engine, settings)
 
     @asynccontextmanager

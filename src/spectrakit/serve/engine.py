@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from spectrakit.bundle.config import BundleConfig
 from spectrakit.core.spectra import Spectra
 from spectrakit.serve.codec import Decoded
 from spectrakit.serve.errors import BadRequest
@@ -26,32 +27,40 @@ log = logging.getLogger("spectrakit.serve")
 
 
 def _has_export(model: str | Path) -> bool:
-    path = Path(model)
-    return path.is_dir() and (path / "model.onnx").is_file() and (path / "export.json").is_file()
+    from spectrakit.bundle import Bundle
+
+    return Bundle.is_bundle(model) and Bundle(model).config.export
 
 
-def _load(model: Any, runtime: str, threads: int) -> tuple[Any, str]:
+def _load(model: Any, runtime: str, threads: int, key: str | None = None) -> tuple[Any, str]:
     if not isinstance(model, str | Path):
         return model, "torch"
+    signature = {"key": key, "require_signature": key is not None}
     if runtime == "onnx" or (runtime == "auto" and _has_export(model)):
         from spectrakit.predict.runtime import load_onnx
 
-        return load_onnx(model, threads=threads), "onnx"
+        return load_onnx(model, threads=threads, **signature), "onnx"
     import torch
 
     from spectrakit.predict.loader import load
 
     torch.set_num_threads(threads)
-    return load(model), "torch"
+    return load(model, **signature), "torch"
 
 
-def check_bundle(model: str | Path) -> None:
-    """Verify a bundle without loading its model (raises :class:`BundleError` when bad)."""
-    from spectrakit.bundle import open_bundle, verify
+def check_bundle(model: str | Path, key: str | None = None) -> None:
+    """Verify a bundle (and its signature with ``key``) without loading its model.
 
-    bundle_dir, holder = open_bundle(model)
-    verify(bundle_dir)
-    del holder
+    Raises
+    ------
+    BundleError
+        When a file, checksum or the signature is bad.
+    """
+    from spectrakit.bundle import Bundle
+
+    bundle = Bundle(model)
+    bundle.verify()
+    bundle.check_signature(key, required=key is not None)
 
 
 class Engine:
@@ -64,21 +73,32 @@ class Engine:
     runtime : {"auto", "onnx", "torch"}
     threads : int
         Intra-op threads of the inference engine.
+    key : str, optional
+        Key file that must verify the bundle's signature (``serve --require-signature``).
     """
 
-    def __init__(self, model: Any, runtime: str = "auto", threads: int = 1) -> None:
+    def __init__(
+        self, model: Any, runtime: str = "auto", threads: int = 1, key: str | None = None
+    ) -> None:
         self.source = model
         self.threads = threads
-        self.predictor, self.runtime = _load(model, runtime, threads)
+        self.key = key
+        self.predictor, self.runtime = _load(model, runtime, threads, key)
         self._torch = self.predictor if self.runtime == "torch" else None
         self.axis = self.predictor.axis
-        self.config: dict = self.predictor.config
+        self.config: BundleConfig = self.predictor.config
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="spectrakit-predict")
 
     @property
     def name(self) -> str | None:
         """Model family name."""
-        return (self.config.get("model") or {}).get("name")
+        return self.config.family.name
+
+    @property
+    def card(self) -> str | None:
+        """The bundle's model card (markdown), or None when it has none."""
+        bundle = getattr(self.predictor, "bundle", None)
+        return None if bundle is None else bundle.card_text()
 
     @property
     def accepts_any_grid(self) -> bool:
@@ -90,7 +110,7 @@ class Engine:
         if self._torch is None:
             from spectrakit.predict.loader import load
 
-            self._torch = load(self.source)
+            self._torch = load(self.source, key=self.key, require_signature=self.key is not None)
         return self._torch
 
     def warm_up(self) -> None:

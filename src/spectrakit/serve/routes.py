@@ -38,13 +38,12 @@ async def model_card(request: Request) -> Response:
     """Model card: task, targets/classes, expected axis, preprocessing, metrics."""
     engine = _service(request).engine
     cfg, ax = engine.config, engine.axis
-    card = getattr(engine.predictor, "card", None)
     return json_response(
         {
-            "model": cfg.get("model"),
-            "task": cfg.get("task"),
-            "targets": cfg.get("targets"),
-            "classes": cfg.get("classes"),
+            "model": {"name": cfg.family.name, "kwargs": cfg.family.kwargs},
+            "task": cfg.task,
+            "targets": cfg.targets,
+            "classes": cfg.classes,
             "runtime": engine.runtime,
             "axis": {
                 "min": ax.min,
@@ -53,9 +52,10 @@ async def model_card(request: Request) -> Response:
                 "unit": ax.unit,
                 "kind": ax.kind,
             },
-            "preprocessing": cfg.get("preprocessing"),
-            "metrics": cfg.get("metrics"),
-            "card": card if isinstance(card, str) else None,
+            "preprocessing": cfg.preprocessing,
+            "metrics": cfg.metrics,
+            "signed": cfg.signature is not None,
+            "card": engine.card,
         }
     )
 

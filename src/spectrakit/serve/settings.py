@@ -63,6 +63,9 @@ class ServeSettings:
         Inference engine; ``auto`` uses ``model.onnx`` when the bundle has an export.
     threads : int, default=1
         Intra-op threads of the inference engine per server worker.
+    signature_key : str, optional
+        Key file (HMAC secret or ed25519 public key) that must verify the bundle's
+        signature; an unsigned or altered bundle is refused at start.
     """
 
     model: str
@@ -77,6 +80,7 @@ class ServeSettings:
     max_abs_value: float = 1e12
     runtime: str = "auto"
     threads: int = 1
+    signature_key: str | None = None
 
     def __post_init__(self) -> None:
         for name, (lo, hi, unit) in _BOUNDS.items():

@@ -1,7 +1,6 @@
 """The model store: saved bundles by name and version, with checksums, locally or on a hub."""
 
 from spectrakit.store.local import (
-    FORBIDDEN_SUFFIXES,
     LocalRegistry,
     default_root,
     file_sha256,
@@ -10,7 +9,6 @@ from spectrakit.store.local import (
 )
 
 __all__ = [
-    "FORBIDDEN_SUFFIXES",
     "LocalRegistry",
     "default_root",
     "file_sha256",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import json
 import os
 import re
@@ -19,12 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from spectrakit.bundle.archive import unpack_bundle
+from spectrakit.bundle.format import Bundle
+from spectrakit.bundle.policy import CONFIG, check_file_name, sha256_file
+from spectrakit.bundle.strict_json import read_json_file
 from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import BundleError
 
 __all__ = [
-    "FORBIDDEN_SUFFIXES",
     "LocalRegistry",
     "default_root",
     "file_sha256",
@@ -32,24 +32,16 @@ __all__ = [
     "push_to_hub",
 ]
 
-#: file types that can carry executable pickles; never accepted in a bundle.
-FORBIDDEN_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".npy_pickle")
+#: the bundle package's one sha256 helper (kept under its old name here)
+file_sha256 = sha256_file
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MANIFEST = "manifest.json"
 
 
 def default_root() -> Path:
     """Registry folder: ``$SPECTRAKIT_REGISTRY`` or ``~/.spectrakit/registry``."""
     env = os.environ.get("SPECTRAKIT_REGISTRY")
     return Path(env) if env else Path.home() / ".spectrakit" / "registry"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_name(kind: str, value: str) -> str:
@@ -62,25 +54,16 @@ def _check_name(kind: str, value: str) -> str:
     return value
 
 
-def _bundle_files(bundle: Path) -> dict[str, str]:
-    if not (bundle / "config.json").is_file():
-        raise BundleError(
-            f"{bundle} is not a bundle", expected="a folder with config.json", got="none"
-        )
-    files = {}
-    for path in sorted(bundle.rglob("*")):
-        rel = path.relative_to(bundle).as_posix()
-        if path.is_symlink():
-            raise BundleError("bundles may not contain symbolic links", got=rel)
-        if path.is_file():
-            if path.suffix.lower() in FORBIDDEN_SUFFIXES:
-                raise BundleError(
-                    f"bundle contains {rel}, a file type that can execute code when loaded",
-                    expected="safetensors weights and JSON only",
-                    fix="remove the file; spectrakit never needs pickles",
-                )
-            files[rel] = file_sha256(path)
-    return files
+def _bundle_files(bundle: Bundle) -> dict[str, str]:
+    """``{file: sha256}`` of a bundle that passes :meth:`Bundle.verify` in full.
+
+    That is the bundle file policy (allowed names, regular files only, nothing unrecorded)
+    plus the config's integrity and every checksum, so the store never holds what
+    :func:`spectrakit.load` would refuse.
+    """
+    config = bundle.verify()
+    names = [CONFIG, *sorted(config.files)]
+    return {name: sha256_file(bundle.path / name) for name in names}
 
 
 def _version_key(v: str) -> tuple:
@@ -103,13 +86,20 @@ class LocalRegistry:
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        if self.root.exists() and not self.root.is_dir():
+            raise BundleError(
+                f"the registry root {self.root} is not a folder",
+                expected="a folder (created on the first push) or a path that does not exist",
+                got="a file",
+                fix="pass --root DIR with a folder for the registry",
+            )
 
     def versions(self, name: str) -> list[str]:
         """Versions of ``name``, oldest first."""
         d = self.root / _check_name("model name", name)
         if not d.is_dir():
             return []
-        found = [p.name for p in d.iterdir() if (p / "manifest.json").is_file()]
+        found = [p.name for p in d.iterdir() if (p / MANIFEST).is_file()]
         return sorted(found, key=_version_key)
 
     def push(
@@ -120,47 +110,37 @@ class LocalRegistry:
         *,
         force: bool = False,
     ) -> dict[str, Any]:
-        """Copy a bundle (folder or .zip) into the registry; returns its manifest."""
+        """Verify a bundle (folder or .zip) in full and copy it in; returns its manifest."""
         _check_name("model name", name)
-        src = Path(bundle)
-        tmp_unpacked = None
-        if src.is_file() and src.suffix.lower() == ".zip":
-            tmp_unpacked = self.root / f".unpack-{os.getpid()}"
-            src = unpack_bundle(src, tmp_unpacked)
-        try:
-            files = _bundle_files(src)
-            existing = self.versions(name)
-            if version is None:
-                numeric = [int(v) for v in existing if v.isdigit()]
-                version = str(max(numeric, default=0) + 1)
-            _check_name("version", version)
-            target = self.root / name / version
-            if target.exists() and not force:
-                raise BundleError(
-                    f"{name} version {version} already exists in the registry",
-                    fix="choose another --version or pass --force to replace it",
-                )
-            config = json.loads((src / "config.json").read_text(encoding="utf-8"))
-            manifest = {
-                "name": name,
-                "version": version,
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "model": (config.get("model") or {}).get("name"),
-                "task": (config.get("task") or {}).get("type")
-                if isinstance(config.get("task"), dict)
-                else config.get("task"),
-                "files": files,
-            }
-            with atomic_dir(target) as tmp:
-                for rel in files:
-                    dst = tmp / rel
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src / rel, dst)
-                (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            return manifest
-        finally:
-            if tmp_unpacked is not None:
-                shutil.rmtree(tmp_unpacked, ignore_errors=True)
+        source = Bundle(bundle)  # a .zip is checked and unpacked into a private folder
+        files = _bundle_files(source)
+        if version is None:
+            numeric = [int(v) for v in self.versions(name) if v.isdigit()]
+            version = str(max(numeric, default=0) + 1)
+        _check_name("version", version)
+        target = self.root / name / version
+        if target.exists() and not force:
+            raise BundleError(
+                f"{name} version {version} already exists in the registry",
+                fix="choose another --version or pass --force to replace it",
+            )
+        config = source.config
+        manifest = {
+            "name": name,
+            "version": version,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "model": config.family.name,
+            "task": config.task,
+            "signed": config.signature is not None,
+            "files": files,
+        }
+        with atomic_dir(target, overwrite=force) as tmp:  # force: replace the version
+            for rel in files:
+                dst = tmp / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source.path / rel, dst)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        return manifest
 
     def _resolve(self, name: str, version: str | None) -> Path:
         versions = self.versions(name)
@@ -182,11 +162,11 @@ class LocalRegistry:
     def verify(self, name: str, version: str | None = None) -> Path:
         """Check every file against the manifest; returns the stored folder."""
         folder = self._resolve(name, version)
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_json_file(folder / MANIFEST)
         present = {
             p.relative_to(folder).as_posix()
             for p in folder.rglob("*")
-            if p.is_file() and p.name != "manifest.json"
+            if p.is_file() and p.name != MANIFEST
         }
         extra = present - set(manifest["files"])
         if extra:
@@ -196,12 +176,13 @@ class LocalRegistry:
                 fix="the stored copy was modified; push the bundle again",
             )
         for rel, digest in manifest["files"].items():
+            check_file_name(rel, where=f"{name}/{folder.name}")
             path = folder / rel
-            if not path.is_file() or file_sha256(path) != digest:
+            if not path.is_file() or sha256_file(path) != digest:
                 raise BundleError(
                     f"{name}/{folder.name}: checksum mismatch for {rel}",
                     expected=digest[:16] + "...",
-                    got="missing" if not path.is_file() else file_sha256(path)[:16] + "...",
+                    got="missing" if not path.is_file() else sha256_file(path)[:16] + "...",
                     fix="the stored copy is corrupt or was tampered with; push it again",
                 )
         return folder
@@ -212,7 +193,7 @@ class LocalRegistry:
         out = Path(dest)
         with atomic_dir(out) as tmp:
             for path in folder.rglob("*"):
-                if path.is_file() and path.name != "manifest.json":
+                if path.is_file() and path.name != MANIFEST:
                     dst = tmp / path.relative_to(folder)
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, dst)
@@ -229,7 +210,7 @@ class LocalRegistry:
         rows = []
         for name in self.names():
             for version in self.versions(name):
-                m = json.loads((self.root / name / version / "manifest.json").read_text())
+                m = read_json_file(self.root / name / version / MANIFEST)
                 rows.append({k: m.get(k) for k in ("name", "version", "created", "model", "task")})
         return rows
 
@@ -280,7 +261,7 @@ def _hub_errors(action: str, repo_id: str) -> Iterator[None]:
 def push_to_hub(bundle: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:
     """Upload a bundle folder to a Hub model repository (checked for forbidden files first)."""
     hub = _hub()
-    _bundle_files(Path(bundle))
+    _bundle_files(Bundle(bundle))
     api = hub.HfApi(token=token)
     with _hub_errors("push to", repo_id):
         api.create_repo(repo_id, exist_ok=True)
@@ -304,5 +285,5 @@ def pull_from_hub(repo_id: str, dest: str | os.PathLike, *, revision: str | None
                 dst = tmp / p.relative_to(path)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(p, dst)
-        _bundle_files(tmp)
+        _bundle_files(Bundle(tmp))
     return out

@@ -12,23 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
 from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.models.inputs import normalize_spectra
-from spectrakit.tasks.optim import (
-    build_optimizer,
-    build_scheduler,
-    decay_groups,
-    estimated_steps,
-    schedule_spec,
-)
+from spectrakit.tasks.base import BaseTask
+from spectrakit.tasks.optim import schedule_spec
 
 __all__ = ["MaskedModelingTask", "normalize_spectra", "random_patch_mask"]
 
 MASK_MODES = ("token", "noise")
+#: spectrum scalings before masking (see ``MaskedModelingTask(normalize=...)``)
+NORMALIZATIONS = ("intensity", "visible", "none")
+_NORM_MOMENTUM = 0.05
 
 
 def random_patch_mask(
@@ -47,7 +44,7 @@ def random_patch_mask(
     return ranks < n_mask
 
 
-class MaskedModelingTask(L.LightningModule):
+class MaskedModelingTask(BaseTask):
     """Masked-patch reconstruction task around any model with ``forward_masked``.
 
     Parameters
@@ -59,9 +56,15 @@ class MaskedModelingTask(L.LightningModule):
         Fraction of patches hidden per spectrum.
     mask_mode : {"token", "noise"}, default="token"
         Replace hidden patches by the learned mask token or by standard Gaussian noise.
-    normalize : bool, default=True
-        Standardize every spectrum before masking (the reconstruction target is then the
-        standardized spectrum, so instruments with different intensity scales weigh alike).
+    normalize : bool or {"intensity", "visible", "none"}, default=True
+        How spectra are scaled before masking (the reconstruction target is scaled alike).
+        Statistics never include hidden patches, so the input reveals nothing about them.
+        ``"intensity"`` (``True``): one offset and scale for the whole corpus, running
+        averages over the *visible* points of training batches (frozen in evaluation), so
+        differences of absolute intensity between spectra (concentration) are kept.
+        ``"visible"``: every spectrum standardized with the mean and SD of its own visible
+        points (for corpora mixing very different intensity scales). ``"none"``
+        (``False``): raw values.
     lr : float, default=1e-3
     weight_decay : float, default=0.05
     schedule : str or mapping, default="cosine"
@@ -96,7 +99,14 @@ class MaskedModelingTask(L.LightningModule):
         if mask_mode not in MASK_MODES:
             raise ConfigError("invalid mask_mode", expected=" | ".join(MASK_MODES), got=mask_mode)
         schedule = schedule_spec(schedule)  # validated here, JSON-able in hparams
+        normalize = {True: "intensity", False: "none"}.get(normalize, normalize)
+        if normalize not in NORMALIZATIONS:
+            raise ConfigError(
+                "invalid normalize", expected=" | ".join(NORMALIZATIONS), got=repr(normalize)
+            )
         self.save_hyperparameters(ignore=["model"])
+        # corpus offset and scale of the "intensity" scaling (NaN until the first batch)
+        self.register_buffer("norm_stats", torch.full((2,), float("nan")))
         self.model = model
         self.lr = lr
 
@@ -112,9 +122,38 @@ class MaskedModelingTask(L.LightningModule):
                 got=f"{x.shape[-1]} points",
                 fix="crop the spectra (PretrainDataModule does this) or resample",
             )
-        if self.hparams.normalize:
-            x = normalize_spectra(x)
         return x, axis
+
+    def normalize_input(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Scale spectra (B, C, L) with statistics of their visible patches only.
+
+        ``mask`` (B, N) marks hidden patches; the hidden values never enter a statistic, so
+        changing them changes nothing in the visible part of the scaled input.
+        """
+        mode = self.hparams.normalize
+        if mode == "none":
+            return x
+        visible = ~mask.repeat_interleave(int(self.model.patch_size), dim=1)[:, None, :]
+        visible = visible.expand_as(x).to(x.dtype)
+        if mode == "visible":
+            n = visible.sum(dim=(1, 2), keepdim=True).clamp_min(2.0)
+            mean = (x * visible).sum(dim=(1, 2), keepdim=True) / n
+            var = ((x - mean).pow(2) * visible).sum(dim=(1, 2), keepdim=True) / (n - 1)
+            return (x - mean) / (var.sqrt() + 1e-6)
+        if self.training or torch.isnan(self.norm_stats).any():
+            with torch.no_grad():
+                n = visible.sum().clamp_min(2.0)
+                mean = (x * visible).sum() / n
+                sd = (((x - mean).pow(2) * visible).sum() / (n - 1)).sqrt()
+                new = torch.stack([mean, sd]).to(self.norm_stats)
+                old = self.norm_stats.clone()
+                first = torch.isnan(old).any()
+                stats = new if first else old
+                self.norm_stats.copy_(new if first else (1 - _NORM_MOMENTUM) * old
+                                      + _NORM_MOMENTUM * new)  # fmt: skip
+        else:
+            stats = self.norm_stats
+        return (x - stats[0]) / (stats[1] + 1e-6)
 
     def reconstruction(
         self, batch: dict[str, torch.Tensor], mask: torch.Tensor | None = None
@@ -129,10 +168,11 @@ class MaskedModelingTask(L.LightningModule):
             ``target`` (B, N, C*P).
         """
         x, axis = self._prepare(batch)
-        target = self.model.patchify(x)
-        b, n, _ = target.shape
+        b, n = x.shape[0], x.shape[-1] // int(self.model.patch_size)
         if mask is None:
             mask = random_patch_mask(b, n, self.hparams.mask_ratio, device=x.device)
+        x = self.normalize_input(x, mask)
+        target = self.model.patchify(x)
         if self.hparams.mask_mode == "noise":
             hidden = mask.repeat_interleave(int(self.model.patch_size), dim=1)[:, None, :]
             x_in = torch.where(hidden, torch.randn_like(x), x)
@@ -148,7 +188,7 @@ class MaskedModelingTask(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         """Reconstruction loss on a training batch."""
         out = self.reconstruction(batch)
-        self.log("train_loss", out["loss"], prog_bar=True, batch_size=batch["x"].shape[0])
+        self.log_train("train_loss", out["loss"], batch["x"].shape[0])
         return out["loss"]
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -159,8 +199,8 @@ class MaskedModelingTask(L.LightningModule):
         mask = random_patch_mask(x.shape[0], n, self.hparams.mask_ratio, generator=gen)
         out = self.reconstruction(batch, mask.to(x.device))
         bs = x.shape[0]
-        self.log("val_loss", out["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log("val_baseline", out["baseline"], batch_size=bs, sync_dist=True)
+        self.log_val("val_loss", out["loss"], bs, prog_bar=True)
+        self.log_val("val_baseline", out["baseline"], bs)
 
     def on_train_epoch_start(self) -> None:
         """Draw new random rows for each batch of the epoch."""
@@ -168,13 +208,3 @@ class MaskedModelingTask(L.LightningModule):
         dataset = getattr(loader, "dataset", None)
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(self.current_epoch)
-
-    def configure_optimizers(self) -> Any:
-        """AdamW with the chosen per-step schedule."""
-        groups = decay_groups(self.model.named_parameters(), self.lr, self.hparams.weight_decay)
-        opt = build_optimizer(groups, self.lr, self.hparams.weight_decay)
-        total = self.hparams.total_steps or estimated_steps(self.trainer)
-        sched = build_scheduler(opt, self.hparams.schedule, total, self.hparams.warmup)
-        if sched is None:
-            return opt
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

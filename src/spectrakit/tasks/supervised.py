@@ -9,9 +9,7 @@ augmentation (mixup, Zhang et al. 2018) blends pairs of spectra and their target
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,12 +18,8 @@ from torch import nn
 from spectrakit.core.errors import ConfigError
 from spectrakit.models.heads import OutputSpec, decode_outputs, split_regression
 from spectrakit.preprocessing.channels import normalize_spectra
-from spectrakit.tasks.optim import (
-    build_optimizer,
-    build_scheduler,
-    estimated_steps,
-    schedule_spec,
-)
+from spectrakit.tasks.base import BaseTask
+from spectrakit.tasks.optim import schedule_spec
 from spectrakit.tasks.params import apply_freeze, parameter_groups
 
 __all__ = ["SupervisedTask", "tune_thresholds"]
@@ -65,7 +59,7 @@ def tune_thresholds(proba: np.ndarray, y: np.ndarray) -> list[float]:
     return out
 
 
-class SupervisedTask(L.LightningModule):
+class SupervisedTask(BaseTask):
     """Classification or regression around any :class:`~spectrakit.models.SpectralModel`.
 
     Parameters
@@ -196,7 +190,7 @@ class SupervisedTask(L.LightningModule):
         dense = self._dense_targets(batch["y"])
         batch, dense = self._mix(batch, dense)
         loss = self._loss(self(batch), dense)
-        self.log("train_loss", loss, prog_bar=True, batch_size=dense.shape[0])
+        self.log_train("train_loss", loss, dense.shape[0])
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -204,18 +198,15 @@ class SupervisedTask(L.LightningModule):
         y = batch["y"]
         raw = self(batch)
         bs = y.shape[0]
-        self.log("val_loss", self._loss(raw, self._dense_targets(y)), prog_bar=True,
-                 batch_size=bs, sync_dist=True)  # fmt: skip
+        self.log_val("val_loss", self._loss(raw, self._dense_targets(y)), bs, prog_bar=True)
         out = decode_outputs(raw, self.spec)
         if self.spec.task == "regression":
             err = out["mean"] - y.float().reshape(bs, -1)
-            self.log("val_rmse", err.pow(2).mean().sqrt(), batch_size=bs, sync_dist=True)
+            self.log_val("val_rmse", err.pow(2).mean().sqrt(), bs)
         elif self.spec.task == "classification":
-            acc = (out["label"] == y).float().mean()
-            self.log("val_acc", acc, prog_bar=True, batch_size=bs, sync_dist=True)
+            self.log_val("val_acc", (out["label"] == y).float().mean(), bs, prog_bar=True)
         else:
-            acc = (out["label"] == (y > 0.5)).float().mean()
-            self.log("val_acc", acc, batch_size=bs, sync_dist=True)
+            self.log_val("val_acc", (out["label"] == (y > 0.5)).float().mean(), bs)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict:
         """Decoded predictions (see :func:`~spectrakit.models.heads.decode_outputs`)."""
@@ -230,15 +221,9 @@ class SupervisedTask(L.LightningModule):
             if params and not any(p.requires_grad for p in params):
                 module.eval()
 
-    def configure_optimizers(self) -> Any:
-        """AdamW with discriminative learning rates and a per-step schedule."""
+    def parameter_groups(self) -> list[dict]:
+        """Discriminative learning rates: a head rate and layer-wise decay (when given)."""
         hp = self.hparams
-        groups = parameter_groups(
+        return parameter_groups(
             self.model, self.lr, hp.weight_decay, head_lr=hp.head_lr, layer_decay=hp.layer_decay
         )
-        opt = build_optimizer(groups, self.lr, hp.weight_decay)
-        total = hp.total_steps or estimated_steps(self.trainer)
-        sched = build_scheduler(opt, hp.schedule, total, hp.warmup)
-        if sched is None:
-            return opt
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -125,8 +125,8 @@ def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
 
 
 class _DIPLSModel:
-    def __init__(self, pre: Any, choice: Any) -> None:
-        self.pre, self.choice = pre, choice
+    def __init__(self, pre: Any, choice: Any, pipeline: Any = None) -> None:
+        self.pre, self.choice, self.pipeline = pre, choice, pipeline
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
         x = self.pre.transform(X) if self.pre is not None else X
@@ -147,7 +147,7 @@ def _dipls_candidate(name, pipeline, X, y, folds, target) -> Candidate:
     choice = choose_dipls(_values(pre, X), y, _values(pre, target), folds)
     info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components}
     oof = np.full(len(y), np.nan)
-    model = _DIPLSModel(pre, choice)
+    model = _DIPLSModel(pre, choice, pipeline)
     return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info)
 
 

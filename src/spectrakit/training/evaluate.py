@@ -51,6 +51,7 @@ class _DeepBase(BaseEstimator):
         seed: int = 0,
         out: str | Path | None = None,
         options: dict | None = None,
+        config: Any = None,
     ) -> None:
         self.model = model
         self.pipeline = pipeline
@@ -60,6 +61,7 @@ class _DeepBase(BaseEstimator):
         self.seed = seed
         self.out = out
         self.options = options
+        self.config = config
 
     def fit(self, X: Spectra, y: Any) -> _DeepBase:
         """Train the deep model on Spectra ``X`` with targets ``y`` (values or column name).
@@ -86,8 +88,21 @@ class _DeepBase(BaseEstimator):
         train = X.assign(**{self.target_name_: values})
         fit_supervised = _fit_supervised()
         self.predictor_ = fit_supervised(
-            train,
-            self.target_name_,
+            train, self.target_name_, config=self.fit_config(), out=self.out
+        )
+        self.n_features_in_ = X.n_points
+        return self
+
+    def fit_config(self) -> Any:
+        """The :class:`~spectrakit.training.config.FitConfig` that ``fit`` trains with.
+
+        ``config`` (default ``FitConfig()``) updated with this estimator's parameters and
+        ``options``; no OOD detector unless ``options`` asks for one (scoring needs none).
+        """
+        from spectrakit.training.config import FitConfig
+
+        return FitConfig.build(
+            self.config,
             task=self._task,
             model=self.model,
             pipeline=self.pipeline,
@@ -95,11 +110,9 @@ class _DeepBase(BaseEstimator):
             batch_size=self.batch_size,
             lr=self.lr,
             seed=self.seed,
-            out=self.out,
+            ood="none",
             **(self.options or {}),
         )
-        self.n_features_in_ = X.n_points
-        return self
 
     def _frame(self, X: Spectra):
         check_is_fitted(self, "predictor_")
@@ -122,7 +135,9 @@ class DeepRegressor(RegressorMixin, _DeepBase):
     out : path, optional
         Where ``fit_supervised`` writes the bundle and its logs (``metrics.csv``).
     options : dict, optional
-        Further ``fit_supervised`` options.
+        Further ``fit_supervised`` options (fields of ``FitConfig``).
+    config : FitConfig, optional
+        Base configuration; the parameters above and ``options`` override its fields.
 
     Attributes
     ----------

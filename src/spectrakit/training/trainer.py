@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
+from spectrakit.training.checkpoints import StepCheckpoint
+from spectrakit.training.rng_state import StepSeeds
 
 __all__ = [
     "BEST",
@@ -45,17 +48,37 @@ _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
+_REQUIRED = {"state_dict": dict, "global_step": int, "epoch": int, "loops": dict}
+
+
+def _refuse(path: str | os.PathLike, got: str) -> TrainingError:
+    return TrainingError(
+        f"cannot resume from {Path(path).name}: not a spectrakit training checkpoint",
+        expected="a last.ckpt written by an interrupted spectrakit run",
+        got=got[:160],
+        fix="delete the run folder and start again without --resume",
+    )
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
-    """Read a Lightning checkpoint without unpickling code (``weights_only=True``)."""
+    """Read a Lightning checkpoint without unpickling code (``weights_only=True``).
+
+    Anything else (random bytes, a pickle holding objects, a tensor file without the training
+    state) is refused with a :class:`TrainingError`.
+    """
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise TrainingError(
-            f"cannot read checkpoint {Path(path).name}",
-            expected="a checkpoint written by spectrakit",
-            got=str(exc).splitlines()[0][:160],
-            fix="delete it and restart without --resume",
-        ) from exc
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        raise _refuse(path, lines[0]) from exc
+    if not isinstance(ckpt, dict):
+        raise _refuse(path, f"a {type(ckpt).__name__}")
+    for key, kind in _REQUIRED.items():
+        if not isinstance(ckpt.get(key), kind):
+            raise _refuse(path, f"no {key!r} entry")
+    if not all(isinstance(v, torch.Tensor) for v in ckpt["state_dict"].values()):
+        raise _refuse(path, "model weights that are not tensors")
+    return ckpt
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -216,17 +239,10 @@ def build_trainer(
     """
     work_dir = Path(work_dir)
     ckpt_dir = work_dir / "checkpoints"
-    callbacks: list[Callback] = [
-        ModelCheckpoint(
-            dirpath=str(ckpt_dir),
-            save_top_k=0,
-            save_last=True,
-            every_n_train_steps=options.checkpoint_every,
-            enable_version_counter=False,
-        )
-    ]
+    callbacks: list[Callback] = [StepSeeds()]
     best = None
     if monitor is not None:
+        # before StepCheckpoint: a save after validation then holds the updated best score
         best = ModelCheckpoint(
             dirpath=str(ckpt_dir),
             filename=BEST,
@@ -238,6 +254,7 @@ def build_trainer(
         callbacks.append(best)
         if options.patience:
             callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
+    callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
     callbacks += options.callbacks
     loggers = _loggers(options.loggers, work_dir / "logs")
     if loggers:  # the learning rate of every step goes beside the losses (lr-AdamW, ...)

@@ -1,0 +1,80 @@
+"""The deep-recipe registry: one call per recipe, no collapse on 30 labels, honest errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.datasets.nir import make_nir, nir_instrument_pair
+from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep
+from spectrakit.training.recipes import cv_folds
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SNV_D1 = {
+    "steps": [
+        {"step": "SNV", "params": {}},
+        {"step": "SavitzkyGolay", "params": {"window": 15, "polyorder": 2, "deriv": 1}},
+    ]
+}
+
+
+def _r2(p, y):
+    return 1 - np.mean((p - y) ** 2) / np.var(y)
+
+
+def test_pls_net_from_the_registry_does_not_collapse_on_30_labels():
+    data = make_nir(230, seed=3)["A"]
+    y = data.meta["analyte"].to_numpy()
+    train, test = data.select(np.arange(30)), data.select(np.arange(30, 230))
+    fit = fit_deep("pls_net", train, y[:30], pipeline=SNV_D1, folds=cv_folds(30, k=3), quick=True)
+    pred = fit.predict(test)
+    assert _r2(pred, y[30:]) > 0.9
+    assert np.std(pred) > 0.8 * np.std(y[30:])
+    assert fit.cv_predictions.shape == (30,) and np.isfinite(fit.cv_error)
+    assert fit.kind == "deep" and fit.info["steps"] in (0, 100, 300)
+    assert pred.min() >= 0.0  # non-negative targets stay non-negative
+
+
+def test_simulating_the_new_instrument_beats_mean_centering():
+    master, slave = nir_instrument_pair()
+    data = make_nir(330, instruments=(master, slave), seed=2)
+    a = data["A"].crop(1104.0, 2492.0)
+    b = data["B"].resample(a.axis.values)
+    y = a.meta["analyte"].to_numpy()
+    tr, te, unl = np.arange(30), np.arange(30, 130), np.arange(130, 330)
+    folds = cv_folds(30, k=3)
+    args = {"pipeline": SNV_D1, "folds": folds, "target": b.select(unl)}
+    fit = fit_deep("pls_matched", a.select(tr), y[tr], **args)
+    assert fit.info["instrument"]["used"]
+    assert 0.5 < fit.info["instrument"]["shift_points"] < 1.0  # the slave reads 1.5 nm high
+    from spectrakit.training.auto import auto_fit
+
+    mc = auto_fit(a.select(tr), y[tr], pipelines={"snv+d1": SNV_D1}, target=b.select(unl),
+                  deep=(), folds=folds)  # fmt: skip
+    plain = next(c for c in mc.candidates if c.name.startswith("pls["))
+    rmse = lambda p: np.sqrt(np.mean((p - y[te]) ** 2))  # noqa: E731
+    assert rmse(fit.predict(b.select(te), "target")) < 0.85 * rmse(
+        plain.predict(b.select(te), "target")
+    )
+
+
+def test_registry_lists_recipes_by_task_and_target():
+    assert "pls_net_matched" not in available("regression", has_target=False)
+    assert "pls_net_matched" in available("regression", has_target=True)
+    assert available("classification", has_target=False) == ["cnn"]
+    assert available("regression", True, "pls") == ["pls_matched"]
+    assert all(e.summary for e in DEEP_RECIPES.values())
+
+
+def test_bad_calls_are_one_clear_error():
+    data = make_nir(12, seed=0)["A"]
+    y = data.meta["analyte"].to_numpy()
+    folds = cv_folds(12, k=3)
+    with pytest.raises(ConfigError, match="unknown deep recipe"):
+        fit_deep("transformer", data, y, pipeline=SNV_D1, folds=folds)
+    with pytest.raises(ConfigError, match="does not serve"):
+        fit_deep("pls_net", data, y, task="classification", pipeline=SNV_D1, folds=folds)
+    with pytest.raises(DataError, match="unlabeled spectra"):
+        fit_deep("pls_net_matched", data, y, pipeline=SNV_D1, folds=folds)
