@@ -90,6 +90,8 @@ def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:
         "false_rejection": detector.false_rejection_,
         "arrays": sorted(arrays),
     }
+    if getattr(detector, "tuning_", None) is not None:
+        description["tuning"] = detector.tuning_  # how n_components and alpha were chosen
     # arrays first: a description never points at missing arrays
     _write(bundle_dir, ARRAYS_NAME, save(arrays) if arrays else save({"_": np.zeros(0)}))
     _write(bundle_dir, JSON_NAME, (json.dumps(description, indent=2) + "\n").encode("utf-8"))
@@ -150,4 +152,5 @@ def load_detector(bundle_dir: str | Path | Bundle) -> OODDetector | None:
         raise BundleError(f"invalid parameters for detector {kind!r}", got=str(exc)[:100]) from exc
     det.false_rejection_ = desc.get("false_rejection")
     det._set_arrays({k: arrays[k] for k in names})
+    det.tuning_ = desc.get("tuning")
     return det

@@ -276,6 +276,11 @@ class FitConfig(TrainingConfig):
         "held-out training spectra (deep models: --val, else a 20%% holdout; chemometric: "
         "5-fold CV)", lo=0, lo_open=True, hi=1, hi_open=True,
     )  # fmt: skip
+    ood_tune: bool = option(
+        False, "bool", "classifiers with --ood dime/auto: choose DIME's components k and rate "
+        "alpha on the training spectra (leave one class out, best open-set efficiency TEFF) "
+        "instead of --false-rejection; the choice is recorded in the bundle",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
