@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import argparse
 
+from spectrakit.cli._output import claim_dir
+from spectrakit.cli._types import bounded_int, new_folder
+from spectrakit.core.atomic import owned_by
+
 # kept importable from here (benchmarks and scripts use them)
 from spectrakit.evaluation.demo_data import FIELD_PIPELINE as PIPELINE
 from spectrakit.evaluation.demo_data import match_reference
@@ -17,6 +21,10 @@ from spectrakit.evaluation.demo_data import match_reference
 __all__ = ["PIPELINE", "add_parser", "match_reference", "run"]
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
+#: what the demo writes into --out: such a folder may be written again
+DEMO_DIR = owned_by(
+    "model", "model.run", "metrics.json", "predictions.csv", "report.html", "figures"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +33,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="automatic model choice by CV on a real fermentation, against PLS; writes a report",
         description="End-to-end demonstration (about two minutes on a laptop CPU). " + EXAMPLE,
     )
-    p.add_argument("--out", default="demo-output", help="output directory")
-    p.add_argument("--seed", type=int, default=0, help="random seed (folds and networks)")
+    p.add_argument("--out", type=new_folder, default="demo-output", help="output directory")
+    p.add_argument(
+        "--seed", type=bounded_int(0, 2**32 - 1), default=0, help="random seed (folds and networks)"
+    )
     p.add_argument(
         "--deep",
         default="pls_net",
@@ -45,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.evaluation.demo import run_demo
 
     deep = deep_recipes(args.deep, "regression")
+    claim_dir(args.out, args, DEMO_DIR, what="an earlier 'demo' output")
     result = run_demo(
         args.out, synthetic=args.synthetic, seed=args.seed, quick=not args.full, deep=deep
     )
