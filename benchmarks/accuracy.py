@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from spectrakit.cli.demo import PIPELINE as FERMENTATION_PIPELINE
 from spectrakit.core.spectra import Spectra
 from spectrakit.datasets import make_synthetic
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
+from spectrakit.evaluation.demo_data import FIELD_PIPELINE as FERMENTATION_PIPELINE
 from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
 from spectrakit.training.auto import auto_fit
@@ -97,8 +97,8 @@ def _seal(test: Spectra, column: str, name: str) -> tuple[Spectra, SealedTargets
 # ---------------------------------------------------------------------- cases
 def fermentation(seed: int, quick: bool) -> Split:
     """Standards -> process; the split is fixed, seeds change folds and networks."""
-    from spectrakit.cli.demo import match_reference
     from spectrakit.datasets import load_fermentation, load_fermentation_reference
+    from spectrakit.evaluation.demo_data import match_reference
 
     train = load_fermentation("train")
     process = load_fermentation("test")

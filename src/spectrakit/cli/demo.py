@@ -14,11 +14,7 @@ from spectrakit.cli._output import claim_dir
 from spectrakit.cli._types import bounded_int, new_folder
 from spectrakit.core.atomic import owned_by
 
-# kept importable from here (benchmarks and scripts use them)
-from spectrakit.evaluation.demo_data import FIELD_PIPELINE as PIPELINE
-from spectrakit.evaluation.demo_data import match_reference
-
-__all__ = ["PIPELINE", "add_parser", "match_reference", "run"]
+__all__ = ["add_parser", "run"]
 
 EXAMPLE = "example: spectrakit demo --out demo-output"
 #: what the demo writes into --out: such a folder may be written again
