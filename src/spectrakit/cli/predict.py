@@ -10,9 +10,10 @@ from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file
 from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
+from spectrakit.predict.table import predictions_table
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
-    import pandas as pd
+    pass
 
 EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --out preds.csv"
 
@@ -42,15 +43,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_read_options(p)
     add_cluster_options(p)
     p.set_defaults(func=run)
-
-
-def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
-    """Input metadata followed by predictions (clashing metadata renamed ``<col>_reference``)."""
-    import pandas as pd
-
-    meta = spectra.meta.reset_index(drop=True)
-    meta = meta.rename(columns={c: f"{c}_reference" for c in meta.columns if c in pred.columns})
-    return pd.concat([meta, pred.reset_index(drop=True)], axis=1)
 
 
 def _run_cluster(args: argparse.Namespace) -> int:

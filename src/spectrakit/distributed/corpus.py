@@ -23,7 +23,7 @@ import pandas as pd
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError, FormatError
-from spectrakit.io._axis_info import merge_axis_options
+from spectrakit.io import merge_axis_options
 
 __all__ = ["Corpus", "open_corpus"]
 
@@ -128,7 +128,7 @@ def _open_parquet(path: Path, rows: int | None) -> Corpus:
     from dask import delayed
 
     from spectrakit.core.spectra import split_table_columns
-    from spectrakit.io.formats.parquet_table import _axis_options
+    from spectrakit.io.formats.parquet_table import schema_axis_options as _axis_options
 
     source = pq.ParquetFile(path)
     names = source.schema_arrow.names

@@ -68,8 +68,7 @@ def _fitted(pipeline: Any, corpus: Corpus) -> Any:
     from sklearn.utils.validation import check_is_fitted
 
     from spectrakit.core.spectra import Spectra
-    from spectrakit.preprocessing import get_pipeline
-    from spectrakit.preprocessing._stream import is_stateless
+    from spectrakit.preprocessing import get_pipeline, is_stateless
 
     pipe = get_pipeline(pipeline)
     with contextlib.suppress(Exception):
@@ -141,7 +140,7 @@ def preprocess(
 
 
 def _axis_attrs(axis: Any) -> dict[str, str]:
-    from spectrakit.io._axis_info import axis_info
+    from spectrakit.io import axis_info
 
     return axis_info(axis)
 
@@ -158,8 +157,8 @@ def _predictor(bundle: str) -> Any:
 
 
 def _predict_block(block: np.ndarray, meta: pd.DataFrame, bundle: str, axis: Any) -> pd.DataFrame:
-    from spectrakit.cli.predict import predictions_table  # the same table as the CLI writes
     from spectrakit.core.spectra import Spectra
+    from spectrakit.predict.table import predictions_table  # the same table as the CLI writes
 
     spectra = Spectra(block, axis, meta if len(meta.columns) else None)
     return predictions_table(spectra, _predictor(bundle).predict(spectra))

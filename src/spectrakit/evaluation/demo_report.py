@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spectrakit.evaluation.demo_data import HALF_WINDOW
-
-if TYPE_CHECKING:
-    from spectrakit.evaluation.demo import DemoResult
 
 __all__ = ["demo_metrics", "write_demo_outputs"]
 
@@ -56,7 +53,7 @@ def _smooth(x: np.ndarray, half: int = HALF_WINDOW) -> np.ndarray:
     return np.convolve(np.pad(x, half, mode="edge"), kernel, mode="valid")
 
 
-def demo_metrics(result: DemoResult) -> dict:
+def demo_metrics(result: Any) -> dict:
     """The figures of a run as JSON-able facts (``metrics.json``)."""
     return {
         "data": result.source,
@@ -72,7 +69,7 @@ def demo_metrics(result: DemoResult) -> dict:
     }
 
 
-def _score_table(result: DemoResult) -> pd.DataFrame:
+def _score_table(result: Any) -> pd.DataFrame:
     names = {"auto": f"auto: {result.chosen}", "PLS": f"CV-tuned PLS ({result.extra['pls']})"}
     return pd.DataFrame(
         [
@@ -88,7 +85,7 @@ def _score_table(result: DemoResult) -> pd.DataFrame:
     )
 
 
-def write_demo_outputs(result: DemoResult, out: Path) -> Path:
+def write_demo_outputs(result: Any, out: Path) -> Path:
     """Write metrics, predictions and the HTML report of ``result`` into ``out``."""
     from spectrakit.evaluation.report import Figure, Section, write_report
     from spectrakit.io import atomic_path

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
+from spectrakit.training.auto_candidate import Candidate
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
@@ -45,23 +46,6 @@ __all__ = ["AutoChoice", "Candidate", "auto_fit", "candidate_pipelines", "pls_es
 log = logging.getLogger("spectrakit.auto")
 
 DEEP = ("pls_net", "cnn")
-
-
-@dataclass
-class Candidate:
-    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model."""
-
-    name: str
-    kind: str
-    cv_error: float
-    oof: np.ndarray
-    model: Any
-    seconds: float = 0.0
-    info: dict = field(default_factory=dict)
-
-    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        """Predictions of the fitted candidate."""
-        return self.model.predict(X, domain)
 
 
 @dataclass

@@ -80,7 +80,7 @@ def standards_candidates(pls: list, master: Spectra, slave: Spectra) -> list:
     list of Candidate
         Kind ``pls+<method>``; ``info`` holds both error parts.
     """
-    from spectrakit.training.auto import Candidate
+    from spectrakit.training.auto_candidate import Candidate
 
     if master.n_spectra != slave.n_spectra or master.n_spectra < 3:
         raise DataError(

@@ -36,6 +36,10 @@ def _axis_options(schema: pa.Schema, options: dict[str, Any]) -> dict[str, Any]:
     return merge_axis_options(stored, options)
 
 
+#: the axis options stored in a Parquet schema, merged with the caller's
+schema_axis_options = _axis_options
+
+
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")
 def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
     """Read a table-format Parquet file."""
