@@ -143,7 +143,8 @@ def test_kind_and_laser_options_on_plain_csv(tmp_path, capsys):
     args = ["info", str(tmp_path / "plain.csv"), "--unit", "cm-1", "--json", str(js)]
     assert main([*args, "--kind", "raman_shift", "--laser", "785"]) == 0
     assert json.loads(js.read_text())[str(tmp_path / "plain.csv")]["axis"]["kind"] == "raman_shift"
-    assert main([*args, "--kind", "energy"]) == 2  # kind does not match the unit: one line
+    # kind does not match the unit: one line (--overwrite: the summary file exists by now)
+    assert main([*args, "--kind", "energy", "--overwrite"]) == 2
     assert "does not match unit" in capsys.readouterr().err
 
 

@@ -92,12 +92,13 @@ def check_model_names(models: list[str]) -> None:
             "no models given", expected="--models pls,cnn1d_tiny", got="an empty list"
         )
     known = set(list_models())
-    unknown = [m for m in models if m.lower() not in (*BASELINES, REFERENCE) and m not in known]
+    builtin = (*BASELINES, REFERENCE, "auto")
+    unknown = [m for m in models if m.lower() not in builtin and m not in known]
     if unknown:
         raise ConfigError(
             "unknown model name" + ("s" if len(unknown) > 1 else ""),
-            expected=f"baselines ({', '.join(sorted(BASELINES))}), {REFERENCE} or a registered "
-            "model (see 'spectrakit models')",
+            expected=f"baselines ({', '.join(sorted(BASELINES))}), {REFERENCE}, auto or a "
+            "registered model (see 'spectrakit models')",
             got=", ".join(unknown),
             fix="correct the name in --models",
         )

@@ -114,6 +114,10 @@ class TrainingConfig:
     deterministic: bool = option(True, "bool", "deterministic algorithms", flag="")
     log_every_n_steps: int = option(10, "int", "steps between logged losses", lo=1, flag="")
     callbacks: Any = option(None, "any", "extra Lightning callbacks", flag="", record=False)
+    compile: bool = option(
+        False, "bool", "torch.compile the network for the fit (off by default: slower on CPU "
+        "for the measured families; benchmarks/training.py --compile)",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -180,7 +184,7 @@ class TrainingConfig:
         """Keyword arguments of :class:`~spectrakit.training.trainer.TrainerOptions`."""
         names = ("accelerator", "devices", "num_nodes", "strategy", "precision",
                  "gradient_clip", "patience", "checkpoint_every", "progress", "loggers",
-                 "deterministic", "log_every_n_steps", "callbacks")  # fmt: skip
+                 "deterministic", "log_every_n_steps", "callbacks", "compile")  # fmt: skip
         return {n: getattr(self, n) for n in names}
 
 
