@@ -7,7 +7,7 @@ Two tables.
   *before* (plain ``model.onnx``, a default onnxruntime session) and *after* (the offline-
   optimised ``model.opt.onnx``, the single-threaded sequential session the runtime uses for
   one spectrum), the same with two intra-op threads, and the graph alone (``session.run``).
-  The engines are called in turn, call by call, so load on the machine hits them alike.
+  The engines run in rotating blocks, so load on the machine hits them alike.
 * Batches: throughput (spectra/s) of both engines and their ratio.
 
 Usage: python benchmarks/inference.py [--points 1000] [--calls 200] [--batch 256]
@@ -35,18 +35,24 @@ LATENCY_MODELS = "cnn1d,resnet1d,specbert_small,spectrafm_small"
 GOALS_MS = {"cnn1d": 1.0, "resnet1d": 1.0, "specbert_small": 3.0, "spectrafm_small": 3.0}
 
 
-def _interleaved(fns: dict, calls: int, warmup: int = 20) -> dict[str, np.ndarray]:
-    """Seconds per call of each function, called in turn ``calls`` times after warm-up."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {k: np.empty(calls) for k in fns}
-    for i in range(calls):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[k][i] = time.perf_counter() - t
-    return times
+def _interleaved(fns: dict, calls: int, rounds: int = 4, warmup: int = 10) -> dict:
+    """Seconds per call of each function: ``calls`` calls each, in ``rounds`` rotating blocks.
+
+    Each block starts with ``warmup`` untimed calls, so the thread pool a previous engine
+    left spinning does not bill the next one; rotating blocks spread load changes evenly.
+    """
+    per = max(1, -(-calls // rounds))
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(rounds):
+        keys = list(fns)[r % len(fns) :] + list(fns)[: r % len(fns)]
+        for k in keys:
+            for _ in range(warmup):
+                fns[k]()
+            for _ in range(per):
+                t = time.perf_counter()
+                fns[k]()
+                times[k].append(time.perf_counter() - t)
+    return {k: np.asarray(v) for k, v in times.items()}
 
 
 def _engines(bundle: Path, one: sk.Spectra) -> dict:
@@ -108,7 +114,7 @@ def _throughput_table(tmp: Path, names: list[str], points: int, size: int) -> No
             continue
         tp, op = sk.load(bundle), load_onnx(bundle, threads=2)
         fns = {"t": lambda tp=tp: tp.predict(batch), "o": lambda op=op: op.predict(batch)}
-        t = _interleaved(fns, 3, 1)
+        t = _interleaved(fns, 4, rounds=2, warmup=1)
         tb, ob = np.median(t["t"]), np.median(t["o"])
         print(f"{name:<20}{size / tb:>15.0f}{size / ob:>14.0f}{tb / ob:>10.1f}x")
 

@@ -12,7 +12,7 @@ ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 from spectrakit.export import load_onnx  # noqa: E402
 from spectrakit.export.onnx import export_onnx  # noqa: E402
-from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx  # noqa: E402
+from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx, simplify_onnx  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -78,3 +78,24 @@ def test_export_without_optimisation_runs_the_plain_graph(tmp_path):
 def test_unknown_level_is_one_clear_error():
     with pytest.raises(BundleError, match="unknown graph optimisation level"):
         optimize_onnx(b"", level="max")
+
+
+def test_simplifier_is_optional_and_recorded(tmp_path, monkeypatch):
+    pytest.importorskip("onnxsim")
+    bundle = _bundle(tmp_path / "b", "specbert_tiny")
+    record = export_onnx(bundle, batch_sizes=(1,))
+    assert record["optimized"]["simplifier"].startswith("onnxsim ")
+    data = (bundle / "model.onnx").read_bytes()
+    simplified, name = simplify_onnx(data)
+    assert name and len(onnx.load_from_string(simplified).graph.node) < len(
+        onnx.load_from_string(data).graph.node
+    )
+    # without onnxsim: the onnxruntime pass alone, and the record says so
+    monkeypatch.setitem(__import__("sys").modules, "onnxsim", None)
+    assert simplify_onnx(data) == (data, None)
+    record = export_onnx(bundle, batch_sizes=(1,))
+    assert record["optimized"]["simplifier"] is None
+    assert all(p["ok"] for p in record["optimized"]["parity"])
+    # a graph onnxsim cannot read is passed through unchanged, not an error
+    monkeypatch.undo()
+    assert simplify_onnx(b"not a graph") == (b"not a graph", None)

@@ -30,7 +30,7 @@ from torch import nn
 
 from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.export._graph_steps import graph_step
-from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx, optimized_record
+from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 
 __all__ = ["export_onnx", "split_pipeline"]
 
@@ -240,7 +240,7 @@ def export_onnx(
         )
     check = (wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol)
     parity = _verify(data, *check)
-    optimized = optimize_onnx(data, optimize) if optimize else None
+    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
     record = {
         "onnx_file": ONNX_FILE,
         "opset": opset,
@@ -259,7 +259,7 @@ def export_onnx(
         "torch_version": torch.__version__,
     }
     if optimized is not None:
-        record["optimized"] = {**optimized_record(optimize), "parity": _verify(optimized, *check)}
+        record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
     add_file(bundle, ONNX_FILE, data)
     if optimized is not None:
         add_file(bundle, OPTIMIZED_FILE, optimized)

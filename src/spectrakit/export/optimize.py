@@ -7,6 +7,11 @@ every load, and the result is saved as ``model.opt.onnx`` in the bundle. The lev
 any CPU with the same or a newer onnxruntime. The ``all`` level adds layout transformations
 tied to the exporting machine's instruction set; the runtime applies those at load time
 instead, where they always match the machine. ``model.onnx`` stays the plain, portable graph.
+
+When ``onnxsim`` is installed (``spectrakit[export]``), the graph is simplified first (shape
+inference, constant folding of shape arithmetic); that removes nodes onnxruntime's own pass
+leaves, notably in the transformer families. Without it, or when it cannot simplify a
+graph, the onnxruntime pass alone is applied; ``export.json`` records which.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from spectrakit.core.errors import BundleError
 
-__all__ = ["LEVELS", "OPTIMIZED_FILE", "optimize_onnx"]
+__all__ = ["LEVELS", "OPTIMIZED_FILE", "optimize_onnx", "simplify_onnx"]
 
 OPTIMIZED_FILE = "model.opt.onnx"
 #: offline levels: name -> onnxruntime GraphOptimizationLevel attribute
@@ -28,7 +33,9 @@ LEVELS = {
 }
 
 
-def optimize_onnx(data: bytes, level: str = "extended") -> bytes:
+def optimize_onnx(
+    data: bytes, level: str = "extended", simplify: bool = True
+) -> tuple[bytes, dict[str, Any]]:
     """Apply onnxruntime's graph optimisations offline and return the optimised graph.
 
     Parameters
@@ -37,11 +44,15 @@ def optimize_onnx(data: bytes, level: str = "extended") -> bytes:
         A serialised ONNX model (inputs of any batch size, as exported).
     level : {"basic", "extended", "all"}, default="extended"
         Optimisation level; ``extended`` keeps the graph portable across CPUs.
+    simplify : bool, default=True
+        Simplify with onnxsim first, when it is installed.
 
     Returns
     -------
     bytes
         The optimised serialised model (same inputs and outputs).
+    dict
+        Its ``export.json`` entry: file, level, onnxruntime version, simplifier (or None).
     """
     import onnxruntime as ort
 
@@ -52,17 +63,35 @@ def optimize_onnx(data: bytes, level: str = "extended") -> bytes:
             got=repr(level),
             fix="pass one of the listed levels",
         )
+    simplifier = None
+    if simplify:
+        data, simplifier = simplify_onnx(data)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / OPTIMIZED_FILE
         opts = ort.SessionOptions()
         opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, LEVELS[level])
         opts.optimized_model_filepath = str(out)
         ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
-        return out.read_bytes()
+        optimized = out.read_bytes()
+    record = {"file": OPTIMIZED_FILE, "level": level, "onnxruntime": ort.__version__}
+    return optimized, {**record, "simplifier": simplifier}
 
 
-def optimized_record(level: str) -> dict[str, Any]:
-    """The ``optimized`` entry of ``export.json``: file, level and onnxruntime version."""
-    import onnxruntime as ort
+def simplify_onnx(data: bytes) -> tuple[bytes, str | None]:
+    """The graph simplified by onnxsim, and ``"onnxsim <version>"``.
 
-    return {"file": OPTIMIZED_FILE, "level": level, "onnxruntime": ort.__version__}
+    The graph is returned unchanged, with None, when onnxsim is not installed or cannot
+    simplify this graph (its own check failed).
+    """
+    try:
+        import onnx
+        import onnxsim
+    except ImportError:
+        return data, None
+    try:
+        model, ok = onnxsim.simplify(onnx.load_from_string(data))
+    except Exception:  # onnxsim raises many types on graphs it cannot handle
+        return data, None
+    if not ok:
+        return data, None
+    return model.SerializeToString(), f"onnxsim {onnxsim.__version__}"
