@@ -6,7 +6,8 @@ Two tables.
   ``--calls`` calls after warm-up, for the PyTorch (eager) predictor, the ONNX runtime
   *before* (plain ``model.onnx``, a default onnxruntime session) and *after* (the offline-
   optimised ``model.opt.onnx``, the single-threaded sequential session the runtime uses for
-  one spectrum), the same with two intra-op threads, and the graph alone (``session.run``).
+  one spectrum), the plain graph on that session (the thread setting alone), the optimised
+  graph with two intra-op threads, and the graph alone (``session.run``, no DataFrame).
   The engines run in rotating blocks, so load on the machine hits them alike.
 * Batches: throughput (spectra/s) of both engines and their ratio.
 
@@ -30,6 +31,7 @@ from _bundles import make_bundle, make_spectra
 from spectrakit.export import load_onnx
 from spectrakit.export.onnx import export_onnx
 from spectrakit.models import list_models
+from spectrakit.predict.runtime import _session
 
 LATENCY_MODELS = "cnn1d,resnet1d,specbert_small,spectrafm_small"
 GOALS_MS = {"cnn1d": 1.0, "resnet1d": 1.0, "specbert_small": 3.0, "spectrafm_small": 3.0}
@@ -64,12 +66,15 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
         str(bundle / "model.onnx"), providers=["CPUExecutionProvider"]
     )
     after = load_onnx(bundle)
+    plain = load_onnx(bundle)  # the thread setting alone: plain graph, one-thread session
+    plain._single = _session(ort, str(bundle / "model.onnx"), 1)
     two = load_onnx(bundle, single_threads=2)
     feeds = after._feeds(one)
     graph = after.session_for(1)
     return {
         "torch": lambda: tp.predict(one),
         "before": lambda: before.predict(one),
+        "plain 1 thr": lambda: plain.predict(one),
         "after": lambda: after.predict(one),
         "after 2 thr": lambda: two.predict(one),
         "graph": lambda: graph.run(None, feeds),
@@ -78,7 +83,7 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
 
 def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None:
     one = make_spectra(1, points)
-    cols = ["torch", "before", "after", "after 2 thr", "graph"]
+    cols = ["torch", "before", "plain 1 thr", "after", "after 2 thr", "graph"]
     head = f"{'model':<17}" + "".join(f"{c + ' p50/p90':>20}" for c in cols)
     head += f"{'torch/after':>12}{'before/after':>13}{'goal':>7}"
     print(f"\nsingle spectrum ({points} points), ms, {calls} calls after warm-up")
