@@ -31,6 +31,7 @@ from torch import nn
 from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
+from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 
 __all__ = ["export_onnx", "split_pipeline"]
 
@@ -151,6 +152,7 @@ def export_onnx(
     rtol: float = 1e-3,
     atol: float = 1e-4,
     include_preprocessing: bool = True,
+    optimize: str | None = "extended",
 ) -> dict[str, Any]:
     """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
 
@@ -169,6 +171,9 @@ def export_onnx(
         Parity tolerance (``|ort - torch| <= atol + rtol * |torch|``).
     include_preprocessing : bool, default=True
         Put the expressible preprocessing tail into the graph.
+    optimize : {"extended", "basic", "all"} or None, default="extended"
+        Also save onnxruntime's offline-optimised graph as ``model.opt.onnx`` (verified
+        against PyTorch like ``model.onnx``; the runtime prefers it). None: plain graph only.
 
     Returns
     -------
@@ -234,9 +239,9 @@ def export_onnx(
             got=errors[-1],
             fix="use the PyTorch predictor (spectrakit.load) for this model family",
         )
-    parity = _verify(
-        data, wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol
-    )
+    check = (wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol)
+    parity = _verify(data, *check)
+    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
     record = {
         "onnx_file": ONNX_FILE,
         "opset": opset,
@@ -254,7 +259,11 @@ def export_onnx(
         "parity": parity,
         "torch_version": torch.__version__,
     }
+    if optimized is not None:
+        record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
     add_file(bundle, ONNX_FILE, data)
+    if optimized is not None:
+        add_file(bundle, OPTIMIZED_FILE, optimized)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
     return record
 
