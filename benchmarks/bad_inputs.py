@@ -39,6 +39,11 @@ def main() -> int:
             owner = f" [{o.case.owner}]" if o.case.owner else ""
             print(f"{flag} {o.describe()}{owner}")
     counts = summary(outcomes)
+    owners = sorted({o.case.owner for o in outcomes if not o.clear})
+    for owner in owners:
+        part = [o for o in outcomes if o.case.owner == owner]
+        bad = sum(not o.clear for o in part)
+        print(f"\n{owner or 'command line'}: {bad} of {len(part)} cases not clear")
     print()
     print("| figure | count |")
     print("|---|---|")

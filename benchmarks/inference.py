@@ -1,18 +1,29 @@
 """Inference speed per model family: PyTorch predictor vs onnxruntime, measured in one run.
 
-Prints single-spectrum latency (median) and batch throughput (spectra/s) for both engines
-and their ratio. Usage: python benchmarks/inference.py [--points 1000] [--batch 256]
+Two tables.
+
+* Single spectrum (batch size 1), per family: p50/p90 latency of one ``predict`` call over
+  ``--calls`` calls after warm-up, for the PyTorch (eager) predictor, the ONNX runtime
+  *before* (plain ``model.onnx``, a default onnxruntime session) and *after* (the offline-
+  optimised ``model.opt.onnx``, the single-threaded sequential session the runtime uses for
+  one spectrum), the plain graph on that session (the thread setting alone), the optimised
+  graph with two intra-op threads, and the graph alone (``session.run``, no DataFrame).
+  The engines run in rotating blocks, so load on the machine hits them alike.
+* Batches: throughput (spectra/s) of both engines and their ratio.
+
+Usage: python benchmarks/inference.py [--points 1000] [--calls 200] [--batch 256]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import onnxruntime as ort
 import torch
 
 import spectrakit as sk
@@ -20,54 +31,116 @@ from _bundles import make_bundle, make_spectra
 from spectrakit.export import load_onnx
 from spectrakit.export.onnx import export_onnx
 from spectrakit.models import list_models
+from spectrakit.predict.runtime import _session
+
+LATENCY_MODELS = "cnn1d,resnet1d,specbert_small,spectrafm_small"
+GOALS_MS = {"cnn1d": 1.0, "resnet1d": 1.0, "specbert_small": 3.0, "spectrafm_small": 3.0}
 
 
-def _latency(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def _interleaved(fns: dict, calls: int, rounds: int = 4, warmup: int = 10) -> dict:
+    """Seconds per call of each function: ``calls`` calls each, in ``rounds`` rotating blocks.
+
+    Each block starts with ``warmup`` untimed calls, so the thread pool a previous engine
+    left spinning does not bill the next one; rotating blocks spread load changes evenly.
+    """
+    per = max(1, -(-calls // rounds))
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(rounds):
+        keys = list(fns)[r % len(fns) :] + list(fns)[: r % len(fns)]
+        for k in keys:
+            for _ in range(warmup):
+                fns[k]()
+            for _ in range(per):
+                t = time.perf_counter()
+                fns[k]()
+                times[k].append(time.perf_counter() - t)
+    return {k: np.asarray(v) for k, v in times.items()}
+
+
+def _engines(bundle: Path, one: sk.Spectra) -> dict:
+    """The single-spectrum calls compared: PyTorch, ONNX before and after, graph only."""
+    tp = sk.load(bundle)
+    before = load_onnx(bundle, single_threads=None)
+    # before: the plain graph in a default session, as the runtime ran it without this pass
+    before.session = ort.InferenceSession(
+        str(bundle / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    after = load_onnx(bundle)
+    plain = load_onnx(bundle)  # the thread setting alone: plain graph, one-thread session
+    plain._single = _session(ort, str(bundle / "model.onnx"), 1)
+    two = load_onnx(bundle, single_threads=2)
+    feeds = after._feeds(one)
+    graph = after.session_for(1)
+    return {
+        "torch": lambda: tp.predict(one),
+        "before": lambda: before.predict(one),
+        "plain 1 thr": lambda: plain.predict(one),
+        "after": lambda: after.predict(one),
+        "after 2 thr": lambda: two.predict(one),
+        "graph": lambda: graph.run(None, feeds),
+    }
+
+
+def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None:
+    one = make_spectra(1, points)
+    cols = ["torch", "before", "plain 1 thr", "after", "after 2 thr", "graph"]
+    head = f"{'model':<17}" + "".join(f"{c + ' p50/p90':>20}" for c in cols)
+    head += f"{'torch/after':>12}{'before/after':>13}{'goal':>7}"
+    print(f"\nsingle spectrum ({points} points), ms, {calls} calls after warm-up")
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        bundle = make_bundle(tmp / f"one-{name}", name, one)
+        record = export_onnx(bundle, batch_sizes=(1, 4))
+        times = _interleaved(_engines(bundle, one), calls)
+        p = {k: 1e3 * np.percentile(v, [50, 90]) for k, v in times.items()}
+        row = f"{name:<17}" + "".join(f"{p[c][0]:>11.2f}/{p[c][1]:<8.2f}" for c in cols)
+        goal = GOALS_MS.get(name)
+        met = "" if goal is None else ("met" if p["after"][0] <= goal else "no")
+        print(
+            f"{row}{p['torch'][0] / p['after'][0]:>11.1f}x"
+            f"{p['before'][0] / p['after'][0]:>12.1f}x{met:>7}"
+        )
+    print(f"optimised graph level: {record['optimized']['level']} (onnxruntime {ort.__version__})")
+
+
+def _throughput_table(tmp: Path, names: list[str], points: int, size: int) -> None:
+    one, batch = make_spectra(1, points), make_spectra(size, points, seed=1)
+    head = f"{'model':<20}{'torch batch/s':>15}{'onnx batch/s':>14}{'onnx/torch':>11}"
+    print(f"\nbatches of {size}")
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        bundle = make_bundle(tmp / name, name, one)
+        try:
+            export_onnx(bundle, batch_sizes=(1, 4))
+        except sk.SpectraError as exc:
+            print(f"{name:<20} not exportable: {exc}")
+            continue
+        tp, op = sk.load(bundle), load_onnx(bundle, threads=2)
+        fns = {"t": lambda tp=tp: tp.predict(batch), "o": lambda op=op: op.predict(batch)}
+        t = _interleaved(fns, 4, rounds=2, warmup=1)
+        tb, ob = np.median(t["t"]), np.median(t["o"])
+        print(f"{name:<20}{size / tb:>15.0f}{size / ob:>14.0f}{tb / ob:>10.1f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--points", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--repeats", type=int, default=30)
-    ap.add_argument("--models", default="*_tiny,*_small")
+    ap.add_argument("--calls", type=int, default=200, help="single-spectrum calls (>= 200)")
+    ap.add_argument("--latency-models", default=LATENCY_MODELS)
+    ap.add_argument("--models", default="*_tiny,*_small", help="batch table; '' skips it")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(2)
-    one = make_spectra(1, args.points)
-    batch = make_spectra(args.batch, args.points, seed=1)
-    names = sorted({m for pat in args.models.split(",") for m in list_models(pat)})
-    print(f"spectra of {args.points} points; batch {args.batch}; {torch.get_num_threads()} threads")
-    header = (
-        f"{'model':<20}{'torch 1 (ms)':>14}{'onnx 1 (ms)':>13}{'speedup':>9}"
-        f"{'torch batch/s':>15}{'onnx batch/s':>14}{'speedup':>9}"
-    )
-    print(header)
-    print("-" * len(header))
+    print(f"torch {torch.get_num_threads()} threads; onnxruntime {ort.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            bundle = make_bundle(Path(tmp) / name, name, one)
-            try:
-                export_onnx(bundle, batch_sizes=(1, 4))
-            except sk.SpectraError as exc:
-                print(f"{name:<20} not exportable: {exc}")
-                continue
-            tp, op = sk.load(bundle), load_onnx(bundle, threads=2)
-            tp.predict(one), op.predict(one)  # warm up
-            t1 = _latency(lambda tp=tp: tp.predict(one), args.repeats)
-            o1 = _latency(lambda op=op: op.predict(one), args.repeats)
-            tb = _latency(lambda tp=tp: tp.predict(batch), 3)
-            ob = _latency(lambda op=op: op.predict(batch), 3)
-            print(
-                f"{name:<20}{1e3 * t1:>14.2f}{1e3 * o1:>13.2f}{t1 / o1:>8.1f}x"
-                f"{args.batch / tb:>15.0f}{args.batch / ob:>14.0f}{tb / ob:>8.1f}x"
-            )
+        lat = [m for m in args.latency_models.split(",") if m]
+        _latency_table(Path(tmp), lat, args.points, args.calls)
+        if args.models:
+            names = sorted({m for pat in args.models.split(",") for m in list_models(pat)})
+            _throughput_table(Path(tmp), names, args.points, args.batch)
 
 
 if __name__ == "__main__":

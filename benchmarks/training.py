@@ -10,6 +10,11 @@ resident memory above the RSS before the model is built (each model runs in a fr
 process; Linux /proc VmHWM); on CUDA, also GPU throughput and peak allocated GPU
 memory (bf16 autocast).
 
+Part 0 - overhead (``--overhead``): spectrakit's ``fit_supervised`` (Lightning) against a
+plain PyTorch loop on the same model, data, batch and schedule (``_overhead.py``), for
+each of ``--overhead-models``: seconds of the training loop in both, and their ratio (goal
+<= 1.10). ``--compile`` adds ``torch.compile`` in the plain loop (compile time apart).
+
 Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
 1,000 = 4 GB by default) are written chunk by chunk to a SpectraStore in a temporary
 directory, then read in one full pass of random batches as masked pretraining reads them,
@@ -182,6 +187,42 @@ def streaming(rows: int, points: int) -> dict:
         }
 
 
+def overhead(
+    models: list[str], n: int, points: int, batch: int, epochs: int, compile_: bool
+) -> list[dict]:
+    """Lightning + spectrakit vs a plain loop (CPU seconds of the training loops)."""
+    from _overhead import make_data, plain_fit, spectrakit_fit
+
+    torch.set_num_threads(1)  # one thread: CPU seconds then measure work, not spinning
+    data = make_data(n, points)
+    print(
+        f"\n== training overhead: {n} spectra x {points} points, batch {batch}, {epochs} epochs =="
+    )
+    head = f"{'model':16s} {'steps':>6s} {'plain s':>8s} {'spectrakit s':>13s} {'ratio':>6s}"
+    if compile_:
+        head += f" {'compiled s':>11s} {'compile s':>10s} {'speed-up':>8s}"
+    print(head)
+    rows = []
+    for name in models:
+        plains, fits = [], []
+        for _ in range(3):  # interleaved, best of three: the machine may be shared
+            plains.append(plain_fit(data, name, batch, epochs)["train_s"])
+            fits.append(spectrakit_fit(data, name, batch, epochs))
+        plain, sk = min(plains), min(f["train_s"] for f in fits)
+        row = {"model": name, "steps": fits[0]["steps"], "plain_s": plain, "spectrakit_s": sk,
+               "ratio": sk / plain}  # fmt: skip
+        line = f"{name:16s} {row['steps']:6d} {plain:8.2f} {sk:13.2f} {row['ratio']:6.2f}"
+        if compile_:
+            comp = plain_fit(data, name, batch, epochs, compile_=True)
+            row.update(compiled_s=comp["train_s"], compile_s=comp["compile_s"])
+            line += (
+                f" {comp['train_s']:11.2f} {comp['compile_s']:10.1f} {plain / comp['train_s']:8.2f}"
+            )
+        print(line, flush=True)
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1024)
@@ -193,6 +234,12 @@ def main() -> None:
     parser.add_argument("--store-rows", type=int, default=1_000_000)
     parser.add_argument("--store-points", type=int, default=1000)
     parser.add_argument("--no-store", action="store_true")
+    parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--overhead", action="store_true", help="Lightning vs a plain loop")
+    parser.add_argument("--overhead-models", default="mlp_tiny,cnn1d_tiny,cnn1d,specbert_tiny")
+    parser.add_argument("--overhead-spectra", type=int, default=1280)
+    parser.add_argument("--overhead-epochs", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--json", help="also write the results as JSON")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one model
     parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
@@ -202,7 +249,15 @@ def main() -> None:
         return
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CUDA: {gpu}")
-    result = {"throughput": throughput(args.models.split(","), args.points, args.batch, args.steps)}
+    result: dict = {}
+    if args.overhead:
+        result["overhead"] = overhead(
+            args.overhead_models.split(","), args.overhead_spectra, args.points, args.batch,
+            args.overhead_epochs, args.compile,
+        )  # fmt: skip
+    if not args.no_throughput:
+        patterns = args.models.split(",")
+        result["throughput"] = throughput(patterns, args.points, args.batch, args.steps)
     if not args.no_store:
         result["streaming"] = streaming(args.store_rows, args.store_points)
     if args.json:

@@ -86,6 +86,7 @@ def main() -> None:
         batch_size=32,
         lr=1e-2,
         out=bundle,
+        ood="none",  # step 3 fits and calibrates its own detector
         progress=False,
         loggers=("csv",),
     )

@@ -63,3 +63,13 @@ def make_tiny_bundle(path, n_points: int = 64, scale: float = 1.0):
 def tiny_bundle(tmp_path):
     """A real, valid regression bundle folder (cnn1d_tiny on 64 points)."""
     return make_tiny_bundle(tmp_path / "tiny-bundle")
+
+
+@pytest.fixture
+def restore_torch_threads():
+    """Put torch's thread count back after a test that changes it (``--threads 1``)."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)

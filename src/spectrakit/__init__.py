@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Spectra": "spectrakit.core.spectra",
     "available_formats": "spectrakit.io",
-    "combine": "spectrakit.core.spectra",
+    "combine": "spectrakit.core.common_grid",
     "load": "spectrakit.predict",
     "read": "spectrakit.io",
     "read_blocks": "spectrakit.io",

@@ -30,6 +30,8 @@ import pandas as pd
 TRAINING_OPTIONS = "training options"
 #: cases whose fix belongs to the registry store
 STORE = "registry store"
+#: cases whose fix belongs to the bundle reader
+BUNDLE = "bundle reader"
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,12 @@ class Outcome:
 
     @property
     def traceback(self) -> bool:
-        return self.code is None or self.code == 1 or "Traceback" in self.stderr
+        return self.code is None or "Traceback" in self.stderr
+
+    @property
+    def internal(self) -> bool:
+        """The last-resort line of an unexpected exception (exit 1, no traceback)."""
+        return self.code == 1 and not self.traceback
 
     @property
     def silent(self) -> bool:
@@ -70,6 +77,7 @@ class Outcome:
             self.code == 2
             and len(self.lines) == 1
             and not self.traceback
+            and not self.internal
             and not self.changed
             and not self.created
         )
@@ -82,7 +90,11 @@ class Outcome:
 
 
 # ---------------------------------------------------------------------- workspace
-def _table(path: Path, n: int = 24, *, start: float = 1000.0, points: int = 40) -> Path:
+def write_table(path: Path, n: int = 24, *, start: float = 1000.0, points: int = 40) -> Path:
+    """A labelled table: ``y`` numeric, ``label`` two classes, ``flat`` constant, ``one``
+    a single class, ``sample`` ids, then ``points`` axis columns from ``start``."""
+    """A labelled table: ``y`` (numeric), ``label`` (2 classes), ``flat`` (constant), ``one``
+    (a single class), ``sample`` ids, and ``points`` axis columns from ``start``."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, points)).cumsum(axis=1)
     frame = pd.DataFrame(x, columns=[f"{start + i:g}" for i in range(points)])
@@ -139,18 +151,6 @@ def _damaged_files(root: Path) -> None:
     np.savez(root / "objects.npz", values=np.array([{"a": 1}], dtype=object))
     with zipfile.ZipFile(root / "member.npz", "w") as zf:
         zf.writestr("values.npy", b"not an array")
-    frame = pd.DataFrame(np.ones((2, 3)), columns=["1000", "1001", "1002"])
-    frame.to_parquet(root / "dtype.parquet")
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(root / "dtype.parquet")
-    meta = json.loads(table.schema.metadata[b"pandas"])
-    for col in meta["columns"]:
-        col["numpy_type"] = col["pandas_type"] = "nosuchdtype"
-    pq.write_table(
-        table.replace_schema_metadata({b"pandas": json.dumps(meta).encode()}),
-        root / "dtype.parquet",
-    )
     (root / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
 
 
@@ -159,8 +159,8 @@ def build_workspace(root: Path) -> Path:
     from spectrakit.cli import main
 
     root.mkdir(parents=True, exist_ok=True)
-    _table(root / "d.csv")
-    _table(root / "other_axis.csv", start=2000.0)
+    write_table(root / "d.csv")
+    write_table(root / "other_axis.csv", start=2000.0)
     with _in(root), _quiet():
         argv = ["finetune", "--model", "pls", "--data", "d.csv", "--target", "y"]
         assert main([*argv, "--ood", "none", "--out", "model"]) == 0
@@ -192,6 +192,16 @@ def _in(folder: Path) -> Iterator[None]:
 def _quiet() -> Iterator[None]:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
+
+
+def exit_status(argv: list[str]) -> int:
+    """The exit status of ``spectrakit ARGV`` in-process (argparse exits, commands return)."""
+    from spectrakit.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -240,11 +250,13 @@ def run_case(case: Case, root: Path) -> Outcome:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, int]:
-    """Counts: tried, clear errors, tracebacks, silent wrong, data lost, partial outputs."""
+    """Counts: tried, clear errors, tracebacks, internal errors (one line, exit 1), silent
+    wrong (exit 0), data lost (an existing file changed), partial outputs (a file written)."""
     return {
         "tried": len(outcomes),
         "clear errors": sum(o.clear for o in outcomes),
         "tracebacks": sum(o.traceback for o in outcomes),
+        "internal errors": sum(o.internal for o in outcomes),
         "silent wrong": sum(o.silent for o in outcomes),
         "data lost": sum(bool(o.changed) for o in outcomes),
         "partial outputs": sum(bool(o.created) for o in outcomes),
@@ -272,9 +284,10 @@ _READERS = [
     ("text as Parquet", "text_as.parquet"),
     ("npz with an object array", "objects.npz"),
     ("npz member that is no array", "member.npz"),
-    ("parquet metadata naming an unknown dtype", "dtype.parquet"),
     ("an empty folder", "userdir"),
 ]
+#: bundles the bundle reader must refuse with one line (name: owner when not the CLI)
+_BUNDLE_OWNERS = {"nan_bundle": BUNDLE, "dot.zip": BUNDLE, "empty_name.zip": BUNDLE}
 _BUNDLES = [
     ("missing bundle", "nomodel"),
     ("a CSV as bundle", "d.csv"),
@@ -302,12 +315,15 @@ def _reader_cases() -> list[Case]:
 def _bundle_cases() -> list[Case]:
     cases = []
     for what, path in _BUNDLES:
-        cases.append(_c(f"predict: {what}", f"predict --model {path} --data d.csv"))
-        cases.append(_c(f"evaluate: {what}", f"evaluate --model {path} --data d.csv"))
-        cases.append(_c(f"serve: {what}", f"serve --model {path}"))
+        owner = _BUNDLE_OWNERS.get(path, "")
+        cases.append(_c(f"predict: {what}", f"predict --model {path} --data d.csv", owner))
+        cases.append(_c(f"evaluate: {what}", f"evaluate --model {path} --data d.csv", owner))
+        cases.append(_c(f"serve: {what}", f"serve --model {path}", owner))
     for what, path in _BUNDLES[2:7]:
-        cases.append(_c(f"export: {what}", f"export --model {path} --format zip --out x.zip"))
-        cases.append(_c(f"registry push: {what}", f"registry --root reg push {path} --name z"))
+        line = f"export --model {path} --format zip --out x.zip"
+        cases.append(_c(f"export: {what}", line, _BUNDLE_OWNERS.get(path, "")))
+        line = f"registry --root reg push {path} --name z"
+        cases.append(_c(f"registry push: {what}", line, STORE))
     return cases
 
 
@@ -404,6 +420,13 @@ def _option_cases() -> list[Case]:
         "registry push a bad name": "registry --root reg push model --name bad/name",
         "registry push a bad version": "registry --root reg push model --name m --version ../x",
         "registry push an existing version": "registry --root reg push model --name m --version 1",
+    }
+    return [_c(name, line) for name, line in lines.items()]
+
+
+def _model_option_cases() -> list[Case]:
+    """Bad options of the commands that fit models (baseline, benchmark, demo)."""
+    lines = {
         "baseline --alpha 2": f"{_BL} --alpha 2",
         "baseline --alpha 0": f"{_BL} --alpha 0",
         "baseline --alpha abc": f"{_BL} --alpha abc",
@@ -480,6 +503,7 @@ CASES: list[Case] = [
     *_bundle_cases(),
     *_output_cases(),
     *_option_cases(),
+    *_model_option_cases(),
     *_target_cases(),
     *_training_option_cases(),
     *_store_cases(),

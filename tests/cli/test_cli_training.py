@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from spectrakit import Spectra, write
 from spectrakit.cli import main
@@ -15,11 +14,7 @@ from spectrakit.cli import main
 FAST = ["--no-progress", "--threads", "1", "--patience", "0"]
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 def _table(path, n: int, seed: int, lo: float = 400.0, hi: float = 1800.0, p: int = 136) -> Spectra:

@@ -42,3 +42,40 @@ def sk_write(data, path) -> None:
     from spectrakit.io import write
 
     write(data, path)
+
+
+def test_finetune_auto_with_unlabeled_or_standards_predicts_the_new_instrument(tmp_path, capsys):
+    from spectrakit.datasets.nir import nir_instrument_pair
+
+    master, slave = nir_instrument_pair()
+    data = make_nir(130, instruments=(master, slave), seed=6)
+    a = data["A"].crop(1104.0, 2492.0)
+    b = data["B"].resample(a.axis.values)
+    files = {
+        "train": a.select(np.arange(30)), "unlabeled": b.select(np.arange(30, 90)),
+        "master": a.select(np.arange(90, 100)), "slave": b.select(np.arange(90, 100)),
+        "test": b.select(np.arange(100, 130)),
+    }  # fmt: skip
+    for name, spectra in files.items():
+        sk_write(spectra, tmp_path / f"{name}.csv")
+    base = ["finetune", "--data", str(tmp_path / "train.csv"), "--target", "analyte"]
+    base += ["--model", "auto", "--deep", "none", "--pipeline", "nir-default"]
+    runs = {
+        "unlabeled": ["--unlabeled", str(tmp_path / "unlabeled.csv")],
+        "standards": ["--master", str(tmp_path / "master.csv"),
+                      "--slave", str(tmp_path / "slave.csv")],
+    }  # fmt: skip
+    y = files["test"].meta["analyte"].to_numpy()
+    for name, extra in runs.items():
+        out = tmp_path / name
+        assert main([*base, *extra, "--out", str(out)]) == 0, name
+        assert "chosen:" in capsys.readouterr().out
+        csv = tmp_path / f"pred-{name}.csv"
+        argv = ["predict", "--model", str(out), "--data", str(tmp_path / "test.csv")]
+        assert main([*argv, "--out", str(csv)]) == 0
+        assert np.corrcoef(pd.read_csv(csv)["analyte"], y)[0, 1] > 0.8, name
+    # the adaptation options belong to --model auto
+    assert (
+        main([*base[:-6], "--model", "pls", *runs["unlabeled"], "--out", str(tmp_path / "x")]) == 2
+    )
+    assert "--model auto" in capsys.readouterr().err

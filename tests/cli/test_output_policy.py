@@ -6,25 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from _cli_battery import exit_status, write_table
 
 from spectrakit.cli import main
 from spectrakit.core import atomic
-
-
-def _table(path: Path, n: int = 24, *, points: int = 40, start: float = 1000.0) -> Path:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, points)).cumsum(axis=1)
-    frame = pd.DataFrame(x, columns=[f"{start + i:g}" for i in range(points)])
-    frame.insert(0, "y", 2 * x[:, 5] + 0.1 * rng.normal(size=n))
-    frame.insert(0, "label", ["a", "b"] * (n // 2))
-    frame.insert(0, "flat", 1.5)
-    frame.insert(0, "one", "a")
-    frame.insert(0, "sample", [f"s{i}" for i in range(n)])
-    frame.to_csv(path, index=False)
-    return path
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -37,7 +23,7 @@ def _tree(root: Path) -> dict[str, str]:
 @pytest.fixture
 def work(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _table(tmp_path / "d.csv")
+    write_table(tmp_path / "d.csv")
     (tmp_path / "afile.txt").write_text("precious")
     user = tmp_path / "userdir"
     user.mkdir()
@@ -47,7 +33,7 @@ def work(tmp_path, monkeypatch):
 
 def _refused(capsys, argv: list[str], root: Path, name: str) -> str:
     before = _tree(root)
-    assert main(argv) == 2
+    assert exit_status(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert name in err and ("already exists" in err or "is a folder" in err), err
@@ -144,7 +130,7 @@ def test_two_outputs_of_one_command_may_not_share_a_path(work, capsys):
 
 def test_registry_pull_into_the_working_folder_is_refused(work, capsys):
     before = _tree(work)
-    assert main(["registry", "--root", "reg", "pull", "m", "--dest", "."]) == 2
+    assert exit_status(["registry", "--root", "reg", "pull", "m", "--dest", "."]) == 2
     assert "working folder" in capsys.readouterr().err
     assert _tree(work) == before
 

@@ -258,7 +258,7 @@ def test_peakmixer_interpretable_path_is_learned_saved_and_explained(data, prese
     torch.testing.assert_close(again.class_channel_weights(), model.class_channel_weights())
     specific = explain(again, present, method="ip-gradcam", target=1)
     other = explain(again, present, method="ip-gradcam", target=1, channels="complementary")
-    full = explain(again, present, method="ip-gradcam", target=1, channels="all")
+    full = explain(again, present, method="ip-gradcam", target=1, channels="all", path="model")
     plain = explain(again, present, method="gradcam", target=1)
     np.testing.assert_allclose(full.values, plain.values, rtol=1e-4, atol=1e-6)
     assert specific.values.shape == present.shape and (specific.values >= 0).all()

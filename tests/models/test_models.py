@@ -47,7 +47,7 @@ def test_parametrization_covers_the_right_models():
 def test_registry_lists_every_family():
     families = {n.rsplit("_tiny", 1)[0] for n in TINY}
     assert families == {
-        "cnn1d", "gaf2d", "mlp", "peakmixer", "resnet1d", "resnetv2_1d", "specbert",
+        "cnn1d", "cnnpeak", "gaf2d", "mlp", "peakmixer", "resnet1d", "resnetv2_1d", "specbert",
         "spectrafm", "vgg1d",
     }  # fmt: skip
     assert list_models("specbert*") == ["specbert_base", "specbert_small", "specbert_tiny"]

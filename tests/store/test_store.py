@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from spectrakit import SpectralAxis
 from spectrakit.data import PretrainDataModule, SpectraStore
@@ -61,7 +60,7 @@ def test_interrupted_writer_leaves_a_valid_store(tmp_path):
 
 
 @pytest.mark.slow
-def test_streaming_200mb_keeps_memory_flat(tmp_path):
+def test_streaming_200mb_keeps_memory_flat(tmp_path, one_torch_thread):
     """50,000 x 1,000 float32 (200 MB) streamed in random batches: RSS grows < 60 MB."""
     n, p = 50_000, 1000
     axis = SpectralAxis(np.linspace(400.0, 1800.0, p))
@@ -84,7 +83,6 @@ def test_streaming_200mb_keeps_memory_flat(tmp_path):
     assert total >= 0.9 * n
     assert grown < 60, f"RSS grew by {grown:.0f} MB while streaming 200 MB"
 
-    torch.set_num_threads(1)
     out = pretrain(
         store, model="specbert_tiny", max_steps=4, batch_size=64, out=tmp_path / "enc",
         progress=False, loggers=(), patience=None,

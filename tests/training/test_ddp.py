@@ -59,3 +59,23 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert training["steps"] == 2 * 4
     assert training["best_step"] is not None
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in proc.stderr + proc.stdout
+
+
+def test_example_under_torchrun_two_processes(tmp_path):
+    """The documented launch: torchrun starts the two ranks, Lightning joins them."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "07_ddp_two_process_cpu.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    for key in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_PORT"):
+        env.pop(key, None)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(example), "--quick", "--out", str(tmp_path / "out")]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((tmp_path / "out" / "ddp.json").read_text())
+    assert record["devices"] == 2 and record["num_nodes"] == 1
+    # 128 spectra, 102 for training, batch 16: 7 batches a epoch over 2 ranks -> 4 steps each
+    assert record["steps"] == 2 * 4
+    config = json.loads((tmp_path / "out" / "model" / "config.json").read_text())
+    assert config["training"]["trainer"]["devices"] == 2

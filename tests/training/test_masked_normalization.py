@@ -72,8 +72,8 @@ def test_old_per_spectrum_standardization_leaked_the_hidden_mean():
 
 
 def test_intensity_scaling_keeps_concentration_differences():
-    task, seen = _task(True)  # the default
-    assert task.hparams.normalize == "intensity"
+    assert _task(True)[0].hparams.normalize == "visible"  # the default: no leak
+    task, seen = _task("intensity")
     task.eval()
     mask, _ = _mask(task, b=2)
     base = 0.5 + torch.rand(1, 1, LENGTH)

@@ -259,3 +259,19 @@ def test_cli_resume_with_a_random_checkpoint_is_one_line(tmp_path, capsys):
     assert code == 2
     assert len(err.splitlines()) == 1 and "not a spectrakit training checkpoint" in err
     assert "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.slow
+def test_compile_option_trains_the_same_network(tmp_path):
+    """torch.compile in place: same parameter names and checkpoints, the same model."""
+    data = _data()
+    opts = {**OPTS, "max_epochs": 1}
+    eager = fit_supervised(data, "c", out=tmp_path / "eager", **opts)
+    compiled = fit_supervised(data, "c", out=tmp_path / "compiled", compile=True, **opts)
+    assert compiled.config["training"]["trainer"]["compile"] is True
+    a = torch.load(run_dir(tmp_path / "eager") / "checkpoints" / "best.ckpt", weights_only=True)
+    b = torch.load(run_dir(tmp_path / "compiled") / "checkpoints" / "best.ckpt", weights_only=True)
+    assert a["state_dict"].keys() == b["state_dict"].keys()  # no _orig_mod. prefixes
+    np.testing.assert_allclose(
+        eager.predict(data).to_numpy(), compiled.predict(data).to_numpy(), rtol=0, atol=0.02
+    )  # the same training up to float rounding of fused kernels

@@ -50,6 +50,7 @@ OUTPUTS = {
         "onnx_predictions.csv",
         "http_exchange.json",
     ],
+    "07_ddp_two_process_cpu": ["model/config.json", "model/model.safetensors", "ddp.json"],
     "seed_specbert": [
         "challenge/96_samples.csv",
         "pretrained/config.json",
@@ -61,6 +62,17 @@ OUTPUTS = {
         "sheet/result_sheet.png",
         "sheet/result_sheet.html",
         "metrics.json",
+    ],
+    "seed_peakmixer": [
+        "peakmixer/config.json",
+        "cnnpeak/model.safetensors",
+        "channel_sets.csv",
+        "channel_sets.png",
+    ],
+    "seed_pychemauth": [
+        "cnn/ood.json",
+        "predictions.csv",
+        "figures.json",
     ],
     "seed_spectrafm": [
         "model/model.onnx",
@@ -169,7 +181,23 @@ def _spectrafm(out: Path) -> None:
     assert (pd.read_csv(out / "predictions_beyond_range.csv")["coverage"] < 0.7).all()
 
 
+def _peakmixer(out: Path) -> None:
+    table = pd.read_csv(out / "channel_sets.csv").set_index(["model", "channels"])
+    assert len(table) == 6 and table[["infidelity", "sensitivity"]].notna().all().all()
+    for model in ("peakmixer_tiny", "cnnpeak_tiny"):
+        share = table.loc[model, "band_share"]
+        assert share["specific"] > share["complementary"]
+
+
+def _pychemauth(out: Path) -> None:
+    figures = json.loads((out / "figures.json").read_text())
+    assert figures["accuracy"] > 0.8 and figures["dime_rejection_unknown"] > 0.5
+    assert {"TSNS", "TSPS", "TEFF", "k", "alpha"} <= set(figures)
+
+
 CHECKS = {
+    "seed_peakmixer": _peakmixer,
+    "seed_pychemauth": _pychemauth,
     "seed_specbert": _specbert,
     "seed_spectratorch": _spectratorch,
     "seed_spectrafm": _spectrafm,

@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import spectrakit as sk
 from spectrakit.axis import SpectralAxis
@@ -26,11 +25,7 @@ FAST = ["--no-progress", "--threads", "1", "--patience", "0"]
 BAND = 1125.0
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 def _instrument(folder, name: str, shift: np.ndarray, glucose: np.ndarray, fold: str) -> None:
@@ -148,7 +143,8 @@ def test_kind_and_laser_options_on_plain_csv(tmp_path, capsys):
     args = ["info", str(tmp_path / "plain.csv"), "--unit", "cm-1", "--json", str(js)]
     assert main([*args, "--kind", "raman_shift", "--laser", "785"]) == 0
     assert json.loads(js.read_text())[str(tmp_path / "plain.csv")]["axis"]["kind"] == "raman_shift"
-    assert main([*args, "--kind", "energy"]) == 2  # kind does not match the unit: one line
+    # kind does not match the unit: one line (--overwrite: the summary file exists by now)
+    assert main([*args, "--kind", "energy", "--overwrite"]) == 2
     assert "does not match unit" in capsys.readouterr().err
 
 

@@ -119,34 +119,35 @@ def _check_sizes(info: zipfile.ZipInfo, zip_name: str) -> None:
         )
 
 
+def _prefix(files: list[tuple[zipfile.ZipInfo, PurePosixPath]]) -> str:
+    """The one folder a bundle was zipped in ('' when config.json is at the top)."""
+    roots = {p.parts[0] for _, p in files if len(p.parts) > 1}
+    if CONFIG not in {p.as_posix() for _, p in files} and len(roots) == 1:
+        return next(iter(roots))
+    return ""
+
+
 def _layout(infos: list[zipfile.ZipInfo], zip_name: str) -> list[tuple[zipfile.ZipInfo, str]]:
     """``(member, bundle file name)`` of every file member, after all name checks."""
     if len(infos) > MAX_MEMBERS:
         raise _refuse(zip_name, f"{len(infos)} members, over MAX_MEMBERS ({MAX_MEMBERS})")
     paths = [_member_path(i, zip_name) for i in infos]
-    seen: set[str] = set()
-    for p in paths:
-        key = p.as_posix().lower()
-        if key in seen:
-            raise _refuse(zip_name, f"member {p.as_posix()!r} appears twice (names must be unique)")
-        seen.add(key)
     files = [(i, p) for i, p in zip(infos, paths, strict=True) if not i.is_dir()]
-    roots = {p.parts[0] for _, p in files if len(p.parts) > 1}
-    prefix = ""
-    if CONFIG not in {p.as_posix() for _, p in files} and len(roots) == 1:
-        prefix = next(iter(roots))  # a zip of the bundle folder itself
-    out = []
-    for info, p in files:
-        rel = p.parts[1:] if prefix and p.parts[0] == prefix else p.parts
-        if len(rel) != 1:
-            raise _refuse(
-                zip_name, f"member {p.as_posix()!r} is inside a folder (bundles are flat)"
-            )
-        check_file_name(rel[0], where=zip_name)
-        out.append((info, rel[0]))
+    prefix = _prefix(files)
     for info, p in zip(infos, paths, strict=True):
         if info.is_dir() and p.parts != (prefix,):
             raise _refuse(zip_name, f"member {p.as_posix()!r} is a folder (bundles are flat)")
+    out: list[tuple[zipfile.ZipInfo, str]] = []
+    seen: set[str] = set()
+    for info, p in files:
+        rel = p.parts[1:] if prefix and p.parts[0] == prefix else p.parts
+        if len(rel) != 1:
+            raise _refuse(zip_name, f"member {p.as_posix()!r} is inside a folder (flat bundles)")
+        check_file_name(rel[0], where=zip_name)
+        if rel[0].lower() in seen:
+            raise _refuse(zip_name, f"member {p.as_posix()!r} appears twice (names are unique)")
+        seen.add(rel[0].lower())
+        out.append((info, rel[0]))
     return out
 
 

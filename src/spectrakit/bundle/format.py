@@ -45,7 +45,7 @@ from spectrakit.bundle.policy import (
     check_regular_file,
     is_allowed_name,
 )
-from spectrakit.bundle.strict_json import MAX_JSON_BYTES, read_json_file
+from spectrakit.bundle.strict_json import read_bytes_checked, read_json_file
 from spectrakit.core.atomic import atomic_dir, atomic_path
 from spectrakit.core.errors import BundleError, ConfigError
 from spectrakit.core.hashing import sha256_bytes, sha256_file
@@ -159,15 +159,7 @@ class Bundle:
                 got="missing" if not self.source.exists() else f"no {CONFIG}",
                 fix="pass the directory written by 'spectrakit finetune' or 'pretrain'",
             )
-        check_regular_file(path, where=str(self.source))
-        size = path.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise BundleError(
-                f"{CONFIG} is too large",
-                expected=f"at most {MAX_JSON_BYTES} bytes (limit MAX_JSON_BYTES)",
-                got=f"{size} bytes",
-            )
-        self._config = parse_config(path.read_bytes())
+        self._config = parse_config(read_bytes_checked(path, CONFIG))
         return self._config
 
     def verify(self) -> BundleConfig:

@@ -147,22 +147,22 @@ def build_preprocessor(config: BundleConfig, state: dict[str, np.ndarray] | None
             fix="restore config.json and preprocessing.safetensors",
         ) from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise BundleError(
-            "preprocessing.safetensors does not fit the bundle's preprocessing",
-            expected="the fitted arrays saved with this config.json",
-            got=" ".join(str(exc).split())[:120] or type(exc).__name__,
-            fix="restore the bundle; the file is damaged or forged",
-        ) from None
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise _state_error("the fitted arrays saved with this config.json", detail) from None
     _check_state_shapes(pre)
     expected = (1, len(config.preprocessing), config.model_axis.n_points)
     if out.shape != expected:
-        raise BundleError(
-            "preprocessing.safetensors does not fit the bundle's preprocessing",
-            expected=f"model input of shape {expected}",
-            got=f"{out.shape}",
-            fix="restore the bundle; the file is damaged or forged",
-        )
+        raise _state_error(f"model input of shape {expected}", f"{out.shape}")
     return pre
+
+
+def _state_error(expected: str, got: str) -> BundleError:
+    return BundleError(
+        "preprocessing.safetensors does not fit the bundle's preprocessing",
+        expected=expected,
+        got=got,
+        fix="restore the bundle; the file is damaged or forged",
+    )
 
 
 def _check_state_shapes(pre: Any) -> None:
@@ -173,9 +173,4 @@ def _check_state_shapes(pre: Any) -> None:
             for attr in getattr(step, "_state_attrs", ()):
                 arr = np.asarray(getattr(step, attr))
                 if n is not None and (arr.ndim < 1 or arr.shape[-1] != n):
-                    raise BundleError(
-                        "preprocessing.safetensors does not fit the bundle's preprocessing",
-                        expected=f"{name}.{attr} of {n} points",
-                        got=f"shape {arr.shape}",
-                        fix="restore the bundle; the file is damaged or forged",
-                    )
+                    raise _state_error(f"{name}.{attr} of {n} points", f"shape {arr.shape}")

@@ -8,7 +8,14 @@ from typing import Any
 
 from spectrakit.core.errors import BundleError
 
-__all__ = ["MAX_DEPTH", "MAX_JSON_BYTES", "dumps_canonical", "parse_json", "read_json_file"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_JSON_BYTES",
+    "dumps_canonical",
+    "parse_json",
+    "read_bytes_checked",
+    "read_json_file",
+]
 
 #: deepest nesting a bundle JSON file may have (a real config is under 10 levels deep)
 MAX_DEPTH = 64
@@ -74,8 +81,8 @@ def parse_json(data: bytes, name: str) -> Any:
     )
 
 
-def read_json_file(path: Path, name: str | None = None) -> Any:
-    """Read and :func:`parse_json` a file (a link or an oversized file is refused)."""
+def read_bytes_checked(path: Path, name: str | None = None) -> bytes:
+    """Content of a regular file of at most :data:`MAX_JSON_BYTES` (a link is refused)."""
     from spectrakit.bundle.policy import check_regular_file
 
     name = name or path.name
@@ -88,7 +95,13 @@ def read_json_file(path: Path, name: str | None = None) -> Any:
             got=f"{size} bytes",
             fix="restore the original file",
         )
-    return parse_json(path.read_bytes(), name)
+    return path.read_bytes()
+
+
+def read_json_file(path: Path, name: str | None = None) -> Any:
+    """Read and :func:`parse_json` a file (a link or an oversized file is refused)."""
+    name = name or path.name
+    return parse_json(read_bytes_checked(path, name), name)
 
 
 def dumps_canonical(value: Any) -> bytes:

@@ -34,10 +34,10 @@ from sklearn.utils.validation import check_is_fitted
 from spectrakit.chemometrics._spectral import as_values, resolve_target
 from spectrakit.core.errors import AxisError, ConfigError, DataError
 
-__all__ = ["DIPLS"]
+__all__ = ["DIPLS", "difference_eig", "dipls_weights"]
 
 
-def _difference_eig(Xs: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def difference_eig(Xs: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Non-zero eigenpairs of ``D = Xs'Xs/(ns-1) - Xt'Xt/(nt-1)`` via the joint row space."""
     Z = np.vstack([Xs, Xt])  # (n, p); D = Z' G Z
     g = np.concatenate(
@@ -70,7 +70,7 @@ def dipls_weights(
     yy = float(y @ y)
     w = (Xs.T @ y) / yy
     if lam > 0:
-        vals, U = _difference_eig(Xs, Xt)
+        vals, U = difference_eig(Xs, Xt)
         if relaxation:
             vals = np.abs(vals)
         c = lam / yy * vals

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
+import struct
 import sys
 import zipfile
+import zlib
 from collections.abc import Sequence
 
 from spectrakit import __version__
 from spectrakit.cli._output import add_overwrite_option
 from spectrakit.core.atomic import overwrite_allowed
 from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.progress import disable_progress, progress_enabled
 from spectrakit.core.registry import Registry
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -34,7 +38,14 @@ EXIT_INTERNAL = 1
 WRITERS = ("info", "models", "convert", "preprocess", "pretrain", "finetune", "predict")
 WRITERS += ("evaluate", "explain", "export", "baseline", "benchmark", "demo")
 #: library errors that mean the input (a file, an archive, a config) is bad, not the code
-_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile)
+_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile, zlib.error)
+_BAD_INPUT += (json.JSONDecodeError, struct.error)
+#: the same from libraries loaded on demand: (module, exception class name)
+_BAD_INPUT_LAZY = (("yaml", "YAMLError"), ("safetensors", "SafetensorError"))
+_BAD_INPUT_LAZY += (("pickle", "UnpicklingError"),)
+NO_PROGRESS_HELP = (
+    "hide progress bars (they show only on a terminal; SPECTRAKIT_NO_PROGRESS=1 hides them too)"
+)
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -75,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
+    parser.add_argument(
+        "--no-progress", dest="no_progress_global", action="store_true", help=NO_PROGRESS_HELP
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, path in COMMANDS.items():
         try:
@@ -86,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_parser(sub)
         if name in WRITERS and name in sub.choices:
             add_overwrite_option(sub.choices[name])
+    for command in sub.choices.values():  # also accepted after the command
+        if "--no-progress" not in command._option_string_actions:
+            command.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     return parser
 
 
@@ -96,7 +113,7 @@ def _one_line(text: object) -> str:
 def _bad_input_types() -> tuple[type[BaseException], ...]:
     """``_BAD_INPUT`` plus the parse errors of optional libraries already imported."""
     found: list[type[BaseException]] = list(_BAD_INPUT)
-    for module, name in (("yaml", "YAMLError"), ("safetensors", "SafetensorError")):
+    for module, name in _BAD_INPUT_LAZY:
         cls = getattr(sys.modules.get(module), name, None)
         if isinstance(cls, type) and issubclass(cls, BaseException):
             found.append(cls)
@@ -151,6 +168,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    quiet = args.no_progress_global or args.no_progress
+    was_disabled = disable_progress(True) if quiet else None
+    # commands that train read args.no_progress for their own (Lightning) bars
+    args.no_progress = not progress_enabled()
+    try:
+        return _run(args, debug)
+    finally:
+        if was_disabled is not None:
+            disable_progress(was_disabled)
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
+    """Run the chosen command; bad input becomes one line on stderr and exit status 2."""
     try:
         with overwrite_allowed(bool(getattr(args, "overwrite", False))):
             result = args.func(args)

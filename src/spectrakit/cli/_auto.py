@@ -7,12 +7,9 @@ The options (``--unlabeled``, ``--deep``, ``--quick``) and the dispatch live her
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
-from spectrakit.core.errors import ConfigError, SpectraError
-
-log = logging.getLogger("spectrakit.auto")
+from spectrakit.core.errors import ConfigError
 
 #: deep recipes tried by default (the PLS-started network is for regression only)
 DEEP_DEFAULT = "pls_net,cnn"
@@ -27,6 +24,13 @@ def add_auto_options(p: argparse.ArgumentParser) -> None:
         "the bundle predicts spectra of that instrument",
     )
     p.add_argument(
+        "--master",
+        help="with --model auto: transfer standards measured on the training instrument "
+        "(with --slave: PLS with DS, PDS, SST or mean-centering, ranked by CV and "
+        "leave-one-standard-out transfer error; the bundle predicts slave spectra)",
+    )
+    p.add_argument("--slave", help="the same standards measured on the new instrument")
+    p.add_argument(
         "--deep",
         default=DEEP_DEFAULT,
         help="with --model auto: deep recipes among the candidates (pls_net, cnn; 'none' "
@@ -39,40 +43,8 @@ def add_auto_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:
-    """The built-in presets (and ``extra``) that run on ``train``; others are logged and left.
-
-    Parameters
-    ----------
-    train : Spectra
-    extra : pipeline spec, optional
-        The user's ``--pipeline``, tried first.
-    """
-    from spectrakit.preprocessing import get_pipeline, list_presets
-
-    specs: dict[str, Any] = {}
-    if extra is not None:
-        specs[str(extra)] = extra
-    specs.update({name: name for name in list_presets()})
-    out = {}
-    for name, spec in specs.items():
-        try:
-            get_pipeline(spec).fit_transform(train)
-        except SpectraError as exc:
-            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
-            continue
-        out[name] = spec
-    if not out:
-        raise ConfigError(
-            "no preprocessing runs on these spectra",
-            expected="at least one of " + ", ".join(specs),
-            got="every one refused the data",
-            fix="give --pipeline with steps that fit the axis",
-        )
-    return out
-
-
-def _deep(spec: str, task: str) -> tuple[str, ...]:
+def deep_recipes(spec: str, task: str) -> tuple[str, ...]:
+    """Recipe names from ``--deep`` (``none``: no networks), checked."""
     from spectrakit.training.auto import DEEP
 
     names = tuple(n.strip() for n in str(spec).split(",") if n.strip() and n.strip() != "none")
@@ -90,7 +62,7 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
 
     from spectrakit.chemometrics import resolve_target
     from spectrakit.cli._common import read_input
-    from spectrakit.training.auto import auto_fit
+    from spectrakit.training.auto import auto_fit, candidate_pipelines
     from spectrakit.training.auto_package import save_auto
 
     if task not in ("regression", "classification") or len(targets) != 1:
@@ -107,19 +79,52 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
                 "unknown --groups column", expected=", ".join(train.meta.columns), got=args.groups
             )
         groups = train.meta[args.groups].to_numpy()
-    target = read_input(args.unlabeled, args) if args.unlabeled else None
-    if target is not None and not target.axis.allclose(train.axis):
-        target = target.resample(train.axis.values)
+    target = _on_axis(read_input(args.unlabeled, args), train) if args.unlabeled else None
+    standards = _standards(args, train)
     choice = auto_fit(
         train, y, task=task, pipelines=candidate_pipelines(train, args.pipeline),
-        target=target, deep=_deep(args.deep, task), groups=groups, seed=int(args.seed),
-        quick=bool(args.quick),
+        target=target, deep=deep_recipes(args.deep, task), groups=groups, seed=int(args.seed),
+        quick=bool(args.quick), standards=standards,
     )  # fmt: skip
+    deploy = target if target is not None or standards is None else standards[1]
     predictor = save_auto(
-        choice, train, y, args.out, targets=targets, target=target, ood=args.ood,
+        choice, train, y, args.out, targets=targets, target=deploy, ood=args.ood,
         false_rejection=args.false_rejection, seed=int(args.seed),
     )  # fmt: skip
     print(choice.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    auto = predictor.config["training"]["auto"]
+    auto = predictor.config.training["auto"]
     print(f"chosen: {auto['chosen']} ({auto['kind']}): {auto['reason']}")
     return predictor
+
+
+def _on_axis(spectra: Any, train: Any) -> Any:
+    """``spectra`` on the training axis (resampled when their grid differs)."""
+    if spectra.axis.allclose(train.axis):
+        return spectra
+    return spectra.resample(train.axis.values)
+
+
+def _standards(args: argparse.Namespace, train: Any) -> tuple | None:
+    from spectrakit.cli._common import read_input
+
+    if bool(args.master) != bool(args.slave):
+        raise ConfigError(
+            "transfer standards need both files",
+            expected="--master M.csv --slave S.csv (the same samples on both instruments)",
+            got="--master only" if args.master else "--slave only",
+        )
+    if not args.master:
+        return None
+    master = _on_axis(read_input(args.master, args), train)
+    return master, _on_axis(read_input(args.slave, args), train)
+
+
+def refuse_auto_only(args: argparse.Namespace) -> None:
+    """``--unlabeled``/``--master``/``--slave`` adapt the ``--model auto`` candidates only."""
+    given = [f"--{k}" for k in ("unlabeled", "master", "slave") if getattr(args, k, None)]
+    if given:
+        raise ConfigError(
+            f"{' and '.join(given)} adapt the candidates of --model auto",
+            expected="--model auto (add --deep pls_net or cnn for networks only)",
+            got=f"--model {args.model}",
+        )

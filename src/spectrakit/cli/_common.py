@@ -103,7 +103,8 @@ def read_input(path: str | Path, args: argparse.Namespace) -> Spectra:
     folder) are combined onto the grid they all cover (:func:`spectrakit.combine`), and the
     grid is reported on standard error.
     """
-    from spectrakit.core.spectra import Spectra, combine
+    from spectrakit.core.common_grid import combine
+    from spectrakit.core.spectra import Spectra
 
     blocks = read_input_blocks(path, args)
     items = list(blocks.values())

@@ -58,7 +58,9 @@ _WHAT = {
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
-    """``--overwrite``: allow replacing an existing output that is not our own."""
+    """``--overwrite``: allow replacing an existing output that is not our own (once)."""
+    if "--overwrite" in parser._option_string_actions:  # the command defines it itself
+        return
     parser.add_argument(
         "--overwrite",
         action="store_true",

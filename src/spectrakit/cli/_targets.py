@@ -1,4 +1,4 @@
-"""Checks of training targets, before any training.
+"""Checks of training data (targets, test axis), before any training.
 
 A target that cannot teach anything (a constant, a single class, text for a regression)
 is refused with the column named, instead of producing a model that looks valid and
@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # reading loads pandas: only when a command trains
 
     from spectrakit.core.spectra import Spectra
 
-__all__ = ["check_targets"]
+__all__ = ["check_same_axis", "check_targets"]
 
 
 def _column(spectra: Spectra, name: str, role: str) -> pd.Series:
@@ -105,3 +105,25 @@ def check_targets(
             _check_regression(name, col, training)
         elif task == "classification" and training:
             _check_classes(name, col)
+
+
+def check_same_axis(train: Spectra, other: Spectra, option: str) -> None:
+    """Refuse ``other`` spectra (``--test``) on another axis than the training spectra.
+
+    Checked before any cross-validation, so that a mismatch costs nothing; the rule is
+    the chemometric models' own (the same grid, to rounding).
+
+    Raises
+    ------
+    AxisError
+        When the axes differ.
+    """
+    from spectrakit.core.errors import AxisError
+
+    if not other.axis.allclose(train.axis, rtol=1e-7, atol=1e-9):
+        raise AxisError(
+            f"{option} spectra are on another axis than the training spectra",
+            expected=train.axis.describe(),
+            got=other.axis.describe(),
+            fix="resample them onto the training axis first",
+        )

@@ -10,7 +10,7 @@ import numpy as np
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli._output import BASELINE_DIR, claim_dir, distinct
-from spectrakit.cli._targets import check_targets
+from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, fraction, new_folder
 from spectrakit.cli.benchmark import add_common_options, cv_option
 from spectrakit.core.atomic import atomic_dir
@@ -37,6 +37,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model", choices=["pls", "plsda", "svm", "rf", "ridge"])
     add_common_options(p)
+    _add_transfer_options(p)
+    p.add_argument(
+        "--calibration",
+        help="labeled spectra held out from training: split-conformal prediction intervals "
+        "(regression) or sets (classification) for --test, with their empirical coverage",
+    )
+    p.add_argument(
+        "--alpha",
+        type=fraction,
+        default=0.1,
+        help="conformal miscoverage, between 0 and 1 exclusive (0.1 = 90 %% coverage)",
+    )
+    _add_save_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_transfer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--transfer",
         choices=[*WITH_STANDARDS, *WITHOUT_STANDARDS],
@@ -61,17 +78,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--half-width", type=bounded_int(0), default=3, help="PDS window half-width (points)"
     )
-    p.add_argument(
-        "--calibration",
-        help="labeled spectra held out from training: split-conformal prediction intervals "
-        "(regression) or sets (classification) for --test, with their empirical coverage",
-    )
-    p.add_argument(
-        "--alpha",
-        type=fraction,
-        default=0.1,
-        help="conformal miscoverage, between 0 and 1 exclusive (0.1 = 90 %% coverage)",
-    )
+
+
+def _add_save_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--save",
         metavar="DIR",
@@ -93,7 +102,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0.05,
         help="rate of in-distribution spectra the OOD threshold flags",
     )
-    p.set_defaults(func=run)
 
 
 def _save_bundle(args: argparse.Namespace, factory, train, y, task: str, info: dict) -> None:
@@ -246,22 +254,45 @@ def _extra_sections(args, factory, train, y, saved: dict, figures: list) -> list
     return sections
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Every output path checked before any reading or fitting."""
+def _check_args(args: argparse.Namespace) -> str | None:
+    """Check option combinations and every output path before any reading or fitting.
+
+    Returns the cross-validation scheme (``None`` for ``--cv none``).
+    """
+    _check_transfer_args(args)
+    if args.calibration and (not args.test or args.transfer):
+        raise ConfigError(
+            "--calibration needs --test and no --transfer",
+            expected="--test FILE (same instrument as --data and --calibration)",
+            got="--transfer" if args.transfer else "no --test",
+        )
+    cv = cv_option(args.cv)
+    if cv is None and not args.test:
+        raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
     distinct([("--out", args.out), ("--save", args.save)])
     claim_dir(args.out, args, BASELINE_DIR)
     claim_dir(args.save, args)
+    return cv
 
 
-def _test_block(args, factory, train, y, task: str, metrics: dict, figures: list) -> tuple:
+def _read_test(args: argparse.Namespace, train, task: str):
+    """``--test`` read and checked before any fitting (``None`` without it)."""
+    if not args.test:
+        return None
+    test = read_input(args.test, args)
+    check_targets(test, [args.target], task, training=False)
+    if not args.transfer:  # transferred spectra come from another instrument
+        check_same_axis(train, test, "--test")
+    return test
+
+
+def _test_block(args, factory, train, y, test, task: str, metrics: dict, figures: list) -> tuple:
     """``--test`` predictions, scores and conformal results: (block, saved, frame)."""
     import pandas as pd
 
     from spectrakit.chemometrics import resolve_target
     from spectrakit.evaluation.cross_validation import score_predictions
 
-    test = read_input(args.test, args)
-    check_targets(test, [args.target], task, training=False)
     y_test = np.asarray(resolve_target(test, args.target))
     if task == "regression":
         y_test = y_test.astype(np.float64)
@@ -321,19 +352,8 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate
-    from spectrakit.evaluation.report import write_model_report
 
-    _check_transfer_args(args)
-    if args.calibration and (not args.test or args.transfer):
-        raise ConfigError(
-            "--calibration needs --test and no --transfer",
-            expected="--test FILE (same instrument as --data and --calibration)",
-            got="--transfer" if args.transfer else "no --test",
-        )
-    cv = cv_option(args.cv)
-    if cv is None and not args.test:
-        raise ConfigError("nothing to evaluate", expected="--cv or --test", got="--cv none")
-    _check_outputs(args)
+    cv = _check_args(args)
     pipeline = resolve_pipeline(args.pipeline)
     train = read_input(args.data, args)
     task = infer_task(train, args.target, args.task)
@@ -341,6 +361,7 @@ def run(args: argparse.Namespace) -> int:
     y = np.asarray(resolve_target(train, args.target))
     if task == "regression":
         y = y.astype(np.float64)
+    test = _read_test(args, train, task)
     params = {}
     if args.components is not None and args.model in ("pls", "plsda"):
         params["n_components"] = args.components
@@ -357,30 +378,36 @@ def run(args: argparse.Namespace) -> int:
         metrics["cv"]["scheme"] = cv
         tables["cv_predictions.csv"] = cv_result.predictions
     test_block, saved, figures = None, {}, []
-    if args.test:
+    if test is not None:
         test_block, saved, tables["predictions.csv"] = _test_block(
-            args, factory, train, y, task, metrics, figures
+            args, factory, train, y, test, task, metrics, figures
         )
     sections = _extra_sections(args, factory, train, y, saved, figures)
     if args.save:
         _save_bundle(args, factory, train, y, task, saved)
-    out = Path(args.out)
+    report = {
+        "title": f"{args.model.upper()} baseline: {args.target}",
+        "task": task,
+        "spectra": train,
+        "target": y,
+        "cv_result": cv_result,
+        "test": test_block,
+        "pipeline": pipeline,
+        "notes": _notes(args, task, metrics),
+        "extra_sections": sections,
+    }
+    wrote = _write_results(Path(args.out), tables, metrics, report)
+    _print_summary(cv, cv_result, test_block, metrics, task, wrote)
+    return 0
+
+
+def _write_results(out: Path, tables: dict, metrics: dict, report: dict) -> str:
+    """The results folder, whole or not at all: tables, metrics.json and the report."""
+    from spectrakit.evaluation.report import write_model_report
+
     with atomic_dir(out, replaceable=BASELINE_DIR, what="an earlier 'baseline' output") as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False)
         write_json(metrics, tmp / "metrics.json")
-        report = write_model_report(
-            tmp,
-            title=f"{args.model.upper()} baseline: {args.target}",
-            task=task,
-            spectra=train,
-            target=y,
-            cv_result=cv_result,
-            test=test_block,
-            pipeline=pipeline,
-            notes=_notes(args, task, metrics),
-            extra_sections=sections,
-        )
-    wrote = f"wrote {out / 'metrics.json'}, {out / report.name}"
-    _print_summary(cv, cv_result, test_block, metrics, task, wrote)
-    return 0
+        html = write_model_report(tmp, **report)
+    return f"wrote {out / 'metrics.json'}, {out / html.name}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import BENCHMARK_DIR, claim_dir
-from spectrakit.cli._targets import check_targets
+from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, new_folder
 from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import ConfigError
@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--models",
         required=True,
-        help="comma-separated: baselines (pls, plsda, svm, rf, ridge) and/or registered deep "
-        "models (cnn1d_tiny, specbert_tiny, ...)",
+        help="comma-separated: baselines (pls, plsda, svm, rf, ridge), registered deep "
+        "models (cnn1d_tiny, specbert_tiny, ...) and/or auto (the automatic choice of "
+        "'finetune --model auto', nested inside every fold)",
     )
     p.add_argument("--epochs", type=bounded_int(1, 100_000), default=20, help="deep models: epochs")
     p.add_argument(
@@ -91,12 +92,13 @@ def check_model_names(models: list[str]) -> None:
             "no models given", expected="--models pls,cnn1d_tiny", got="an empty list"
         )
     known = set(list_models())
-    unknown = [m for m in models if m.lower() not in (*BASELINES, REFERENCE) and m not in known]
+    builtin = (*BASELINES, REFERENCE, "auto")
+    unknown = [m for m in models if m.lower() not in builtin and m not in known]
     if unknown:
         raise ConfigError(
             "unknown model name" + ("s" if len(unknown) > 1 else ""),
-            expected=f"baselines ({', '.join(sorted(BASELINES))}), {REFERENCE} or a registered "
-            "model (see 'spectrakit models')",
+            expected=f"baselines ({', '.join(sorted(BASELINES))}), {REFERENCE}, auto or a "
+            "registered model (see 'spectrakit models')",
             got=", ".join(unknown),
             fix="correct the name in --models",
         )
@@ -129,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     check_targets(train, [args.target], task)
     if test is not None:
         check_targets(test, [args.target], task, training=False)
+        check_same_axis(train, test, "--test")
     deep = {
         "max_epochs": args.epochs,
         "batch_size": args.batch_size,

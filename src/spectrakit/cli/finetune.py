@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from spectrakit.cli._auto import add_auto_options, run_auto
+from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_dir
 from spectrakit.cli._targets import check_targets
@@ -89,16 +89,16 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print_config(args)
         return 0
-    if not args.name_template:
-        claim_dir(args.out, args)
+    claim_dir(None if args.name_template else args.out, args)  # templated: checked below
     train = read_input(args.data, args)
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
     check_targets(train, targets, task)
-    if args.model in CHEMOMETRIC:
-        return _report(_chemometric(args, train, targets, task), args)
     if args.model == "auto":
         return _report(run_auto(args, train, targets, task), args)
+    refuse_auto_only(args)
+    if args.model in CHEMOMETRIC:
+        return _report(_chemometric(args, train, targets, task), args)
     if str(args.model).startswith("chemometric_"):
         raise ConfigError(
             f"{args.model} holds a fitted chemometric model and is not trained by gradient",

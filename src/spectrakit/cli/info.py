@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input_blocks, write_json
 from spectrakit.cli._output import claim_file
 
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", dest="json_out", help="also write the summaries as JSON ('-' = stdout)"
     )
+    add_cluster_options(p)
     p.set_defaults(func=run, allow_nan=True)
 
 
@@ -62,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
 
     claim_file(args.json_out, args)
     summaries = {}
-    for f in args.files:
+    if args.cluster:
+        from spectrakit import distributed
+
+        with distributed.connect(args.cluster):
+            for f in args.files:
+                summaries[f] = distributed.info(f, rows=args.chunk_rows)
+    for f in [] if args.cluster else args.files:
         blocks = read_input_blocks(f, args)
         for name, spectra in blocks.items():
             summaries[f if len(blocks) == 1 else f"{f} [{name}]"] = summarize(spectra)

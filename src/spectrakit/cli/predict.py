@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file
 from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
+from spectrakit.predict.table import predictions_table
 
 if TYPE_CHECKING:  # loaded when the command runs, so --help stays fast
-    import pandas as pd
+    pass
 
 EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --out preds.csv"
 
@@ -39,20 +41,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="classifiers: label spectra flagged out-of-distribution 'unknown'",
     )
     add_read_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
-def predictions_table(spectra, pred: pd.DataFrame) -> pd.DataFrame:
-    """Input metadata followed by predictions (clashing metadata renamed ``<col>_reference``)."""
-    import pandas as pd
+def _run_cluster(args: argparse.Namespace) -> int:
+    from spectrakit import distributed
+    from spectrakit.core.errors import ConfigError
 
-    meta = spectra.meta.reset_index(drop=True)
-    meta = meta.rename(columns={c: f"{c}_reference" for c in meta.columns if c in pred.columns})
-    return pd.concat([meta, pred.reset_index(drop=True)], axis=1)
+    if args.out == "-" or args.open_set:
+        raise ConfigError(
+            "with --cluster, predictions are written to a file",
+            expected="--out NAME.csv or --out NAME.parquet (a folder of parts), no --open-set",
+            got=f"--out {args.out}",
+        )
+    with distributed.connect(args.cluster):
+        out = distributed.predict(args.data, args.model, args.out, rows=args.chunk_rows)
+    print(f"predictions written to {out}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     import spectrakit
+
+    if args.cluster:
+        return _run_cluster(args)
 
     claim_file(args.out, args)
     predictor = spectrakit.load(args.model)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file, distinct
 from spectrakit.cli._types import positive_int, suffix_path
@@ -23,14 +24,6 @@ EXAMPLE = (
 )
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-_AXIS_NAMES = {
-    "raman_shift": "Raman shift",
-    "wavenumber": "Wavenumber",
-    "wavelength": "Wavelength",
-    "energy": "Energy",
-    "index": "Channel",
-    "unknown": "Axis",
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,12 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(read, transform and write overlap; memory stays a few blocks; default 1024)",
     )
     add_read_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=run)
-
-
-def _axis_label(spectra: Spectra) -> str:
-    ax = spectra.axis
-    return f"{_AXIS_NAMES.get(ax.kind, 'Axis')} ({ax.unit})"
 
 
 def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int = 5) -> Path:
@@ -105,7 +94,7 @@ def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: in
         for r in rows:
             ax.plot(spectra.axis.values, spectra.values[r], lw=0.8)
         ax.set_title(f"{title} ({spectra.n_spectra} spectra, {len(rows)} shown)")
-        ax.set_xlabel(_axis_label(spectra))
+        ax.set_xlabel(spectra.axis.label())
         ax.set_ylabel("Intensity")
     buffer = io.BytesIO()
     try:
@@ -116,7 +105,7 @@ def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: in
 
 
 def _streamable(args: argparse.Namespace, pipeline) -> bool:
-    from spectrakit.preprocessing._stream import is_stateless
+    from spectrakit.preprocessing import is_stateless
 
     parquet = (".parquet", ".pq")
     return (
@@ -129,20 +118,43 @@ def _streamable(args: argparse.Namespace, pipeline) -> bool:
 
 def _run_streaming(args: argparse.Namespace, pipeline) -> tuple[int, int]:
     """Parquet to Parquet block by block; returns (spectra, points) written."""
-    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet
-    from spectrakit.preprocessing._stream import stream_transform
+    from spectrakit.core.progress import progress
+    from spectrakit.io.formats.parquet_table import ParquetBlockWriter, iter_parquet, parquet_rows
+    from spectrakit.preprocessing import stream_transform
 
     points = [0]
     options = {"unit": args.unit} if getattr(args, "unit", None) else {}
-    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer:
+    total = parquet_rows(Path(args.input))
+    bar = progress(total=total, desc="preprocess", unit=" spectra")
+    with atomic_path(args.out) as tmp, ParquetBlockWriter(tmp) as writer, bar:
 
         def write(block) -> None:
             points[0] = block.n_points
             writer.write(block)
+            bar.update(block.n_spectra)
 
         blocks = iter_parquet(Path(args.input), args.block_size, **options)
         n = stream_transform(pipeline, blocks, write)
     return n, points[0]
+
+
+def _run_cluster(args: argparse.Namespace, pipeline) -> int:
+    """Chunks of a corpus on Dask, into a new .zarr store."""
+    from spectrakit import distributed
+    from spectrakit.core.errors import ConfigError
+
+    if Path(args.out).suffix.lower() != ".zarr" or args.plot:
+        raise ConfigError(
+            "with --cluster, preprocess writes a Zarr store chunk by chunk",
+            expected="--out NAME.zarr (and no --plot)",
+            got=str(args.out),
+        )
+    with distributed.connect(args.cluster):
+        out = distributed.preprocess(args.input, pipeline, args.out, rows=args.chunk_rows)
+    print(f"wrote {out} (provenance in its attributes)")
+    if args.save_pipeline:
+        print(f"wrote pipeline {pipeline.save(args.save_pipeline)}")
+    return 0
 
 
 def _claim_outputs(args: argparse.Namespace) -> None:
@@ -160,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     from spectrakit.io import write
     from spectrakit.preprocessing import get_pipeline
 
-    _claim_outputs(args)
     options = {"normalize": True} if args.normalize else {}
+    if args.cluster:  # a new .zarr folder: refused when it exists (distributed._staged)
+        return _run_cluster(args, get_pipeline(args.pipeline, **options))
+    _claim_outputs(args)
     pipeline = get_pipeline(args.pipeline, **options)
     if _streamable(args, pipeline) and not args.plot:
         n, points = _run_streaming(args, pipeline)

@@ -1,4 +1,4 @@
-"""The core layer: spectral axes, the Spectra container, resampling, errors, atomic writes, sha256.
+"""The core layer: axes, the Spectra container, resampling, errors, atomic writes, registries.
 
 Everything here needs NumPy only (pandas is imported when ``Spectra.meta`` is built, SciPy only
 for cubic resampling), and nothing here imports another spectrakit package.
@@ -15,13 +15,14 @@ _LAZY = {
     "FormatError": "spectrakit.core.errors",
     "ModelError": "spectrakit.core.errors",
     "PreprocessingError": "spectrakit.core.errors",
+    "Registry": "spectrakit.core.registry",
     "Spectra": "spectrakit.core.spectra",
     "SpectraError": "spectrakit.core.errors",
     "SpectralAxis": "spectrakit.core.axis",
     "TrainingError": "spectrakit.core.errors",
     "atomic_dir": "spectrakit.core.atomic",
     "atomic_path": "spectrakit.core.atomic",
-    "combine": "spectrakit.core.spectra",
+    "combine": "spectrakit.core.common_grid",
     "resample_values": "spectrakit.core.resample",
     "sha256_bytes": "spectrakit.core.hashing",
     "sha256_file": "spectrakit.core.hashing",
@@ -35,6 +36,7 @@ __all__ = [
     "FormatError",
     "ModelError",
     "PreprocessingError",
+    "Registry",
     "Spectra",
     "SpectraError",
     "SpectralAxis",

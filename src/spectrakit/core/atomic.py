@@ -313,8 +313,9 @@ def _swap_in(tmp: Path, target: Path) -> None:
     if not _exists(target):
         os.replace(tmp, target)
         return
-    if _exchange(tmp, target):
-        _remove(tmp)  # now holds the old content
+    if _exchange(tmp, target):  # tmp now holds the old content: ours to remove
+        _mark(tmp)  # a crash while removing it leaves a temporary the next write removes
+        _remove(tmp)
         return
     old = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
     old.rmdir()

@@ -11,6 +11,17 @@ from spectrakit.core.errors import AxisError
 
 __all__ = ["KINDS", "UNITS", "SpectralAxis"]
 
+#: axis kinds as a plot label names them
+_KIND_NAMES = {
+    "raman_shift": "Raman shift",
+    "wavenumber": "Wavenumber",
+    "wavelength": "Wavelength",
+    "energy": "Energy",
+    "index": "Channel",
+}
+#: units in matplotlib's TeX notation
+_TEX_UNITS = {"cm-1": "cm$^{-1}$", "um": "µm", "angstrom": "Å"}
+
 #: unit -> kind of axis it measures.
 UNITS: dict[str, str] = {
     "cm-1": "wavenumber",
@@ -234,6 +245,12 @@ class SpectralAxis:
     def describe(self) -> str:
         """One line such as ``'428-1833 cm-1, 1047 points'``."""
         return f"{self.min:.6g}-{self.max:.6g} {self.unit}, {self.n_points} points"
+
+    def label(self, *, tex: bool = False) -> str:
+        """Plot label such as ``'Raman shift (cm-1)'``; ``tex=True`` writes ``cm$^{-1}$``."""
+        name = _KIND_NAMES.get(self.kind, "Axis")
+        unit = _TEX_UNITS.get(self.unit, self.unit) if tex else self.unit
+        return f"{name} ({unit})"
 
     def to_dict(self) -> dict:
         """JSON-serializable description (values as a list)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import importlib
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -12,56 +13,20 @@ import pandas as pd
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, DataError
 from spectrakit.core.resample import resample_values
+from spectrakit.core.spectra_inputs import as_meta, as_values, check_finite
+from spectrakit.core.table_columns import axis_column_names, split_table_columns
 
-__all__ = ["LASER", "Spectra", "axis_column_names", "combine", "split_table_columns"]
+__all__ = ["LASER", "Spectra", "axis_column_names", "split_table_columns"]
 
 #: metadata column holding each spectrum's laser when stacked blocks had different lasers
 LASER = "laser_wavelength"
 
 
-def _format_axis_value(v: float) -> str:
-    """Shortest string that parses back to exactly ``v`` (table column names)."""
-    return np.format_float_positional(float(v), unique=True, trim="-")
-
-
-def axis_column_names(axis: SpectralAxis) -> list[str]:
-    """Column names for the table format (shortest exact decimal of each axis value)."""
-    return [_format_axis_value(v) for v in axis.values]
-
-
-def _parse_number(name: Any) -> float | None:
-    if isinstance(name, bool):
-        return None
-    if isinstance(name, int | float | np.integer | np.floating):
-        return float(name)
-    try:
-        value = float(str(name).strip())
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
-
-
-def split_table_columns(columns: Iterable[Any]) -> tuple[list[Any], list[Any], np.ndarray]:
-    """Split table columns into spectral (numeric names) and metadata columns.
-
-    Returns
-    -------
-    spectral : list
-        Column labels whose names parse as numbers, in file order.
-    meta : list
-        All other column labels.
-    axis : ndarray of shape (n_points,)
-        The parsed axis values (file order).
-    """
-    spectral, meta, axis = [], [], []
-    for col in columns:
-        value = _parse_number(col)
-        if value is None:
-            meta.append(col)
-        else:
-            spectral.append(col)
-            axis.append(value)
-    return spectral, meta, np.asarray(axis, dtype=np.float64)
+def __getattr__(name: str) -> Any:
+    """``combine`` moved to :mod:`spectrakit.core.common_grid` (it builds on Spectra)."""
+    if name == "combine":
+        return importlib.import_module("spectrakit.core.common_grid").combine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Spectra:
@@ -103,7 +68,7 @@ class Spectra:
         laser_wavelength: float | None = None,
         allow_nan: bool = False,
     ) -> None:
-        vals = _as_values(values)
+        vals = as_values(values)
         if isinstance(axis, SpectralAxis):
             ax, order = axis, None
         else:
@@ -119,11 +84,11 @@ class Spectra:
             )
         if order is not None:
             vals = vals[:, order]
-        _check_finite(vals, allow_nan)
+        check_finite(vals, allow_nan)
         vals.setflags(write=False)
         self._values = vals
         self._axis = ax
-        self._meta = _as_meta(meta, vals.shape[0])
+        self._meta = as_meta(meta, vals.shape[0])
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -168,7 +133,7 @@ class Spectra:
     # ------------------------------------------------------------------ derived objects
     def with_values(self, values: Any, *, allow_nan: bool = False) -> Spectra:
         """Same axis and metadata, new intensities of the same shape."""
-        vals = _as_values(values)
+        vals = as_values(values)
         if vals.shape != self.shape:
             raise DataError(
                 "new values do not match the spectra",
@@ -529,95 +494,6 @@ class Spectra:
         )
 
 
-def combine(
-    items: Sequence[Spectra],
-    grid: SpectralAxis | Sequence[float] | np.ndarray | None = None,
-    *,
-    names: Sequence[str] | None = None,
-    method: str = "linear",
-    spacing: float | None = None,
-) -> Spectra:
-    """Bring spectra from several instruments onto one grid and stack them.
-
-    Rule when ``grid`` is not given: the common range is the *overlap* of all axes (no
-    extrapolation ever happens), and the spacing is the *coarsest* median spacing among
-    the inputs (``spacing`` overrides it) so no instrument is up-sampled beyond what it
-    measured. All inputs must share a unit and kind (convert first otherwise).
-
-    Parameters
-    ----------
-    items : sequence of Spectra
-        One block per instrument.
-    grid : SpectralAxis or array-like, optional
-        Explicit target grid; must lie inside every input's range.
-    names : sequence of str, optional
-        Instrument names, stored in an ``instrument`` column (kept if already present).
-    method : {"linear", "cubic"}
-        Interpolation method.
-    spacing : float, optional
-        Grid spacing for the automatic rule.
-
-    Returns
-    -------
-    Spectra
-        All spectra on the common grid.
-    """
-    items = list(items)
-    _check_combinable(items, names)
-    target = _common_grid(items, grid, spacing)
-    out = []
-    for i, s in enumerate(items):
-        # each block keeps its own laser; concat records them per spectrum
-        r = s.resample(replace(target, laser_wavelength=s.axis.laser_wavelength), method=method)
-        if names is not None and "instrument" not in r.meta.columns:
-            r = r.assign(instrument=names[i])
-        out.append(r)
-    return Spectra.concat(out)
-
-
-def _check_combinable(items: list[Spectra], names: Sequence[str] | None) -> None:
-    """Refuse no input, a name count that does not match, or inputs in different units."""
-    if not items:
-        raise DataError("nothing to combine", expected="at least one Spectra", got="0")
-    if names is not None and len(names) != len(items):
-        raise DataError(
-            "one name per Spectra is needed", expected=str(len(items)), got=str(len(names))
-        )
-    unit, kind = items[0].axis.unit, items[0].axis.kind
-    for i, s in enumerate(items):
-        if (s.axis.unit, s.axis.kind) != (unit, kind):
-            raise AxisError(
-                f"input #{i} is in another unit",
-                expected=f"{unit} ({kind})",
-                got=f"{s.axis.unit} ({s.axis.kind})",
-                fix=f"convert it first: spectra.convert({unit!r})",
-            )
-
-
-def _common_grid(
-    items: list[Spectra],
-    grid: SpectralAxis | Sequence[float] | np.ndarray | None,
-    spacing: float | None,
-) -> SpectralAxis:
-    """The target axis of :func:`combine`: ``grid``, else the overlap at the coarsest spacing."""
-    if grid is None:
-        lo = max(s.axis.min for s in items)
-        hi = min(s.axis.max for s in items)
-        if lo >= hi:
-            raise AxisError(
-                "the axes do not overlap",
-                expected="a shared axis range",
-                got="; ".join(s.axis.describe() for s in items),
-                fix="pass an explicit grid and fill='edge', or crop to compatible instruments",
-            )
-        step = spacing if spacing is not None else max(s.axis.spacing for s in items)
-        n = int(np.floor((hi - lo) / step + 1e-9)) + 1
-        return items[0].axis.with_values(lo + step * np.arange(n))
-    if isinstance(grid, SpectralAxis):
-        return grid
-    return items[0].axis.with_values(np.asarray(grid, dtype=np.float64))
-
-
 def _tag_lasers(items: list[Spectra]) -> tuple[list[Spectra], float | None]:
     """Blocks ready to stack, and the laser the stacked axis states.
 
@@ -637,76 +513,3 @@ def _tag_lasers(items: list[Spectra]) -> tuple[list[Spectra], float | None]:
         out.append(s)
     found = {float(v) for s in out for v in s.meta[LASER].dropna()}
     return out, (found.pop() if len(found) == 1 and len(lasers) == 1 else None)
-
-
-def _as_values(values: Any) -> np.ndarray:
-    # float32 cannot overflow float32: one copy, no float64 round trip
-    if (
-        isinstance(values, np.ndarray)
-        and values.dtype == np.float32
-        and values.ndim == 2
-        and values.shape[1]
-    ):
-        return np.array(values, dtype=np.float32, order="C")
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            "intensities are not numeric",
-            expected="an array of numbers",
-            got=repr(values)[:80],
-            fix="convert text values to numbers",
-        ) from exc
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise DataError(
-            "intensities have the wrong number of dimensions",
-            expected="shape (n_spectra, n_points) or (n_points,)",
-            got=f"shape {arr.shape}",
-        )
-    if arr.shape[1] == 0:
-        raise DataError("spectra have no points", expected="at least one point", got="0")
-    finite = arr[np.isfinite(arr)]
-    if finite.size and np.abs(finite).max() > np.finfo(np.float32).max:
-        raise DataError(
-            "intensities overflow float32",
-            expected=f"|values| <= {np.finfo(np.float32).max:.3g}",
-            got=f"{np.abs(finite).max():.3g}",
-            fix="rescale the data",
-        )
-    return np.ascontiguousarray(arr, dtype=np.float32)
-
-
-def _check_finite(vals: np.ndarray, allow_nan: bool) -> None:
-    if np.isinf(vals).any():
-        r, c = np.argwhere(np.isinf(vals))[0]
-        raise DataError(
-            "intensities contain infinite values",
-            expected="finite numbers",
-            got=f"inf in spectrum {int(r)}, point {int(c)}",
-            fix="repair or remove saturated/invalid points",
-        )
-    if not allow_nan and np.isnan(vals).any():
-        bad = np.isnan(vals).any(axis=1)
-        r, c = np.argwhere(np.isnan(vals))[0]
-        raise DataError(
-            "intensities contain NaN",
-            expected="finite numbers",
-            got=f"NaN in {int(bad.sum())} spectra, first in spectrum {int(r)} at point {int(c)}",
-            fix="interpolate or drop those points, or pass allow_nan=True",
-        )
-
-
-def _as_meta(meta: pd.DataFrame | dict | None, n: int) -> pd.DataFrame:
-    if meta is None:
-        return pd.DataFrame(index=pd.RangeIndex(n))
-    df = meta if isinstance(meta, pd.DataFrame) else pd.DataFrame(meta)
-    if len(df) != n:
-        raise DataError(
-            "metadata rows do not match the spectra",
-            expected=f"{n} rows",
-            got=f"{len(df)} rows",
-            fix="give one metadata row per spectrum",
-        )
-    return df.reset_index(drop=True).copy()

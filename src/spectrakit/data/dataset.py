@@ -34,10 +34,32 @@ __all__ = ["RandomBatchDataset", "SpectraDataset", "collate_batch"]
 Augment = Callable[[torch.Tensor], torch.Tensor]
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix64(z: int) -> int:
+    """SplitMix64 finalizer: a well-spread 64-bit hash of ``z``."""
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK
+    return z ^ (z >> 31)
+
+
 def batch_seed(*key: int) -> int:
     """A 63-bit seed that is a function of ``key`` alone (seed, epoch, row indices ...)."""
-    words = np.random.SeedSequence([int(k) & 0xFFFFFFFFFFFFFFFF for k in key]).generate_state(2)
-    return int(words[0]) << 31 ^ int(words[1])
+    h = 0x9E3779B97F4A7C15
+    for k in key:
+        h = _mix64((h ^ (int(k) & _MASK)) + 0x9E3779B97F4A7C15 & _MASK)
+    return h >> 1
+
+
+def rows_seed(seed: int, rows: np.ndarray) -> int:
+    """A seed that is a function of ``seed`` and the ordered row indices of a batch."""
+    z = np.asarray(rows, dtype=np.uint64) + (np.arange(len(rows), dtype=np.uint64) << np.uint64(40))
+    with np.errstate(over="ignore"):  # wrap-around multiplication is the point
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    folded = int(np.bitwise_xor.reduce(z ^ (z >> np.uint64(31)))) if len(rows) else 0
+    return batch_seed(seed, len(rows), folded)
 
 
 @contextmanager
@@ -140,11 +162,11 @@ class SpectraDataset(Dataset):
         return self.__getitems__([index])  # a batch of one; collate passes it through
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
-        indices = [int(i) for i in indices]
-        idx = torch.as_tensor(indices, dtype=torch.long)
+        rows = np.asarray(indices, dtype=np.int64)
+        idx = torch.from_numpy(rows)
         x = self.x[idx]
         if self.augment is not None:
-            x = apply_augment(self.augment, x, self.axis, batch_seed(self.seed, *indices))
+            x = apply_augment(self.augment, x, self.axis, rows_seed(self.seed, rows))
         batch = {"x": x, "axis": self.axis}
         if self.y is not None:
             batch["y"] = self.y[idx]

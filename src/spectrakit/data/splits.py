@@ -26,7 +26,7 @@ from sklearn.model_selection import (
 
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
-from spectrakit.io._meta_names import resolve_column
+from spectrakit.io.meta_names import resolve_column
 
 __all__ = [
     "CV_SPECS",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from spectrakit.core.errors import DataError
 from spectrakit.core.hashing import sha256_file as file_sha256  # its name here
+from spectrakit.core.progress import progress
 
 __all__ = [
     "RemoteDataset",
@@ -216,8 +217,15 @@ def _download(url: str, part: Path, timeout: float) -> None:
         request.add_header("Range", f"bytes={have}-")
     with urllib.request.urlopen(request, timeout=timeout) as response:
         resumed = have and getattr(response, "status", 200) == 206
-        with open(part, "ab" if resumed else "wb") as out:
-            shutil.copyfileobj(response, out, _BLOCK)
+        size = response.headers.get("Content-Length") if response.headers else None
+        total = int(size) + (have if resumed else 0) if size and size.isdigit() else None
+        name = part.name.removesuffix(".part")
+        bar = progress(total=total, desc=f"download {name}", unit="B", unit_scale=True)
+        with open(part, "ab" if resumed else "wb") as out, bar:
+            bar.update(have if resumed else 0)
+            for block in iter(lambda: response.read(_BLOCK), b""):
+                out.write(block)
+                bar.update(len(block))
 
 
 def _unpack(archive: Path, folder: Path) -> None:

@@ -74,43 +74,44 @@ def measure(
     MeasureResult
     """
     n, p = conc.shape[0], mats[0].shape[1]
-    design, k_signal = _design(conc, mats, jitter, base_weights, base_matrix, noise.offset)
+    (a_all, b_all), k_signal = _design(conc, mats, jitter, base_weights, base_matrix, noise.offset)
     values = np.empty((n, p), dtype=np.float32)
-    parts = (
-        {k: np.empty((n, p), dtype=np.float32) for k in ("signal", "baseline", "noise")}
-        if components
-        else {}
-    )
-    spikes = np.zeros((n, p), dtype=np.float32) if components else None
+    names = ("signal", "baseline", "noise", "spikes") if components else ()
+    parts = {k: (np.zeros if k == "spikes" else np.empty)((n, p), dtype=np.float32) for k in names}
+    bufs = [np.empty((min(CHUNK, n), p), dtype=np.float32) for _ in range(3)]  # clean, std, eps
     positions = []
-    std_buf, eps_buf, clean_buf = (np.empty((min(CHUNK, n), p), dtype=np.float32) for _ in range(3))
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
-        m = sl.stop - sl.start
-        clean = _clean(design, sl, k_signal, parts, clean_buf[:m])
-        eps = _draw_noise(clean, std_buf[:m], eps_buf[:m], noise, rng)
-        out = values[sl]
-        np.add(clean, eps, out=out)
+        clean = _clean(a_all[sl], b_all, k_signal, parts, sl, bufs[0])
+        eps = _add_noise(clean, values[sl], noise, rng, bufs[1], bufs[2])
         if components:
             parts["noise"][sl] = eps
         if noise.spike_rate > 0:
-            kept = None if spikes is None else spikes[sl]
-            positions.append(_add_spikes(out, kept, start, noise, rng))
-    return _result(values, parts, spikes, positions)
+            rows, cols, amp, n_main = _spikes(sl.stop - start, p, noise, rng)
+            np.add.at(values[sl], (rows, cols), amp)
+            if components:
+                np.add.at(parts["spikes"][sl], (rows, cols), amp)
+            positions.append(np.stack([rows[:n_main] + start, cols[:n_main]], axis=1))
+    result = MeasureResult(values)
+    if components:
+        vars(result).update(parts)  # signal, baseline, noise, spikes
+        result.spike_positions = (
+            np.concatenate(positions) if positions else np.zeros((0, 2), dtype=np.int64)
+        )
+    return result
 
 
 def _clean(
-    design: tuple[np.ndarray, np.ndarray],
-    sl: slice,
+    a: np.ndarray,
+    b_all: np.ndarray,
     k_signal: int,
     parts: dict[str, np.ndarray],
+    sl: slice,
     buf: np.ndarray,
 ) -> np.ndarray:
-    """Noise-free rows ``sl`` (signal + background); ``parts`` given: each stored there too."""
-    a_all, b_all = design
-    a = a_all[sl]
-    if not parts:  # signal and background in one product, into a reused buffer (no page faults)
-        return np.matmul(a, b_all, out=buf)
+    """Noise-free counts of one chunk (m, p); signal and background kept in ``parts``."""
+    if not parts:  # signal and background in one product, into a reused buffer
+        return np.matmul(a, b_all, out=buf[: a.shape[0]])
     signal = a[:, :k_signal] @ b_all[:k_signal]
     baseline = a[:, k_signal:] @ b_all[k_signal:]
     parts["signal"][sl] = signal
@@ -118,21 +119,23 @@ def _clean(
     return signal + baseline
 
 
-def _draw_noise(
+def _add_noise(
     clean: np.ndarray,
-    std: np.ndarray,
-    eps: np.ndarray,
+    out: np.ndarray,
     noise: NoiseSettings,
     rng: np.random.Generator,
+    std_buf: np.ndarray,
+    eps_buf: np.ndarray,
 ) -> np.ndarray:
-    """Noise of shape ``clean.shape``, drawn into ``eps`` (``std`` is scratch space).
+    """``out = clean + noise``; returns the noise (a view of ``eps_buf``).
 
     Poisson shot noise (variance = shot^2 * counts) plus Gaussian read noise, drawn as one
     Gaussian with the summed variance.
     """
-    read2 = np.float32(noise.read_noise**2)
-    shot2 = np.float32(noise.shot_noise**2)
+    m = clean.shape[0]
+    std, eps = std_buf[:m], eps_buf[:m]
     np.maximum(clean, 0.0, out=std)
+    shot2, read2 = np.float32(noise.shot_noise**2), np.float32(noise.read_noise**2)
     if shot2 != 1:
         std *= shot2
     if read2:
@@ -140,43 +143,8 @@ def _draw_noise(
     np.sqrt(std, out=std)
     rng.standard_normal(dtype=np.float32, out=eps)
     eps *= std
+    np.add(clean, eps, out=out)
     return eps
-
-
-def _add_spikes(
-    out: np.ndarray,
-    spikes: np.ndarray | None,
-    start: int,
-    noise: NoiseSettings,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Add cosmic-ray spikes to ``out`` (and ``spikes``), rows ``start`` on of the whole set.
-
-    Returns the spike positions, (row, column) of shape (n_spikes, 2).
-    """
-    m, p = out.shape
-    rows, cols, amp, n_main = _spikes(m, p, noise, rng)
-    np.add.at(out, (rows, cols), amp)
-    if spikes is not None:
-        np.add.at(spikes, (rows, cols), amp)
-    return np.stack([rows[:n_main] + start, cols[:n_main]], axis=1)
-
-
-def _result(
-    values: np.ndarray,
-    parts: dict[str, np.ndarray],
-    spikes: np.ndarray | None,
-    positions: list[np.ndarray],
-) -> MeasureResult:
-    """The measurement, with its separate parts when they were kept."""
-    result = MeasureResult(values)
-    if parts:
-        result.signal, result.baseline, result.noise = (parts[k] for k in parts)
-        result.spikes = spikes
-        result.spike_positions = (
-            np.concatenate(positions) if positions else np.zeros((0, 2), dtype=np.int64)
-        )
-    return result
 
 
 def _design(

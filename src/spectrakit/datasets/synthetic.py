@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.common_grid import combine
 from spectrakit.core.errors import ConfigError
-from spectrakit.core.spectra import Spectra, combine
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._baseline import baseline_basis
 from spectrakit.datasets._components import ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, instrument_matrices
@@ -163,59 +164,45 @@ def make_synthetic(
     assign = np.random.default_rng(seeds[1]).integers(0, len(insts), n)
     if len(insts) == 1:
         assign[:] = 0
-    grids = [inst.grid(settings.axis) for inst in insts]
-    same_grid = all(g.allclose(grids[0]) for g in grids)
-    if return_components and not same_grid:
-        raise ConfigError(
-            "return_components needs instruments that share one grid",
-            got="; ".join(f"{i.name}: {g.describe()}" for i, g in zip(insts, grids, strict=True)),
-            fix="use make_multi_instrument(..., return_components=True) for separate grids",
+    grids = _grids(insts, settings, need_one=return_components)
+    blocks = []
+    for j, (inst, ss) in enumerate(zip(insts, seeds[2].spawn(len(insts)), strict=True)):
+        rows = np.flatnonzero(assign == j)
+        rng = np.random.default_rng(ss)
+        blocks.append(
+            (rows, _measure_on(samples, rows, inst, settings, rng, components=return_components))
         )
-    blocks = _measure_assigned(insts, assign, samples, settings, seeds[2], return_components)
     meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
-    spectra = _stack(blocks, grids, meta, same_grid)
+    spectra = _assemble(blocks, grids, meta)
     if not return_components:
         return spectra
     return spectra, _components(blocks, n, samples, settings, insts[0])
 
 
-def _measure_assigned(
-    insts: list[Instrument],
-    assign: np.ndarray,
-    samples: Samples,
-    settings: Settings,
-    seed: np.random.SeedSequence,
-    return_components: bool,
-) -> list[tuple[np.ndarray, Any]]:
-    """(rows, measurement) per instrument: the samples ``assign`` gives it, own child seed."""
-    meas_seeds = seed.spawn(len(insts))
-    blocks = []
-    for j, inst in enumerate(insts):
-        rows = np.flatnonzero(assign == j)
-        res = _measure_on(
-            samples,
-            rows,
-            inst,
-            settings,
-            np.random.default_rng(meas_seeds[j]),
-            components=return_components,
+def _grids(insts: list[Instrument], settings: Settings, *, need_one: bool) -> list[SpectralAxis]:
+    """Each instrument's grid; ``need_one`` refuses instruments whose grids differ."""
+    grids = [inst.grid(settings.axis) for inst in insts]
+    if need_one and not all(g.allclose(grids[0]) for g in grids):
+        raise ConfigError(
+            "return_components needs instruments that share one grid",
+            got="; ".join(f"{i.name}: {g.describe()}" for i, g in zip(insts, grids, strict=True)),
+            fix="use make_multi_instrument(..., return_components=True) for separate grids",
         )
-        blocks.append((rows, res))
-    return blocks
+    return grids
 
 
-def _stack(
-    blocks: list[tuple[np.ndarray, Any]],
-    grids: list[SpectralAxis],
-    meta: pd.DataFrame,
-    same_grid: bool,
+def _assemble(
+    blocks: list[tuple[np.ndarray, MeasureResult]], grids: list[SpectralAxis], meta: pd.DataFrame
 ) -> Spectra:
-    """All measurements in sample order: one block, one shared grid, or combined grids."""
-    n = len(meta)
+    """One Spectra from the per-instrument blocks, rows in sample order.
+
+    Blocks on one grid fill one matrix; on different grids they are combined on their
+    common overlap (:func:`spectrakit.combine`).
+    """
     if len(blocks) == 1:
         return Spectra(blocks[0][1].values, grids[0], meta)
-    if same_grid:
-        values = np.empty((n, grids[0].n_points), dtype=np.float32)
+    if all(g.allclose(grids[0]) for g in grids):
+        values = np.empty((len(meta), grids[0].n_points), dtype=np.float32)
         for rows, res in blocks:
             values[rows] = res.values
         return Spectra(values, grids[0], meta)
@@ -278,37 +265,17 @@ def make_multi_instrument(
     seed = entropy(seed)
     settings = build_settings(seed=seed, **settings_options(make_synthetic, options))
     seeds = seed_sequence(seed, extra=True).spawn(3)
-    insts = _instruments(instruments, settings, seeds[1])
-    samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
-    blocks, comps = _measure_all(insts, samples, settings, seeds[2], return_components)
-    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
-    return (out, comps) if return_components else out
-
-
-def _instruments(
-    instruments: Sequence[Instrument] | int, settings: Settings, seed: np.random.SeedSequence
-) -> list[Instrument]:
-    """The given instruments, or that many random ones drawn from ``seed``."""
     if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
-        return random_instruments(
-            check_count("instruments", instruments), settings.axis, np.random.default_rng(seed)
+        insts = random_instruments(
+            check_count("instruments", instruments), settings.axis, np.random.default_rng(seeds[1])
         )
-    return instrument_list(instruments)
-
-
-def _measure_all(
-    insts: list[Instrument],
-    samples: Samples,
-    settings: Settings,
-    seed: np.random.SeedSequence,
-    return_components: bool,
-) -> tuple[dict[str, Spectra], dict[str, dict[str, Any]]]:
-    """Every sample measured on every instrument (one child seed each), with components."""
-    n = len(samples.conc)
+    else:
+        insts = instrument_list(instruments)
+    samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     rows = np.arange(n)
     blocks: dict[str, Spectra] = {}
     comps: dict[str, dict[str, Any]] = {}
-    for inst, ss in zip(insts, seed.spawn(len(insts)), strict=True):
+    for inst, ss in zip(insts, seeds[2].spawn(len(insts)), strict=True):
         res = _measure_on(
             samples, rows, inst, settings, np.random.default_rng(ss), components=return_components
         )
@@ -316,7 +283,8 @@ def _measure_all(
         blocks[inst.name] = Spectra(res.values, inst.grid(settings.axis), meta)
         if return_components:
             comps[inst.name] = _components([(rows, res)], n, samples, settings, inst)
-    return blocks, comps
+    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
+    return (out, comps) if return_components else out
 
 
 # --------------------------------------------------------------------------- measuring

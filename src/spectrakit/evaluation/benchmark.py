@@ -19,18 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spectrakit.evaluation.plots as plots
 from spectrakit.chemometrics import BASELINES, make_baseline, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import PredefinedSplits, get_splitter
-from spectrakit.evaluation import plots
 from spectrakit.evaluation.cross_validation import (
     CVResult,
     cross_validate,
     predict_scores,
     score_predictions,
 )
-from spectrakit.evaluation.report import Figure, Section, prediction_figures, write_model_report
+from spectrakit.evaluation.report import Figure, Section, scored_figures, write_model_report
 from spectrakit.io import atomic_path
 from spectrakit.training.evaluate import DeepClassifier, DeepRegressor
 
@@ -62,6 +62,8 @@ def _reference_model(task: str) -> Any:
 
 def _kind(name: str) -> str:
     key = name.strip().lower()
+    if key == "auto":
+        return "auto"
     return "reference" if key == REFERENCE else "baseline" if key in BASELINES else "deep"
 
 
@@ -117,6 +119,10 @@ def model_factory(name: str, task: str, *, pipeline: Any = None, deep: dict | No
         return lambda: _reference_model(task)
     if key.lower() in BASELINES:
         return lambda: make_baseline(key.lower(), task, pipeline=pipeline)
+    if key.lower() == "auto":  # the automatic choice, nested inside every fold
+        from spectrakit.training.auto_estimator import AutoEstimator
+
+        return lambda: AutoEstimator(task, pipeline=pipeline, seed=(deep or {}).get("seed", 0))
     cls = DeepRegressor if task == "regression" else DeepClassifier
     options = dict(deep or {})
     extra = {"progress": False, **options.pop("options", {})}  # quiet inside a benchmark
@@ -190,9 +196,18 @@ def run_benchmark(
         One row per model, best first.
     runs : list of ModelRun
     """
-    _check_request(models, cv, test)
+    if not models:
+        raise ConfigError("no models to benchmark", expected="e.g. --models pls,cnn1d_tiny")
+    if cv is None and test is None:
+        raise ConfigError(
+            "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
+        )
     task = infer_task(train, target, task)
-    y, y_test = _targets(train, test, target, task)
+    y = np.asarray(resolve_target(train, target))
+    y_test = None if test is None else np.asarray(resolve_target(test, target))
+    if task == "regression":
+        y = y.astype(np.float64)
+        y_test = None if y_test is None else y_test.astype(np.float64)
     folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
     metric, lower = primary_metric(task)
     if REFERENCE not in [m.strip().lower() for m in models]:
@@ -201,18 +216,14 @@ def run_benchmark(
         runs, rows = _run_all(
             models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress
         )
-    board = _leaderboard(rows, metric, lower, task, tested=test is not None)
+    board = pd.DataFrame(rows)
+    key = f"test_{metric}" if test is not None else f"cv_{metric}"
+    if key not in board.columns:
+        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
+    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    board.attrs.update(task=task, metric=key, lower_is_better=lower)
     return board, runs
-
-
-def _check_request(models: Sequence[str], cv: Any, test: Spectra | None) -> None:
-    """Refuse a benchmark without models, or with neither cross-validation nor a test set."""
-    if not models:
-        raise ConfigError("no models to benchmark", expected="e.g. --models pls,cnn1d_tiny")
-    if cv is None and test is None:
-        raise ConfigError(
-            "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
-        )
 
 
 @contextlib.contextmanager
@@ -233,7 +244,15 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
     runs, rows = [], []
     for i, name in enumerate(models, start=1):
         if progress is not None:
-            progress(f"[{i}/{len(models)}] {name}: {_doing(folds, test)}")
+            what = " and ".join(
+                w
+                for w, on in (
+                    ("cross-validating", folds is not None),
+                    ("testing", test is not None),
+                )
+                if on
+            )
+            progress(f"[{i}/{len(models)}] {name}: {what}")
         opts = dict(deep_options or {})
         is_deep = _kind(name) == "deep"
         if is_deep and out is not None:
@@ -254,75 +273,33 @@ def _run_all(models, train, y, test, y_test, task, folds, pipeline, deep_options
             factory = model_factory(name, task, pipeline=pipeline, deep=opts)
             test_out, seconds, _ = _fit_on_all(factory, train, y, test, y_test, task)
             if is_deep and out is not None:
-                metrics_csv = _last_metrics_csv(Path(out) / "models", name)
+                logs = Path(out) / "models"
+                found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
+                metrics_csv = found[-1] if found else None
         runs.append(ModelRun(name, res, test_out, seconds, metrics_csv))
-        rows.append(_row(name, res, test_out, seconds))
+        rows.append(_board_row(name, res, test_out, seconds))
     return runs, rows
 
 
-def _targets(
-    train: Spectra, test: Spectra | None, target: str, task: str
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training and test targets (float64 for regression; ``None`` without a test set)."""
-    y = np.asarray(resolve_target(train, target))
-    y_test = None if test is None else np.asarray(resolve_target(test, target))
-    if task == "regression":
-        y = y.astype(np.float64)
-        y_test = None if y_test is None else y_test.astype(np.float64)
-    return y, y_test
-
-
-def _leaderboard(
-    rows: list[dict[str, Any]], metric: str, lower: bool, task: str, *, tested: bool
-) -> pd.DataFrame:
-    """Rows ranked by the test score (else the CV score) of the primary metric, best first."""
-    board = pd.DataFrame(rows)
-    key = f"test_{metric}" if tested else f"cv_{metric}"
-    if key not in board.columns:
-        raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
-    board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
-    board.insert(0, "rank", np.arange(1, len(board) + 1))
-    board.attrs.update(task=task, metric=key, lower_is_better=lower)
-    return board
-
-
-def _doing(folds: Any, test: Any) -> str:
-    """What the benchmark does with each model: cross-validating and/or testing."""
-    steps = (("cross-validating", folds is not None), ("testing", test is not None))
-    return " and ".join(w for w, on in steps if on)
-
-
-def _last_metrics_csv(logs: Path, name: str) -> Path | None:
-    """The newest training log (``metrics.csv``) written for deep model ``name``."""
-    found = sorted(logs.glob(f"{name}*/**/metrics.csv"))
-    return found[-1] if found else None
-
-
-#: cross-validated scores copied to the leaderboard (with their fold spread)
-_CV_SCORES = (
-    "rmse",
-    "mae",
-    "bias",
-    "r2",
-    "rpd",
-    "accuracy",
-    "balanced_accuracy",
-    "macro_f1",
-    "roc_auc",
-    "ece",
+#: cross-validated scores a leaderboard row carries (with their fold spread).
+_CV_KEYS = (
+    *("rmse", "mae", "bias", "r2", "rpd"),
+    *("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece"),
 )
 
 
-def _row(name: str, res: Any, test_out: dict | None, seconds: float) -> dict[str, Any]:
-    """One leaderboard row: CV scores with fold spread, test scores, fit times."""
+def _board_row(
+    name: str, res: CVResult | None, test_out: dict | None, seconds: float
+) -> dict[str, Any]:
+    """One leaderboard row: cross-validated scores (mean, fold std) and test scores."""
     row: dict[str, Any] = {"model": name, "kind": _kind(name)}
     if res is not None:
-        summary = res.summary()
-        for k in _CV_SCORES:
+        fold_std = res.summary()["fold_std"]
+        for k in _CV_KEYS:
             if k in res.scores:
                 row[f"cv_{k}"] = res.scores[k]
-                if k in summary["fold_std"]:
-                    row[f"cv_{k}_std"] = summary["fold_std"][k]
+                if k in fold_std:
+                    row[f"cv_{k}_std"] = fold_std[k]
         row["cv_fit_seconds"] = float(res.folds["fit_seconds"].sum())
     if test_out is not None:
         for k, v in test_out["scores"].items():
@@ -361,91 +338,26 @@ def write_benchmark(
     """Write ``leaderboard.csv``, ``leaderboard.json``, ``report.html`` and ``predictions/``."""
     out = Path(out)
     task, key = board.attrs["task"], board.attrs["metric"]
-    lower = board.attrs["lower_is_better"]
     with atomic_path(out / "leaderboard.csv") as tmp:
         board.to_csv(tmp, index=False)
-    for run in runs:  # per-model predictions, for plots or statistics of one's own
-        if run.cv is not None:
-            with atomic_path(out / "predictions" / f"{run.name}_cv.csv") as tmp:
-                run.cv.predictions.to_csv(tmp, index=False)
-        if run.test is not None:
-            with atomic_path(out / "predictions" / f"{run.name}_test.csv") as tmp:
-                pd.DataFrame({"y_true": run.test["y_true"], "y_pred": run.test["y_pred"]}).to_csv(
-                    tmp, index=False
-                )
+    _write_predictions(out / "predictions", runs)
     payload = {
         "task": task,
         "target": target,
         "ranked_by": key,
-        "lower_is_better": lower,
+        "lower_is_better": board.attrs["lower_is_better"],
         "models": json.loads(board.to_json(orient="records")),
     }
     with atomic_path(out / "leaderboard.json") as tmp:
         tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    sections = [
-        Section(
-            "Leaderboard",
-            highlight=best_model(board)[1],
-            paragraphs=[
-                "All models saw exactly the same cross-validation folds and test set; "
-                "preprocessing was refitted inside each fold. The reference row "
-                f"'{REFERENCE}' predicts the training mean (classification: the class "
-                "frequencies); a model worth using beats it clearly."
-            ],
-            tables=[
-                (
-                    "Main scores (cv_: pooled out-of-fold, ± fold standard deviation; test_: "
-                    "independent test set). All scores: leaderboard.csv",
-                    _compact(board, task),
-                )
-            ],
-            figures=[
-                Figure(
-                    "leaderboard",
-                    plots.leaderboard_png(board, key, lower_is_better=lower),
-                    f"{key} per model"
-                    + (
-                        " (error bars: standard deviation over folds)"
-                        if key.startswith("cv_")
-                        else ""
-                    ),
-                )
-            ],
-        )
-    ]
-    for run in runs:
-        figs: list[Figure] = []
-        if run.test is not None:
-            figs += prediction_figures(
-                f"{run.name}_test",
-                task,
-                run.test["y_true"],
-                run.test["y_pred"],
-                run.test["scores"].get("confusion_matrix"),
-                run.test["scores"].get("classes"),
-            )
-        elif run.cv is not None:
-            preds = run.cv.predictions
-            figs += prediction_figures(
-                f"{run.name}_cv",
-                task,
-                preds["y_true"],
-                preds["y_pred"],
-                run.cv.scores.get("confusion_matrix"),
-                run.cv.scores.get("classes"),
-            )
-        if run.metrics_csv is not None:
-            png = plots.learning_curves_png(run.metrics_csv)
-            if png is not None:
-                figs.append(Figure(f"{run.name}_learning_curves", png, "Learning curves"))
-        sections.append(Section(f"Model: {run.name}", figures=figs))
-    y = np.asarray(resolve_target(train, target))
+    sections = [_leaderboard_section(board)]
+    sections += [Section(f"Model: {run.name}", figures=_run_figures(run, task)) for run in runs]
     report = write_model_report(
         out,
         title=title,
         task=task,
         spectra=train,
-        target=y,
+        target=np.asarray(resolve_target(train, target)),
         pipeline=pipeline,
         extra_sections=sections,
     )
@@ -454,3 +366,64 @@ def write_benchmark(
         "leaderboard.json": out / "leaderboard.json",
         "report.html": report,
     }
+
+
+def _write_predictions(folder: Path, runs: Sequence[ModelRun]) -> None:
+    """Per-model predictions (``NAME_cv.csv``, ``NAME_test.csv``), for one's own statistics."""
+    for run in runs:
+        if run.cv is not None:
+            with atomic_path(folder / f"{run.name}_cv.csv") as tmp:
+                run.cv.predictions.to_csv(tmp, index=False)
+        if run.test is not None:
+            frame = pd.DataFrame({"y_true": run.test["y_true"], "y_pred": run.test["y_pred"]})
+            with atomic_path(folder / f"{run.name}_test.csv") as tmp:
+                frame.to_csv(tmp, index=False)
+
+
+def _leaderboard_section(board: pd.DataFrame) -> Section:
+    """The report's leaderboard: the compact score table and the bar chart."""
+    key, lower = board.attrs["metric"], board.attrs["lower_is_better"]
+    spread = " (error bars: standard deviation over folds)" if key.startswith("cv_") else ""
+    return Section(
+        "Leaderboard",
+        highlight=best_model(board)[1],
+        paragraphs=[
+            "All models saw exactly the same cross-validation folds and test set; "
+            "preprocessing was refitted inside each fold. The reference row "
+            f"'{REFERENCE}' predicts the training mean (classification: the class "
+            "frequencies); a model worth using beats it clearly."
+        ],
+        tables=[
+            (
+                "Main scores (cv_: pooled out-of-fold, ± fold standard deviation; test_: "
+                "independent test set). All scores: leaderboard.csv",
+                _compact(board, board.attrs["task"]),
+            )
+        ],
+        figures=[
+            Figure(
+                "leaderboard",
+                plots.leaderboard_png(board, key, lower_is_better=lower),
+                f"{key} per model{spread}",
+            )
+        ],
+    )
+
+
+def _run_figures(run: ModelRun, task: str) -> list[Figure]:
+    """Predicted-vs-reference figures of one model (test set, else out-of-fold) and curves."""
+    figs: list[Figure] = []
+    if run.test is not None:
+        figs += scored_figures(
+            f"{run.name}_test", task, run.test["y_true"], run.test["y_pred"], run.test["scores"]
+        )
+    elif run.cv is not None:
+        preds = run.cv.predictions
+        figs += scored_figures(
+            f"{run.name}_cv", task, preds["y_true"], preds["y_pred"], run.cv.scores
+        )
+    if run.metrics_csv is not None:
+        png = plots.learning_curves_png(run.metrics_csv)
+        if png is not None:
+            figs.append(Figure(f"{run.name}_learning_curves", png, "Learning curves"))
+    return figs

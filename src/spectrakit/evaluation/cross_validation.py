@@ -20,6 +20,7 @@ from sklearn.base import clone, is_classifier
 
 from spectrakit.chemometrics import SpectralEstimator, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.progress import progress
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.splits import get_splitter
 from spectrakit.evaluation.metrics import classification_metrics, regression_metrics
@@ -167,66 +168,111 @@ def cross_validate(
     >>> res.scores["rmse"] < 1e-6  # exact linear relation: 10 components = least squares
     True
     """
+    y = _target_values(spectra, target)
+    task = _infer_task(fresh_estimator(estimator_factory, pipeline), y, task)
+    y = y.astype(np.float64) if task == "regression" else y
+    classes = np.unique(y) if task == "classification" else None
+    factory, split = (estimator_factory, pipeline, return_estimators), (get_splitter(cv), groups)
+    rows, fold_rows, estimators = _run_folds(factory, spectra, y, split, task, classes)
+    if not rows:
+        raise DataError("the splitter produced no folds", got=repr(split[0]))
+    predictions = pd.concat(rows, ignore_index=True)
+    return CVResult(
+        task=task,
+        predictions=predictions,
+        folds=pd.DataFrame(fold_rows),
+        scores=_pooled_scores(task, predictions, classes),
+        classes=None if classes is None else [str(c) for c in classes],
+        estimators=estimators,
+    )
+
+
+def _run_folds(
+    factory: tuple[Any, Any, bool],
+    spectra: Spectra | np.ndarray,
+    y: np.ndarray,
+    split: tuple[Any, Any],
+    task: str,
+    classes: np.ndarray | None,
+) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[Any]]:
+    """Fit a fresh estimator per fold: out-of-fold frames, fold scores, kept estimators.
+
+    ``factory`` is (estimator factory, pipeline, keep the fitted estimators); ``split`` is
+    (splitter, groups).
+    """
+    (make, pipeline, keep), (splitter, groups) = factory, split
+    rows, fold_rows, estimators = [], [], []
+    n_folds = _n_splits(splitter, spectra, y, groups)
+    for f, (train, test) in enumerate(progress(splitter.split(spectra, y, groups), n_folds, "cv")):
+        est = fresh_estimator(make, pipeline)
+        frame, fold_row = _fit_fold(est, spectra, y, train, test, f, task, classes)
+        rows.append(frame)
+        fold_rows.append(fold_row)
+        estimators += [est] if keep else []
+    return rows, fold_rows, estimators
+
+
+def _target_values(spectra: Spectra | np.ndarray, target: str | np.ndarray) -> np.ndarray:
+    """The target as a 1-D array with one value per spectrum."""
     y = np.asarray(resolve_target(spectra, target))
     if y.ndim != 1:
         raise DataError("cross_validate scores one target", expected="shape (n,)", got=str(y.shape))
     n = spectra.n_spectra if isinstance(spectra, Spectra) else len(spectra)
     if len(y) != n:
         raise DataError("one target per spectrum is needed", expected=str(n), got=str(len(y)))
-    template = fresh_estimator(estimator_factory, pipeline)
-    task = _infer_task(template, y, task)
-    if task == "regression":
-        y = y.astype(np.float64)
-    splitter = get_splitter(cv)
-    rows, fold_rows, estimators = [], [], []
-    classes = np.unique(y) if task == "classification" else None
+    return y
 
-    def take(idx: np.ndarray) -> Any:
-        return spectra.select(idx) if isinstance(spectra, Spectra) else np.asarray(spectra)[idx]
 
-    for f, (train, test) in enumerate(splitter.split(spectra, y, groups)):
-        est = fresh_estimator(estimator_factory, pipeline)
-        start = time.perf_counter()
-        est.fit(take(train), y[train])
-        seconds = time.perf_counter() - start
-        pred, proba = predict_scores(est, take(test), task)
-        fold_classes = _classes_of(est)
-        frame = pd.DataFrame({"index": test, "fold": f, "y_true": y[test], "y_pred": pred})
-        if proba is not None and fold_classes is not None:
-            full = np.zeros((len(test), len(classes)))
-            full[:, np.searchsorted(classes, fold_classes)] = proba
-            for j, c in enumerate(classes):
-                frame[f"proba_{c}"] = full[:, j]
-            proba = full
-        scores = score_predictions(task, y[test], pred, proba, classes)
-        fold_rows.append(
-            {
-                "fold": f,
-                "n_train": len(train),
-                "n_test": len(test),
-                "fit_seconds": seconds,
-                **{k: v for k, v in scores.items() if isinstance(v, int | float) and k != "n"},
-            }
-        )
-        rows.append(frame)
-        if return_estimators:
-            estimators.append(est)
-    if not rows:
-        raise DataError("the splitter produced no folds", got=repr(splitter))
-    predictions = pd.concat(rows, ignore_index=True)
+def _n_splits(splitter: Any, spectra: Any, y: np.ndarray, groups: Any) -> int | None:
+    """Number of folds, for the progress bar (None when the splitter cannot tell)."""
+    try:
+        return int(splitter.get_n_splits(spectra, y, groups))
+    except Exception:  # a splitter without (a working) get_n_splits: a bar without total
+        return None
+
+
+def _take(spectra: Spectra | np.ndarray, idx: np.ndarray) -> Any:
+    return spectra.select(idx) if isinstance(spectra, Spectra) else np.asarray(spectra)[idx]
+
+
+def _fit_fold(
+    est: Any,
+    spectra: Spectra | np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    fold: int,
+    task: str,
+    classes: np.ndarray | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit one fold; its out-of-fold predictions (one row per test spectrum) and scores."""
+    start = time.perf_counter()
+    est.fit(_take(spectra, train), y[train])
+    seconds = time.perf_counter() - start
+    pred, proba = predict_scores(est, _take(spectra, test), task)
+    fold_classes = _classes_of(est)
+    frame = pd.DataFrame({"index": test, "fold": fold, "y_true": y[test], "y_pred": pred})
+    if proba is not None and fold_classes is not None:
+        full = np.zeros((len(test), len(classes)))
+        full[:, np.searchsorted(classes, fold_classes)] = proba
+        for j, c in enumerate(classes):
+            frame[f"proba_{c}"] = full[:, j]
+        proba = full
+    scores = score_predictions(task, y[test], pred, proba, classes)
+    row = {"fold": fold, "n_train": len(train), "n_test": len(test), "fit_seconds": seconds}
+    row.update({k: v for k, v in scores.items() if isinstance(v, int | float) and k != "n"})
+    return frame, row
+
+
+def _pooled_scores(
+    task: str, predictions: pd.DataFrame, classes: np.ndarray | None
+) -> dict[str, Any]:
+    """Scores of all out-of-fold predictions together (RMSECV, accuracy, ...)."""
     proba_cols = [c for c in predictions.columns if str(c).startswith("proba_")]
-    pooled = score_predictions(
+    return score_predictions(
         task,
         predictions["y_true"].to_numpy(),
         predictions["y_pred"].to_numpy(),
         predictions[proba_cols].to_numpy() if proba_cols else None,
         classes,
-    )
-    return CVResult(
-        task=task,
-        predictions=predictions,
-        folds=pd.DataFrame(fold_rows),
-        scores=pooled,
-        classes=None if classes is None else [str(c) for c in classes],
-        estimators=estimators,
     )

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spectrakit.evaluation.plots as plots
 from spectrakit.core.spectra import Spectra
-from spectrakit.evaluation import plots
 from spectrakit.io import atomic_path
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Section",
     "prediction_figures",
     "render_html",
+    "scored_figures",
     "write_model_report",
     "write_report",
 ]
@@ -219,6 +220,56 @@ def _scores_table(scores: dict) -> pd.DataFrame:
     return _kv({k: v for k, v in scores.items() if isinstance(v, int | float | np.floating)})
 
 
+def scored_figures(prefix: str, task: str, y_true: Any, y_pred: Any, scores: dict) -> list[Figure]:
+    """:func:`prediction_figures` of predictions whose ``scores`` hold the confusion matrix."""
+    cm, classes = scores.get("confusion_matrix"), scores.get("classes")
+    return prediction_figures(prefix, task, y_true, y_pred, cm, classes)
+
+
+def _overview(key: str, test: dict | None, cv_result: Any, notes: Sequence[str]) -> list[Section]:
+    """The result summary (test score, else pooled CV score) with the notes; may be empty."""
+    overview = Section("Result", paragraphs=list(notes))
+    if test is not None:
+        overview.highlight = (
+            f"Test set: {key} = {test['scores'][key]:.4g} (n = {test['scores']['n']})"
+        )
+    elif cv_result is not None:
+        overview.highlight = (
+            f"Cross-validation ({len(cv_result.folds)} folds): pooled {key} = "
+            f"{cv_result.scores[key]:.4g}"
+        )
+    return [overview] if overview.highlight or overview.paragraphs else []
+
+
+def _preprocessing_section(pipeline: Any) -> Section:
+    """The preprocessing steps in order (or a note that there were none)."""
+    table = _pipeline_table(pipeline)
+    if table is None:
+        return Section("Preprocessing", paragraphs=["No preprocessing: raw intensities."])
+    return Section("Preprocessing", tables=[("Steps, in order", table)])
+
+
+def _cv_section(cv_result: Any, task: str, key: str) -> Section:
+    """Cross-validation: pooled and per-fold scores, out-of-fold figures, fold scores."""
+    preds = cv_result.predictions
+    sec = Section(
+        "Cross-validation",
+        paragraphs=[
+            "Preprocessing and model were refitted inside every fold on that fold's "
+            "training spectra only; scores below come from out-of-fold predictions."
+        ],
+        tables=[
+            ("Pooled out-of-fold scores", _scores_table(cv_result.scores)),
+            ("Per-fold scores", cv_result.folds),
+        ],
+    )
+    sec.figures = scored_figures("cv", task, preds["y_true"], preds["y_pred"], cv_result.scores)
+    sec.figures.append(
+        Figure("cv_folds", plots.fold_scores_png(cv_result.folds, key), f"{key} of each fold")
+    )
+    return sec
+
+
 def write_model_report(
     out_dir: str | Path,
     *,
@@ -263,79 +314,18 @@ def write_model_report(
         The HTML file.
     """
     key = "rmse" if task == "regression" else "accuracy"
-    sections: list[Section] = []
-    overview = Section("Result", paragraphs=list(notes))
+    sections = _overview(key, test, cv_result, notes) + list(extra_sections)
     if test is not None:
-        overview.highlight = (
-            f"Test set: {key} = {test['scores'][key]:.4g} (n = {test['scores']['n']})"
-        )
-    elif cv_result is not None:
-        overview.highlight = (
-            f"Cross-validation ({len(cv_result.folds)} folds): pooled {key} = "
-            f"{cv_result.scores[key]:.4g}"
-        )
-    if overview.highlight or overview.paragraphs:
-        sections.append(overview)
-    sections.extend(extra_sections)
-    if test is not None:
-        sec = Section("Independent test set", tables=[("Scores", _scores_table(test["scores"]))])
-        sec.figures = prediction_figures(
-            "test",
-            task,
-            test["y_true"],
-            test["y_pred"],
-            test["scores"].get("confusion_matrix"),
-            test["scores"].get("classes"),
-        )
-        sections.append(sec)
+        figures = scored_figures("test", task, test["y_true"], test["y_pred"], test["scores"])
+        tables = [("Scores", _scores_table(test["scores"]))]
+        sections.append(Section("Independent test set", tables=tables, figures=figures))
     if cv_result is not None:
-        preds = cv_result.predictions
-        sec = Section(
-            "Cross-validation",
-            paragraphs=[
-                "Preprocessing and model were refitted inside every fold on that fold's "
-                "training spectra only; scores below come from out-of-fold predictions."
-            ],
-            tables=[
-                ("Pooled out-of-fold scores", _scores_table(cv_result.scores)),
-                ("Per-fold scores", cv_result.folds),
-            ],
-        )
-        sec.figures = prediction_figures(
-            "cv",
-            task,
-            preds["y_true"],
-            preds["y_pred"],
-            cv_result.scores.get("confusion_matrix"),
-            cv_result.scores.get("classes"),
-        )
-        sec.figures.append(
-            Figure("cv_folds", plots.fold_scores_png(cv_result.folds, key), f"{key} of each fold")
-        )
-        sections.append(sec)
-    if metrics_csv is not None:
-        png = plots.learning_curves_png(metrics_csv)
-        if png is not None:
-            sections.append(
-                Section(
-                    "Training",
-                    figures=[
-                        Figure(
-                            "learning_curves",
-                            png,
-                            "Loss and metrics per epoch (training and validation)",
-                        )
-                    ],
-                )
-            )
-    table = _pipeline_table(pipeline)
-    sections.append(
-        Section(
-            "Preprocessing",
-            paragraphs=[] if table is not None else ["No preprocessing: raw intensities."],
-            tables=[("Steps, in order", table)] if table is not None else [],
-        )
-    )
+        sections.append(_cv_section(cv_result, task, key))
+    png = None if metrics_csv is None else plots.learning_curves_png(metrics_csv)
+    if png is not None:
+        caption = "Loss and metrics per epoch (training and validation)"
+        sections.append(Section("Training", figures=[Figure("learning_curves", png, caption)]))
+    sections.append(_preprocessing_section(pipeline))
     if spectra is not None:
         sections.append(_data_section(spectra, target, task))
     return write_report(out_dir, title, sections)

@@ -10,6 +10,7 @@ from spectrakit.explain._attribution import Attribution
 from spectrakit.explain._explain import explain
 from spectrakit.explain._perturb import fill_removed
 from spectrakit.explain._registry import list_methods, register_method
+from spectrakit.explain.channel_sets import compare_channel_sets
 from spectrakit.explain.faithfulness import (
     compare_methods,
     deletion_curve,
@@ -20,6 +21,7 @@ from spectrakit.explain.plot import plot_attribution, read_reference_bands, save
 
 __all__ = [
     "Attribution",
+    "compare_channel_sets",
     "compare_methods",
     "deletion_curve",
     "explain",

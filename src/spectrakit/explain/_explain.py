@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from spectrakit.core.progress import progress
 from spectrakit.core.spectra import Spectra
 
 # importing the method modules registers them
-from spectrakit.explain import _attention, _gradcam, _gradients, _occlusion  # noqa: F401
 from spectrakit.explain._attribution import NO_TARGET, Attribution
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target
 from spectrakit.explain._registry import canonical_name, get_method, is_faithful
@@ -88,7 +88,8 @@ def _in_batches(
 ) -> np.ndarray:
     """Attributions of shape (n, L) computed ``batch_size`` spectra at a time."""
     parts = []
-    for start in range(0, prep.x.shape[0], batch_size):
+    starts = range(0, prep.x.shape[0], batch_size)
+    for start in progress(starts, len(starts), f"explain {name}", unit="batch"):
         sl = slice(start, start + batch_size)
         sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
         parts.append(attribute_tensor(sub, name, idx[sl], **options))

@@ -149,7 +149,7 @@ def ip_gradcam(
     target: torch.Tensor,
     *,
     channels: str = "specific",
-    path: str = "model",
+    path: str = "ip",
     layer: str | None = None,
 ) -> torch.Tensor:
     """Grad-CAM through the channels PeakMixer's interpretable path ties to each class.
@@ -160,9 +160,10 @@ def ip_gradcam(
         ``"specific"``: channels the explained class weights above average in the learned
         correlation (``class_channel_weights()``, shape (n_classes, n_channels));
         ``"complementary"``: the other channels; ``"all"``: plain Grad-CAM.
-    path : {"model", "ip"}
-        Gradients of the model's output, or of the interpretable-path logits alone
-        (``forward_ip``), whose channel gradients are the learned class-channel weights.
+    path : {"ip", "model"}, default="ip"
+        Gradients of the interpretable-path logits (``forward_ip``, the default: the
+        path whose channels the class-channel weights describe), or of the model's whole
+        output (backbone head included; with ``channels="all"`` this is plain Grad-CAM).
     layer : str, optional
         Override the layer (default ``model.ip_layer`` or ``model.gradcam_layer``).
     """

@@ -113,40 +113,11 @@ def prepare(
         Output names for a raw model.
     """
     if _is_predictor(model_or_predictor):
-        pred = model_or_predictor
-        if not isinstance(spectra, Spectra):
-            raise DataError(
-                "a predictor explains Spectra",
-                expected="a Spectra object",
-                got=type(spectra).__name__,
-                fix="wrap the array: Spectra(values, axis)",
-            )
-        model = pred.model
-        if hasattr(pred, "prepare_inputs"):
-            # the axis the inputs are on: an axis-aware model keeps the instrument's grid
-            x, model_axis = pred.prepare_inputs(spectra)
-        else:
-            x, model_axis = pred.prepare(spectra), getattr(pred, "model_axis", None) or pred.axis
-        x = torch.as_tensor(x, dtype=torch.float32)
-        names = getattr(pred, "classes", None) or getattr(pred, "targets", None)
-        meta = spectra.meta
+        model = model_or_predictor.model
+        x, model_axis, names, meta = _from_predictor(model_or_predictor, spectra)
     elif isinstance(model_or_predictor, torch.nn.Module):
-        model = model_or_predictor
-        names = None
-        if isinstance(spectra, Spectra):
-            mapped = _map_axis(spectra, axis)
-            x, model_axis, meta = mapped.to_torch(), mapped.axis, mapped.meta
-        else:
-            if axis is None:
-                raise AxisError(
-                    "an array of spectra needs its axis",
-                    expected="axis=SpectralAxis(...)",
-                    got="no axis",
-                    fix="pass axis=, or a Spectra object",
-                )
-            x = torch.as_tensor(np.asarray(spectra), dtype=torch.float32)
-            x = x.unsqueeze(1) if x.ndim == 2 else x
-            model_axis, meta = axis, pd.DataFrame(index=range(x.shape[0]))
+        model, names = model_or_predictor, None
+        x, model_axis, meta = _from_model_inputs(spectra, axis)
     else:
         raise ModelError(
             "cannot explain this object",
@@ -154,6 +125,57 @@ def prepare(
             got=type(model_or_predictor).__name__,
             fix="pass spectrakit.load(bundle_dir) or a model from spectrakit.models.create",
         )
+    _check_inputs(model, x, model_axis)
+    model.eval()
+    axis_t = model_axis.to_torch() if getattr(model, "axis_aware", False) else None
+
+    def forward(inp: torch.Tensor) -> torch.Tensor:
+        out = model(inp) if axis_t is None else model(inp, axis=axis_t)
+        return out if out.ndim == 2 else out.reshape(out.shape[0], -1)
+
+    names = list(classes) if classes is not None else (list(names) if names else None)
+    return Prepared(model, x, model_axis, forward, names, meta)
+
+
+def _from_predictor(pred: Any, spectra: Any) -> tuple[torch.Tensor, SpectralAxis, Any, Any]:
+    """A predictor's model inputs (its preprocessing applied), axis, output names and meta."""
+    if not isinstance(spectra, Spectra):
+        raise DataError(
+            "a predictor explains Spectra",
+            expected="a Spectra object",
+            got=type(spectra).__name__,
+            fix="wrap the array: Spectra(values, axis)",
+        )
+    if hasattr(pred, "prepare_inputs"):
+        # the axis the inputs are on: an axis-aware model keeps the instrument's grid
+        x, model_axis = pred.prepare_inputs(spectra)
+    else:
+        x, model_axis = pred.prepare(spectra), getattr(pred, "model_axis", None) or pred.axis
+    names = getattr(pred, "classes", None) or getattr(pred, "targets", None)
+    return torch.as_tensor(x, dtype=torch.float32), model_axis, names, spectra.meta
+
+
+def _from_model_inputs(
+    spectra: Spectra | np.ndarray | torch.Tensor, axis: SpectralAxis | None
+) -> tuple[torch.Tensor, SpectralAxis, pd.DataFrame]:
+    """Inputs (n, C, L) of a raw model, their axis and meta (resampled onto ``axis``)."""
+    if isinstance(spectra, Spectra):
+        mapped = _map_axis(spectra, axis)
+        return mapped.to_torch(), mapped.axis, mapped.meta
+    if axis is None:
+        raise AxisError(
+            "an array of spectra needs its axis",
+            expected="axis=SpectralAxis(...)",
+            got="no axis",
+            fix="pass axis=, or a Spectra object",
+        )
+    x = torch.as_tensor(np.asarray(spectra), dtype=torch.float32)
+    x = x.unsqueeze(1) if x.ndim == 2 else x
+    return x, axis, pd.DataFrame(index=range(x.shape[0]))
+
+
+def _check_inputs(model: Any, x: torch.Tensor, model_axis: SpectralAxis) -> None:
+    """Refuse inputs the model cannot explain: shape, extra features, channels, length."""
     if x.ndim != 3 or x.shape[-1] != model_axis.n_points:
         raise DataError(
             "model inputs have the wrong shape",
@@ -182,15 +204,6 @@ def prepare(
             got=f"{x.shape[-1]} points ({model_axis.describe()})",
             fix="pass axis= (the model's axis) so the spectra are resampled, or use a Predictor",
         )
-    model.eval()
-    axis_t = model_axis.to_torch() if getattr(model, "axis_aware", False) else None
-
-    def forward(inp: torch.Tensor) -> torch.Tensor:
-        out = model(inp) if axis_t is None else model(inp, axis=axis_t)
-        return out if out.ndim == 2 else out.reshape(out.shape[0], -1)
-
-    names = list(classes) if classes is not None else (list(names) if names else None)
-    return Prepared(model, x, model_axis, forward, names, meta)
 
 
 def resolve_target(

@@ -16,7 +16,10 @@ __all__ = ["METHODS", "canonical_name", "get_method", "list_methods", "register_
 METHODS: Registry[Callable[..., torch.Tensor]] = Registry(
     "explanation method",
     case_sensitive=False,
-    modules=("spectrakit.explain",),
+    # importing these registers the built-in methods
+    modules=tuple(
+        f"spectrakit.explain.{m}" for m in ("_attention", "_gradcam", "_gradients", "_occlusion")
+    ),
     aliases={
         "integrated_gradients": "ig",
         "integrated-gradients": "ig",

@@ -51,18 +51,6 @@ def read_reference_bands(path: str | Path) -> pd.DataFrame:
     return out.sort_values("position", ignore_index=True)
 
 
-def _axis_label(attr: Attribution) -> str:
-    names = {
-        "raman_shift": "Raman shift",
-        "wavenumber": "Wavenumber",
-        "wavelength": "Wavelength",
-        "energy": "Energy",
-        "index": "Channel",
-    }
-    unit = {"cm-1": "cm$^{-1}$", "um": "µm", "angstrom": "Å"}.get(attr.axis.unit, attr.axis.unit)
-    return f"{names.get(attr.axis.kind, 'Axis')} ({unit})"
-
-
 def plot_attribution(
     attr: Attribution,
     index: int | None = 0,
@@ -97,15 +85,52 @@ def plot_attribution(
     -------
     matplotlib.figure.Figure
     """
+    if style not in ("line", "band"):
+        raise DataError("unknown plot style", expected="'line' or 'band'", got=repr(style))
+    x = attr.axis.values
+    values, spectrum, title = _selected(attr, index)
+    cmap, norm = _colour_scale(values, cmap)
+    ax = _new_axes() if ax is None else ax
+    fig = ax.figure
+    draw = _draw_line if style == "line" else _draw_band
+    mappable = draw(ax, x, spectrum, values, cmap, norm)
+    what = "attribution" if index is not None else "mean |attribution|"
+    fig.colorbar(mappable, ax=ax, label=f"{what} ({attr.method})", pad=0.01)
+    if top_k:
+        _annotate_top_bands(ax, attr.top_bands(top_k, index=index), x, spectrum)
+    if reference is not None:
+        ref = reference if isinstance(reference, pd.DataFrame) else read_reference_bands(reference)
+        _draw_reference(ax, ref, x)
+    ax.set_xlim(x.min(), x.max())
+    ax.set_xlabel(attr.axis.label(tex=True))
+    ax.set_ylabel("intensity (model input)")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def _new_axes() -> Any:
+    """Axes of a new figure (headless backend unless one is chosen already)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
 
-    if style not in ("line", "band"):
-        raise DataError("unknown plot style", expected="'line' or 'band'", got=repr(style))
-    x = attr.axis.values
+    _, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    return ax
+
+
+def _colour_scale(values: np.ndarray, cmap: str | None) -> tuple[str, Any]:
+    """Colormap and normalisation: diverging around 0 for signed values, else from 0."""
+    from matplotlib.colors import Normalize
+
+    signed = bool((values < 0).any())
+    scale = float(np.abs(values).max()) or 1.0
+    norm = Normalize(-scale, scale) if signed else Normalize(0.0, scale)
+    return cmap or ("coolwarm" if signed else "viridis"), norm
+
+
+def _selected(attr: Attribution, index: int | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Attribution (L,), spectrum drawn (L,) and title of one spectrum, or of the mean."""
     if index is None:
         values = np.abs(attr.values).mean(axis=0)
         spectrum = None if attr.inputs is None else attr.inputs.mean(axis=0)
@@ -120,66 +145,63 @@ def plot_attribution(
         values = attr.values[index]
         spectrum = None if attr.inputs is None else attr.inputs[index]
         title = f"{attr.method}: spectrum {index}, target {attr.target_names[index]}"
-    if spectrum is None:
-        spectrum = values
-    signed = bool((values < 0).any())
-    cmap = cmap or ("coolwarm" if signed else "viridis")
-    scale = float(np.abs(values).max()) or 1.0
-    norm = plt.Normalize(-scale, scale) if signed else plt.Normalize(0.0, scale)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
-    else:
-        fig = ax.figure
-    if style == "line":
-        points = np.column_stack([x, spectrum])[:, None, :]
-        segments = np.concatenate([points[:-1], points[1:]], axis=1)
-        lc = LineCollection(segments, cmap=cmap, norm=norm, linewidth=2.0)
-        lc.set_array(0.5 * (values[:-1] + values[1:]))
-        ax.add_collection(lc)
-        ax.autoscale_view()
-        mappable = lc
-    else:
-        lo, hi = float(np.min(spectrum)), float(np.max(spectrum))
-        pad = 0.05 * (hi - lo or 1.0)
-        mappable = ax.imshow(
-            values[None, :],
-            aspect="auto",
-            extent=(x[0], x[-1], lo - pad, hi + pad),
-            cmap=cmap,
-            norm=norm,
-            alpha=0.6,
-            origin="lower",
+    return values, values if spectrum is None else spectrum, title
+
+
+def _draw_line(ax: Any, x: np.ndarray, spectrum: np.ndarray, values, cmap, norm) -> Any:
+    """The spectrum itself, coloured point by point by its attribution."""
+    from matplotlib.collections import LineCollection
+
+    points = np.column_stack([x, spectrum])[:, None, :]
+    segments = np.concatenate([points[:-1], points[1:]], axis=1)
+    lc = LineCollection(segments, cmap=cmap, norm=norm, linewidth=2.0)
+    lc.set_array(0.5 * (values[:-1] + values[1:]))
+    ax.add_collection(lc)
+    ax.autoscale_view()
+    return lc
+
+
+def _draw_band(ax: Any, x: np.ndarray, spectrum: np.ndarray, values, cmap, norm) -> Any:
+    """The spectrum in black over a coloured importance band."""
+    lo, hi = float(np.min(spectrum)), float(np.max(spectrum))
+    pad = 0.05 * (hi - lo or 1.0)
+    band = ax.imshow(
+        values[None, :],
+        aspect="auto",
+        extent=(x[0], x[-1], lo - pad, hi + pad),
+        cmap=cmap,
+        norm=norm,
+        alpha=0.6,
+        origin="lower",
+    )
+    ax.plot(x, spectrum, color="black", linewidth=1.0)
+    return band
+
+
+def _annotate_top_bands(ax: Any, bands: pd.DataFrame, x: np.ndarray, spectrum: np.ndarray) -> None:
+    """Each top band's axis position written above the spectrum."""
+    for _, b in bands.iterrows():
+        i = int(np.argmin(np.abs(x - b["position"])))
+        ax.annotate(
+            f"{b['position']:.6g}",
+            xy=(x[i], spectrum[i]),
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "lw": 0.6},
         )
-        ax.plot(x, spectrum, color="black", linewidth=1.0)
-    what = "attribution" if index is not None else "mean |attribution|"
-    fig.colorbar(mappable, ax=ax, label=f"{what} ({attr.method})", pad=0.01)
-    if top_k:
-        bands = attr.top_bands(top_k, index=index)
-        for _, b in bands.iterrows():
-            i = int(np.argmin(np.abs(x - b["position"])))
-            ax.annotate(
-                f"{b['position']:.6g}",
-                xy=(x[i], spectrum[i]),
-                xytext=(0, 12),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                arrowprops={"arrowstyle": "-", "lw": 0.6},
-            )
-    if reference is not None:
-        ref = reference if isinstance(reference, pd.DataFrame) else read_reference_bands(reference)
-        inside = ref[(ref["position"] >= x.min()) & (ref["position"] <= x.max())]
-        for _, r in inside.iterrows():
-            ax.axvline(r["position"], color="0.3", linestyle="--", linewidth=0.8)
-            ax.text(
-                r["position"], 1.0, f" {r['label']}", transform=ax.get_xaxis_transform(),
-                rotation=90, va="top", ha="right", fontsize=7, color="0.3",
-            )  # fmt: skip
-    ax.set_xlim(x.min(), x.max())
-    ax.set_xlabel(_axis_label(attr))
-    ax.set_ylabel("intensity (model input)")
-    ax.set_title(title, fontsize=10)
-    return fig
+
+
+def _draw_reference(ax: Any, ref: pd.DataFrame, x: np.ndarray) -> None:
+    """Known bands inside the plotted range as labelled dashed lines."""
+    inside = ref[(ref["position"] >= x.min()) & (ref["position"] <= x.max())]
+    for _, r in inside.iterrows():
+        ax.axvline(r["position"], color="0.3", linestyle="--", linewidth=0.8)
+        ax.text(
+            r["position"], 1.0, f" {r['label']}", transform=ax.get_xaxis_transform(),
+            rotation=90, va="top", ha="right", fontsize=7, color="0.3",
+        )  # fmt: skip
 
 
 def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:

@@ -29,7 +29,9 @@ import torch
 from torch import nn
 
 from spectrakit.core.errors import BundleError, ModelError
+from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
+from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 
 __all__ = ["export_onnx", "split_pipeline"]
 
@@ -150,6 +152,7 @@ def export_onnx(
     rtol: float = 1e-3,
     atol: float = 1e-4,
     include_preprocessing: bool = True,
+    optimize: str | None = "extended",
 ) -> dict[str, Any]:
     """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
 
@@ -168,6 +171,9 @@ def export_onnx(
         Parity tolerance (``|ort - torch| <= atol + rtol * |torch|``).
     include_preprocessing : bool, default=True
         Put the expressible preprocessing tail into the graph.
+    optimize : {"extended", "basic", "all"} or None, default="extended"
+        Also save onnxruntime's offline-optimised graph as ``model.opt.onnx`` (verified
+        against PyTorch like ``model.onnx``; the runtime prefers it). None: plain graph only.
 
     Returns
     -------
@@ -233,9 +239,9 @@ def export_onnx(
             got=errors[-1],
             fix="use the PyTorch predictor (spectrakit.load) for this model family",
         )
-    parity = _verify(
-        data, wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol
-    )
+    check = (wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol)
+    parity = _verify(data, *check)
+    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
     record = {
         "onnx_file": ONNX_FILE,
         "opset": opset,
@@ -253,7 +259,11 @@ def export_onnx(
         "parity": parity,
         "torch_version": torch.__version__,
     }
+    if optimized is not None:
+        record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
     add_file(bundle, ONNX_FILE, data)
+    if optimized is not None:
+        add_file(bundle, OPTIMIZED_FILE, optimized)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
     return record
 
@@ -331,29 +341,29 @@ def _verify(
     length = plan["length"]
     lengths = verify_lengths(model, length, lengths) if dynamic_length else (length,)
     results = []
-    for n in lengths:
-        for b in batch_sizes:
-            feeds = _inputs(model, predictor, b, n, plan)
-            with torch.no_grad():
-                ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
-            got = sess.run(None, feeds)
-            for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
-                err = np.abs(g - r)
-                ok = bool(np.all(err <= atol + rtol * np.abs(r)))
-                results.append(
-                    {
-                        "batch": b,
-                        "length": n,
-                        "output": name,
-                        "max_abs_err": float(err.max()),
-                        "ok": ok,
-                    }
+    cases = [(n, b) for n in lengths for b in batch_sizes]
+    for n, b in progress(cases, len(cases), "verify ONNX", unit="case"):
+        feeds = _inputs(model, predictor, b, n, plan)
+        with torch.no_grad():
+            ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
+        got = sess.run(None, feeds)
+        for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
+            err = np.abs(g - r)
+            ok = bool(np.all(err <= atol + rtol * np.abs(r)))
+            results.append(
+                {
+                    "batch": b,
+                    "length": n,
+                    "output": name,
+                    "max_abs_err": float(err.max()),
+                    "ok": ok,
+                }
+            )
+            if not ok:
+                raise BundleError(
+                    "ONNX export does not match PyTorch",
+                    expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
+                    got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
+                    fix="report this model family; use the PyTorch predictor meanwhile",
                 )
-                if not ok:
-                    raise BundleError(
-                        "ONNX export does not match PyTorch",
-                        expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
-                        got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
-                        fix="report this model family; use the PyTorch predictor meanwhile",
-                    )
     return results

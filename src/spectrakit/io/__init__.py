@@ -19,6 +19,7 @@ _LAZY = {
         "writer_for",
     )
 }
+_LAZY.update(dict.fromkeys(("axis_info", "merge_axis_options"), "spectrakit.io._axis_info"))
 
 __all__ = ["ReadLimits", "atomic_dir", "atomic_path", *_LAZY]
 

@@ -21,7 +21,7 @@ from spectrakit.core.errors import AxisError, FormatError, SpectraError
 from spectrakit.core.registry import Registry
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._limits import ReadLimits, reading, within_read
-from spectrakit.io._meta_names import canonical_meta
+from spectrakit.io.meta_names import canonical_meta
 
 __all__ = [
     "FORMATS",

@@ -6,6 +6,7 @@ Importing this package registers every family (one module each).
 from spectrakit.models import (  # noqa: F401  (importing registers each family)
     chemometric,
     cnn1d,
+    cnnpeak,
     gaf2d,
     mlp,
     peakmixer,

@@ -111,27 +111,6 @@ def create(
     )
     kwargs.update(hparams)
     _check_jsonable(name, kwargs)
-    model = _build(fn, name, kwargs)
-    model.model_name = name
-    model.model_kwargs = kwargs
-    return model
-
-
-def _check_jsonable(name: str, kwargs: dict[str, Any]) -> None:
-    """Refuse hyper-parameters a bundle's config.json could not record."""
-    try:
-        json.dumps(kwargs)
-    except TypeError as exc:
-        raise ModelError(
-            f"hyper-parameters of {name!r} are not JSON-able",
-            expected="numbers, strings, booleans, lists or None",
-            got=str(exc),
-            fix="pass plain values (types such as norm_layer are chosen by name)",
-        ) from None
-
-
-def _build(fn: Any, name: str, kwargs: dict[str, Any]) -> Any:
-    """Call the variant function; a wrong keyword becomes one clear :class:`ModelError`."""
     try:
         model = fn(**kwargs)
     except TypeError as exc:
@@ -141,7 +120,22 @@ def _build(fn: Any, name: str, kwargs: dict[str, Any]) -> Any:
             got=str(exc),
             fix=f"check the signature of spectrakit.models.{model_family(name)}",
         ) from None
+    model.model_name = name
+    model.model_kwargs = kwargs
     return model
+
+
+def _check_jsonable(name: str, kwargs: dict[str, Any]) -> None:
+    """Hyper-parameters must be plain values: they are stored in the bundle's JSON."""
+    try:
+        json.dumps(kwargs)
+    except TypeError as exc:
+        raise ModelError(
+            f"hyper-parameters of {name!r} are not JSON-able",
+            expected="numbers, strings, booleans, lists or None",
+            got=str(exc),
+            fix="pass plain values (types such as norm_layer are chosen by name)",
+        ) from None
 
 
 def list_models(pattern: str = "*") -> list[str]:

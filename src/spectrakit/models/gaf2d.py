@@ -14,8 +14,9 @@ giving one S x S image per field and input channel. Optionally the Markov transi
 ``W[a, b]`` is the probability that a point in bin a is followed by one in bin b, and
 ``MTF[i, j] = W[bin(x_i), bin(x_j)]``, block-averaged to S x S (piecewise constant in x, so
 it carries no gradient to the input). The backbone is a small 2D ResNet built
-from :class:`~spectrakit.layers.BasicBlock` (timm cannot be used: it requires a
-torchvision build matching the CPU torch, which PyPI does not provide). With
+from :class:`~spectrakit.layers.BasicBlock`, or (``backbone="resnet18"``/``"resnet34"``) the
+ImageNet ResNet in torchvision/timm's state-dict layout, whose published weights load from
+a local file without either library installed. With
 ``pretrained_weights=<local .safetensors of the backbone>`` the backbone is loaded (never
 downloaded), frozen and kept in eval mode; only the head (and fusion) trains.
 """
@@ -128,6 +129,12 @@ class GAF2d(SpectralModel):
         Local safetensors file with the backbone weights; the backbone is then frozen.
     freeze_backbone : bool, optional
         Freeze the backbone (default: True when ``pretrained_weights`` is given).
+    backbone : {"resnet", "resnet18", "resnet34"}, default="resnet"
+        ``"resnet"``: the small 2D ResNet of ``widths``/``blocks``; ``"resnet18"`` or
+        ``"resnet34"``: the ImageNet ResNet in torchvision/timm's state-dict layout, so
+        ``pretrained_weights`` may be those libraries' published weights (a local
+        ``.safetensors`` or weights-only PyTorch file; the ``fc`` classifier is dropped
+        and the RGB stem adapted to the field channels).
     **kwargs
         :class:`SpectralModel` arguments; ``input_length`` is required.
     """
@@ -146,6 +153,7 @@ class GAF2d(SpectralModel):
         stem_channels: int = 32,
         pretrained_weights: str | None = None,
         freeze_backbone: bool | None = None,
+        backbone: str = "resnet",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -165,6 +173,10 @@ class GAF2d(SpectralModel):
             "reduce", _reduction_matrix(self.input_length, image_size), persistent=False
         )
         img_channels = self.in_channels * len(fields)
+        self.backbone_layout = backbone
+        if backbone != "resnet":
+            self._build_imagenet(backbone, img_channels, pretrained_weights, freeze_backbone)
+            return
         stages, c_out = make_stages(
             list(widths),
             list(blocks),
@@ -187,6 +199,19 @@ class GAF2d(SpectralModel):
         self.frozen = bool(pretrained_weights) if freeze_backbone is None else freeze_backbone
         if pretrained_weights:
             self._load_backbone(Path(pretrained_weights))
+        if self.frozen:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
+
+    def _build_imagenet(self, layout, img_channels, weights, freeze) -> None:
+        """A torchvision/timm-layout ResNet backbone, its weights from a local file."""
+        from spectrakit.models._image_backbones import ImageNetResNet, load_imagenet_weights
+
+        self.backbone = ImageNetResNet(layout, img_channels)
+        self.init_head(self.backbone.num_features)
+        self.frozen = bool(weights) if freeze is None else freeze
+        if weights:
+            load_imagenet_weights(self.backbone, weights)
         if self.frozen:
             self.backbone.requires_grad_(False)
             self.backbone.eval()

@@ -34,6 +34,7 @@ _LAZY = {
     "detector_inputs": "spectrakit.ood._inputs",
     "model_inputs": "spectrakit.ood._inputs",
     "reconstruction_errors": "spectrakit.ood._inputs",
+    "tune_dime": "spectrakit.ood._tune",
 }
 
 
@@ -59,4 +60,5 @@ __all__ = [
     "reconstruction_errors",
     "register_detector",
     "save_detector",
+    "tune_dime",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.core.errors import DataError
+from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.ood._base import OODDetector, create_detector
 from spectrakit.ood._inputs import detector_inputs
 
@@ -23,6 +23,7 @@ def fit_ood(
     labels: str | None = None,
     heldout_fraction: float = 0.2,
     seed: int = 0,
+    tune: bool = False,
     **params: Any,
 ) -> OODDetector:
     """Fit and calibrate an OOD detector on a predictor's view of its training spectra.
@@ -44,6 +45,11 @@ def fit_ood(
     labels : str, optional
         Metadata column of class labels (class-conditional Mahalanobis); default: the
         predictor's classification target when present in ``train``.
+    tune : bool, default=False
+        DIME only: choose ``n_components`` and the false-rejection rate (alpha) on the
+        training spectra by leave-one-class-out (:func:`spectrakit.ood.tune_dime`; needs
+        class labels); ``false_rejection`` is then not used. The choice and its grid are
+        kept in ``detector.tuning_`` and stored with the detector in the bundle.
     **params
         Detector parameters (e.g. ``n_components=0.95``, ``k=5``).
 
@@ -62,8 +68,29 @@ def fit_ood(
         train, heldout = _set_aside(train, heldout_fraction, seed)
     labels = _default_labels(predictor, train, labels)
     y = None if labels is None else train.meta[labels].to_numpy()
-    det.fit(detector_inputs(predictor, train, det), y)
-    det.calibrate(detector_inputs(predictor, heldout, det), false_rejection=false_rejection)
+    X_fit, X_held = detector_inputs(predictor, train, det), detector_inputs(predictor, heldout, det)
+    if tune:
+        return _tuned_dime(method, X_fit, y, X_held, heldout, labels, seed)
+    det.fit(X_fit, y)
+    det.calibrate(X_held, false_rejection=false_rejection)
+    return det
+
+
+def _tuned_dime(method, X_fit, y, X_held, heldout, labels, seed) -> OODDetector:
+    from spectrakit.ood._tune import tune_dime
+
+    if method != "dime" or y is None or labels not in heldout.meta.columns:
+        raise ConfigError(
+            "OOD tuning is for DIME on a classifier",
+            expected="method='dime' and class labels in the training spectra",
+            got=f"method={method!r}, labels={labels!r}",
+            fix="drop tune=True (--ood-tune), or train a classifier",
+        )
+    result = tune_dime(X_fit, y, X_held, heldout.meta[labels].to_numpy(), seed=seed)
+    det = create_detector("dime", n_components=result["k"])
+    det.fit(X_fit)
+    det.calibrate(X_held, false_rejection=result["alpha"])
+    det.tuning_ = result
     return det
 
 

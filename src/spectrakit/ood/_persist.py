@@ -35,10 +35,21 @@ def _read(source: Bundle | Path) -> tuple[dict, dict[str, np.ndarray]] | None:
     if isinstance(source, Bundle):
         if not source.has(JSON_NAME):
             return None
-        return source.read_json(JSON_NAME), source.read_arrays(ARRAYS_NAME)
-    if not (source / JSON_NAME).is_file():
+        path, arrays_path = source.file(JSON_NAME), source.file(ARRAYS_NAME)
+    elif not (source / JSON_NAME).is_file():
         return None
-    return read_json_file(source / JSON_NAME), read_arrays(source / ARRAYS_NAME)
+    else:
+        path, arrays_path = source / JSON_NAME, source / ARRAYS_NAME
+    try:
+        desc = read_json_file(path, JSON_NAME)
+    except BundleError as exc:
+        raise BundleError(
+            "ood.json is not a valid detector description",
+            expected=f"a {FORMAT} JSON with type, params and arrays",
+            got=exc.message + (f" ({exc.got})" if exc.got else ""),
+            fix="re-create the detector with spectrakit.ood.fit_ood and save_detector",
+        ) from None
+    return desc, read_arrays(arrays_path, ARRAYS_NAME)
 
 
 def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:
@@ -79,6 +90,8 @@ def save_detector(detector: OODDetector, bundle_dir: str | Path) -> Path:
         "false_rejection": detector.false_rejection_,
         "arrays": sorted(arrays),
     }
+    if getattr(detector, "tuning_", None) is not None:
+        description["tuning"] = detector.tuning_  # how n_components and alpha were chosen
     # arrays first: a description never points at missing arrays
     _write(bundle_dir, ARRAYS_NAME, save(arrays) if arrays else save({"_": np.zeros(0)}))
     _write(bundle_dir, JSON_NAME, (json.dumps(description, indent=2) + "\n").encode("utf-8"))
@@ -139,4 +152,5 @@ def load_detector(bundle_dir: str | Path | Bundle) -> OODDetector | None:
         raise BundleError(f"invalid parameters for detector {kind!r}", got=str(exc)[:100]) from exc
     det.false_rejection_ = desc.get("false_rejection")
     det._set_arrays({k: arrays[k] for k in names})
+    det.tuning_ = desc.get("tuning")
     return det

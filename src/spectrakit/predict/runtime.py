@@ -51,7 +51,13 @@ class OnnxPredictor:
     bundle : path-like
         Bundle directory (or .zip) that holds ``model.onnx`` (see ``spectrakit export``).
     threads : int, optional
-        Intra-op threads of onnxruntime (default: its own choice).
+        Intra-op threads of onnxruntime for batches (default: its own choice, one per core).
+    single_threads : int or None, default=1
+        Intra-op threads for a batch of one spectrum. One spectrum is too little work to
+        share: waking a thread pool costs more than it saves (see
+        ``benchmarks/inference.py``), so by default such calls run on a second,
+        single-threaded session, created on first use. None: batches of one use the batch
+        session too.
 
     Attributes
     ----------
@@ -66,6 +72,7 @@ class OnnxPredictor:
         bundle: str | Path,
         threads: int | None = None,
         *,
+        single_threads: int | None = 1,
         key: str | os.PathLike | bytes | None = None,
         require_signature: bool = False,
     ) -> None:
@@ -85,12 +92,12 @@ class OnnxPredictor:
         self.axis = self.config.axis
         self.model_axis = self.config.model_axis
         self.preprocessor = self.bundle.preprocessor()
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = int(threads)
-        self.session = ort.InferenceSession(
-            str(self.bundle.file("model.onnx")), opts, providers=["CPUExecutionProvider"]
-        )
+        self.model_file = model_file(self.export, self.config.files)
+        self._graph = str(self.bundle.file(self.model_file))
+        self.session = _session(ort, self._graph, threads)
+        same = single_threads is None or (threads is not None and threads == single_threads)
+        self._single_threads = None if same else int(single_threads)
+        self._single = None
         self.targets = list(self.config.targets)
         self.classes = self.config.classes
         self.task = self.config.task
@@ -168,6 +175,15 @@ class OnnxPredictor:
             feeds["extra"] = self._extra.values(spectra)
         return feeds
 
+    def session_for(self, n: int):
+        """The onnxruntime session that runs a batch of ``n`` spectra."""
+        if n != 1 or self._single_threads is None:
+            return self.session
+        with self._lock:
+            if self._single is None:
+                self._single = _session(_import_ort(), self._graph, self._single_threads)
+        return self._single
+
     def run(self, spectra: Spectra, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Raw outputs (n, n_outputs) and features (n, D)."""
         feeds = self._feeds(spectra)
@@ -177,7 +193,8 @@ class OnnxPredictor:
             part = {
                 k: (v[start : start + batch_size] if k != "axis" else v) for k, v in feeds.items()
             }
-            o, f = self.session.run(["outputs", "features"], part)
+            sess = self.session_for(part["spectra"].shape[0])
+            o, f = sess.run(["outputs", "features"], part)
             outs.append(o)
             feats.append(f)
         return np.concatenate(outs), np.concatenate(feats)
@@ -203,6 +220,27 @@ class OnnxPredictor:
         return add_coverage(frame, self.coverage(spectra))
 
 
+def model_file(export: dict, files: dict) -> str:
+    """The graph to run: the offline-optimised one when the export saved it, else model.onnx."""
+    opt = (export.get("optimized") or {}).get("file")
+    return opt if opt and opt in files else "model.onnx"
+
+
+def _session(ort, path: str, threads: int | None):
+    """A CPU session: sequential execution, one inter-op thread, all graph optimisations.
+
+    The saved graph is already optimised offline at a portable level; the remaining
+    (layout, machine-specific) optimisations are applied here, for the machine it runs on.
+    """
+    opts = ort.SessionOptions()
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
 def _runtime_ood(bundle: Bundle):
     """The bundle's OOD detector, when the runtime can score it (embeddings or logits)."""
     if not bundle.config.ood:
@@ -224,8 +262,18 @@ def load_onnx(
     bundle: str | Path,
     threads: int | None = None,
     *,
+    single_threads: int | None = 1,
     key: str | os.PathLike | bytes | None = None,
     require_signature: bool = False,
 ) -> OnnxPredictor:
-    """Load an exported bundle for NumPy + onnxruntime inference (``key``: see ``load``)."""
-    return OnnxPredictor(bundle, threads=threads, key=key, require_signature=require_signature)
+    """Load an exported bundle for NumPy + onnxruntime inference (``key``: see ``load``).
+
+    ``threads`` and ``single_threads``: see :class:`OnnxPredictor`.
+    """
+    return OnnxPredictor(
+        bundle,
+        threads=threads,
+        single_threads=single_threads,
+        key=key,
+        require_signature=require_signature,
+    )

@@ -9,6 +9,7 @@ fitted one, without pickle.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -21,7 +22,7 @@ from sklearn.pipeline import Pipeline as _SkPipeline
 from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.errors import ConfigError, SpectraError
+from spectrakit.core.errors import AxisError, ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing._base import SpectralTransformer, as_block, check_same_axis
@@ -32,6 +33,37 @@ __all__ = ["Pipeline"]
 CONFIG_FORMAT = "spectrakit.preprocessing.Pipeline"
 CONFIG_VERSION = 1
 _AXIS_KEY = "input_axis"
+log = logging.getLogger("spectrakit.preprocessing")
+
+
+def uniform_grid(axis: SpectralAxis) -> Any:
+    """A ``Resample`` onto the finest uniform grid covering ``axis`` (its smallest spacing).
+
+    The step is never finer than a quarter of the mean spacing, so a few near-duplicate
+    positions cannot blow the spectrum up.
+    """
+    from spectrakit.preprocessing._axis import Resample
+
+    lo, hi = axis.min, axis.max
+    step = max(float(np.diff(axis.values).min()), (hi - lo) / (4.0 * axis.n_points))
+    step = float(f"{step:.6g}")
+    return Resample(start=lo, stop=hi, step=step)
+
+
+def _needs_uniform(step: Any, axis: SpectralAxis) -> Any:
+    """A ``Resample`` to insert before ``step`` when it refuses ``axis`` only for spacing."""
+    if axis.is_uniform or not isinstance(step, SpectralTransformer):
+        return None
+    try:
+        step._check_axis(axis)
+        return None
+    except AxisError:
+        resample = uniform_grid(axis)
+        try:
+            step._check_axis(axis.with_values(resample.target()))
+        except SpectraError:
+            return None  # refused for another reason: the step reports it itself
+        return resample
 
 
 def _jsonable(value: Any, where: str) -> Any:
@@ -107,7 +139,14 @@ class Pipeline(_SkPipeline):
                 yield i, name, step
 
     def _run(self, arr: np.ndarray, axis: SpectralAxis, y: Any, fit: bool):
-        for _, _, step in self._active():
+        i = 0
+        while i < len(self.steps):
+            name, step = self.steps[i]
+            if step is None or step == "passthrough":
+                i += 1
+                continue
+            if fit and self._resampled_before(i, name, step, axis):
+                continue  # the inserted Resample runs now, then this step
             if fit:
                 if isinstance(step, SpectralTransformer):
                     arr = step.fit(arr, y, axis=axis).transform(arr)
@@ -116,7 +155,20 @@ class Pipeline(_SkPipeline):
             else:
                 arr = np.asarray(step.transform(arr), dtype=np.float64)
             axis = self._step_axis(step, axis, arr.shape[1])
+            i += 1
         return arr, axis
+
+    def _resampled_before(self, i: int, name: str, step: Any, axis: SpectralAxis) -> bool:
+        """Insert a Resample before step ``i`` when it needs a uniform grid (logged, kept)."""
+        resample = _needs_uniform(step, axis)
+        if resample is None:
+            return False
+        self.steps = [*self.steps[:i], (f"resample_for_{name}", resample), *self.steps[i:]]
+        log.warning(
+            "resampled %d -> %d points at step %g %s for %s",
+            axis.n_points, resample.target().size, resample.step, axis.unit, type(step).__name__,
+        )  # fmt: skip
+        return True
 
     @staticmethod
     def _step_axis(step: Any, axis: SpectralAxis, n_out: int) -> SpectralAxis:

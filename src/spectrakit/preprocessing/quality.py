@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from spectrakit.core.errors import DataError
@@ -12,6 +14,7 @@ from spectrakit.preprocessing._spike_kernels import spike_mask_rows, zscore_rows
 __all__ = [
     "difference_zscores",
     "isolated_spikes",
+    "meta_summary",
     "saturation_mask",
     "spike_mask",
     "summarize",
@@ -126,6 +129,20 @@ def saturation_mask(values: np.ndarray, min_run: int = 3) -> np.ndarray:
     return best >= min_run
 
 
+def meta_summary(meta: Any) -> dict:
+    """Per metadata column: dtype, missing count, and min/max (numeric) or distinct values."""
+    out = {}
+    for col in meta.columns:
+        s = meta[col]
+        entry = {"dtype": str(s.dtype), "missing": int(s.isna().sum())}
+        if s.dtype.kind in "if" and s.notna().any():
+            entry.update(min=float(s.min()), max=float(s.max()))
+        else:
+            entry["distinct"] = int(s.nunique())
+        out[str(col)] = entry
+    return out
+
+
 def summarize(spectra: Spectra) -> dict:
     """A JSON-ready summary: counts, axis, metadata columns, NaNs, spike/saturation hints."""
     v = spectra.values
@@ -133,15 +150,7 @@ def summarize(spectra: Spectra) -> dict:
     nan_rows = int(np.isnan(v).any(axis=1).sum())
     clean = np.nan_to_num(v, nan=0.0)
     spikes = isolated_spikes(clean).any(axis=1)
-    meta = {}
-    for col in spectra.meta.columns:
-        s = spectra.meta[col]
-        entry = {"dtype": str(s.dtype), "missing": int(s.isna().sum())}
-        if s.dtype.kind in "if" and s.notna().any():
-            entry.update(min=float(s.min()), max=float(s.max()))
-        else:
-            entry["distinct"] = int(s.nunique())
-        meta[str(col)] = entry
+    meta = meta_summary(spectra.meta)
     return {
         "n_spectra": spectra.n_spectra,
         "n_points": spectra.n_points,

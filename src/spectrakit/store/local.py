@@ -66,6 +66,23 @@ def _bundle_files(bundle: Bundle) -> dict[str, str]:
     return {name: sha256_file(bundle.path / name) for name in names}
 
 
+def _read_manifest(folder: Path, where: str) -> dict[str, Any]:
+    """A stored ``manifest.json``, strict JSON with a ``files`` map of sha256 digests."""
+    manifest = read_json_file(folder / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    ok = isinstance(files, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()
+    )
+    if not ok:
+        raise BundleError(
+            f"{where}: {MANIFEST} is damaged",
+            expected='an object with "files": {name: sha256}',
+            got=type(files).__name__ if not isinstance(files, dict) else "bad entries",
+            fix="the stored copy was modified; push the bundle again",
+        )
+    return manifest
+
+
 def _version_key(v: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"[._-]", v))
 
@@ -162,7 +179,7 @@ class LocalRegistry:
     def verify(self, name: str, version: str | None = None) -> Path:
         """Check every file against the manifest; returns the stored folder."""
         folder = self._resolve(name, version)
-        manifest = read_json_file(folder / MANIFEST)
+        manifest = _read_manifest(folder, f"{name}/{folder.name}")
         present = {
             p.relative_to(folder).as_posix()
             for p in folder.rglob("*")
@@ -210,7 +227,7 @@ class LocalRegistry:
         rows = []
         for name in self.names():
             for version in self.versions(name):
-                m = read_json_file(self.root / name / version / MANIFEST)
+                m = _read_manifest(self.root / name / version, f"{name}/{version}")
                 rows.append({k: m.get(k) for k in ("name", "version", "created", "model", "task")})
         return rows
 

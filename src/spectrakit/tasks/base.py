@@ -15,6 +15,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from spectrakit.tasks._log import step_log_due
 from spectrakit.tasks.optim import (
     build_optimizer,
     build_scheduler,
@@ -57,8 +58,14 @@ class BaseTask(L.LightningModule):
         }
 
     def log_train(self, name: str, value: torch.Tensor, batch_size: int) -> None:
-        """Log a training metric of one batch (shown in the progress bar)."""
-        self.log(name, value, prog_bar=True, batch_size=batch_size)
+        """Log a training metric of one batch (shown in the progress bar).
+
+        Only on the steps the loggers write, or every step when a progress bar shows it:
+        ``self.log`` was the largest per-step cost after the model
+        (``benchmarks/training.py --overhead``).
+        """
+        if step_log_due(self):
+            self.log(name, value, prog_bar=True, batch_size=batch_size)
 
     def log_val(
         self, name: str, value: torch.Tensor, batch_size: int, prog_bar: bool = False

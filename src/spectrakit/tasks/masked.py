@@ -56,15 +56,15 @@ class MaskedModelingTask(BaseTask):
         Fraction of patches hidden per spectrum.
     mask_mode : {"token", "noise"}, default="token"
         Replace hidden patches by the learned mask token or by standard Gaussian noise.
-    normalize : bool or {"intensity", "visible", "none"}, default=True
+    normalize : bool or {"visible", "intensity", "none"}, default=True
         How spectra are scaled before masking (the reconstruction target is scaled alike).
         Statistics never include hidden patches, so the input reveals nothing about them.
-        ``"intensity"`` (``True``): one offset and scale for the whole corpus, running
-        averages over the *visible* points of training batches (frozen in evaluation), so
-        differences of absolute intensity between spectra (concentration) are kept.
-        ``"visible"``: every spectrum standardized with the mean and SD of its own visible
-        points (for corpora mixing very different intensity scales). ``"none"``
-        (``False``): raw values.
+        ``"visible"`` (``True``): every spectrum standardized with the mean and SD of its
+        own visible points (fine-tuning standardizes whole spectra the same way).
+        ``"intensity"``: one offset and scale for the whole corpus, running averages over
+        the visible points of training batches (frozen in evaluation, kept in the
+        ``norm_stats`` buffer), so differences of absolute intensity between spectra
+        (concentration) are kept. ``"none"`` (``False``): raw values.
     lr : float, default=1e-3
     weight_decay : float, default=0.05
     schedule : str or mapping, default="cosine"
@@ -99,7 +99,7 @@ class MaskedModelingTask(BaseTask):
         if mask_mode not in MASK_MODES:
             raise ConfigError("invalid mask_mode", expected=" | ".join(MASK_MODES), got=mask_mode)
         schedule = schedule_spec(schedule)  # validated here, JSON-able in hparams
-        normalize = {True: "intensity", False: "none"}.get(normalize, normalize)
+        normalize = {True: "visible", False: "none"}.get(normalize, normalize)
         if normalize not in NORMALIZATIONS:
             raise ConfigError(
                 "invalid normalize", expected=" | ".join(NORMALIZATIONS), got=repr(normalize)

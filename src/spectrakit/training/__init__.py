@@ -9,6 +9,8 @@ from __future__ import annotations
 from spectrakit._lazy import lazy_attributes
 
 _LAZY = {
+    "FitConfig": "spectrakit.training.config",
+    "PretrainConfig": "spectrakit.training.config",
     "common_grid": "spectrakit.training.api",
     "fit_supervised": "spectrakit.training.api",
     "pretrain": "spectrakit.training.api",

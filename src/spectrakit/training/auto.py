@@ -18,9 +18,10 @@ mean-centering, di-PLS and the adapted networks.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,32 +34,18 @@ from spectrakit.chemometrics import (
     SpectralEstimator,
     resolve_pipeline,
 )
-from spectrakit.core.errors import ConfigError
+from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
+from spectrakit.training.auto_candidate import Candidate
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
-__all__ = ["AutoChoice", "Candidate", "auto_fit", "pls_estimator"]
+__all__ = ["AutoChoice", "Candidate", "auto_fit", "candidate_pipelines", "pls_estimator"]
+
+log = logging.getLogger("spectrakit.auto")
 
 DEEP = ("pls_net", "cnn")
-
-
-@dataclass
-class Candidate:
-    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model."""
-
-    name: str
-    kind: str
-    cv_error: float
-    oof: np.ndarray
-    model: Any
-    seconds: float = 0.0
-    info: dict = field(default_factory=dict)
-
-    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        """Predictions of the fitted candidate."""
-        return self.model.predict(X, domain)
 
 
 @dataclass
@@ -233,6 +220,7 @@ def auto_fit(
     groups: np.ndarray | None = None,
     seed: int = 0,
     quick: bool = False,
+    standards: tuple[Spectra, Spectra] | None = None,
 ) -> AutoChoice:
     """Score every candidate with the same CV folds on ``X, y`` and keep the best.
 
@@ -243,7 +231,7 @@ def auto_fit(
     y : ndarray of shape (n,)
         Targets or class labels.
     task : {"regression", "classification"}
-    pipelines : mapping of name to pipeline
+    pipelines : mapping of str to pipeline
         Preprocessing of the PLS candidates (preset names, dicts or transformers).
     target : Spectra, optional
         Unlabeled spectra of the new instrument (same axis as ``X``).
@@ -252,37 +240,97 @@ def auto_fit(
     deep_input : pipeline, optional
         Crop/resampling applied before the CNN (it stacks its own channels).
     folds, groups, seed, quick
-        Shared CV folds (built from ``groups`` / labels when not given), seed, and a faster
-        setting for the deep recipes.
+        Shared CV folds (else built from ``groups`` / labels), seed, faster deep recipes.
+    standards : (Spectra, Spectra), optional
+        Paired transfer standards (master, slave): PLS with DS, PDS, SST, mean-centering or
+        no map, ranked by CV and leave-one-standard-out transfer error
+        (:mod:`spectrakit.training.auto_standards`); networks compete only with ``target``.
 
     Returns
     -------
     AutoChoice
     """
-    if task not in ("regression", "classification"):
-        raise ConfigError("unknown task", expected="regression or classification", got=task)
-    if not pipelines:
-        raise ConfigError("auto_fit needs at least one PLS pipeline")
+    if task not in ("regression", "classification") or not pipelines:
+        raise ConfigError(
+            "auto_fit needs a known task and at least one PLS pipeline",
+            expected="task regression or classification, pipelines {name: spec}",
+            got=f"task {task!r}, {len(pipelines or {})} pipeline(s)",
+        )
     y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
     if folds is None:
         codes = None if task == "regression" else np.unique(y, return_inverse=True)[1]
         folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
-    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
-    best_pls = min(pls, key=lambda c: c.cv_error)
-    cands = list(pls)
-    if target is not None and task == "regression":
-        cands.append(
-            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
-        )
+    cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
     pipe = pipelines[best_pls.name[4:-1]]
+    deep = deep if target is not None or standards is None else ()
     deeps = _deep_candidates(deep, pipe, X, y, task, folds, target, deep_input, seed, quick)
     cands += deeps
     if task == "regression" and deeps:
         cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
     chosen = min(cands, key=lambda c: (c.cv_error, c.kind != "pls"))
-    reason = (
-        f"{chosen.name} has the lowest {len(folds)}-fold CV "
-        f"{'RMSE' if task == 'regression' else 'error rate'} on the training spectra "
+    return AutoChoice(cands, chosen, task, _reason(chosen, best_pls, len(folds), task, standards))
+
+
+def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
+    """PLS per pipeline (with mean-centering on ``target``), di-PLS, or the standards' maps."""
+    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
+    best_pls = min(pls, key=lambda c: c.cv_error)
+    cands = list(pls)
+    if standards is not None:
+        from spectrakit.training.auto_standards import standards_candidates
+
+        cands = standards_candidates(pls, *standards)
+    if target is not None and task == "regression":
+        cands.append(
+            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
+        )
+    return cands, best_pls
+
+
+def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards) -> str:
+    what = "RMSE" if task == "regression" else "error rate"
+    if standards is not None and chosen.kind.startswith("pls+"):
+        return (
+            f"{chosen.name} has the lowest expected error on the new instrument, "
+            f"sqrt(CV^2 + transfer^2) = {chosen.cv_error:.4g} ({k}-fold CV "
+            f"{chosen.info['cv_rmse']:.4g}, leave-one-standard-out transfer "
+            f"{chosen.info['transfer_rmse']:.4g})"
+        )
+    return (
+        f"{chosen.name} has the lowest {k}-fold CV {what} on the training spectra "
         f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"
     )
-    return AutoChoice(cands, chosen, task, reason)
+
+
+def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:
+    """The built-in presets (and ``extra``) that run on ``train``; others are logged and left.
+
+    Parameters
+    ----------
+    train : Spectra
+    extra : pipeline spec, optional
+        The user's ``--pipeline``, tried first.
+    """
+    from spectrakit.preprocessing import get_pipeline, list_presets
+
+    specs: dict[str, Any] = {}
+    if extra is not None:
+        specs[str(extra)] = extra
+    specs.update({name: name for name in list_presets()})
+    out = {}
+    for name, spec in specs.items():
+        try:
+            pipe = get_pipeline(spec)
+            pipe.fit_transform(train)
+        except SpectraError as exc:
+            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
+            continue
+        out[name] = pipe.to_config()  # with any grid inserted at fit: logged once, kept
+    if not out:
+        raise ConfigError(
+            "no preprocessing runs on these spectra",
+            expected="at least one of " + ", ".join(specs),
+            got="every one refused the data",
+            fix="give --pipeline with steps that fit the axis",
+        )
+    return out

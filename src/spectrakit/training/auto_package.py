@@ -84,6 +84,26 @@ def _mean_spectrum(values: np.ndarray, like: Spectra) -> Spectra:
     return Spectra(np.asarray(values, dtype=np.float64)[None, :], like.axis)
 
 
+def _affine_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any]:
+    """A transfer map + preprocessing + PLS that is affine in the raw spectrum, as one map.
+
+    Probed exactly at 0 and at every unit spectrum; the faithfulness check refuses a
+    candidate whose chain is not affine (an SNV step, say).
+    """
+    from spectrakit.models import create
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
+
+    p = X.n_points
+    probes = Spectra(np.vstack([np.zeros((1, p)), np.eye(p)]), X.axis)
+    out = np.asarray(cand.predict(probes, domain), dtype=np.float64)
+    bias, weight = out[0], out[1:] - out[0]
+    module = create("chemometric_linear", input_length=p, n_outputs=1)
+    with torch.no_grad():
+        module.head_weight.copy_(torch.as_tensor(weight[None, :], dtype=torch.float64))
+        module.head_bias.fill_(float(bias))
+    return ChannelPreprocessor(None).fit(X), module
+
+
 def _dipls_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any]:
     from spectrakit.models import create
     from spectrakit.preprocessing.channels import ChannelPreprocessor
@@ -176,6 +196,7 @@ def _cnn_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
 def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
     """(preprocessor, module, output-spec overrides) of a candidate, or BundleError."""
     from spectrakit.training.auto import _Blend, _CNNWrap, _DIPLSModel, _Fitted, _ScoreNetWrap
+    from spectrakit.training.auto_standards import _Mapped
 
     model = cand.model
     if isinstance(model, _Fitted):
@@ -183,6 +204,10 @@ def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
         if domain == "target" and model.transfer is not None:
             shift = (model.transfer.slave_mean_, model.transfer.master_mean_)
         return (*_pls_parts(model.est, X, shift), {})
+    if isinstance(model, _Mapped):
+        if domain == "source" or model.transfer is None:
+            return (*_pls_parts(model.est, X, None), {})
+        return (*_affine_parts(cand, X, domain), {})
     if isinstance(model, _DIPLSModel):
         return (*_dipls_parts(cand, X, domain), {})
     if isinstance(model, _ScoreNetWrap):
@@ -265,7 +290,7 @@ def _ood(predictor: Any, out: Path, ood: str, in_dist: Spectra, false_rejection:
     method = "dime" if ood in ("auto", "t2q") else ood
     det = fit_ood(predictor, in_dist, method=method, false_rejection=false_rejection)
     save_detector(det, out)
-    metrics = dict(predictor.config.get("metrics", {}))
+    metrics = dict(predictor.config.metrics)
     bundle.update_metrics(out, {**metrics, "ood": det.name, "ood_calibration": "20% holdout"})
 
 
@@ -302,27 +327,24 @@ def save_auto(
     ----------
     choice : AutoChoice
         From :func:`spectrakit.training.auto.auto_fit` on ``X, y``.
-    X : Spectra
-        The labelled training spectra.
-    y : array-like of shape (n,)
-        Their targets or labels.
+    X, y : Spectra, array-like of shape (n,)
+        The labelled training spectra and their targets or labels.
     out : str or Path
         Bundle directory.
     targets : list of str
         Target column name(s) (classification: the label column).
     target : Spectra, optional
-        Unlabeled spectra of the new instrument given to ``auto_fit``: the bundle then
+        Spectra of the new instrument (unlabeled, or the slave standards): the bundle
         predicts spectra of that instrument, and its OOD detector is fitted on them.
     ood : {"auto", "t2q", "dime", "mahalanobis", "knn", "none"}
         Detector (``auto``: T²/Q for a plain PLS winner, DIME otherwise).
-    false_rejection : float
-        Rate of in-distribution spectra flagged.
-    seed : int
+    false_rejection, seed
+        Rate of in-distribution spectra flagged; seed of the CV folds.
 
     Returns
     -------
     Predictor
-        The bundle, loaded; ``predictor.config["training"]["auto"]`` holds the ranking.
+        The bundle, loaded; ``predictor.config.training["auto"]`` holds the ranking.
     """
     domain = "source" if target is None else "target"
     check = X if target is None else target
@@ -332,12 +354,11 @@ def save_auto(
         card = _card(choice, cand, skipped)
         try:
             if cand.kind == "pls" and domain == "source":
-                pred = save_chemometric(
+                return save_chemometric(
                     cand.model.est, X, y, out, task=choice.task, targets=targets, ood=ood,
                     false_rejection=false_rejection, seed=seed, metrics=card[2],
                     training={"auto": card[1]},
                 )  # fmt: skip
-                return pred
             pred = _try(cand, choice, X, y, out, targets, domain, check, card)
         except BundleError:
             skipped.append(cand.name)

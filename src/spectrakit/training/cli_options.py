@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import json
 from pathlib import Path
 from typing import Any
 
 from spectrakit.core.errors import ConfigError
 from spectrakit.training.config import NOT_SET, Spec, TrainingConfig, check_value
+from spectrakit.training.option_spec import close_matches
 
 __all__ = [
     "add_config_option",
@@ -227,7 +227,7 @@ def _resolve_key(key: Any, args: argparse.Namespace, path: str) -> tuple[str, Sp
             if flag_of(f, spec) and _dest(flag_of(f, spec)) == name:
                 return name, spec, False
         return name, None, False
-    close = difflib.get_close_matches(name, sorted(dests | set(specs)), n=3)
+    close = close_matches(name, sorted(dests | set(specs)), n=3)
     raise ConfigError(
         f"unknown option {key!r} in {path}",
         expected="an option of this command (see --help)",

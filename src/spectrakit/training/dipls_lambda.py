@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spectrakit.chemometrics.dipls import DIPLS, _difference_eig, dipls_weights
+from spectrakit.chemometrics.dipls import DIPLS, difference_eig, dipls_weights
 from spectrakit.core.errors import DataError
 
 __all__ = ["GAMMAS", "DIPLSChoice", "choose_dipls"]
@@ -43,7 +43,7 @@ class DIPLSChoice:
 
 
 def _scale(Xs: np.ndarray, y: np.ndarray, Xt: np.ndarray) -> float:
-    vals, _ = _difference_eig(Xs - Xs.mean(0), Xt - Xt.mean(0))
+    vals, _ = difference_eig(Xs - Xs.mean(0), Xt - Xt.mean(0))
     yc = y - y.mean()
     return float(yc @ yc) / max(float(np.abs(vals).max()), 1e-300)
 

@@ -367,9 +367,14 @@ def fit_ood(predictor: Any, run: Run, train: Spectra, val: Spectra | None, cfg: 
     if cfg.ood == "none":
         return predictor
     method = "dime" if cfg.ood == "auto" else cfg.ood
-    det = _fit(predictor, train, method=method, heldout=val, false_rejection=cfg.false_rejection)
+    tune = bool(getattr(cfg, "ood_tune", False))
+    det = _fit(predictor, train, method=method, heldout=val,
+               false_rejection=cfg.false_rejection, tune=tune)  # fmt: skip
     where = "20% training holdout" if val is None else "validation spectra"
     save_detector(det, run.out)
     metrics = dict(predictor.config.metrics)
-    _bundle.update_metrics(run.out, {**metrics, "ood": det.name, "ood_calibration": where})
+    record = {"ood": det.name, "ood_calibration": where}
+    if tune:  # the choice (ood.json also keeps the grid)
+        record["ood_tuning"] = {k: v for k, v in det.tuning_.items() if k != "grid"}
+    _bundle.update_metrics(run.out, {**metrics, **record})
     return _load_predictor(run.out)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spectrakit.core.errors import TrainingError
+from spectrakit.core.errors import ConfigError, TrainingError
 from spectrakit.io import atomic_path
 from spectrakit.training.config import TrainingConfig
 
@@ -174,12 +174,7 @@ def fit_task(
         ``best``: epoch, step and validation loss of the best checkpoint. ``None`` on the
         non-zero ranks of a distributed run.
     """
-    from spectrakit.training.trainer import build_trainer
-
-    trainer, best_cb = build_trainer(
-        run.work, options, max_epochs=config.max_epochs + 1, max_steps=total.max_steps,
-        monitor=monitor,
-    )  # fmt: skip
+    trainer, best_cb = _trainer(run, config, options, total, monitor)
     if before_fit is not None and run.ckpt is None:
         before_fit(trainer)
     ckpt = None if run.ckpt is None else str(run.ckpt)
@@ -187,6 +182,31 @@ def fit_task(
     if not trainer.is_global_zero:
         return None
     return trainer, _best_state(best_cb, task)
+
+
+def _trainer(
+    run: Run, config: TrainingConfig, options: Any, total: Schedule, monitor: str | None
+) -> tuple[Any, Any]:
+    """The configured Lightning Trainer; a device setting Lightning refuses is one error."""
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    from spectrakit.core.errors import SpectraError
+    from spectrakit.training.trainer import build_trainer
+
+    try:
+        return build_trainer(
+            run.work, options, max_epochs=config.max_epochs + 1, max_steps=total.max_steps,
+            monitor=monitor,
+        )  # fmt: skip
+    except SpectraError:
+        raise
+    except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
+        raise ConfigError(
+            "the device options do not fit this machine",
+            expected="accelerator, devices, num_nodes, strategy and precision Lightning accepts",
+            got=" ".join(str(exc).split())[:160],
+            fix="check --accelerator/--devices/--strategy/--precision (or use the defaults)",
+        ) from None
 
 
 def _best_state(best_cb: Any, task: Any) -> dict:

@@ -29,6 +29,7 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
 from spectrakit.training.checkpoints import StepCheckpoint
+from spectrakit.training.compile import CompileNetwork
 from spectrakit.training.rng_state import StepSeeds
 
 __all__ = [
@@ -127,6 +128,9 @@ class TrainerOptions:
     log_every_n_steps : int, default=10
     callbacks : list of Callback, optional
         Extra callbacks.
+    compile : bool, default=False
+        ``torch.compile`` the network for the fit (in place: checkpoints and bundles are
+        unchanged). Off by default; measured in ``benchmarks/training.py --compile``.
     """
 
     def __init__(
@@ -144,6 +148,7 @@ class TrainerOptions:
         deterministic: bool = True,
         log_every_n_steps: int = 10,
         callbacks: list[Callback] | None = None,
+        compile: bool = False,
     ) -> None:
         if accelerator == "auto" and not torch.cuda.is_available():
             accelerator = "cpu"
@@ -165,6 +170,7 @@ class TrainerOptions:
         self.deterministic = deterministic
         self.log_every_n_steps = int(log_every_n_steps)
         self.callbacks = list(callbacks or [])
+        self.compile = bool(compile)
 
     @classmethod
     def pop_from(cls, options: dict[str, Any]) -> TrainerOptions:
@@ -183,6 +189,7 @@ class TrainerOptions:
             "gradient_clip": self.gradient_clip,
             "patience": self.patience,
             "checkpoint_every": self.checkpoint_every,
+            "compile": self.compile,
         }
 
 
@@ -255,6 +262,8 @@ def build_trainer(
         if options.patience:
             callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
     callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
+    if options.compile:
+        callbacks.append(CompileNetwork())
     callbacks += options.callbacks
     loggers = _loggers(options.loggers, work_dir / "logs")
     if loggers:  # the learning rate of every step goes beside the losses (lr-AdamW, ...)

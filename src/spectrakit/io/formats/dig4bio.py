@@ -24,9 +24,9 @@ import pandas as pd
 
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import Spectra, split_table_columns
-from spectrakit.io._meta_names import FOLD, canonical_meta
 from spectrakit.io._registry import register_format
 from spectrakit.io.formats.csv_table import read_csv
+from spectrakit.io.meta_names import FOLD, canonical_meta
 
 __all__ = ["INSTRUMENTS", "TARGETS", "read_dig4bio"]
 

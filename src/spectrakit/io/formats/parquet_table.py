@@ -36,6 +36,10 @@ def _axis_options(schema: pa.Schema, options: dict[str, Any]) -> dict[str, Any]:
     return merge_axis_options(stored, options)
 
 
+#: the axis options stored in a Parquet schema, merged with the caller's
+schema_axis_options = _axis_options
+
+
 @register_format("parquet", extensions=(".parquet", ".pq"), description="table format, Parquet")
 def read_parquet(path: Path, *, unit=None, kind=None, laser_wavelength=None):
     """Read a table-format Parquet file."""
@@ -108,6 +112,14 @@ def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Ite
     options = _axis_options(source.schema_arrow, axis_options)
     for batch in source.iter_batches(batch_size=block_size):
         yield Spectra.from_pandas(batch.to_pandas(), source=Path(path).name, **options)
+
+
+def parquet_rows(path: Path) -> int | None:
+    """Number of spectra in a Parquet file, from its footer (None when it cannot be read)."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return None
 
 
 class ParquetBlockWriter:

@@ -15,8 +15,7 @@ import torch
 from spectrakit import Spectra, load, write
 from spectrakit.cli import main
 from spectrakit.core.errors import ConfigError
-from spectrakit.training import fit_supervised, pretrain
-from spectrakit.training.config import FitConfig, PretrainConfig
+from spectrakit.training import FitConfig, PretrainConfig, fit_supervised, pretrain
 from spectrakit.training.run import read_run, start_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -51,6 +50,7 @@ BAD_FLAGS = [
     ["--accelerator", "gpu"],
     ["--devices", "zero"],
     ["--weight-decay", "-1"],
+    ["--strategy", "bogus"],
 ]
 
 
@@ -144,12 +144,20 @@ def test_api_refuses_unknown_options_with_close_matches():
         fit_supervised(_pinned_data(), "y", config=PretrainConfig())
 
 
+def test_device_options_lightning_refuses_are_one_error(tmp_path):
+    with pytest.raises(ConfigError, match="device options"):
+        fit_supervised(_pinned_data(), "y", model="mlp_tiny", accelerator="cpu", devices=[5],
+                       out=tmp_path / "m", **FAST)  # fmt: skip
+
+
 def test_config_fields_carry_type_default_range_and_help():
     for cls in (FitConfig, PretrainConfig):
         for f in dataclasses.fields(cls):
             spec = f.metadata["spec"]
             assert spec.help and spec.kind, f.name
     assert FitConfig().replace(epochs=3, mixup=0.2).max_epochs == 3  # flag spellings work
+    assert FitConfig(devices="0,1").devices == [0, 1] and FitConfig(warmup="3").warmup == 3
+    assert FitConfig(loggers="").loggers == () and FitConfig(lr="2e-3").lr == 2e-3
     assert len(dataclasses.fields(FitConfig)) >= 36
 
 
@@ -164,6 +172,8 @@ def test_run_json_round_trips_the_config(tmp_path):
     recorded = [n for n, s in FitConfig.specs().items() if s.record]
     assert {n: getattr(back, n) for n in recorded} == {n: getattr(cfg, n) for n in recorded}
     json.dumps(record)  # plain JSON
+    assert "pipeline" not in cfg.replace(pipeline=object()).to_record()  # no JSON form: left out
+    assert cfg.replace(pipeline="raman-default").to_record()["pipeline"] == "raman-default"
 
 
 def test_run_json_of_the_older_layout_is_read(tmp_path):
@@ -181,12 +191,13 @@ def test_run_json_of_the_older_layout_is_read(tmp_path):
 
 # ---------------------------------------------------------------------- same weights as before
 # computed with the code before the typed configuration and the stage split (same data/seed);
-# re-pinned once when resumable training seeded the sampler and augmentation per epoch
+# re-pinned when resumable training seeded the sampler and augmentation per epoch, and
+# (embeddings) when masked pretraining took its statistics from visible patches only
 PINNED_FIT = [0.51194, 0.513563, 0.51141, 0.511287, 0.513066]
 PINNED_EMBED = [
-    [-0.164545, -1.41939, -0.108773, 0.152202],
-    [0.112182, -0.845742, 0.017189, 0.261291],
-    [-0.206715, -1.663774, 0.021858, 0.109576],
+    [0.390487, -0.933566, 0.280533, 0.159061],
+    [0.645772, -0.402777, 0.357257, 0.264237],
+    [0.400694, -1.093311, 0.448143, 0.14491],
 ]
 
 
@@ -216,7 +227,8 @@ def test_ood_none_skips_the_detector(tmp_path):
 
 
 # ---------------------------------------------------------------------- structure
-TERRITORY = ["training/api.py", "training/config.py", "training/cli_options.py",
+TERRITORY = ["training/api.py", "training/config.py", "training/option_spec.py",
+             "training/cli_options.py",
              "training/run.py", "training/fit_stages.py", "training/pretrain_stages.py",
              "training/evaluate.py", "tasks/base.py", "tasks/supervised.py", "tasks/masked.py",
              "cli/finetune.py", "cli/pretrain.py"]  # fmt: skip
@@ -232,6 +244,14 @@ def test_no_function_over_60_lines_in_training():
                 if n > 60:
                     long.append(f"{rel}:{node.name} {n}")
     assert long == []
+
+
+def test_spelled_out_choices_match_the_tasks():
+    from spectrakit.tasks.masked import MASK_MODES
+    from spectrakit.tasks.optim import SCHEDULES
+    from spectrakit.training import option_spec
+
+    assert option_spec.SCHEDULES == SCHEDULES and option_spec.MASK_MODES == MASK_MODES
 
 
 def test_the_tasks_share_one_configure_optimizers():

@@ -1,0 +1,29 @@
+"""One scored candidate of the automatic choice (shared by the ranking and its sources)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spectrakit.core.spectra import Spectra
+
+__all__ = ["Candidate"]
+
+
+@dataclass
+class Candidate:
+    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model."""
+
+    name: str
+    kind: str
+    cv_error: float
+    oof: np.ndarray
+    model: Any
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        """Predictions of the fitted candidate."""
+        return self.model.predict(X, domain)

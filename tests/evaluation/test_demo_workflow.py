@@ -1,0 +1,88 @@
+"""The demo's workflow as a library function, on a reduced synthetic fermentation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import spectrakit as sk
+from spectrakit.evaluation.demo import demo_workflow
+from spectrakit.evaluation.demo_data import FIELD_PIPELINE, match_reference, synthetic_fermentation
+from spectrakit.evaluation.demo_report import write_demo_outputs
+from spectrakit.evaluation.protocol import SealedTargets
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    train, process, ref = synthetic_fermentation(n_process=240)
+    values = process.values.copy()
+    values[-2:] = 1.0  # constant placeholder rows, as in the real set
+    process = sk.Spectra(values, process.axis, meta=process.meta)
+    events: list[str] = []
+    real_fit, real_freeze = demo_mod_auto_fit(), SealedTargets.freeze
+
+    def fit(*args, **kwargs):
+        events.append("fit")
+        return real_fit(*args, **kwargs)
+
+    def freeze(self, choices):
+        events.append("freeze")
+        return real_freeze(self, choices)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr("spectrakit.training.auto.auto_fit", fit)
+    mp.setattr(SealedTargets, "freeze", freeze)
+    try:
+        result = demo_workflow(train, process, ref, out, deep=(), seed=0,
+                               pipelines={"field": FIELD_PIPELINE}, source="synthetic")  # fmt: skip
+    finally:
+        mp.undo()
+    return result, events, (train, process, ref), out
+
+
+def demo_mod_auto_fit():
+    from spectrakit.training.auto import auto_fit
+
+    return auto_fit
+
+
+def test_choice_is_made_before_the_test_set_is_opened(run):
+    result, events, _, _ = run
+    assert events == ["fit", "freeze"]
+    cv = result.cv_table.set_index("candidate")["cv_error"]
+    pls_cv = cv[[n for n in cv.index if n.startswith("pls[")]].min()
+    assert cv[result.chosen] <= pls_cv  # never worse than CV-tuned PLS on CV
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: the transfer candidates (di-PLS, PLS + mean-centering on the process "
+    "spectra) remove the concentration shift between standards and process along with the "
+    "instrument shift (synthetic set: bias -12 g/L while plain PLS has 0.5 g/L), and CV on the "
+    "standards cannot see it, so auto picks them",
+)
+def test_scores_are_those_of_the_written_bundle_on_the_same_points(run):
+    result, _, (_, process, ref), _ = run
+    assert result.n_process == 238  # the two constant rows are dropped
+    assert set(result.scores) == {"auto", "PLS", "PLS + mean-centering"}
+    matched = match_reference(process.select(np.arange(238)), ref)
+    pred = sk.load(result.bundle).predict(matched)["glucose"].to_numpy()
+    y = matched.meta["glucose"].to_numpy()
+    assert result.scores["auto"]["rmsep"] == pytest.approx(np.sqrt(np.mean((pred - y) ** 2)))
+    assert result.n_hplc == len(ref) == len(result.matched)
+    assert result.scores["auto"]["rmsep"] < 0.5 * np.std(y)  # a real model, not the mean
+    assert f"{result.scores['auto']['rmsep']:.2f}" in result.summary()
+
+
+def test_outputs_are_written(run):
+    result, _, _, out = run
+    report = write_demo_outputs(result, out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["scores"]["PLS"]["rmsep"] == pytest.approx(result.scores["PLS"]["rmsep"])
+    assert metrics["chosen"] == result.chosen and result.chosen in report.read_text()
+    assert (out / "predictions.csv").is_file()

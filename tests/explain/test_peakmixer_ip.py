@@ -1,0 +1,95 @@
+"""PeakMixer's interpretable path specialises, and its channel sets are compared as in the seed.
+
+The synthetic set of ``test_explain``: one narrow band at 1000 cm-1 decides the class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from test_explain import HIGH, LOW, accuracy, make_set, train
+
+from spectrakit.core.errors import ModelError
+from spectrakit.explain import compare_channel_sets
+from spectrakit.models import create
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+WIDTH = 24  # peakmixer_tiny channels
+
+
+@pytest.fixture(scope="module")
+def sets():
+    test = make_set(64, 1)
+    return make_set(256, 0), test[test.meta["y"].to_numpy() == 1][:16]
+
+
+def _trained(train_set, **hparams):
+    torch.manual_seed(0)
+    model = create("peakmixer_tiny", n_outputs=2, **hparams)
+    return train(model, train_set, steps=60, lr=3e-3, wd=0.01)
+
+
+@pytest.fixture(scope="module")
+def model(sets):
+    return _trained(sets[0])
+
+
+def test_class_channel_weights_specialise(sets, model):
+    assert accuracy(model, make_set(64, 1)) > 0.9
+    w = model.class_channel_weights().detach()
+    torch.testing.assert_close(w.sum(1), torch.ones(2))
+    assert w.max() > 3 / WIDTH and w.min() < 0.5 / WIDTH  # a few channels per class
+    flat = _trained(sets[0], ip_temperature=1.0).class_channel_weights().detach()
+    assert flat.max() < 1.3 / WIDTH  # without the temperature: near uniform, as before
+
+
+def test_specific_channels_localise_the_deciding_band(sets, model):
+    table = compare_channel_sets(model, sets[1], target=1, band=(LOW, HIGH))
+    print(table.round(4).to_string())
+    assert list(table.index) == ["specific", "all", "complementary"]
+    assert np.isfinite(table[["infidelity", "sensitivity"]].to_numpy()).all()
+    share = table["band_share"]
+    assert share["specific"] > share["all"] > share["complementary"]
+    assert share["specific"] > 4 * np.mean((make_set(1, 0).axis.values >= LOW)
+                                           & (make_set(1, 0).axis.values <= HIGH))  # fmt: skip
+
+
+def test_bad_temperature_and_legacy_weights_are_refused(model):
+    with pytest.raises(ModelError, match="ip_temperature must be positive"):
+        create("peakmixer_tiny", ip_temperature=0.0)
+    # weights of the earlier mean-pooled path lack the marker tensor: the bundle loader,
+    # which compares tensor names before loading, refuses them instead of reading them
+    # with another pooling
+    state = {k: v for k, v in model.state_dict().items() if k != "ip_max_pool"}
+    fresh = create("peakmixer_tiny", n_outputs=2)
+    assert "ip_max_pool" in set(fresh.state_dict()) - set(state)
+    with pytest.raises(RuntimeError, match="ip_max_pool"):
+        fresh.load_state_dict(state)
+
+
+def test_cnn_peak_family_trains_explains_and_exports(sets, tmp_path):
+    pytest.importorskip("onnxruntime")
+    import spectrakit as sk
+    from spectrakit.bundle import save
+    from spectrakit.export import load_onnx
+    from spectrakit.export.onnx import export_onnx
+    from spectrakit.models import model_family
+    from spectrakit.models.cnnpeak import CNNPeakBlock
+
+    assert model_family("cnnpeak_tiny") == "cnnpeak"
+    torch.manual_seed(0)
+    model = train(create("cnnpeak_tiny", n_outputs=2), sets[0], steps=60, lr=3e-3, wd=0.01)
+    assert any(isinstance(m, CNNPeakBlock) for m in model.modules())
+    assert accuracy(model, make_set(64, 1)) > 0.9
+    table = compare_channel_sets(model, sets[1][:8], target=1, band=(LOW, HIGH),
+                                 n_perturb_samples=4)  # fmt: skip
+    assert table.loc["specific", "band_share"] > table.loc["complementary", "band_share"]
+    bundle = save(tmp_path / "b", model=model, task="classification", axis=sets[0].axis,
+                  classes=["absent", "present"],
+                  output={"task": "classification", "n_targets": 2})  # fmt: skip
+    assert all(r["ok"] for r in export_onnx(bundle, batch_sizes=(1, 3))["parity"])
+    test = make_set(8, 2)
+    onnx_proba = load_onnx(bundle).predict(test)["proba_present"]
+    torch_proba = sk.load(bundle).predict(test)["proba_present"]
+    np.testing.assert_allclose(onnx_proba, torch_proba, atol=1e-4)

@@ -1,0 +1,48 @@
+"""The accuracy benchmark writes its tables into the docs itself (nothing typed by hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    import benchmarks.accuracy as bench
+
+    return bench
+
+
+def _run(score, pls, bias=0.1):
+    return {"scores": {"PLS": {"score": pls, "bias": bias}, "auto": {"score": score, "bias": bias}},
+            "auto_choice": "pls_net", "seconds": 2.0}  # fmt: skip
+
+
+def test_rendered_tables_replace_only_the_generated_block(bench, tmp_path):
+    runs = [_run(1.0, 2.0), _run(3.0, 4.0)]
+    saved = {"nir-30": {"task": "regression", "summary": bench._summary(runs, "regression"),
+                        "runs": runs, "quick": True, "threads": 1}}  # fmt: skip
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(saved))
+    doc = tmp_path / "accuracy.md"
+    doc.write_text(f"# Title\n\nintro\n\n{bench.MARK_START}\nold table\n{bench.MARK_END}\n\nend\n")
+    assert bench.main(["--render", str(src), "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("# Title\n\nintro\n\n") and text.endswith("\n\nend\n")
+    assert "old table" not in text
+    assert "### nir-30: RMSEP, mean +- SD over 2 seeds (2 s per seed)" in text
+    # mean 2 +- SD 1.4; ratio to PLS is the mean of per-seed ratios (0.5, 0.75)
+    assert "| auto | 2 +- 1.4 | 0.625 | +0.1 |" in text
+    assert "| PLS | 3 +- 1.4 | 1.000 | +0.1 |" in text
+    assert "pls_net x2" in text
+
+
+def test_a_document_without_the_block_is_refused(bench, tmp_path):
+    doc = tmp_path / "other.md"
+    doc.write_text("no markers here\n")
+    with pytest.raises(SystemExit, match="no"):
+        bench.write_markdown(str(doc), ["x"], "h")
+    assert doc.read_text() == "no markers here\n"
