@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import spectrakit as sk
 from _io_attacks import mutate, seed_files
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 from spectrakit.io import ReadLimits
 
 _FORMAT = {"jcamp-asdf": "jcamp"}
