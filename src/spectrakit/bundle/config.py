@@ -82,6 +82,10 @@ class BundleConfig:
         :class:`~spectrakit.models.heads.OutputSpec` fields (None for an encoder).
     preprocessing : list of (dict or None)
         One pipeline description per input channel.
+    channels : list of dict or None
+        Separately measured channels, ``[{"name", "axis"}, ...]``
+        (:meth:`~spectrakit.core.channel_set.ChannelLayout.to_list`): the model takes one
+        spectrum per channel, each on its own axis; ``axis`` is then their packed axis.
     extra_features : dict
         ``{"names", "mean", "std"}`` of tabular inputs.
     normalize : bool
@@ -110,6 +114,7 @@ class BundleConfig:
     classes: list[str] | None = None
     output: dict | None = None
     preprocessing: list[dict | None] = field(default_factory=lambda: [None])
+    channels: list[dict] | None = None
     extra_features: dict = field(default_factory=lambda: {"names": [], "mean": [], "std": []})
     normalize: bool = False
     training: dict = field(default_factory=dict)
@@ -155,6 +160,15 @@ class BundleConfig:
         return self.training.get("grid")
 
     @property
+    def channel_layout(self) -> Any:
+        """The :class:`~spectrakit.core.channel_set.ChannelLayout` of measured channels, or None."""
+        if not self.channels:
+            return None
+        from spectrakit.core.channel_set import ChannelLayout
+
+        return ChannelLayout.from_list(self.channels)
+
+    @property
     def n_outputs(self) -> int | None:
         """Targets, classes or labels the head predicts (None for an encoder)."""
         return None if self.output is None else int(self.output.get("n_targets", 0))
@@ -183,6 +197,8 @@ class BundleConfig:
             "files": dict(self.files),
             "signature": self.signature,
         }
+        if self.channels is not None:  # absent from single-spectrum bundles
+            out["channels"] = list(self.channels)
         return {**self.extra, **out}
 
     def to_json(self) -> bytes:
@@ -219,6 +235,7 @@ class BundleConfig:
             classes=None if raw.get("classes") is None else list(raw["classes"]),
             output=raw.get("output"),
             preprocessing=list(raw.get("preprocessing") or [None]),
+            channels=None if raw.get("channels") is None else list(raw["channels"]),
             extra_features=raw.get("extra_features") or {"names": [], "mean": [], "std": []},
             normalize=bool(raw.get("normalize", False)),
             training=dict(raw.get("training") or {}),

@@ -377,6 +377,7 @@ def save(
         classes=None if classes is None else [str(c) for c in classes],
         output=fields.get("output"),
         preprocessing=[None] if preprocessor is None else preprocessor.to_config(),
+        channels=_channels(preprocessor),
         extra_features=fields.get("extra_features") or {"names": [], "mean": [], "std": []},
         normalize=bool(fields.get("normalize", False)),
         training=_jsonable(fields.get("training") or {}),
@@ -386,6 +387,12 @@ def save(
         created=now_iso(),
     )
     return Bundle.write(out, config, model, preprocessor).path
+
+
+def _channels(preprocessor: Any) -> list[dict] | None:
+    """The measured-channel layout of ``preprocessor`` (None for one spectrum per sample)."""
+    layout = getattr(preprocessor, "layout", None)
+    return None if layout is None else layout.to_list()
 
 
 def read_config(bundle_dir: str | Path) -> BundleConfig:

@@ -133,9 +133,16 @@ def build_preprocessor(config: BundleConfig, state: dict[str, np.ndarray] | None
     from spectrakit.preprocessing.channels import ChannelPreprocessor
 
     try:
-        pre = ChannelPreprocessor.from_config(
-            config.preprocessing, state, config.axis, config.model_axis
-        )
+        if config.channels:
+            from spectrakit.preprocessing.measured_channels import MeasuredChannels
+
+            pre = MeasuredChannels.from_layout(
+                config.channel_layout, config.preprocessing, state, config.model_axis
+            )
+        else:
+            pre = ChannelPreprocessor.from_config(
+                config.preprocessing, state, config.axis, config.model_axis
+            )
         ax = config.axis
         wave = 1.0 + 0.1 * np.sin(np.linspace(0.0, 3.0 * np.pi, ax.n_points))
         probe = Spectra(wave[None, :].astype(np.float32), ax)

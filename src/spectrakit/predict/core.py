@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.errors import AxisError
+from spectrakit.core.channel_set import ChannelLayout, ChannelSet
+from spectrakit.core.errors import AxisError, DataError
 from spectrakit.core.spectra import Spectra
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "conform_axis",
     "coverage",
     "decode_outputs_np",
+    "measured_input",
     "predictions_frame",
 ]
 
@@ -105,6 +107,44 @@ def conform_axis(
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())
     return spectra.resample(axis, fill="edge")
+
+
+def measured_input(spectra: Any, layout: ChannelLayout | None) -> Any:
+    """Input of a bundle with measured channels ``layout``: the packed channels.
+
+    Every channel of a :class:`ChannelSet` is brought onto its own recorded axis
+    (:func:`conform_axis`) and the channels are packed; already packed spectra pass. A
+    bundle without measured channels (``layout`` None) gets ``spectra`` back unchanged and
+    refuses a channel set.
+
+    Raises
+    ------
+    DataError
+        A missing channel, or one table of spectra for a multi-channel model (and back).
+    """
+    if layout is None:
+        if isinstance(spectra, ChannelSet):
+            raise DataError(
+                "this model takes one spectrum per sample, not measured channels",
+                expected="one table of spectra (--data)",
+                got="channels " + ", ".join(spectra.names),
+                fix="use a model trained on these channels (finetune --channel-files)",
+            )
+        return spectra
+    if isinstance(spectra, ChannelSet):
+        return layout.pack(spectra, conform=conform_axis)
+    packed = layout.packed_axis
+    if isinstance(spectra, Spectra) and spectra.axis.kind == "index":
+        if spectra.n_points == packed.n_points and spectra.axis.allclose(packed):
+            return spectra  # packed already
+    got = spectra.axis.describe() if isinstance(spectra, Spectra) else type(spectra).__name__
+    raise DataError(
+        "this model takes separately measured channels " + ", ".join(layout.names),
+        expected="one table per channel: " + ", ".join(layout.names),
+        got=f"one table of spectra ({got})",
+        fix="give --channel-files " + ",".join(f"{n}=FILE" for n in layout.names)
+        + " (Python: spectrakit.io.read_channels)",
+    )
 
 
 _CM1_KINDS = {"wavenumber", "raman_shift"}

@@ -20,6 +20,7 @@ from spectrakit.predict.core import (
     conform_axis,
     coverage,
     decode_outputs_np,
+    measured_input,
     predictions_frame,
 )
 
@@ -60,6 +61,7 @@ class Predictor:
         self.axis = self.config.axis
         self.model_axis = self.config.model_axis
         self.preprocessor = bundle.preprocessor()
+        self.channel_layout = self.config.channel_layout
         pipes = self.preprocessor.pipelines
         self.pipeline = pipes[0] if len(pipes) == 1 else pipes
         self.targets = list(self.config.targets)
@@ -104,6 +106,7 @@ class Predictor:
         return self._prepare(spectra)
 
     def _prepare(self, spectra: Spectra) -> tuple[torch.Tensor, SpectralAxis]:
+        spectra = measured_input(spectra, self.channel_layout)
         if not isinstance(spectra, Spectra):
             raise DataError(
                 "predictions need Spectra",
@@ -130,7 +133,7 @@ class Predictor:
 
     def coverage(self, spectra: Spectra) -> float | None:
         """Fraction of the input axis inside the trained range (axis-aware models), else None."""
-        if not self._on_own_grid(spectra):
+        if self.channel_layout is not None or not self._on_own_grid(spectra):
             return None
         axis = any_grid_inputs(spectra[:1], getattr(self.model, "patch_size", None) or 1)[1]
         return coverage(axis, self.axis, warn=False)
@@ -140,6 +143,7 @@ class Predictor:
         return None if extra is None else torch.from_numpy(extra)
 
     def _batches(self, spectra: Spectra, batch_size: int):
+        spectra = measured_input(spectra, self.channel_layout)
         x, axis = self._prepare(spectra)
         extra = self._extra_tensor(spectra)
         ax = axis.to_torch() if getattr(self.model, "axis_aware", False) else None
@@ -184,6 +188,7 @@ class Predictor:
                 got=f"task={self.task!r}",
                 fix="fine-tune it: spectrakit finetune --init BUNDLE ... (embed() works as is)",
             )
+        spectra = measured_input(spectra, self.channel_layout)
         raw = self.raw_outputs(spectra, batch_size).numpy()
         decoded = decode_outputs_np(raw, self.config.output)
         frame = predictions_frame(decoded, self.task, self.targets, self.classes)

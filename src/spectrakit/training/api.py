@@ -44,14 +44,17 @@ def fit_supervised(
 
     Parameters
     ----------
-    train : Spectra
-        Training spectra; targets are columns of ``train.meta``.
+    train : Spectra or ChannelSet
+        Training spectra; targets are columns of ``train.meta``. A
+        :class:`~spectrakit.core.channel_set.ChannelSet` (separately measured channels,
+        :func:`spectrakit.io.read_channels`) trains a model taking every channel as one
+        input channel, each on its own axis.
     targets : str or sequence of str
         Target column(s): numeric for regression, one label column for classification,
         several 0/1 columns for multi-label.
     config : FitConfig, optional
         Every training option (default: ``FitConfig()``); keyword ``options`` update it.
-    val : Spectra, optional
+    val : Spectra or ChannelSet, optional
         Validation spectra (default: ``val_fraction`` of ``train``, split by ``groups``).
     out : str or Path, optional
         Bundle directory (a temporary one when omitted).
@@ -72,11 +75,12 @@ def fit_supervised(
     >>> predictor.predict(new_spectra)["glucose"]  # doctest: +SKIP
     """
     cfg = FitConfig.build(config, **options)
+    train, val, layout = fs.measured_inputs(train, val, cfg)
     given_train, given_val = train, val
     train, val, targets = fs.fit_inputs(train, targets, val, cfg)
-    facts = fs.fit_recipe(targets, cfg)
+    facts = fs.fit_recipe(targets, cfg, layout)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
-    data = fs.fit_data(train, val, targets, cfg, facts)
+    data = fs.fit_data(train, val, targets, cfg, facts, layout)
     spec = fs.output_spec(data, cfg)
     net = fs.fit_model(data, spec, cfg)
     trainer_opts = TrainerOptions(**cfg.trainer_kwargs())

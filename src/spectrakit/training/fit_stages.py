@@ -15,12 +15,14 @@ import numpy as np
 import torch
 
 from spectrakit import bundle as _bundle
+from spectrakit.core.channel_set import ChannelLayout, ChannelSet
 from spectrakit.core.errors import ConfigError, DataError, TrainingError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import SpectraDataModule
 from spectrakit.models.heads import OutputSpec, n_model_outputs
 from spectrakit.predict.core import conform_axis
 from spectrakit.predict.loader import load as _load_predictor
+from spectrakit.preprocessing.measured_channels import MeasuredChannels
 from spectrakit.preprocessing.quality import summarize
 from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
@@ -37,6 +39,7 @@ __all__ = [
     "fit_ood",
     "fit_recipe",
     "lr_sweep",
+    "measured_inputs",
     "package_fit",
     "supervised_task",
 ]
@@ -82,13 +85,52 @@ def fit_inputs(
     return train, val, targets
 
 
-def fit_recipe(targets: list[str], cfg: FitConfig) -> dict:
+def measured_inputs(
+    train: Any, val: Any, cfg: FitConfig
+) -> tuple[Any, Any, ChannelLayout | None]:
+    """Separately measured channels (a :class:`ChannelSet`) packed, with their layout.
+
+    Validation channels are brought onto the training channels' axes, each its own;
+    other inputs pass through with no layout.
+    """
+    if not isinstance(train, ChannelSet):
+        if isinstance(val, ChannelSet):
+            raise DataError(
+                "validation spectra are measured channels but the training spectra are not",
+                expected="both a ChannelSet or both Spectra",
+                got=f"train {type(train).__name__}, val ChannelSet",
+            )
+        return train, val, None
+    if cfg.init is not None:
+        raise ConfigError(
+            "measured channels train a model from scratch",
+            expected="no init bundle with channel files",
+            got=f"init={cfg.init}",
+            fix="drop --init, or give one spectrum per sample (--data)",
+        )
+    layout = train.layout
+    if val is not None:
+        val = layout.pack(val if isinstance(val, ChannelSet) else _not_channels(val, layout),
+                          conform=conform_axis)  # fmt: skip
+    return train.pack(), val, layout
+
+
+def _not_channels(val: Any, layout: ChannelLayout) -> Any:
+    raise DataError(
+        "validation spectra must be the same measured channels",
+        expected="a ChannelSet with channels " + ", ".join(layout.names),
+        got=type(val).__name__,
+        fix="read the validation channels with read_channels too",
+    )
+
+
+def fit_recipe(targets: list[str], cfg: FitConfig, layout: ChannelLayout | None = None) -> dict:
     """The recipe facts recorded in the bundle (model, channels, transforms, split, ...)."""
     model = cfg.model if cfg.init is None else _bundle.read_config(Path(cfg.init)).family.name
     return recipe(
         model=model, task=cfg.task, targets=targets, pipeline=cfg.pipeline, augment=cfg.augment,
         split=parse_split(cfg.split), seed=cfg.seed, label_smoothing=cfg.label_smoothing,
-        mixup=cfg.mixup_alpha,
+        mixup=cfg.mixup_alpha, measured=None if layout is None else layout.names,
     )  # fmt: skip
 
 
@@ -103,12 +145,20 @@ class FitData:
 
 
 def fit_data(
-    train: Spectra, val: Spectra | None, targets: list[str], cfg: FitConfig, facts: dict
-) -> FitData:
-    """A set-up data module: preprocessing fitted on the training split, axis conformed."""
+    train: Spectra, val: Spectra | None, targets: list[str], cfg: FitConfig, facts: dict,
+    layout: ChannelLayout | None = None,
+) -> FitData:  # fmt: skip
+    """A set-up data module: preprocessing fitted on the training split, axis conformed.
+
+    With ``layout`` (separately measured channels, packed) every channel gets the pipelines
+    on its own axis (:class:`~spectrakit.preprocessing.measured_channels.MeasuredChannels`).
+    """
     from spectrakit import models
 
     pipeline, normalize, name = cfg.pipeline, False, cfg.model
+    if layout is not None:
+        pipeline = MeasuredChannels(layout, _list(pipeline) if isinstance(pipeline, list | tuple)
+                                    else [pipeline])  # fmt: skip
     kwargs = {"input_length": train.n_points, **(cfg.model_kwargs or {})}
     pre_cfg = None
     if cfg.init is not None:

@@ -76,8 +76,11 @@ def split_fold(
     return train[np.sort(tr)], train[np.sort(va)]
 
 
-def _channels(pipeline: Any) -> list[str]:
+def _channels(pipeline: Any, measured: Sequence[str] | None = None) -> list[str]:
     specs = pipeline if isinstance(pipeline, list | tuple) else [pipeline]
+    if measured:
+        per = _channels(specs) if len(specs) > 1 else []
+        return [f"{m}/{p}" if per else str(m) for m in measured for p in per or [None]]
     names = []
     for i, spec in enumerate(specs):
         if spec is None:
@@ -118,14 +121,19 @@ def recipe(
     seed: int,
     label_smoothing: float,
     mixup: float,
+    measured: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The recipe of a training call as JSON-able facts (see :data:`FIELDS`)."""
+    """The recipe of a training call as JSON-able facts (see :data:`FIELDS`).
+
+    ``measured`` names separately measured channels; they are then the ``channels`` (times
+    the pipelines when several are given: ``277/raw``, ``277/derivative``, ...).
+    """
     aug = augment.to_config() if hasattr(augment, "to_config") else augment
     return {
         "model": model,
         "task": task,
         "targets": list(targets),
-        "channels": _channels(pipeline),
+        "channels": _channels(pipeline, measured),
         "transforms": _transforms(pipeline, augment, mixup),
         "augmentation": None if aug is None or callable(aug) else aug,
         "split": None if split is None else f"{split[0]}-{split[1]}",
