@@ -27,12 +27,14 @@ __version__ = "0.1.0"
 # Everything that needs pandas, SciPy, torch or Lightning loads on first use, so
 # `import spectrakit` and `spectrakit --help` stay fast (numpy only).
 _LAZY = {
+    "ChannelSet": "spectrakit.core.channel_set",
     "Spectra": "spectrakit.core.spectra",
     "available_formats": "spectrakit.io",
     "combine": "spectrakit.core.common_grid",
     "load": "spectrakit.predict",
     "read": "spectrakit.io",
     "read_blocks": "spectrakit.io",
+    "read_channels": "spectrakit.io",
     "save": "spectrakit.bundle",
     "write": "spectrakit.io",
 }

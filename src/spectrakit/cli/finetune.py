@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
+from spectrakit.cli._channels import add_channel_options, read_data
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_dir
 from spectrakit.cli._targets import check_targets
@@ -32,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="train or fine-tune a model on labelled spectra; writes a bundle",
         description="Supervised training (regression, classification, multi-label). " + EXAMPLE,
     )
-    p.add_argument("--data", required=True, help="labelled spectra (table format)")
+    p.add_argument("--data", help="labelled spectra (table format)")
     p.add_argument("--target", required=True, help="target column(s), comma-separated")
     p.add_argument("--out", required=True, help="output bundle directory")
     p.add_argument("--val", help="validation spectra (default: hold out --val-fraction)")
@@ -44,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "augmentation split seed label_smoothing mixup)",
     )
     add_read_options(p)
+    add_channel_options(p)
     add_auto_options(p)
     add_training_options(p, FitConfig)
     p.set_defaults(func=run)
@@ -90,10 +92,13 @@ def run(args: argparse.Namespace) -> int:
         print_config(args)
         return 0
     claim_dir(None if args.name_template else args.out, args)  # templated: checked below
-    train = read_input(args.data, args)
+    train = read_data(args)
+    measured = args.channel_files is not None
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
     check_targets(train, targets, task)
+    if measured and (args.model == "auto" or args.model in CHEMOMETRIC or args.val):
+        _refuse_measured(args)
     if args.model == "auto":
         return _report(run_auto(args, train, targets, task), args)
     refuse_auto_only(args)
@@ -109,12 +114,23 @@ def run(args: argparse.Namespace) -> int:
     augment = _augmentation(args.augment) if args.augment else None
     config = config_from_args(args, task=task, augment=augment)
     val = read_input(args.val, args) if args.val else None
-    args.out = out = _out_dir(args, task, targets, augment)
+    args.out = out = _out_dir(args, task, targets, augment, getattr(train, "names", None))
     if val is not None:
         check_targets(val, targets, task, training=False)
     claim_dir(out, args)
     predictor = fit_supervised(train, targets, config=config, val=val, out=out)
     return _report(predictor, args)
+
+
+def _refuse_measured(args: argparse.Namespace) -> None:
+    what = "--val" if args.val else f"--model {args.model}"
+    raise ConfigError(
+        f"measured channels (--channel-files) do not combine with {what}",
+        expected="a network taking several input channels (e.g. --model cnn1d_tiny) and a "
+        "validation split of the channel files",
+        got=what,
+        fix="choose a network, and --val-fraction or --split instead of --val",
+    )
 
 
 def _report(predictor, args: argparse.Namespace) -> int:
@@ -154,7 +170,9 @@ def _augmentation(spec: str):
     return augmentation_from_config(config)
 
 
-def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -> str:
+def _out_dir(
+    args: argparse.Namespace, task: str, targets: list[str], augment, measured=None
+) -> str:
     """``--out``, or ``--out/<name>`` rendered from ``--name-template`` and the recipe."""
     if not args.name_template:
         return args.out
@@ -177,5 +195,6 @@ def _out_dir(args: argparse.Namespace, task: str, targets: list[str], augment) -
         seed=args.seed,
         label_smoothing=args.label_smoothing,
         mixup=args.mixup,
+        measured=measured,
     )
     return str(Path(args.out) / format_name(args.name_template, facts))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from spectrakit.cli._channels import add_channel_options, read_data
 from spectrakit.cli._cluster import add_cluster_options
-from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._common import add_read_options
 from spectrakit.cli._output import claim_file
 from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
@@ -27,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + EXAMPLE,
     )
     p.add_argument("--model", required=True, help="bundle directory or .zip")
-    p.add_argument("--data", required=True, help="spectra file")
+    p.add_argument("--data", help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
     p.add_argument(
         "--batch-size",
@@ -41,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="classifiers: label spectra flagged out-of-distribution 'unknown'",
     )
     add_read_options(p)
+    add_channel_options(p)
     add_cluster_options(p)
     p.set_defaults(func=run)
 
@@ -49,6 +51,13 @@ def _run_cluster(args: argparse.Namespace) -> int:
     from spectrakit import distributed
     from spectrakit.core.errors import ConfigError
 
+    if args.channel_files or not args.data:
+        raise ConfigError(
+            "--cluster predicts one table of spectra",
+            expected="--data FILE",
+            got="--channel-files" if args.channel_files else "no --data",
+            fix="predict measured channels without --cluster",
+        )
     if args.out == "-" or args.open_set:
         raise ConfigError(
             "with --cluster, predictions are written to a file",
@@ -69,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     claim_file(args.out, args)
     predictor = spectrakit.load(args.model)
-    spectra = read_input(args.data, args)
+    spectra = read_data(args)
     pred = predictor.predict(spectra, batch_size=args.batch_size)
     if args.open_set:
         from spectrakit.evaluation.open_set import apply_open_set

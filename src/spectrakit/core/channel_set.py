@@ -122,9 +122,7 @@ class ChannelSet:
     @property
     def layout(self) -> ChannelLayout:
         """Names and axes of the channels."""
-        return ChannelLayout(
-            tuple(self._channels), tuple(s.axis for s in self._channels.values())
-        )
+        return ChannelLayout(tuple(self._channels), tuple(s.axis for s in self._channels.values()))
 
     def __len__(self) -> int:
         return self.n_spectra
@@ -260,7 +258,8 @@ class ChannelLayout:
 
     def to_list(self) -> list[dict]:
         """JSON-able description, ``[{"name", "axis"}, ...]`` (see :meth:`from_list`)."""
-        return [{"name": n, "axis": a.to_dict()} for n, a in zip(self.names, self.axes, strict=True)]
+        pairs = zip(self.names, self.axes, strict=True)
+        return [{"name": n, "axis": a.to_dict()} for n, a in pairs]
 
     @classmethod
     def from_list(cls, items: list[dict]) -> ChannelLayout:

@@ -109,6 +109,13 @@ class _Exported(nn.Module):
 
 def _graph_plan(predictor: Any) -> dict[str, Any]:
     pre = predictor.preprocessor
+    if getattr(pre, "layout", None) is not None:
+        # measured channels: each channel's pipelines run in the runtime, on its own axis
+        n_runtime = [0 if p is None else len(p.steps) for p in pre.pipelines]
+        window = None if pre.window_ == (0, pre.full_length_) else pre.window_
+        tails = [[] for _ in pre.pipelines]
+        return {"n_runtime": n_runtime, "tails": tails, "window": window,
+                "length": pre.full_length_}  # fmt: skip
     n_runtime, tails = [], []
     for pipe in pre.pipelines:
         k, tail = split_pipeline(pipe, predictor.axis)

@@ -134,17 +134,24 @@ def measured_input(spectra: Any, layout: ChannelLayout | None) -> Any:
     if isinstance(spectra, ChannelSet):
         return layout.pack(spectra, conform=conform_axis)
     packed = layout.packed_axis
-    if isinstance(spectra, Spectra) and spectra.axis.kind == "index":
-        if spectra.n_points == packed.n_points and spectra.axis.allclose(packed):
-            return spectra  # packed already
+    if _is_packed(spectra, packed):
+        return spectra
     got = spectra.axis.describe() if isinstance(spectra, Spectra) else type(spectra).__name__
     raise DataError(
         "this model takes separately measured channels " + ", ".join(layout.names),
         expected="one table per channel: " + ", ".join(layout.names),
         got=f"one table of spectra ({got})",
-        fix="give --channel-files " + ",".join(f"{n}=FILE" for n in layout.names)
+        fix="give --channel-files "
+        + ",".join(f"{n}=FILE" for n in layout.names)
         + " (Python: spectrakit.io.read_channels)",
     )
+
+
+def _is_packed(spectra: Any, packed: SpectralAxis) -> bool:
+    """Whether ``spectra`` are measured channels packed already (on ``packed``)."""
+    if not isinstance(spectra, Spectra) or spectra.axis.kind != "index":
+        return False
+    return spectra.n_points == packed.n_points and spectra.axis.allclose(packed)
 
 
 _CM1_KINDS = {"wavenumber", "raman_shift"}

@@ -26,6 +26,7 @@ from spectrakit.predict.core import (
     conform_axis,
     coverage,
     decode_outputs_np,
+    measured_input,
     predictions_frame,
 )
 
@@ -92,6 +93,7 @@ class OnnxPredictor:
         self.axis = self.config.axis
         self.model_axis = self.config.model_axis
         self.preprocessor = self.bundle.preprocessor()
+        self.channel_layout = self.config.channel_layout
         self.model_file = model_file(self.export, self.config.files)
         self._graph = str(self.bundle.file(self.model_file))
         self.session = _session(ort, self._graph, threads)
@@ -137,7 +139,7 @@ class OnnxPredictor:
 
     def coverage(self, spectra: Spectra) -> float | None:
         """Fraction of the input axis inside the trained range (axis-aware models), else None."""
-        if not self._on_own_grid(spectra):
+        if self.channel_layout is not None or not self._on_own_grid(spectra):
             return None
         patch = int(self.export.get("patch_size") or 1)
         return coverage(any_grid_inputs(spectra[:1], patch)[1], self.axis, warn=False)
@@ -147,6 +149,7 @@ class OnnxPredictor:
         return self._prepare(spectra)[0]
 
     def _prepare(self, spectra: Spectra) -> tuple[np.ndarray, SpectralAxis]:
+        spectra = measured_input(spectra, self.channel_layout)
         if not isinstance(spectra, Spectra):
             raise DataError(
                 "predictions need Spectra", expected="a spectrakit.Spectra", got=type(spectra)
@@ -156,9 +159,12 @@ class OnnxPredictor:
                 spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
             return self._own_grid(spectra)
         spectra = conform_axis(spectra, self.axis, self.preprocessor.read_range())
-        channels = []
-        for pipe, k in zip(self.preprocessor.pipelines, self.export["runtime_steps"], strict=True):
-            s = spectra
+        pre, channels = self.preprocessor, []
+        inputs = [spectra] * len(pre.pipelines)
+        if self.channel_layout is not None:  # each measured channel on its own axis
+            inputs = pre.channel_inputs(spectra)
+        steps = zip(inputs, pre.pipelines, self.export["runtime_steps"], strict=True)
+        for s, pipe, k in steps:
             for _, step in [] if pipe is None else pipe.steps[:k]:
                 s = step.transform(s)
             channels.append(np.asarray(s.values, dtype=np.float32))
@@ -166,6 +172,7 @@ class OnnxPredictor:
         return np.stack(channels, axis=1), self.model_axis
 
     def _feeds(self, spectra: Spectra) -> dict[str, np.ndarray]:
+        spectra = measured_input(spectra, self.channel_layout)
         values, axis = self._prepare(spectra)
         feeds = {"spectra": values}
         names = self.export["inputs"]
@@ -210,6 +217,7 @@ class OnnxPredictor:
                 "this bundle is a pretrained encoder without a prediction head",
                 fix="fine-tune it first: spectrakit finetune --init BUNDLE ...",
             )
+        spectra = measured_input(spectra, self.channel_layout)
         raw, feats = self.run(spectra, batch_size)
         decoded = decode_outputs_np(raw, self.config.output)
         frame = predictions_frame(decoded, self.task, self.targets, self.classes)

@@ -59,9 +59,13 @@ class MeasuredChannels(ChannelPreprocessor):
             return list(self.layout.names)
         return [f"{n}/{k}" for n in self.layout.names for k in range(self.n_pipelines)]
 
-    def _pairs(self, packed: Spectra) -> list[tuple[Spectra, Any]]:
+    def channel_inputs(self, packed: Spectra) -> list[Spectra]:
+        """The spectra each model-input channel's pipeline reads (its measured channel)."""
         parts = self.layout.unpack(packed)
-        return [(parts[k // self.n_pipelines], p) for k, p in enumerate(self.pipelines)]
+        return [parts[k // self.n_pipelines] for k in range(len(self.pipelines))]
+
+    def _pairs(self, packed: Spectra) -> list[tuple[Spectra, Any]]:
+        return list(zip(self.channel_inputs(packed), self.pipelines, strict=True))
 
     def fit(
         self, spectra: Spectra, y: Any = None, length_multiple: int | None = None
@@ -80,7 +84,7 @@ class MeasuredChannels(ChannelPreprocessor):
         self.channel_axes_ = [axes[c * per] for c in range(self.layout.n_channels)]
         self._check_lengths(self.channel_axes_)
         self.input_axis_ = spectra.axis
-        n = self.channel_axes_[0].n_points
+        self.full_length_ = n = self.channel_axes_[0].n_points
         self.window_ = _window(n, length_multiple)
         start, stop = self.window_
         self.channel_axes_ = [a.with_values(a.values[start:stop]) for a in self.channel_axes_]
@@ -140,9 +144,10 @@ class MeasuredChannels(ChannelPreprocessor):
         self.pipelines = base.pipelines
         self.input_axis_ = layout.packed_axis
         self.window_ = start, stop = base.window_
-        firsts = self.pipelines[:: self.n_pipelines]
-        full = [ax if p is None else p.output_axis(ax) for ax, p in zip(layout.axes, firsts)]
+        firsts = zip(layout.axes, self.pipelines[:: self.n_pipelines], strict=True)
+        full = [ax if p is None else p.output_axis(ax) for ax, p in firsts]
         self.channel_axes_ = [a.with_values(a.values[start:stop]) for a in full]
+        self.full_length_ = full[0].n_points
         self.output_axis_ = output_axis
         return self
 

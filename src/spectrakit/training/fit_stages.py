@@ -85,9 +85,7 @@ def fit_inputs(
     return train, val, targets
 
 
-def measured_inputs(
-    train: Any, val: Any, cfg: FitConfig
-) -> tuple[Any, Any, ChannelLayout | None]:
+def measured_inputs(train: Any, val: Any, cfg: FitConfig) -> tuple[Any, Any, ChannelLayout | None]:
     """Separately measured channels (a :class:`ChannelSet`) packed, with their layout.
 
     Validation channels are brought onto the training channels' axes, each its own;
