@@ -15,8 +15,8 @@ from spectrakit.models import create
 from spectrakit.preprocessing.measured_channels import MeasuredChannels
 
 pytest.importorskip("onnxruntime")
-from spectrakit.export import load_onnx  # noqa: E402
-from spectrakit.export.onnx import export_onnx  # noqa: E402
+from spectrakit.export import load_onnx
+from spectrakit.export.onnx import export_onnx
 
 
 @pytest.fixture(scope="module")
