@@ -62,6 +62,8 @@ OUTPUTS = {
         "sheet/result_sheet.png",
         "sheet/result_sheet.html",
         "metrics.json",
+        "channels/both/config.json",
+        "channels/accuracy.json",
     ],
     "seed_peakmixer": [
         "peakmixer/config.json",
@@ -173,6 +175,8 @@ def _spectratorch(out: Path) -> None:
     assert bundle.name == "vgg1d_tiny y=('type',) c=('snv',) t=('SNV', 'da') 0-5 s=42 eps=0.1"
     html = (out / "sheet" / "result_sheet.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in html and "training recipe" in html
+    accuracy = json.loads((out / "channels" / "accuracy.json").read_text())
+    assert accuracy["both"] >= 0.9 and accuracy["ex277_only"] <= 0.75  # class in channel 2
 
 
 def _spectrafm(out: Path) -> None:
