@@ -106,6 +106,8 @@ def test_channels_times_pipelines_and_validation_channels(sets, tmp_path):
         fit_supervised(train, "label", val=test["ex277"], **fit)
     with pytest.raises(ConfigError, match="from scratch"):
         fit_supervised(train, "label", init=tmp_path / "m", **fit)
+    with pytest.raises(ConfigError, match="measured channels each have their own"):
+        fit_supervised(train, "label", **{**fit, "model": "spectrafm_tiny"})
 
 
 def _files(cs, tmp_path, prefix: str) -> str:

@@ -53,6 +53,7 @@ async def model_card(request: Request) -> Response:
                 "kind": ax.kind,
             },
             "preprocessing": cfg.preprocessing,
+            "channels": cfg.channels,
             "metrics": cfg.metrics,
             "signed": cfg.signature is not None,
             "card": engine.card,

@@ -167,6 +167,14 @@ def fit_data(
             # transfer the preprocessing fitted on the pretraining corpus, unchanged
             pipeline = _load_predictor(cfg.init).preprocessor
     probe = models.create(name, **kwargs)
+    if layout is not None and probe.axis_aware:
+        raise ConfigError(
+            f"{name} reads positions from one axis; measured channels each have their own",
+            expected="a fixed-grid network (cnn1d, resnet1d, vgg1d, resnetv2_1d, mlp, "
+            "peakmixer, cnnpeak, specbert, gaf2d)",
+            got=f"model {name} with channels " + ", ".join(layout.names),
+            fix="choose a fixed-grid family, e.g. model cnn1d_tiny",
+        )
     if pre_cfg is not None and not probe.axis_aware:
         # a fixed-grid encoder sees the grid it was pretrained on
         grid = pre_cfg.axis
