@@ -59,6 +59,29 @@ def make_tiny_bundle(path, n_points: int = 64, scale: float = 1.0):
     return save(path, model=model, task="regression", axis=axis, targets=["c"], output=output)
 
 
+def make_measured_bundle(path, pipelines=None, n: int = 16, seed: int = 4):
+    """A real regression bundle on two measured channels (cnn1d_tiny, C x P input channels).
+
+    Returns the bundle path and the :class:`ChannelSet` its preprocessing was fitted on.
+    """
+    import torch
+
+    from spectrakit.bundle import save
+    from spectrakit.datasets.measured_channels import make_deciding_channel
+    from spectrakit.models import create
+    from spectrakit.preprocessing.measured_channels import MeasuredChannels
+
+    data = make_deciding_channel(n=n, n_points=64, seed=seed)
+    pre = MeasuredChannels(data.layout, pipelines).fit(data.pack())
+    torch.manual_seed(0)
+    model = create("cnn1d_tiny", in_channels=len(pre.pipelines), n_outputs=1, input_length=64)
+    output = {"task": "regression", "n_targets": 1, "target_mean": [0.0], "target_std": [1.0]}
+    bundle = save(path, model=model, task="regression", axis=pre.input_axis_,
+                  model_axis=pre.output_axis_, targets=["c"], output=output,
+                  preprocessor=pre)  # fmt: skip
+    return bundle, data
+
+
 @pytest.fixture
 def tiny_bundle(tmp_path):
     """A real, valid regression bundle folder (cnn1d_tiny on 64 points)."""

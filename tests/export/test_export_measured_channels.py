@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from conftest import make_measured_bundle
 
 import spectrakit as sk
-from spectrakit.bundle import save
 from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.errors import DataError
-from spectrakit.datasets.measured_channels import make_deciding_channel
-from spectrakit.models import create
-from spectrakit.preprocessing.measured_channels import MeasuredChannels
 
 pytest.importorskip("onnxruntime")
 from spectrakit.export import load_onnx
@@ -21,17 +17,10 @@ from spectrakit.export.onnx import export_onnx
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    data = make_deciding_channel(n=16, n_points=64, seed=4)
     smooth = {"step": "SavitzkyGolay", "params": {"window": 9, "polyorder": 3}}
-    pipelines = [None, {"steps": [smooth, "SNV"]}]
-    pre = MeasuredChannels(data.layout, pipelines)
-    pre.fit(data.pack())
-    torch.manual_seed(0)
-    model = create("cnn1d_tiny", in_channels=4, n_outputs=1, input_length=64)
-    output = {"task": "regression", "n_targets": 1, "target_mean": [0.0], "target_std": [1.0]}
-    path = save(tmp_path_factory.mktemp("onnx") / "b", model=model, task="regression",
-                axis=pre.input_axis_, model_axis=pre.output_axis_, targets=["c"],
-                output=output, preprocessor=pre)  # fmt: skip
+    path, data = make_measured_bundle(
+        tmp_path_factory.mktemp("onnx") / "b", [None, {"steps": [smooth, "SNV"]}]
+    )
     record = export_onnx(path, batch_sizes=(1, 5), optimize=None)
     return path, record, data
 

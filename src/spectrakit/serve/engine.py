@@ -164,8 +164,9 @@ class Engine:
             return spectra.values
         if self.needs_meta or self.accepts_any_grid:
             return None
-        from spectrakit.predict.core import conform_axis
+        from spectrakit.predict.core import conform_axis, measured_input
 
+        spectra = measured_input(spectra, getattr(self.predictor, "channel_layout", None))
         read_range = self.predictor.preprocessor.read_range()
         return conform_axis(spectra, self.axis, read_range).values
 
