@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_measured_bundle
 
 import spectrakit as sk
+from conftest import make_measured_bundle
 from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.errors import DataError
 

@@ -3,9 +3,9 @@
 import httpx
 import numpy as np
 import pytest
-from conftest import make_measured_bundle
 
 import spectrakit as sk
+from conftest import make_measured_bundle
 
 uvicorn = pytest.importorskip("uvicorn")
 from _serve_util import running  # noqa: E402
@@ -14,7 +14,8 @@ from spectrakit.serve import create_app  # noqa: E402
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    bundle, data = make_measured_bundle(tmp_path_factory.mktemp("m") / "b", [None, {"steps": ["SNV"]}])
+    path = tmp_path_factory.mktemp("m") / "b"
+    bundle, data = make_measured_bundle(path, [None, {"steps": ["SNV"]}])
     app = create_app(bundle, max_body_bytes=400_000, max_spectra=50)
     with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client, bundle, data
