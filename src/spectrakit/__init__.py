@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from spectrakit import _deprecated
 from spectrakit._lazy import lazy_attributes
-from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import (
     AxisError,
     BundleError,
@@ -24,11 +23,12 @@ from spectrakit.core.errors import (
 
 __version__ = "0.1.0"
 
-# Everything that needs pandas, SciPy, torch or Lightning loads on first use, so
-# `import spectrakit` and `spectrakit --help` stay fast (numpy only).
+# Everything that needs NumPy, pandas, SciPy, torch or Lightning loads on first use, so
+# `import spectrakit` and `spectrakit --help` stay fast (the standard library only).
 _LAZY = {
     "ChannelSet": "spectrakit.core.channel_set",
     "Spectra": "spectrakit.core.spectra",
+    "SpectralAxis": "spectrakit.core.axis",
     "available_formats": "spectrakit.io",
     "combine": "spectrakit.core.common_grid",
     "load": "spectrakit.predict",

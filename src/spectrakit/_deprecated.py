@@ -9,7 +9,6 @@ packages (``spectrakit.baselines``) cover their submodules too
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import sys
 import warnings
@@ -46,7 +45,9 @@ def new_name(old: str) -> str | None:
     return None
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:
+    """Loads an old name as the module of its new name (the protocol of ``importlib.abc.Loader``)."""
+
     def __init__(self, target: str) -> None:
         self.target = target
         self._spec = None
@@ -67,7 +68,11 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self._spec
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder):
+class _AliasFinder:
+    """Finds old names (the ``importlib.abc.MetaPathFinder`` protocol; importing
+    ``importlib.abc`` would cost ``import spectrakit`` its resources machinery).
+    """
+
     def find_spec(self, fullname: str, path=None, target=None):
         new = new_name(fullname)
         if new is None:

@@ -11,13 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from spectrakit.cli._app import COMMANDS
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 HEAVY = ("pandas", "scipy", "sklearn", "torch", "lightning", "numba", "pyarrow", "onnxruntime")
+HEAVY += ("numpy", "yaml", "matplotlib", "pydantic", "fastapi")
 
 _PROBE = """
 import contextlib, io, json, sys
 {setup}
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+_MODULES = """
+import contextlib, io, json, sys
+{setup}
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("spectrakit.cli."))))
 """
 
 _CLI = """
@@ -30,9 +39,9 @@ with contextlib.redirect_stdout(io.StringIO()):
 """
 
 
-def _loaded(setup: str) -> list[str]:
+def _loaded(setup: str, probe: str = _PROBE) -> list[str]:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    code = _PROBE.format(setup=setup, heavy=HEAVY)
+    code = probe.format(setup=setup, heavy=HEAVY)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
@@ -48,8 +57,41 @@ def test_cli_help_loads_no_heavy_library(argv):
     assert _loaded(_CLI.format(argv=argv)) == []
 
 
+def test_every_command_help_loads_no_heavy_library():
+    """All the commands' ``--help`` in one process: none of them loads NumPy or more."""
+    setup = "\n".join(
+        _CLI.format(argv=[*name, "--help"]) for name in ([], *([c] for c in COMMANDS))
+    )
+    assert _loaded(setup) == []
+
+
+def _command_modules(argv: list[str]) -> list[str]:
+    """The command modules (``spectrakit.cli.info``, not the helpers) that ``argv`` imports."""
+    got = _loaded(_CLI.format(argv=argv), _MODULES)
+    return [m.rpartition(".")[2] for m in got if not m.rpartition(".")[2].startswith("_")]
+
+
+def test_help_imports_no_command_module():
+    """``spectrakit --help`` lists every command from :data:`COMMANDS` without its module."""
+    assert _command_modules(["--help"]) == []
+
+
+def test_command_help_imports_only_its_module():
+    assert _command_modules(["--debug", "export", "--help"]) == ["export"]
+
+
 def test_import_spectrakit_loads_no_heavy_library():
     assert _loaded("import spectrakit") == []
+
+
+def test_lazy_top_level_names_are_the_modules_objects():
+    code = (
+        "import spectrakit, sys\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from spectrakit.core.axis import SpectralAxis\n"
+        "assert spectrakit.SpectralAxis is SpectralAxis\n"
+    )
+    assert "numpy" in _loaded(code)
 
 
 def test_lazy_public_names_still_resolve():

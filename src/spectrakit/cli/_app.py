@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import logging
 import os
 import struct
 import sys
-import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from spectrakit import __version__
 from spectrakit.cli._output import add_overwrite_option
@@ -20,28 +21,47 @@ from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.progress import disable_progress, progress_enabled
 from spectrakit.core.registry import Registry
 
-__all__ = ["COMMANDS", "build_parser", "main"]
-
-#: every command: name -> module defining ``add_parser(subparsers)`` (imported when the parser
-#: is built; a module that is not installed drops its command). Help lists them in this order.
-COMMANDS: Registry[str] = Registry("command", error=ConfigError)
-for _name in (
-    *("info", "convert", "preprocess", "models", "pretrain", "finetune", "predict"),
-    *("evaluate", "explain", "export", "serve", "registry", "baseline", "benchmark", "demo"),
-    "sign",
-):
-    COMMANDS.add(_name, f"spectrakit.cli.{_name}")
+__all__ = ["COMMANDS", "SHARED_OPTIONS", "build_parser", "command_in", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
-#: commands that write outputs: each gets ``--overwrite`` (``registry`` has it on ``pull``)
-WRITERS = ("info", "models", "convert", "preprocess", "pretrain", "finetune", "predict")
-WRITERS += ("evaluate", "explain", "export", "baseline", "benchmark", "demo")
+
+#: every command: name -> module defining ``add_parser(subparsers)``, with its one-line
+#: ``summary`` and whether it ``writes`` outputs (then it gets ``--overwrite``; ``registry``
+#: has it on ``pull``). A command's module is imported only when its parser is built: ``main``
+#: builds the one typed, so ``spectrakit --help`` imports no command module at all.
+#: A module that is not installed drops its command. Help lists them in this order.
+COMMANDS: Registry[str] = Registry("command", error=ConfigError)
+for _name, _summary, _writes in (
+    ("info", "summarize spectra files (count, axis, metadata, NaNs, spikes, saturation)", True),
+    ("convert", "convert spectra between formats (output atomically written)", True),
+    ("preprocess", "apply a preprocessing pipeline (preset or YAML/JSON file) to spectra", True),
+    ("models", "list model architectures (family, parameters, axis-aware, masked modeling)", True),
+    ("pretrain", "pretrain an encoder by masked spectral modeling (no labels needed)", True),
+    ("finetune", "train or fine-tune a model on labelled spectra; writes a bundle", True),
+    ("predict", "predict with a model bundle (CSV out: metadata + prediction columns)", True),
+    ("evaluate", "metrics (RMSE/MAE/R2/bias or accuracy/F1) and plots of a model on labelled "
+     "data", True),
+    ("explain", "explain a model's predictions along the spectral axis (CSV + PNG)", True),
+    ("export", "export a bundle to ONNX (verified against PyTorch) or pack it as one .zip", True),
+    ("serve", "serve predictions over HTTP (POST /predict, /explain; GET /health, /model)", False),
+    ("registry", "store, list and fetch model bundles by name and version", False),
+    ("baseline", "PLS / PLS-DA / SVM / RF / ridge with cross-validation, test set and "
+     "transfer", True),
+    ("benchmark", "rank chemometric baselines and deep models on the same splits", True),
+    ("demo", "automatic model choice by CV on a real fermentation, against PLS; writes a "
+     "report", True),
+    ("sign", "sign a bundle so that edits are detected (HMAC secret or ed25519 key)", False),
+):  # fmt: skip
+    COMMANDS.add(_name, f"spectrakit.cli.{_name}", summary=_summary, writes=_writes)
+#: commands that write outputs (each gets ``--overwrite``)
+WRITERS = tuple(name for name in COMMANDS if COMMANDS.metadata(name)["writes"])
 #: library errors that mean the input (a file, an archive, a config) is bad, not the code
-_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zipfile.BadZipFile, zlib.error)
+_BAD_INPUT = (OSError, UnicodeError, RecursionError, EOFError, zlib.error)
 _BAD_INPUT += (json.JSONDecodeError, struct.error)
-#: the same from libraries loaded on demand: (module, exception class name)
+#: the same from modules loaded on demand: (module, exception class name)
 _BAD_INPUT_LAZY = (("yaml", "YAMLError"), ("safetensors", "SafetensorError"))
+_BAD_INPUT_LAZY += (("zipfile", "BadZipFile"),)
 _BAD_INPUT_LAZY += (("pickle", "UnpicklingError"),)
 NO_PROGRESS_HELP = (
     "hide progress bars (they show only on a terminal; SPECTRAKIT_NO_PROGRESS=1 hides them too)"
@@ -76,8 +96,38 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every available command."""
+class _Commands(argparse._SubParsersAction):
+    """The command choices; a command's help line is its ``summary`` in :data:`COMMANDS`."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if name in COMMANDS:
+            kwargs.setdefault("help", COMMANDS.metadata(name)["summary"])
+        return super().add_parser(name, **kwargs)
+
+
+def _add_no_progress(parser: argparse.ArgumentParser) -> None:
+    if "--no-progress" not in parser._option_string_actions:  # also accepted after the command
+        parser.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+
+
+#: options every command parser gets once its module has built it, in one pass:
+#: (does the command get it, from its metadata in :data:`COMMANDS`; adds the option)
+SHARED_OPTIONS: tuple[tuple[Callable[[Mapping[str, Any]], bool], Callable], ...] = (
+    (lambda meta: meta["writes"], add_overwrite_option),
+    (lambda meta: True, _add_no_progress),
+)
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``spectrakit`` command.
+
+    Parameters
+    ----------
+    commands : iterable of str, optional
+        The commands whose parsers are built (every one by default). The others are only
+        listed, with their summary, and their modules are not imported: :func:`main` builds
+        just the command on its command line, so start-up stays light.
+    """
     parser = _Parser(
         prog="spectrakit",
         description="Machine learning on 1D spectra. Run 'spectrakit COMMAND --help' for details.",
@@ -89,21 +139,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", dest="no_progress_global", action="store_true", help=NO_PROGRESS_HELP
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands
+    )
+    wanted = set(COMMANDS) if commands is None else set(commands)
     for name, path in COMMANDS.items():
-        try:
-            module = importlib.import_module(path)
-        except ModuleNotFoundError as exc:
-            if exc.name == path:
-                continue  # command not part of this installation
-            raise
-        module.add_parser(sub)
-        if name in WRITERS and name in sub.choices:
-            add_overwrite_option(sub.choices[name])
-    for command in sub.choices.values():  # also accepted after the command
-        if "--no-progress" not in command._option_string_actions:
-            command.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+        if name in wanted:
+            _add_command(sub, name, path)
+        elif importlib.util.find_spec(path) is not None:
+            sub.add_parser(name)  # listed; its options are built when it is the command
     return parser
+
+
+def _add_command(sub: argparse._SubParsersAction, name: str, path: str) -> None:
+    """Build command ``name`` from its module ``path``, then add the shared options."""
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name == path:
+            return  # command not part of this installation
+        raise
+    module.add_parser(sub)
+    command = sub.choices.get(name)
+    if command is None:
+        return
+    meta = COMMANDS.metadata(name)
+    for applies, add in SHARED_OPTIONS:
+        if applies(meta):
+            add(command)
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command named on ``argv``: its first word that is not an option, if a command.
+
+    The options before the command (``--debug``, ``--no-progress``, ...) take no value,
+    so the first other word is the command (or a typo, which the parser reports).
+    """
+    word = next((w for w in argv if not w.startswith("-")), None)
+    return word if word in COMMANDS else None
 
 
 def _one_line(text: object) -> str:
@@ -159,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
     )
-    parser = build_parser()
+    command = command_in(argv)
+    parser = build_parser(() if command is None else (command,))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a bad option (one line, exit 2), or --help / --version

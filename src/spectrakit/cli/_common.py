@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from spectrakit.cli._types import bounded_float
 from spectrakit.core.errors import ConfigError
+from spectrakit.core.units import KINDS
 from spectrakit.io import atomic_path
 
 if TYPE_CHECKING:  # reading loads pandas: only when a command reads
@@ -27,8 +28,6 @@ __all__ = [
 
 def add_read_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--unit``, ``--kind``, ``--laser`` and ``--instruments``."""
-    from spectrakit.core.axis import KINDS
-
     parser.add_argument("--format", help="input format (default: from extension and content)")
     parser.add_argument(
         "--unit",

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli._output import BASELINE_DIR, claim_dir, distinct
 from spectrakit.cli._targets import check_same_axis, check_targets
@@ -31,7 +29,6 @@ WITHOUT_STANDARDS = ("mean-center", "dipls")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "baseline",
-        help="PLS / PLS-DA / SVM / RF / ridge with cross-validation, test set and transfer",
         description="Fit a chemometric baseline; preprocessing is refitted inside every "
         "cross-validation fold. Writes metrics.json, predictions.csv and report.html. " + EXAMPLE,
     )
@@ -213,6 +210,8 @@ def _test_predictions(args, model_factory, train, y, test, task) -> tuple[Any, d
 
 def _conformal(args, model, test, y_test, task, frame: pd.DataFrame, figures: list) -> dict:
     """Calibrate on --calibration, add intervals / sets to ``frame``, return coverage."""
+    import numpy as np
+
     from spectrakit.chemometrics import resolve_target
     from spectrakit.evaluation import plots
     from spectrakit.evaluation.conformal import ConformalClassifier, ConformalRegressor
@@ -288,6 +287,7 @@ def _read_test(args: argparse.Namespace, train, task: str):
 
 def _test_block(args, factory, train, y, test, task: str, metrics: dict, figures: list) -> tuple:
     """``--test`` predictions, scores and conformal results: (block, saved, frame)."""
+    import numpy as np
     import pandas as pd
 
     from spectrakit.chemometrics import resolve_target
@@ -349,6 +349,8 @@ def _print_summary(cv, cv_result, test_block, metrics: dict, task: str, wrote: s
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from spectrakit.chemometrics import make_baseline, resolve_pipeline, resolve_target
     from spectrakit.evaluation.benchmark import infer_task
     from spectrakit.evaluation.cross_validation import cross_validate

@@ -22,7 +22,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "benchmark",
-        help="rank chemometric baselines and deep models on the same splits",
         description="Cross-validate every model on the same folds (and score it on --test), "
         "then write leaderboard.csv, leaderboard.json and report.html. " + EXAMPLE,
     )

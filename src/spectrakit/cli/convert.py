@@ -13,7 +13,6 @@ EXAMPLE = "example: spectrakit convert run1.spc run1.csv"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "convert",
-        help="convert spectra between formats (output atomically written)",
         description="Convert spectra between formats. " + EXAMPLE,
     )
     p.add_argument("input", help="input file or folder")

@@ -26,7 +26,6 @@ DEMO_DIR = owned_by(
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="automatic model choice by CV on a real fermentation, against PLS; writes a report",
         description="End-to-end demonstration (about two minutes on a laptop CPU). " + EXAMPLE,
     )
     p.add_argument("--out", type=new_folder, default="demo-output", help="output directory")

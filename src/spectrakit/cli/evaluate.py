@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from spectrakit.cli._common import add_read_options, read_input, write_json
 from spectrakit.cli._output import PLOTS_DIR, SHEET_DIR, claim_dir, claim_file, distinct
 from spectrakit.core.errors import DataError
@@ -21,7 +19,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="metrics (RMSE/MAE/R2/bias or accuracy/F1) and plots of a model on labelled data",
         description="Evaluate a bundle on spectra with known targets. " + EXAMPLE,
     )
     p.add_argument("--model", required=True, help="bundle directory or .zip")
@@ -47,6 +44,8 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
     plots : dict of str to bytes
         PNG images by file stem.
     """
+    import numpy as np
+
     from spectrakit.evaluation import plots
     from spectrakit.evaluation.metrics import classification_metrics, regression_metrics
 

@@ -23,7 +23,6 @@ METHODS = [
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "explain",
-        help="explain a model's predictions along the spectral axis (CSV + PNG)",
         description="Attribute a bundle's predictions to axis positions. Writes "
         "attributions.csv (table format: one row per spectrum, axis columns), top_bands.csv, "
         "summary.png, one PNG per spectrum (up to --max-plots) and explain.json. " + EXAMPLE,

@@ -15,7 +15,6 @@ OPSET_MIN, OPSET_MAX = 18, 23
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
-        help="export a bundle to ONNX (verified against PyTorch) or pack it as one .zip",
         description="Export a model bundle. " + EXAMPLE,
     )
     p.add_argument("--model", required=True, help="bundle folder")

@@ -30,7 +30,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "finetune",
-        help="train or fine-tune a model on labelled spectra; writes a bundle",
         description="Supervised training (regression, classification, multi-label). " + EXAMPLE,
     )
     p.add_argument("--data", help="labelled spectra (table format)")

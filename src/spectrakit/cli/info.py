@@ -17,7 +17,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "info",
-        help="summarize spectra files (count, axis, metadata, NaNs, spikes, saturation)",
         description="Summarize one or more spectra files. " + EXAMPLE,
     )
     p.add_argument("files", nargs="+", help="spectra files or folders")

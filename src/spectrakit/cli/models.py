@@ -18,7 +18,6 @@ _LENGTH = 1024
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "models",
-        help="list model architectures (family, parameters, axis-aware, masked modeling)",
         description="List registered models matching PATTERN (shell-style). Parameter counts "
         f"are for one input channel, one output and {_LENGTH} points. " + EXAMPLE,
     )

@@ -22,7 +22,6 @@ EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --ou
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predict",
-        help="predict with a model bundle (CSV out: metadata + prediction columns)",
         description="Predict targets (and OOD scores when the bundle has a detector). "
         "Spectra on another compatible grid are resampled; incompatible axes are refused. "
         + EXAMPLE,

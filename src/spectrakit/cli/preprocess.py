@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file, distinct
@@ -29,7 +27,6 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "preprocess",
-        help="apply a preprocessing pipeline (preset or YAML/JSON file) to spectra",
         description="Fit a preprocessing pipeline on the input spectra and write the result. "
         f"Presets: {', '.join(list_presets())}. " + EXAMPLE,
     )
@@ -84,6 +81,7 @@ def render_before_after(before: Spectra, after: Spectra, fmt: str = "png", n: in
     import io
 
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -25,7 +25,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "pretrain",
-        help="pretrain an encoder by masked spectral modeling (no labels needed)",
         description="Pretrain a patch transformer on unlabeled spectra; writes a bundle "
         "usable with 'spectrakit finetune --init'. Each file may come from another "
         "instrument; a directory written by SpectraStore is streamed from disk. " + EXAMPLE,

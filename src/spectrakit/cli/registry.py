@@ -17,7 +17,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "registry",
-        help="store, list and fetch model bundles by name and version",
         description="Local model registry with checksums. " + EXAMPLE,
     )
     p.add_argument(

@@ -82,7 +82,6 @@ def _add_performance(p: argparse.ArgumentParser) -> None:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve predictions over HTTP (POST /predict, /explain; GET /health, /model)",
         description="Start the HTTP prediction service. OpenAPI docs at /docs. " + EXAMPLE,
     )
     p.add_argument("--model", required=True, help="bundle folder or .zip")

@@ -13,7 +13,6 @@ EXAMPLE = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sign",
-        help="sign a bundle so that edits are detected (HMAC secret or ed25519 key)",
         description="Sign a bundle folder with a secret key file (HMAC-SHA256, 32+ bytes) or "
         "an ed25519 private key (PEM). 'spectrakit serve --require-signature KEY' and "
         "spectrakit.load(..., key=KEY) then refuse it unless the signature verifies. The "

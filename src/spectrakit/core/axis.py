@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spectrakit.core.errors import AxisError
+from spectrakit.core.units import KINDS, UNITS, normalize_unit
 
-__all__ = ["KINDS", "UNITS", "SpectralAxis"]
+__all__ = ["KINDS", "UNITS", "SpectralAxis", "normalize_unit"]
 
 #: axis kinds as a plot label names them
 _KIND_NAMES = {
@@ -22,63 +23,9 @@ _KIND_NAMES = {
 #: units in matplotlib's TeX notation
 _TEX_UNITS = {"cm-1": "cm$^{-1}$", "um": "µm", "angstrom": "Å"}
 
-#: unit -> kind of axis it measures.
-UNITS: dict[str, str] = {
-    "cm-1": "wavenumber",
-    "nm": "wavelength",
-    "um": "wavelength",
-    "angstrom": "wavelength",
-    "eV": "energy",
-    "keV": "energy",
-    "channel": "index",
-    "arb": "unknown",
-}
-#: every kind an axis can have; ``raman_shift`` is a ``cm-1`` axis relative to a laser line.
-KINDS = ("wavenumber", "raman_shift", "wavelength", "energy", "index", "unknown")
-
-_ALIASES = {
-    "cm^-1": "cm-1",
-    "cm⁻¹": "cm-1",
-    "1/cm": "cm-1",
-    "wavenumber": "cm-1",
-    "wavenumbers": "cm-1",
-    "micrometer": "um",
-    "micron": "um",
-    "µm": "um",
-    "μm": "um",
-    "nanometer": "nm",
-    "nanometers": "nm",
-    "a": "angstrom",
-    "å": "angstrom",
-    "ev": "eV",
-    "kev": "keV",
-    "channels": "channel",
-    "index": "channel",
-    "pixel": "channel",
-    "arbitrary": "arb",
-    "unknown": "arb",
-}
 # Physical wavelength units expressed in nanometres.
 _NM_PER = {"nm": 1.0, "um": 1e3, "angstrom": 0.1}
 _HC_EV_NM = 1239.8419843320026  # h * c in eV * nm (CODATA 2018)
-
-
-def normalize_unit(unit: str) -> str:
-    """Return the canonical spelling of ``unit`` or raise :class:`AxisError`."""
-    if unit in UNITS:
-        return unit
-    key = str(unit).strip()
-    if key in UNITS:
-        return key
-    canon = _ALIASES.get(key.lower()) or _ALIASES.get(key)
-    if canon is None:
-        raise AxisError(
-            "unknown axis unit",
-            expected="one of " + ", ".join(UNITS),
-            got=repr(unit),
-            fix="pass unit='cm-1' (wavenumber or Raman shift), 'nm', 'um', 'eV', ... ",
-        )
-    return canon
 
 
 def _summary(values: np.ndarray) -> str:
