@@ -50,3 +50,10 @@ def test_savgol_rows_do_not_depend_on_the_block_and_match_scipy(window, polyorde
 def test_snip_rows_do_not_depend_on_the_block():
     X, axis = _raman_block(1)
     _assert_row_independent(pp.SNIP().fit(X, axis=axis), X)
+
+
+@pytest.mark.parametrize("name", ["MSC", "EMSC"])
+def test_scatter_corrections_rows_do_not_depend_on_the_block(name):
+    X, axis = _raman_block(2)
+    step = getattr(pp, name)().fit(X, axis=axis)
+    _assert_row_independent(step, X)
