@@ -14,6 +14,7 @@ from numpy.polynomial import legendre
 from spectrakit.core.errors import AxisError, ConfigError, PreprocessingError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points
 from spectrakit.preprocessing._registry import register_step
+from spectrakit.preprocessing._rowwise import apply_rows, dot_rows
 
 __all__ = [
     "EMSC",
@@ -156,7 +157,7 @@ class MSC(_Normalizer):
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ref_c = self.reference_ - self.reference_.mean()
         xc = X - X.mean(axis=1, keepdims=True)
-        slope = xc @ ref_c / (ref_c @ ref_c)
+        slope = dot_rows(xc, ref_c[None])[:, 0] / (ref_c @ ref_c)
         slope = _safe_divisor(
             self, slope, _absmax(xc) / np.abs(ref_c).max(), "slope on the reference"
         )
@@ -228,12 +229,12 @@ class EMSC(_Normalizer):
 
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         design = self._design(axis)
-        coef, *_ = np.linalg.lstsq(design, X.T, rcond=None)  # (1 + order + 1, n)
+        coef = dot_rows(X, np.linalg.pinv(design))  # (n, 1 + order + 1); fit: full rank
         b = _safe_divisor(
-            self, coef[0], _absmax(X) / np.abs(self.reference_).max(), "reference weight"
+            self, coef[:, 0], _absmax(X) / np.abs(self.reference_).max(), "reference weight"
         )
-        baseline = design[:, 1:] @ coef[1:]  # (p, n)
-        return (X - baseline.T) / b[:, None], axis
+        baseline = apply_rows(coef[:, 1:], design[:, 1:])  # (n, p)
+        return (X - baseline) / b[:, None], axis
 
 
 @register_step

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
-from scipy.signal import savgol_filter
+from scipy.ndimage import convolve1d
+from scipy.signal import savgol_coeffs
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, ConfigError
 from spectrakit.preprocessing._base import SpectralTransformer, check_min_points, map_rows
 from spectrakit.preprocessing._registry import register_step
+from spectrakit.preprocessing._rowwise import apply_rows
 
-__all__ = ["SavitzkyGolay", "WhittakerSmooth", "difference_penalty_banded"]
+__all__ = [
+    "SavitzkyGolay",
+    "WhittakerSmooth",
+    "difference_penalty_banded",
+    "savgol_edge_operators",
+]
 
 
 @register_step
@@ -82,9 +89,47 @@ class SavitzkyGolay(SpectralTransformer):
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         delta = float(np.median(np.diff(axis))) if axis.size > 1 else 1.0
         w, k, d = int(self.window), int(self.polyorder), int(self.deriv)
-        return map_rows(
-            lambda b: savgol_filter(b, w, k, deriv=d, delta=delta, axis=1, mode="interp"), X
-        ), axis
+        coeffs = savgol_coeffs(w, k, deriv=d, delta=delta)
+        left, right = savgol_edge_operators(w, k, d, delta)
+        half = w // 2
+
+        def rows(block: np.ndarray) -> np.ndarray:
+            out = convolve1d(block, coeffs, axis=1, mode="constant")
+            out[:, :half] = apply_rows(block[:, :w], left)
+            out[:, block.shape[1] - half :] = apply_rows(block[:, block.shape[1] - w :], right)
+            return out
+
+        return map_rows(rows, X), axis
+
+
+def savgol_edge_operators(
+    window: int, polyorder: int, deriv: int, delta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear maps from the first/last ``window`` points to the ``window // 2`` edge values.
+
+    The edge values of ``mode="interp"`` (:func:`scipy.signal.savgol_filter`): the
+    ``deriv``-th derivative, per axis unit, of the degree-``polyorder`` least-squares
+    polynomial through the first (last) ``window`` points, at the first (last)
+    ``window // 2`` points.
+
+    Returns
+    -------
+    left, right : ndarray of shape (window // 2, window)
+        ``edge = left @ x[:window]`` and ``edge = right @ x[-window:]``.
+    """
+    t = np.arange(window, dtype=np.float64) - (window - 1) / 2.0  # centred: well conditioned
+    powers = np.arange(polyorder + 1)
+    fit = np.linalg.pinv(t[:, None] ** powers)  # (polyorder + 1, window): the coefficients
+    scale = np.ones(polyorder + 1)
+    for i in range(deriv):  # d^deriv t^j / dt^deriv = j (j - 1) ... t^(j - deriv)
+        scale = scale * np.maximum(powers - i, 0)
+    shifted = np.maximum(powers - deriv, 0)
+    half = window // 2
+
+    def at(points: np.ndarray) -> np.ndarray:
+        return ((scale * points[:, None] ** shifted) @ fit) / delta**deriv
+
+    return at(t[:half]), at(t[window - half :])
 
 
 def difference_penalty_banded(n_points: int, lam: float, order: int) -> np.ndarray:

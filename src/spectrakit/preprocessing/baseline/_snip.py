@@ -8,6 +8,7 @@ import numpy as np
 from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing._base import map_rows
 from spectrakit.preprocessing._registry import register_step
+from spectrakit.preprocessing._rowwise import apply_rows
 from spectrakit.preprocessing.baseline._common import BaselineCorrection, check_int
 
 __all__ = ["SNIP"]
@@ -83,7 +84,7 @@ def _extrapolate_edges(X: np.ndarray, pad: int) -> np.ndarray:
         (X[:, n - pad :], slice(pad + n, None), np.arange(pad, 2 * pad, dtype=float)),
     ):
         mean = edge.mean(axis=1, keepdims=True)
-        slope = ((edge - mean) @ t_c)[:, None] / denom
+        slope = apply_rows(edge - mean, t_c[None]) / denom
         out[:, where] = mean + slope * (offsets - t.mean())
     return out
 
