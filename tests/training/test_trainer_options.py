@@ -1,4 +1,4 @@
-"""The trainer options take their defaults from the typed training configuration."""
+"""The trainer options: defaults from the typed training configuration, the callbacks built."""
 
 from __future__ import annotations
 
@@ -41,3 +41,36 @@ def test_pop_from_takes_exactly_the_trainer_fields():
     assert options == {"batch_size": 8, "lr": 0.1}
     assert opts.patience == 3 and opts.checkpoint_every == 7
     assert opts.gradient_clip == TrainingConfig.trainer_defaults()["gradient_clip"]
+
+
+def _kinds(callbacks):
+    return [type(c).__name__ for c in callbacks]
+
+
+def test_callbacks_in_order_best_before_last_and_extras_at_the_end(tmp_path):
+    from lightning.pytorch.callbacks import Callback
+
+    from spectrakit.training.trainer import _callbacks
+
+    class Extra(Callback):
+        pass
+
+    opts = TrainerOptions(patience=5, checkpoint_every=3, callbacks=[Extra()], compile=True)
+    callbacks, best = _callbacks(tmp_path, opts, "val_loss")
+    assert _kinds(callbacks) == [
+        "StepSeeds", "ModelCheckpoint", "EarlyStopping", "StepCheckpoint", "CompileNetwork",
+        "Extra",
+    ]  # fmt: skip
+    assert best is callbacks[1] and best.monitor == "val_loss"
+    assert callbacks[2].patience == 5
+    assert opts.callbacks == [callbacks[-1]]  # the options' own list is not extended
+
+
+@pytest.mark.parametrize(("patience", "monitor"), [(0, "val_loss"), (None, "val_loss"), (5, None)])
+def test_no_early_stopping_without_patience_or_monitor(tmp_path, patience, monitor):
+    from spectrakit.training.trainer import _callbacks
+
+    callbacks, best = _callbacks(tmp_path, TrainerOptions(patience=patience), monitor)
+    assert "EarlyStopping" not in _kinds(callbacks)
+    assert (best is None) == (monitor is None)
+    assert _kinds(callbacks)[0] == "StepSeeds" and _kinds(callbacks)[-1] == "StepCheckpoint"

@@ -252,26 +252,7 @@ def build_trainer(
         The best-checkpoint callback.
     """
     work_dir = Path(work_dir)
-    ckpt_dir = work_dir / "checkpoints"
-    callbacks: list[Callback] = [StepSeeds()]
-    best = None
-    if monitor is not None:
-        # before StepCheckpoint: a save after validation then holds the updated best score
-        best = ModelCheckpoint(
-            dirpath=str(ckpt_dir),
-            filename=BEST,
-            monitor=monitor,
-            mode="min",
-            save_top_k=1,
-            enable_version_counter=False,
-        )
-        callbacks.append(best)
-        if options.patience:
-            callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
-    callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
-    if options.compile:
-        callbacks.append(CompileNetwork())
-    callbacks += options.callbacks
+    callbacks, best = _callbacks(work_dir / "checkpoints", options, monitor)
     loggers = _loggers(options.loggers, work_dir / "logs")
     if loggers:  # the learning rate of every step goes beside the losses (lr-AdamW, ...)
         callbacks.append(LearningRateMonitor(logging_interval="step"))
@@ -298,3 +279,31 @@ def build_trainer(
         num_sanity_val_steps=0,
     )
     return trainer, best
+
+
+def _callbacks(
+    ckpt_dir: Path, options: TrainerOptions, monitor: str | None
+) -> tuple[list[Callback], ModelCheckpoint | None]:
+    """Seeds, best checkpoint and early stopping (with a monitor), last.ckpt, compile, extras.
+
+    The order matters: the best checkpoint comes before :class:`StepCheckpoint`, so a save
+    after validation holds the updated best score.
+    """
+    callbacks: list[Callback] = [StepSeeds()]
+    best = None
+    if monitor is not None:
+        best = ModelCheckpoint(
+            dirpath=str(ckpt_dir),
+            filename=BEST,
+            monitor=monitor,
+            mode="min",
+            save_top_k=1,
+            enable_version_counter=False,
+        )
+        callbacks.append(best)
+        if options.patience:
+            callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
+    callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
+    if options.compile:
+        callbacks.append(CompileNetwork())
+    return callbacks + options.callbacks, best
