@@ -336,3 +336,69 @@ def test_per_spectrum_shift_jitter_matches_exactly_shifted_peaks():
     assert err[tenth].max() < 1e-3 and err[fifth].max() < 1e-2
     centroid = (parts["signal"] * X).sum(1) / parts["signal"].sum(1)
     np.testing.assert_allclose(centroid, 1000.0 + shifts, atol=0.05)
+
+
+# The named steps of the generators: which instrument measures which sample, and with what.
+def _steps_inputs(n: int, n_inst: int, seed: int = 7):
+    from spectrakit.datasets import _settings as st
+    from spectrakit.datasets._samples import draw_samples
+    from spectrakit.datasets.synthetic import make_synthetic as reference
+
+    settings = st.build_settings(seed=seed, **st.settings_options(reference, {"n_components": 2}))
+    seeds = st.seed_sequence(seed, extra=True).spawn(3)
+    samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
+    insts = [Instrument(f"i{j}", shift=float(j)) for j in range(n_inst)]
+    return samples, insts, settings, seeds
+
+
+def test_each_sample_is_measured_once_on_its_assigned_instrument():
+    from spectrakit.datasets.synthetic import _measure_assigned
+
+    samples, insts, settings, seeds = _steps_inputs(40, 3)
+    blocks, assign = _measure_assigned(samples, insts, settings, seeds, False)
+    assert len(blocks) == 3 and assign.shape == (40,)
+    rows = np.concatenate([r for r, _ in blocks])
+    assert sorted(rows.tolist()) == list(range(40))  # every sample exactly once
+    for j, (r, res) in enumerate(blocks):
+        assert (assign[r] == j).all() and res.values.shape == (r.size, X.size)
+    assert len(set(assign.tolist())) == 3  # 40 draws of 3 instruments reach all three
+    again, assign2 = _measure_assigned(*_steps_inputs(40, 3), False)  # the same seed
+    np.testing.assert_array_equal(assign2, assign)
+    for (_, a), (_, b) in zip(blocks, again, strict=True):
+        np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_every_instrument_measures_every_sample_with_its_own_noise():
+    from spectrakit.datasets.synthetic import _measure_every
+
+    samples, insts, settings, seeds = _steps_inputs(12, 2)
+    blocks, comps = _measure_every(samples, insts, settings, seeds, True)
+    assert list(blocks) == ["i0", "i1"] and list(comps) == ["i0", "i1"]
+    for name, s in blocks.items():
+        assert s.n_spectra == 12 and (s.meta["instrument"] == name).all()
+        parts = comps[name]
+        total = parts["signal"] + parts["baseline"] + parts["noise"] + parts["spikes"]
+        np.testing.assert_allclose(total, s.values, rtol=1e-5, atol=1e-2)
+    assert not np.allclose(comps["i0"]["noise"], comps["i1"]["noise"])
+    plain, none = _measure_every(*_steps_inputs(12, 2), False)
+    assert none == {}
+    np.testing.assert_allclose(plain["i1"].values, blocks["i1"].values, rtol=1e-6)
+
+
+def test_instruments_from_a_count_or_a_list():
+    from spectrakit.datasets.synthetic import _instruments
+
+    _, insts, settings, _ = _steps_inputs(4, 2)
+    rng = np.random.default_rng(0)
+    made = _instruments(3, settings, rng)
+    assert len(made) == 3 and len({i.name for i in made}) == 3
+    assert _instruments(insts, settings, rng) == insts
+    with pytest.raises(ConfigError):
+        _instruments(True, settings, rng)  # a bool is not a count
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, "abc"])
+def test_instruments_that_are_neither_a_list_nor_a_count_are_refused_in_one_line(bad):
+    with pytest.raises(ConfigError, match="instruments must be Instrument objects") as info:
+        make_synthetic(5, instruments=bad)
+    assert "\n" not in str(info.value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import spectrakit as sk
 from spectrakit.cli._app import main
+from spectrakit.core.errors import DataError
 from spectrakit.evaluation.benchmark import best_model, run_benchmark
 
 
@@ -49,3 +51,35 @@ def test_best_model_on_a_learnable_target():
     name, sentence = best_model(board)
     assert name == "pls" and sentence.startswith("Best: pls")
     assert board["model"].iloc[-1] == "mean"
+
+
+# The named steps of run_benchmark: the targets, the ranked leaderboard.
+def test_leaderboard_ranks_by_the_primary_metric_test_before_cv_ties_stable():
+    from spectrakit.evaluation.benchmark import _leaderboard
+
+    rows = [
+        {"model": "a", "cv_rmse": 2.0, "test_rmse": 1.0},
+        {"model": "b", "cv_rmse": 1.0, "test_rmse": 3.0},
+        {"model": "c", "cv_rmse": 1.0, "test_rmse": 1.0},
+    ]
+    tested = _leaderboard(rows, "regression", tested=True)
+    assert tested["model"].tolist() == ["a", "c", "b"] and tested["rank"].tolist() == [1, 2, 3]
+    assert tested.attrs == {"task": "regression", "metric": "test_rmse", "lower_is_better": True}
+    assert _leaderboard(rows, "regression", tested=False)["model"].tolist() == ["b", "c", "a"]
+    cls = [{"model": "a", "cv_balanced_accuracy": 0.5}, {"model": "b", "cv_balanced_accuracy": 0.9}]
+    board = _leaderboard(cls, "classification", tested=False)
+    assert board["model"].tolist() == ["b", "a"] and board.attrs["lower_is_better"] is False
+    with pytest.raises(DataError, match="no scores were computed"):
+        _leaderboard(rows, "classification", tested=True)
+
+
+def test_regression_targets_are_float64_and_the_task_is_inferred():
+    from spectrakit.evaluation.benchmark import _targets
+
+    rng = np.random.default_rng(0)
+    s = sk.Spectra(rng.normal(size=(6, 5)), np.arange(5.0), meta={"c": [1, 2, 3, 4, 5, 6]})
+    task, y, y_test = _targets(s, s[:2], "c", "regression")
+    assert task == "regression" and y.dtype == np.float64 and y_test.tolist() == [1.0, 2.0]
+    labelled = sk.Spectra(s.values, s.axis, meta={"c": list("ababab")})
+    task, y, y_test = _targets(labelled, None, "c", None)
+    assert task == "classification" and y.tolist() == list("ababab") and y_test is None

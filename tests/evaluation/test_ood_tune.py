@@ -81,3 +81,31 @@ def test_tuning_needs_a_classifier(tmp_path):
                  "--ood", "none", "--out", str(tmp_path / "m")]) == 0  # fmt: skip
     with pytest.raises(ConfigError, match="OOD tuning is for DIME on a classifier"):
         fit_ood(spectrakit.load(tmp_path / "m"), spectra, tune=True)
+
+
+# The named steps of the tuning: candidate k, one pass leaving each class out.
+def test_candidate_ks_are_limited_by_the_smallest_fitting_set_and_the_dimension():
+    from spectrakit.ood._tune import _candidate_ks
+
+    y = np.array([0] * 5 + [1] * 10 + [2] * 10)  # leaving 1 or 2 out keeps 15 spectra
+    X = np.zeros((25, 20))
+    assert _candidate_ks(None, X, y, np.unique(y)) == [1, 2, 3, 4, 6, 8, 12]  # k <= 14
+    assert _candidate_ks(None, X[:, :5], y, np.unique(y)) == [1, 2, 3, 4]  # k <= D
+    assert _candidate_ks([0, 3, 3, 40], X, y, np.unique(y)) == [3]
+    assert _candidate_ks([40], X, y, np.unique(y)) == [1]  # none fits: one component
+
+
+def test_far_unknown_classes_are_all_rejected_and_known_ones_mostly_kept():
+    from spectrakit.ood._tune import _leave_one_class_out
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1.0, (60, 8))
+    y = np.repeat([0, 1, 2], 20)
+    X += 1000.0 * np.eye(8)[y]  # every class is far from the others along its own direction
+    Xh = rng.normal(0, 1.0, (30, 8)) + 1000.0 * np.eye(8)[np.repeat([0, 1, 2], 10)]
+    yh = np.repeat([0, 1, 2], 10)
+    tsns, tsps, n_eval = _leave_one_class_out(X, y, Xh, yh, np.unique(y), [1, 2], [0.1, 0.2], rng)
+    assert tsns.shape == tsps.shape == (2, 2)
+    np.testing.assert_array_equal(tsps, 1.0)  # the left-out class is always rejected
+    assert (tsns > 0.5).all() and (tsns <= 1.0).all()
+    assert n_eval == 3 * 10  # each fold judges the other half of its 20 known spectra

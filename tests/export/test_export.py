@@ -15,6 +15,7 @@ from spectrakit.models import MODELS, create
 
 ort = pytest.importorskip("onnxruntime")
 from spectrakit.export import load_onnx  # noqa: E402
+from spectrakit.export import onnx as onnx_export  # noqa: E402
 from spectrakit.export.onnx import export_onnx  # noqa: E402
 
 PIPELINE = {
@@ -182,3 +183,73 @@ def test_runtime_needs_only_the_cropped_range(tmp_path):
     np.testing.assert_allclose(sk.load(bundle).predict(partial)["c"], full, atol=1e-4)
     with pytest.raises(sk.AxisError, match="do not cover"):
         runtime.predict(spectra.crop(700.0, 1610.0))
+
+
+# The named steps of export: dynamic axes, the exporter fallback order, the plan.
+
+
+def test_dynamic_axes_batch_always_length_only_when_dynamic():
+    fixed = onnx_export._dynamic_axes(["spectra", "axis", "extra"], dynamic_length=False)
+    assert fixed == {
+        "spectra": {0: "batch"},
+        "outputs": {0: "batch"},
+        "features": {0: "batch"},
+        "extra": {0: "batch"},
+    }
+    dyn = onnx_export._dynamic_axes(["spectra", "axis"], dynamic_length=True)
+    assert dyn["spectra"] == {0: "batch", 2: "length"}
+    assert dyn["axis"] == {0: "length"}
+    assert "extra" not in dyn
+
+
+def test_export_attempts_fall_back_to_dynamo_then_to_a_fixed_length():
+    fixed = onnx_export._dynamic_axes(["spectra"], dynamic_length=False)
+    assert [dynamo for _, dynamo in onnx_export._export_attempts(fixed)] == [False, True]
+    dyn = onnx_export._dynamic_axes(["spectra", "axis"], dynamic_length=True)
+    attempts = onnx_export._export_attempts(dyn)
+    assert [dynamo for _, dynamo in attempts] == [False, True, False, True]
+    assert [onnx_export._has_length_axis(d) for d, _ in attempts] == [True, True, False, False]
+    assert attempts[2][0]["spectra"] == {0: "batch"} and attempts[2][0]["axis"] == {}
+
+
+def test_a_failing_dynamic_length_export_falls_back_to_a_fixed_length(tmp_path, monkeypatch):
+    real = onnx_export._export_bytes
+
+    def no_symbolic_length(wrapper, args, names, dynamic, opset, dynamo):
+        if onnx_export._has_length_axis(dynamic) or not dynamo:
+            raise RuntimeError("unsupported\nsecond line")
+        return real(wrapper, args, names, dynamic, opset, dynamo)
+
+    monkeypatch.setattr(onnx_export, "_export_bytes", no_symbolic_length)
+    bundle = _bundle(tmp_path, "specbert_tiny", _spectra(points=128), pipeline=None)
+    record = export_onnx(bundle, batch_sizes=(2,), optimize=None)
+    assert record["exporter"] == "dynamo"
+    assert record["dynamic_length"] is False and record["input_length"] == 128
+    assert {r["length"] for r in record["parity"]} == {128}
+
+
+def test_every_attempt_failing_reports_the_last_error_in_one_line(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("exporter broke\ntraceback noise")
+
+    monkeypatch.setattr(onnx_export, "_export_bytes", broken)
+    bundle = _bundle(tmp_path, "cnn1d_tiny", _spectra())
+    with pytest.raises(ModelError, match="RuntimeError: exporter broke") as info:
+        export_onnx(bundle, batch_sizes=(1,))
+    assert "traceback noise" not in str(info.value)
+    assert not (bundle / "model.onnx").exists()
+
+
+def test_without_preprocessing_in_the_graph_every_step_runs_at_runtime(tmp_path):
+    spectra = _spectra()
+    bundle = _bundle(tmp_path, "cnn1d_tiny", spectra, pipeline=PIPELINE)
+    predictor = sk.load(bundle)
+    plan = onnx_export._export_plan(predictor, predictor.model, include_preprocessing=False)
+    assert plan["tails"] == [[]] and plan["n_runtime"] == [len(PIPELINE["steps"])]
+    record = export_onnx(bundle, batch_sizes=(1,), include_preprocessing=False, optimize=None)
+    assert record["runtime_steps"] == [len(PIPELINE["steps"])]
+    assert record["graph_steps"] == [0]
+    # nothing fixed-length is left in the graph: the length is as dynamic as the model allows
+    assert record["dynamic_length"] is bool(create("cnn1d_tiny", input_length=160).variable_length)
+    assert all(r["ok"] for r in record["parity"])
+    assert "optimized" not in record

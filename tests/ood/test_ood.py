@@ -309,5 +309,10 @@ def test_fit_ood_with_a_bundle_and_predictor(sets, model, tmp_path):
     assert table["is_ood"].mean() > 0.9
     fresh = reloaded.predict(sets["fresh"][:200])
     assert fresh["is_ood"].mean() < 0.15
-    energy = fit_ood(predictor, sets["train"], method="energy")
+    energy = fit_ood(predictor, sets["train"], method="energy", heldout_fraction=0.3, seed=4)
     assert energy.threshold_ is not None and energy.input_kind == "logits"
+    # without heldout, the threshold is set on a seeded random share of the training spectra
+    n = sets["train"].n_spectra
+    held = sets["train"].select(np.random.default_rng(4).permutation(n)[: round(0.3 * n)])
+    scores = energy.score_samples(detector_inputs(predictor, held, energy))
+    assert energy.threshold_ == pytest.approx(float(np.quantile(scores, 0.95)), rel=1e-9)

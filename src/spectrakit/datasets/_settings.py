@@ -189,6 +189,13 @@ def instrument_list(instruments: Any) -> list[Instrument]:
         return [Instrument("default")]
     if isinstance(instruments, Instrument):
         return [instruments]
+    if isinstance(instruments, str | bytes) or not hasattr(instruments, "__iter__"):
+        raise ConfigError(
+            "instruments must be Instrument objects",
+            expected="an Instrument or a sequence of Instrument",
+            got=repr(instruments),
+            fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
+        )
     insts = list(instruments)
     if not insts:
         raise ConfigError("no instruments given", expected="at least one Instrument", got="[]")

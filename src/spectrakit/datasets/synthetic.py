@@ -161,17 +161,8 @@ def make_synthetic(
     insts = instrument_list(instruments)
     seeds = seed_sequence(seed, extra=True).spawn(3)
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
-    assign = np.random.default_rng(seeds[1]).integers(0, len(insts), n)
-    if len(insts) == 1:
-        assign[:] = 0
     grids = _grids(insts, settings, need_one=return_components)
-    blocks = []
-    for j, (inst, ss) in enumerate(zip(insts, seeds[2].spawn(len(insts)), strict=True)):
-        rows = np.flatnonzero(assign == j)
-        rng = np.random.default_rng(ss)
-        blocks.append(
-            (rows, _measure_on(samples, rows, inst, settings, rng, components=return_components))
-        )
+    blocks, assign = _measure_assigned(samples, insts, settings, seeds, return_components)
     meta = _meta(samples, settings, np.arange(n), [insts[a].name for a in assign])
     spectra = _assemble(blocks, grids, meta)
     if not return_components:
@@ -265,26 +256,81 @@ def make_multi_instrument(
     seed = entropy(seed)
     settings = build_settings(seed=seed, **settings_options(make_synthetic, options))
     seeds = seed_sequence(seed, extra=True).spawn(3)
-    if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
-        insts = random_instruments(
-            check_count("instruments", instruments), settings.axis, np.random.default_rng(seeds[1])
-        )
-    else:
-        insts = instrument_list(instruments)
+    insts = _instruments(instruments, settings, np.random.default_rng(seeds[1]))
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
+    blocks, comps = _measure_every(samples, insts, settings, seeds, return_components)
+    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
+    return (out, comps) if return_components else out
+
+
+def _instruments(
+    instruments: Sequence[Instrument] | int, settings: Settings, rng: np.random.Generator
+) -> list[Instrument]:
+    """The given instruments validated, or that many random ones on different grids."""
+    if isinstance(instruments, int | np.integer) and not isinstance(instruments, bool):
+        return random_instruments(check_count("instruments", instruments), settings.axis, rng)
+    return instrument_list(instruments)
+
+
+def _instrument_rngs(
+    insts: list[Instrument], seeds: list[np.random.SeedSequence]
+) -> list[tuple[Instrument, np.random.Generator]]:
+    """Every instrument with its own noise generator (the third branch of the seed)."""
+    return [
+        (inst, np.random.default_rng(ss))
+        for inst, ss in zip(insts, seeds[2].spawn(len(insts)), strict=True)
+    ]
+
+
+def _measure_assigned(
+    samples: Samples,
+    insts: list[Instrument],
+    settings: Settings,
+    seeds: list[np.random.SeedSequence],
+    components: bool,
+) -> tuple[list[tuple[np.ndarray, MeasureResult]], np.ndarray]:
+    """Every sample measured once, on an instrument drawn uniformly at random.
+
+    Returns
+    -------
+    blocks : list of (rows, MeasureResult)
+        One block per instrument: the sample rows it measured, in order, and their result.
+    assign : ndarray of shape (n,)
+        Index of the instrument that measured each sample.
+    """
+    n = samples.conc.shape[0]
+    assign = np.random.default_rng(seeds[1]).integers(0, len(insts), n)
+    blocks = []
+    for j, (inst, rng) in enumerate(_instrument_rngs(insts, seeds)):
+        rows = np.flatnonzero(assign == j)
+        blocks.append(
+            (rows, _measure_on(samples, rows, inst, settings, rng, components=components))
+        )
+    return blocks, assign
+
+
+def _measure_every(
+    samples: Samples,
+    insts: list[Instrument],
+    settings: Settings,
+    seeds: list[np.random.SeedSequence],
+    components: bool,
+) -> tuple[dict[str, Spectra], dict[str, dict[str, Any]]]:
+    """Every sample measured on every instrument.
+
+    Returns ``{name: Spectra}`` and, when ``components``, ``{name: components}`` (else empty).
+    """
+    n = samples.conc.shape[0]
     rows = np.arange(n)
     blocks: dict[str, Spectra] = {}
     comps: dict[str, dict[str, Any]] = {}
-    for inst, ss in zip(insts, seeds[2].spawn(len(insts)), strict=True):
-        res = _measure_on(
-            samples, rows, inst, settings, np.random.default_rng(ss), components=return_components
-        )
+    for inst, rng in _instrument_rngs(insts, seeds):
+        res = _measure_on(samples, rows, inst, settings, rng, components=components)
         meta = _meta(samples, settings, rows, [inst.name] * n)
         blocks[inst.name] = Spectra(res.values, inst.grid(settings.axis), meta)
-        if return_components:
+        if components:
             comps[inst.name] = _components([(rows, res)], n, samples, settings, inst)
-    out: dict[str, Spectra] | Spectra = combine(list(blocks.values()), grid) if combined else blocks
-    return (out, comps) if return_components else out
+    return blocks, comps
 
 
 # --------------------------------------------------------------------------- measuring

@@ -202,28 +202,47 @@ def run_benchmark(
         raise ConfigError(
             "nothing to evaluate", expected="--cv or --test", got="neither", fix="pass --cv kfold:5"
         )
-    task = infer_task(train, target, task)
-    y = np.asarray(resolve_target(train, target))
-    y_test = None if test is None else np.asarray(resolve_target(test, target))
-    if task == "regression":
-        y = y.astype(np.float64)
-        y_test = None if y_test is None else y_test.astype(np.float64)
+    task, y, y_test = _targets(train, test, target, task)
     folds = None if cv is None else PredefinedSplits.from_splitter(get_splitter(cv), train, y)
-    metric, lower = primary_metric(task)
     if REFERENCE not in [m.strip().lower() for m in models]:
         models = [*models, REFERENCE]
     with _quiet_lightning():
         runs, rows = _run_all(
             models, train, y, test, y_test, task, folds, pipeline, deep_options, out, progress
         )
+    return _leaderboard(rows, task, tested=test is not None), runs
+
+
+def _targets(
+    train: Spectra, test: Spectra | None, target: str, task: str | None
+) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """The task (inferred when not given) and the target values of train and test.
+
+    Regression targets are float64.
+    """
+    task = infer_task(train, target, task)
+    y = np.asarray(resolve_target(train, target))
+    y_test = None if test is None else np.asarray(resolve_target(test, target))
+    if task == "regression":
+        y = y.astype(np.float64)
+        y_test = None if y_test is None else y_test.astype(np.float64)
+    return task, y, y_test
+
+
+def _leaderboard(rows: list[dict], task: str, *, tested: bool) -> pd.DataFrame:
+    """Rows ranked by the task's primary metric: on the test set when there is one, else CV.
+
+    Ties keep the order of the models; ``attrs`` hold the task, the metric and its sense.
+    """
+    metric, lower = primary_metric(task)
     board = pd.DataFrame(rows)
-    key = f"test_{metric}" if test is not None else f"cv_{metric}"
+    key = f"test_{metric}" if tested else f"cv_{metric}"
     if key not in board.columns:
         raise DataError("no scores were computed", expected=key, got=", ".join(board.columns))
     board = board.sort_values(key, ascending=lower, kind="stable").reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     board.attrs.update(task=task, metric=key, lower_is_better=lower)
-    return board, runs
+    return board
 
 
 @contextlib.contextmanager

@@ -188,68 +188,133 @@ def export_onnx(
         The export record (also written to ``export.json`` in the bundle): inputs, dynamic
         axes, preprocessing split, parity (max abs/rel error per batch size and length).
     """
-    from spectrakit.bundle import add_file
+    predictor, model = _load_exportable(bundle)
+    plan = _export_plan(predictor, model, include_preprocessing)
+    wrapper = _wrap(model, predictor, plan)
+    sample = _inputs(model, predictor, 2, plan["length"], plan)
+    names = list(sample)
+    args = tuple(torch.from_numpy(sample[n]) for n in names)
+    attempts = _export_attempts(_dynamic_axes(names, plan["dynamic_length"]))
+    data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
+    plan["dynamic_length"] = _has_length_axis(dynamic)
+    check = (wrapper, model, predictor, plan, batch_sizes, lengths, plan["dynamic_length"])
+    check += (rtol, atol)
+    record = _export_record(model, plan, names, opset, exporter, rtol, atol)
+    record["parity"] = _verify(data, *check)
+    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
+    if optimized is not None:
+        record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
+    _write_export(bundle, data, optimized, record)
+    return record
+
+
+def _load_exportable(bundle: str | Path) -> tuple[Any, nn.Module]:
+    """Load the bundle's PyTorch predictor and its model in evaluation mode."""
     from spectrakit.predict.loader import load
 
     predictor = load(bundle)
     model = predictor.model.eval()
     if getattr(model, "family", "") == "gaf2d" and not hasattr(torch.onnx, "export"):
         raise ModelError("this torch build cannot export ONNX")
+    return predictor, model
+
+
+def _export_plan(predictor: Any, model: nn.Module, include_preprocessing: bool) -> dict[str, Any]:
+    """The graph plan with the preprocessing choice applied and whether the length is dynamic.
+
+    Without the preprocessing tail in the graph every step runs at runtime. The length is
+    dynamic only for variable-length models with no fixed-length step inside the graph (a
+    preprocessing operator, the central window, tabular features).
+    """
     plan = _graph_plan(predictor)
-    tails = plan["tails"] if include_preprocessing else [[] for _ in plan["tails"]]
     if not include_preprocessing:
+        plan["tails"] = [[] for _ in plan["tails"]]
         plan["n_runtime"] = [
             0 if p is None else len(p.steps) for p in predictor.preprocessor.pipelines
         ]
-    fixed = plan["window"] is not None or any(len(t) for t in tails)
+    fixed = plan["window"] is not None or any(len(t) for t in plan["tails"])
     fixed = fixed or bool(predictor.config.extra_features.get("names"))
-    dynamic_length = bool(getattr(model, "variable_length", False)) and not fixed
-    wrapper = _Exported(
+    plan["dynamic_length"] = bool(getattr(model, "variable_length", False)) and not fixed
+    return plan
+
+
+def _wrap(model: nn.Module, predictor: Any, plan: dict[str, Any]) -> _Exported:
+    """The module the exporter traces: preprocessing tail, window, normalisation, model."""
+    return _Exported(
         model,
-        tails,
+        plan["tails"],
         plan["window"],
         axis_input=bool(getattr(model, "axis_aware", False)),
         extra_input=bool(getattr(model, "n_extra", 0)),
         normalize=bool(predictor.config.normalize),
     ).eval()
-    length = plan["length"]
-    sample = _inputs(model, predictor, 2, length, plan)
-    names = list(sample)
+
+
+def _dynamic_axes(names: list[str], dynamic_length: bool) -> dict[str, dict[int, str]]:
+    """ONNX dynamic axes: the batch always; the length of spectra (and axis) when dynamic."""
     dyn: dict[str, dict[int, str]] = {"spectra": {0: "batch"}, "outputs": {0: "batch"}}
     dyn["features"] = {0: "batch"}
     if dynamic_length:
         dyn["spectra"][2] = "length"
-        if "axis" in sample:
+        if "axis" in names:
             dyn["axis"] = {0: "length"}
-    if "extra" in sample:
+    if "extra" in names:
         dyn["extra"] = {0: "batch"}
-    args = tuple(torch.from_numpy(sample[n]) for n in names)
-    # The TorchScript exporter is fast; the dynamo exporter covers ops it cannot (adaptive
-    # pooling on symbolic sizes); a fixed length is the last resort for variable-length models.
+    return dyn
+
+
+def _has_length_axis(dynamic: dict[str, dict[int, str]]) -> bool:
+    return any("length" in v.values() for v in dynamic.values())
+
+
+def _export_attempts(dyn: dict[str, dict[int, str]]) -> list[tuple[dict, bool]]:
+    """(dynamic axes, use dynamo) in the order tried.
+
+    The TorchScript exporter is fast; the dynamo exporter covers ops it cannot (adaptive
+    pooling on symbolic sizes); a fixed length is the last resort for variable-length models.
+    """
     attempts = [(dyn, False), (dyn, True)]
-    if dynamic_length:
-        fixed_dyn = {k: {a: n for a, n in v.items() if n != "length"} for k, v in dyn.items()}
-        attempts += [(fixed_dyn, False), (fixed_dyn, True)]
+    if _has_length_axis(dyn):
+        fixed = {k: {a: n for a, n in v.items() if n != "length"} for k, v in dyn.items()}
+        attempts += [(fixed, False), (fixed, True)]
+    return attempts
+
+
+def _export_first(
+    wrapper: nn.Module,
+    args: tuple,
+    names: list[str],
+    attempts: list[tuple[dict, bool]],
+    opset: int,
+    predictor: Any,
+) -> tuple[bytes, str, dict[str, dict[int, str]]]:
+    """The ONNX bytes of the first attempt that exports, its exporter and dynamic axes."""
     errors = []
-    data = None
     for dynamic, dynamo in attempts:
         try:
             data = _export_bytes(wrapper, args, names, dynamic, opset, dynamo)
-            exporter = "dynamo" if dynamo else "torchscript"
-            dynamic_length = any("length" in v.values() for v in dynamic.values())
-            break
+            return data, "dynamo" if dynamo else "torchscript", dynamic
         except Exception as exc:  # the exporter raises many types; keep the first line
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
-    if data is None:
-        raise ModelError(
-            f"model {predictor.config.family.name} cannot be exported to ONNX",
-            got=errors[-1],
-            fix="use the PyTorch predictor (spectrakit.load) for this model family",
-        )
-    check = (wrapper, model, predictor, plan, batch_sizes, lengths, dynamic_length, rtol, atol)
-    parity = _verify(data, *check)
-    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
-    record = {
+    raise ModelError(
+        f"model {predictor.config.family.name} cannot be exported to ONNX",
+        got=errors[-1],
+        fix="use the PyTorch predictor (spectrakit.load) for this model family",
+    )
+
+
+def _export_record(
+    model: nn.Module,
+    plan: dict[str, Any],
+    names: list[str],
+    opset: int,
+    exporter: str,
+    rtol: float,
+    atol: float,
+) -> dict[str, Any]:
+    """The export record written to ``export.json`` (parity is added after verification)."""
+    dynamic_length = plan["dynamic_length"]
+    return {
         "onnx_file": ONNX_FILE,
         "opset": opset,
         "exporter": exporter,
@@ -257,22 +322,27 @@ def export_onnx(
         "outputs": ["outputs", "features"],
         "dynamic_batch": True,
         "dynamic_length": dynamic_length,
-        "input_length": None if dynamic_length else length,
+        "input_length": None if dynamic_length else plan["length"],
         "runtime_steps": plan["n_runtime"],
-        "graph_steps": [len(t) for t in tails],
+        "graph_steps": [len(t) for t in plan["tails"]],
         "window": plan["window"],
         "patch_size": getattr(model, "patch_size", None),
         "tolerance": {"rtol": rtol, "atol": atol},
-        "parity": parity,
+        "parity": [],
         "torch_version": torch.__version__,
     }
-    if optimized is not None:
-        record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
+
+
+def _write_export(
+    bundle: str | Path, data: bytes, optimized: bytes | None, record: dict[str, Any]
+) -> None:
+    """Add the graph(s) and the record to the bundle (atomic writes, hashes updated)."""
+    from spectrakit.bundle import add_file
+
     add_file(bundle, ONNX_FILE, data)
     if optimized is not None:
         add_file(bundle, OPTIMIZED_FILE, optimized)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
-    return record
 
 
 def verify_lengths(model: nn.Module, length: int, given: tuple[int, ...] | None) -> tuple:

@@ -45,6 +45,8 @@ def fit_ood(
     labels : str, optional
         Metadata column of class labels (class-conditional Mahalanobis); default: the
         predictor's classification target when present in ``train``.
+    heldout_fraction, seed : float, int
+        Without ``heldout``: the share of ``train`` set aside for the threshold, and its seed.
     tune : bool, default=False
         DIME only: choose ``n_components`` and the false-rejection rate (alpha) on the
         training spectra by leave-one-class-out (:func:`spectrakit.ood.tune_dime`; needs
@@ -71,9 +73,7 @@ def fit_ood(
     X_fit, X_held = detector_inputs(predictor, train, det), detector_inputs(predictor, heldout, det)
     if tune:
         return _tuned_dime(method, X_fit, y, X_held, heldout, labels, seed)
-    det.fit(X_fit, y)
-    det.calibrate(X_held, false_rejection=false_rejection)
-    return det
+    return det.fit(X_fit, y).calibrate(X_held, false_rejection=false_rejection)
 
 
 def _tuned_dime(method, X_fit, y, X_held, heldout, labels, seed) -> OODDetector:

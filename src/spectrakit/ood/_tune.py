@@ -89,6 +89,31 @@ def tune_dime(
         ``k``, ``alpha``, ``TEFF``/``TSNS``/``TSPS`` of the choice and ``grid`` (a list of
         records: one per pair).
     """
+    classes = _classes(y_fit, y_held)
+    ks = _candidate_ks(ks, X_fit, y_fit, classes)
+    rng = np.random.default_rng(seed)
+    tsns, tsps, n_eval = _leave_one_class_out(
+        X_fit, y_fit, X_held, y_held, classes, ks, alphas, rng
+    )
+    grid = pd.DataFrame(
+        [(k, a, tsns[i, j], tsps[i, j]) for i, k in enumerate(ks) for j, a in enumerate(alphas)],
+        columns=["k", "alpha", "TSNS", "TSPS"],
+    )
+    grid["TEFF"] = np.sqrt(grid["TSNS"] * grid["TSPS"])
+    best = _one_standard_error(grid, n_eval)
+    return {
+        "k": int(best["k"]),
+        "alpha": float(best["alpha"]),
+        "TEFF": float(best["TEFF"]),
+        "TSNS": float(best["TSNS"]),
+        "TSPS": float(best["TSPS"]),
+        "method": "leave-one-class-out on held-out training spectra",
+        "grid": grid.round(6).to_dict("records"),
+    }
+
+
+def _classes(y_fit: np.ndarray, y_held: np.ndarray) -> np.ndarray:
+    """The sorted classes of both sets; at least two are needed."""
     classes = np.unique(np.concatenate([y_fit, y_held]))
     if classes.size < 2:
         raise DataError(
@@ -97,10 +122,37 @@ def tune_dime(
             got=f"{classes.size} class",
             fix="fit DIME with fixed n_components and false_rejection instead",
         )
-    rng = np.random.default_rng(seed)
+    return classes
+
+
+def _candidate_ks(
+    ks: Sequence[int] | None, X_fit: np.ndarray, y_fit: np.ndarray, classes: np.ndarray
+) -> list[int]:
+    """The candidate ``k`` the smallest leave-one-class-out fitting set supports (at least 1)."""
     smallest = min(int(np.sum(y_fit != c)) for c in classes)
     limit = min(smallest - 1, X_fit.shape[1])
-    ks = sorted({k for k in (ks or _KS) if 1 <= k <= limit}) or [1]
+    return sorted({k for k in (ks or _KS) if 1 <= k <= limit}) or [1]
+
+
+def _leave_one_class_out(
+    X_fit: np.ndarray,
+    y_fit: np.ndarray,
+    X_held: np.ndarray,
+    y_held: np.ndarray,
+    classes: np.ndarray,
+    ks: Sequence[int],
+    alphas: Sequence[float],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sensitivity and specificity of every (k, alpha), each left-out class in turn.
+
+    Returns
+    -------
+    tsns, tsps : ndarray of shape (len(ks), len(alphas))
+        Known spectra kept and unknown spectra rejected, averaged over the left-out classes.
+    n_eval : int
+        Number of known spectra they were judged on (all folds together).
+    """
     n_eval = 0
     tsns = np.zeros((len(ks), len(alphas)))
     tsps = np.zeros_like(tsns)
@@ -119,19 +171,4 @@ def tune_dime(
                 thr = np.quantile(s_known[cal], 1.0 - a)
                 tsns[i, j] += np.mean(s_known[ev] <= thr) / classes.size
                 tsps[i, j] += np.mean(s_novel > thr) / classes.size
-    teff = np.sqrt(tsns * tsps)
-    grid = pd.DataFrame(
-        [(k, a, tsns[i, j], tsps[i, j], teff[i, j]) for i, k in enumerate(ks)
-         for j, a in enumerate(alphas)],
-        columns=["k", "alpha", "TSNS", "TSPS", "TEFF"],
-    )  # fmt: skip
-    best = _one_standard_error(grid, n_eval)
-    return {
-        "k": int(best["k"]),
-        "alpha": float(best["alpha"]),
-        "TEFF": float(best["TEFF"]),
-        "TSNS": float(best["TSNS"]),
-        "TSPS": float(best["TSPS"]),
-        "method": "leave-one-class-out on held-out training spectra",
-        "grid": grid.round(6).to_dict("records"),
-    }
+    return tsns, tsps, n_eval

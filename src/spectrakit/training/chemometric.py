@@ -10,6 +10,7 @@ model already fitted (``spectrakit baseline ... --save``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,41 +156,91 @@ def save_chemometric(
     """
     from spectrakit import bundle
     from spectrakit.ood import save_detector
+    from spectrakit.predict.loader import load
 
+    y = np.asarray(y)
+    fitted = _fit_for_bundle(estimator, train, y, task, ood, false_rejection, folds, seed)
+    record = {"metrics": metrics or {}, "training": training or {}, "targets": list(targets)}
+    bundle.save(out, **_save_fields(estimator, fitted, train, y, output_correction, record))
+    if fitted.detector is not None:
+        save_detector(fitted.detector, out)
+    return load(out)
+
+
+@dataclass
+class _Fitted:
+    """What a chemometric bundle stores, computed before anything is written."""
+
+    task: str
+    prep: Any  # fitted ChannelPreprocessor
+    module: Any  # the torch form of the estimator
+    detector: Any  # calibrated OOD detector, or None
+    cv_raw: np.ndarray  # (n, m) held-out raw outputs of the training spectra
+    folds: int
+    classes: Any
+
+
+def _fit_for_bundle(
+    estimator: Any,
+    train: Spectra,
+    y: np.ndarray,
+    task: str,
+    ood: str,
+    false_rejection: float,
+    folds: int,
+    seed: int,
+) -> _Fitted:
+    """The torch module, held-out predictions and the calibrated detector of ``estimator``.
+
+    Everything that can fail happens here, before anything is written: a failure leaves no
+    bundle. The detector's threshold is calibrated on the K-fold held-out training spectra.
+    """
     if ood not in OOD_METHODS:
         raise ConfigError("unknown OOD detector", expected=", ".join(OOD_METHODS), got=repr(ood))
-    y = np.asarray(y)
     prep, module = _parts(estimator, train)
     raw, feats = _run(module, prep, train)
     _check_faithful(estimator, train, raw, task)
     det = None if ood == "none" else _detector(ood, estimator)
     folds = int(min(folds, train.n_spectra))
     held_scores, cv_raw = _cross_validated(estimator, train, y, det, folds, seed)
-    if det is not None:  # before anything is written: a failure leaves no bundle
+    if det is not None:
         det.fit(feats).calibrate(held_scores, false_rejection=false_rejection)
     classes = getattr(estimator, "classes_", None)
-    all_metrics = {**_cv_metrics(task, y, cv_raw, classes), **(metrics or {})}
+    return _Fitted(task, prep, module, det, cv_raw, folds, classes)
+
+
+def _save_fields(
+    estimator: Any,
+    fitted: _Fitted,
+    train: Spectra,
+    y: np.ndarray,
+    output_correction: tuple[float, float] | None,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`spectrakit.bundle.save` for a fitted chemometric model.
+
+    ``record`` holds the caller's ``metrics``, ``training`` and ``targets``; cross-validated
+    metrics come first, the caller's next, the detector's last.
+    """
+    task, det, classes, targets = fitted.task, fitted.detector, fitted.classes, record["targets"]
+    metrics = {**_cv_metrics(task, y, fitted.cv_raw, classes), **record["metrics"]}
     if det is not None:
-        all_metrics.update(ood=det.name, ood_calibration=f"{folds}-fold CV held-out")
-    spec, transfer = _output_spec(task, module.n_outputs, output_correction)
+        metrics.update(ood=det.name, ood_calibration=f"{fitted.folds}-fold CV held-out")
+    spec, transfer = _output_spec(task, fitted.module.n_outputs, output_correction)
     info = {"data": _data_summary(train, y, targets, task), **transfer}
-    bundle.save(
-        out,
-        model=module,
-        task=task,
-        axis=train.axis,
-        model_axis=prep.output_axis_,
-        targets=list(targets),
-        classes=None if classes is None else [str(c) for c in classes],
-        output=spec.__dict__,
-        preprocessor=prep,
-        training={**info, "cv_folds": folds, **(training or {})},
-        metrics=all_metrics,
-        intended_use=_intended_use(estimator, targets, train, det),
-    )
-    if det is not None:
-        save_detector(det, out)
-    return bundle.load(out)
+    return {
+        "model": fitted.module,
+        "task": task,
+        "axis": train.axis,
+        "model_axis": fitted.prep.output_axis_,
+        "targets": targets,
+        "classes": None if classes is None else [str(c) for c in classes],
+        "output": spec.__dict__,
+        "preprocessor": fitted.prep,
+        "training": {**info, "cv_folds": fitted.folds, **record["training"]},
+        "metrics": metrics,
+        "intended_use": _intended_use(estimator, targets, train, det),
+    }
 
 
 def _data_summary(train: Spectra, y: np.ndarray, targets: list[str], task: str) -> dict:
@@ -217,7 +268,7 @@ def _intended_use(estimator: Any, targets: list[str], train: Spectra, det: Any) 
 
 def _output_spec(task: str, n_out: int, correction: tuple[float, float] | None):
     """The bundle's output description, with a slope/bias correction when given."""
-    from spectrakit.tasks.heads import OutputSpec
+    from spectrakit.models.heads import OutputSpec
 
     spec = OutputSpec(task=task, n_targets=n_out)
     if correction is None:

@@ -45,6 +45,7 @@ __all__ = [
     "NOT_SET",
     "OOD_CHOICES",
     "SCHEDULES",
+    "TRAINER_FIELDS",
     "FitConfig",
     "PretrainConfig",
     "Spec",
@@ -182,10 +183,20 @@ class TrainingConfig:
 
     def trainer_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :class:`~spectrakit.training.trainer.TrainerOptions`."""
-        names = ("accelerator", "devices", "num_nodes", "strategy", "precision",
-                 "gradient_clip", "patience", "checkpoint_every", "progress", "loggers",
-                 "deterministic", "log_every_n_steps", "callbacks", "compile")  # fmt: skip
-        return {n: getattr(self, n) for n in names}
+        return {n: getattr(self, n) for n in TRAINER_FIELDS}
+
+    @classmethod
+    def trainer_defaults(cls) -> dict[str, Any]:
+        """The defaults of the trainer options: the one place they are declared."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        return {n: fields[n].default for n in TRAINER_FIELDS}
+
+
+#: the fields of :class:`TrainingConfig` that configure the Lightning trainer, in the order
+#: of :class:`~spectrakit.training.trainer.TrainerOptions`'s parameters
+TRAINER_FIELDS = ("accelerator", "devices", "num_nodes", "strategy", "precision",
+                  "gradient_clip", "patience", "checkpoint_every", "progress", "loggers",
+                  "deterministic", "log_every_n_steps", "callbacks", "compile")  # fmt: skip
 
 
 _SKIP = object()

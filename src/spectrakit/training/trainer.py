@@ -30,6 +30,7 @@ from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
 from spectrakit.training.checkpoints import StepCheckpoint
 from spectrakit.training.compile import CompileNetwork
+from spectrakit.training.config import TRAINER_FIELDS, TrainingConfig
 from spectrakit.training.rng_state import StepSeeds
 
 __all__ = [
@@ -105,50 +106,57 @@ def default_precision(accelerator: str = "auto") -> str:
     return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
 
 
+#: the defaults of the trainer options, declared once in the typed training configuration
+_DEFAULT = TrainingConfig.trainer_defaults()
+
+
 class TrainerOptions:
     """Options shared by every training entry point (validated once).
+
+    The defaults are those of :class:`~spectrakit.training.config.TrainingConfig` (the
+    parameters are its trainer fields, ``TRAINER_FIELDS``); its help text describes each.
 
     Parameters
     ----------
     accelerator, devices, num_nodes, strategy : passed to ``lightning.Trainer``
     precision : str, optional
         Default: :func:`default_precision`.
-    gradient_clip : float or None, default=1.0
-        Gradient-norm clipping.
-    patience : int or None, default=20
-        Early stopping patience in validation epochs (None disables it).
-    checkpoint_every : int, default=50
+    gradient_clip : float or None
+        Gradient-norm clipping (None: off).
+    patience : int or None
+        Early stopping patience in validation epochs (None or 0 disables it).
+    checkpoint_every : int
         Optimizer steps between refreshes of ``last.ckpt``.
-    progress : bool, default=True
+    progress : bool
         Show a progress bar.
-    loggers : sequence of str, default=("csv", "tensorboard")
-        Loggers to use; ``"wandb"`` when installed.
-    deterministic : bool, default=True
+    loggers : sequence of str
+        Loggers to use (csv, tensorboard; ``"wandb"`` when installed).
+    deterministic : bool
         Ask for deterministic algorithms (warn where an op has none).
-    log_every_n_steps : int, default=10
+    log_every_n_steps : int
     callbacks : list of Callback, optional
         Extra callbacks.
-    compile : bool, default=False
+    compile : bool
         ``torch.compile`` the network for the fit (in place: checkpoints and bundles are
         unchanged). Off by default; measured in ``benchmarks/training.py --compile``.
     """
 
     def __init__(
         self,
-        accelerator: str = "auto",
-        devices: Any = "auto",
-        num_nodes: int = 1,
-        strategy: Any = "auto",
-        precision: str | None = None,
-        gradient_clip: float | None = 1.0,
-        patience: int | None = 20,
-        checkpoint_every: int = 50,
-        progress: bool = True,
-        loggers: tuple[str, ...] | list[str] = ("csv", "tensorboard"),
-        deterministic: bool = True,
-        log_every_n_steps: int = 10,
-        callbacks: list[Callback] | None = None,
-        compile: bool = False,
+        accelerator: str = _DEFAULT["accelerator"],
+        devices: Any = _DEFAULT["devices"],
+        num_nodes: int = _DEFAULT["num_nodes"],
+        strategy: Any = _DEFAULT["strategy"],
+        precision: str | None = _DEFAULT["precision"],
+        gradient_clip: float | None = _DEFAULT["gradient_clip"],
+        patience: int | None = _DEFAULT["patience"],
+        checkpoint_every: int = _DEFAULT["checkpoint_every"],
+        progress: bool = _DEFAULT["progress"],
+        loggers: tuple[str, ...] | list[str] = _DEFAULT["loggers"],
+        deterministic: bool = _DEFAULT["deterministic"],
+        log_every_n_steps: int = _DEFAULT["log_every_n_steps"],
+        callbacks: list[Callback] | None = _DEFAULT["callbacks"],
+        compile: bool = _DEFAULT["compile"],
     ) -> None:
         if accelerator == "auto" and not torch.cuda.is_available():
             accelerator = "cpu"
@@ -175,8 +183,7 @@ class TrainerOptions:
     @classmethod
     def pop_from(cls, options: dict[str, Any]) -> TrainerOptions:
         """Take the trainer options out of a ``**options`` dict (the rest stays)."""
-        names = cls.__init__.__code__.co_varnames[1 : cls.__init__.__code__.co_argcount]
-        return cls(**{k: options.pop(k) for k in list(options) if k in names})
+        return cls(**{k: options.pop(k) for k in list(options) if k in TRAINER_FIELDS})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (callbacks omitted)."""
@@ -245,26 +252,7 @@ def build_trainer(
         The best-checkpoint callback.
     """
     work_dir = Path(work_dir)
-    ckpt_dir = work_dir / "checkpoints"
-    callbacks: list[Callback] = [StepSeeds()]
-    best = None
-    if monitor is not None:
-        # before StepCheckpoint: a save after validation then holds the updated best score
-        best = ModelCheckpoint(
-            dirpath=str(ckpt_dir),
-            filename=BEST,
-            monitor=monitor,
-            mode="min",
-            save_top_k=1,
-            enable_version_counter=False,
-        )
-        callbacks.append(best)
-        if options.patience:
-            callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
-    callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
-    if options.compile:
-        callbacks.append(CompileNetwork())
-    callbacks += options.callbacks
+    callbacks, best = _callbacks(work_dir / "checkpoints", options, monitor)
     loggers = _loggers(options.loggers, work_dir / "logs")
     if loggers:  # the learning rate of every step goes beside the losses (lr-AdamW, ...)
         callbacks.append(LearningRateMonitor(logging_interval="step"))
@@ -291,3 +279,31 @@ def build_trainer(
         num_sanity_val_steps=0,
     )
     return trainer, best
+
+
+def _callbacks(
+    ckpt_dir: Path, options: TrainerOptions, monitor: str | None
+) -> tuple[list[Callback], ModelCheckpoint | None]:
+    """Seeds, best checkpoint and early stopping (with a monitor), last.ckpt, compile, extras.
+
+    The order matters: the best checkpoint comes before :class:`StepCheckpoint`, so a save
+    after validation holds the updated best score.
+    """
+    callbacks: list[Callback] = [StepSeeds()]
+    best = None
+    if monitor is not None:
+        best = ModelCheckpoint(
+            dirpath=str(ckpt_dir),
+            filename=BEST,
+            monitor=monitor,
+            mode="min",
+            save_top_k=1,
+            enable_version_counter=False,
+        )
+        callbacks.append(best)
+        if options.patience:
+            callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
+    callbacks.append(StepCheckpoint(ckpt_dir / f"{LAST}.ckpt", options.checkpoint_every))
+    if options.compile:
+        callbacks.append(CompileNetwork())
+    return callbacks + options.callbacks, best
