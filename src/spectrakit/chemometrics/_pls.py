@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.chemometrics._spectral import check_input, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.numeric import as_float64
 
 __all__ = ["PLSDA", "PLSRegressor", "pls_nipals"]
 
@@ -234,15 +235,13 @@ class PLSRegressor(RegressorMixin, _PLSBase):
         return tags
 
     def _encode(self, y: np.ndarray) -> np.ndarray:
-        try:
-            Y = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                "PLS regression needs a numeric target",
-                expected="numbers",
-                got=str(np.asarray(y).dtype),
-                fix="use plsda for class labels",
-            ) from exc
+        Y = as_float64(
+            y,
+            "PLS regression needs a numeric target",
+            expected="numbers",
+            got=lambda v: str(np.asarray(v).dtype),
+            fix="use plsda for class labels",
+        )
         if not np.all(np.isfinite(Y)):
             raise DataError(
                 "target has missing values",
