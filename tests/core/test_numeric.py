@@ -50,3 +50,33 @@ def test_the_callers_refuse_text_through_it():
     with pytest.raises(DataError, match="PLS regression needs a numeric target"):
         make_baseline("pls").fit(s, np.array(["x"] * 8))
     assert not issubclass(AxisError, ConfigError)  # each caller keeps its own error type
+
+
+def test_nonfinite_rows_are_counted_once_each():
+    from spectrakit.core.numeric import refuse_nonfinite
+
+    refuse_nonfinite(np.ones((3, 2)), "m", expected="e", what="bad")  # finite: nothing
+    refuse_nonfinite(np.empty((0, 4)), "m", expected="e", what="bad")
+    arr = np.array([[1.0, np.nan, np.inf], [1.0, 2.0, 3.0], [-np.inf, 0.0, 0.0]])
+    with pytest.raises(DataError) as info:
+        refuse_nonfinite(arr, "spectra are bad", expected="finite", what="bad spectra", fix="f")
+    assert info.value.got == "2 bad spectra" and info.value.message == "spectra are bad"
+    with pytest.raises(DataError, match="1 missing"):
+        refuse_nonfinite(np.array([1.0, np.nan]), "target", expected="e", what="missing")
+
+
+def test_the_callers_refuse_missing_targets_and_bad_spectra(tmp_path):
+    import spectrakit as sk
+    from spectrakit.data import SpectraStore
+    from spectrakit.data.datamodule import encode_targets
+
+    y = np.arange(8.0)
+    y[[1, 4]] = np.nan
+    s = sk.Spectra(np.random.default_rng(0).normal(size=(8, 5)), np.arange(5.0), meta={"c": y})
+    with pytest.raises(DataError, match="2 spectra without a value"):
+        encode_targets(s, ["c"], "regression")
+    store = SpectraStore.create(tmp_path / "store", s.axis)
+    bad = s.values.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(DataError, match="1 bad spectra"):
+        store.append(bad)

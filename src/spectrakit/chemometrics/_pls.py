@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.chemometrics._spectral import check_input, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
-from spectrakit.core.numeric import as_float64
+from spectrakit.core.numeric import as_float64, refuse_nonfinite
 
 __all__ = ["PLSDA", "PLSRegressor", "pls_nipals"]
 
@@ -242,13 +242,13 @@ class PLSRegressor(RegressorMixin, _PLSBase):
             got=lambda v: str(np.asarray(v).dtype),
             fix="use plsda for class labels",
         )
-        if not np.all(np.isfinite(Y)):
-            raise DataError(
-                "target has missing values",
-                expected="a value for every training spectrum",
-                got=f"{int((~np.isfinite(Y)).sum())} missing",
-                fix="drop spectra without a reference value",
-            )
+        refuse_nonfinite(
+            Y,
+            "target has missing values",
+            expected="a value for every training spectrum",
+            what="missing",
+            fix="drop spectra without a reference value",
+        )
         self._single_ = Y.ndim == 1
         return Y.reshape(len(Y), -1)
 

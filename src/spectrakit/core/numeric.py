@@ -1,4 +1,4 @@
-"""Numeric input: one conversion to float64 that refuses text and objects in one line."""
+"""Numeric input: one float64 conversion that refuses text, one refusal of NaN and infinity."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from spectrakit.core.errors import DataError, SpectraError
 
-__all__ = ["as_float64"]
+__all__ = ["as_float64", "refuse_nonfinite"]
 
 
 def _type_name(value: Any) -> str:
@@ -47,3 +47,23 @@ def as_float64(
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise error(message, expected=expected, got=got(values), fix=fix) from exc
+
+
+def refuse_nonfinite(
+    arr: np.ndarray, message: str, *, expected: str, what: str, fix: str | None = None
+) -> None:
+    """Raise one :class:`DataError` saying ``message`` when ``arr`` holds NaN or infinity.
+
+    Parameters
+    ----------
+    arr : ndarray of shape (n,) or (n, ...)
+        One row per spectrum.
+    message, expected, fix : str
+        The error's text.
+    what : str
+        What a bad row is, after its count in the message (``"3 bad spectra"``).
+    """
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = int(bad.reshape(len(bad), -1).any(axis=1).sum())
+        raise DataError(message, expected=expected, got=f"{rows} {what}", fix=fix)
