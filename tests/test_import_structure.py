@@ -82,3 +82,19 @@ def test_no_import_cycles():
         if name not in state:
             visit(name, [name])
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def _reads_bundle_config(text: str) -> bool:
+    """A module that names the bundle's config file and parses JSON reads it itself."""
+    names = '"config.json"' in text or "'config.json'" in text
+    return names and ("json.load" in text or "json.loads" in text)
+
+
+def test_only_the_bundle_package_reads_the_bundle_config():
+    readers = [
+        str(path.relative_to(ROOT.parent))
+        for path in sorted(ROOT.rglob("*.py"))
+        if path.relative_to(ROOT).parts[0] != "bundle"
+        and _reads_bundle_config(path.read_text(encoding="utf-8"))
+    ]
+    assert not readers, "read config.json outside spectrakit.bundle: " + ", ".join(readers)

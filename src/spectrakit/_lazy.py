@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["lazy_attributes"]
+__all__ = ["by_module", "lazy_attributes"]
 
 
 def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], Any]:
@@ -35,3 +35,22 @@ def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], Any]
         return value
 
     return __getattr__
+
+
+def by_module(table: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """The ``names`` of :func:`lazy_attributes` from ``{module: attribute names}``.
+
+    Each module is named once, however many of its attributes the package lists.
+
+    Examples
+    --------
+    >>> by_module({"pkg.a": ("f", "g"), "pkg.b": ("h",)})
+    {'f': 'pkg.a', 'g': 'pkg.a', 'h': 'pkg.b'}
+    """
+    out: dict[str, str] = {}
+    for module, names in table.items():
+        for name in names:
+            if name in out:
+                raise ValueError(f"{name!r} is listed under {out[name]!r} and {module!r}")
+            out[name] = module
+    return out

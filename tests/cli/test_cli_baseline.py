@@ -42,103 +42,93 @@ def _run(*argv):
     return main(["baseline", *map(str, argv)])
 
 
-def test_pls_cv_and_test_outputs(files):
-    out = files / "pls"
-    code = _run(
+#: options of the slave-instrument test runs, and of the transfer standards
+SLAVE_TEST = {"cv": "none", "test": "slave_test.csv"}
+STANDARDS = {"master": "master.csv", "slave": "slave.csv"}
+#: every successful invocation: model and options (``*.csv`` values are files of the fixture)
+RUNS = {
+    "pls": ("pls", {"cv": "group:sample:4"}),
+    **{
+        method: ("pls", {**SLAVE_TEST, "transfer": method, **STANDARDS})
+        for method in ("ds", "pds", "sst", "slope-bias")
+    },
+    "dipls": (
         "pls",
-        "--data",
-        files / "train.csv",
-        "--target",
-        "conc",
-        "--cv",
-        "group:sample:4",
-        "--out",
-        out,
-    )
-    assert code == 0
-    metrics = json.loads((out / "metrics.json").read_text())
+        {
+            **SLAVE_TEST,
+            "transfer": "dipls",
+            "unlabeled": "unlabeled.csv",
+            "components": 4,
+            "lam": 1,
+        },
+    ),
+    "plsda": ("plsda", {"data": "classes.csv", "target": "label", "cv": "stratified:3"}),
+    "conformal": (
+        "pls",
+        {"cv": "none", "test": "test.csv", "calibration": "calibration.csv", "alpha": 0.1},
+    ),
+}
+
+
+def _argv(files, model, options):
+    """``MODEL --data train.csv --target conc`` and ``--key value`` for every option."""
+    options = {"data": "train.csv", "target": "conc", **options}
+    argv = [model]
+    for key, value in options.items():
+        path = isinstance(value, str) and value.endswith(".csv")
+        argv += [f"--{key}", files / value if path else value]
+    return argv
+
+
+_DONE: dict[tuple, object] = {}
+
+
+def _ran(files, name):
+    """The output folder of run ``name`` (run once per module, and it must succeed)."""
+    if (files, name) not in _DONE:
+        model, options = RUNS[name]
+        out = files / f"run_{name}"
+        assert _run(*_argv(files, model, options), "--out", out) == 0, name
+        _DONE[files, name] = out
+    return _DONE[files, name]
+
+
+def _metrics(files, name):
+    return json.loads((_ran(files, name) / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_every_run_writes_metrics_and_a_report(files, name):
+    out = _ran(files, name)
+    assert (out / "metrics.json").is_file() and (out / "report.html").is_file()
+
+
+def test_pls_cv_and_test_outputs(files):
+    metrics = _metrics(files, "pls")
     assert metrics["cv"]["n_folds"] == 4 and metrics["cv"]["scheme"] == "group:sample:4"
     assert metrics["cv"]["pooled"]["rmse"] < 0.05
-    assert (out / "report.html").exists() and (out / "cv_predictions.csv").exists()
+    assert (_ran(files, "pls") / "cv_predictions.csv").exists()
 
 
 @pytest.mark.parametrize("method", ["ds", "pds", "sst", "slope-bias"])
 def test_transfer_with_standards(files, method):
-    out = files / f"transfer_{method}"
-    code = _run(
-        "pls",
-        "--data",
-        files / "train.csv",
-        "--target",
-        "conc",
-        "--cv",
-        "none",
-        "--test",
-        files / "slave_test.csv",
-        "--transfer",
-        method,
-        "--master",
-        files / "master.csv",
-        "--slave",
-        files / "slave.csv",
-        "--out",
-        out,
-    )
-    assert code == 0
-    m = json.loads((out / "metrics.json").read_text())
+    m = _metrics(files, method)
     before = m["transfer"]["uncorrected_scores"]["rmse"]
     after = m["test"]["rmse"]
-    print(f"{method}: RMSEP slave {before:.4f} -> {after:.4f}")
-    assert after < before / 4
-    assert "calibration transfer" in (out / "report.html").read_text()
+    assert after < before / 4, f"{method}: RMSEP slave {before:.4f} -> {after:.4f}"
+    assert "calibration transfer" in (_ran(files, method) / "report.html").read_text()
 
 
 def test_dipls_with_unlabeled(files):
-    out = files / "dipls"
-    code = _run(
-        "pls",
-        "--data",
-        files / "train.csv",
-        "--target",
-        "conc",
-        "--cv",
-        "none",
-        "--test",
-        files / "slave_test.csv",
-        "--transfer",
-        "dipls",
-        "--unlabeled",
-        files / "unlabeled.csv",
-        "--components",
-        "4",
-        "--lam",
-        "1",
-        "--out",
-        out,
-    )
-    assert code == 0
-    m = json.loads((out / "metrics.json").read_text())
+    m = _metrics(files, "dipls")
     assert m["transfer"]["n_components"] == 4
     assert np.isfinite(m["test"]["rmse"])
 
 
 def test_plsda_classification(files):
-    out = files / "plsda"
-    code = _run(
-        "plsda",
-        "--data",
-        files / "classes.csv",
-        "--target",
-        "label",
-        "--cv",
-        "stratified:3",
-        "--out",
-        out,
-    )
-    assert code == 0
-    m = json.loads((out / "metrics.json").read_text())
+    m = _metrics(files, "plsda")
     assert m["task"] == "classification" and m["cv"]["pooled"]["accuracy"] > 0.8
-    assert (out / "figures" / "cv_confusion.png").exists()
+    assert (_ran(files, "plsda") / "figures" / "cv_confusion.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -162,53 +152,17 @@ def test_bad_input_is_one_line(files, capsys, argv, message):
 def test_standards_count_mismatch(files, tmp_path, capsys):
     few = sk.read(files / "slave.csv")
     sk.write(few.select(range(10)), tmp_path / "few.csv")
-    code = _run(
-        "pls",
-        "--data",
-        files / "train.csv",
-        "--target",
-        "conc",
-        "--cv",
-        "none",
-        "--test",
-        files / "slave_test.csv",
-        "--transfer",
-        "ds",
-        "--master",
-        files / "master.csv",
-        "--slave",
-        tmp_path / "few.csv",
-        "--out",
-        tmp_path / "o",
-    )
-    assert code == 2
+    options = {**SLAVE_TEST, "transfer": "ds", **STANDARDS, "slave": tmp_path / "few.csv"}
+    assert _run(*_argv(files, "pls", options), "--out", tmp_path / "o") == 2
     assert "differ in count" in capsys.readouterr().err
 
 
 def test_conformal_intervals_on_test(files):
-    out = files / "conformal"
-    code = _run(
-        "pls",
-        "--data",
-        files / "train.csv",
-        "--target",
-        "conc",
-        "--cv",
-        "none",
-        "--test",
-        files / "test.csv",
-        "--calibration",
-        files / "calibration.csv",
-        "--alpha",
-        "0.1",
-        "--out",
-        out,
-    )
-    assert code == 0
-    m = json.loads((out / "metrics.json").read_text())["conformal"]
+    m = _metrics(files, "conformal")["conformal"]
     # 3.5 binomial/Beta standard deviations for 150 calibration and 300 test spectra
     sd = np.sqrt(0.1 * 0.9 * (1 / 300 + 1 / 150))
     assert abs(m["coverage"] - 0.9) < 3.5 * sd + 1 / 151
+    out = _ran(files, "conformal")
     pred = pd.read_csv(out / "predictions.csv")
     inside = (pred["y_true"] >= pred["lower"]) & (pred["y_true"] <= pred["upper"])
     assert inside.mean() == pytest.approx(m["coverage"])
@@ -216,9 +170,7 @@ def test_conformal_intervals_on_test(files):
 
 
 def test_save_stores_a_slope_bias_transfer_and_refuses_standardization(files, capsys):
-    common = ["pls", "--data", files / "train.csv", "--target", "conc", "--cv", "none",
-              "--test", files / "slave_test.csv", "--master", files / "master.csv",
-              "--slave", files / "slave.csv"]  # fmt: skip
+    common = _argv(files, "pls", {**SLAVE_TEST, **STANDARDS})
     out, bundle = files / "saved_sb", files / "bundle_sb"
     assert _run(*common, "--transfer", "slope-bias", "--out", out, "--save", bundle) == 0
     pred = pd.read_csv(out / "predictions.csv")["y_pred"].to_numpy()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import spectrakit.bundle  # noqa: F401  -- registers the bundle recogniser with the core
 from spectrakit.core import atomic
 from spectrakit.core.atomic import (
     atomic_dir,
@@ -78,6 +79,47 @@ def test_a_bundle_with_a_foreign_file_is_not_a_bundle(tmp_path):
     (bundle / "notes.txt").unlink()
     (bundle / "config.json").write_text("{not json")
     assert not is_bundle_dir(bundle)
+
+
+def test_the_bundle_package_recognises_bundles_for_the_core(tmp_path):
+    from spectrakit.bundle import is_bundle_dir as bundle_test
+
+    bundle = _fake_bundle(tmp_path / "b")
+    assert bundle_test(bundle) and bundle_test in atomic._BUNDLE_TESTS
+    (bundle / "config.json").write_text('{"format": "spectrakit-bundle", "x": NaN}')
+    assert not bundle_test(bundle)  # the strict reader of the bundle package decides
+    link = tmp_path / "link"
+    link.symlink_to(_fake_bundle(tmp_path / "c"), target_is_directory=True)
+    assert not is_bundle_dir(link)
+    before = list(atomic._BUNDLE_TESTS)
+    assert atomic.register_bundle_test(bundle_test) is bundle_test
+    assert len(atomic._BUNDLE_TESTS) == len(before)  # registering again keeps one
+
+
+def test_the_core_alone_recognises_no_bundle_and_refuses_to_replace_it(tmp_path):
+    bundle = _fake_bundle(tmp_path / "b")
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from spectrakit.core.atomic import check_output_dir, is_bundle_dir
+        from spectrakit.core.errors import ConfigError
+        assert "spectrakit.bundle" not in sys.modules
+        assert not is_bundle_dir({str(bundle)!r})
+        try:
+            check_output_dir({str(bundle)!r})
+        except ConfigError:
+            pass
+        else:
+            raise SystemExit("replaced a folder nothing recognised")
+        import spectrakit.bundle
+        assert is_bundle_dir({str(bundle)!r})
+        check_output_dir({str(bundle)!r})
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
 
 
 def test_a_bundle_is_replaced_only_when_the_new_one_is_complete(tmp_path):

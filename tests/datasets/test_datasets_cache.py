@@ -273,3 +273,18 @@ def test_concurrent_fetches_download_once(server, tmp_path):
         t.join()
     assert len(results) == 4 and all(p.read_bytes() == PAYLOAD for p in results)
     assert _Handler.hits == ["/data.bin"]
+
+
+def test_bacteria_axis_reorders_descending_wavenumbers_and_checks_their_count(tmp_path):
+    from spectrakit.datasets.remote import _bacteria_axis
+
+    values = np.arange(6.0).reshape(2, 3)
+    same, axis = _bacteria_axis(tmp_path, values)  # no wavenumbers.npy: point indices
+    assert same is values and axis.unit == "channel" and axis.values.tolist() == [0, 1, 2]
+    np.save(tmp_path / "wavenumbers.npy", np.array([1200.0, 1100.0, 1000.0]))
+    ordered, axis = _bacteria_axis(tmp_path, values)
+    assert axis.values.tolist() == [1000.0, 1100.0, 1200.0] and axis.unit == "cm-1"
+    np.testing.assert_array_equal(ordered, values[:, ::-1])
+    np.save(tmp_path / "wavenumbers.npy", np.array([1000.0, 1100.0]))
+    with pytest.raises(DataError, match=r"wavenumbers\.npy does not match"):
+        _bacteria_axis(tmp_path, values)

@@ -397,7 +397,7 @@ def test_instruments_from_a_count_or_a_list():
         _instruments(True, settings, rng)  # a bool is not a count
 
 
-@pytest.mark.parametrize("bad", [True, 2.5, "abc"])
+@pytest.mark.parametrize("bad", [True, 2.5, "abc", [Instrument("a"), 3]])
 def test_instruments_that_are_neither_a_list_nor_a_count_are_refused_in_one_line(bad):
     with pytest.raises(ConfigError, match="instruments must be Instrument objects") as info:
         make_synthetic(5, instruments=bad)

@@ -86,3 +86,17 @@ def test_outputs_are_written(run):
     assert metrics["scores"]["PLS"]["rmsep"] == pytest.approx(result.scores["PLS"]["rmsep"])
     assert metrics["chosen"] == result.chosen and result.chosen in report.read_text()
     assert (out / "predictions.csv").is_file()
+
+
+def test_the_glucose_course_is_the_bundles_prediction_of_every_measured_spectrum(run):
+    from spectrakit.evaluation.demo_data import drop_flat
+
+    result, _, (_, process, _), _ = run
+    measured = drop_flat(process)
+    series = result.predictions
+    assert list(series.columns) == ["time_min", "glucose_auto", "glucose_pls"]
+    assert len(series) == result.n_process == measured.n_spectra
+    np.testing.assert_array_equal(series["time_min"], measured.meta["time_min"])
+    pred = sk.load(result.bundle).predict(measured)["glucose"].to_numpy()
+    np.testing.assert_allclose(series["glucose_auto"], pred, rtol=1e-6)
+    assert np.isfinite(series["glucose_pls"]).all()

@@ -12,7 +12,7 @@ import importlib
 import warnings
 
 from spectrakit.bundle.archive import MAX_MEMBER_BYTES, MAX_TOTAL_BYTES, pack_bundle, unpack_bundle
-from spectrakit.bundle.config import FORMAT_VERSION, BundleConfig, ModelSpec, migrate
+from spectrakit.bundle.config import FORMAT_VERSION, BundleConfig, ModelSpec, is_bundle_dir, migrate
 from spectrakit.bundle.format import (
     CARD,
     CONFIG,
@@ -43,6 +43,7 @@ __all__ = [
     "ModelSpec",
     "add_file",
     "check_file_name",
+    "is_bundle_dir",
     "load_model",
     "migrate",
     "open_bundle",

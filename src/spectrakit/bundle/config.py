@@ -17,12 +17,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import os
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
-from spectrakit.bundle.strict_json import dumps_canonical, parse_json
+from spectrakit.bundle.policy import CONFIG
+from spectrakit.bundle.strict_json import dumps_canonical, parse_json, read_json_file
+from spectrakit.core.atomic import register_bundle_test
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import BundleError
 from spectrakit.core.hashing import sha256_bytes
@@ -34,6 +38,7 @@ __all__ = [
     "BundleConfig",
     "ModelSpec",
     "integrity",
+    "is_bundle_dir",
     "migrate",
     "parse_config",
 ]
@@ -428,3 +433,27 @@ def package_versions() -> dict[str, str]:
 def now_iso() -> str:
     """Current UTC time, ISO 8601 to the second."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@register_bundle_test
+def is_bundle_dir(path: str | os.PathLike) -> bool:
+    """True for a folder that holds exactly a spectrakit bundle (its config + recorded files).
+
+    A bundle folder holding anything else (a user's notes) is not one: replacing it would
+    lose that file. Nor is a link, or a folder whose config is a link, oversized, not strict
+    JSON or not a bundle's. Registered with
+    :func:`spectrakit.core.atomic.register_bundle_test`: the default output policy of
+    :func:`~spectrakit.core.atomic.atomic_dir` replaces only what this recognises.
+    """
+    path = Path(path)
+    try:
+        if path.is_symlink() or not (path / CONFIG).is_file():
+            return False
+        data = read_json_file(path / CONFIG)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return False
+        files = data.get("files")
+        recorded = set(files) if isinstance(files, dict) else set()
+        return all(e.name == CONFIG or e.name in recorded for e in path.iterdir())
+    except (OSError, ValueError, RecursionError, BundleError):
+        return False

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.chemometrics._spectral import check_input, resolve_target
 from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.core.numeric import as_float64, refuse_nonfinite
 
 __all__ = ["PLSDA", "PLSRegressor", "pls_nipals"]
 
@@ -234,22 +235,20 @@ class PLSRegressor(RegressorMixin, _PLSBase):
         return tags
 
     def _encode(self, y: np.ndarray) -> np.ndarray:
-        try:
-            Y = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                "PLS regression needs a numeric target",
-                expected="numbers",
-                got=str(np.asarray(y).dtype),
-                fix="use plsda for class labels",
-            ) from exc
-        if not np.all(np.isfinite(Y)):
-            raise DataError(
-                "target has missing values",
-                expected="a value for every training spectrum",
-                got=f"{int((~np.isfinite(Y)).sum())} missing",
-                fix="drop spectra without a reference value",
-            )
+        Y = as_float64(
+            y,
+            "PLS regression needs a numeric target",
+            expected="numbers",
+            got=lambda v: str(np.asarray(v).dtype),
+            fix="use plsda for class labels",
+        )
+        refuse_nonfinite(
+            Y,
+            "target has missing values",
+            expected="a value for every training spectrum",
+            what="missing",
+            fix="drop spectra without a reference value",
+        )
         self._single_ = Y.ndim == 1
         return Y.reshape(len(Y), -1)
 

@@ -18,6 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.core.errors import AxisError, ConfigError, DataError
+from spectrakit.core.numeric import as_float64
 from spectrakit.core.spectra import Spectra
 
 __all__ = [
@@ -34,14 +35,11 @@ def as_values(X: Any) -> np.ndarray:
     """Intensities as a float64 array of shape (n_spectra, n_points)."""
     if isinstance(X, Spectra):
         return np.asarray(X.values, dtype=np.float64)
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            "model input is not numeric",
-            expected="Spectra or an array of shape (n_spectra, n_points)",
-            got=type(X).__name__,
-        ) from exc
+    arr = as_float64(
+        X,
+        "model input is not numeric",
+        expected="Spectra or an array of shape (n_spectra, n_points)",
+    )
     if arr.ndim != 2:
         raise DataError(
             "model input has the wrong shape",

@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from spectrakit.core.atomic import check_output_dir, check_output_file, is_bundle_dir, owned_by
+from spectrakit.core.atomic import check_output_dir, check_output_file, owned_by
 from spectrakit.core.errors import ConfigError
 
 __all__ = [
@@ -86,13 +86,23 @@ def claim_file(path: str | Path | None, args: argparse.Namespace) -> Path | None
     return check_output_file(path, overwrite=_overwrite(args))
 
 
+def _bundle_dir(path: Path) -> bool:
+    """The bundle package's recogniser, imported when a folder is first checked."""
+    from spectrakit.bundle.config import is_bundle_dir
+
+    return is_bundle_dir(path)
+
+
 def claim_dir(
     path: str | Path | None,
     args: argparse.Namespace,
-    replaceable: Callable[[Path], bool] = is_bundle_dir,
+    replaceable: Callable[[Path], bool] | None = None,
     what: str | None = None,
 ) -> Path | None:
     """Check an output folder before any work (default: a bundle, replaceable by a bundle).
+
+    ``replaceable`` recognises an earlier output this one may replace (default: a bundle,
+    :func:`spectrakit.bundle.config.is_bundle_dir`).
 
     Raises
     ------
@@ -102,6 +112,7 @@ def claim_dir(
     """
     if path is None:
         return None
+    replaceable = replaceable or _bundle_dir
     what = what or _WHAT.get(id(replaceable), "a model bundle")
     return check_output_dir(path, overwrite=_overwrite(args), replaceable=replaceable, what=what)
 

@@ -17,66 +17,50 @@ def _ranged(kind: type, lo: float, hi: float) -> Callable[[str], float]:
     return bounded_int(int(lo), int(hi)) if kind is int else bounded_float(lo, hi)
 
 
+#: (flag, type, lowest, highest, default, help) of the request limits
+_LIMITS = (
+    ("--max-body-mb", float, 0.001, 2048, 16.0, "MiB per request"),
+    ("--max-spectra", int, 1, 10_000_000, 10_000, "per request"),
+    ("--timeout", float, 0.01, 3600, 30.0,
+     "seconds per request for parsing plus prediction; past it: 503 (default 30)"),
+    ("--max-abs-value", float, 1.0, 1e30, 1e12,
+     "largest accepted absolute intensity (default 1e12)"),
+    ("--max-pending", int, 1, 1_000_000, 1024,
+     "requests waiting for the model before new ones get 503 (default 1024)"),
+)  # fmt: skip
+#: the same for the performance options (``--runtime`` comes before ``--threads``)
+_PERFORMANCE = (
+    ("--workers", int, 1, 256, 1, "server processes (default 1)"),
+    ("--max-batch-size", int, 1, 100_000, 64,
+     "most spectra that concurrent requests share in one model call (default 64)"),
+    ("--max-batch-wait-ms", float, 0.0, 1000.0, 1.0,
+     "wait for more requests after the first of a batch (default 1 ms)"),
+    ("--parse-workers", int, 1, 64, 1,
+     "processes per server worker that parse uploads and large bodies (default 1)"),
+)  # fmt: skip
+_THREADS = (("--threads", int, 1, 256, 1, "inference threads per worker"),)
+
+
+def _add_ranged(g: argparse._ArgumentGroup, options: tuple) -> None:
+    """One bounded numeric option per ``(flag, type, lowest, highest, default, help)``."""
+    for flag, kind, lo, hi, default, text in options:
+        g.add_argument(flag, type=_ranged(kind, lo, hi), default=default, help=text)
+
+
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("limits")
-    g.add_argument(
-        "--max-body-mb", type=_ranged(float, 0.001, 2048), default=16.0, help="MiB per request"
-    )
-    g.add_argument(
-        "--max-spectra", type=_ranged(int, 1, 10_000_000), default=10_000, help="per request"
-    )
-    g.add_argument(
-        "--timeout",
-        type=_ranged(float, 0.01, 3600),
-        default=30.0,
-        help="seconds per request for parsing plus prediction; past it: 503 (default 30)",
-    )
-    g.add_argument(
-        "--max-abs-value",
-        type=_ranged(float, 1.0, 1e30),
-        default=1e12,
-        help="largest accepted absolute intensity (default 1e12)",
-    )
-    g.add_argument(
-        "--max-pending",
-        type=_ranged(int, 1, 1_000_000),
-        default=1024,
-        help="requests waiting for the model before new ones get 503 (default 1024)",
-    )
+    _add_ranged(p.add_argument_group("limits"), _LIMITS)
 
 
 def _add_performance(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("performance")
-    g.add_argument(
-        "--workers", type=_ranged(int, 1, 256), default=1, help="server processes (default 1)"
-    )
-    g.add_argument(
-        "--max-batch-size",
-        type=_ranged(int, 1, 100_000),
-        default=64,
-        help="most spectra that concurrent requests share in one model call (default 64)",
-    )
-    g.add_argument(
-        "--max-batch-wait-ms",
-        type=_ranged(float, 0.0, 1000.0),
-        default=1.0,
-        help="wait for more requests after the first of a batch (default 1 ms)",
-    )
-    g.add_argument(
-        "--parse-workers",
-        type=_ranged(int, 1, 64),
-        default=1,
-        help="processes per server worker that parse uploads and large bodies (default 1)",
-    )
+    _add_ranged(g, _PERFORMANCE)
     g.add_argument(
         "--runtime",
         choices=["auto", "onnx", "torch"],
         default="auto",
         help="inference engine; auto: onnxruntime when the bundle has model.onnx",
     )
-    g.add_argument(
-        "--threads", type=_ranged(int, 1, 256), default=1, help="inference threads per worker"
-    )
+    _add_ranged(g, _THREADS)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

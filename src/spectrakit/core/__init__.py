@@ -4,49 +4,23 @@ Everything here needs NumPy only (pandas is imported when ``Spectra.meta`` is bu
 for cubic resampling), and nothing here imports another spectrakit package.
 """
 
-from spectrakit._lazy import lazy_attributes
+from spectrakit._lazy import by_module, lazy_attributes
+from spectrakit.core.errors import __all__ as _error_names
 
 # names load on first use: the errors alone must not import pandas (spectrakit --help stays light)
-_LAZY = {
-    "AxisError": "spectrakit.core.errors",
-    "BundleError": "spectrakit.core.errors",
-    "ConfigError": "spectrakit.core.errors",
-    "DataError": "spectrakit.core.errors",
-    "FormatError": "spectrakit.core.errors",
-    "ModelError": "spectrakit.core.errors",
-    "PreprocessingError": "spectrakit.core.errors",
-    "Registry": "spectrakit.core.registry",
-    "Spectra": "spectrakit.core.spectra",
-    "SpectraError": "spectrakit.core.errors",
-    "SpectralAxis": "spectrakit.core.axis",
-    "TrainingError": "spectrakit.core.errors",
-    "atomic_dir": "spectrakit.core.atomic",
-    "atomic_path": "spectrakit.core.atomic",
-    "combine": "spectrakit.core.common_grid",
-    "resample_values": "spectrakit.core.resample",
-    "sha256_bytes": "spectrakit.core.hashing",
-    "sha256_file": "spectrakit.core.hashing",
-}
+_LAZY = by_module(
+    {
+        "spectrakit.core.errors": _error_names,
+        "spectrakit.core.registry": ("Registry",),
+        "spectrakit.core.spectra": ("Spectra",),
+        "spectrakit.core.axis": ("SpectralAxis",),
+        "spectrakit.core.atomic": ("atomic_dir", "atomic_path"),
+        "spectrakit.core.common_grid": ("combine",),
+        "spectrakit.core.resample": ("resample_values",),
+        "spectrakit.core.hashing": ("sha256_bytes", "sha256_file"),
+    }
+)
 
-__all__ = [
-    "AxisError",
-    "BundleError",
-    "ConfigError",
-    "DataError",
-    "FormatError",
-    "ModelError",
-    "PreprocessingError",
-    "Registry",
-    "Spectra",
-    "SpectraError",
-    "SpectralAxis",
-    "TrainingError",
-    "atomic_dir",
-    "atomic_path",
-    "combine",
-    "resample_values",
-    "sha256_bytes",
-    "sha256_file",
-]
+__all__ = sorted(_LAZY)
 
 __getattr__ = lazy_attributes("spectrakit.core", _LAZY)

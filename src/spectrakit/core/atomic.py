@@ -22,7 +22,6 @@ import contextlib
 import contextvars
 import errno
 import fnmatch
-import json
 import os
 import re
 import shutil
@@ -42,6 +41,7 @@ __all__ = [
     "is_bundle_dir",
     "overwrite_allowed",
     "owned_by",
+    "register_bundle_test",
     "umask",
 ]
 
@@ -50,7 +50,6 @@ MARKER = ".spectrakit-partial"
 _OVERWRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("overwrite", default=False)
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_MAX_CONFIG_BYTES = 64 * 1024**2
 
 
 # ---------------------------------------------------------------------- policy
@@ -82,25 +81,32 @@ def umask() -> int:
     return old
 
 
+#: tests recognising a folder as an earlier model bundle, registered by the bundle package
+#: (the core reads no bundle format; see :func:`register_bundle_test`)
+_BUNDLE_TESTS: list[Callable[[Path], bool]] = []
+
+
+def register_bundle_test(test: Callable[[Path], bool]) -> Callable[[Path], bool]:
+    """Register ``test`` as the recogniser of model bundle folders (used by the bundle package).
+
+    :func:`is_bundle_dir`, the default ``replaceable`` test of :func:`atomic_dir` and
+    :func:`check_output_dir`, asks the registered tests. Registering the same test twice
+    keeps one.
+    """
+    if test not in _BUNDLE_TESTS:
+        _BUNDLE_TESTS.append(test)
+    return test
+
+
 def is_bundle_dir(path: str | os.PathLike) -> bool:
     """True for a folder that holds exactly a spectrakit bundle (its config + recorded files).
 
     A bundle folder holding anything else (a user's notes) is not one: replacing it would
-    lose that file.
+    lose that file. The bundle package (:func:`spectrakit.bundle.config.is_bundle_dir`)
+    recognises it; before that package is imported no folder is recognised, so the default
+    is to refuse, never to replace.
     """
-    path = Path(path)
-    config = path / "config.json"
-    try:
-        if path.is_symlink() or not config.is_file() or config.stat().st_size > _MAX_CONFIG_BYTES:
-            return False
-        data = json.loads(config.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != "spectrakit-bundle":
-            return False
-        files = data.get("files")
-        recorded = set(files) if isinstance(files, dict) else set()
-        return all(e.name == "config.json" or e.name in recorded for e in path.iterdir())
-    except (OSError, ValueError, RecursionError):
-        return False
+    return any(test(Path(path)) for test in _BUNDLE_TESTS)
 
 
 def owned_by(*patterns: str) -> Callable[[Path], bool]:

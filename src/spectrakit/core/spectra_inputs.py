@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.errors import DataError
+from spectrakit.core.numeric import as_float64
 
 __all__ = ["as_meta", "as_values", "check_finite"]
 
@@ -27,15 +28,13 @@ def as_values(values: Any) -> np.ndarray:
         and values.shape[1]
     ):
         return np.array(values, dtype=np.float32, order="C")
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            "intensities are not numeric",
-            expected="an array of numbers",
-            got=repr(values)[:80],
-            fix="convert text values to numbers",
-        ) from exc
+    arr = as_float64(
+        values,
+        "intensities are not numeric",
+        expected="an array of numbers",
+        got=lambda v: repr(v)[:80],
+        fix="convert text values to numbers",
+    )
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:

@@ -6,20 +6,18 @@ while the datasets and data modules import torch and Lightning.
 
 from __future__ import annotations
 
-from spectrakit._lazy import lazy_attributes
+from spectrakit._lazy import by_module, lazy_attributes
 from spectrakit.data.splits import __all__ as _split_names
 
-_LAZY = {
-    "ChannelPreprocessor": "spectrakit.preprocessing.channels",
-    "PretrainDataModule": "spectrakit.data.datamodule",
-    "SpectraDataModule": "spectrakit.data.datamodule",
-    "split_indices": "spectrakit.data.datamodule",
-    "RandomBatchDataset": "spectrakit.data.dataset",
-    "SpectraDataset": "spectrakit.data.dataset",
-    "collate_batch": "spectrakit.data.dataset",
-    "SpectraStore": "spectrakit.data.store",
-    **dict.fromkeys(_split_names, "spectrakit.data.splits"),
-}
+_LAZY = by_module(
+    {
+        "spectrakit.preprocessing.channels": ("ChannelPreprocessor",),
+        "spectrakit.data.datamodule": ("PretrainDataModule", "SpectraDataModule", "split_indices"),
+        "spectrakit.data.dataset": ("RandomBatchDataset", "SpectraDataset", "collate_batch"),
+        "spectrakit.data.store": ("SpectraStore",),
+        "spectrakit.data.splits": _split_names,
+    }
+)
 
 __all__ = sorted(_LAZY)
 

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError
+from spectrakit.core.numeric import refuse_nonfinite
 from spectrakit.core.resample import resample_values
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.dataset import RandomBatchDataset, SpectraDataset, collate_batch
@@ -83,13 +84,13 @@ def encode_targets(
     targets = list(targets)
     if task == "regression":
         y = spectra.targets(targets).astype(np.float32)
-        if not np.all(np.isfinite(y)):
-            raise DataError(
-                "regression targets contain missing values",
-                expected="a number for every spectrum",
-                got=f"{int((~np.isfinite(y)).any(axis=1).sum())} spectra without a value",
-                fix="drop those spectra or fill the targets",
-            )
+        refuse_nonfinite(
+            y,
+            "regression targets contain missing values",
+            expected="a number for every spectrum",
+            what="spectra without a value",
+            fix="drop those spectra or fill the targets",
+        )
         return y, None
     if task == "multilabel":
         y = spectra.targets(targets).astype(np.float32)

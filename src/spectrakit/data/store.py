@@ -24,6 +24,7 @@ import numpy as np
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError, FormatError
+from spectrakit.core.numeric import refuse_nonfinite
 from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
 
@@ -166,13 +167,13 @@ class SpectraStore:
                 expected=f"(n, {self.axis.n_points})",
                 got=str(arr.shape),
             )
-        if not np.all(np.isfinite(arr)):
-            raise DataError(
-                "appended spectra contain NaN or infinite values",
-                expected="finite intensities",
-                got=f"{int((~np.isfinite(arr)).any(axis=1).sum())} bad spectra",
-                fix="repair or drop them before appending",
-            )
+        refuse_nonfinite(
+            arr,
+            "appended spectra contain NaN or infinite values",
+            expected="finite intensities",
+            what="bad spectra",
+            fix="repair or drop them before appending",
+        )
         start = 0
         while start < arr.shape[0]:
             take = min(self.chunk_size - self._buffered, arr.shape[0] - start)

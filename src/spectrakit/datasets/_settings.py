@@ -183,6 +183,15 @@ def seed_sequence(seed: int, *, extra: bool) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(1,) if extra else (0,))
 
 
+def _not_instruments(got: str) -> ConfigError:
+    return ConfigError(
+        "instruments must be Instrument objects",
+        expected="an Instrument or a sequence of Instrument",
+        got=got,
+        fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
+    )
+
+
 def instrument_list(instruments: Any) -> list[Instrument]:
     """Validate ``instruments`` (None, one Instrument or a sequence) into a list."""
     if instruments is None:
@@ -190,22 +199,13 @@ def instrument_list(instruments: Any) -> list[Instrument]:
     if isinstance(instruments, Instrument):
         return [instruments]
     if isinstance(instruments, str | bytes) or not hasattr(instruments, "__iter__"):
-        raise ConfigError(
-            "instruments must be Instrument objects",
-            expected="an Instrument or a sequence of Instrument",
-            got=repr(instruments),
-            fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
-        )
+        raise _not_instruments(repr(instruments))
     insts = list(instruments)
     if not insts:
         raise ConfigError("no instruments given", expected="at least one Instrument", got="[]")
     for i in insts:
         if not isinstance(i, Instrument):
-            raise ConfigError(
-                "instruments must be Instrument objects",
-                got=type(i).__name__,
-                fix="spectrakit.datasets.Instrument('name', shift=..., ...)",
-            )
+            raise _not_instruments(type(i).__name__)
     names = [i.name for i in insts]
     if len(set(names)) != len(names):
         raise ConfigError(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.core.numeric import as_float64
 
 __all__ = [
     "check_choice",
@@ -87,12 +88,13 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
 
 def check_finite_array(name: str, value: Any, *, ndim: int) -> np.ndarray:
     """A finite float64 array with ``ndim`` dimensions and at least one element."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{name} is not numeric", expected="numbers", got=repr(value)[:80]
-        ) from None
+    arr = as_float64(
+        value,
+        f"{name} is not numeric",
+        error=ConfigError,
+        expected="numbers",
+        got=lambda v: repr(v)[:80],
+    )
     if arr.ndim != ndim or arr.size == 0:
         raise ConfigError(
             f"{name} has the wrong shape",

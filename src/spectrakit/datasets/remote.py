@@ -131,25 +131,31 @@ def load_bacteria_id(
             got=f"X {values.shape}, y {labels.shape}",
             fix=f"delete {folder} and download again",
         )
-    wn_path = folder / "wavenumbers.npy"
-    if wn_path.exists():
-        wn = np.load(wn_path, allow_pickle=False)
-        if wn.shape != (values.shape[1],):
-            raise DataError(
-                "wavenumbers.npy does not match the spectra",
-                expected=f"{values.shape[1]} values",
-                got=f"shape {wn.shape}",
-                fix=f"delete {folder} and download again",
-            )
-        axis, order = SpectralAxis.from_values(wn, unit="cm-1", kind="raman_shift")
-        if order is not None:
-            values = values[:, order]
-    else:
-        axis = SpectralAxis(np.arange(values.shape[1], dtype=np.float64), unit="channel")
+    values, axis = _bacteria_axis(folder, values)
     meta = pd.DataFrame({"label": labels})
     if split in _BACTERIA_SPLITS[:3] and labels.size and labels.max() < len(BACTERIA_STRAINS):
         meta["strain"] = np.asarray(BACTERIA_STRAINS, dtype=object)[labels]
     return Spectra(np.ascontiguousarray(values, dtype=np.float32), axis, meta)
+
+
+def _bacteria_axis(folder: Path, values: np.ndarray) -> tuple[np.ndarray, SpectralAxis]:
+    """The published wavenumber axis (spectra reordered ascending) or point indices.
+
+    ``values`` is (n, p); ``wavenumbers.npy``, when present, must hold p values.
+    """
+    wn_path = folder / "wavenumbers.npy"
+    if not wn_path.exists():
+        return values, SpectralAxis(np.arange(values.shape[1], dtype=np.float64), unit="channel")
+    wn = np.load(wn_path, allow_pickle=False)
+    if wn.shape != (values.shape[1],):
+        raise DataError(
+            "wavenumbers.npy does not match the spectra",
+            expected=f"{values.shape[1]} values",
+            got=f"shape {wn.shape}",
+            fix=f"delete {folder} and download again",
+        )
+    axis, order = SpectralAxis.from_values(wn, unit="cm-1", kind="raman_shift")
+    return (values if order is None else values[:, order]), axis
 
 
 def load_dig4bio(*, home: str | os.PathLike | None = None) -> dict[str, Spectra]:

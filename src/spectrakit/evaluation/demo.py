@@ -144,18 +144,22 @@ def demo_workflow(
     pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
     auto = predictor.config["training"]["auto"]
     scores, at_hplc = _score_once(predictor, pls, test, sealed, auto["chosen"])
-    series = pd.DataFrame(
+    return DemoResult(
+        source, auto["chosen"], auto["reason"], scores, choice.table(), train.n_spectra,
+        process.n_spectra, len(sealed), bundle_dir, _series(process, predictor, pls), at_hplc,
+        time.perf_counter() - t0, {"pls": pls.name, "pls_lv": pls.info.get("n_lv")},
+    )  # fmt: skip
+
+
+def _series(process: Spectra, predictor: Any, pls: Any) -> pd.DataFrame:
+    """The glucose course over the run: the bundle's predictions beside the best PLS's."""
+    return pd.DataFrame(
         {
             "time_min": process.meta["time_min"].to_numpy(),
             "glucose_auto": predictor.predict(process)["glucose"].to_numpy(),
             "glucose_pls": pls.predict(process, "source"),
         }
     )
-    return DemoResult(
-        source, auto["chosen"], auto["reason"], scores, choice.table(), train.n_spectra,
-        process.n_spectra, len(sealed), bundle_dir, series, at_hplc,
-        time.perf_counter() - t0, {"pls": pls.name, "pls_lv": pls.info.get("n_lv")},
-    )  # fmt: skip
 
 
 def _split(process: Spectra, reference: pd.DataFrame) -> tuple[Spectra, Spectra, SealedTargets]:

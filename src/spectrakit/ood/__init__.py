@@ -8,7 +8,7 @@ in-distribution data at a chosen false-rejection rate, store in the bundle witho
 >>> save_detector(det, predictor.bundle_dir)  # doctest: +SKIP
 """
 
-from spectrakit._lazy import lazy_attributes
+from spectrakit._lazy import by_module, lazy_attributes
 from spectrakit.ood._base import (
     DETECTORS,
     INPUT_KINDS,
@@ -29,13 +29,13 @@ from spectrakit.ood._persist import load_detector, save_detector
 
 # Computing detector inputs runs the model (torch); scoring and loading need only NumPy, so
 # the ONNX runtime predictor can use detectors without importing torch.
-_LAZY = {
-    "fit_ood": "spectrakit.ood._fit",
-    "detector_inputs": "spectrakit.ood._inputs",
-    "model_inputs": "spectrakit.ood._inputs",
-    "reconstruction_errors": "spectrakit.ood._inputs",
-    "tune_dime": "spectrakit.ood._tune",
-}
+_LAZY = by_module(
+    {
+        "spectrakit.ood._fit": ("fit_ood",),
+        "spectrakit.ood._inputs": ("detector_inputs", "model_inputs", "reconstruction_errors"),
+        "spectrakit.ood._tune": ("tune_dime",),
+    }
+)
 
 
 __getattr__ = lazy_attributes("spectrakit.ood", _LAZY)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from spectrakit.core.errors import ConfigError, DataError, ModelError
+from spectrakit.core.numeric import as_float64
 from spectrakit.core.registry import Registry
 
 __all__ = ["DETECTORS", "OODDetector", "create_detector", "list_detectors", "register_detector"]
@@ -156,10 +157,7 @@ class OODDetector:
                 got="no training data seen",
                 fix="call fit(training_inputs) first",
             )
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError("OOD inputs are not numeric", got=type(X).__name__) from exc
+        X = as_float64(X, "OOD inputs are not numeric")
         if X.ndim == 1 and self.input_kind == "reconstruction":
             X = X[:, None]
         if X.ndim != 2 or X.shape[0] == 0:

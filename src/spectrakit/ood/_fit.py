@@ -66,8 +66,7 @@ def fit_ood(
     >>> save_detector(det, predictor.bundle_dir)  # doctest: +SKIP
     """
     det = create_detector(method, **params)
-    if heldout is None:
-        train, heldout = _set_aside(train, heldout_fraction, seed)
+    train, heldout = _set_aside(train, heldout, heldout_fraction, seed)
     labels = _default_labels(predictor, train, labels)
     y = None if labels is None else train.meta[labels].to_numpy()
     X_fit, X_held = detector_inputs(predictor, train, det), detector_inputs(predictor, heldout, det)
@@ -94,8 +93,14 @@ def _tuned_dime(method, X_fit, y, X_held, heldout, labels, seed) -> OODDetector:
     return det
 
 
-def _set_aside(train: Any, fraction: float, seed: int) -> tuple[Any, Any]:
-    """Split ``train`` at random into (fitting spectra, a held-out ``fraction`` >= 2)."""
+def _set_aside(train: Any, heldout: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+    """The fitting and the held-out spectra: ``heldout`` when given.
+
+    Without it, ``train`` is split at random into the fitting spectra and a held-out
+    ``fraction`` of them (at least 2).
+    """
+    if heldout is not None:
+        return train, heldout
     if train.n_spectra < 10:
         raise DataError(
             "too few spectra to fit and calibrate an OOD detector",

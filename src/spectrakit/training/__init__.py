@@ -6,20 +6,21 @@ line) does not import Lightning.
 
 from __future__ import annotations
 
-from spectrakit._lazy import lazy_attributes
+from spectrakit._lazy import by_module, lazy_attributes
 
-_LAZY = {
-    "FitConfig": "spectrakit.training.config",
-    "PretrainConfig": "spectrakit.training.config",
-    "common_grid": "spectrakit.training.api",
-    "fit_supervised": "spectrakit.training.api",
-    "pretrain": "spectrakit.training.api",
-    "resume": "spectrakit.training.api",
-    "run_dir": "spectrakit.training.api",
-    "AtomicCheckpointIO": "spectrakit.training.trainer",
-    "TrainerOptions": "spectrakit.training.trainer",
-    "build_trainer": "spectrakit.training.trainer",
-}
+_LAZY = by_module(
+    {
+        "spectrakit.training.config": ("FitConfig", "PretrainConfig"),
+        "spectrakit.training.api": (
+            "common_grid",
+            "fit_supervised",
+            "pretrain",
+            "resume",
+            "run_dir",
+        ),
+        "spectrakit.training.trainer": ("AtomicCheckpointIO", "TrainerOptions", "build_trainer"),
+    }
+)
 
 __all__ = sorted(_LAZY)
 
