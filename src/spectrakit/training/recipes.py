@@ -34,7 +34,7 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from spectrakit.augment.defaults import default_augmentation
 from spectrakit.core.errors import ConfigError, DataError
-from spectrakit.training.adapt import ALIGNMENTS, alignment_loss, target_batchnorm
+from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchnorm
 from spectrakit.training.smallnet import SpectralNet
 
 __all__ = ["RECIPES", "DeepModel", "DeepRecipe", "cv_folds", "fit_recipe", "get_recipe"]
@@ -62,8 +62,10 @@ class DeepRecipe:
         Strength of the default augmentation (0: off).
     pls_residual : bool
         Learn the residual of the ``base`` model (regression).
-    align : {"coral", "mmd"} or None
-        Feature-alignment loss used when unlabeled target spectra are given.
+    align : {"coral", "mmd", "dann"} or None
+        Feature-alignment loss used when unlabeled target spectra are given (``dann``: a
+        domain classifier behind a gradient reversal layer, see
+        :class:`~spectrakit.training.adapt.FeatureAligner`).
     align_weight : float
     """
 
@@ -98,10 +100,12 @@ class DeepRecipe:
 
 
 #: the built-in recipes (``cnn``: stacked channels + augmentation; ``cnn_pls``: the same
-#: network learning the PLS residual).
+#: network learning the PLS residual; ``cnn_dann``: ``cnn`` adapted adversarially (DANN)
+#: instead of by CORAL when target spectra are given).
 RECIPES: dict[str, DeepRecipe] = {
     "cnn": DeepRecipe("cnn"),
     "cnn_pls": DeepRecipe("cnn_pls", pls_residual=True, lr=2e-3, weight_decay=5e-2),
+    "cnn_dann": DeepRecipe("cnn_dann", align="dann", align_weight=0.3),
 }
 
 
@@ -151,6 +155,10 @@ class _Data:
     X_target: torch.Tensor | None
 
 
+#: learning-rate multiple of the DANN domain classifier (a strong adversary)
+_ADVERSARY_LR = 10.0
+
+
 def _lr_at(step: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
@@ -166,9 +174,13 @@ def _batch(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
 
 
 def _train_one(
-    recipe: DeepRecipe, data: _Data, task: str, seed: int, checkpoints, on_checkpoint
+    recipe: DeepRecipe, data: _Data, task: str, seed: int, checkpoints, on_checkpoint, log=None
 ) -> SpectralNet:
-    """Train one network for ``max(checkpoints)`` steps; call ``on_checkpoint(step, net)``."""
+    """Train one network for ``max(checkpoints)`` steps; call ``on_checkpoint(step, net)``.
+
+    ``log`` (a dict), when given, receives ``domain_accuracy``: the DANN domain classifier's
+    accuracy per batch.
+    """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     n_out = data.Y.shape[1]
@@ -180,12 +192,16 @@ def _train_one(
         aug = default_augmentation(
             data.X.numpy(), task=task, n_classes=n_out, strength=recipe.augment, seed=seed
         )
-    opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    total = max(checkpoints)
     adapt = data.X_target is not None and recipe.align is not None
+    aligner = FeatureAligner(recipe.align, net.net.head.in_features) if adapt else None
+    groups = [{"params": list(net.parameters()), "scale": 1.0}]
+    if adapt and any(True for _ in aligner.parameters()):
+        groups.append({"params": list(aligner.parameters()), "scale": _ADVERSARY_LR})
+    opt = torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay)
+    total = max(checkpoints)
     for step in range(1, total + 1):
         for g in opt.param_groups:
-            g["lr"] = recipe.lr * _lr_at(step, total)
+            g["lr"] = recipe.lr * g["scale"] * _lr_at(step, total)
         net.train()
         rows = _batch(len(data.X), recipe.batch_size, gen)
         x, y = data.X[rows], data.Y[rows]
@@ -196,15 +212,18 @@ def _train_one(
         loss = _loss(net.net.head(feats), y, task)
         if adapt:
             xt = data.X_target[_batch(len(data.X_target), recipe.batch_size, gen)]
-            loss = loss + recipe.align_weight * alignment_loss(
-                recipe.align, feats, net.features(xt, 1)
-            )
+            ft = net.features(xt, 1)
+            loss = loss + recipe.align_weight * aligner(feats, ft, (step - 1) / total)
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step in checkpoints:
-            on_checkpoint(step, net)
-    return net
+            # the target batches moved the shared batch-norm statistics: re-estimate the
+            # training instrument's on its own spectra before predicting it
+            on_checkpoint(step, target_batchnorm(net, data.X, domain=0) if adapt else net)
+    if log is not None and aligner is not None and aligner.history:
+        log.setdefault("domain_accuracy", []).append(aligner.history)
+    return target_batchnorm(net, data.X, domain=0) if adapt else net
 
 
 @torch.no_grad()
@@ -231,6 +250,9 @@ class DeepModel:
     classes : ndarray or None
     adapted : bool
         Whether target batch-norm statistics and centering were fitted.
+    adaptation : dict
+        With ``align="dann"``: ``domain_accuracy``, the domain classifier's mean accuracy
+        over the last fifth of training of every member (0.5 is chance).
     """
 
     recipe: DeepRecipe
@@ -245,6 +267,7 @@ class DeepModel:
     classes: np.ndarray | None
     base: Any = None
     transfer: Any = None
+    adaptation: dict = field(default_factory=dict)
 
     @property
     def adapted(self) -> bool:
@@ -419,8 +442,9 @@ def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, see
     """Train the ensemble on all training spectra for the CV-chosen number of steps."""
     Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
     data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
+    log: dict = {}
     members = [
-        _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None)
+        _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None, log)
         for k in range(recipe.ensemble)
     ]
     target = None if xt is None else [target_batchnorm(m, xt) for m in members]
@@ -429,5 +453,13 @@ def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, see
     cv_pred = oof[:, 0] if task == "regression" else oof
     return DeepModel(
         recipe, task, int(steps), curve, cv_pred, members, target, mean, scale, classes,
-        fitted_base, transfer,
+        fitted_base, transfer, _adaptation(log),
     )  # fmt: skip
+
+
+def _adaptation(log: dict) -> dict:
+    """Mean domain-classifier accuracy over the last fifth of every member's training."""
+    runs = log.get("domain_accuracy")
+    if not runs:
+        return {}
+    return {"domain_accuracy": [float(np.mean(r[-max(len(r) // 5, 1) :])) for r in runs]}
