@@ -35,6 +35,7 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from spectrakit.augment.defaults import default_augmentation
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchnorm
+from spectrakit.training.screening import OutlierScreen, check_screen, screen_cv
 from spectrakit.training.smallnet import SpectralNet
 
 __all__ = ["RECIPES", "DeepModel", "DeepRecipe", "cv_folds", "fit_recipe", "get_recipe"]
@@ -67,6 +68,11 @@ class DeepRecipe:
         domain classifier behind a gradient reversal layer, see
         :class:`~spectrakit.training.adapt.FeatureAligner`).
     align_weight : float
+    screen : float, "cv" or None
+        Hotelling T2/Q outlier screening of the training spectra
+        (:mod:`spectrakit.training.screening`), fitted in every CV fold on that fold's
+        training rows and on all of them for the final fit: a confidence such as 0.99,
+        ``"cv"`` (off or 0.99/0.975/0.95, chosen by CV of the PLS model) or None (off).
     """
 
     name: str
@@ -81,6 +87,7 @@ class DeepRecipe:
     pls_residual: bool = False
     align: str | None = "coral"
     align_weight: float = 1.0
+    screen: float | str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +98,7 @@ class DeepRecipe:
             )
         if self.align is not None and self.align not in ALIGNMENTS:
             raise ConfigError("unknown alignment", expected=str(ALIGNMENTS), got=repr(self.align))
+        object.__setattr__(self, "screen", check_screen(self.screen))
 
     def to_config(self) -> dict[str, Any]:
         """JSON-able description (recorded in bundles and reports)."""
@@ -253,6 +261,10 @@ class DeepModel:
     adaptation : dict
         With ``align="dann"``: ``domain_accuracy``, the domain classifier's mean accuracy
         over the last fifth of training of every member (0.5 is chance).
+    screening : dict
+        The T2/Q screening: ``confidence`` (None: off), with ``screen="cv"`` the CV error
+        and dropped share per candidate, and ``dropped``, the training rows left out of
+        the final fit.
     """
 
     recipe: DeepRecipe
@@ -268,6 +280,7 @@ class DeepModel:
     base: Any = None
     transfer: Any = None
     adaptation: dict = field(default_factory=dict)
+    screening: dict = field(default_factory=dict)
 
     @property
     def adapted(self) -> bool:
@@ -355,12 +368,41 @@ def _prepare(
     return ((yv - yv.mean()) / scale)[:, None], float(yv.mean()), scale, None, None
 
 
-def _cv_curve(recipe, X, y, task, folds, base, X_target, seed):
+def _screened(rows: np.ndarray, X: np.ndarray, y: np.ndarray, conf, task: str) -> np.ndarray:
+    """``rows`` without the T2/Q outliers of a screen fitted on them (no class emptied)."""
+    if conf is None:
+        return rows
+    out = OutlierScreen(conf).fit(X[rows]).outliers_
+    if task == "classification":
+        labels = y[rows]
+        for c in np.unique(labels):
+            if np.sum((labels == c) & ~out) < 2:
+                out[labels == c] = False  # too few spectra of a class to drop any
+    return rows[~out]
+
+
+def _choose_screen(recipe, X, y, task, folds, base) -> tuple[float | None, dict]:
+    """The recipe's screening confidence: fixed, or chosen by CV of a PLS model."""
+    conf = check_screen(recipe.screen)
+    if conf != "cv":
+        return conf, {"confidence": conf}
+    from spectrakit.chemometrics import PLSDA, PLSRegressor
+
+    if task == "regression":
+        model = (lambda: clone(base)) if base is not None else (lambda: PLSRegressor(cv=5))
+    else:
+        model = lambda: PLSDA(cv=5)  # noqa: E731
+    choice = screen_cv(model, X, y, folds, task=task)
+    return choice.confidence, choice.to_config()
+
+
+def _cv_curve(recipe, X, y, task, folds, base, X_target, seed, screen=None):
     """Out-of-fold predictions per candidate step count, in the original units."""
     checkpoints = set(recipe.steps)
     n_out = 1 if task == "regression" else len(np.unique(y))
     oof = {s: np.zeros((len(X), n_out)) for s in checkpoints}
     for f, (tr, va) in enumerate(folds):
+        tr = _screened(tr, X, y, screen, task)  # the held-out rows never enter the screen
         Yt, mean, scale, _, fold_base = _prepare(recipe, X[tr], y[tr], task, base, folds, seed)
         offset = mean
         if fold_base is not None:
@@ -426,20 +468,26 @@ def fit_recipe(
         raise ConfigError("unknown task", expected="regression or classification", got=task)
     if task == "classification" and recipe.pls_residual:
         recipe = replace(recipe, pls_residual=False)
-    if folds is None:
+    if folds is None:  # grouped, or stratified by class
         codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
         folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
     xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
-    oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed)
+    screen, screening = _choose_screen(recipe, X, y, task, folds, base)
+    oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed, screen)
+    model = _final(recipe, X, y, task, oof, base, xt, transfer, folds, seed, screen)
+    model.screening = {**screening, "dropped": model.screening["dropped"]}
+    return model
+
+
+def _final(recipe, X, y, task, oof, base, xt, transfer, folds, seed, screen) -> DeepModel:
+    """Pick the CV-best step count; train the ensemble on the kept training spectra."""
     Y_all, _ = _encode(y, task)
     curve = {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y_all, task)
              for s in sorted(oof)}  # fmt: skip
-    best = min(curve, key=lambda s: (curve[s], s))
-    return _final(recipe, X, y, task, best, curve, oof[best], base, xt, transfer, folds, seed)
-
-
-def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, seed) -> DeepModel:
-    """Train the ensemble on all training spectra for the CV-chosen number of steps."""
+    steps = min(curve, key=lambda s: (curve[s], s))
+    cv_pred = oof[steps][:, 0] if task == "regression" else oof[steps]
+    keep = _screened(np.arange(len(X)), X, y, screen, task)
+    X, y = X[keep], y[keep]
     Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
     data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
     log: dict = {}
@@ -450,10 +498,10 @@ def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, see
     target = None if xt is None else [target_batchnorm(m, xt) for m in members]
     if fitted_base is not None:
         fitted_base = clone(fitted_base).fit(X, y)
-    cv_pred = oof[:, 0] if task == "regression" else oof
+    dropped = np.setdiff1d(np.arange(len(Y_all)), keep).tolist()
     return DeepModel(
         recipe, task, int(steps), curve, cv_pred, members, target, mean, scale, classes,
-        fitted_base, transfer, _adaptation(log),
+        fitted_base, transfer, _adaptation(log), {"dropped": dropped},
     )  # fmt: skip
 
 
