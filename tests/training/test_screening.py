@@ -172,3 +172,20 @@ def test_a_recipe_screens_inside_every_fold_and_records_the_choice(monkeypatch):
     assert model.recipe.to_config()["screen"] == "cv"
     off = fit_recipe(replace(rec, screen=None), X, y, folds=folds, seed=0)
     assert off.screening == {"confidence": None, "dropped": []}
+
+
+def test_fit_supervised_screens_the_training_spectra_and_records_it(tmp_path):
+    from spectrakit.core.spectra import Spectra
+    from spectrakit.training import FitConfig, fit_supervised
+
+    X, y = _planted()
+    train = Spectra(X.astype(np.float32), np.linspace(1000, 1198, 100), meta={"y": y})
+    cfg = FitConfig(model="cnn1d_tiny", max_epochs=1, screen="0.99", ood="none", progress=False,
+                    loggers=(), seed=0)  # fmt: skip
+    predictor = fit_supervised(train, "y", config=cfg, out=tmp_path / "m")
+    record = predictor.config.training["recipe"]["screening"]
+    assert record["confidence"] == 0.99 and set(record["dropped"]) >= set(PLANTED.tolist())
+    assert predictor.config.training["options"]["screen"] == "0.99"
+    cv = screening.screen_training(train, ["y"], "cv", seed=0)[1]
+    assert cv["confidence"] is not None and set(cv["cv_error"]) == {"off", "0.99", "0.975", "0.95"}
+    assert screening.screen_training(train, ["y"], "off") == (train, None)

@@ -280,6 +280,18 @@ class FitConfig(TrainingConfig):
         "held-out training spectra (deep models: --val, else a 20%% holdout; chemometric: "
         "5-fold CV)", lo=0, lo_open=True, hi=1, hi_open=True,
     )  # fmt: skip
+    screen: str = option(
+        "off", "str", "Hotelling T2/Q outlier screening of the training spectra (a PCA model, "
+        "F and Jackson-Mudholkar limits at this confidence; --val and --split validation "
+        "spectra are never screened); cv: off or a confidence chosen by 5-fold CV of PLS "
+        "on the training spectra; with --model auto the CNN candidate screens inside every "
+        "fold of its CV; recorded in the bundle", choices=("off", "cv", "0.99", "0.975", "0.95"),
+    )  # fmt: skip
+    align: str = option(
+        "coral", "str", "with --unlabeled: the feature-alignment loss of the networks' "
+        "adaptation (beside per-domain centering and AdaBN): coral, mmd, or dann (domain "
+        "classifier behind a gradient reversal layer)", choices=("coral", "mmd", "dann"),
+    )  # fmt: skip
     ood_tune: bool = option(
         False, "bool", "classifiers with --ood dime/auto: choose DIME's components k and rate "
         "alpha on the training spectra (leave one class out, best open-set efficiency TEFF) "

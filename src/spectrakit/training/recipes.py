@@ -38,7 +38,15 @@ from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchno
 from spectrakit.training.screening import OutlierScreen, check_screen, screen_cv
 from spectrakit.training.smallnet import SpectralNet
 
-__all__ = ["RECIPES", "DeepModel", "DeepRecipe", "cv_folds", "fit_recipe", "get_recipe"]
+__all__ = [
+    "RECIPES",
+    "DeepModel",
+    "DeepRecipe",
+    "cv_folds",
+    "fit_recipe",
+    "get_recipe",
+    "recipe_facts",
+]
 
 
 @dataclass(frozen=True)
@@ -511,3 +519,24 @@ def _adaptation(log: dict) -> dict:
     if not runs:
         return {}
     return {"domain_accuracy": [float(np.mean(r[-max(len(r) // 5, 1) :])) for r in runs]}
+
+
+def recipe_facts(model: DeepModel) -> dict[str, Any]:
+    """Scalar facts of a fitted recipe for a bundle's record and card.
+
+    ``align`` (the alignment loss, when adapted), ``domain_accuracy`` (DANN: the domain
+    classifier's final accuracy, mean of the members), ``screen`` (the setting),
+    ``screen_confidence`` (the confidence used; "off" when none) and ``screen_dropped``
+    (training spectra left out of the final fit).
+    """
+    out: dict[str, Any] = {}
+    if model.adapted and model.recipe.align is not None:
+        out["align"] = model.recipe.align
+    if model.adaptation.get("domain_accuracy"):
+        out["domain_accuracy"] = float(np.mean(model.adaptation["domain_accuracy"]))
+    if model.recipe.screen is not None:
+        conf = model.screening.get("confidence")
+        out["screen"] = str(model.recipe.screen)
+        out["screen_confidence"] = "off" if conf is None else float(conf)
+        out["screen_dropped"] = len(model.screening.get("dropped", []))
+    return out

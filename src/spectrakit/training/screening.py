@@ -35,6 +35,7 @@ __all__ = [
     "check_screen",
     "q_limit",
     "screen_cv",
+    "screen_training",
     "t2_limit",
 ]
 
@@ -261,7 +262,7 @@ def screen_cv(
     X, y = _checked(X), np.asarray(y)
     errors, dropped, preds = {}, {}, {}
     for conf in (None, *confidences):
-        oof = np.empty(len(y), dtype=object if task == "classification" else np.float64)
+        oof = np.empty(y.shape, dtype=object if task == "classification" else np.float64)
         share = []
         for tr, va in folds:
             keep = np.ones(len(tr), dtype=bool)
@@ -269,7 +270,7 @@ def screen_cv(
                 keep = ~OutlierScreen(conf, **screen).fit(X[tr], y[tr]).outliers_
             share.append(1.0 - keep.mean())
             model = make_model().fit(X[tr][keep], y[tr][keep])
-            oof[va] = np.asarray(model.predict(X[va])).ravel()
+            oof[va] = np.asarray(model.predict(X[va])).reshape(oof[va].shape)
         errors[_key(conf)], preds[_key(conf)] = _error(oof, y, task), oof
         dropped[_key(conf)] = float(np.mean(share))
     best = min(errors, key=lambda k: errors[k])
@@ -280,3 +281,69 @@ def _error(pred: np.ndarray, y: np.ndarray, task: str) -> float:
     if task == "classification":
         return float(np.mean(pred != y))
     return float(np.sqrt(np.mean((pred.astype(np.float64) - y) ** 2)))
+
+
+def screen_training(
+    train: Any,
+    targets: Sequence[str],
+    screen: Any,
+    *,
+    task: str = "regression",
+    groups: str | None = None,
+    seed: int = 0,
+) -> tuple[Any, dict[str, Any] | None]:
+    """Training spectra without their T2/Q outliers, and the record of what was done.
+
+    Parameters
+    ----------
+    train : Spectra
+        Training spectra (the validation spectra are never screened or used).
+    targets : sequence of str
+        Target columns (the PLS/PLS-DA model of ``screen="cv"``).
+    screen : "off", "cv" or a confidence
+        See :func:`check_screen`; ``"cv"``: 5-fold CV of PLS (PLS-DA for classes) on
+        ``train`` chooses off or one of :data:`CONFIDENCES`.
+    task : str
+    groups : str, optional
+        Metadata column whose groups never straddle a fold.
+    seed : int
+
+    Returns
+    -------
+    (Spectra, dict or None)
+        The kept spectra; ``None`` when screening is off, else ``confidence``, the rows
+        ``dropped`` (positions in ``train``) and, with ``"cv"``, the CV table.
+    """
+    conf = check_screen(screen)
+    if conf is None:
+        return train, None
+    record: dict[str, Any] = {}
+    if conf == "cv":
+        conf, record = _cv_choice(train, targets, task, groups, seed)
+    if conf is None:
+        return train, {"confidence": None, "dropped": [], **record}
+    flags = OutlierScreen(conf).fit(train.values).outliers_
+    if flags.all() or len(train) - flags.sum() < 5:
+        raise DataError("outlier screening would leave fewer than 5 training spectra",
+                        got=f"{int(flags.sum())} of {len(train)} flagged",
+                        fix="screen off or a higher confidence")  # fmt: skip
+    dropped = np.flatnonzero(flags).tolist()
+    return train.select(np.flatnonzero(~flags)), {**record, "confidence": conf,
+                                                   "dropped": dropped}  # fmt: skip
+
+
+def _cv_choice(train: Any, targets, task, groups, seed) -> tuple[float | None, dict]:
+    from spectrakit.chemometrics import PLSDA, PLSRegressor, resolve_target
+    from spectrakit.training.recipes import cv_folds
+
+    if task not in ("regression", "classification"):
+        raise ConfigError("screen cv needs regression or classification targets",
+                          got=task, fix="give a confidence, e.g. screen 0.99")  # fmt: skip
+    y = resolve_target(train, list(targets))
+    y = y[:, 0] if y.shape[1] == 1 else y
+    codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
+    g = None if groups is None else train.meta[groups].to_numpy()
+    folds = cv_folds(len(train), y=codes, groups=g, seed=seed)
+    model = (lambda: PLSRegressor(cv=5)) if task == "regression" else (lambda: PLSDA(cv=5))
+    choice = screen_cv(model, train.values, y if codes is None else codes, folds, task=task)
+    return choice.confidence, choice.to_config()
