@@ -117,3 +117,12 @@ def test_aligner_names_and_bad_calls():
     with pytest.raises(ConfigError, match="unknown alignment"):
         DeepRecipe("x", align="adversarial")
     assert get_recipe("cnn_dann").align == "dann"
+
+
+def test_the_registry_offers_cnn_dann_only_with_target_spectra():
+    from spectrakit.training.deep_recipes import DEEP_RECIPES, available
+
+    assert "cnn_dann" in available("regression", True)
+    assert "cnn_dann" in available("classification", True)
+    assert "cnn_dann" not in available("regression", False)
+    assert DEEP_RECIPES["cnn_dann"].needs_target

@@ -25,6 +25,9 @@ Built-in recipes:
     (:mod:`spectrakit.training.recipes`).
 ``cnn_pls``
     The same CNN learning the residual of the CV-tuned PLS (regression).
+``cnn_dann``
+    ``cnn`` adapted to the new instrument by DANN (a domain classifier behind a gradient
+    reversal layer, :mod:`spectrakit.training.adapt`) instead of CORAL; needs target spectra.
 
 Regression predictions are kept non-negative when every training target is (concentrations
 cannot be negative); the CV error is computed after the same rule.
@@ -49,7 +52,7 @@ from spectrakit.chemometrics import (
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.instrument import fit_instrument_response
-from spectrakit.training.recipes import fit_recipe, get_recipe
+from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
 __all__ = ["DEEP_RECIPES", "DeepFit", "RecipeEntry", "available", "fit_deep"]
@@ -178,8 +181,8 @@ class _CNN:
         return self.m.predict(_values(self.pre, X), domain)
 
 
-def _fit_cnn(ctx: dict, residual: bool = False):
-    rec = get_recipe("cnn_pls" if residual else "cnn")
+def _fit_cnn(ctx: dict, residual: bool = False, name: str = "cnn"):
+    rec = get_recipe("cnn_pls" if residual else name)
     if ctx["quick"]:
         rec = replace(rec, steps=rec.steps[:2], ensemble=2)
     pre = resolve_pipeline(ctx["deep_input"])
@@ -194,7 +197,8 @@ def _fit_cnn(ctx: dict, residual: bool = False):
     oof = m.cv_predictions
     if ctx["task"] == "classification":
         oof = m.classes[np.asarray(oof).argmax(axis=1)]
-    info = {"steps": m.steps, "recipe": rec.to_config(), "adapted": m.adapted}
+    info = {"steps": m.steps, "recipe": rec.to_config(), "adapted": m.adapted,
+            **recipe_facts(m)}  # fmt: skip
     return _CNN(m, pre), min(m.cv_curve.values()), oof, info
 
 
@@ -235,6 +239,9 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
     "cnn_pls": RecipeEntry("cnn_pls", ("regression",), False,
                            lambda ctx: _fit_cnn(ctx, residual=True),
                            "small CNN learning the PLS residual"),
+    "cnn_dann": RecipeEntry("cnn_dann", ("regression", "classification"), True,
+                            lambda ctx: _fit_cnn(ctx, name="cnn_dann"),
+                            "small CNN adapted to the new instrument adversarially (DANN)"),
 }  # fmt: skip
 
 
