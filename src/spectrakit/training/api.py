@@ -23,7 +23,6 @@ from spectrakit.training import fit_stages as fs
 from spectrakit.training import pretrain_stages as ps
 from spectrakit.training.config import FitConfig, PretrainConfig
 from spectrakit.training.run import fit_task, read_run, run_dir, schedule, start_run
-from spectrakit.training.screening import screen_training
 from spectrakit.training.trainer import TrainerOptions
 
 __all__ = ["common_grid", "fit_supervised", "pretrain", "resume", "run_dir"]
@@ -75,9 +74,8 @@ def fit_supervised(
     cfg = FitConfig.build(config, **options)
     given_train, given_val = train, val
     train, val, targets = fs.fit_inputs(train, targets, val, cfg)
-    train, screening = screen_training(train, targets, cfg.screen, task=cfg.task,
-                                       groups=cfg.groups, seed=cfg.seed)  # fmt: skip
-    facts = {**fs.fit_recipe(targets, cfg), **({"screening": screening} if screening else {})}
+    train, screening = fs.fit_screen(train, targets, cfg)
+    facts = fs.fit_recipe(targets, cfg, screening)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
     data = fs.fit_data(train, val, targets, cfg, facts)
     spec = fs.output_spec(data, cfg)

@@ -36,6 +36,7 @@ __all__ = [
     "fit_model",
     "fit_ood",
     "fit_recipe",
+    "fit_screen",
     "lr_sweep",
     "package_fit",
     "supervised_task",
@@ -82,14 +83,27 @@ def fit_inputs(
     return train, val, targets
 
 
-def fit_recipe(targets: list[str], cfg: FitConfig) -> dict:
-    """The recipe facts recorded in the bundle (model, channels, transforms, split, ...)."""
+def fit_screen(train: Spectra, targets: list[str], cfg: FitConfig) -> tuple[Spectra, Any]:
+    """The training spectra without the T2/Q outliers of ``cfg.screen``, and the record."""
+    from spectrakit.training.screening import screen_training
+
+    return screen_training(
+        train, targets, cfg.screen, task=cfg.task, groups=cfg.groups, seed=cfg.seed
+    )
+
+
+def fit_recipe(targets: list[str], cfg: FitConfig, screening: dict | None = None) -> dict:
+    """The recipe facts recorded in the bundle (model, channels, transforms, split, ...).
+
+    ``screening`` (the outlier-screening record of :func:`fit_screen`) is kept when given.
+    """
     model = cfg.model if cfg.init is None else _bundle.read_config(Path(cfg.init)).family.name
-    return recipe(
+    facts = recipe(
         model=model, task=cfg.task, targets=targets, pipeline=cfg.pipeline, augment=cfg.augment,
         split=parse_split(cfg.split), seed=cfg.seed, label_smoothing=cfg.label_smoothing,
         mixup=cfg.mixup_alpha,
     )  # fmt: skip
+    return {**facts, "screening": screening} if screening else facts
 
 
 @dataclass
