@@ -34,6 +34,7 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from spectrakit.augment.defaults import default_augmentation
 from spectrakit.core.errors import ConfigError, DataError
+from spectrakit.models.smallnet import HEADS
 from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchnorm
 from spectrakit.training.screening import OutlierScreen, check_screen, screen_cv
 from spectrakit.training.smallnet import SpectralNet
@@ -81,6 +82,9 @@ class DeepRecipe:
         (:mod:`spectrakit.training.screening`), fitted in every CV fold on that fold's
         training rows and on all of them for the final fit: a confidence such as 0.99,
         ``"cv"`` (off or 0.99/0.975/0.95, chosen by CV of the PLS model) or None (off).
+    heads : tuple of {"gap", "pool", "flatten"}
+        Candidate :class:`~spectrakit.models.smallnet.SmallCNN` heads, chosen by CV with
+        the step count (``gap`` is blind to band positions; ``flatten`` keeps them all).
     """
 
     name: str
@@ -96,6 +100,7 @@ class DeepRecipe:
     align: str | None = "coral"
     align_weight: float = 1.0
     screen: float | str | None = None
+    heads: tuple[str, ...] = ("pool",)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +112,10 @@ class DeepRecipe:
         if self.align is not None and self.align not in ALIGNMENTS:
             raise ConfigError("unknown alignment", expected=str(ALIGNMENTS), got=repr(self.align))
         object.__setattr__(self, "screen", check_screen(self.screen))
+        heads = (self.heads,) if isinstance(self.heads, str) else tuple(self.heads)
+        if not heads or any(h not in HEADS for h in heads):
+            raise ConfigError("unknown CNN head", expected=", ".join(HEADS), got=repr(heads))
+        object.__setattr__(self, "heads", heads)
 
     def to_config(self) -> dict[str, Any]:
         """JSON-able description (recorded in bundles and reports)."""
@@ -117,11 +126,13 @@ class DeepRecipe:
 
 #: the built-in recipes (``cnn``: stacked channels + augmentation; ``cnn_pls``: the same
 #: network learning the PLS residual; ``cnn_dann``: ``cnn`` adapted adversarially (DANN)
-#: instead of by CORAL when target spectra are given).
+#: instead of by CORAL when target spectra are given; ``cnn_heads``: ``cnn`` with the head
+#: that keeps band positions (flatten), coarse positions (pool) or none (gap) chosen by CV).
 RECIPES: dict[str, DeepRecipe] = {
     "cnn": DeepRecipe("cnn"),
     "cnn_pls": DeepRecipe("cnn_pls", pls_residual=True, lr=2e-3, weight_decay=5e-2),
     "cnn_dann": DeepRecipe("cnn_dann", align="dann", align_weight=0.3),
+    "cnn_heads": DeepRecipe("cnn_heads", heads=("pool", "flatten", "gap")),
 }
 
 
@@ -200,7 +211,7 @@ def _train_one(
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     n_out = data.Y.shape[1]
-    net = SpectralNet(recipe.channels, data.X.shape[1], n_out, recipe.width)
+    net = SpectralNet(recipe.channels, data.X.shape[1], n_out, recipe.width, recipe.heads[0])
     tgt = data.X_target.numpy() if data.X_target is not None else None
     net.stack.fit(data.X.numpy(), tgt)
     aug = None
@@ -273,6 +284,10 @@ class DeepModel:
         The T2/Q screening: ``confidence`` (None: off), with ``screen="cv"`` the CV error
         and dropped share per candidate, and ``dropped``, the training rows left out of
         the final fit.
+    head : str
+        The :class:`~spectrakit.models.smallnet.SmallCNN` head chosen by CV.
+    head_errors : dict of str to float
+        Best CV error of every candidate head.
     """
 
     recipe: DeepRecipe
@@ -289,6 +304,8 @@ class DeepModel:
     transfer: Any = None
     adaptation: dict = field(default_factory=dict)
     screening: dict = field(default_factory=dict)
+    head: str = "pool"
+    head_errors: dict = field(default_factory=dict)
 
     @property
     def adapted(self) -> bool:
@@ -481,22 +498,35 @@ def fit_recipe(
         folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
     xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
     screen, screening = _choose_screen(recipe, X, y, task, folds, base)
-    oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed, screen)
-    model = _final(recipe, X, y, task, oof, base, xt, transfer, folds, seed, screen)
+    Y_all, _ = _encode(y, task)
+    oofs, curves = {}, {}
+    for head in recipe.heads:  # every candidate head on the same folds
+        one = replace(recipe, heads=(head,))
+        oofs[head] = _cv_curve(one, X, y, task, folds, base, xt, seed, screen)
+        curves[head] = _errors(oofs[head], Y_all, task)
+    head = min(recipe.heads, key=lambda h: min(curves[h].values()))  # ties: the first
+    model = _final(replace(recipe, heads=(head,)), X, y, task, oofs[head], curves[head], base,
+                   xt, transfer, seed, screen)  # fmt: skip
+    model.recipe = recipe
+    model.head_errors = {h: min(c.values()) for h, c in curves.items()}
     model.screening = {**screening, "dropped": model.screening["dropped"]}
     return model
 
 
-def _final(recipe, X, y, task, oof, base, xt, transfer, folds, seed, screen) -> DeepModel:
+def _errors(oof: dict, Y: np.ndarray, task: str) -> dict[int, float]:
+    """CV error per candidate step count."""
+    return {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y, task)
+            for s in sorted(oof)}  # fmt: skip
+
+
+def _final(recipe, X, y, task, oof, curve, base, xt, transfer, seed, screen) -> DeepModel:
     """Pick the CV-best step count; train the ensemble on the kept training spectra."""
-    Y_all, _ = _encode(y, task)
-    curve = {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y_all, task)
-             for s in sorted(oof)}  # fmt: skip
+    n = len(X)
     steps = min(curve, key=lambda s: (curve[s], s))
     cv_pred = oof[steps][:, 0] if task == "regression" else oof[steps]
     keep = _screened(np.arange(len(X)), X, y, screen, task)
     X, y = X[keep], y[keep]
-    Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
+    Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, None, seed)
     data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
     log: dict = {}
     members = [
@@ -506,10 +536,10 @@ def _final(recipe, X, y, task, oof, base, xt, transfer, folds, seed, screen) -> 
     target = None if xt is None else [target_batchnorm(m, xt) for m in members]
     if fitted_base is not None:
         fitted_base = clone(fitted_base).fit(X, y)
-    dropped = np.setdiff1d(np.arange(len(Y_all)), keep).tolist()
+    dropped = np.setdiff1d(np.arange(n), keep).tolist()
     return DeepModel(
         recipe, task, int(steps), curve, cv_pred, members, target, mean, scale, classes,
-        fitted_base, transfer, _adaptation(log), {"dropped": dropped},
+        fitted_base, transfer, _adaptation(log), {"dropped": dropped}, recipe.heads[0],
     )  # fmt: skip
 
 
@@ -524,12 +554,13 @@ def _adaptation(log: dict) -> dict:
 def recipe_facts(model: DeepModel) -> dict[str, Any]:
     """Scalar facts of a fitted recipe for a bundle's record and card.
 
-    ``align`` (the alignment loss, when adapted), ``domain_accuracy`` (DANN: the domain
-    classifier's final accuracy, mean of the members), ``screen`` (the setting),
+    ``head`` (the CNN head chosen by CV), ``align`` (the alignment loss, when adapted),
+    ``domain_accuracy`` (DANN: the domain classifier's final accuracy, mean of the
+    members), ``screen`` (the setting),
     ``screen_confidence`` (the confidence used; "off" when none) and ``screen_dropped``
     (training spectra left out of the final fit).
     """
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"head": model.head}
     if model.adapted and model.recipe.align is not None:
         out["align"] = model.recipe.align
     if model.adaptation.get("domain_accuracy"):
