@@ -74,8 +74,7 @@ def fit_supervised(
     cfg = FitConfig.build(config, **options)
     given_train, given_val = train, val
     train, val, targets = fs.fit_inputs(train, targets, val, cfg)
-    train, screening = fs.fit_screen(train, targets, cfg)
-    facts = fs.fit_recipe(targets, cfg, screening)
+    train, facts = fs.fit_screen(train, targets, cfg)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
     data = fs.fit_data(train, val, targets, cfg, facts)
     spec = fs.output_spec(data, cfg)

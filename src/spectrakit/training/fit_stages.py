@@ -83,13 +83,17 @@ def fit_inputs(
     return train, val, targets
 
 
-def fit_screen(train: Spectra, targets: list[str], cfg: FitConfig) -> tuple[Spectra, Any]:
-    """The training spectra without the T2/Q outliers of ``cfg.screen``, and the record."""
+def fit_screen(train: Spectra, targets: list[str], cfg: FitConfig) -> tuple[Spectra, dict]:
+    """Training spectra without the T2/Q outliers of ``cfg.screen``, and the recipe facts.
+
+    The facts are :func:`fit_recipe`'s, with the screening record when screening is on.
+    """
     from spectrakit.training.screening import screen_training
 
-    return screen_training(
+    train, screening = screen_training(
         train, targets, cfg.screen, task=cfg.task, groups=cfg.groups, seed=cfg.seed
     )
+    return train, fit_recipe(targets, cfg, screening)
 
 
 def fit_recipe(targets: list[str], cfg: FitConfig, screening: dict | None = None) -> dict:
