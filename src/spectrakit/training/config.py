@@ -318,6 +318,12 @@ class PretrainConfig(TrainingConfig):
     normalize: bool = option(
         True, "bool", "do not standardize each spectrum", flag="--no-normalize", invert=True
     )
+    intensity: bool = option(
+        False, "bool", "scale every spectrum with one corpus offset and scale (running "
+        "statistics of visible points) instead of standardizing each spectrum, so absolute "
+        "intensity (concentration) survives; the bundle stores them and fine-tuning reuses "
+        "them (Python: normalize='intensity')",
+    )  # fmt: skip
     max_epochs: int = option(20, "int", "maximum epochs", lo=1, flag="--epochs")
     batch_size: int = option(64, "int", "batch size", lo=1)
     lr: float = option(1e-3, "float", "peak learning rate", lo=0, lo_open=True)
@@ -330,6 +336,25 @@ class PretrainConfig(TrainingConfig):
     batches_per_epoch: Any = option(
         None, "int", "batches drawn per epoch (default: the data once)", lo=1, optional=True
     )
+
+    def __post_init__(self) -> None:
+        if self.normalize == "intensity":  # the masked task's name for the corpus scaling
+            object.__setattr__(self, "normalize", True)
+            object.__setattr__(self, "intensity", True)
+        super().__post_init__()
+        if self.intensity and not self.normalize:
+            raise ConfigError(
+                "intensity scaling and no normalization are both asked for",
+                expected="--intensity or --no-normalize",
+                got="both",
+            )
+
+    @property
+    def normalization(self) -> str:
+        """The masked task's ``normalize``: ``"intensity"``, ``"visible"`` or ``"none"``."""
+        if self.intensity:
+            return "intensity"
+        return "visible" if self.normalize else "none"
 
 
 def _document(cls: type[TrainingConfig]) -> None:
