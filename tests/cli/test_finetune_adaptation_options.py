@@ -65,3 +65,19 @@ def test_align_without_unlabeled_spectra_or_auto_is_refused(tmp_path, capsys):
     assert "--model auto" in capsys.readouterr().err
     assert main([*args, "--model", "pls", "--screen", "0.5", *out]) == 2
     assert "screen" in capsys.readouterr().err
+
+
+def test_pls_with_screen_drops_the_planted_outliers_and_records_them(tmp_path, capsys):
+    from spectrakit.core.spectra import Spectra
+
+    rng = np.random.default_rng(0)
+    pos = np.arange(100.0)
+    y = rng.uniform(0, 1, 40)
+    X = y[:, None] * np.exp(-0.5 * ((pos - 30) / 5) ** 2) + 0.01 * rng.normal(size=(40, 100))
+    X[[5, 22]] += 0.8 * np.exp(-0.5 * ((pos - 70) / 3) ** 2)  # two contaminated spectra
+    write(Spectra(X, np.linspace(1000.0, 1198.0, 100), meta={"analyte": y}), tmp_path / "t.csv")
+    out = tmp_path / "pls"
+    args = ["finetune", "--data", str(tmp_path / "t.csv"), "--target", "analyte"]
+    assert main([*args, "--model", "pls", "--screen", "0.99", "--out", str(out)]) == 0
+    screening = json.loads((out / "config.json").read_text())["training"]["screening"]
+    assert screening["confidence"] == 0.99 and {5, 22} <= set(screening["dropped"])
