@@ -36,7 +36,7 @@ from spectrakit.augment.defaults import default_augmentation
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.models.smallnet import HEADS
 from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchnorm
-from spectrakit.training.screening import OutlierScreen, check_screen, screen_cv
+from spectrakit.training.screening import OutlierScreen, check_screen, pls_factory, screen_cv
 from spectrakit.training.smallnet import SpectralNet
 
 __all__ = [
@@ -411,12 +411,8 @@ def _choose_screen(recipe, X, y, task, folds, base) -> tuple[float | None, dict]
     conf = check_screen(recipe.screen)
     if conf != "cv":
         return conf, {"confidence": conf}
-    from spectrakit.chemometrics import PLSDA, PLSRegressor
-
-    if task == "regression":
-        model = (lambda: clone(base)) if base is not None else (lambda: PLSRegressor(cv=5))
-    else:
-        model = lambda: PLSDA(cv=5)  # noqa: E731
+    use_base = task == "regression" and base is not None
+    model = (lambda: clone(base)) if use_base else pls_factory(task)
     choice = screen_cv(model, X, y, folds, task=task)
     return choice.confidence, choice.to_config()
 

@@ -33,6 +33,7 @@ __all__ = [
     "OutlierScreen",
     "ScreenChoice",
     "check_screen",
+    "pls_factory",
     "q_limit",
     "screen_cv",
     "screen_training",
@@ -332,8 +333,18 @@ def screen_training(
                                                    "dropped": dropped}  # fmt: skip
 
 
+def pls_factory(task: str) -> Callable[[], Any]:
+    """A maker of unfitted PLS (regression) or PLS-DA, LVs by inner 5-fold CV.
+
+    Its CV error chooses the screening confidence.
+    """
+    from spectrakit.chemometrics import PLSDA, PLSRegressor
+
+    return (lambda: PLSRegressor(cv=5)) if task == "regression" else (lambda: PLSDA(cv=5))
+
+
 def _cv_choice(train: Any, targets, task, groups, seed) -> tuple[float | None, dict]:
-    from spectrakit.chemometrics import PLSDA, PLSRegressor, resolve_target
+    from spectrakit.chemometrics import resolve_target
     from spectrakit.training.recipes import cv_folds
 
     if task not in ("regression", "classification"):
@@ -344,6 +355,6 @@ def _cv_choice(train: Any, targets, task, groups, seed) -> tuple[float | None, d
     codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
     g = None if groups is None else train.meta[groups].to_numpy()
     folds = cv_folds(len(train), y=codes, groups=g, seed=seed)
-    model = (lambda: PLSRegressor(cv=5)) if task == "regression" else (lambda: PLSDA(cv=5))
-    choice = screen_cv(model, train.values, y if codes is None else codes, folds, task=task)
+    choice = screen_cv(pls_factory(task), train.values, y if codes is None else codes, folds,
+                       task=task)  # fmt: skip
     return choice.confidence, choice.to_config()
