@@ -74,16 +74,22 @@ def test_clean_data_keep_screening_off():
     assert choice.cv_error["off"] <= min(choice.cv_error.values()) * 1.02
 
 
-def test_the_held_out_fold_never_fits_the_limits(monkeypatch):
-    X, y = _planted()
-    seen = []
+def _spy(seen):
+    """An OutlierScreen that records the spectra every fit sees."""
 
     class Spy(OutlierScreen):
         def fit(self, X, y=None):
             seen.append(np.asarray(X).copy())
             return super().fit(X, y)
 
-    monkeypatch.setattr(screening, "OutlierScreen", Spy)
+    return Spy
+
+
+def test_the_held_out_fold_never_fits_the_limits(monkeypatch):
+    X, y = _planted()
+    seen = []
+
+    monkeypatch.setattr(screening, "OutlierScreen", _spy(seen))
     folds = cv_folds(60, k=5, seed=0)
     screen_cv(_pls, X, y, folds, confidences=(0.99,))
     assert len(seen) == len(folds)
@@ -153,12 +159,7 @@ def test_a_recipe_screens_inside_every_fold_and_records_the_choice(monkeypatch):
     X = X.astype(np.float32)
     seen = []
 
-    class Spy(OutlierScreen):
-        def fit(self, X, y=None):
-            seen.append(np.asarray(X).copy())
-            return super().fit(X, y)
-
-    monkeypatch.setattr(recipes, "OutlierScreen", Spy)
+    monkeypatch.setattr(recipes, "OutlierScreen", _spy(seen))
     rec = replace(get_recipe("cnn"), steps=(10,), ensemble=1, screen="cv", augment=0.0)
     folds = cv_folds(60, k=3, seed=0)
     model = fit_recipe(rec, X, y, folds=folds, base=_pls(), seed=0)  # base: the screening PLS
