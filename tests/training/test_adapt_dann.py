@@ -126,3 +126,4 @@ def test_the_registry_offers_cnn_dann_only_with_target_spectra():
     assert "cnn_dann" in available("classification", True)
     assert "cnn_dann" not in available("regression", False)
     assert DEEP_RECIPES["cnn_dann"].needs_target
+    assert "cnn_heads" in available("classification", False)

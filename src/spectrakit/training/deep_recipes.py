@@ -28,6 +28,9 @@ Built-in recipes:
 ``cnn_dann``
     ``cnn`` adapted to the new instrument by DANN (a domain classifier behind a gradient
     reversal layer, :mod:`spectrakit.training.adapt`) instead of CORAL; needs target spectra.
+``cnn_heads``
+    ``cnn`` with its head chosen by CV: position-blind global average, 8 segments, or the
+    flattened feature map (band positions kept).
 
 Regression predictions are kept non-negative when every training target is (concentrations
 cannot be negative); the CV error is computed after the same rule.
@@ -242,6 +245,9 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
     "cnn_dann": RecipeEntry("cnn_dann", ("regression", "classification"), True,
                             lambda ctx: _fit_cnn(ctx, name="cnn_dann"),
                             "small CNN adapted to the new instrument adversarially (DANN)"),
+    "cnn_heads": RecipeEntry("cnn_heads", ("regression", "classification"), False,
+                             lambda ctx: _fit_cnn(ctx, name="cnn_heads"),
+                             "small CNN whose head (gap, pool or flatten) is chosen by CV"),
 }  # fmt: skip
 
 
