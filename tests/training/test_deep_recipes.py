@@ -62,7 +62,7 @@ def test_simulating_the_new_instrument_beats_mean_centering():
 def test_registry_lists_recipes_by_task_and_target():
     assert "pls_net_matched" not in available("regression", has_target=False)
     assert "pls_net_matched" in available("regression", has_target=True)
-    assert available("classification", has_target=False) == ["cnn"]
+    assert available("classification", has_target=False) == ["cnn", "cnn_heads"]
     assert available("regression", True, "pls") == ["pls_matched"]
     assert all(e.summary for e in DEEP_RECIPES.values())
 

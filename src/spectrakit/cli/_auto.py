@@ -79,12 +79,14 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
                 "unknown --groups column", expected=", ".join(train.meta.columns), got=args.groups
             )
         groups = train.meta[args.groups].to_numpy()
+    _check_align(args)
     target = _on_axis(read_input(args.unlabeled, args), train) if args.unlabeled else None
     standards = _standards(args, train)
     choice = auto_fit(
         train, y, task=task, pipelines=candidate_pipelines(train, args.pipeline),
         target=target, deep=deep_recipes(args.deep, task), groups=groups, seed=int(args.seed),
         quick=bool(args.quick), standards=standards,
+        recipe_options={"align": args.align, "screen": args.screen},
     )  # fmt: skip
     deploy = target if target is not None or standards is None else standards[1]
     predictor = save_auto(
@@ -95,6 +97,15 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
     auto = predictor.config.training["auto"]
     print(f"chosen: {auto['chosen']} ({auto['kind']}): {auto['reason']}")
     return predictor
+
+
+def _check_align(args: argparse.Namespace) -> None:
+    if args.align != "coral" and not args.unlabeled:
+        raise ConfigError(
+            "--align picks the loss that adapts the networks to unlabeled spectra",
+            expected="--unlabeled NEW.csv with --align " + args.align,
+            got="no --unlabeled",
+        )
 
 
 def _on_axis(spectra: Any, train: Any) -> Any:
@@ -120,8 +131,10 @@ def _standards(args: argparse.Namespace, train: Any) -> tuple | None:
 
 
 def refuse_auto_only(args: argparse.Namespace) -> None:
-    """``--unlabeled``/``--master``/``--slave`` adapt the ``--model auto`` candidates only."""
+    """``--unlabeled``/``--master``/``--slave``/``--align``: for ``--model auto`` only."""
     given = [f"--{k}" for k in ("unlabeled", "master", "slave") if getattr(args, k, None)]
+    if getattr(args, "align", "coral") != "coral":
+        given.append(f"--align {args.align}")
     if given:
         raise ConfigError(
             f"{' and '.join(given)} adapt the candidates of --model auto",

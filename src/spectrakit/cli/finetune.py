@@ -80,6 +80,7 @@ def _chemometric(args: argparse.Namespace, train, targets: list[str], task: str)
         ood=args.ood,
         false_rejection=args.false_rejection,
         seed=int(args.seed),
+        screen=args.screen,
     )
 
 

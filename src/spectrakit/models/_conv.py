@@ -1,4 +1,9 @@
-"""Shared tail of convolutional families: global pooling (or flatten) of ``self.features``."""
+"""Shared tail of convolutional families: global pooling, attention pooling or flattening.
+
+Global average pooling makes the embedding blind to *where* a band is: two spectra whose
+bands differ only in position give the same embedding. ``flatten`` and ``attention``
+keep positions (for a fixed input length).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,37 @@ from torch import nn
 from spectrakit.core.errors import ModelError
 from spectrakit.models._base import SpectralModel
 
-__all__ = ["ConvSpectralModel", "make_stages"]
+__all__ = ["GLOBAL_POOLS", "AttentionPool1d", "ConvSpectralModel", "make_stages"]
+
+#: the embedding heads of a conv family.
+GLOBAL_POOLS = ("avg", "flatten", "attention")
+
+
+class AttentionPool1d(nn.Module):
+    """(B, K, L') -> (B, K): attention pooling over positions that knows the positions.
+
+    A learned position embedding ``P`` (K, L') is added to the feature map, a 1x1
+    convolution scores every position, and the softmax of the scores weights the sum of
+    ``F + P``; a feature found at position ``l`` brings ``P[:, l]`` into the embedding.
+
+    Parameters
+    ----------
+    channels : int
+        K.
+    length : int
+        L' (the feature map's fixed length).
+    """
+
+    def __init__(self, channels: int, length: int) -> None:
+        super().__init__()
+        self.position = nn.Parameter(0.02 * torch.randn(1, channels, length))
+        self.score = nn.Conv1d(channels, 1, 1)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Pooled features (B, K)."""
+        h = feats + self.position
+        weights = torch.softmax(self.score(torch.tanh(h)), dim=-1)
+        return (h * weights).sum(dim=-1)
 
 
 class ConvSpectralModel(SpectralModel):
@@ -21,18 +56,19 @@ class ConvSpectralModel(SpectralModel):
 
     Parameters
     ----------
-    global_pool : {"avg", "flatten"}
-        Global average pooling over L' (any input length) or flattening the (K, L') map
-        (fixed ``input_length``, as in the original papers that flatten).
+    global_pool : {"avg", "flatten", "attention"}
+        Global average pooling over L' (any input length, blind to band positions),
+        flattening the (K, L') map (fixed ``input_length``, as in the original papers that
+        flatten) or :class:`AttentionPool1d` (fixed ``input_length``, K features).
     **kwargs
         :class:`SpectralModel` arguments.
     """
 
     def __init__(self, *, global_pool: str = "avg", **kwargs: Any) -> None:
-        if global_pool not in ("avg", "flatten"):
+        if global_pool not in GLOBAL_POOLS:
             raise ModelError(
                 "invalid global_pool",
-                expected="'avg' or 'flatten'",
+                expected="'avg', 'flatten' or 'attention'",
                 got=repr(global_pool),
                 fix="use 'avg' for spectra of any length",
             )
@@ -58,11 +94,17 @@ class ConvSpectralModel(SpectralModel):
         with torch.no_grad():
             out = self.features(torch.zeros(1, self.in_channels, self.input_length))
         self.features.train(was_training)
+        if self.global_pool == "attention":
+            self.pool = AttentionPool1d(out.shape[1], out.shape[2])
+            self.init_head(out.shape[1])
+            return
         self.init_head(out[0].numel())
 
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
         """(B, C, L) -> (B, D): pooled or flattened ``features(x)``."""
         f = self.features(x)
+        if self.global_pool == "attention":
+            return self.pool(f)
         return f.flatten(1) if self.global_pool == "flatten" else f.mean(-1)
 
 

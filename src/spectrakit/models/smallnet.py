@@ -26,10 +26,19 @@ from spectrakit.core.errors import ConfigError, DataError, ModelError
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import register_model
 
-__all__ = ["CHANNELS", "ChannelStack", "SmallCNN", "SpectralNet", "SpectralNetEnsemble"]
+__all__ = [
+    "CHANNELS",
+    "HEADS",
+    "ChannelStack",
+    "SmallCNN",
+    "SpectralNet",
+    "SpectralNetEnsemble",
+]
 
 #: channel names accepted by :class:`ChannelStack`.
 CHANNELS = ("raw", "snv", "d1", "d2")
+#: pooling before the dense layers of :class:`SmallCNN` (see there).
+HEADS = ("gap", "pool", "flatten")
 _EPS = 1e-8
 
 
@@ -108,19 +117,43 @@ class SmallCNN(nn.Module):
 
     About ``2k`` to ``20k`` parameters for ``width`` 8-16: trainable in seconds on a CPU.
     ``features`` returns the penultimate representation (used by alignment losses).
+
+    Parameters
+    ----------
+    in_channels, n_outputs, width : int
+    dropout : float, default=0.1
+    head : {"gap", "pool", "flatten"}, default="pool"
+        How the (2 width, L/8) feature map reaches the dense layers: ``gap`` averages it
+        over all positions (blind to where a band is), ``pool`` averages 8 segments
+        (coarse positions), ``flatten`` keeps every position (needs ``n_points``).
+    n_points : int, optional
+        Spectrum length (for ``flatten``).
     """
 
-    def __init__(self, in_channels: int, n_outputs: int, width: int = 8, dropout: float = 0.1):
+    def __init__(
+        self,
+        in_channels: int,
+        n_outputs: int,
+        width: int = 8,
+        dropout: float = 0.1,
+        head: str = "pool",
+        n_points: int | None = None,
+    ):
         super().__init__()
+        if head not in HEADS or (head == "flatten" and not n_points):
+            raise ConfigError("invalid SmallCNN head", expected=" | ".join(HEADS) +
+                              " (flatten with n_points)", got=repr(head))  # fmt: skip
         w = int(width)
 
         def block(i: int, o: int, k: int) -> list[nn.Module]:
             return [nn.Conv1d(i, o, k, stride=2, padding=k // 2), nn.BatchNorm1d(o), nn.GELU()]
 
+        convs = [*block(in_channels, w, 9), *block(w, 2 * w, 7), *block(2 * w, 2 * w, 5)]
+        bins = {"gap": 1, "pool": 8}.get(head) or _out_length(int(n_points))
+        pool = [nn.AdaptiveAvgPool1d(bins)] if head != "flatten" else []
         self.body = nn.Sequential(
-            *block(in_channels, w, 9), *block(w, 2 * w, 7), *block(2 * w, 2 * w, 5),
-            nn.AdaptiveAvgPool1d(8), nn.Flatten(),
-            nn.Linear(16 * w, 32), nn.GELU(), nn.Dropout(dropout),
+            *convs, *pool, nn.Flatten(), nn.Linear(2 * w * bins, 32), nn.GELU(),
+            nn.Dropout(dropout),
         )  # fmt: skip
         self.head = nn.Linear(32, n_outputs)
         nn.init.zeros_(self.head.weight)
@@ -135,13 +168,28 @@ class SmallCNN(nn.Module):
         return self.head(self.body(x))
 
 
+def _out_length(n_points: int) -> int:
+    """Length after the three stride-2 convolutions (odd kernels, padding k // 2)."""
+    for _ in range(3):
+        n_points = (n_points + 1) // 2
+    return n_points
+
+
 class SpectralNet(nn.Module):
     """Raw spectra (B, L) -> outputs (B, K): :class:`ChannelStack` then :class:`SmallCNN`."""
 
-    def __init__(self, channels: Sequence[str], n_points: int, n_outputs: int, width: int = 8):
+    def __init__(
+        self,
+        channels: Sequence[str],
+        n_points: int,
+        n_outputs: int,
+        width: int = 8,
+        head: str = "pool",
+    ):
         super().__init__()
         self.stack = ChannelStack(channels, n_points)
-        self.net = SmallCNN(len(self.stack.channels), n_outputs, width)
+        self.net = SmallCNN(len(self.stack.channels), n_outputs, width, head=head,
+                            n_points=n_points)  # fmt: skip
 
     def features(self, x: torch.Tensor, domain: int = 0) -> torch.Tensor:
         """Penultimate features (B, D)."""
@@ -164,6 +212,8 @@ class SpectralNetEnsemble(SpectralModel):
         Stacked input channels of every member.
     width : int
         CNN width of every member.
+    head : {"gap", "pool", "flatten"}
+        :class:`SmallCNN` head of every member.
     n_members : int
         Networks averaged.
     domain : {0, 1}
@@ -183,6 +233,7 @@ class SpectralNetEnsemble(SpectralModel):
         width: int = 8,
         n_members: int = 1,
         domain: int = 0,
+        head: str = "pool",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -194,7 +245,7 @@ class SpectralNetEnsemble(SpectralModel):
             )
         self.domain = int(domain)
         self.members = nn.ModuleList(
-            SpectralNet(channels, self.input_length, self.n_outputs, width)
+            SpectralNet(channels, self.input_length, self.n_outputs, width, head)
             for _ in range(int(n_members))
         )
         self.num_features = 32 * len(self.members)

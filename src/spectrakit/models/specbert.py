@@ -10,6 +10,8 @@ reconstruct them from context (the reconstruction head predicts the C*P raw valu
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -45,6 +47,12 @@ class MaskedTransformer(SpectralModel):
         Prepend a learned CLS token and pool it.
     drop : float
         Dropout inside the blocks.
+    input_scaling : (float, float), optional
+        ``(offset, scale)``: :meth:`forward_embedding` (every prediction and fine-tuning
+        step) first maps spectra to ``(x - offset) / scale``. A bundle pretrained with the
+        corpus intensity scaling stores its offset and scale here, so the fine-tuned model
+        sees its inputs as pretraining did. :meth:`forward_masked` takes spectra already
+        scaled (the masked-modeling task scales them).
     **kwargs
         :class:`SpectralModel` arguments.
     """
@@ -59,9 +67,11 @@ class MaskedTransformer(SpectralModel):
         mlp_ratio: float = 4.0,
         use_cls_token: bool = True,
         drop: float = 0.0,
+        input_scaling: Sequence[float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.input_scaling = _scaling(input_scaling)
         if embed_dim % num_heads:
             raise ModelError(
                 "embed_dim must be divisible by num_heads",
@@ -106,9 +116,16 @@ class MaskedTransformer(SpectralModel):
             tokens = block(tokens)
         return self.norm(tokens)
 
+    def scale_input(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x - offset) / scale`` with ``input_scaling``, else ``x`` unchanged."""
+        if self.input_scaling is None:
+            return x
+        offset, scale = self.input_scaling
+        return (x - offset) / scale
+
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
         """(B, C, L) -> (B, D): CLS token (or mean patch token) of the last layer."""
-        tokens = self._encode(x, axis, None)
+        tokens = self._encode(self.scale_input(x), axis, None)
         return tokens[:, 0] if self.cls_token is not None else tokens.mean(1)
 
     def forward_masked(
@@ -160,6 +177,19 @@ class MaskedTransformer(SpectralModel):
             for attn in attns:
                 attn.capture = False
                 attn.last_attention = None
+
+
+def _scaling(value: Sequence[float] | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        offset, scale = (float(v) for v in value)
+    except (TypeError, ValueError):
+        offset, scale = float("nan"), float("nan")
+    if not (math.isfinite(offset) and math.isfinite(scale) and scale > 0):
+        raise ModelError("invalid input_scaling", expected="(offset, scale) with scale > 0",
+                         got=repr(value))  # fmt: skip
+    return offset, scale
 
 
 class SpecBERT(MaskedTransformer):

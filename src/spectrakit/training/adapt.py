@@ -1,4 +1,4 @@
-"""Unsupervised adaptation of a network to a new instrument: AdaBN, CORAL, MMD.
+"""Unsupervised adaptation of a network to a new instrument: AdaBN, CORAL, MMD, DANN.
 
 - Per-domain centering and AdaBN (Li et al., 2018, "Adaptive batch normalization for
   practical domain adaptation"): source and target batches pass through the network
@@ -8,21 +8,41 @@
   ``||C_s - C_t||_F^2 / (4 d^2)``, plus their means.
 - MMD (Gretton et al., 2012) with a sum of Gaussian kernels at several bandwidths around the
   median distance.
+- DANN (Ganin & Lempitsky, 2015, "Unsupervised domain adaptation by backpropagation";
+  Ganin et al., 2016, JMLR 17(59)): a domain classifier learns to tell source from target
+  features while a gradient reversal layer makes the feature extractor defeat it; the
+  reversal weight follows ``lambda_p = 2 / (1 + exp(-10 p)) - 1`` over the training
+  progress ``p`` in [0, 1], so early, noisy domain gradients do not disturb the task.
+
+:class:`FeatureAligner` gives all of them one call, ``aligner(f_source, f_target, p)``; the
+DANN classifier's parameters are trained with the network (give ``aligner.parameters()``
+to the optimizer) and are not part of the fitted model.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
 
 from spectrakit.core.errors import ConfigError
 
-__all__ = ["ALIGNMENTS", "alignment_loss", "coral_loss", "mmd_loss", "target_batchnorm"]
+__all__ = [
+    "ALIGNMENTS",
+    "DomainClassifier",
+    "FeatureAligner",
+    "alignment_loss",
+    "coral_loss",
+    "dann_lambda",
+    "grad_reverse",
+    "mmd_loss",
+    "target_batchnorm",
+]
 
-#: names of the feature-alignment losses.
-ALIGNMENTS = ("coral", "mmd")
+#: names of the feature-alignment losses (``dann``: adversarial, see :class:`FeatureAligner`).
+ALIGNMENTS = ("coral", "mmd", "dann")
 
 
 def coral_loss(fs: torch.Tensor, ft: torch.Tensor) -> torch.Tensor:
@@ -50,20 +70,115 @@ def alignment_loss(name: str, fs: torch.Tensor, ft: torch.Tensor) -> torch.Tenso
         return coral_loss(fs, ft)
     if name == "mmd":
         return mmd_loss(fs, ft)
+    if name == "dann":
+        raise ConfigError(
+            "dann trains a domain classifier with the network",
+            expected="FeatureAligner('dann', n_features) (its parameters in the optimizer)",
+            got="alignment_loss('dann', ...)",
+        )
     raise ConfigError("unknown alignment loss", expected=" or ".join(ALIGNMENTS), got=repr(name))
 
 
+class _GradReverse(torch.autograd.Function):
+    """Identity forward; the gradient is multiplied by ``-lambda`` backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lam: float) -> torch.Tensor:
+        ctx.lam = float(lam)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return -ctx.lam * grad, None
+
+
+def grad_reverse(x: torch.Tensor, lam: float = 1.0) -> torch.Tensor:
+    """Gradient reversal layer: ``x`` unchanged, its gradient times ``-lam``."""
+    return _GradReverse.apply(x, lam)
+
+
+def dann_lambda(progress: float, gamma: float = 10.0) -> float:
+    """Reversal weight ``2 / (1 + exp(-gamma p)) - 1`` at training progress ``p`` in [0, 1]."""
+    p = min(max(float(progress), 0.0), 1.0)
+    return 2.0 / (1.0 + math.exp(-gamma * p)) - 1.0
+
+
+class DomainClassifier(nn.Module):
+    """Features (B, D) -> logit (B,) of "target domain", behind a gradient reversal layer.
+
+    Parameters
+    ----------
+    n_features : int
+        Feature width D.
+    hidden : int, default=32
+    """
+
+    def __init__(self, n_features: int, hidden: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(int(n_features), hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+            nn.ReLU(), nn.Linear(hidden, 1),
+        )  # fmt: skip
+
+    def forward(self, feats: torch.Tensor, lam: float = 1.0) -> torch.Tensor:
+        """Logits (B,) of the reversed features."""
+        return self.net(grad_reverse(feats, lam))[:, 0]
+
+
+class FeatureAligner(nn.Module):
+    """One alignment loss of :data:`ALIGNMENTS` between source and target features.
+
+    Parameters
+    ----------
+    name : {"coral", "mmd", "dann"}
+    n_features : int
+        Feature width D (the DANN domain classifier's input).
+    gamma : float, default=10.0
+        Steepness of the DANN reversal schedule (:func:`dann_lambda`).
+
+    Attributes
+    ----------
+    history : list of float
+        DANN only: the domain classifier's accuracy on every training batch.
+    """
+
+    def __init__(self, name: str, n_features: int, gamma: float = 10.0) -> None:
+        super().__init__()
+        if name not in ALIGNMENTS:
+            raise ConfigError("unknown alignment loss", expected=" or ".join(ALIGNMENTS),
+                              got=repr(name))  # fmt: skip
+        self.name, self.gamma = name, float(gamma)
+        self.classifier = DomainClassifier(n_features) if name == "dann" else None
+        self.history: list[float] = []
+
+    def forward(self, fs: torch.Tensor, ft: torch.Tensor, progress: float = 1.0) -> torch.Tensor:
+        """Loss between features (n_s, D) and (n_t, D) at training progress in [0, 1]."""
+        if self.classifier is None:
+            return alignment_loss(self.name, fs, ft)
+        logits = self.classifier(torch.cat([fs, ft]), dann_lambda(progress, self.gamma))
+        labels = torch.cat([torch.zeros(len(fs)), torch.ones(len(ft))]).to(logits)
+        with torch.no_grad():
+            self.history.append(float(((logits > 0).to(labels) == labels).float().mean()))
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels)
+
+
 @torch.no_grad()
-def target_batchnorm(model: nn.Module, X_target: torch.Tensor, batch: int = 256) -> nn.Module:
-    """A copy of ``model`` whose batch-norm statistics are those of the target spectra (AdaBN).
+def target_batchnorm(
+    model: nn.Module, X_target: torch.Tensor, batch: int = 256, domain: int = 1
+) -> nn.Module:
+    """A copy of ``model`` whose batch-norm statistics are those of the given spectra (AdaBN).
 
     Parameters
     ----------
     model : nn.Module
-        Called as ``model(x, domain=1)``.
+        Called as ``model(x, domain=domain)``.
     X_target : Tensor of shape (n_t, L)
+        Spectra of one instrument (the new one by default).
     batch : int
         Spectra per forward pass (cumulative averaging over all of them).
+    domain : int, default=1
+        The instrument of ``X_target`` (0: the training instrument, whose statistics the
+        shared training steps mix with the target's).
     """
     out = copy.deepcopy(model)
     bns = [m for m in out.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -72,6 +187,6 @@ def target_batchnorm(model: nn.Module, X_target: torch.Tensor, batch: int = 256)
         bn.momentum = None  # cumulative moving average: exact mean over batches
     out.train()
     for start in range(0, len(X_target), batch):
-        out(X_target[start : start + batch], domain=1)
+        out(X_target[start : start + batch], domain=domain)
     out.eval()
     return out

@@ -78,7 +78,7 @@ def fit_supervised(
     train, val, layout = fs.measured_inputs(train, val, cfg)
     given_train, given_val = train, val
     train, val, targets = fs.fit_inputs(train, targets, val, cfg)
-    facts = fs.fit_recipe(targets, cfg, layout)
+    train, facts = fs.fit_screen(train, targets, cfg, layout)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
     data = fs.fit_data(train, val, targets, cfg, facts, layout)
     spec = fs.output_spec(data, cfg)

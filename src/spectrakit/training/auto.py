@@ -38,7 +38,7 @@ from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto_candidate import Candidate
 from spectrakit.training.dipls_lambda import choose_dipls
-from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe
+from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
 __all__ = ["AutoChoice", "Candidate", "auto_fit", "candidate_pipelines", "pls_estimator"]
@@ -154,7 +154,9 @@ class _CNNWrap:
         return self.m.predict(_values(self.deep_input, X), domain)
 
 
-def _deep_candidates(names, best_pipe, X, y, task, folds, target, deep_input, seed, quick):
+def _deep_candidates(
+    names, best_pipe, X, y, task, folds, target, deep_input, seed, quick, options=None
+):
     deep_input = resolve_pipeline(deep_input)
     if deep_input is not None:
         deep_input.fit(X)
@@ -169,15 +171,15 @@ def _deep_candidates(names, best_pipe, X, y, task, folds, target, deep_input, se
             info = {"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()}
             model = _ScoreNetWrap(m)
         elif name == "cnn":
-            rec = get_recipe("cnn")
-            if quick:
-                from dataclasses import replace
+            from dataclasses import replace
 
+            rec = replace(get_recipe("cnn"), **(options or {}))
+            if quick:
                 rec = replace(rec, steps=(150, 300), ensemble=2)
             xt = None if target is None else _values(deep_input, target)
             m = fit_recipe(rec, _values(deep_input, X), y, task=task, folds=folds,
                            X_target=xt, seed=seed)  # fmt: skip
-            info = {"steps": m.steps, "recipe": rec.to_config()}
+            info = {"steps": m.steps, "recipe": rec.to_config(), **recipe_facts(m)}
             model = _CNNWrap(m, deep_input)
         else:
             continue
@@ -221,6 +223,7 @@ def auto_fit(
     seed: int = 0,
     quick: bool = False,
     standards: tuple[Spectra, Spectra] | None = None,
+    recipe_options: Mapping[str, Any] | None = None,
 ) -> AutoChoice:
     """Score every candidate with the same CV folds on ``X, y`` and keep the best.
 
@@ -245,6 +248,9 @@ def auto_fit(
         Paired transfer standards (master, slave): PLS with DS, PDS, SST, mean-centering or
         no map, ranked by CV and leave-one-standard-out transfer error
         (:mod:`spectrakit.training.auto_standards`); networks compete only with ``target``.
+    recipe_options : mapping, optional
+        :class:`~spectrakit.training.recipes.DeepRecipe` fields for the ``cnn`` candidate,
+        e.g. ``{"align": "dann", "screen": "cv"}``.
 
     Returns
     -------
@@ -263,7 +269,9 @@ def auto_fit(
     cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
     pipe = pipelines[best_pls.name[4:-1]]
     deep = deep if target is not None or standards is None else ()
-    deeps = _deep_candidates(deep, pipe, X, y, task, folds, target, deep_input, seed, quick)
+    deeps = _deep_candidates(
+        deep, pipe, X, y, task, folds, target, deep_input, seed, quick, recipe_options
+    )
     cands += deeps
     if task == "regression" and deeps:
         cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))

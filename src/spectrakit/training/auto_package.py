@@ -184,6 +184,7 @@ def _cnn_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
         width=int(rec.width),
         n_members=len(members),
         domain=1 if adapted else 0,
+        head=getattr(deep, "head", "pool"),
     )
     for mine, theirs in zip(module.members, members, strict=True):
         mine.load_state_dict(theirs.state_dict())

@@ -299,6 +299,18 @@ def _check_faithful(estimator: Any, train: Spectra, raw: np.ndarray, task: str) 
         )
 
 
+def _screened(train: Spectra, targets: list[str], task: str, screen: Any, seed: int):
+    """Training spectra after T2/Q screening, their targets, and the screening record."""
+    from spectrakit.chemometrics import resolve_target
+    from spectrakit.training.screening import screen_training
+
+    train, screening = screen_training(train, targets, screen, task=task, seed=seed)
+    y = resolve_target(train, targets[0] if len(targets) == 1 else list(targets))
+    if task == "regression":
+        y = np.asarray(y, dtype=np.float64)
+    return train, y, screening
+
+
 def fit_chemometric(
     train: Spectra,
     targets: list[str],
@@ -311,6 +323,7 @@ def fit_chemometric(
     false_rejection: float = 0.05,
     folds: int = 5,
     seed: int = 0,
+    screen: Any = "off",
     **params: Any,
 ) -> Any:
     """Fit a chemometric model on ``train`` and write it as a bundle (see module docstring).
@@ -329,6 +342,8 @@ def fit_chemometric(
         Bundle directory.
     ood, false_rejection, folds, seed
         See :func:`save_chemometric`.
+    screen : "off", "cv" or a confidence
+        T2/Q screening of ``train`` (:func:`~spectrakit.training.screening.screen_training`).
     **params
         Model parameters (e.g. ``n_components`` for PLS).
 
@@ -336,13 +351,13 @@ def fit_chemometric(
     -------
     Predictor
     """
-    from spectrakit.chemometrics import make_baseline, resolve_target
+    from spectrakit.chemometrics import make_baseline
 
-    y = resolve_target(train, targets[0] if len(targets) == 1 else list(targets))
-    if task == "regression":
-        y = np.asarray(y, dtype=np.float64)
+    train, y, screening = _screened(train, targets, task, screen, seed)
     estimator = make_baseline(model, task, pipeline=pipeline, **params).fit(train, y)
     extra = {"chemometric": model, "params": params, "pipeline": str(pipeline)}
+    if screening is not None:
+        extra["screening"] = screening
     return save_chemometric(
         estimator,
         train,

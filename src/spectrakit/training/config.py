@@ -291,6 +291,18 @@ class FitConfig(TrainingConfig):
         "held-out training spectra (deep models: --val, else a 20%% holdout; chemometric: "
         "5-fold CV)", lo=0, lo_open=True, hi=1, hi_open=True,
     )  # fmt: skip
+    screen: str = option(
+        "off", "str", "Hotelling T2/Q outlier screening of the training spectra (a PCA model, "
+        "F and Jackson-Mudholkar limits at this confidence; --val and --split validation "
+        "spectra are never screened); cv: off or a confidence chosen by 5-fold CV of PLS "
+        "on the training spectra; with --model auto the CNN candidate screens inside every "
+        "fold of its CV; recorded in the bundle", choices=("off", "cv", "0.99", "0.975", "0.95"),
+    )  # fmt: skip
+    align: str = option(
+        "coral", "str", "with --unlabeled: the feature-alignment loss of the networks' "
+        "adaptation (beside per-domain centering and AdaBN): coral, mmd, or dann (domain "
+        "classifier behind a gradient reversal layer)", choices=("coral", "mmd", "dann"),
+    )  # fmt: skip
     ood_tune: bool = option(
         False, "bool", "classifiers with --ood dime/auto: choose DIME's components k and rate "
         "alpha on the training spectra (leave one class out, best open-set efficiency TEFF) "
@@ -317,6 +329,12 @@ class PretrainConfig(TrainingConfig):
     normalize: bool = option(
         True, "bool", "do not standardize each spectrum", flag="--no-normalize", invert=True
     )
+    intensity: bool = option(
+        False, "bool", "scale every spectrum with one corpus offset and scale (running "
+        "statistics of visible points) instead of standardizing each spectrum, so absolute "
+        "intensity (concentration) survives; the bundle stores them and fine-tuning reuses "
+        "them (Python: normalize='intensity')",
+    )  # fmt: skip
     max_epochs: int = option(20, "int", "maximum epochs", lo=1, flag="--epochs")
     batch_size: int = option(64, "int", "batch size", lo=1)
     lr: float = option(1e-3, "float", "peak learning rate", lo=0, lo_open=True)
@@ -329,6 +347,25 @@ class PretrainConfig(TrainingConfig):
     batches_per_epoch: Any = option(
         None, "int", "batches drawn per epoch (default: the data once)", lo=1, optional=True
     )
+
+    def __post_init__(self) -> None:
+        if self.normalize == "intensity":  # the masked task's name for the corpus scaling
+            object.__setattr__(self, "normalize", True)
+            object.__setattr__(self, "intensity", True)
+        super().__post_init__()
+        if self.intensity and not self.normalize:
+            raise ConfigError(
+                "intensity scaling and no normalization are both asked for",
+                expected="--intensity or --no-normalize",
+                got="both",
+            )
+
+    @property
+    def normalization(self) -> str:
+        """The masked task's ``normalize``: ``"intensity"``, ``"visible"`` or ``"none"``."""
+        if self.intensity:
+            return "intensity"
+        return "visible" if self.normalize else "none"
 
 
 def _document(cls: type[TrainingConfig]) -> None:

@@ -25,6 +25,12 @@ Built-in recipes:
     (:mod:`spectrakit.training.recipes`).
 ``cnn_pls``
     The same CNN learning the residual of the CV-tuned PLS (regression).
+``cnn_dann``
+    ``cnn`` adapted to the new instrument by DANN (a domain classifier behind a gradient
+    reversal layer, :mod:`spectrakit.training.adapt`) instead of CORAL; needs target spectra.
+``cnn_heads``
+    ``cnn`` with its head chosen by CV: position-blind global average, 8 segments, or the
+    flattened feature map (band positions kept).
 
 Regression predictions are kept non-negative when every training target is (concentrations
 cannot be negative); the CV error is computed after the same rule.
@@ -49,7 +55,7 @@ from spectrakit.chemometrics import (
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.instrument import fit_instrument_response
-from spectrakit.training.recipes import fit_recipe, get_recipe
+from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
 __all__ = ["DEEP_RECIPES", "DeepFit", "RecipeEntry", "available", "fit_deep"]
@@ -178,8 +184,8 @@ class _CNN:
         return self.m.predict(_values(self.pre, X), domain)
 
 
-def _fit_cnn(ctx: dict, residual: bool = False):
-    rec = get_recipe("cnn_pls" if residual else "cnn")
+def _fit_cnn(ctx: dict, residual: bool = False, name: str = "cnn"):
+    rec = get_recipe("cnn_pls" if residual else name)
     if ctx["quick"]:
         rec = replace(rec, steps=rec.steps[:2], ensemble=2)
     pre = resolve_pipeline(ctx["deep_input"])
@@ -194,7 +200,8 @@ def _fit_cnn(ctx: dict, residual: bool = False):
     oof = m.cv_predictions
     if ctx["task"] == "classification":
         oof = m.classes[np.asarray(oof).argmax(axis=1)]
-    info = {"steps": m.steps, "recipe": rec.to_config(), "adapted": m.adapted}
+    info = {"steps": m.steps, "recipe": rec.to_config(), "adapted": m.adapted,
+            **recipe_facts(m)}  # fmt: skip
     return _CNN(m, pre), min(m.cv_curve.values()), oof, info
 
 
@@ -235,6 +242,12 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
     "cnn_pls": RecipeEntry("cnn_pls", ("regression",), False,
                            lambda ctx: _fit_cnn(ctx, residual=True),
                            "small CNN learning the PLS residual"),
+    "cnn_dann": RecipeEntry("cnn_dann", ("regression", "classification"), True,
+                            lambda ctx: _fit_cnn(ctx, name="cnn_dann"),
+                            "small CNN adapted to the new instrument adversarially (DANN)"),
+    "cnn_heads": RecipeEntry("cnn_heads", ("regression", "classification"), False,
+                             lambda ctx: _fit_cnn(ctx, name="cnn_heads"),
+                             "small CNN whose head (gap, pool or flatten) is chosen by CV"),
 }  # fmt: skip
 
 

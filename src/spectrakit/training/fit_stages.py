@@ -38,6 +38,7 @@ __all__ = [
     "fit_model",
     "fit_ood",
     "fit_recipe",
+    "fit_screen",
     "lr_sweep",
     "measured_inputs",
     "package_fit",
@@ -122,14 +123,38 @@ def _not_channels(val: Any, layout: ChannelLayout) -> Any:
     )
 
 
-def fit_recipe(targets: list[str], cfg: FitConfig, layout: ChannelLayout | None = None) -> dict:
-    """The recipe facts recorded in the bundle (model, channels, transforms, split, ...)."""
+def fit_screen(
+    train: Spectra, targets: list[str], cfg: FitConfig, layout: ChannelLayout | None = None
+) -> tuple[Spectra, dict]:
+    """Training spectra without the T2/Q outliers of ``cfg.screen``, and the recipe facts.
+
+    The facts are :func:`fit_recipe`'s, with the screening record when screening is on.
+    """
+    from spectrakit.training.screening import screen_training
+
+    train, screening = screen_training(
+        train, targets, cfg.screen, task=cfg.task, groups=cfg.groups, seed=cfg.seed
+    )
+    return train, fit_recipe(targets, cfg, layout, screening)
+
+
+def fit_recipe(
+    targets: list[str],
+    cfg: FitConfig,
+    layout: ChannelLayout | None = None,
+    screening: dict | None = None,
+) -> dict:
+    """The recipe facts recorded in the bundle (model, channels, transforms, split, ...).
+
+    ``screening`` (the outlier-screening record of :func:`fit_screen`) is kept when given.
+    """
     model = cfg.model if cfg.init is None else _bundle.read_config(Path(cfg.init)).family.name
-    return recipe(
+    facts = recipe(
         model=model, task=cfg.task, targets=targets, pipeline=cfg.pipeline, augment=cfg.augment,
         split=parse_split(cfg.split), seed=cfg.seed, label_smoothing=cfg.label_smoothing,
         mixup=cfg.mixup_alpha, measured=None if layout is None else layout.names,
     )  # fmt: skip
+    return {**facts, "screening": screening} if screening else facts
 
 
 @dataclass

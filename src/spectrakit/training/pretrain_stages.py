@@ -194,7 +194,7 @@ def pretrain_model(data: PretrainData, probe: Any, kwargs: dict, cfg: PretrainCo
 def masked_task(net: Any, cfg: PretrainConfig, total: Schedule) -> MaskedModelingTask:
     """The masked-modeling Lightning task."""
     return MaskedModelingTask(
-        net, mask_ratio=cfg.mask_ratio, mask_mode=cfg.mask_mode, normalize=cfg.normalize,
+        net, mask_ratio=cfg.mask_ratio, mask_mode=cfg.mask_mode, normalize=cfg.normalization,
         lr=cfg.lr, weight_decay=cfg.weight_decay, schedule=cfg.schedule, warmup=cfg.warmup,
         total_steps=total.max_steps,
     )  # fmt: skip
@@ -217,11 +217,30 @@ def package_pretrained(
         "steps": int(trainer.global_step), "epochs": int(trainer.current_epoch),
         "seed": cfg.seed, "options": cfg.to_record(), "trainer": trainer_info, **best,
     }  # fmt: skip
+    scaling = _intensity_scaling(task, net)
+    if scaling is not None:
+        training["input_scaling"] = scaling
     _bundle.save(
         run.out, model=net, task="pretrained", axis=data.input_axis, model_axis=data.model_axis,
-        preprocessor=data.preprocessor, normalize=cfg.normalize, training=training,
+        preprocessor=data.preprocessor, normalize=cfg.normalize and scaling is None,
+        training=training,
         metrics=metrics, intended_use=INTENDED_USE,
     )  # fmt: skip
+
+
+def _intensity_scaling(task: MaskedModelingTask, net: Any) -> dict | None:
+    """With ``normalize="intensity"``: the corpus offset and scale, moved into the network.
+
+    The encoder's ``input_scaling`` (recorded with its kwargs in the bundle) then applies
+    them in every forward pass, so a fine-tuned copy sees the pretraining's inputs.
+    """
+    if task.hparams.normalize != "intensity":
+        return None
+    offset, sd = (float(v) for v in task.norm_stats)
+    scale = sd + 1e-6  # exactly the task's (x - mean) / (sd + 1e-6)
+    net.input_scaling = (offset, scale)
+    net.model_kwargs = {**getattr(net, "model_kwargs", {}), "input_scaling": [offset, scale]}
+    return {"mode": "intensity", "offset": offset, "scale": scale}
 
 
 @torch.no_grad()

@@ -34,10 +34,20 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from spectrakit.augment.defaults import default_augmentation
 from spectrakit.core.errors import ConfigError, DataError
-from spectrakit.training.adapt import ALIGNMENTS, alignment_loss, target_batchnorm
+from spectrakit.models.smallnet import HEADS
+from spectrakit.training.adapt import ALIGNMENTS, FeatureAligner, target_batchnorm
+from spectrakit.training.screening import OutlierScreen, check_screen, pls_factory, screen_cv
 from spectrakit.training.smallnet import SpectralNet
 
-__all__ = ["RECIPES", "DeepModel", "DeepRecipe", "cv_folds", "fit_recipe", "get_recipe"]
+__all__ = [
+    "RECIPES",
+    "DeepModel",
+    "DeepRecipe",
+    "cv_folds",
+    "fit_recipe",
+    "get_recipe",
+    "recipe_facts",
+]
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,19 @@ class DeepRecipe:
         Strength of the default augmentation (0: off).
     pls_residual : bool
         Learn the residual of the ``base`` model (regression).
-    align : {"coral", "mmd"} or None
-        Feature-alignment loss used when unlabeled target spectra are given.
+    align : {"coral", "mmd", "dann"} or None
+        Feature-alignment loss used when unlabeled target spectra are given (``dann``: a
+        domain classifier behind a gradient reversal layer, see
+        :class:`~spectrakit.training.adapt.FeatureAligner`).
     align_weight : float
+    screen : float, "cv" or None
+        Hotelling T2/Q outlier screening of the training spectra
+        (:mod:`spectrakit.training.screening`), fitted in every CV fold on that fold's
+        training rows and on all of them for the final fit: a confidence such as 0.99,
+        ``"cv"`` (off or 0.99/0.975/0.95, chosen by CV of the PLS model) or None (off).
+    heads : tuple of {"gap", "pool", "flatten"}
+        Candidate :class:`~spectrakit.models.smallnet.SmallCNN` heads, chosen by CV with
+        the step count (``gap`` is blind to band positions; ``flatten`` keeps them all).
     """
 
     name: str
@@ -79,6 +99,8 @@ class DeepRecipe:
     pls_residual: bool = False
     align: str | None = "coral"
     align_weight: float = 1.0
+    screen: float | str | None = None
+    heads: tuple[str, ...] = ("pool",)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +111,11 @@ class DeepRecipe:
             )
         if self.align is not None and self.align not in ALIGNMENTS:
             raise ConfigError("unknown alignment", expected=str(ALIGNMENTS), got=repr(self.align))
+        object.__setattr__(self, "screen", check_screen(self.screen))
+        heads = (self.heads,) if isinstance(self.heads, str) else tuple(self.heads)
+        if not heads or any(h not in HEADS for h in heads):
+            raise ConfigError("unknown CNN head", expected=", ".join(HEADS), got=repr(heads))
+        object.__setattr__(self, "heads", heads)
 
     def to_config(self) -> dict[str, Any]:
         """JSON-able description (recorded in bundles and reports)."""
@@ -98,10 +125,14 @@ class DeepRecipe:
 
 
 #: the built-in recipes (``cnn``: stacked channels + augmentation; ``cnn_pls``: the same
-#: network learning the PLS residual).
+#: network learning the PLS residual; ``cnn_dann``: ``cnn`` adapted adversarially (DANN)
+#: instead of by CORAL when target spectra are given; ``cnn_heads``: ``cnn`` with the head
+#: that keeps band positions (flatten), coarse positions (pool) or none (gap) chosen by CV).
 RECIPES: dict[str, DeepRecipe] = {
     "cnn": DeepRecipe("cnn"),
     "cnn_pls": DeepRecipe("cnn_pls", pls_residual=True, lr=2e-3, weight_decay=5e-2),
+    "cnn_dann": DeepRecipe("cnn_dann", align="dann", align_weight=0.3),
+    "cnn_heads": DeepRecipe("cnn_heads", heads=("pool", "flatten", "gap")),
 }
 
 
@@ -151,6 +182,10 @@ class _Data:
     X_target: torch.Tensor | None
 
 
+#: learning-rate multiple of the DANN domain classifier (a strong adversary)
+_ADVERSARY_LR = 10.0
+
+
 def _lr_at(step: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
@@ -166,13 +201,17 @@ def _batch(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
 
 
 def _train_one(
-    recipe: DeepRecipe, data: _Data, task: str, seed: int, checkpoints, on_checkpoint
+    recipe: DeepRecipe, data: _Data, task: str, seed: int, checkpoints, on_checkpoint, log=None
 ) -> SpectralNet:
-    """Train one network for ``max(checkpoints)`` steps; call ``on_checkpoint(step, net)``."""
+    """Train one network for ``max(checkpoints)`` steps; call ``on_checkpoint(step, net)``.
+
+    ``log`` (a dict), when given, receives ``domain_accuracy``: the DANN domain classifier's
+    accuracy per batch.
+    """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     n_out = data.Y.shape[1]
-    net = SpectralNet(recipe.channels, data.X.shape[1], n_out, recipe.width)
+    net = SpectralNet(recipe.channels, data.X.shape[1], n_out, recipe.width, recipe.heads[0])
     tgt = data.X_target.numpy() if data.X_target is not None else None
     net.stack.fit(data.X.numpy(), tgt)
     aug = None
@@ -180,12 +219,16 @@ def _train_one(
         aug = default_augmentation(
             data.X.numpy(), task=task, n_classes=n_out, strength=recipe.augment, seed=seed
         )
-    opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    total = max(checkpoints)
     adapt = data.X_target is not None and recipe.align is not None
+    aligner = FeatureAligner(recipe.align, net.net.head.in_features) if adapt else None
+    groups = [{"params": list(net.parameters()), "scale": 1.0}]
+    if adapt and any(True for _ in aligner.parameters()):
+        groups.append({"params": list(aligner.parameters()), "scale": _ADVERSARY_LR})
+    opt = torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay)
+    total = max(checkpoints)
     for step in range(1, total + 1):
         for g in opt.param_groups:
-            g["lr"] = recipe.lr * _lr_at(step, total)
+            g["lr"] = recipe.lr * g["scale"] * _lr_at(step, total)
         net.train()
         rows = _batch(len(data.X), recipe.batch_size, gen)
         x, y = data.X[rows], data.Y[rows]
@@ -196,15 +239,18 @@ def _train_one(
         loss = _loss(net.net.head(feats), y, task)
         if adapt:
             xt = data.X_target[_batch(len(data.X_target), recipe.batch_size, gen)]
-            loss = loss + recipe.align_weight * alignment_loss(
-                recipe.align, feats, net.features(xt, 1)
-            )
+            ft = net.features(xt, 1)
+            loss = loss + recipe.align_weight * aligner(feats, ft, (step - 1) / total)
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step in checkpoints:
-            on_checkpoint(step, net)
-    return net
+            # the target batches moved the shared batch-norm statistics: re-estimate the
+            # training instrument's on its own spectra before predicting it
+            on_checkpoint(step, target_batchnorm(net, data.X, domain=0) if adapt else net)
+    if log is not None and aligner is not None and aligner.history:
+        log.setdefault("domain_accuracy", []).append(aligner.history)
+    return target_batchnorm(net, data.X, domain=0) if adapt else net
 
 
 @torch.no_grad()
@@ -231,6 +277,17 @@ class DeepModel:
     classes : ndarray or None
     adapted : bool
         Whether target batch-norm statistics and centering were fitted.
+    adaptation : dict
+        With ``align="dann"``: ``domain_accuracy``, the domain classifier's mean accuracy
+        over the last fifth of training of every member (0.5 is chance).
+    screening : dict
+        The T2/Q screening: ``confidence`` (None: off), with ``screen="cv"`` the CV error
+        and dropped share per candidate, and ``dropped``, the training rows left out of
+        the final fit.
+    head : str
+        The :class:`~spectrakit.models.smallnet.SmallCNN` head chosen by CV.
+    head_errors : dict of str to float
+        Best CV error of every candidate head.
     """
 
     recipe: DeepRecipe
@@ -245,6 +302,10 @@ class DeepModel:
     classes: np.ndarray | None
     base: Any = None
     transfer: Any = None
+    adaptation: dict = field(default_factory=dict)
+    screening: dict = field(default_factory=dict)
+    head: str = "pool"
+    head_errors: dict = field(default_factory=dict)
 
     @property
     def adapted(self) -> bool:
@@ -332,12 +393,37 @@ def _prepare(
     return ((yv - yv.mean()) / scale)[:, None], float(yv.mean()), scale, None, None
 
 
-def _cv_curve(recipe, X, y, task, folds, base, X_target, seed):
+def _screened(rows: np.ndarray, X: np.ndarray, y: np.ndarray, conf, task: str) -> np.ndarray:
+    """``rows`` without the T2/Q outliers of a screen fitted on them (no class emptied)."""
+    if conf is None:
+        return rows
+    out = OutlierScreen(conf).fit(X[rows]).outliers_
+    if task == "classification":
+        labels = y[rows]
+        for c in np.unique(labels):
+            if np.sum((labels == c) & ~out) < 2:
+                out[labels == c] = False  # too few spectra of a class to drop any
+    return rows[~out]
+
+
+def _choose_screen(recipe, X, y, task, folds, base) -> tuple[float | None, dict]:
+    """The recipe's screening confidence: fixed, or chosen by CV of a PLS model."""
+    conf = check_screen(recipe.screen)
+    if conf != "cv":
+        return conf, {"confidence": conf}
+    use_base = task == "regression" and base is not None
+    model = (lambda: clone(base)) if use_base else pls_factory(task)
+    choice = screen_cv(model, X, y, folds, task=task)
+    return choice.confidence, choice.to_config()
+
+
+def _cv_curve(recipe, X, y, task, folds, base, X_target, seed, screen=None):
     """Out-of-fold predictions per candidate step count, in the original units."""
     checkpoints = set(recipe.steps)
     n_out = 1 if task == "regression" else len(np.unique(y))
     oof = {s: np.zeros((len(X), n_out)) for s in checkpoints}
     for f, (tr, va) in enumerate(folds):
+        tr = _screened(tr, X, y, screen, task)  # the held-out rows never enter the screen
         Yt, mean, scale, _, fold_base = _prepare(recipe, X[tr], y[tr], task, base, folds, seed)
         offset = mean
         if fold_base is not None:
@@ -403,31 +489,81 @@ def fit_recipe(
         raise ConfigError("unknown task", expected="regression or classification", got=task)
     if task == "classification" and recipe.pls_residual:
         recipe = replace(recipe, pls_residual=False)
-    if folds is None:
+    if folds is None:  # grouped, or stratified by class
         codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
         folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
     xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
-    oof = _cv_curve(recipe, X, y, task, folds, base, xt, seed)
+    screen, screening = _choose_screen(recipe, X, y, task, folds, base)
     Y_all, _ = _encode(y, task)
-    curve = {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y_all, task)
-             for s in sorted(oof)}  # fmt: skip
-    best = min(curve, key=lambda s: (curve[s], s))
-    return _final(recipe, X, y, task, best, curve, oof[best], base, xt, transfer, folds, seed)
+    oofs, curves = {}, {}
+    for head in recipe.heads:  # every candidate head on the same folds
+        one = replace(recipe, heads=(head,))
+        oofs[head] = _cv_curve(one, X, y, task, folds, base, xt, seed, screen)
+        curves[head] = _errors(oofs[head], Y_all, task)
+    head = min(recipe.heads, key=lambda h: min(curves[h].values()))  # ties: the first
+    model = _final(replace(recipe, heads=(head,)), X, y, task, oofs[head], curves[head], base,
+                   xt, transfer, seed, screen)  # fmt: skip
+    model.recipe = recipe
+    model.head_errors = {h: min(c.values()) for h, c in curves.items()}
+    model.screening = {**screening, "dropped": model.screening["dropped"]}
+    return model
 
 
-def _final(recipe, X, y, task, steps, curve, oof, base, xt, transfer, folds, seed) -> DeepModel:
-    """Train the ensemble on all training spectra for the CV-chosen number of steps."""
-    Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, folds, seed)
+def _errors(oof: dict, Y: np.ndarray, task: str) -> dict[int, float]:
+    """CV error per candidate step count."""
+    return {s: _cv_error(oof[s] if task != "regression" else oof[s][:, 0], Y, task)
+            for s in sorted(oof)}  # fmt: skip
+
+
+def _final(recipe, X, y, task, oof, curve, base, xt, transfer, seed, screen) -> DeepModel:
+    """Pick the CV-best step count; train the ensemble on the kept training spectra."""
+    n = len(X)
+    steps = min(curve, key=lambda s: (curve[s], s))
+    cv_pred = oof[steps][:, 0] if task == "regression" else oof[steps]
+    keep = _screened(np.arange(len(X)), X, y, screen, task)
+    X, y = X[keep], y[keep]
+    Yt, mean, scale, classes, fitted_base = _prepare(recipe, X, y, task, base, None, seed)
     data = _Data(torch.tensor(X), torch.tensor(Yt, dtype=torch.float32), xt)
+    log: dict = {}
     members = [
-        _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None)
+        _train_one(recipe, data, task, seed + 7919 * (k + 1), {steps}, lambda s, n: None, log)
         for k in range(recipe.ensemble)
     ]
     target = None if xt is None else [target_batchnorm(m, xt) for m in members]
     if fitted_base is not None:
         fitted_base = clone(fitted_base).fit(X, y)
-    cv_pred = oof[:, 0] if task == "regression" else oof
+    dropped = np.setdiff1d(np.arange(n), keep).tolist()
     return DeepModel(
         recipe, task, int(steps), curve, cv_pred, members, target, mean, scale, classes,
-        fitted_base, transfer,
+        fitted_base, transfer, _adaptation(log), {"dropped": dropped}, recipe.heads[0],
     )  # fmt: skip
+
+
+def _adaptation(log: dict) -> dict:
+    """Mean domain-classifier accuracy over the last fifth of every member's training."""
+    runs = log.get("domain_accuracy")
+    if not runs:
+        return {}
+    return {"domain_accuracy": [float(np.mean(r[-max(len(r) // 5, 1) :])) for r in runs]}
+
+
+def recipe_facts(model: DeepModel) -> dict[str, Any]:
+    """Scalar facts of a fitted recipe for a bundle's record and card.
+
+    ``head`` (the CNN head chosen by CV), ``align`` (the alignment loss, when adapted),
+    ``domain_accuracy`` (DANN: the domain classifier's final accuracy, mean of the
+    members), ``screen`` (the setting),
+    ``screen_confidence`` (the confidence used; "off" when none) and ``screen_dropped``
+    (training spectra left out of the final fit).
+    """
+    out: dict[str, Any] = {"head": model.head}
+    if model.adapted and model.recipe.align is not None:
+        out["align"] = model.recipe.align
+    if model.adaptation.get("domain_accuracy"):
+        out["domain_accuracy"] = float(np.mean(model.adaptation["domain_accuracy"]))
+    if model.recipe.screen is not None:
+        conf = model.screening.get("confidence")
+        out["screen"] = str(model.recipe.screen)
+        out["screen_confidence"] = "off" if conf is None else float(conf)
+        out["screen_dropped"] = len(model.screening.get("dropped", []))
+    return out
