@@ -22,8 +22,9 @@ one path: the backbone head read every channel, so Grad-CAM of the model's outpu
 a class's own channels was no better localised than through the others. With
 ``class_gated=True`` every class logit reads the feature map *only* through that class's
 channel weights, on both paths: the mixer runs once per class on the feature map scaled by
-``K * w_k`` (channel weight relative to the uniform share), and the class's head reads that
-class's mixer embedding (:class:`ClassChannelHead`). A class's evidence can therefore only
+``relu(K * w_k - 1)`` (zero for the channels the class weights at or below the uniform
+share 1/K, the complementary channels of class-specific Grad-CAM), and the class's head
+reads that class's mixer embedding (:class:`ClassChannelHead`). A class's evidence can therefore only
 flow through the channels it weights, and the class-specific Grad-CAM of the whole output
 localises the deciding peak better than all channels, and all channels better than the
 complementary ones. The cost is one mixer pass per output (``class_gated=False`` keeps a
@@ -217,7 +218,7 @@ class PeakMixer(SpectralModel):
         pooled = fmap.amax(-1)
         if self.class_gated:  # one mixer pass per class, on that class's channels
             gate = torch.relu(self.class_channel_weights() * self.width - 1.0)  # (n, K)
-            b, k, length = fmap.shape
+            k, length = fmap.shape[1:]
             fmap = (fmap[:, None] * gate[None, :, :, None]).reshape(-1, k, length)
         tokens = self.token_pool(fmap).transpose(1, 2)
         mixed = self.mixer_norm(self.mixer(tokens)).mean(1)
