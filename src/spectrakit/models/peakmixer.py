@@ -24,10 +24,10 @@ a class's own channels was no better localised than through the others. With
 channel weights, on both paths: the mixer runs once per class on the feature map scaled by
 ``relu(K * w_k - 1)`` (zero for the channels the class weights at or below the uniform
 share 1/K, the complementary channels of class-specific Grad-CAM), and the class's head
-reads that class's mixer embedding (:class:`ClassChannelHead`). A class's evidence can therefore only
-flow through the channels it weights, and the class-specific Grad-CAM of the whole output
-localises the deciding peak better than all channels, and all channels better than the
-complementary ones. The cost is one mixer pass per output (``class_gated=False`` keeps a
+reads that class's mixer embedding (:class:`ClassChannelHead`). A class's evidence can
+therefore only flow through the channels it weights, and the class-specific Grad-CAM of the
+whole output localises the deciding peak better than all channels, and all channels better
+than the complementary ones. The cost is one mixer pass per output (``class_gated=False`` keeps a
 single shared mixer and a plain linear head).
 
 Output. The embedding is ``[mixer embedding (n_outputs x K, or K), max-pooled feature map
