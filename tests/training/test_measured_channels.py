@@ -13,7 +13,7 @@ from spectrakit.cli import main
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.datasets.measured_channels import make_deciding_channel
-from spectrakit.io import write
+from spectrakit.io import write, write_channels
 from spectrakit.training import fit_supervised
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "restore_torch_threads")
@@ -110,18 +110,10 @@ def test_channels_times_pipelines_and_validation_channels(sets, tmp_path):
         fit_supervised(train, "label", **{**fit, "model": "spectrafm_tiny"})
 
 
-def _files(cs, tmp_path, prefix: str) -> str:
-    paths = []
-    for name, s in cs.items():
-        path = tmp_path / f"{prefix}_{name}.csv"
-        write(s, path)
-        paths.append(f"{name}={path}")
-    return ",".join(paths)
-
-
 def test_cli_finetune_and_predict_with_channel_files(sets, tmp_path, capsys):
     train, test = sets
-    files, test_files = _files(train, tmp_path, "train"), _files(test, tmp_path, "test")
+    files = write_channels(train, tmp_path, "train_")
+    test_files = write_channels(test, tmp_path, "test_")
     model = tmp_path / "model"
     assert main(["finetune", "--channel-files", files, "--target", "label", "--model",
                  "cnn1d_tiny", "--out", str(model), "--epochs", "2", *FAST]) == 0  # fmt: skip
@@ -142,7 +134,7 @@ def test_cli_finetune_and_predict_with_channel_files(sets, tmp_path, capsys):
 
 def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
     train = sets[0]
-    files = _files(train, tmp_path, "t")
+    files = write_channels(train, tmp_path, "t_")
     short = train["ex380"].select_points(slice(0, 40))
     write(short, tmp_path / "short.csv")
     broken = files.split(",")[0] + f",ex380={tmp_path / 'short.csv'}"
