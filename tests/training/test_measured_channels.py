@@ -57,6 +57,8 @@ def test_bundle_records_channel_names_and_axes(sets, two_channel):
     assert layout.axes[1].unit == "nm"
     assert cfg.training["recipe"]["channels"] == ["ex277", "ex380"]
     assert cfg.family.kwargs["in_channels"] == 2
+    card = (two_channel.bundle_dir / "card.md").read_text(encoding="utf-8")
+    assert "measured channels ex277 on 300-400 nm" in card and "ex380 on 420-560 nm" in card
     reloaded = spectrakit.load(two_channel.bundle_dir)
     np.testing.assert_allclose(
         reloaded.predict(sets[1])["proba_b"], two_channel.predict(sets[1])["proba_b"]
