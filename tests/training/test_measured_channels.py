@@ -87,6 +87,14 @@ def test_missing_channel_or_one_table_is_refused_in_one_line(sets, two_channel):
         two_channel.predict(test["ex277"])
 
 
+def test_explanations_of_measured_channels_are_refused_in_one_line(sets, two_channel):
+    from spectrakit.core.errors import ModelError
+    from spectrakit.explain import explain
+
+    with pytest.raises(ModelError, match="separately measured channels are not available"):
+        explain(two_channel, sets[1], method="saliency")
+
+
 def test_single_spectrum_model_refuses_a_channel_set(sets, tiny_bundle):
     predictor = spectrakit.load(tiny_bundle)
     with pytest.raises(DataError, match="one spectrum per sample"):
@@ -144,6 +152,7 @@ def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
         (["--channel-files", broken], "different lengths"),
         (["--channel-files", files, "--data", "x.csv"], "give the spectra once"),
         (["--channel-files", files, "--model", "pls"], "do not combine with --model pls"),
+        (["--channel-files", files, "--val", "v.csv"], "do not combine with --val"),
         (["--channel-files", files, "--sample-id", "nope"], "no sample-id column 'nope'"),
     ]
     for extra, needle in cases:
