@@ -1,18 +1,21 @@
 """PeakMixer's workflow: a peak decides the class; the interpretable path shows which.
 
-Data: synthetic Raman-like spectra of two classes. Both share eight broad bands of random
-height, an offset, a slope and noise; class ``present`` also has one narrow band at
-1000 cm-1, class ``absent`` has none. That one band decides the class.
+Data: the deciding-peak set (``spectrakit.datasets.deciding_peak``): synthetic Raman-like
+spectra of two classes. Both share eight broad bands of random height, an offset, a slope
+and noise; class ``present`` also has one narrow band at 1000 cm-1, class ``absent`` has
+none. That one band decides the class.
 
 What it shows:
 
 1. ``spectrakit finetune --model peakmixer_tiny``: ResPeak + MLP-Mixer with the learned
    class-channel interpretable path (IP). Its tempered softmax makes each class
-   concentrate on a few channels (printed: the weight range against the uniform 1/K).
-2. Grad-CAM through the class-specific channels, all channels and the complementary ones
-   (``spectrakit.explain.compare_channel_sets``), with the seed's table: infidelity and
-   max-sensitivity (Captum) per channel set, plus the share of the attribution on the
-   deciding band (higher = better localised).
+   concentrate on a few channels (printed: the weight range against the uniform 1/K), and
+   the class-gated output routes every class logit, backbone head included, through that
+   class's channels.
+2. Grad-CAM of the whole model output through the class-specific channels, all channels
+   and the complementary ones (``spectrakit.explain.compare_channel_sets``), with the
+   seed's table: infidelity and max-sensitivity (Captum) per channel set, plus the share of
+   the attribution on the deciding band (higher = better localised).
 3. The same for the seed's bacteria extractor, CNN-Peak (``cnnpeak_tiny``).
 
 Run::
@@ -34,12 +37,9 @@ import pandas as pd
 
 from spectrakit import Spectra, write
 from spectrakit.cli import main as cli
+from spectrakit.datasets.deciding_peak import AXIS, BAND, make_deciding_peak
 
 NAME = "seed_peakmixer"
-AXIS = 400.0 + 4.0 * np.arange(352)
-PEAK, SIGMA = 1000.0, 8.0
-BAND = (PEAK - 3 * SIGMA, PEAK + 3 * SIGMA)
-OTHER = np.array([520.0, 700.0, 860.0, 1150.0, 1300.0, 1450.0, 1600.0, 1700.0])
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,20 +47,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("example-output") / NAME)
     p.add_argument("--quick", action="store_true", help="small data, few epochs")
     return p.parse_args()
-
-
-def make_spectra(n: int, seed: int) -> Spectra:
-    """Two classes; ``present`` has a narrow band at 1000 cm-1 (sigma 8)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    width = rng.uniform(20.0, 40.0, OTHER.size)
-    bands = np.exp(-0.5 * ((AXIS[None] - OTHER[:, None]) / width[:, None]) ** 2)
-    x = rng.uniform(0.2, 1.5, (n, OTHER.size)) @ bands
-    x += rng.uniform(0.0, 0.5, (n, 1)) + rng.uniform(-0.3, 0.3, (n, 1)) * (AXIS - 1100) / 700
-    x += (y * rng.uniform(0.5, 1.5, n))[:, None] * np.exp(-0.5 * ((AXIS - PEAK) / SIGMA) ** 2)
-    x += rng.normal(0.0, 0.01, x.shape)
-    label = np.array(["absent", "present"])[y]
-    return Spectra(x, AXIS, unit="cm-1", kind="raman_shift", meta={"label": label})
 
 
 def run(args: list[str]) -> None:
@@ -88,7 +74,7 @@ def plot(out: Path, predictor, spectra: Spectra) -> None:
     fig, ax = plt.subplots(figsize=(8, 3))
     for channels in ("specific", "all", "complementary"):
         attr = explain(predictor, spectra, method="ip-gradcam", target="present",
-                       channels=channels)  # fmt: skip
+                       channels=channels, path="model")  # fmt: skip
         v = attr.values.mean(0)
         ax.plot(AXIS, v / max(float(v.max()), 1e-12), label=channels)
     ax.axvspan(*BAND, color="grey", alpha=0.2, label="deciding band")
@@ -108,8 +94,8 @@ def main() -> None:
     from spectrakit.explain import compare_channel_sets
 
     n_train, n_explain, epochs = (256, 8, 8) if args.quick else (2000, 64, 40)
-    write(make_spectra(n_train, 0), args.out / "train.csv")
-    test = make_spectra(4 * n_explain, 1)
+    write(make_deciding_peak(n_train, 0), args.out / "train.csv")
+    test = make_deciding_peak(4 * n_explain, 1)
     present = test[test.meta["label"].to_numpy() == "present"][:n_explain]
     rows = []
     for model in ("peakmixer_tiny", "cnnpeak_tiny"):
@@ -119,6 +105,7 @@ def main() -> None:
         print(f"{model}: test accuracy {acc:.3f}; class-channel weights {w.min():.3f}-"
               f"{w.max():.3f} (uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
         table = compare_channel_sets(predictor, present, target="present", band=BAND,
+                                     path="model",
                                      n_perturb_samples=4 if args.quick else 32)  # fmt: skip
         print(table.round(4).to_string())
         rows.append(table.reset_index().assign(model=model, accuracy=acc))

@@ -47,6 +47,7 @@ from spectrakit import Spectra, write
 from spectrakit.cli import main as cli
 from spectrakit.datasets.measured_channels import make_deciding_channel
 from spectrakit.evaluation.result_sheet import curves
+from spectrakit.io import write_channels
 from spectrakit.training.recipe import SEED_TEMPLATE
 
 NAME = "seed_spectratorch"
@@ -79,16 +80,6 @@ def run(args: list[str]) -> None:
         raise SystemExit(f"spectrakit {args[0]} failed with exit code {code}")
 
 
-def _channel_files(data, folder: Path, split: str) -> str:
-    """One CSV per channel; the ``name=path`` list of ``--channel-files``."""
-    names = []
-    for name, spectra in data.items():
-        path = folder / f"{split}_{name}.csv"
-        write(spectra, path)
-        names.append(f"{name}={path}")
-    return ",".join(names)
-
-
 def _accuracy(model: Path, inputs: list[str], out: Path, labels) -> float:
     run(["predict", "--model", str(model), *inputs, "--out", str(out)])
     return float((pd.read_csv(out)["predicted"].to_numpy() == labels).mean())
@@ -101,7 +92,7 @@ def measured_channels(out: Path, quick: bool) -> dict[str, float]:
     test = make_deciding_channel(n_test, seed=2)
     folder = out / "channels"
     folder.mkdir(parents=True, exist_ok=True)
-    files = {s: _channel_files(d, folder, s) for s, d in (("train", train), ("test", test))}
+    files = {s: write_channels(d, folder, f"{s}_") for s, d in (("train", train), ("test", test))}
     first = train.names[0]
     common = ["--target", "label", "--model", "cnn1d_tiny", "--epochs", str(epochs),
               "--lr", "1e-2", "--batch-size", "16", "--ood", "none", "--seed", "0",

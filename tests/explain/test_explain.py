@@ -1,9 +1,9 @@
 """Attributions find the one band that decides the class; faithfulness, pictures, errors, CLI.
 
-The synthetic set: class "present" has a narrow Gaussian band at 1000 cm-1 (sigma 8), class
-"absent" has none; both share eight broad bands of random height, a random offset and
-slope, and noise. A faithful explanation of "present" must put its mass on 1000 +- 3 sigma,
-which is 3.4 % of the axis.
+The synthetic set (``spectrakit.datasets.deciding_peak``): class "present" has a narrow
+Gaussian band at 1000 cm-1 (sigma 8), class "absent" has none; both share eight broad bands
+of random height, a random offset and slope, and noise. A faithful explanation of "present"
+must put its mass on 1000 +- 3 sigma, which is 3.4 % of the axis.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import torch
 from torch import nn
 
 from spectrakit import Spectra, SpectralAxis
+from spectrakit.datasets.deciding_peak import AXIS, BAND, PEAK, SIGMA, make_deciding_peak
+from spectrakit.datasets.deciding_peak import CLASSES as PEAK_CLASSES
 from spectrakit.errors import AxisError, ConfigError, FormatError, ModelError, SpectraError
 from spectrakit.explain import (
     Attribution,
@@ -28,24 +30,14 @@ from spectrakit.explain import (
 )
 from spectrakit.models import create
 
-AXIS = 400.0 + 4.0 * np.arange(352)
-PEAK, SIGMA = 1000.0, 8.0
-LOW, HIGH = PEAK - 3 * SIGMA, PEAK + 3 * SIGMA
+LOW, HIGH = BAND
 WINDOW_SHARE = np.mean((AXIS >= LOW) & (AXIS <= HIGH))  # 0.034
-OTHER = np.array([520.0, 700.0, 860.0, 1150.0, 1300.0, 1450.0, 1600.0, 1700.0])
-CLASSES = ["absent", "present"]
+CLASSES = list(PEAK_CLASSES)
 
 
 def make_set(n: int, seed: int) -> Spectra:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    width = rng.uniform(20.0, 40.0, OTHER.size)
-    bands = np.exp(-0.5 * ((AXIS[None] - OTHER[:, None]) / width[:, None]) ** 2)
-    x = rng.uniform(0.2, 1.5, (n, OTHER.size)) @ bands
-    x += rng.uniform(0.0, 0.5, (n, 1)) + rng.uniform(-0.3, 0.3, (n, 1)) * (AXIS - 1100) / 700
-    x += (y * rng.uniform(0.5, 1.5, n))[:, None] * np.exp(-0.5 * ((AXIS - PEAK) / SIGMA) ** 2)
-    x += rng.normal(0.0, 0.01, x.shape)
-    return Spectra(x, AXIS, meta={"label": np.array(CLASSES)[y], "y": y})
+    """The shared deciding-peak set (:mod:`spectrakit.datasets.deciding_peak`)."""
+    return make_deciding_peak(n, seed, kind="wavenumber")
 
 
 def train(model: nn.Module, data: Spectra, steps: int, lr: float, wd: float) -> nn.Module:

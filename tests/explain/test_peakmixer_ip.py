@@ -55,6 +55,52 @@ def test_specific_channels_localise_the_deciding_band(sets, model):
                                            & (make_set(1, 0).axis.values <= HIGH))  # fmt: skip
 
 
+def test_specialisation_holds_through_the_whole_model_output(sets, model):
+    """Grad-CAM of the full output (backbone head + IP): specific > all > complementary."""
+    table = compare_channel_sets(model, sets[1], target=1, band=(LOW, HIGH), path="model",
+                                 n_perturb_samples=8)  # fmt: skip
+    print(table.round(4).to_string())
+    share = table["band_share"]
+    assert share["specific"] > share["all"] > share["complementary"]
+    assert share["specific"] > 2 * share["complementary"]
+    infidelity = table["infidelity"]
+    assert infidelity["specific"] < infidelity["complementary"]
+    # a class logit reads only that class's channels: silencing the others leaves it as is
+    w = model.class_channel_weights().detach()
+    off = w[1] <= 1.0 / WIDTH  # not class 1's own channels
+    x = sets[1].to_torch()
+    with torch.no_grad():
+        fmap = model.feature_maps(x)
+        gated = model.forward_head(_embedding(model, fmap * (~off)[None, :, None]))
+        full = model.forward_head(_embedding(model, fmap))
+    mixed_part = full[:, 1] - model.ip_logits(fmap.amax(-1))[:, 1]
+    mixed_gated = gated[:, 1] - model.ip_logits((fmap * (~off)[None, :, None]).amax(-1))[:, 1]
+    torch.testing.assert_close(mixed_gated, mixed_part, rtol=1e-4, atol=1e-5)
+
+
+def _embedding(model, fmap):
+    """``forward_embedding`` from a given feature map (the part after ``feature_maps``)."""
+    original = model.feature_maps
+    model.feature_maps = lambda x: fmap
+    try:
+        return model.forward_embedding(fmap, None)
+    finally:
+        model.feature_maps = original
+
+
+def test_shared_mixer_option_and_head_reset(sets):
+    shared = create("peakmixer_tiny", n_outputs=3, class_gated=False)
+    gated = create("peakmixer_tiny", n_outputs=3)
+    assert shared.num_features == 2 * WIDTH and gated.num_features == 4 * WIDTH
+    x = sets[1].to_torch()[:4]
+    for net in (shared, gated):
+        net.eval()
+        torch.testing.assert_close(net(x), net.forward_head(net.forward_features(x)))
+    gated.reset_head(5)
+    assert gated.num_features == 6 * WIDTH and gated(x).shape == (4, 5)
+    assert gated.class_channel_weights().shape == (5, WIDTH)
+
+
 def test_bad_temperature_and_legacy_weights_are_refused(model):
     with pytest.raises(ModelError, match="ip_temperature must be positive"):
         create("peakmixer_tiny", ip_temperature=0.0)
@@ -65,6 +111,10 @@ def test_bad_temperature_and_legacy_weights_are_refused(model):
     fresh = create("peakmixer_tiny", n_outputs=2)
     assert "ip_max_pool" in set(fresh.state_dict()) - set(state)
     with pytest.raises(RuntimeError, match="ip_max_pool"):
+        fresh.load_state_dict(state)
+    # weights of the shared-mixer head (same tensor shapes) lack the class-gated marker
+    state = {k: v for k, v in model.state_dict().items() if k != "ip_class_gated"}
+    with pytest.raises(RuntimeError, match="ip_class_gated"):
         fresh.load_state_dict(state)
 
 

@@ -10,7 +10,7 @@ from spectrakit.core.channel_set import ChannelLayout, ChannelSet
 from spectrakit.core.errors import DataError, PreprocessingError
 from spectrakit.core.spectra import Spectra
 from spectrakit.datasets.measured_channels import make_deciding_channel
-from spectrakit.io import read_channels, write
+from spectrakit.io import read_channels, write, write_channels
 from spectrakit.io.channel_files import parse_channel_files
 from spectrakit.preprocessing.measured_channels import MeasuredChannels
 
@@ -50,6 +50,10 @@ def test_a_list_of_files_names_channels_by_stem(channels, tmp_path):
     assert parse_channel_files("a.csv,b.csv") == {"a": "a.csv", "b": "b.csv"}
     assert parse_channel_files("277=x.csv, 380=y.csv") == {"277": "x.csv", "380": "y.csv"}
     assert parse_channel_files("one.csv") == "one.csv"
+    spec = write_channels(channels, tmp_path, "x_")
+    assert spec.startswith(f"ex277={tmp_path / 'x_ex277.csv'},ex380=")
+    again = read_channels(parse_channel_files(spec))
+    np.testing.assert_allclose(again["ex380"].values, channels["ex380"].values, rtol=1e-6)
 
 
 def test_column_groups_of_one_table_equal_the_files(channels, tmp_path):

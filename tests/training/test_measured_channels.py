@@ -13,7 +13,7 @@ from spectrakit.cli import main
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.datasets.measured_channels import make_deciding_channel
-from spectrakit.io import write
+from spectrakit.io import write, write_channels
 from spectrakit.training import fit_supervised
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "restore_torch_threads")
@@ -57,6 +57,8 @@ def test_bundle_records_channel_names_and_axes(sets, two_channel):
     assert layout.axes[1].unit == "nm"
     assert cfg.training["recipe"]["channels"] == ["ex277", "ex380"]
     assert cfg.family.kwargs["in_channels"] == 2
+    card = (two_channel.bundle_dir / "card.md").read_text(encoding="utf-8")
+    assert "measured channels ex277 on 300-400 nm" in card and "ex380 on 420-560 nm" in card
     reloaded = spectrakit.load(two_channel.bundle_dir)
     np.testing.assert_allclose(
         reloaded.predict(sets[1])["proba_b"], two_channel.predict(sets[1])["proba_b"]
@@ -85,6 +87,14 @@ def test_missing_channel_or_one_table_is_refused_in_one_line(sets, two_channel):
         two_channel.predict(test["ex277"])
 
 
+def test_explanations_of_measured_channels_are_refused_in_one_line(sets, two_channel):
+    from spectrakit.core.errors import ModelError
+    from spectrakit.explain import explain
+
+    with pytest.raises(ModelError, match="separately measured channels are not available"):
+        explain(two_channel, sets[1], method="saliency")
+
+
 def test_single_spectrum_model_refuses_a_channel_set(sets, tiny_bundle):
     predictor = spectrakit.load(tiny_bundle)
     with pytest.raises(DataError, match="one spectrum per sample"):
@@ -110,18 +120,10 @@ def test_channels_times_pipelines_and_validation_channels(sets, tmp_path):
         fit_supervised(train, "label", **{**fit, "model": "spectrafm_tiny"})
 
 
-def _files(cs, tmp_path, prefix: str) -> str:
-    paths = []
-    for name, s in cs.items():
-        path = tmp_path / f"{prefix}_{name}.csv"
-        write(s, path)
-        paths.append(f"{name}={path}")
-    return ",".join(paths)
-
-
 def test_cli_finetune_and_predict_with_channel_files(sets, tmp_path, capsys):
     train, test = sets
-    files, test_files = _files(train, tmp_path, "train"), _files(test, tmp_path, "test")
+    files = write_channels(train, tmp_path, "train_")
+    test_files = write_channels(test, tmp_path, "test_")
     model = tmp_path / "model"
     assert main(["finetune", "--channel-files", files, "--target", "label", "--model",
                  "cnn1d_tiny", "--out", str(model), "--epochs", "2", *FAST]) == 0  # fmt: skip
@@ -142,7 +144,7 @@ def test_cli_finetune_and_predict_with_channel_files(sets, tmp_path, capsys):
 
 def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
     train = sets[0]
-    files = _files(train, tmp_path, "t")
+    files = write_channels(train, tmp_path, "t_")
     short = train["ex380"].select_points(slice(0, 40))
     write(short, tmp_path / "short.csv")
     broken = files.split(",")[0] + f",ex380={tmp_path / 'short.csv'}"
@@ -150,6 +152,7 @@ def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
         (["--channel-files", broken], "different lengths"),
         (["--channel-files", files, "--data", "x.csv"], "give the spectra once"),
         (["--channel-files", files, "--model", "pls"], "do not combine with --model pls"),
+        (["--channel-files", files, "--val", "v.csv"], "do not combine with --val"),
         (["--channel-files", files, "--sample-id", "nope"], "no sample-id column 'nope'"),
     ]
     for extra, needle in cases:

@@ -7,8 +7,23 @@ from spectrakit.bundle.config import BundleConfig
 __all__ = ["render_card"]
 
 
+def _measured(config: BundleConfig) -> str:
+    """``277 on 300-400 nm, 64 points (wavelength); ...``: each measured channel's axis."""
+    return "; ".join(
+        f"{c['name']} on {a.describe()} ({a.kind})"
+        for c, a in zip(config.channels, config.channel_layout.axes, strict=True)
+    )
+
+
 def _intended_use(config: BundleConfig) -> str:
     ax = config.axis
+    if config.channels and not config.intended_use:
+        return (
+            f"Predict {', '.join(config.targets) or 'embeddings'} from separately measured "
+            f"channels, one spectrum per channel and sample: {_measured(config)}. A channel "
+            "on another grid of its range is resampled onto its own axis; a missing channel "
+            "is refused."
+        )
     return config.intended_use or (
         f"Predict {', '.join(config.targets) or 'embeddings'} from spectra measured on "
         f"{ax.describe()} ({ax.kind}). Inputs on another grid of the same unit are "
@@ -18,9 +33,11 @@ def _intended_use(config: BundleConfig) -> str:
 
 def _inputs(config: BundleConfig) -> list[str]:
     ax = config.axis
+    expected = f"- expected: {ax.describe()}, kind {ax.kind}"
+    if config.channels:
+        expected = f"- expected: measured channels {_measured(config)}"
     lines = [
-        f"- expected: {ax.describe()}, kind {ax.kind}"
-        + (f", laser {ax.laser_wavelength:g} nm" if ax.laser_wavelength else ""),
+        expected + (f", laser {ax.laser_wavelength:g} nm" if ax.laser_wavelength else ""),
         f"- model input: {config.model_axis.describe()}",
         f"- per-spectrum standardization: {'yes' if config.normalize else 'no'}",
         "",

@@ -139,6 +139,14 @@ def prepare(
 
 def _from_predictor(pred: Any, spectra: Any) -> tuple[torch.Tensor, SpectralAxis, Any, Any]:
     """A predictor's model inputs (its preprocessing applied), axis, output names and meta."""
+    layout = getattr(pred, "channel_layout", None)
+    if layout is not None:  # one attribution axis cannot hold channels on other axes
+        raise ModelError(
+            "explanations of a model on separately measured channels are not available",
+            expected="a model taking one spectrum per sample",
+            got="channels " + ", ".join(layout.names),
+            fix="explain a one-channel model, or compare channels by training on each",
+        )
     if not isinstance(spectra, Spectra):
         raise DataError(
             "a predictor explains Spectra",

@@ -20,7 +20,8 @@ _LAZY = {
     )
 }
 _LAZY.update(dict.fromkeys(("axis_info", "merge_axis_options"), "spectrakit.io._axis_info"))
-_LAZY.update(dict.fromkeys(("join_channels", "read_channels"), "spectrakit.io.channel_files"))
+_CHANNELS = ("join_channels", "read_channels", "write_channels")
+_LAZY.update(dict.fromkeys(_CHANNELS, "spectrakit.io.channel_files"))
 
 __all__ = ["ReadLimits", "atomic_dir", "atomic_path", *_LAZY]
 

@@ -25,7 +25,14 @@ from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.errors import DataError, FormatError
 from spectrakit.core.spectra import Spectra
 
-__all__ = ["DEFAULT_ID", "GROUP_SEP", "join_channels", "parse_channel_files", "read_channels"]
+__all__ = [
+    "DEFAULT_ID",
+    "GROUP_SEP",
+    "join_channels",
+    "parse_channel_files",
+    "read_channels",
+    "write_channels",
+]
 
 #: default name of the sample-id column joining the channels
 DEFAULT_ID = "sample_id"
@@ -63,6 +70,29 @@ def parse_channel_files(text: str) -> dict[str, str] | str:
             )
         out[name] = path
     return out
+
+
+def write_channels(channels: ChannelSet, folder: str | os.PathLike, prefix: str = "") -> str:
+    """Write one table-format CSV per channel, ``<folder>/<prefix><name>.csv`` (atomic).
+
+    Every file holds the set's metadata (the sample ids included), so
+    :func:`read_channels` joins them back.
+
+    Returns
+    -------
+    str
+        The ``name=path,...`` list that ``--channel-files`` (and
+        :func:`parse_channel_files`) reads.
+    """
+    from spectrakit.io._registry import write
+
+    folder = Path(folder)
+    entries = []
+    for name, spectra in channels.items():
+        path = folder / f"{prefix}{name}.csv"
+        write(spectra, path)
+        entries.append(f"{name}={path}")
+    return ",".join(entries)
 
 
 def read_channels(

@@ -17,9 +17,22 @@ class concentrates on a few channels (weights spread from below 0.01 to above 0.
 specific Grad-CAM uses the channels ``class_channel_weights()[k]`` weights above the
 uniform share, on the output of ``gradcam_layer``.
 
-Output. The embedding is ``[mixer embedding (K), max-pooled feature map (K)]`` (D = 2K) and
-``forward_head`` returns ``head(mixer part) + IP(pooled part)``: both paths are trained
-by any loss on the output, and ``forward == forward_head(forward_features)`` holds.
+Class-gated output (default). Through the IP alone the class channels would only describe
+one path: the backbone head read every channel, so Grad-CAM of the model's output through
+a class's own channels was no better localised than through the others. With
+``class_gated=True`` every class logit reads the feature map *only* through that class's
+channel weights, on both paths: the mixer runs once per class on the feature map scaled by
+``relu(K * w_k - 1)`` (zero for the channels the class weights at or below the uniform
+share 1/K, the complementary channels of class-specific Grad-CAM), and the class's head
+reads that class's mixer embedding (:class:`ClassChannelHead`). A class's evidence can
+therefore only flow through the channels it weights, and the class-specific Grad-CAM of the
+whole output localises the deciding peak better than all channels, and all channels better
+than the complementary ones. The cost is one mixer pass per output (``class_gated=False`` keeps a
+single shared mixer and a plain linear head).
+
+Output. The embedding is ``[mixer embedding (n_outputs x K, or K), max-pooled feature map
+(K)]`` and ``forward_head`` returns ``head(mixer part) + IP(pooled part)``: both paths are
+trained by any loss on the output, and ``forward == forward_head(forward_features)`` holds.
 :meth:`PeakMixer.forward_ip` returns the IP logits alone.
 """
 
@@ -31,10 +44,10 @@ import torch
 from torch import nn
 
 from spectrakit.layers import InceptionBlock1d, MixerBlock, SqueezeExcite, get_act_layer
-from spectrakit.models._base import SpectralModel
+from spectrakit.models._base import SpectralModel, _check_positive
 from spectrakit.models._registry import register_model
 
-__all__ = ["PeakMixer", "ResPeakBlock"]
+__all__ = ["ClassChannelHead", "PeakMixer", "ResPeakBlock"]
 
 
 class ResPeakBlock(nn.Module):
@@ -77,6 +90,27 @@ class ResPeakBlock(nn.Module):
         return self.out_act(self.se(self.act(self.bn(self.inception(x)))) + self.shortcut(x))
 
 
+class ClassChannelHead(nn.Module):
+    """One linear read-out per class, each on that class's own mixer embedding.
+
+    Parameters
+    ----------
+    n_outputs, width : int
+        Classes (outputs) and embedding width K per class.
+    """
+
+    def __init__(self, n_outputs: int, width: int) -> None:
+        super().__init__()
+        ref = nn.Linear(width, n_outputs)  # the same initialisation as a linear head
+        self.weight = nn.Parameter(ref.weight.detach().clone())
+        self.bias = nn.Parameter(ref.bias.detach().clone())
+
+    def forward(self, mixed: torch.Tensor) -> torch.Tensor:
+        """(B, n_outputs * K) -> (B, n_outputs): logit k from the k-th embedding block."""
+        per_class = mixed.reshape(mixed.shape[0], *self.weight.shape)
+        return (per_class * self.weight).sum(-1) + self.bias
+
+
 class PeakMixer(SpectralModel):
     """ResPeak + MLP-Mixer with a learned class-channel interpretable path.
 
@@ -96,6 +130,9 @@ class PeakMixer(SpectralModel):
         Activation name.
     ip_temperature : float, default=0.05
         Softmax temperature of the class-channel weights (lower = fewer channels per class).
+    class_gated : bool, default=True
+        Route every class logit through that class's channels on both paths (one mixer
+        pass per output); False: one shared mixer and a linear head.
     **kwargs
         :class:`SpectralModel` arguments.
     """
@@ -114,6 +151,7 @@ class PeakMixer(SpectralModel):
         use_se: bool = True,
         act: str = "relu",
         ip_temperature: float = 0.05,
+        class_gated: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -124,6 +162,7 @@ class PeakMixer(SpectralModel):
                 "ip_temperature must be positive", expected="> 0", got=repr(ip_temperature)
             )
         self.ip_temperature = float(ip_temperature)
+        self.class_gated = bool(class_gated)
         act_layer = get_act_layer(act)
         self.stem = nn.Sequential(
             nn.Conv1d(self.in_channels, width, 7, padding=3, bias=False),
@@ -141,15 +180,21 @@ class PeakMixer(SpectralModel):
         self.mixer = nn.Sequential(*(MixerBlock(width, n_tokens) for _ in range(n_mixer)))
         self.mixer_norm = nn.LayerNorm(width)
         self.width = width
-        self.init_head(2 * width)
+        self.init_head(self._embedding_width(self.n_outputs))
         self._init_ip(self.n_outputs)
+
+    def _embedding_width(self, n_outputs: int) -> int:
+        """D: the mixer embedding (per class when gated) plus the pooled feature map."""
+        return (n_outputs + 1) * self.width if self.class_gated else 2 * self.width
 
     def build_peak_block(self, width: int, use_se: bool, act_layer: type) -> nn.Module:
         """One peak module, (B, K, L) -> (B, K, L): a :class:`ResPeakBlock`."""
         return ResPeakBlock(width, width, use_se=use_se, act_layer=act_layer)
 
     def build_head(self, n_outputs: int) -> nn.Module:
-        """Backbone head on the mixer half of the embedding: Linear(K, n_outputs)."""
+        """Backbone head on the mixer part: per-class read-out (gated) or Linear(K, n)."""
+        if self.class_gated:
+            return ClassChannelHead(n_outputs, self.width)
         return nn.Linear(self.width, n_outputs)
 
     def _init_ip(self, n_outputs: int) -> None:
@@ -160,17 +205,24 @@ class PeakMixer(SpectralModel):
         # marks weights trained with the max-pooled, tempered path: weights saved before it
         # lack this tensor and are refused by the bundle loader instead of read differently
         self.register_buffer("ip_max_pool", torch.ones(()).to(ref))
+        if self.class_gated:  # likewise: a class-gated head is never read as a shared one
+            self.register_buffer("ip_class_gated", torch.ones(()).to(ref))
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Last ResPeak feature map (B, K, L'), the output of ``gradcam_layer``."""
         return self.features(self.stem(x))
 
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
-        """(B, C, L) -> (B, 2K): [mixer embedding, globally max-pooled feature map]."""
+        """(B, C, L) -> (B, D): [mixer embedding(s), globally max-pooled feature map (K)]."""
         fmap = self.feature_maps(x)
+        pooled = fmap.amax(-1)
+        if self.class_gated:  # one mixer pass per class, on that class's channels
+            gate = torch.relu(self.class_channel_weights() * self.width - 1.0)  # (n, K)
+            k, length = fmap.shape[1:]
+            fmap = (fmap[:, None] * gate[None, :, :, None]).reshape(-1, k, length)
         tokens = self.token_pool(fmap).transpose(1, 2)
         mixed = self.mixer_norm(self.mixer(tokens)).mean(1)
-        return torch.cat([mixed, fmap.amax(-1)], dim=1)
+        return torch.cat([mixed.reshape(pooled.shape[0], -1), pooled], dim=1)
 
     def class_channel_weights(self) -> torch.Tensor:
         """(n_outputs, K) softmax of the learned correlation over its temperature."""
@@ -181,20 +233,33 @@ class PeakMixer(SpectralModel):
         return pooled @ self.class_channel_weights().T * self.ip_log_scale.exp() + self.ip_bias
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """(B, 2K) -> (B, n_outputs): backbone head + interpretable path."""
+        """(B, D) -> (B, n_outputs): backbone head + interpretable path."""
         feats = self.head_drop(feats)
-        mixed, pooled = feats[:, : self.width], feats[:, self.width :]
+        mixed, pooled = feats[:, : -self.width], feats[:, -self.width :]
         return self.head(mixed) + self.ip_logits(pooled)
 
     def forward_ip(
         self, x: torch.Tensor, axis: torch.Tensor | None = None, extra: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Interpretable-path logits alone: (B, C, L) -> (B, n_outputs)."""
-        return self.ip_logits(self.forward_features(x, axis, extra)[:, self.width :])
+        return self.ip_logits(self.forward_features(x, axis, extra)[:, -self.width :])
 
     def reset_head(self, n_outputs: int) -> None:
-        """New backbone head and a new class-channel correlation for ``n_outputs`` classes."""
-        super().reset_head(n_outputs)
+        """New backbone head and a new class-channel correlation for ``n_outputs`` classes.
+
+        Class-gated, the embedding width follows the number of outputs: the (extra-feature
+        fusion and) head are rebuilt for the new width.
+        """
+        if self.class_gated:
+            _check_positive("n_outputs", n_outputs)
+            ref = next(self.head.parameters())
+            self.n_outputs = int(n_outputs)
+            self.init_head(self._embedding_width(self.n_outputs))
+            self.head.to(ref.device, ref.dtype)
+            if self.fusion is not None:
+                self.fusion.to(ref.device, ref.dtype)
+        else:
+            super().reset_head(n_outputs)
         self._init_ip(n_outputs)
 
 

@@ -81,19 +81,7 @@ class ChannelPreprocessor:
         self._check_axes(axes)
         self.input_axis_ = spectra.axis
         full = axes[0]
-        start, stop = 0, full.n_points
-        if length_multiple:
-            usable = (full.n_points // int(length_multiple)) * int(length_multiple)
-            if usable == 0:
-                raise PreprocessingError(
-                    "preprocessed spectra are shorter than one model patch",
-                    expected=f"at least {length_multiple} points",
-                    got=f"{full.n_points} points",
-                    fix="crop less or use a model with smaller patches",
-                )
-            start = (full.n_points - usable) // 2
-            stop = start + usable
-        self.window_ = (start, stop)
+        self.window_ = start, stop = central_window(full.n_points, length_multiple)
         self.output_axis_ = full.with_values(full.values[start:stop])
         return self
 
@@ -196,6 +184,28 @@ class ChannelPreprocessor:
             )
         self.window_ = (start, stop)
         return self
+
+
+def central_window(n: int, length_multiple: int | None) -> tuple[int, int]:
+    """(start, stop) of the central ``k * length_multiple`` of ``n`` points (all without one).
+
+    Raises
+    ------
+    PreprocessingError
+        When ``n`` is shorter than one multiple (one model patch).
+    """
+    if not length_multiple:
+        return 0, n
+    usable = (n // int(length_multiple)) * int(length_multiple)
+    if usable == 0:
+        raise PreprocessingError(
+            "preprocessed spectra are shorter than one model patch",
+            expected=f"at least {length_multiple} points",
+            got=f"{n} points",
+            fix="crop less or use a model with smaller patches",
+        )
+    start = (n - usable) // 2
+    return start, start + usable
 
 
 def normalize_spectra(x: Any, eps: float = 1e-6) -> Any:

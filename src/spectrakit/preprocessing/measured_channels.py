@@ -25,7 +25,7 @@ from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.channel_set import ChannelLayout
 from spectrakit.core.errors import ConfigError, PreprocessingError
 from spectrakit.core.spectra import Spectra
-from spectrakit.preprocessing.channels import ChannelPreprocessor
+from spectrakit.preprocessing.channels import ChannelPreprocessor, central_window
 
 __all__ = ["MeasuredChannels"]
 
@@ -85,7 +85,7 @@ class MeasuredChannels(ChannelPreprocessor):
         self._check_lengths(self.channel_axes_)
         self.input_axis_ = spectra.axis
         self.full_length_ = n = self.channel_axes_[0].n_points
-        self.window_ = _window(n, length_multiple)
+        self.window_ = central_window(n, length_multiple)
         start, stop = self.window_
         self.channel_axes_ = [a.with_values(a.values[start:stop]) for a in self.channel_axes_]
         self.output_axis_ = self.channel_axes_[0]
@@ -150,19 +150,3 @@ class MeasuredChannels(ChannelPreprocessor):
         self.full_length_ = full[0].n_points
         self.output_axis_ = output_axis
         return self
-
-
-def _window(n: int, length_multiple: int | None) -> tuple[int, int]:
-    """The central ``k * length_multiple`` points of ``n`` (all of them without a multiple)."""
-    if not length_multiple:
-        return 0, n
-    usable = (n // int(length_multiple)) * int(length_multiple)
-    if usable == 0:
-        raise PreprocessingError(
-            "preprocessed spectra are shorter than one model patch",
-            expected=f"at least {length_multiple} points",
-            got=f"{n} points",
-            fix="crop less or use a model with smaller patches",
-        )
-    start = (n - usable) // 2
-    return start, start + usable

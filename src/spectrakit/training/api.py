@@ -45,10 +45,7 @@ def fit_supervised(
     Parameters
     ----------
     train : Spectra or ChannelSet
-        Training spectra; targets are columns of ``train.meta``. A
-        :class:`~spectrakit.core.channel_set.ChannelSet` (separately measured channels,
-        :func:`spectrakit.io.read_channels`) trains a model taking every channel as one
-        input channel, each on its own axis.
+        Training spectra (targets: ``train.meta`` columns), or measured channels.
     targets : str or sequence of str
         Target column(s): numeric for regression, one label column for classification,
         several 0/1 columns for multi-label.
@@ -75,9 +72,8 @@ def fit_supervised(
     >>> predictor.predict(new_spectra)["glucose"]  # doctest: +SKIP
     """
     cfg = FitConfig.build(config, **options)
-    train, val, layout = fs.measured_inputs(train, val, cfg)
-    given_train, given_val = train, val
-    train, val, targets = fs.fit_inputs(train, targets, val, cfg)
+    given_train, given_val, layout = fs.measured_inputs(train, val, cfg)
+    train, val, targets = fs.fit_inputs(given_train, targets, given_val, cfg)
     train, facts = fs.fit_screen(train, targets, cfg, layout)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
     data = fs.fit_data(train, val, targets, cfg, facts, layout)
