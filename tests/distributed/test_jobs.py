@@ -165,3 +165,30 @@ def test_cli_cluster_runs_on_two_worker_processes(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", "--model", "x", "--data", str(path), "--cluster", "local:2"]) == 2
     assert "written to a file" in capsys.readouterr().err
+
+
+def _kernel_threads() -> int:
+    from spectrakit.core import threads
+
+    return threads.N_THREADS
+
+
+@pytest.mark.slow
+def test_worker_processes_share_the_cores_between_their_kernel_threads(tmp_path):
+    """local:2 gives each worker process half the cores for its kernels, not all of them."""
+    import os
+
+    from spectrakit.core import threads
+
+    own = int(threads.N_THREADS)
+    spectra = _raman_zarr(tmp_path / "raman.zarr", 400, 200, 100)
+    with distributed.connect("local:2") as c:
+        c.wait_for_workers(2)
+        out = distributed.preprocess(tmp_path / "raman.zarr", "raman-default", tmp_path / "o.zarr")
+        used = set(c.run(_kernel_threads).values())
+    cores = len(os.sched_getaffinity(0))
+    assert used == {max(1, min(own, cores // 2))}
+    after = threads.N_THREADS
+    assert after == own  # the client's own kernels keep their threads
+    expected = get_pipeline("raman-default").fit_transform(spectra).values
+    np.testing.assert_array_equal(zarr.open_group(str(out), mode="r")["values"][:], expected)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.distributed.cluster import kernel_threads_in_worker
 from spectrakit.distributed.corpus import Corpus, open_corpus
 
 __all__ = ["info", "predict", "preprocess"]
@@ -86,6 +87,7 @@ def _fitted(pipeline: Any, corpus: Corpus) -> Any:
 
 
 def _transform_block(block: np.ndarray, pipe: Any, axis: Any) -> np.ndarray:
+    kernel_threads_in_worker()
     from spectrakit.core.spectra import Spectra
 
     return np.asarray(pipe.transform(Spectra(block, axis, allow_nan=True)).values)
@@ -157,6 +159,7 @@ def _predictor(bundle: str) -> Any:
 
 
 def _predict_block(block: np.ndarray, meta: pd.DataFrame, bundle: str, axis: Any) -> pd.DataFrame:
+    kernel_threads_in_worker()
     from spectrakit.core.spectra import Spectra
     from spectrakit.predict.table import predictions_table  # the same table as the CLI writes
 
@@ -222,6 +225,7 @@ def predict(
 
 
 def _summary_block(block: np.ndarray, axis: Any) -> dict:
+    kernel_threads_in_worker()
     from spectrakit.core.spectra import Spectra
     from spectrakit.preprocessing.quality import summarize
 
