@@ -372,13 +372,17 @@ class InstrumentMeanCentering(TransformerMixin, BaseEstimator):
     master_mean_, slave_mean_ : ndarray of shape (n_points,)
     """
 
-    def fit(self, master: Any, slave: Any) -> InstrumentMeanCentering:
+    def fit(self, master: Any, slave: Any, keep: Any = None) -> InstrumentMeanCentering:
         """Learn both means; the two sets need not contain the same samples.
 
         Parameters
         ----------
         master : Spectra or array-like of shape (n_master, n_points)
         slave : Spectra or array-like of shape (n_slave, n_points)
+        keep : array-like of shape (n_points,), optional
+            The part of the mean difference that is a real change of the samples (the
+            analyte's, from :func:`spectrakit.chemometrics.label_shift.estimate_label_shift`),
+            left in the transformed spectra: ``slave_mean_`` is the slave's mean minus it.
 
         Returns
         -------
@@ -387,6 +391,15 @@ class InstrumentMeanCentering(TransformerMixin, BaseEstimator):
         _check_same_axis(master, slave, "InstrumentMeanCentering")
         self.master_mean_ = as_values(master).mean(axis=0)
         self.slave_mean_ = as_values(slave).mean(axis=0)
+        if keep is not None:
+            keep = np.asarray(keep, dtype=np.float64).ravel()
+            if keep.shape != self.slave_mean_.shape:
+                raise AxisError(
+                    "the kept mean change has another length than the spectra",
+                    expected=str(self.slave_mean_.size),
+                    got=str(keep.size),
+                )
+            self.slave_mean_ = self.slave_mean_ - keep
         self.n_features_in_ = self.master_mean_.size
         return self
 

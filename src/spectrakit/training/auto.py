@@ -34,6 +34,7 @@ from spectrakit.chemometrics import (
     SpectralEstimator,
     resolve_pipeline,
 )
+from spectrakit.chemometrics.label_shift import LabelShift, estimate_label_shift, unit_signature
 from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto_candidate import Candidate
@@ -102,13 +103,41 @@ def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
         est = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
         oof[va] = np.asarray(est.predict(X.select(va))).ravel()
     est = pls_estimator(pipeline, task).fit(X, y)
-    transfer = None if target is None else InstrumentMeanCentering().fit(X, target)
+    info: dict[str, Any] = {"n_lv": int(est.model_[-1].n_components_)}
+    transfer = None
+    if target is not None and task == "regression":
+        transfer, shift = _analyte_preserving_centering(est, X, y, target)
+        info.update(_shift_info(shift))
+    elif target is not None:
+        transfer = InstrumentMeanCentering().fit(X, target)
     model = _Fitted(est, transfer)
     kind = "pls" if target is None else "pls+mean-centering"
-    n_lv = int(est.model_[-1].n_components_)
-    return Candidate(
-        name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, {"n_lv": n_lv}
-    )
+    return Candidate(name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, info)
+
+
+def _analyte_preserving_centering(est, X: Spectra, y: np.ndarray, target: Spectra):
+    """Mean-centering onto the source mean plus the estimated analyte change (label_shift).
+
+    The shift is estimated in the model's input space (after the preprocessing) and kept
+    in the raw spectra along the analyte's signature, scaled so the model reads it as one
+    label unit: the predicted target mean is the source mean plus the estimated shift.
+    """
+    pre = est.model_[:-1]
+    shift = estimate_label_shift(_as_array(pre.transform(X)), y, _as_array(pre.transform(target)))
+    keep = None
+    if shift.shift != 0.0:
+        unit = unit_signature(X.values, y, lambda v: est.predict(Spectra(v, X.axis)))
+        keep = shift.shift * unit
+    return InstrumentMeanCentering().fit(X, target, keep=keep), shift
+
+
+def _shift_info(shift: LabelShift) -> dict[str, Any]:
+    return {"label_shift": shift.shift, "label_shift_kept": shift.kept,
+            "label_shift_note": shift.describe()}  # fmt: skip
+
+
+def _as_array(values: Any) -> np.ndarray:
+    return np.asarray(values.values if isinstance(values, Spectra) else values, np.float64)
 
 
 class _DIPLSModel:
@@ -131,8 +160,15 @@ def _dipls_candidate(name, pipeline, X, y, folds, target) -> Candidate:
     pre = resolve_pipeline(pipeline)
     if pre is not None:
         pre.fit(X)
-    choice = choose_dipls(_values(pre, X), y, _values(pre, target), folds)
-    info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components}
+    Zs, Zt = _values(pre, X), _values(pre, target)
+    choice = choose_dipls(Zs, y, Zt, folds)
+    shift = estimate_label_shift(Zs, y, Zt)
+    if shift.shift != 0.0:  # the target domain's centre keeps the estimated analyte change
+        model = choice.model
+        unit = unit_signature(Zs, y, lambda v: model.predict(v, domain="source"))
+        model.target_mean_ = model.target_mean_ - shift.shift * unit
+    info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components,
+            **_shift_info(shift)}  # fmt: skip
     oof = np.full(len(y), np.nan)
     model = _DIPLSModel(pre, choice, pipeline)
     return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info)
@@ -304,9 +340,11 @@ def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards
             f"{chosen.info['cv_rmse']:.4g}, leave-one-standard-out transfer "
             f"{chosen.info['transfer_rmse']:.4g})"
         )
+    note = chosen.info.get("label_shift_note")
     return (
         f"{chosen.name} has the lowest {k}-fold CV {what} on the training spectra "
         f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"
+        + (f"; on the new spectra, {note}" if note else "")
     )
 
 
