@@ -94,7 +94,7 @@ def test_matching_from_four_new_spectra_is_refused_as_unstable():
 def test_registry_lists_recipes_by_task_and_target():
     assert "pls_net_matched" not in available("regression", has_target=False)
     assert "pls_net_matched" in available("regression", has_target=True)
-    assert available("classification", has_target=False) == ["cnn"]
+    assert available("classification", has_target=False) == ["pls_net", "cnn"]
     assert available("regression", True, "pls") == ["pls_matched"]
     assert all(e.summary for e in DEEP_RECIPES.values())
 
@@ -106,6 +106,6 @@ def test_bad_calls_are_one_clear_error():
     with pytest.raises(ConfigError, match="unknown deep recipe"):
         fit_deep("transformer", data, y, pipeline=SNV_D1, folds=folds)
     with pytest.raises(ConfigError, match="does not serve"):
-        fit_deep("pls_net", data, y, task="classification", pipeline=SNV_D1, folds=folds)
+        fit_deep("cnn_pls", data, y, task="classification", pipeline=SNV_D1, folds=folds)
     with pytest.raises(DataError, match="unlabeled spectra"):
         fit_deep("pls_net_matched", data, y, pipeline=SNV_D1, folds=folds)

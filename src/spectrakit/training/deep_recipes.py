@@ -11,7 +11,8 @@ Built-in recipes:
 ``pls_net``
     A network that reads the latent scores of the CV-tuned PLS and starts as that PLS (step
     0 is PLS, so CV can always fall back to it); adapted to a new instrument by per-domain
-    score standardization and a CORAL loss (:mod:`spectrakit.training.scorenet`).
+    score standardization and a CORAL loss (:mod:`spectrakit.training.scorenet`). For
+    classes it reads the scores of the CV-tuned PLS-DA and starts as that PLS-DA.
 ``pls_net_matched``
     The same, trained on the labelled spectra as the *new* instrument would have measured
     them: shift, broadening, response and baseline fitted from the unlabeled spectra of both
@@ -161,8 +162,9 @@ def _fit_pls_net(ctx: dict, matched: bool = False):
     X, target, info, response = ctx["X"], ctx["target"], {}, None
     if matched:
         X, response, info = _simulated(ctx)
-    m = fit_scorenet(pls_estimator(ctx["pipeline"]), X, ctx["y"], recipe=rec, target=target,
-                     folds=ctx["folds"], seed=ctx["seed"])  # fmt: skip
+    m = fit_scorenet(pls_estimator(ctx["pipeline"], ctx["task"]), X, ctx["y"], recipe=rec,
+                     target=target, folds=ctx["folds"], seed=ctx["seed"],
+                     task=ctx["task"])  # fmt: skip
     info.update({"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()})
     return _Matched(m, response), min(m.cv_curve.values()), m.cv_predictions, info
 
@@ -218,8 +220,8 @@ class _RawPLS:
 
 #: the registered recipes, by name.
 DEEP_RECIPES: dict[str, RecipeEntry] = {
-    "pls_net": RecipeEntry("pls_net", ("regression",), False, _fit_pls_net,
-                           "network on PLS latent scores, starts as PLS"),
+    "pls_net": RecipeEntry("pls_net", ("regression", "classification"), False, _fit_pls_net,
+                           "network on PLS (PLS-DA) latent scores, starts as PLS (PLS-DA)"),
     "pls_net_matched": RecipeEntry(
         "pls_net_matched", ("regression",), True, lambda ctx: _fit_pls_net(ctx, matched=True),
         "pls_net trained on spectra simulated as the new instrument measures them"),
