@@ -9,6 +9,7 @@ from spectrakit.chemometrics import InstrumentMeanCentering
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep, pls_estimator
+from spectrakit.training.instrument import fit_instrument_response
 from spectrakit.training.recipes import cv_folds
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -59,10 +60,41 @@ def test_simulating_the_new_instrument_beats_mean_centering():
     assert rmse(fit.predict(b.select(te), "target")) < 0.85 * peer
 
 
+def _two_instruments(n, seed):
+    master, slave = nir_instrument_pair()
+    data = make_nir(n, instruments=(master, slave), seed=seed)
+    a = data["A"].crop(1104.0, 2492.0)
+    return a, data["B"].resample(a.axis.values), a.meta["analyte"].to_numpy()
+
+
+def test_matching_from_four_new_spectra_is_refused_as_unstable():
+    """Seed 1, 30 labels, 4 unlabeled spectra: the matching would raise RMSEP by 20 %."""
+    a, b, y = _two_instruments(1030, 1)
+    tr, te, unl = np.arange(30), np.arange(30, 230), np.arange(530, 534)
+    X, target = a.select(tr), b.select(unl)
+    fit = fit_deep("pls_matched", X, y[tr], pipeline=SNV_D1, folds=cv_folds(30, k=3),
+                   target=target, seed=1)  # fmt: skip
+    facts = fit.info["instrument"]
+    assert not facts["used"] and facts["reason"].startswith("unstable")
+    assert facts["spread"] >= facts["benefit"] > 0
+    # the fallback is plain PLS + instrument mean-centering ...
+    plain = pls_estimator(SNV_D1).fit(X, y[tr])
+    centering = InstrumentMeanCentering().fit(X, target)
+    fallback = np.ravel(plain.predict(centering.transform(b.select(te))))
+    np.testing.assert_allclose(fit.predict(b.select(te), "target"), np.maximum(fallback, 0))
+    # ... which is better here than the matching it refused
+    response = fit_instrument_response(X.values, target.values)
+    sim = X.with_values(response.transform(X.values).astype(np.float32))
+    forced = pls_estimator(SNV_D1).fit(sim, y[tr])
+    forced_pred = forced.predict(InstrumentMeanCentering().fit(sim, target).transform(b.select(te)))
+    rmse = lambda p: np.sqrt(np.mean((np.ravel(p) - y[te]) ** 2))  # noqa: E731
+    assert rmse(fallback) < rmse(forced_pred)
+
+
 def test_registry_lists_recipes_by_task_and_target():
     assert "pls_net_matched" not in available("regression", has_target=False)
     assert "pls_net_matched" in available("regression", has_target=True)
-    assert available("classification", has_target=False) == ["cnn", "cnn_heads"]
+    assert available("classification", has_target=False) == ["pls_net", "cnn", "cnn_heads"]
     assert available("regression", True, "pls") == ["pls_matched"]
     assert all(e.summary for e in DEEP_RECIPES.values())
 
@@ -74,6 +106,6 @@ def test_bad_calls_are_one_clear_error():
     with pytest.raises(ConfigError, match="unknown deep recipe"):
         fit_deep("transformer", data, y, pipeline=SNV_D1, folds=folds)
     with pytest.raises(ConfigError, match="does not serve"):
-        fit_deep("pls_net", data, y, task="classification", pipeline=SNV_D1, folds=folds)
+        fit_deep("cnn_pls", data, y, task="classification", pipeline=SNV_D1, folds=folds)
     with pytest.raises(DataError, match="unlabeled spectra"):
         fit_deep("pls_net_matched", data, y, pipeline=SNV_D1, folds=folds)

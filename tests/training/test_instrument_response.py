@@ -55,3 +55,15 @@ def test_bad_input_is_one_clear_error():
         fit_instrument_response(np.ones((5, 50)), np.ones((5, 40)))
     with pytest.raises(DataError, match="at least 2"):
         fit_instrument_response(np.ones((1, 50)), np.ones((5, 50)))
+
+
+def test_an_additive_curved_response_is_recovered():
+    """A detector response is additive in absorbance: a curved baseline, not a gain curve."""
+    src, tgt_samples = _spectra(40, 6), _spectra(300, 7)
+    u = np.linspace(-1, 1, src.shape[1])
+    target = _distort(tgt_samples, -1.0, 1.5) + 0.03 + 0.02 * u - 0.05 * u**2
+    fit = fit_instrument_response(src, target)
+    assert fit.shift == pytest.approx(-1.0, abs=0.15)
+    assert fit.width == pytest.approx(1.5, abs=0.3)
+    assert fit.residual < 0.01 and fit.explains
+    np.testing.assert_allclose(fit.coef[2:], [0.03, 0.02, -0.05], atol=0.01)

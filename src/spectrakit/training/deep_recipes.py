@@ -11,12 +11,14 @@ Built-in recipes:
 ``pls_net``
     A network that reads the latent scores of the CV-tuned PLS and starts as that PLS (step
     0 is PLS, so CV can always fall back to it); adapted to a new instrument by per-domain
-    score standardization and a CORAL loss (:mod:`spectrakit.training.scorenet`).
+    score standardization and a CORAL loss (:mod:`spectrakit.training.scorenet`). For
+    classes it reads the scores of the CV-tuned PLS-DA and starts as that PLS-DA.
 ``pls_net_matched``
     The same, trained on the labelled spectra as the *new* instrument would have measured
     them: shift, broadening, response and baseline fitted from the unlabeled spectra of both
     instruments (:mod:`spectrakit.training.instrument`). Falls back to ``pls_net`` when that
-    model does not explain the difference of the two mean spectra (recorded in ``info``).
+    model does not explain the difference of the two mean spectra or is not stable on split
+    halves of the spectra (:mod:`spectrakit.training.matching`; recorded in ``info``).
 ``pls_matched`` (kind ``pls``: a transfer method beside mean-centering, not a network)
     CV-tuned PLS trained on those simulated spectra, applied after instrument mean-centering.
 ``cnn``
@@ -54,7 +56,7 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
-from spectrakit.training.instrument import fit_instrument_response
+from spectrakit.training.matching import simulate_target
 from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
@@ -131,14 +133,10 @@ class _Matched:
         return self.model.predict(X, domain)
 
 
-def _simulated(X: Spectra, target: Spectra) -> tuple[Spectra, Any, dict]:
-    """Training spectra as the target instrument would measure them (when that model fits)."""
-    response = fit_instrument_response(X.values, target.values)
-    info = {"instrument": {"shift_points": response.shift, "width_points": response.width,
-                           "residual": response.residual, "used": response.explains}}  # fmt: skip
-    if not response.explains:
-        return X, None, info
-    return X.with_values(response.transform(X.values).astype(np.float32)), response, info
+def _simulated(ctx: dict) -> tuple[Spectra, Any, dict]:
+    """Training spectra as the target instrument would measure them (when reliable)."""
+    return simulate_target(ctx["X"], ctx["y"], ctx["target"], ctx["pipeline"], pls_estimator,
+                           seed=ctx["seed"])  # fmt: skip
 
 
 class _PLSDomains:
@@ -153,7 +151,7 @@ class _PLSDomains:
 
 def _fit_pls_matched(ctx: dict):
     """CV-tuned PLS on simulated target-instrument spectra, then instrument mean-centering."""
-    X, response, info = _simulated(ctx["X"], ctx["target"])
+    X, response, info = _simulated(ctx)
     y, pipe = ctx["y"], ctx["pipeline"]
     oof = np.empty(len(y))
     for tr, va in ctx["folds"]:
@@ -169,9 +167,10 @@ def _fit_pls_net(ctx: dict, matched: bool = False):
     rec = ScoreRecipe(steps=(0, 100, 300), ensemble=2) if ctx["quick"] else ScoreRecipe()
     X, target, info, response = ctx["X"], ctx["target"], {}, None
     if matched:
-        X, response, info = _simulated(X, target)
-    m = fit_scorenet(pls_estimator(ctx["pipeline"]), X, ctx["y"], recipe=rec, target=target,
-                     folds=ctx["folds"], seed=ctx["seed"])  # fmt: skip
+        X, response, info = _simulated(ctx)
+    m = fit_scorenet(pls_estimator(ctx["pipeline"], ctx["task"]), X, ctx["y"], recipe=rec,
+                     target=target, folds=ctx["folds"], seed=ctx["seed"],
+                     task=ctx["task"])  # fmt: skip
     info.update({"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()})
     return _Matched(m, response), min(m.cv_curve.values()), m.cv_predictions, info
 
@@ -228,8 +227,8 @@ class _RawPLS:
 
 #: the registered recipes, by name.
 DEEP_RECIPES: dict[str, RecipeEntry] = {
-    "pls_net": RecipeEntry("pls_net", ("regression",), False, _fit_pls_net,
-                           "network on PLS latent scores, starts as PLS"),
+    "pls_net": RecipeEntry("pls_net", ("regression", "classification"), False, _fit_pls_net,
+                           "network on PLS (PLS-DA) latent scores, starts as PLS (PLS-DA)"),
     "pls_net_matched": RecipeEntry(
         "pls_net_matched", ("regression",), True, lambda ctx: _fit_pls_net(ctx, matched=True),
         "pls_net trained on spectra simulated as the new instrument measures them"),

@@ -6,12 +6,14 @@ baseline. :class:`InstrumentResponse` fits exactly that model to the two *mean* 
 
 .. math::
 
-    \bar{x}_t(\lambda) \approx (1 + c_0 + c_1 u + c_2 u^2)\,
-    (G_\sigma * \bar{x}_s)(\lambda - \delta) + o_0 + o_1 u,
+    \bar{x}_t(\lambda) \approx (g_0 + g_1 u)\,
+    (G_\sigma * \bar{x}_s)(\lambda - \delta) + o_0 + o_1 u + o_2 u^2,
 
 with :math:`u \in [-1, 1]` the position on the axis: the shift :math:`\delta` and the
 Gaussian width :math:`\sigma` (both in points) by a grid search refined by Nelder-Mead, the
-response and baseline coefficients by linear least squares for every candidate. Applied to
+gain and baseline coefficients by linear least squares for every candidate. In absorbance a
+different detector response (``-log10`` of a smooth response curve) is *additive*, hence the
+quadratic baseline; the gain covers path length and photometric scale. Applied to
 labelled source spectra it gives spectra "as the new instrument would have measured them",
 on which a model is trained and then applied to real target spectra (with the remaining
 mean difference removed by per-domain centering). Only unlabeled target spectra are used,
@@ -57,7 +59,7 @@ def _bounded(theta: np.ndarray) -> tuple[float, float]:
 
 
 def _design(z: np.ndarray, u: np.ndarray) -> np.ndarray:
-    return np.column_stack([z, z * u, z * u**2, np.ones_like(u), u])
+    return np.column_stack([z, z * u, np.ones_like(u), u, u**2])
 
 
 def _linear_fit(
@@ -80,8 +82,8 @@ class InstrumentResponse:
     width : float
         Extra Gaussian broadening of the target, SD in points.
     coef : ndarray of shape (5,)
-        Response ``(1 + c0) , c1, c2`` multipliers of the broadened spectrum and baseline
-        ``o0, o1`` (the first three multiply it, the last two are added).
+        Gain ``g0, g1`` (multiplying the broadened, shifted spectrum) and baseline
+        ``o0, o1, o2`` (added).
     residual : float
         Relative residual of the fit of the target mean, ``||fit - x_t|| / ||x_t - mean||``:
         small (a few %) when the model explains the difference; see :attr:`explains`.
@@ -99,7 +101,7 @@ class InstrumentResponse:
     def explains(self) -> bool:
         """Whether the model explains the two means: residual <= 5 % and a plausible gain.
 
-        The gain ``1 + c0`` must lie in [0.5, 2]: a composition difference of the two sample
+        The gain ``g0`` must lie in [0.5, 2]: a composition difference of the two sample
         sets can trade off with the response, and a fit that inverts or halves the spectra
         is not an instrument.
         """
@@ -113,7 +115,7 @@ class InstrumentResponse:
         z = _distort(X, self.shift, self.width)
         u = np.linspace(-1.0, 1.0, X.shape[1])
         c = self.coef
-        return z * (c[0] + c[1] * u + c[2] * u**2) + c[3] + c[4] * u
+        return z * (c[0] + c[1] * u) + c[2] + c[3] * u + c[4] * u**2
 
 
 def fit_instrument_response(

@@ -9,6 +9,10 @@ PLS), the MLP output to zero. Training (AdamW, weight decay, mixup of score/targ
 score noise) adds the non-linear part; the number of steps, 0 included, is chosen by CV on
 the training spectra, so on CV the network is never worse than its PLS start.
 
+For classes the same network reads the scores of a CV-tuned PLS-DA and predicts one response
+per class (trained, like PLS-DA, on one-hot targets with a squared loss; the largest response
+wins), so step 0 *is* PLS-DA and the CV error is the error rate.
+
 Unlabeled spectra of a new instrument adapt it: their scores are standardized with their
 own mean and SD (the per-domain batch-norm idea of AdaBN on the latent space) and a CORAL
 loss aligns the hidden features of both domains during training.
@@ -61,20 +65,26 @@ class ScoreRecipe:
 
 
 class ScoreNet(nn.Module):
-    """Standardized PLS scores (B, A) -> prediction (B,), starting as the PLS model."""
+    """Standardized PLS scores (B, A) -> prediction (B,) (or (B, K) responses for K classes).
 
-    def __init__(self, coef: np.ndarray, intercept: float, hidden: int, y_sd: float = 1.0):
+    ``coef`` is (A,) for one output or (A, K) for K, ``intercept`` a float or (K,); the
+    network starts as that linear model.
+    """
+
+    def __init__(self, coef: np.ndarray, intercept, hidden: int, y_sd: float = 1.0):
         super().__init__()
-        a = len(coef)
+        coef = np.asarray(coef, dtype=np.float64)
+        coef = coef[:, None] if coef.ndim == 1 else coef
+        a, k = coef.shape
         self.register_buffer("y_sd", torch.tensor(float(y_sd)))
-        coef, intercept = np.asarray(coef) / y_sd, intercept / y_sd
-        self.linear = nn.Linear(a, 1)
+        coef, intercept = coef / y_sd, np.ravel(intercept) / y_sd
+        self.linear = nn.Linear(a, k)
         with torch.no_grad():
-            self.linear.weight.copy_(torch.as_tensor(coef, dtype=torch.float32)[None, :])
-            self.linear.bias.fill_(float(intercept))
+            self.linear.weight.copy_(torch.as_tensor(coef.T, dtype=torch.float32))
+            self.linear.bias.copy_(torch.as_tensor(intercept, dtype=torch.float32))
         self.body = nn.Sequential(nn.Linear(a, hidden), nn.GELU(), nn.Linear(hidden, hidden))
         self.act = nn.GELU()
-        self.out = nn.Linear(hidden, 1)
+        self.out = nn.Linear(hidden, k)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
@@ -83,8 +93,9 @@ class ScoreNet(nn.Module):
         return self.act(self.body(t))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        """Predictions for a batch."""
-        return (self.linear(t)[:, 0] + self.out(self.features(t))[:, 0]) * self.y_sd
+        """Predictions (B,) for one output, responses (B, K) for K."""
+        out = (self.linear(t) + self.out(self.features(t))) * self.y_sd
+        return out[:, 0] if out.shape[1] == 1 else out
 
 
 def latent_scores(fitted, X: Spectra) -> np.ndarray:
@@ -124,19 +135,19 @@ def _fit_scores(pls, X: Spectra, y: np.ndarray, target: Spectra | None, scale: b
     return _Scores(fitted, means, sds)
 
 
-def _start(sc: _Scores, X: Spectra, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Least-squares linear map from standardized scores to y (equals PLS in-sample)."""
+def _start(sc: _Scores, X: Spectra, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares linear map from standardized scores to y (n,) or Y (n, K): PLS in-sample."""
     T = sc.standardized(X, 0).numpy().astype(np.float64)
     A = np.column_stack([T, np.ones(len(T))])
     sol = np.linalg.lstsq(A, y, rcond=None)[0]
-    return sol[:-1], float(sol[-1])
+    return sol[:-1], sol[-1]
 
 
 def _train(rec: ScoreRecipe, sc: _Scores, X, y, target, seed: int, checkpoints, record):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     coef, icpt = _start(sc, X, y)
-    y_sd = float(np.std(y)) or 1.0
+    y_sd = (float(np.std(y)) or 1.0) if y.ndim == 1 else 1.0
     net = ScoreNet(coef, icpt, rec.hidden, y_sd)
     if 0 in checkpoints:
         record(0, net)
@@ -159,7 +170,8 @@ def _train(rec: ScoreRecipe, sc: _Scores, X, y, target, seed: int, checkpoints, 
             perm = torch.randperm(len(rows), generator=gen)
             mix = torch.rand(len(rows), generator=gen)[:, None] < rec.mixup
             lam = torch.where(mix, lam, torch.ones_like(lam))
-            t, yy = lam * t + (1 - lam) * t[perm], lam[:, 0] * yy + (1 - lam[:, 0]) * yy[perm]
+            ly = lam[:, 0] if yy.ndim == 1 else lam
+            t, yy = lam * t + (1 - lam) * t[perm], ly * yy + (1 - ly) * yy[perm]
         t = t + rec.noise * torch.randn(t.shape, generator=gen)
         loss = nn.functional.mse_loss(net(t), yy) / y_sd**2
         if Tt is not None:
@@ -187,14 +199,20 @@ class ScoreNetModel:
     members: list[ScoreNet]
     adapted: bool
     task: str = "regression"
+    classes: np.ndarray | None = None
 
     @torch.no_grad()
-    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        """Predictions (n,) for spectra of the ``source`` or (adapted) ``target`` instrument."""
+    def responses(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        """Ensemble-mean outputs: (n,) for regression, (n, K) class responses."""
         if domain not in ("source", "target"):
             raise ConfigError("unknown domain", expected="'source' or 'target'", got=domain)
         t = self.scores.standardized(X, 1 if domain == "target" and self.adapted else 0)
         return np.mean([m.eval()(t).numpy() for m in self.members], axis=0).astype(np.float64)
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        """Predictions (n,) (class labels for classification) for ``source``/``target`` spectra."""
+        out = self.responses(X, domain)
+        return out if self.classes is None else self.classes[out.argmax(axis=1)]
 
     @property
     def n_components(self) -> int:
@@ -212,36 +230,41 @@ def fit_scorenet(
     folds: list | None = None,
     groups: np.ndarray | None = None,
     seed: int = 0,
+    task: str = "regression",
 ) -> ScoreNetModel:
     """Fit a PLS-started network; steps (0 = PLS) chosen by CV on ``X, y`` only.
 
     Parameters
     ----------
     pls : estimator
-        Unfitted PLS with its preprocessing (e.g. ``SpectralEstimator(PLSRegressor(), pipe)``)
-        exposing ``transform`` (latent scores); refit in every fold.
+        Unfitted PLS with its preprocessing (e.g. ``SpectralEstimator(PLSRegressor(), pipe)``;
+        a PLS-DA for classification) exposing ``transform`` (latent scores); refit in every
+        fold.
     X : Spectra
         Labelled training spectra.
     y : ndarray of shape (n,)
+        Targets, or class labels for classification.
     recipe : ScoreRecipe, optional
     target : Spectra, optional
         Unlabeled spectra of the new instrument (same axis as ``X``).
     folds, groups, seed
         CV folds (or replicate groups to build them) and the seed.
+    task : {"regression", "classification"}
+        Classification trains one response per class on one-hot targets; the CV error is
+        the error rate and ``predict`` returns labels.
 
     Returns
     -------
     ScoreNetModel
     """
     rec = recipe or ScoreRecipe()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if len(y) != X.n_spectra:
-        raise DataError("one target per spectrum", expected=str(X.n_spectra), got=str(len(y)))
-    folds = folds if folds is not None else cv_folds(len(y), groups=groups, seed=seed)
+    labels, Y, classes = _targets(y, task, X.n_spectra)
+    codes = None if classes is None else Y.argmax(axis=1)
+    folds = folds if folds is not None else cv_folds(len(Y), groups=groups, y=codes, seed=seed)
     checkpoints = set(rec.steps)
-    oof = {s: np.zeros(len(y)) for s in checkpoints}
+    oof = {s: np.zeros(Y.shape) for s in checkpoints}
     for f, (tr, va) in enumerate(folds):
-        sc = _fit_scores(pls, X.select(tr), y[tr], target, rec.adapt_scale)
+        sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
         t_va = sc.standardized(X.select(va), 0)
 
         def record(step, net, va=va, t_va=t_va):
@@ -249,12 +272,35 @@ def fit_scorenet(
                 oof[step][va] = net.eval()(t_va).numpy()
             net.train()
 
-        _train(rec, sc, X.select(tr), y[tr], target, seed + 101 * (f + 1), checkpoints, record)
-    curve = {s: float(np.sqrt(np.mean((oof[s] - y) ** 2))) for s in sorted(oof)}
+        _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
+    curve = {s: _cv_error(oof[s], Y, classes) for s in sorted(oof)}
     best = min(curve, key=lambda s: (curve[s], s))
-    sc = _fit_scores(pls, X, y, target, rec.adapt_scale)
+    sc = _fit_scores(pls, X, labels, target, rec.adapt_scale)
     members = [
-        _train(rec, sc, X, y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
+        _train(rec, sc, X, Y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
         for k in range(rec.ensemble if best > 0 else 1)
     ]
-    return ScoreNetModel(rec, best, curve, oof[best], sc, members, target is not None)
+    cv_pred = oof[best] if classes is None else classes[oof[best].argmax(axis=1)]
+    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes)
+
+
+def _targets(y, task: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Labels for the PLS front end, the network's targets ((n,) or one-hot (n, K)), classes."""
+    if task not in ("regression", "classification"):
+        raise ConfigError("unknown task", expected="regression or classification", got=task)
+    y = np.asarray(y, dtype=np.float64).ravel() if task == "regression" else np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise DataError("one target per spectrum", expected=str(n), got=str(y.shape))
+    if task == "regression":
+        return y, y, None
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError("classification needs at least two classes", got=str(list(classes)))
+    return y, np.eye(len(classes))[codes], classes
+
+
+def _cv_error(pred: np.ndarray, Y: np.ndarray, classes: np.ndarray | None) -> float:
+    """RMSE, or the error rate of the largest response for classes."""
+    if classes is None:
+        return float(np.sqrt(np.mean((pred - Y) ** 2)))
+    return float(np.mean(pred.argmax(axis=1) != Y.argmax(axis=1)))
