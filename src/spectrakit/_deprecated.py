@@ -46,7 +46,7 @@ def new_name(old: str) -> str | None:
 
 
 class _AliasLoader:
-    """Loads an old name as the module of its new name (the protocol of ``importlib.abc.Loader``)."""
+    """Loads an old name as the module of its new name (``importlib.abc.Loader``'s protocol)."""
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -69,8 +69,10 @@ class _AliasLoader:
 
 
 class _AliasFinder:
-    """Finds old names (the ``importlib.abc.MetaPathFinder`` protocol; importing
-    ``importlib.abc`` would cost ``import spectrakit`` its resources machinery).
+    """Finds the old names (``importlib.abc.MetaPathFinder``'s protocol).
+
+    Not a subclass: importing ``importlib.abc`` would load ``importlib.resources`` into every
+    ``import spectrakit``.
     """
 
     def find_spec(self, fullname: str, path=None, target=None):
