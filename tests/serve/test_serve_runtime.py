@@ -174,6 +174,25 @@ def test_a_failing_request_does_not_fail_its_batch():
     assert batches == 4  # one shared call, then each request alone
 
 
+def test_lone_requests_do_not_wait_for_company():
+    """Requests one at a time skip the batching wait; concurrent ones bring it back."""
+
+    async def scenario() -> list[int]:
+        batcher = MicroBatcher(lambda v: v[:, 0].tolist(), ThreadPoolExecutor(1), 64, 0.05, 100)
+        waits = []
+        for _ in range(3):  # one client: the first request waits, the next ones need not
+            assert await batcher.submit(np.ones((1, 2))) == [1.0]
+            waits.append(batcher.waits)
+        together = await asyncio.gather(*(batcher.submit(np.full((1, 2), v)) for v in (2, 3)))
+        assert together == [[2.0], [3.0]] and batcher.batches == 4  # one shared call
+        await batcher.submit(np.ones((1, 2)))  # after company, a lone request waits again
+        waits.append(batcher.waits)
+        batcher.close()
+        return waits
+
+    assert asyncio.run(scenario()) == [1, 1, 1, 2]
+
+
 def test_exported_bundle_is_served_by_onnxruntime(tmp_path, spectra):
     pytest.importorskip("onnxruntime")
     from spectrakit.export.onnx import export_onnx

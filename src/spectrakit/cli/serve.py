@@ -60,7 +60,8 @@ def _add_performance(p: argparse.ArgumentParser) -> None:
         "--max-batch-wait-ms",
         type=_ranged(float, 0.0, 1000.0),
         default=1.0,
-        help="wait for more requests after the first of a batch (default 1 ms)",
+        help="wait for more requests after the first of a batch; skipped while requests "
+        "come one at a time (default 1 ms)",
     )
     g.add_argument(
         "--parse-workers",

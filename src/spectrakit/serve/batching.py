@@ -2,8 +2,10 @@
 
 Requests queue up while the model is busy; the next call takes all that fit in
 ``max_batch_size`` spectra, optionally waiting up to ``max_wait_s`` after the first arrival
-for more. Each request gets back exactly its own rows. A batch that fails is retried request
-by request, so one bad request never fails its neighbours.
+for more. That wait is skipped while requests come one at a time (the previous call served
+a single request): a lone client would only pay it, as nothing arrives to share the call.
+Each request gets back exactly its own rows. A batch that fails is retried request by
+request, so one bad request never fails its neighbours.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class MicroBatcher:
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self.batches = 0  # model calls made (for tests and metrics)
+        self.waits = 0  # times a batch waited for more requests
+        self._last_requests = 0  # requests in the previous call (0: none yet)
 
     async def submit(self, values: np.ndarray) -> list:
         """Results for ``values`` (n, L), computed in some batch."""
@@ -106,13 +110,19 @@ class MicroBatcher:
             while self._queue:
                 batch: list[_Item] = []
                 size = self._take(batch, 0)
-                if batch and size < self.max_batch_size and self.max_wait_s > 0:
+                if batch and size < self.max_batch_size and self._worth_waiting():
                     left = batch[0].arrived + self.max_wait_s - time.monotonic()
                     if left > 0:
+                        self.waits += 1
                         await asyncio.sleep(left)
                     size = self._take(batch, size)
                 if batch:
+                    self._last_requests = len(batch)
                     await self._execute(batch)
+
+    def _worth_waiting(self) -> bool:
+        """Wait for more requests unless they have been coming one at a time."""
+        return self.max_wait_s > 0 and self._last_requests != 1
 
     async def _execute(self, batch: list[_Item]) -> None:
         loop = asyncio.get_running_loop()
