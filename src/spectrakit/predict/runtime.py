@@ -217,8 +217,7 @@ class OnnxPredictor:
         """:meth:`predict` as NumPy columns, without building a DataFrame (the lean path)."""
         self._check_head()
         raw, feats = self.run(spectra, batch_size)
-        scored = raw if self.ood is not None and self.ood.input_kind == "logits" else feats
-        return assemble_predictions(self, raw, lambda: scored, self.coverage(spectra))
+        return self._assemble(raw, feats, self.coverage(spectra))
 
     def predict_values(self, values: np.ndarray, batch_size: int = 256) -> Predictions:
         """Predictions for intensities on the bundle's own axis, shape (n, L) or (L,).
@@ -234,8 +233,12 @@ class OnnxPredictor:
         vals = on_axis_values(values, self.axis)
         channels = np.repeat(vals[:, None, :], len(self.preprocessor.pipelines), axis=1)
         raw, feats = self._run_feeds({"spectra": channels}, batch_size)
-        scored = raw if self.ood is not None and self.ood.input_kind == "logits" else feats
-        return assemble_predictions(self, raw, lambda: scored, None)
+        return self._assemble(raw, feats, None)
+
+    def _assemble(self, raw: np.ndarray, feats: np.ndarray, covered: float | None) -> Predictions:
+        """Predictions from the graph's outputs; the OOD detector scores logits or features."""
+        logits = self.ood is not None and self.ood.input_kind == "logits"
+        return assemble_predictions(self, raw, lambda: raw if logits else feats, covered)
 
     @property
     def _graph_only(self) -> bool:
