@@ -193,6 +193,45 @@ def test_lone_requests_do_not_wait_for_company():
     assert asyncio.run(scenario()) == [1, 1, 1, 2]
 
 
+def test_short_calls_run_on_the_event_loop_thread():
+    """Once a call is measured short, the next ones skip the hand-off to the model thread."""
+    threads: list[int] = []
+
+    def run_batch(values: np.ndarray) -> list:
+        threads.append(threading.get_ident())
+        if (values < 0).any():
+            raise ValueError("negative")
+        if (values > 100).any():
+            time.sleep(0.05)  # a long call
+        return values[:, 0].tolist()
+
+    async def scenario(limit: float) -> tuple[list, int, int]:
+        batcher = MicroBatcher(run_batch, ThreadPoolExecutor(1), 64, 0.0, 100, limit)
+        out = [await batcher.submit(np.full((1, 2), v)) for v in (1.0, 2.0, 3.0)]
+        bad = await asyncio.gather(batcher.submit(np.full((1, 2), -1.0)), return_exceptions=True)
+        out.append(bad[0])
+        batcher.close()
+        return out, batcher.inline_calls, threading.get_ident()
+
+    threads.clear()
+    out, inline, loop_thread = asyncio.run(scenario(10.0))
+    assert out[:3] == [[1.0], [2.0], [3.0]] and isinstance(out[3], ValueError)
+    assert inline == 3 and threads[0] != loop_thread  # the first call measures on the executor
+    assert threads[1:] == [loop_thread] * 3
+    threads.clear()
+    out, inline, _ = asyncio.run(scenario(0.0))  # 0: never inline
+    assert inline == 0 and out[:3] == [[1.0], [2.0], [3.0]]
+
+    async def slow() -> int:  # a call measured long goes back to the model thread
+        batcher = MicroBatcher(run_batch, ThreadPoolExecutor(1), 64, 0.0, 100, 0.01)
+        for v in (200.0, 1.0, 1.0):
+            await batcher.submit(np.full((1, 2), v))
+        batcher.close()
+        return batcher.inline_calls
+
+    assert asyncio.run(slow()) == 0
+
+
 def test_exported_bundle_is_served_by_onnxruntime(tmp_path, spectra):
     pytest.importorskip("onnxruntime")
     from spectrakit.export.onnx import export_onnx

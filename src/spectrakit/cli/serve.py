@@ -64,6 +64,13 @@ def _add_performance(p: argparse.ArgumentParser) -> None:
         "come one at a time (default 1 ms)",
     )
     g.add_argument(
+        "--max-inline-ms",
+        type=_ranged(float, 0.0, 1000.0),
+        default=2.0,
+        help="ONNX model calls measured shorter than this run on the event loop's thread "
+        "(no thread hand-off; 0: never) (default 2 ms)",
+    )
+    g.add_argument(
         "--parse-workers",
         type=_ranged(int, 1, 64),
         default=1,
@@ -123,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         max_batch_size=args.max_batch_size,
         max_batch_wait_ms=args.max_batch_wait_ms,
+        max_inline_ms=args.max_inline_ms,
         max_pending=args.max_pending,
         parse_workers=args.parse_workers,
         max_abs_value=args.max_abs_value,

@@ -52,6 +52,8 @@ class Service:
             settings.max_batch_size,
             settings.max_batch_wait_ms / 1000.0,
             settings.max_pending,
+            # an onnxruntime session may be called from two threads; a torch model may not
+            settings.max_inline_ms / 1000.0 if engine.runtime == "onnx" else 0.0,
         )
         self.pool = ParsePool(settings.parse_workers, settings.parse_memory_mb)
 
