@@ -53,7 +53,7 @@ def child_main(memory_mb: int) -> None:
 def _load_readers() -> None:
     """Import the reading stack and every registered format (``spectrakit.io`` is lazy)."""
     import spectrakit.io
-    from spectrakit.serve import codec  # noqa: F401
+    import spectrakit.serve.codec
 
     spectrakit.io.available_formats()
 
