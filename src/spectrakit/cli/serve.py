@@ -34,7 +34,11 @@ _PERFORMANCE = (
     ("--max-batch-size", int, 1, 100_000, 64,
      "most spectra that concurrent requests share in one model call (default 64)"),
     ("--max-batch-wait-ms", float, 0.0, 1000.0, 1.0,
-     "wait for more requests after the first of a batch (default 1 ms)"),
+     "wait for more requests after the first of a batch; skipped while requests come one "
+     "at a time (default 1 ms)"),
+    ("--max-inline-ms", float, 0.0, 1000.0, 2.0,
+     "ONNX model calls measured shorter than this run on the event loop's thread "
+     "(no thread hand-off; 0: never) (default 2 ms)"),
     ("--parse-workers", int, 1, 64, 1,
      "processes per server worker that parse uploads and large bodies (default 1)"),
 )  # fmt: skip
@@ -106,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         max_batch_size=args.max_batch_size,
         max_batch_wait_ms=args.max_batch_wait_ms,
+        max_inline_ms=args.max_inline_ms,
         max_pending=args.max_pending,
         parse_workers=args.parse_workers,
         max_abs_value=args.max_abs_value,

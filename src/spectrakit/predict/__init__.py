@@ -15,6 +15,7 @@ _LAZY = {
     "decode_outputs_np": "spectrakit.predict.core",
     "predictions_frame": "spectrakit.predict.core",
     "Predictor": "spectrakit.predict.predictor",
+    "Predictions": "spectrakit.predict.result",
     "load": "spectrakit.predict.loader",
     "OnnxPredictor": "spectrakit.predict.runtime",
     "load_onnx": "spectrakit.predict.runtime",

@@ -18,6 +18,7 @@ from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.channel_set import ChannelLayout, ChannelSet
 from spectrakit.core.errors import AxisError, DataError
 from spectrakit.core.spectra import Spectra
+from spectrakit.core.spectra_inputs import as_values, check_finite
 
 __all__ = [
     "COVERAGE_OOD",
@@ -28,8 +29,11 @@ __all__ = [
     "any_grid_inputs",
     "conform_axis",
     "coverage",
+    "coverage_columns",
     "decode_outputs_np",
     "measured_input",
+    "on_axis_values",
+    "prediction_columns",
     "predictions_frame",
 ]
 
@@ -154,6 +158,32 @@ def _is_packed(spectra: Any, packed: SpectralAxis) -> bool:
     return spectra.n_points == packed.n_points and spectra.axis.allclose(packed)
 
 
+def on_axis_values(values: Any, axis: SpectralAxis) -> np.ndarray:
+    """Intensities given on ``axis`` as float32 (n, L), checked as :class:`Spectra` checks them.
+
+    Parameters
+    ----------
+    values : array-like of shape (n, L) or (L,)
+    axis : SpectralAxis
+        The axis they lie on (L points).
+
+    Raises
+    ------
+    DataError
+        Not numbers, not one per axis point, or not finite.
+    """
+    vals = as_values(values)
+    if vals.shape[1] != axis.n_points:
+        raise DataError(
+            "spectra and the model axis differ in length",
+            expected=f"{axis.n_points} values per spectrum (the model axis {axis.describe()})",
+            got=f"{vals.shape[1]}",
+            fix="predict Spectra with their own axis to have them resampled",
+        )
+    check_finite(vals, allow_nan=False)
+    return vals
+
+
 _CM1_KINDS = {"wavenumber", "raman_shift"}
 
 
@@ -232,13 +262,31 @@ def coverage(axis: SpectralAxis, trained: SpectralAxis, warn: bool = True) -> fl
     return inside
 
 
+def coverage_columns(covered: float, n: int, is_ood: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``coverage`` for ``n`` spectra, and ``is_ood`` raised below :data:`COVERAGE_OOD`.
+
+    Parameters
+    ----------
+    covered : float
+        Fraction of the input axis inside the trained range.
+    n : int
+        Number of spectra.
+    is_ood : ndarray of shape (n,), optional
+        The detector's flags (none: no ``is_ood`` column).
+    """
+    cols = {"coverage": np.full(n, covered, dtype=float)}
+    if is_ood is not None:
+        cols["is_ood"] = np.asarray(is_ood, dtype=bool) | (covered < COVERAGE_OOD)
+    return cols
+
+
 def add_coverage(frame: pd.DataFrame, covered: float | None) -> pd.DataFrame:
     """Prediction table with ``coverage`` (and ``is_ood`` raised below :data:`COVERAGE_OOD`)."""
     if covered is None:
         return frame
-    frame["coverage"] = covered
-    if "is_ood" in frame.columns:
-        frame["is_ood"] = frame["is_ood"].to_numpy(dtype=bool) | (covered < COVERAGE_OOD)
+    flags = frame["is_ood"].to_numpy(dtype=bool) if "is_ood" in frame.columns else None
+    for name, column in coverage_columns(covered, len(frame), flags).items():
+        frame[name] = column
     return frame
 
 
@@ -321,11 +369,21 @@ def predictions_frame(
     targets: list[str],
     classes: list[str] | None,
 ) -> pd.DataFrame:
-    """The prediction table: one row per spectrum.
+    """The prediction table: one row per spectrum, the columns of :func:`prediction_columns`."""
+    return pd.DataFrame(prediction_columns(decoded, task, targets, classes))
+
+
+def prediction_columns(
+    decoded: dict[str, np.ndarray],
+    task: str,
+    targets: list[str],
+    classes: list[str] | None,
+) -> dict[str, np.ndarray]:
+    """The prediction columns, each of shape (n,), from :func:`decode_outputs_np`'s output.
 
     Returns
     -------
-    DataFrame
+    dict of str to ndarray
         regression: one column per target (and ``<target>_std``); classification:
         ``predicted`` and ``proba_<class>`` (one-vs-rest: also ``none_of_classes``, true
         where no class score reaches its threshold); multi-label: ``<label>`` (bool) and
@@ -348,4 +406,4 @@ def predictions_frame(
         for j, c in enumerate(classes or []):
             cols[c] = decoded["label"][:, j]
             cols[f"proba_{c}"] = decoded["proba"][:, j]
-    return pd.DataFrame(cols)
+    return cols

@@ -15,14 +15,13 @@ from spectrakit.core.errors import DataError, ModelError
 from spectrakit.core.spectra import Spectra
 from spectrakit.predict.core import (
     ExtraFeatures,
-    add_coverage,
     any_grid_inputs,
     conform_axis,
     coverage,
-    decode_outputs_np,
     measured_input,
-    predictions_frame,
+    on_axis_values,
 )
+from spectrakit.predict.result import Predictions, assemble_predictions
 
 __all__ = ["Predictor", "conform_axis"]
 
@@ -181,6 +180,10 @@ class Predictor:
             ``<label>`` (bool) and ``proba_<label>``; plus ``ood_score`` and ``is_ood`` when
             the bundle has an out-of-distribution detector.
         """
+        return self.predict_arrays(spectra, batch_size).frame()
+
+    def predict_arrays(self, spectra: Spectra, batch_size: int = 256) -> Predictions:
+        """:meth:`predict` as NumPy columns, without building a DataFrame (the lean path)."""
         if self.task == "pretrained" or self.output is None:
             raise ModelError(
                 "this bundle is a pretrained encoder without a prediction head",
@@ -190,15 +193,18 @@ class Predictor:
             )
         spectra = measured_input(spectra, self.channel_layout)
         raw = self.raw_outputs(spectra, batch_size).numpy()
-        decoded = decode_outputs_np(raw, self.config.output)
-        frame = predictions_frame(decoded, self.task, self.targets, self.classes)
-        if self.ood is not None:
+
+        def ood_inputs() -> np.ndarray:
             from spectrakit.ood import detector_inputs
 
-            scored = detector_inputs(self, spectra, self.ood)
-            frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
-            frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
-        return add_coverage(frame, self.coverage(spectra))
+            return detector_inputs(self, spectra, self.ood)
+
+        return assemble_predictions(self, raw, ood_inputs, self.coverage(spectra))
+
+    def predict_values(self, values: np.ndarray, batch_size: int = 256) -> Predictions:
+        """Predictions for intensities on the bundle's own axis, shape (n, L) or (L,)."""
+        spectra = Spectra(on_axis_values(values, self.axis), self.axis)
+        return self.predict_arrays(spectra, batch_size)
 
 
 def _load_ood(bundle: Bundle) -> Any:

@@ -21,14 +21,13 @@ from spectrakit.core.errors import BundleError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.predict.core import (
     ExtraFeatures,
-    add_coverage,
     any_grid_inputs,
     conform_axis,
     coverage,
-    decode_outputs_np,
     measured_input,
-    predictions_frame,
+    on_axis_values,
 )
+from spectrakit.predict.result import Predictions, assemble_predictions
 
 __all__ = ["OnnxPredictor", "load_onnx"]
 
@@ -193,8 +192,15 @@ class OnnxPredictor:
 
     def run(self, spectra: Spectra, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Raw outputs (n, n_outputs) and features (n, D)."""
-        feeds = self._feeds(spectra)
+        return self._run_feeds(self._feeds(spectra), batch_size)
+
+    def _run_feeds(
+        self, feeds: dict[str, np.ndarray], batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = feeds["spectra"].shape[0]
+        if n <= batch_size:  # one call (one spectrum: the single-threaded session)
+            outputs, features = self.session_for(n).run(["outputs", "features"], feeds)
+            return outputs, features
         outs, feats = [], []
         for start in range(0, n, batch_size):
             part = {
@@ -212,20 +218,53 @@ class OnnxPredictor:
 
     def predict(self, spectra: Spectra, batch_size: int = 256) -> pd.DataFrame:
         """Predictions with the same columns as :meth:`spectrakit.predict.Predictor.predict`."""
+        return self.predict_arrays(spectra, batch_size).frame()
+
+    def predict_arrays(self, spectra: Spectra, batch_size: int = 256) -> Predictions:
+        """:meth:`predict` as NumPy columns, without building a DataFrame (the lean path)."""
+        self._check_head()
+        spectra = measured_input(spectra, self.channel_layout)
+        raw, feats = self.run(spectra, batch_size)
+        return self._assemble(raw, feats, self.coverage(spectra))
+
+    def predict_values(self, values: np.ndarray, batch_size: int = 256) -> Predictions:
+        """Predictions for intensities on the bundle's own axis, shape (n, L) or (L,).
+
+        The fastest path for one spectrum: when the whole preprocessing is in the graph and
+        the model reads no metadata, the values go to the graph without a :class:`Spectra`
+        (checked the same way: numbers, one per axis point, finite). Otherwise they are
+        predicted as ``Spectra(values, self.axis)``. Same results as :meth:`predict_arrays`.
+        """
+        if not self._graph_only:
+            return self.predict_arrays(Spectra(values, self.axis), batch_size)
+        self._check_head()
+        vals = on_axis_values(values, self.axis)
+        channels = np.repeat(vals[:, None, :], len(self.preprocessor.pipelines), axis=1)
+        raw, feats = self._run_feeds({"spectra": channels}, batch_size)
+        return self._assemble(raw, feats, None)
+
+    def _assemble(self, raw: np.ndarray, feats: np.ndarray, covered: float | None) -> Predictions:
+        """Predictions from the graph's outputs; the OOD detector scores logits or features."""
+        logits = self.ood is not None and self.ood.input_kind == "logits"
+        return assemble_predictions(self, raw, lambda: raw if logits else feats, covered)
+
+    @property
+    def _graph_only(self) -> bool:
+        """On the bundle axis the graph input is the raw values: no runtime step, no extras."""
+        return (
+            not self.accepts_any_grid
+            and self.channel_layout is None
+            and not self._extra.names
+            and not any(self.export["runtime_steps"])
+            and set(self.export["inputs"]) == {"spectra"}
+        )
+
+    def _check_head(self) -> None:
         if self.config.output is None:
             raise BundleError(
                 "this bundle is a pretrained encoder without a prediction head",
                 fix="fine-tune it first: spectrakit finetune --init BUNDLE ...",
             )
-        spectra = measured_input(spectra, self.channel_layout)
-        raw, feats = self.run(spectra, batch_size)
-        decoded = decode_outputs_np(raw, self.config.output)
-        frame = predictions_frame(decoded, self.task, self.targets, self.classes)
-        if self.ood is not None:
-            scored = raw if self.ood.input_kind == "logits" else feats
-            frame["ood_score"] = np.asarray(self.ood.score_samples(scored), dtype=float)
-            frame["is_ood"] = np.asarray(self.ood.predict(scored), dtype=bool)
-        return add_coverage(frame, self.coverage(spectra))
 
 
 def model_file(export: dict, files: dict) -> str:

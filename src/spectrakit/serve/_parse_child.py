@@ -2,7 +2,8 @@
 
 Run as ``python -m spectrakit.serve._parse_child MEMORY_MB``. Jobs arrive on stdin and
 replies leave on stdout, each framed by an 8-byte little-endian length; anything a library
-prints goes to stderr.
+prints goes to stderr. Once the readers are loaded the process sends :data:`READY`, so the
+parent hands it jobs only when it can start on them at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any, BinaryIO
 
 import orjson
 
-__all__ = ["child_main", "read_frame", "write_frame"]
+__all__ = ["READY", "child_main", "read_frame", "write_frame"]
+
+#: the first frame a parsing process sends: readers loaded, memory capped, waiting for jobs
+READY = b"ready"
 
 
 def read_frame(stream: BinaryIO) -> bytes | None:
@@ -39,11 +43,19 @@ def child_main(memory_mb: int) -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints must not corrupt the replies
     inp = os.fdopen(os.dup(0), "rb")
-    import spectrakit.io  # noqa: F401  (the readers load before the memory cap applies)
-
+    _load_readers()  # before the memory cap applies, and before any job's clock starts
     _limit_memory(memory_mb)
+    write_frame(out, READY)
     while (request := read_frame(inp)) is not None:
         write_frame(out, handle(request))
+
+
+def _load_readers() -> None:
+    """Import the reading stack and every registered format (``spectrakit.io`` is lazy)."""
+    import spectrakit.io
+    import spectrakit.serve.codec
+
+    spectrakit.io.available_formats()
 
 
 def _limit_memory(memory_mb: int) -> None:

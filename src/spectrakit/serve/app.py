@@ -59,6 +59,7 @@ def create_app(model: Any, **options: Any) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.pool.start()  # the parsers load their readers while the model warms up
         await asyncio.get_running_loop().run_in_executor(engine.executor, engine.warm_up)
         try:
             yield

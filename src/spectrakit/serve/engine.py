@@ -21,7 +21,7 @@ from spectrakit.core.spectra import Spectra
 from spectrakit.serve.codec import Decoded
 from spectrakit.serve.errors import BadRequest
 
-__all__ = ["Engine", "check_bundle", "check_finite"]
+__all__ = ["Engine", "check_bundle", "check_finite", "with_ids"]
 
 log = logging.getLogger("spectrakit.serve")
 
@@ -177,17 +177,16 @@ class Engine:
 
     # ------------------------------------------------------------------ calls (one thread)
     def predict_values(self, values: np.ndarray) -> list[dict]:
-        """Prediction records for spectra on the bundle axis (n, n_points)."""
-        return self.predict_spectra(Spectra(values, self.axis))
+        """Prediction records for spectra on the bundle axis (n, n_points).
+
+        The lean path: the predictor's NumPy columns become the records directly, with no
+        :class:`Spectra` where the graph holds the whole preprocessing and no DataFrame.
+        """
+        return self.predictor.predict_values(values).records()
 
     def predict_spectra(self, spectra: Spectra) -> list[dict]:
         """Prediction records, one per spectrum, with the caller's ids when given."""
-        frame = self.predictor.predict(spectra)
-        columns = {c: frame[c].tolist() for c in frame.columns}
-        if "id" in spectra.meta.columns:
-            columns = {"id": spectra.meta["id"].astype(str).tolist(), **columns}
-        keys = list(columns)
-        return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+        return with_ids(spectra, self.predictor.predict_arrays(spectra).records())
 
     def explain(self, spectra: Spectra, method: str, target: Any) -> dict:
         """Attributions as a JSON-able dict."""
@@ -203,6 +202,16 @@ class Engine:
             "axis": np.asarray(attr.axis.values).tolist(),
             "attributions": values.tolist(),
         }
+
+
+def with_ids(source: Spectra | list[str] | None, records: list[dict]) -> list[dict]:
+    """``records`` led by the caller's ``id`` (a list, or the spectra's ``id`` column)."""
+    if isinstance(source, Spectra):
+        meta = source.meta
+        source = meta["id"].astype(str).tolist() if "id" in meta.columns else None
+    if source is None:
+        return records
+    return [{"id": i, **r} for i, r in zip(source, records, strict=True)]
 
 
 def check_finite(records: list[dict]) -> list[dict]:

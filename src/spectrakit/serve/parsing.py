@@ -5,6 +5,10 @@ interrupted; a large JSON body takes longer to decode than the event loop may st
 in a small pool of spawned processes: a job that exceeds its time is answered with 503 and its
 process is killed and replaced, so neither the event loop nor a worker is ever left stuck.
 Replies come back as :func:`spectrakit.serve.codec.pack` bytes (never pickle).
+
+A process joins the idle queue only once it reports itself ready (its readers loaded), so a
+request's time limit never includes a parser's start-up: the service starts its parsers
+while it starts, and a replacement loads while the others keep serving.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
-from spectrakit.serve._parse_child import read_frame, write_frame
+from spectrakit.serve._parse_child import READY, read_frame, write_frame
 from spectrakit.serve.codec import Decoded, unpack
 from spectrakit.serve.errors import BadRequest
 
@@ -38,6 +43,14 @@ class _Worker:
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         )
+
+    def wait_ready(self) -> bool:
+        """Block until the process reports its readers loaded (False: it ended first)."""
+        assert self.process.stdout is not None
+        try:
+            return read_frame(self.process.stdout) == READY
+        except (OSError, ValueError):  # killed and its pipe closed meanwhile
+            return False
 
     def roundtrip(self, request: bytes) -> bytes:
         """Send one job and wait for its reply (runs in a helper thread)."""
@@ -76,21 +89,46 @@ class ParsePool:
         self._all: set[_Worker] = set()
 
     def start(self) -> None:
-        """Start the processes (done on first use, so a service that gets no uploads has none)."""
+        """Start the processes (on a running event loop; idempotent).
+
+        The service calls it while it starts; without that, the first job does. Each process
+        becomes idle (takes jobs) once it has reported ready.
+        """
+        if self._idle is not None:
+            return
         self._idle = asyncio.Queue()
         for _ in range(self.n_workers):
-            self._idle.put_nowait(self._spawn())
+            self._spawn()
 
-    def _spawn(self) -> _Worker:
+    @property
+    def n_ready(self) -> int:
+        """Processes idle and ready for a job now."""
+        return 0 if self._idle is None else self._idle.qsize()
+
+    def _spawn(self) -> None:
+        """Start a process; it joins the idle queue when ready (it is waited for in a thread)."""
         worker = _Worker(self.memory_mb)
         self._all.add(worker)
-        return worker
+        loop = asyncio.get_running_loop()
+        assert self._idle is not None
+        idle = self._idle
+
+        def when_ready() -> None:
+            if worker.wait_ready():
+                try:
+                    loop.call_soon_threadsafe(idle.put_nowait, worker)
+                except RuntimeError:  # the service stopped meanwhile
+                    worker.kill()
+            elif worker in self._all:  # not killed by close(): it failed to start
+                self._all.discard(worker)
+                log.error("a parsing process ended while starting (exit %s)", worker.process.poll())
+
+        threading.Thread(target=when_ready, name="spectrakit-parse-start", daemon=True).start()
 
     def _retire(self, worker: _Worker) -> None:
         self._all.discard(worker)
         worker.kill()
-        assert self._idle is not None
-        self._idle.put_nowait(self._spawn())
+        self._spawn()
 
     def close(self) -> None:
         """Stop every process."""
@@ -124,8 +162,7 @@ class ParsePool:
         return await self._run(header, body, timeout_s, "the JSON body")
 
     async def _run(self, header: dict, payload: bytes, timeout_s: float, what: str) -> Decoded:
-        if self._idle is None:
-            self.start()
+        self.start()
         assert self._idle is not None
         deadline = time.monotonic() + timeout_s
         try:

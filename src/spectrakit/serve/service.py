@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from spectrakit.serve.batching import MicroBatcher
 from spectrakit.serve.codec import Decoded, decode_binary, decode_json
-from spectrakit.serve.engine import Engine, check_finite
+from spectrakit.serve.engine import Engine, check_finite, with_ids
 from spectrakit.serve.errors import BadRequest
 from spectrakit.serve.parsing import ParsePool
 from spectrakit.serve.settings import ServeSettings
@@ -52,6 +52,8 @@ class Service:
             settings.max_batch_size,
             settings.max_batch_wait_ms / 1000.0,
             settings.max_pending,
+            # an onnxruntime session may be called from two threads; a torch model may not
+            settings.max_inline_ms / 1000.0 if engine.runtime == "onnx" else 0.0,
         )
         self.pool = ParsePool(settings.parse_workers, settings.parse_memory_mb)
 
@@ -124,18 +126,13 @@ class Service:
         if decoded.axis is None and decoded.meta_json is None and not engine.needs_meta:
             engine.check_length(decoded.values)
             records = await self._bounded(self.batcher.submit(decoded.values), deadline)
-            if decoded.ids is not None:
-                records = [{"id": i, **r} for i, r in zip(decoded.ids, records, strict=True)]
-            return check_finite(records)
+            return check_finite(with_ids(decoded.ids, records))
         spectra = await self._off_loop(engine.spectra, decoded)
         values = await self._off_loop(engine.on_model_axis, spectra)
         if values is None:
             records = await self._call(engine.predict_spectra, deadline, spectra)
         else:
-            records = await self._bounded(self.batcher.submit(values), deadline)
-            if "id" in spectra.meta.columns:
-                ids = spectra.meta["id"].astype(str).tolist()
-                records = [{"id": i, **r} for i, r in zip(ids, records, strict=True)]
+            records = with_ids(spectra, await self._bounded(self.batcher.submit(values), deadline))
         return check_finite(records)
 
     async def explain(self, decoded: Decoded, deadline: float) -> dict:

@@ -24,6 +24,7 @@ _BOUNDS: dict[str, tuple[float, float, str]] = {
     "timeout_s": (0.01, 3600.0, "seconds"),
     "max_batch_size": (1, 100_000, "spectra"),
     "max_batch_wait_ms": (0.0, 1000.0, "ms"),
+    "max_inline_ms": (0.0, 1000.0, "ms"),
     "max_pending": (1, 1_000_000, "requests"),
     "parse_workers": (1, 64, "processes"),
     "parse_memory_mb": (64, 1_048_576, "MiB"),
@@ -51,6 +52,10 @@ class ServeSettings:
         Most spectra that concurrent requests share in one model call.
     max_batch_wait_ms : float, default=1
         How long a batch waits for more requests once the first one has arrived.
+    max_inline_ms : float, default=2
+        ONNX model calls measured to take at most this long run on the event loop's thread
+        instead of the model thread: two thread hand-offs cost more than such a call, most
+        of all on a busy machine. 0 sends every call to the model thread.
     max_pending : int, default=1024
         Requests waiting for the model before new ones get 503.
     parse_workers : int, default=1
@@ -74,6 +79,7 @@ class ServeSettings:
     timeout_s: float = 30.0
     max_batch_size: int = 64
     max_batch_wait_ms: float = 1.0
+    max_inline_ms: float = 2.0
     max_pending: int = 1024
     parse_workers: int = 1
     parse_memory_mb: int = 2048
