@@ -129,10 +129,10 @@ def test_peakmixer_correlation_is_a_learned_parameter():
     torch.testing.assert_close(w1, w2, atol=0, rtol=0)  # not re-drawn between calls
     torch.testing.assert_close(out1, out2, atol=0, rtol=0)
     torch.testing.assert_close(w1.sum(1), torch.ones(3))
-    # output = backbone head + interpretable path
+    # output = backbone head on the mixer part (all but the pooled K) + interpretable path
     with torch.no_grad():
         feats = model.forward_features(x)
-        torch.testing.assert_close(out1, model.head(feats[:, :24]) + model.forward_ip(x))
+        torch.testing.assert_close(out1, model.head(feats[:, :-24]) + model.forward_ip(x))
     before = model.corr.detach().clone()
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
     model.train()

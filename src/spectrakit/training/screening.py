@@ -345,7 +345,7 @@ def pls_factory(task: str) -> Callable[[], Any]:
 
 def _cv_choice(train: Any, targets, task, groups, seed) -> tuple[float | None, dict]:
     from spectrakit.chemometrics import resolve_target
-    from spectrakit.training.recipes import cv_folds
+    from spectrakit.training.folds import cv_folds
 
     if task not in ("regression", "classification"):
         raise ConfigError("screen cv needs regression or classification targets",
