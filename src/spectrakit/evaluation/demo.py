@@ -142,7 +142,7 @@ def demo_workflow(
     bundle_dir = Path(out) / "model"
     predictor = save_auto(choice, train, y, bundle_dir, targets=["glucose"], target=unlabeled)
     pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
-    auto = predictor.config["training"]["auto"]
+    auto = predictor.config.training["auto"]
     scores, at_hplc = _score_once(predictor, pls, test, sealed, auto["chosen"])
     return DemoResult(
         source, auto["chosen"], auto["reason"], scores, choice.table(), train.n_spectra,

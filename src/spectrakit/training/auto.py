@@ -5,7 +5,10 @@ Candidates (:func:`auto_fit`):
 - PLS (PLS-DA for classes) with each given preprocessing pipeline, latent variables chosen
   by inner CV inside every outer fold (nested, so its CV score is honest);
 - with unlabeled target spectra: the same PLS applied after instrument mean-centering, and
-  di-PLS with a CV-chosen penalty (:mod:`spectrakit.training.dipls_lambda`);
+  di-PLS with a CV-chosen penalty (:mod:`spectrakit.training.dipls_lambda`); both (and the
+  adapted network) keep the label shift estimated from the spectra
+  (:mod:`spectrakit.training.auto_shift`), so a real change of the analyte's level between
+  the labelled and the new spectra is not centred away;
 - the deep recipes: ``pls_net`` (:mod:`spectrakit.training.scorenet`, regression; adapted to
   the target when given) and ``cnn`` (:mod:`spectrakit.training.recipes`);
 - a blend ``w * deep + (1 - w) * PLS`` with ``w`` from {0.25, 0.5, 0.75} on the CV predictions.
@@ -34,10 +37,15 @@ from spectrakit.chemometrics import (
     SpectralEstimator,
     resolve_pipeline,
 )
-from spectrakit.chemometrics.label_shift import LabelShift, estimate_label_shift, unit_signature
 from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto_candidate import Candidate
+from spectrakit.training.auto_shift import (
+    analyte_preserving_centering,
+    keep_shift_in_dipls,
+    keep_shift_in_scores,
+    shift_info,
+)
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
@@ -97,17 +105,23 @@ def _error(task: str, y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
+    """PLS behind ``pipeline``, fitted on all of ``X`` first, then cross-validated.
+
+    A refusal of the data surfaces at the first fit, once; the folds reuse the pipeline as
+    fitted (with any grid it inserted).
+    """
     t0 = time.perf_counter()
+    est = pls_estimator(pipeline, task).fit(X, y)
+    pipeline = _as_fitted(est, pipeline)
     oof = np.empty(len(y), dtype=np.float64 if task == "regression" else object)
     for tr, va in folds:
-        est = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
-        oof[va] = np.asarray(est.predict(X.select(va))).ravel()
-    est = pls_estimator(pipeline, task).fit(X, y)
-    info: dict[str, Any] = {"n_lv": int(est.model_[-1].n_components_)}
+        fold = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
+        oof[va] = np.asarray(fold.predict(X.select(va))).ravel()
+    info: dict[str, Any] = {"n_lv": int(est.model_[-1].n_components_), "pipeline": pipeline}
     transfer = None
     if target is not None and task == "regression":
-        transfer, shift = _analyte_preserving_centering(est, X, y, target)
-        info.update(_shift_info(shift))
+        transfer, shift = analyte_preserving_centering(est, X, y, target)
+        info.update(shift_info(shift))
     elif target is not None:
         transfer = InstrumentMeanCentering().fit(X, target)
     model = _Fitted(est, transfer)
@@ -115,29 +129,10 @@ def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
     return Candidate(name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, info)
 
 
-def _analyte_preserving_centering(est, X: Spectra, y: np.ndarray, target: Spectra):
-    """Mean-centering onto the source mean plus the estimated analyte change (label_shift).
-
-    The shift is estimated in the model's input space (after the preprocessing) and kept
-    in the raw spectra along the analyte's signature, scaled so the model reads it as one
-    label unit: the predicted target mean is the source mean plus the estimated shift.
-    """
-    pre = est.model_[:-1]
-    shift = estimate_label_shift(_as_array(pre.transform(X)), y, _as_array(pre.transform(target)))
-    keep = None
-    if shift.shift != 0.0:
-        unit = unit_signature(X.values, y, lambda v: est.predict(Spectra(v, X.axis)))
-        keep = shift.shift * unit
-    return InstrumentMeanCentering().fit(X, target, keep=keep), shift
-
-
-def _shift_info(shift: LabelShift) -> dict[str, Any]:
-    return {"label_shift": shift.shift, "label_shift_kept": shift.kept,
-            "label_shift_note": shift.describe()}  # fmt: skip
-
-
-def _as_array(values: Any) -> np.ndarray:
-    return np.asarray(values.values if isinstance(values, Spectra) else values, np.float64)
+def _as_fitted(est: Any, pipeline: Any) -> Any:
+    """The configuration of the fitted preprocessing (with any inserted Resample), or as is."""
+    first = est.model_.steps[0][1]
+    return first.to_config() if hasattr(first, "to_config") else pipeline
 
 
 class _DIPLSModel:
@@ -162,13 +157,9 @@ def _dipls_candidate(name, pipeline, X, y, folds, target) -> Candidate:
         pre.fit(X)
     Zs, Zt = _values(pre, X), _values(pre, target)
     choice = choose_dipls(Zs, y, Zt, folds)
-    shift = estimate_label_shift(Zs, y, Zt)
-    if shift.shift != 0.0:  # the target domain's centre keeps the estimated analyte change
-        model = choice.model
-        unit = unit_signature(Zs, y, lambda v: model.predict(v, domain="source"))
-        model.target_mean_ = model.target_mean_ - shift.shift * unit
+    shift = keep_shift_in_dipls(choice.model, Zs, y, Zt)
     info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components,
-            **_shift_info(shift)}  # fmt: skip
+            **shift_info(shift)}  # fmt: skip
     oof = np.full(len(y), np.nan)
     model = _DIPLSModel(pre, choice, pipeline)
     return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info)
@@ -205,6 +196,8 @@ def _deep_candidates(
                 pls_estimator(best_pipe), X, y, recipe=rec, target=target, folds=folds, seed=seed
             )
             info = {"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()}
+            if target is not None and m.adapted:
+                info.update(shift_info(keep_shift_in_scores(m, X, y, target)))
             model = _ScoreNetWrap(m)
         elif name == "cnn":
             from dataclasses import replace
@@ -303,7 +296,7 @@ def auto_fit(
         codes = None if task == "regression" else np.unique(y, return_inverse=True)[1]
         folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
     cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
-    pipe = pipelines[best_pls.name[4:-1]]
+    pipe = best_pls.info["pipeline"]
     deep = deep if target is not None or standards is None else ()
     deeps = _deep_candidates(
         deep, pipe, X, y, task, folds, target, deep_input, seed, quick, recipe_options
@@ -317,7 +310,7 @@ def auto_fit(
 
 def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
     """PLS per pipeline (with mean-centering on ``target``), di-PLS, or the standards' maps."""
-    pls = [_pls_candidate(f"pls[{n}]", p, X, y, task, folds, target) for n, p in pipelines.items()]
+    pls = _pls_candidates(X, y, task, pipelines, folds, target)
     best_pls = min(pls, key=lambda c: c.cv_error)
     cands = list(pls)
     if standards is not None:
@@ -325,10 +318,26 @@ def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
 
         cands = standards_candidates(pls, *standards)
     if target is not None and task == "regression":
-        cands.append(
-            _dipls_candidate("di-pls", pipelines[best_pls.name[4:-1]], X, y, folds, target)
-        )
+        cands.append(_dipls_candidate("di-pls", best_pls.info["pipeline"], X, y, folds, target))
     return cands, best_pls
+
+
+def _pls_candidates(X, y, task, pipelines, folds, target) -> list[Candidate]:
+    """One PLS candidate per pipeline; a pipeline that refuses the spectra is logged and left."""
+    out = []
+    for name, pipe in pipelines.items():
+        try:
+            out.append(_pls_candidate(f"pls[{name}]", pipe, X, y, task, folds, target))
+        except SpectraError as exc:
+            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
+    if not out:
+        raise ConfigError(
+            "no preprocessing runs on these spectra",
+            expected="at least one of " + ", ".join(map(str, pipelines)),
+            got="every one refused the data",
+            fix="give --pipeline with steps that fit the axis",
+        )
+    return out
 
 
 def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards) -> str:
@@ -348,35 +357,24 @@ def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards
     )
 
 
-def candidate_pipelines(train: Any, extra: Any = None) -> dict[str, Any]:
-    """The built-in presets (and ``extra``) that run on ``train``; others are logged and left.
+def candidate_pipelines(train: Any = None, extra: Any = None) -> dict[str, Any]:
+    """The user's pipeline (tried first) and every built-in preset, by name, unfitted.
+
+    Whether each one runs on the spectra is learned in the ranking (:func:`auto_fit` fits
+    each pipeline once on the training spectra before its CV and leaves, with a logged
+    warning, any that refuses them), so nothing is fitted here.
 
     Parameters
     ----------
-    train : Spectra
+    train : Spectra, optional
+        Unused; kept so callers may pass the training spectra.
     extra : pipeline spec, optional
-        The user's ``--pipeline``, tried first.
+        The user's ``--pipeline``, tried first; a malformed one is refused here.
     """
     from spectrakit.preprocessing import get_pipeline, list_presets
 
-    specs: dict[str, Any] = {}
+    out: dict[str, Any] = {}
     if extra is not None:
-        specs[str(extra)] = extra
-    specs.update({name: name for name in list_presets()})
-    out = {}
-    for name, spec in specs.items():
-        try:
-            pipe = get_pipeline(spec)
-            pipe.fit_transform(train)
-        except SpectraError as exc:
-            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
-            continue
-        out[name] = pipe.to_config()  # with any grid inserted at fit: logged once, kept
-    if not out:
-        raise ConfigError(
-            "no preprocessing runs on these spectra",
-            expected="at least one of " + ", ".join(specs),
-            got="every one refused the data",
-            fix="give --pipeline with steps that fit the axis",
-        )
+        out[str(extra)] = get_pipeline(extra).to_config()
+    out.update({name: name for name in list_presets()})
     return out

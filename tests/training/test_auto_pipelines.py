@@ -1,0 +1,62 @@
+"""The PLS pipelines of the automatic choice: fitted once each, refusals left by the ranking."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from spectrakit.core.errors import ConfigError
+from spectrakit.datasets.nir import make_nir
+from spectrakit.preprocessing import list_presets
+from spectrakit.preprocessing._pipeline import Pipeline
+from spectrakit.training.auto import auto_fit, candidate_pipelines
+from spectrakit.training.recipes import cv_folds
+
+D1 = {"steps": [{"step": "SavitzkyGolay", "params": {"window": 15, "polyorder": 2, "deriv": 1}}]}
+
+
+@pytest.fixture(scope="module")
+def nir():
+    data = make_nir(30, seed=0)["A"]  # an nm axis: the cm-1 presets refuse it
+    return data, data.meta["analyte"].to_numpy()
+
+
+def test_candidate_pipelines_fits_nothing(nir, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("candidate_pipelines fitted a pipeline")
+
+    monkeypatch.setattr(Pipeline, "_fit_run", refuse)
+    specs = candidate_pipelines(nir[0], D1)
+    assert next(iter(specs)) == str(D1)  # the user's pipeline first
+    assert set(list_presets()) <= set(specs)
+
+
+def test_each_pipeline_is_fitted_once_per_fold_and_once_on_all(nir, monkeypatch, caplog):
+    X, y = nir
+    fits: list[int] = []
+    real_fit = Pipeline._fit_run  # behind fit and fit_transform
+
+    def counted(self, X, *args):
+        fits.append(X.n_spectra)
+        return real_fit(self, X, *args)
+
+    monkeypatch.setattr(Pipeline, "_fit_run", counted)
+    folds = cv_folds(len(y), k=3, seed=0)
+    with caplog.at_level(logging.WARNING, logger="spectrakit.auto"):
+        choice = auto_fit(X, y, pipelines=candidate_pipelines(X, D1), deep=(), folds=folds)
+    names = {c.name for c in choice.candidates}
+    assert names == {f"pls[{D1}]", "pls[nir-default]"}
+    assert "ftir-default left out" in caplog.text and "raman-default left out" in caplog.text
+    # two pipelines that run: 1 + 3 fits each; the refusing ones: one attempt each
+    assert fits.count(len(y)) == 2 + 2  # full-data fits: 2 kept + 2 refused
+    assert len(fits) == 2 * (1 + 3) + 2
+    assert np.isfinite([c.cv_error for c in choice.candidates]).all()
+
+
+def test_no_pipeline_that_runs_is_one_clear_error(nir):
+    X, y = nir
+    with pytest.raises(ConfigError, match="no preprocessing runs"):
+        auto_fit(X, y, pipelines={"ftir-default": "ftir-default"}, deep=(),
+                 folds=cv_folds(len(y), k=3, seed=0))  # fmt: skip
