@@ -40,7 +40,7 @@ from spectrakit.evaluation.demo_data import FIELD_PIPELINE as FERMENTATION_PIPEL
 from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
 from spectrakit.training.auto import auto_fit
-from spectrakit.training.deep_recipes import available, fit_deep
+from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep
 from spectrakit.training.recipes import cv_folds
 
 FERMENTATION_D2 = {
@@ -126,7 +126,7 @@ def coffee(seed: int, quick: bool) -> Split:
     pipes = {"snv": SNV, "snv+d1": SNV_D1}
     train = data.select(train_rows)
     return Split("classification", train, labels[train_rows], test, sealed, None, pipes,
-                 deep=("cnn",))  # fmt: skip
+                 deep=("pls_net", "cnn"))  # fmt: skip
 
 
 def _nir(seed: int, n: int):
@@ -178,7 +178,7 @@ def raman(seed: int, quick: bool) -> Split:
     test, sealed = _seal(data.select(te), "label", "classes")
     pipes = {"raman-default": "raman-default", "raman+snv": RAMAN_SNV}
     return Split("classification", data.select(tr), labels[tr], test, sealed, None, pipes,
-                 deep=("cnn",))  # fmt: skip
+                 deep=("pls_net", "cnn"))  # fmt: skip
 
 
 CASES: dict[str, Callable[[int, bool], Split]] = {
@@ -316,17 +316,36 @@ def _header(quick: bool, n_seeds: int, threads: int) -> str:
             "thread(s), on a shared 2-core machine).")  # fmt: skip
 
 
-def render(paths: list[str], markdown: str | None) -> int:
-    """Tables of saved runs (``--json`` files) into ``markdown`` (or stdout)."""
-    lines, meta = [], set()
+def _merged(paths: list[str]) -> dict:
+    """Cases of saved runs, in order; runs of one case (and column set) over files joined.
+
+    Seeds run in separate invocations (``--first-seed``) of the same case and columns form
+    one table; each seed keeps its own PLS, so per-seed ratios stay same-run ratios.
+    """
+    out: dict = {}
     for path in paths:
         with open(path, encoding="utf-8") as fh:
             saved = json.load(fh)
         for case, res in saved.items():
             if case.startswith("_"):
                 continue
-            lines += _table(case, res["task"], res["summary"], res["runs"])
-            meta.add((bool(res.get("quick", True)), len(res["runs"]), res.get("threads", 1)))
+            key = f"{case} ({res['label']})" if res.get("label") else case
+            cols = list(res["runs"][0]["scores"])
+            if key in out and list(out[key]["runs"][0]["scores"]) == cols:
+                out[key]["runs"] = out[key]["runs"] + res["runs"]
+            else:
+                out[key] = dict(res)
+    for res in out.values():
+        res["summary"] = _summary(res["runs"], res["task"])
+    return out
+
+
+def render(paths: list[str], markdown: str | None) -> int:
+    """Tables of saved runs (``--json`` files) into ``markdown`` (or stdout)."""
+    lines, meta = [], set()
+    for case, res in _merged(paths).items():
+        lines += _table(case, res["task"], res["summary"], res["runs"])
+        meta.add((bool(res.get("quick", True)), len(res["runs"]), res.get("threads", 1)))
     if markdown is None:
         print("\n".join(lines))
         return 0
@@ -335,37 +354,73 @@ def render(paths: list[str], markdown: str | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="3 seeds, 3 folds, fewer cases")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per case (default 5; quick 3)")
-    p.add_argument("--cases", default=None, help="comma-separated: " + ", ".join(CASES))
-    p.add_argument("--json", default=None, help="also write all results to this file")
-    p.add_argument("--markdown", default=None, help="replace the tables block of this file")
-    p.add_argument("--render", default=None,
-                   help="comma-separated --json files of earlier runs: write their tables to "
-                        "--markdown (cases in the order given) instead of running")  # fmt: skip
-    args = p.parse_args(argv)
-    if args.render:
-        return render(args.render.split(","), args.markdown)
-    torch.set_num_threads(int(os.environ.get("SPECTRAKIT_BENCH_THREADS", "2")))
+    add = p.add_argument
+    add("--quick", action="store_true", help="3 seeds, 3 folds, fewer cases")
+    add("--seeds", type=int, default=None, help="seeds per case (default 5; quick 3)")
+    add(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="first seed (run further seeds of a case later; --render joins them)",
+    )
+    add(
+        "--deep",
+        default=None,
+        help="comma-separated deep recipes for every case instead of each case's own",
+    )
+    add("--cases", default=None, help="comma-separated: " + ", ".join(CASES))
+    add("--json", default=None, help="also write all results to this file")
+    add("--markdown", default=None, help="replace the tables block of this file")
+    add(
+        "--label",
+        default=None,
+        help="shown after the case name (e.g. which deep recipes this run measured)",
+    )
+    add(
+        "--render",
+        default=None,
+        help="comma-separated --json files of earlier runs: write their tables to "
+        "--markdown (cases in the order given; runs of one case joined) instead of running",
+    )
+    return p  # fmt: skip
+
+
+def _checked(p: argparse.ArgumentParser, args) -> tuple[list[str], tuple[str, ...] | None]:
+    """Case names and deep-recipe override, refused with one line when unknown."""
     names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
     unknown = [n for n in names if n not in CASES]
     if unknown:
         p.error(f"unknown case {unknown}; expected some of {', '.join(CASES)}")
+    deep = tuple(args.deep.split(",")) if args.deep else None
+    unknown = [d for d in deep or () if d not in DEEP_RECIPES]
+    if unknown:
+        p.error(f"unknown deep recipe {unknown}; expected some of {', '.join(DEEP_RECIPES)}")
+    return names, deep
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.render:
+        return render(args.render.split(","), args.markdown)
+    torch.set_num_threads(int(os.environ.get("SPECTRAKIT_BENCH_THREADS", "2")))
+    names, deep = _checked(p, args)
     n_seeds = args.seeds or (3 if args.quick else 5)
     out, lines = {}, []
     for name in names:
         runs = []
-        for seed in range(n_seeds):
+        for seed in range(args.first_seed, args.first_seed + n_seeds):
             split = CASES[name](seed, args.quick)
-            runs.append(run_split(split, seed, args.quick))
+            split.deep = deep if deep is not None else split.deep
+            runs.append(run_split(split, seed, args.quick) | {"seed": seed})
         rows = _summary(runs, split.task)
-        table = _table(name, split.task, rows, runs)
+        table = _table(f"{name} ({args.label})" if args.label else name, split.task, rows, runs)
         print("\n".join(["", *table]), flush=True)
         lines += table
         out[name] = {"task": split.task, "summary": rows, "runs": runs, "quick": args.quick,
-                     "threads": torch.get_num_threads()}  # fmt: skip
+                     "threads": torch.get_num_threads(), "label": args.label}  # fmt: skip
         # after every case, so a long run keeps what it measured
         if args.markdown:
             header = _header(args.quick, n_seeds, torch.get_num_threads())
