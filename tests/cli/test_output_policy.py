@@ -150,3 +150,20 @@ def test_written_outputs_are_readable_by_others(work, capsys):
     assert (work / "model").stat().st_mode & 0o777 == 0o755
     config = json.loads((work / "model" / "config.json").read_text())
     assert config["format"] == "spectrakit-bundle"
+
+
+def test_a_failed_plot_write_leaves_no_metrics_file(work, capsys, monkeypatch):
+    argv = ["finetune", "--model", "pls", "--data", "d.csv", "--target", "y", "--ood", "none"]
+    assert main([*argv, "--out", "model"]) == 0
+    from spectrakit.cli import evaluate as evaluate_cli
+
+    def full_disk(path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(evaluate_cli, "atomic_path", full_disk)
+    argv = ["evaluate", "--model", "model", "--data", "d.csv", "--target", "y"]
+    status = exit_status([*argv, "--out", "metrics.json", "--plots", "plots"])
+    err = capsys.readouterr().err.strip()
+    assert status != 0 and len(err.splitlines()) == 1, err
+    assert "No space left" in err
+    assert not (work / "metrics.json").exists()

@@ -102,13 +102,15 @@ def run(args: argparse.Namespace) -> int:
             got=", ".join(targets),
         )
     metrics, images = evaluate(predictor, spectra, targets)
-    write_json(metrics, args.out)
+    # The metrics file is written last: it marks a complete evaluation, so a failure while
+    # writing the sheet or the plots (full disk, permissions) leaves no metrics behind.
     if getattr(args, "sheet", None):
         _sheet(predictor, spectra, targets, args.sheet)
     if args.plots:
         for name, png in images.items():
             with atomic_path(Path(args.plots) / f"{name}.png") as tmp:
                 tmp.write_bytes(png)
+    write_json(metrics, args.out)
     return 0
 
 
