@@ -46,3 +46,27 @@ def test_a_document_without_the_block_is_refused(bench, tmp_path):
     with pytest.raises(SystemExit, match="no"):
         bench.write_markdown(str(doc), ["x"], "h")
     assert doc.read_text() == "no markers here\n"
+
+
+def test_seeds_run_separately_are_joined_and_labelled_runs_kept_apart(bench, tmp_path):
+    first, later = [_run(1.0, 2.0), _run(3.0, 4.0)], [_run(2.0, 2.0)]
+    paths = []
+    for k, (runs, label) in enumerate([(first, None), (later, None), (later, "pls_net")]):
+        saved = {"coffee": {"task": "regression", "summary": bench._summary(runs, "regression"),
+                            "runs": runs, "quick": True, "threads": 1, "label": label}}  # fmt: skip
+        paths.append(tmp_path / f"r{k}.json")
+        paths[-1].write_text(json.dumps(saved))
+    doc = tmp_path / "accuracy.md"
+    doc.write_text(f"{bench.MARK_START}\n{bench.MARK_END}\n")
+    assert bench.main(["--render", ",".join(map(str, paths)), "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    # seeds 1+2 and seed 3 form one table: mean 2, per-seed ratios (0.5, 0.75, 1.0)
+    assert "### coffee: RMSEP, mean +- SD over 3 seeds" in text
+    assert "| auto | 2 +- 1 | 0.750 | +0.1 |" in text
+    assert "### coffee (pls_net): RMSEP, mean +- SD over 1 seeds" in text
+
+
+def test_unknown_deep_recipe_override_is_refused(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--cases", "coffee", "--deep", "transformer"])
+    assert "unknown deep recipe" in capsys.readouterr().err
