@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spectrakit.core.errors import AxisError, ConfigError, DataError
-from spectrakit.core.numeric import as_float64
+from spectrakit.core.numeric import as_float64, central_span
 
 
 def test_numbers_become_float64_without_a_copy_when_already_float64():
@@ -80,3 +80,11 @@ def test_the_callers_refuse_missing_targets_and_bad_spectra(tmp_path):
     bad[0, 0] = np.inf
     with pytest.raises(DataError, match="1 bad spectra"):
         store.append(bad)
+
+
+def test_central_span_keeps_whole_patches_in_the_middle():
+    assert central_span(10, 4) == (1, 9)  # two patches, one spare point on each side
+    assert central_span(11, 4) == (1, 9)  # the odd spare point goes to the end
+    assert central_span(8, 4) == (0, 8)
+    start, stop = central_span(3, 4)  # shorter than one patch: empty
+    assert start == stop

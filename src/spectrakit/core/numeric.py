@@ -1,4 +1,4 @@
-"""Numeric input: one float64 conversion that refuses text, one refusal of NaN and infinity."""
+"""Numeric helpers: one float64 conversion, one refusal of NaN and infinity, one patch window."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from spectrakit.core.errors import DataError, SpectraError
 
-__all__ = ["as_float64", "refuse_nonfinite"]
+__all__ = ["as_float64", "central_span", "refuse_nonfinite"]
 
 
 def _type_name(value: Any) -> str:
@@ -67,3 +67,22 @@ def refuse_nonfinite(
     if bad.any():
         rows = int(bad.reshape(len(bad), -1).any(axis=1).sum())
         raise DataError(message, expected=expected, got=f"{rows} {what}", fix=fix)
+
+
+def central_span(n: int, multiple: int) -> tuple[int, int]:
+    """(start, stop) of the central whole multiples of ``multiple`` among ``n`` points.
+
+    The one centre-crop rule of patch models, shared by preprocessing, pretraining data and
+    the any-grid predictors so that they cut the same points. ``start == stop`` when ``n`` is
+    shorter than one multiple (the caller refuses that in its own terms).
+
+    Parameters
+    ----------
+    n : int
+        Points available.
+    multiple : int
+        Patch length (> 0).
+    """
+    usable = (int(n) // int(multiple)) * int(multiple)
+    start = (int(n) - usable) // 2
+    return start, start + usable

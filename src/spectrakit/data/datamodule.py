@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError
-from spectrakit.core.numeric import refuse_nonfinite
+from spectrakit.core.numeric import central_span, refuse_nonfinite
 from spectrakit.core.resample import resample_values
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.dataset import RandomBatchDataset, SpectraDataset, collate_batch
@@ -337,16 +337,15 @@ class PretrainDataModule(L.LightningDataModule):
         self._ready = False
 
     def _crop(self, axis: np.ndarray) -> slice:
-        usable = (len(axis) // self.patch_size) * self.patch_size
-        if usable == 0:
+        start, stop = central_span(len(axis), self.patch_size)
+        if start == stop:
             raise DataError(
                 "spectra are shorter than one patch",
                 expected=f"at least {self.patch_size} points",
                 got=f"{len(axis)} points",
                 fix="use a model with a smaller patch size",
             )
-        start = (len(axis) - usable) // 2
-        return slice(start, start + usable)
+        return slice(start, stop)
 
     def _transform(self, block: np.ndarray, src: int) -> tuple[np.ndarray, np.ndarray]:
         axis = self._axes[src]

@@ -17,6 +17,7 @@ import pandas as pd
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.channel_set import ChannelLayout, ChannelSet
 from spectrakit.core.errors import AxisError, DataError
+from spectrakit.core.numeric import central_span
 from spectrakit.core.spectra import Spectra
 from spectrakit.core.spectra_inputs import as_values, check_finite
 
@@ -229,16 +230,15 @@ def any_grid_inputs(spectra: Spectra, patch: int) -> tuple[np.ndarray, SpectralA
     same for the PyTorch and the ONNX predictor.
     """
     ax = spectra.axis
-    usable = (ax.n_points // patch) * patch
-    if usable == 0:
+    start, stop = central_span(ax.n_points, patch)
+    if start == stop:
         raise AxisError(
             "spectra are shorter than one model patch",
             expected=f"at least {patch} points",
             got=f"{ax.n_points}",
         )
-    start = (ax.n_points - usable) // 2
-    values = np.array(spectra.values[:, None, start : start + usable], dtype=np.float32)
-    return values, ax.with_values(ax.values[start : start + usable])
+    values = np.array(spectra.values[:, None, start:stop], dtype=np.float32)
+    return values, ax.with_values(ax.values[start:stop])
 
 
 def coverage(axis: SpectralAxis, trained: SpectralAxis, warn: bool = True) -> float:

@@ -15,6 +15,7 @@ import numpy as np
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import ConfigError, PreprocessingError
+from spectrakit.core.numeric import central_span
 from spectrakit.core.spectra import Spectra
 
 __all__ = ["ChannelPreprocessor", "normalize_spectra"]
@@ -196,16 +197,15 @@ def central_window(n: int, length_multiple: int | None) -> tuple[int, int]:
     """
     if not length_multiple:
         return 0, n
-    usable = (n // int(length_multiple)) * int(length_multiple)
-    if usable == 0:
+    start, stop = central_span(n, length_multiple)
+    if start == stop:
         raise PreprocessingError(
             "preprocessed spectra are shorter than one model patch",
             expected=f"at least {length_multiple} points",
             got=f"{n} points",
             fix="crop less or use a model with smaller patches",
         )
-    start = (n - usable) // 2
-    return start, start + usable
+    return start, stop
 
 
 def normalize_spectra(x: Any, eps: float = 1e-6) -> Any:
