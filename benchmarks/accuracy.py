@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from spectrakit.core.spectra import Spectra
-from spectrakit.datasets import make_synthetic
+from spectrakit.datasets import MixtureSettings, make_synthetic
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.evaluation.demo_data import FIELD_PIPELINE as FERMENTATION_PIPELINE
 from spectrakit.evaluation.protocol import SealedTargets, strip_targets
@@ -167,8 +167,14 @@ def nir_transfer(n: int) -> Callable[[int, bool], Split]:
 
 def raman(seed: int, quick: bool) -> Split:
     """Four Raman-like classes (perturbed peaks), 8 labels per class, 400 test spectra."""
-    data = make_synthetic(432, task="classification", library="raman", n_components=4,
-                          class_perturbation=2.0, class_spread=0.4, seed=seed)  # fmt: skip
+    data = make_synthetic(
+        432,
+        task="classification",
+        mixture=MixtureSettings(
+            library="raman", n_components=4, class_perturbation=2.0, class_spread=0.4
+        ),
+        seed=seed,
+    )
     labels = data.meta["label"].to_numpy()
     rng = np.random.default_rng(seed + 1)
     tr = np.concatenate(

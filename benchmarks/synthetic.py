@@ -15,7 +15,12 @@ import time
 
 import numpy as np
 
-from spectrakit.datasets import ComponentLibrary, make_synthetic
+from spectrakit.datasets import (
+    ComponentLibrary,
+    MeasurementSettings,
+    MixtureSettings,
+    make_synthetic,
+)
 from spectrakit.datasets._baseline import baseline_basis
 
 
@@ -52,14 +57,18 @@ def main() -> None:
     args = parser.parse_args()
     axis = np.linspace(400.0, 1800.0, args.points)
     library = ComponentLibrary.random(4, (400.0, 1800.0), seed=0)
-    make_synthetic(100, library=library, axis=axis, seed=0)  # warm-up (imports, BLAS)
+    mixture = MixtureSettings(library=library)
+    make_synthetic(100, axis=axis, mixture=mixture, seed=0)  # warm-up (imports, BLAS)
 
     rows = []
     t_naive = timed(naive, args.naive, axis, library)
     rows.append(("naive per-spectrum loop", args.naive, *t_naive))
     configs = [
         ("make_synthetic (noise + fluorescence)", {}),
-        ("make_synthetic (+ spikes, shift jitter)", {"spike_rate": 1.0, "shift_jitter": 0.5}),
+        (
+            "make_synthetic (+ spikes, shift jitter)",
+            {"measurement": MeasurementSettings(spike_rate=1.0, shift_jitter=0.5)},
+        ),
         ("make_synthetic (+ 3 instruments, resolution)", {"_instruments": True}),
     ]
     for name, kw in configs:
@@ -71,7 +80,7 @@ def main() -> None:
                 Instrument("b", shift=2.0, resolution=6.0, response=(0.2,)),
                 Instrument("c", stretch=0.002, resolution=3.0),
             ]
-        t = timed(make_synthetic, args.n, library=library, axis=axis, seed=0, **kw)
+        t = timed(make_synthetic, args.n, mixture=mixture, axis=axis, seed=0, **kw)
         rows.append((name, args.n, *t))
 
     base_rate = args.naive / t_naive[0]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit import Spectra
+from spectrakit.datasets import MeasurementSettings, MixtureSettings
 from spectrakit.datasets.synthetic import make_multi_instrument
 from spectrakit.evaluation import regression_metrics
 from spectrakit.io import atomic_path
@@ -91,7 +92,11 @@ def main() -> None:
     quiet = {"progress": False, "loggers": ("csv",)}
 
     blocks = make_multi_instrument(
-        n_samples, 3, library="raman", n_components=3, seed=0, read_noise=10.0
+        n_samples,
+        3,
+        mixture=MixtureSettings(library="raman", n_components=3),
+        measurement=MeasurementSettings(read_noise=10.0),
+        seed=0,
     )
     unlabeled, test = split(blocks, n_unlabeled)
     for name, block in blocks.items():

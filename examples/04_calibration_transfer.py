@@ -42,7 +42,7 @@ from spectrakit.baselines import (
     SlopeBiasCorrection,
     SpectralSpaceTransformation,
 )
-from spectrakit.datasets import Instrument
+from spectrakit.datasets import Instrument, MixtureSettings
 from spectrakit.datasets.synthetic import make_multi_instrument
 from spectrakit.evaluation import regression_metrics
 from spectrakit.io import atomic_path
@@ -92,7 +92,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     n_cal, n_std, n_test = (60, 10, 40) if args.quick else (150, 15, 200)
     blocks = make_multi_instrument(
-        n_cal + n_std + n_test, [MASTER, SLAVE], library="raman", n_components=3, seed=0
+        n_cal + n_std + n_test,
+        [MASTER, SLAVE],
+        mixture=MixtureSettings(library="raman", n_components=3),
+        seed=0,
     )
     master = blocks["master"]
     slave = blocks["slave"].resample(master.axis)  # slave grid covers the master range

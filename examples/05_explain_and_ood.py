@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 import spectrakit as sk
-from spectrakit.datasets import RAMAN_COMPONENTS
+from spectrakit.datasets import RAMAN_COMPONENTS, MixtureSettings
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.explain import explain, plot_attribution, save_figure
 from spectrakit.io import atomic_path
@@ -63,7 +63,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     n = 320 if args.quick else 2000
-    data = make_synthetic(n, task="classification", library="raman", n_components=4, seed=0)
+    data = make_synthetic(
+        n, task="classification", mixture=MixtureSettings(library="raman", n_components=4), seed=0
+    )
     known = data.select(np.flatnonzero(data.meta["label"].isin(KNOWN).to_numpy()))
     unseen = data.where(label=UNSEEN)
     order = np.random.default_rng(0).permutation(known.n_spectra)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.cli import main as cli
+from spectrakit.datasets import MixtureSettings
 from spectrakit.datasets.synthetic import make_multi_instrument
 from spectrakit.evaluation import regression_metrics
 from spectrakit.io import atomic_path, read_blocks
@@ -53,7 +54,9 @@ def parse_args() -> argparse.Namespace:
 
 def write_challenge(folder: Path, n_samples: int) -> None:
     """The challenge layout: spectra per instrument, concentrations in a targets table."""
-    blocks = make_multi_instrument(n_samples, 3, library="raman", n_components=3, seed=0)
+    blocks = make_multi_instrument(
+        n_samples, 3, mixture=MixtureSettings(library="raman", n_components=3), seed=0
+    )
     folder.mkdir(parents=True, exist_ok=True)
     for name, block in zip(INSTRUMENTS, blocks.values(), strict=True):
         spectral = block.to_pandas().drop(columns=list(block.meta.columns))

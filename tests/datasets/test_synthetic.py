@@ -10,9 +10,12 @@ from spectrakit import ConfigError, Spectra
 from spectrakit.datasets import (
     DEFAULT_AXIS,
     RAMAN_COMPONENTS,
+    BackgroundSettings,
     Component,
     ComponentLibrary,
     Instrument,
+    MeasurementSettings,
+    MixtureSettings,
     Peak,
     make_multi_instrument,
     make_peaks,
@@ -68,9 +71,13 @@ def test_make_peaks_rows_and_sum():
 def test_named_components_peak_where_the_library_says():
     lib = ComponentLibrary.named("glucose", "acetate", "sulfate", "phenylalanine")
     _, parts = make_synthetic(
-        4, library=lib, baseline=None, read_noise=0.0, shot_noise=0.0, seed=0,
+        4,
+        mixture=MixtureSettings(library=lib),
+        background=BackgroundSettings(baseline=None),
+        measurement=MeasurementSettings(read_noise=0.0, shot_noise=0.0),
+        seed=0,
         return_components=True,
-    )  # fmt: skip
+    )
     for j, comp in enumerate(lib):
         pure = parts["profiles"][j]
         assert abs(X[np.argmax(pure)] - comp.strongest) <= STEP
@@ -79,14 +86,20 @@ def test_named_components_peak_where_the_library_says():
     assert abs(X[np.argmax(parts["profiles"][2])] - 981) <= STEP
     # and so do noisy measured spectra once their (known) background is removed
     sulfate = ComponentLibrary.named("sulfate")
-    noisy, truth = make_synthetic(20, library=sulfate, concentration_range=(0.5, 1.0), seed=1,
-                                  return_components=True)  # fmt: skip
+    noisy, truth = make_synthetic(
+        20,
+        mixture=MixtureSettings(library=sulfate, concentration_range=(0.5, 1.0)),
+        seed=1,
+        return_components=True,
+    )
     peaks = X[np.argmax(noisy.values - truth["baseline"], axis=1)]
     assert np.all(np.abs(peaks - 981) <= STEP)
 
 
 def test_clean_signal_is_linear_in_the_concentrations():
-    s, parts = make_synthetic(300, n_components=5, seed=3, return_components=True)
+    s, parts = make_synthetic(
+        300, mixture=MixtureSettings(n_components=5), seed=3, return_components=True
+    )
     c_true = s.meta[[f"c_{n}" for n in parts["names"]]].to_numpy()
     np.testing.assert_array_equal(c_true, parts["concentrations"])
     coef, *_ = np.linalg.lstsq(
@@ -101,9 +114,12 @@ def test_clean_signal_is_linear_in_the_concentrations():
 
 def test_components_sum_to_the_spectra_and_spikes_are_where_reported():
     s, parts = make_synthetic(
-        200, seed=1, spike_rate=2.0, spike_height=(3.0, 6.0), shift_jitter=0.5,
-        baseline="mixed", return_components=True,
-    )  # fmt: skip
+        200,
+        background=BackgroundSettings(baseline="mixed"),
+        measurement=MeasurementSettings(spike_rate=2.0, spike_height=(3.0, 6.0), shift_jitter=0.5),
+        seed=1,
+        return_components=True,
+    )
     total = parts["signal"] + parts["baseline"] + parts["noise"] + parts["spikes"]
     np.testing.assert_allclose(total, s.values, rtol=1e-6, atol=1e-3)
     pos = parts["spike_positions"]
@@ -120,25 +136,39 @@ def test_components_sum_to_the_spectra_and_spikes_are_where_reported():
 
 
 def test_noise_levels_follow_shot_and_read_settings():
-    _, parts = make_synthetic(400, seed=2, read_noise=4.0, shot_noise=1.0, return_components=True)
+    _, parts = make_synthetic(
+        400,
+        measurement=MeasurementSettings(read_noise=4.0, shot_noise=1.0),
+        seed=2,
+        return_components=True,
+    )
     clean = parts["signal"] + parts["baseline"]
     z = parts["noise"] / np.sqrt(np.maximum(clean, 0) + 16.0)
     assert z.std() == pytest.approx(1.0, rel=0.02)
-    _, quiet = make_synthetic(50, seed=2, read_noise=0.0, shot_noise=0.0, return_components=True)
+    _, quiet = make_synthetic(
+        50,
+        measurement=MeasurementSettings(read_noise=0.0, shot_noise=0.0),
+        seed=2,
+        return_components=True,
+    )
     assert np.all(quiet["noise"] == 0)
 
 
 def test_baseline_is_smooth_positive_and_in_the_requested_range():
     _, parts = make_synthetic(
-        200, seed=4, baseline="fluorescence", baseline_strength=(1.0, 2.0),
+        200,
+        background=BackgroundSettings(baseline="fluorescence", baseline_strength=(1.0, 2.0)),
+        seed=4,
         return_components=True,
-    )  # fmt: skip
+    )
     b = parts["baseline"]
     assert b.min() >= 0
     assert np.all(b.max(axis=1) <= 2000.0 * 1.001)
     assert np.median(b.max(axis=1)) > 500.0
     assert np.abs(np.diff(b, 2, axis=1)).max() < 1.0  # no peaks in the background
-    _, none = make_synthetic(5, seed=4, baseline=None, return_components=True)
+    _, none = make_synthetic(
+        5, background=BackgroundSettings(baseline=None), seed=4, return_components=True
+    )
     assert np.all(none["baseline"] == 0)
 
 
@@ -146,12 +176,10 @@ def test_baseline_is_smooth_positive_and_in_the_requested_range():
 def _clean_one(inst: Instrument, lib: ComponentLibrary, **kw) -> np.ndarray:
     s = make_synthetic(
         1,
-        library=lib,
         instruments=[inst],
-        baseline=None,
-        read_noise=0.0,
-        shot_noise=0.0,
-        concentration_range=(1.0, 1.0),
+        mixture=MixtureSettings(library=lib, concentration_range=(1.0, 1.0)),
+        background=BackgroundSettings(baseline=None),
+        measurement=MeasurementSettings(read_noise=0.0, shot_noise=0.0),
         seed=0,
         **kw,
     )
@@ -195,7 +223,9 @@ def test_multi_instrument_same_samples_on_different_grids():
         Instrument("b", axis=(350, 1850, 600), shift=3.0, resolution=5.0, response=(0.2, -0.1)),
         Instrument("c", axis=np.geomspace(450, 1750, 800), stretch=0.002),
     ]
-    blocks = make_multi_instrument(30, insts, library="raman", n_components=3, seed=5)
+    blocks = make_multi_instrument(
+        30, insts, mixture=MixtureSettings(library="raman", n_components=3), seed=5
+    )
     assert list(blocks) == ["a", "b", "c"]
     assert [b.n_points for b in blocks.values()] == [1000, 600, 800]
     ref = blocks["a"].meta
@@ -206,7 +236,9 @@ def test_multi_instrument_same_samples_on_different_grids():
     # different instruments really differ
     common = blocks["a"].resample(blocks["b"].crop(400, 1800).axis).values
     assert not np.allclose(common, blocks["b"].crop(400, 1800).values, rtol=0.05)
-    both = make_multi_instrument(30, insts, library="raman", n_components=3, seed=5, combined=True)
+    both = make_multi_instrument(
+        30, insts, mixture=MixtureSettings(library="raman", n_components=3), seed=5, combined=True
+    )
     assert isinstance(both, Spectra) and both.n_spectra == 90
     assert sorted(set(both.meta["instrument"])) == ["a", "b", "c"]
     assert both.axis.min >= 450 and both.axis.max <= 1750
@@ -226,21 +258,33 @@ def test_random_instruments_and_mixed_instruments_in_one_dataset():
 # ----------------------------------------------------------------------------- classes, seeds
 def test_classification_labels_and_class_specific_peaks():
     s, parts = make_synthetic(
-        400, task="classification", library="raman", n_components=3, class_perturbation=4.0,
-        baseline=None, seed=7, return_components=True,
-    )  # fmt: skip
+        400,
+        task="classification",
+        mixture=MixtureSettings(library="raman", n_components=3, class_perturbation=4.0),
+        background=BackgroundSettings(baseline=None),
+        seed=7,
+        return_components=True,
+    )
     assert set(s.meta["label"]) == {"glucose", "acetate", "sulfate"}
     for name, band in [("acetate", 928), ("sulfate", 981)]:
         mean = parts["signal"][s.meta["label"].to_numpy() == name].mean(axis=0)
         assert abs(X[np.argmax(mean)] - band) <= 4 * 4.0  # moved by the class perturbation
-    many = make_synthetic(100, task="classification", n_components=2, n_classes=5, seed=0)
+    many = make_synthetic(
+        100, task="classification", mixture=MixtureSettings(n_components=2, n_classes=5), seed=0
+    )
     assert many.meta["label"].nunique() == 5
 
 
 def test_seeding_is_reproducible_and_seeds_differ():
-    a = make_synthetic(50, seed=11, spike_rate=1.0, shift_jitter=0.3)
-    b = make_synthetic(50, seed=11, spike_rate=1.0, shift_jitter=0.3)
-    c = make_synthetic(50, seed=12, spike_rate=1.0, shift_jitter=0.3)
+    a = make_synthetic(
+        50, measurement=MeasurementSettings(spike_rate=1.0, shift_jitter=0.3), seed=11
+    )
+    b = make_synthetic(
+        50, measurement=MeasurementSettings(spike_rate=1.0, shift_jitter=0.3), seed=11
+    )
+    c = make_synthetic(
+        50, measurement=MeasurementSettings(spike_rate=1.0, shift_jitter=0.3), seed=12
+    )
     assert a.equals(b)
     assert not np.allclose(a.values, c.values)
     g1 = make_synthetic(20, seed=np.random.default_rng(3))
@@ -252,7 +296,7 @@ def test_seeding_is_reproducible_and_seeds_differ():
 
 
 def test_output_is_float32_with_axis_and_ground_truth_meta():
-    s = make_synthetic(10, library="raman", n_components=2, seed=0)
+    s = make_synthetic(10, mixture=MixtureSettings(library="raman", n_components=2), seed=0)
     assert s.values.dtype == np.float32 and s.axis.kind == "raman_shift"
     assert list(s.meta.columns) == ["sample_id", "instrument", "c_glucose", "c_acetate"]
 
@@ -306,7 +350,11 @@ def test_instrument_noise_overrides_and_multi_instrument_components():
     quiet = Instrument("quiet", read_noise=0.0, shot_noise=0.0, spike_rate=0.0)
     loud = Instrument("loud", read_noise=50.0, axis=(400, 1800, 500), spike_rate=3.0)
     blocks, parts = make_multi_instrument(
-        40, [quiet, loud], seed=0, spike_rate=1.0, return_components=True
+        40,
+        [quiet, loud],
+        measurement=MeasurementSettings(spike_rate=1.0),
+        seed=0,
+        return_components=True,
     )
     assert np.all(parts["quiet"]["noise"] == 0) and len(parts["quiet"]["spike_positions"]) == 0
     assert parts["loud"]["noise"].std() > 40
@@ -323,9 +371,13 @@ def test_instrument_noise_overrides_and_multi_instrument_components():
 def test_per_spectrum_shift_jitter_matches_exactly_shifted_peaks():
     lib = ComponentLibrary([Component("line", (Peak(1000.0, 12.0, 1.0, "gaussian"),))])
     s, parts = make_synthetic(
-        50, library=lib, shift_jitter=1.0, baseline=None, read_noise=0.0, shot_noise=0.0,
-        concentration_range=(1.0, 1.0), seed=9, return_components=True,
-    )  # fmt: skip
+        50,
+        mixture=MixtureSettings(library=lib, concentration_range=(1.0, 1.0)),
+        background=BackgroundSettings(baseline=None),
+        measurement=MeasurementSettings(shift_jitter=1.0, read_noise=0.0, shot_noise=0.0),
+        seed=9,
+        return_components=True,
+    )
     shifts = s.meta["axis_shift"].to_numpy()
     assert 0.6 < shifts.std() < 1.4
     exact = 1000.0 * np.stack([make_peaks(X, 1000.0 + d, 12.0) for d in shifts])
@@ -342,9 +394,8 @@ def test_per_spectrum_shift_jitter_matches_exactly_shifted_peaks():
 def _steps_inputs(n: int, n_inst: int, seed: int = 7):
     from spectrakit.datasets import _settings as st
     from spectrakit.datasets._samples import draw_samples
-    from spectrakit.datasets.synthetic import make_synthetic as reference
 
-    settings = st.build_settings(seed=seed, **st.settings_options(reference, {"n_components": 2}))
+    settings = st.settings_from(seed, {"mixture": MixtureSettings(n_components=2)})
     seeds = st.seed_sequence(seed, extra=True).spawn(3)
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     insts = [Instrument(f"i{j}", shift=float(j)) for j in range(n_inst)]

@@ -118,3 +118,64 @@ def digest(out: Any) -> str:
 def test_flat_keywords_give_the_pinned_bytes(name):
     make, kwargs, expected = FLAT[name]
     assert digest(make(**kwargs)) == expected
+
+
+def _grouped(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The same call with every settings field moved into its group object."""
+    from dataclasses import fields
+
+    from spectrakit.datasets import groups
+
+    out = dict(kwargs)
+    for name, cls in groups.GROUPS.items():
+        mine = {f.name: out.pop(f.name) for f in fields(cls) if f.name in out}
+        if mine:
+            out[name] = cls(**mine)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FLAT))
+def test_settings_groups_give_the_same_pinned_bytes(name):
+    make, kwargs, expected = FLAT[name]
+    grouped = _grouped(kwargs)
+    assert not set(grouped) & {"read_noise", "library", "baseline"}  # really moved
+    assert digest(make(**grouped)) == expected
+
+
+def test_a_field_by_name_overrides_its_group():
+    from spectrakit.datasets import MeasurementSettings
+
+    quiet = MeasurementSettings(read_noise=0.0, shot_noise=0.0)
+    a = make_synthetic(8, measurement=quiet, read_noise=3.0, seed=4)
+    b = make_synthetic(8, read_noise=3.0, shot_noise=0.0, seed=4)
+    np.testing.assert_array_equal(a.values, b.values)
+    c = make_synthetic(8, measurement=quiet, seed=4)
+    assert not np.array_equal(a.values, c.values)
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "hint"),
+    [
+        (make_synthetic, {"read_nosie": 1.0}, "read_noise"),
+        (make_synthetic, {"n_component": 3}, "n_components"),
+        (make_synthetic, {"mixtures": None}, "mixture"),
+        (make_multi_instrument, {"baseline_strenght": (0, 1)}, "baseline_strength"),
+    ],
+)
+def test_a_misspelt_keyword_is_refused_with_the_closest_name(make, kwargs, hint):
+    from spectrakit import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown option") as info:
+        make(5, **kwargs)
+    message = str(info.value)
+    assert f"did you mean {hint}" in message and "\n" not in message
+
+
+def test_a_settings_group_of_the_wrong_type_is_refused():
+    from spectrakit import ConfigError
+    from spectrakit.datasets import BackgroundSettings
+
+    with pytest.raises(ConfigError, match=r"invalid mixture.*MixtureSettings"):
+        make_synthetic(5, mixture={"n_components": 3})
+    with pytest.raises(ConfigError, match="invalid measurement"):
+        make_synthetic(5, measurement=BackgroundSettings())

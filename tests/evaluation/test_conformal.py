@@ -6,6 +6,7 @@ import pytest
 
 from spectrakit import ConfigError, DataError
 from spectrakit.baselines import PLSRegressor, make_baseline
+from spectrakit.datasets import MeasurementSettings, MixtureSettings
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.evaluation import ConformalClassifier, ConformalRegressor, conformal_quantile
 
@@ -23,7 +24,13 @@ def _tolerance(alpha: float) -> float:
 
 @pytest.fixture(scope="module")
 def regression_split():
-    s = make_synthetic(N_TRAIN + N_CAL + N_TEST, n_components=3, read_noise=20.0, axis=AXIS, seed=5)
+    s = make_synthetic(
+        N_TRAIN + N_CAL + N_TEST,
+        axis=AXIS,
+        mixture=MixtureSettings(n_components=3),
+        measurement=MeasurementSettings(read_noise=20.0),
+        seed=5,
+    )
     idx = np.arange(s.n_spectra)
     return (
         s.select(idx[:N_TRAIN]),
@@ -37,11 +44,9 @@ def classification_split():
     s = make_synthetic(
         N_TRAIN + N_CAL + N_TEST,
         task="classification",
-        n_components=3,
-        n_classes=3,
-        class_spread=0.9,
-        read_noise=30.0,
         axis=AXIS,
+        mixture=MixtureSettings(n_components=3, n_classes=3, class_spread=0.9),
+        measurement=MeasurementSettings(read_noise=30.0),
         seed=6,
     )
     idx = np.arange(s.n_spectra)

@@ -10,6 +10,7 @@ import pytest
 
 from _browser import chromium
 from spectrakit.baselines import PLSRegressor
+from spectrakit.datasets import MixtureSettings
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.evaluation import cross_validate, write_model_report
 from spectrakit.preprocessing import Pipeline, SavitzkyGolay, Standardize
@@ -18,7 +19,9 @@ from spectrakit.preprocessing import Pipeline, SavitzkyGolay, Standardize
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    spectra = make_synthetic(60, n_components=3, axis=(400.0, 1800.0, 150), seed=2)
+    spectra = make_synthetic(
+        60, axis=(400.0, 1800.0, 150), mixture=MixtureSettings(n_components=3), seed=2
+    )
     pipe = Pipeline([("smooth", SavitzkyGolay(7, 2)), ("scale", Standardize())])
     res = cross_validate(
         lambda: PLSRegressor(n_components=3), spectra, "c_comp0", "kfold:4", pipeline=pipe

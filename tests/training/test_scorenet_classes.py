@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spectrakit.core.errors import ConfigError, DataError
-from spectrakit.datasets import make_synthetic
+from spectrakit.datasets import MixtureSettings, make_synthetic
 from spectrakit.training.deep_recipes import fit_deep, pls_estimator
 from spectrakit.training.recipes import cv_folds
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
@@ -18,8 +18,14 @@ SNV = {"steps": [{"step": "SNV", "params": {}}]}
 
 @pytest.fixture(scope="module")
 def raman():
-    data = make_synthetic(224, task="classification", library="raman", n_components=4,
-                          class_perturbation=2.0, class_spread=0.4, seed=3)  # fmt: skip
+    data = make_synthetic(
+        224,
+        task="classification",
+        mixture=MixtureSettings(
+            library="raman", n_components=4, class_perturbation=2.0, class_spread=0.4
+        ),
+        seed=3,
+    )
     labels = data.meta["label"].to_numpy()
     rng = np.random.default_rng(0)
     tr = np.concatenate(

@@ -1,7 +1,9 @@
 """Datasets: a seeded synthetic generator with known ground truth, and real reference sets.
 
 - :func:`make_synthetic`, :func:`make_multi_instrument`, :func:`make_peaks` with
-  :class:`Instrument`, :class:`ComponentLibrary`, :class:`Component`, :class:`Peak`.
+  :class:`Instrument`, :class:`ComponentLibrary`, :class:`Component`, :class:`Peak`, and
+  the settings groups :class:`MixtureSettings`, :class:`BackgroundSettings`,
+  :class:`MeasurementSettings`.
 - :func:`load_coffee`, :func:`load_fermentation`, :func:`load_fermentation_reference`
   (shipped with the optional ``datasets`` extra, ``pip install spectrakit[datasets]``).
 - :func:`fetch`, :func:`load_bacteria_id`, :func:`load_dig4bio`: public sets downloaded
@@ -12,6 +14,7 @@ from spectrakit.datasets._cache import RemoteDataset, RemoteFile, data_home, fet
 from spectrakit.datasets._components import RAMAN_COMPONENTS, Component, ComponentLibrary, Peak
 from spectrakit.datasets._instrument import Instrument
 from spectrakit.datasets._peaks import SHAPES, make_peaks
+from spectrakit.datasets.groups import BackgroundSettings, MeasurementSettings, MixtureSettings
 from spectrakit.datasets.reference import (
     load_coffee,
     load_fermentation,
@@ -25,9 +28,12 @@ __all__ = [
     "RAMAN_COMPONENTS",
     "REGISTRY",
     "SHAPES",
+    "BackgroundSettings",
     "Component",
     "ComponentLibrary",
     "Instrument",
+    "MeasurementSettings",
+    "MixtureSettings",
     "Peak",
     "RemoteDataset",
     "RemoteFile",

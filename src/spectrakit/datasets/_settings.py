@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +18,13 @@ from spectrakit.datasets._validate import (
     check_nonnegative,
     check_range,
 )
+from spectrakit.datasets.groups import (
+    GROUPS,
+    BackgroundSettings,
+    MeasurementSettings,
+    MixtureSettings,
+    group_options,
+)
 
 __all__ = [
     "DEFAULT_AXIS",
@@ -30,7 +35,7 @@ __all__ = [
     "instrument_list",
     "random_instruments",
     "seed_sequence",
-    "settings_options",
+    "settings_from",
 ]
 
 #: 400-1800 cm-1 Raman shift, 1000 points, 785 nm laser.
@@ -42,7 +47,7 @@ TASKS = ("regression", "classification")
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated generator parameters (see ``make_synthetic``)."""
+    """Validated generator parameters, flat (see :mod:`spectrakit.datasets.groups`)."""
 
     task: str
     library: ComponentLibrary
@@ -61,55 +66,43 @@ class Settings:
     shift_jitter: float
 
 
-#: parameters of ``make_synthetic`` that are not generator settings.
-_NOT_SETTINGS = ("n_spectra", "instruments", "seed", "return_components")
+#: keywords of the generators besides the settings groups and their fields.
+_CALL = ("task", "axis", "instruments", "seed", "return_components")
 
 
-def settings_options(reference: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` completed with the defaults of ``reference``'s setting parameters.
+def settings_from(seed: int, options: dict[str, Any]) -> Settings:
+    """Validated settings from the generator keywords.
 
-    Unknown names raise :class:`ConfigError` listing the accepted ones, so a typo never
-    passes silently.
+    ``options`` holds ``task``, ``axis``, the groups ``mixture``, ``background``,
+    ``measurement`` and any group field given by name (see :mod:`spectrakit.datasets.groups`).
+    An unknown name raises :class:`ConfigError` with the closest accepted ones.
     """
-    params = inspect.signature(reference).parameters
-    defaults = {n: p.default for n, p in params.items() if n not in _NOT_SETTINGS}
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ConfigError(
-            "unknown option",
-            expected="one of " + ", ".join(sorted(defaults)),
-            got=", ".join(sorted(unknown)),
-        )
-    return {**defaults, **options}
+    opts = dict(options)
+    task = opts.pop("task", "regression")
+    axis = opts.pop("axis", None)
+    groups = {name: opts.pop(name, None) for name in GROUPS}
+    return build_settings(
+        seed=seed, task=task, axis=axis, **group_options(opts, accepted=_CALL, **groups)
+    )
 
 
 def build_settings(
     *,
     seed: int,
     task: str,
-    n_components: int,
-    library: ComponentLibrary | str | None,
     axis: Any,
-    n_classes: int | None,
-    class_perturbation: float,
-    class_spread: float,
-    concentration_range: tuple[float, float],
-    baseline: str | None,
-    baseline_strength: tuple[float, float],
-    intensity: float,
-    read_noise: float,
-    shot_noise: float,
-    spike_rate: float,
-    spike_height: tuple[float, float],
-    shift_jitter: float,
+    mixture: MixtureSettings,
+    background: BackgroundSettings,
+    measurement: MeasurementSettings,
 ) -> Settings:
-    """Validate every generator parameter once (see ``make_synthetic`` for their meaning)."""
+    """Validate every generator parameter once (see :mod:`spectrakit.datasets.groups`)."""
+    mix, ms = mixture, measurement
     check_choice("task", task, TASKS)
     ax = DEFAULT_AXIS if axis is None else resolve_axis(axis)
-    lib = _library(library, n_components, ax, seed)
+    lib = _library(mix.library, mix.n_components, ax, seed)
     k = len(lib)
     if task == "classification":
-        n_cls = k if n_classes is None else check_count("n_classes", n_classes, minimum=2)
+        n_cls = k if mix.n_classes is None else check_count("n_classes", mix.n_classes, minimum=2)
         if n_cls < 2:
             raise ConfigError(
                 "classification needs at least two classes",
@@ -118,8 +111,9 @@ def build_settings(
             )
     else:
         n_cls = 0
+    baseline = background.baseline
     base = "none" if baseline is None else check_choice("baseline", baseline, BASELINES)
-    intensity = check_nonnegative("intensity", intensity)
+    intensity = check_nonnegative("intensity", ms.intensity)
     if intensity == 0:
         raise ConfigError("intensity must be positive", got="0", fix="e.g. intensity=1000")
     return Settings(
@@ -127,17 +121,17 @@ def build_settings(
         library=lib,
         axis=ax,
         n_classes=n_cls,
-        class_perturbation=check_nonnegative("class_perturbation", class_perturbation),
-        class_spread=check_nonnegative("class_spread", class_spread),
-        concentration_range=check_range("concentration_range", concentration_range),
+        class_perturbation=check_nonnegative("class_perturbation", mix.class_perturbation),
+        class_spread=check_nonnegative("class_spread", mix.class_spread),
+        concentration_range=check_range("concentration_range", mix.concentration_range),
         baseline=base,
-        baseline_strength=check_range("baseline_strength", baseline_strength),
+        baseline_strength=check_range("baseline_strength", background.baseline_strength),
         intensity=intensity,
-        read_noise=check_nonnegative("read_noise", read_noise),
-        shot_noise=check_nonnegative("shot_noise", shot_noise),
-        spike_rate=check_nonnegative("spike_rate", spike_rate),
-        spike_height=check_range("spike_height", spike_height),
-        shift_jitter=check_nonnegative("shift_jitter", shift_jitter),
+        read_noise=check_nonnegative("read_noise", ms.read_noise),
+        shot_noise=check_nonnegative("shot_noise", ms.shot_noise),
+        spike_rate=check_nonnegative("spike_rate", ms.spike_rate),
+        spike_height=check_range("spike_height", ms.spike_height),
+        shift_jitter=check_nonnegative("shift_jitter", ms.shift_jitter),
     )
 
 

@@ -25,7 +25,6 @@ from spectrakit.core.common_grid import combine
 from spectrakit.core.errors import ConfigError
 from spectrakit.core.spectra import Spectra
 from spectrakit.datasets._baseline import baseline_basis
-from spectrakit.datasets._components import ComponentLibrary
 from spectrakit.datasets._instrument import Instrument, instrument_matrices
 from spectrakit.datasets._measure import MeasureResult, NoiseSettings, measure
 from spectrakit.datasets._peaks import make_peaks
@@ -33,18 +32,21 @@ from spectrakit.datasets._samples import Samples, draw_samples
 from spectrakit.datasets._settings import (
     DEFAULT_AXIS,
     Settings,
-    build_settings,
     entropy,
     instrument_list,
     random_instruments,
     seed_sequence,
-    settings_options,
+    settings_from,
 )
 from spectrakit.datasets._validate import check_count
+from spectrakit.datasets.groups import BackgroundSettings, MeasurementSettings, MixtureSettings
 
 __all__ = [
     "DEFAULT_AXIS",
+    "BackgroundSettings",
     "Instrument",
+    "MeasurementSettings",
+    "MixtureSettings",
     "make_multi_instrument",
     "make_peaks",
     "make_synthetic",
@@ -56,24 +58,14 @@ def make_synthetic(
     n_spectra: int = 1000,
     *,
     task: str = "regression",
-    n_components: int = 4,
-    library: ComponentLibrary | str | None = None,
     axis: SpectralAxis | Sequence[float] | np.ndarray | tuple | None = None,
     instruments: Sequence[Instrument] | Instrument | None = None,
-    n_classes: int | None = None,
-    class_perturbation: float = 0.0,
-    class_spread: float = 0.25,
-    concentration_range: tuple[float, float] = (0.0, 1.0),
-    baseline: str | None = "fluorescence",
-    baseline_strength: tuple[float, float] = (0.2, 2.0),
-    intensity: float = 1000.0,
-    read_noise: float = 5.0,
-    shot_noise: float = 1.0,
-    spike_rate: float = 0.0,
-    spike_height: tuple[float, float] = (1.0, 5.0),
-    shift_jitter: float = 0.0,
+    mixture: MixtureSettings | None = None,
+    background: BackgroundSettings | None = None,
+    measurement: MeasurementSettings | None = None,
     seed: int | np.random.Generator | None = 0,
     return_components: bool = False,
+    **fields: Any,
 ) -> Spectra | tuple[Spectra, dict[str, Any]]:
     """Generate spectra of known composition, measured by one or several instruments.
 
@@ -82,83 +74,49 @@ def make_synthetic(
     n_spectra : int, default=1000
         Number of spectra (one sample each).
     task : {"regression", "classification"}
-        Regression: concentrations uniform in ``concentration_range``, stored as meta
-        columns ``c_<component>``. Classification: every class is a characteristic mixture
-        (class ``j`` is dominated by component ``j`` while ``n_classes <= n_components``),
-        stored in a ``label`` column; concentrations are kept too.
-    n_components : int, default=4
-        Number of pure components when ``library`` is not given.
-    library : ComponentLibrary, "raman" or None
-        Pure components. ``None`` draws a random library from ``seed``; ``"raman"`` uses
-        the first ``n_components`` built-in Raman-like components (glucose, acetate,
-        sulfate, ethanol, ...).
+        Regression: concentrations in meta columns ``c_<component>``. Classification:
+        every class is a characteristic mixture, in a ``label`` column.
     axis : SpectralAxis, array-like, (start, stop, n_points) or None
         Grid of instruments without their own; default :data:`DEFAULT_AXIS`.
     instruments : Instrument or sequence of Instrument, optional
-        Each spectrum is measured on one instrument drawn uniformly at random (meta column
-        ``instrument``). Instruments with different grids are brought onto their common
-        overlap with :func:`spectrakit.combine`.
-    n_classes : int, optional
-        Classes for ``task="classification"`` (default: ``n_components``).
-    class_perturbation : float, default=0.0
-        Standard deviation (axis units) of class-specific peak shifts; widths and heights
-        are perturbed proportionally (5 % and 10 % per axis unit, capped).
-    class_spread : float, default=0.25
-        Log-normal spread of concentrations around the class mixture.
-    concentration_range : (float, float), default=(0, 1)
-        Range of regression concentrations.
-    baseline : {"fluorescence", "polynomial", "mixed", "none", None}
-        Background type: broad fluorescence-like shapes, a cubic drift, or both.
-    baseline_strength : (float, float), default=(0.2, 2.0)
-        Per-spectrum background height range, in units of ``intensity``.
-    intensity : float, default=1000.0
-        Counts of a unit-height band at unit concentration (sets the shot-noise level).
-    read_noise : float, default=5.0
-        Gaussian read-noise standard deviation in counts.
-    shot_noise : float, default=1.0
-        Shot-noise factor (1 = Poisson: variance equals the counts; 0 = off).
-    spike_rate : float, default=0.0
-        Mean number of cosmic-ray spikes per spectrum (Poisson).
-    spike_height : (float, float), default=(1.0, 5.0)
-        Spike height range in units of ``intensity``.
-    shift_jitter : float, default=0.0
-        Standard deviation of a per-spectrum axis shift (axis units), applied by a
-        third-order Taylor expansion: accurate to about 0.1 % of the band height for shifts
-        up to a tenth of the narrowest band FWHM (about 1 % at a fifth).
+        Each spectrum is measured on one drawn uniformly at random (meta ``instrument``);
+        different grids are brought onto their overlap with :func:`spectrakit.combine`.
+    mixture, background, measurement : settings, optional
+        :class:`MixtureSettings`, :class:`BackgroundSettings`, :class:`MeasurementSettings`.
     seed : int or numpy.random.Generator, optional
         Seed; the same seed gives the same data.
     return_components : bool, default=False
         Also return the exact parts (all grids must then be equal).
+    **fields
+        Any field of the three settings by name (``read_noise=2.0``); it overrides the
+        same field of a settings object.
 
     Returns
     -------
     spectra : Spectra
         Values (n_spectra, n_points) float32; meta ``sample_id``, ``instrument``,
-        ``c_<component>``, for classification ``label``, and with ``shift_jitter`` the
-        per-spectrum ``axis_shift``.
+        ``c_<component>``, ``label`` (classification), ``axis_shift`` (with shift jitter).
     components : dict, only with ``return_components=True``
-        ``signal``, ``baseline``, ``noise``, ``spikes`` (each (n, p); they sum to the
-        values), ``spike_positions`` ((m, 2) row, column of each spike maximum),
-        ``profiles`` ((k, p) pure spectra as the first instrument reports them, counts per
-        unit concentration), ``concentrations`` ((n, k)), ``names``, ``library``.
+        ``signal``, ``baseline``, ``noise``, ``spikes`` ((n, p), summing to the values),
+        ``spike_positions`` ((m, 2) row, column), ``profiles`` ((k, p) counts per unit
+        concentration), ``concentrations`` ((n, k)), ``names``, ``library``.
 
     Examples
     --------
-    >>> s = make_synthetic(200, library="raman", n_components=3, seed=1)
+    >>> s = make_synthetic(200, mixture=MixtureSettings(library="raman", n_components=3))
     >>> s.shape, list(s.meta.columns)
     ((200, 1000), ['sample_id', 'instrument', 'c_glucose', 'c_acetate', 'c_sulfate'])
     """
-    n = check_count("n_spectra", n_spectra)
-    seed = entropy(seed)
-    settings = build_settings(
-        seed=seed, task=task, n_components=n_components, library=library, axis=axis,
-        n_classes=n_classes, class_perturbation=class_perturbation, class_spread=class_spread,
-        concentration_range=concentration_range, baseline=baseline,
-        baseline_strength=baseline_strength, intensity=intensity, read_noise=read_noise,
-        shot_noise=shot_noise, spike_rate=spike_rate, spike_height=spike_height,
-        shift_jitter=shift_jitter,
-    )  # fmt: skip
-    insts = instrument_list(instruments)
+    n, seed = check_count("n_spectra", n_spectra), entropy(seed)
+    groups = {"mixture": mixture, "background": background, "measurement": measurement}
+    settings = settings_from(seed, {"task": task, "axis": axis, **groups, **fields})
+    return _generate(n, settings, instrument_list(instruments), seed, return_components)
+
+
+def _generate(
+    n: int, settings: Settings, insts: list[Instrument], seed: int, return_components: bool
+) -> Spectra | tuple[Spectra, dict[str, Any]]:
+    """``n`` samples drawn from the seed, each measured on an instrument drawn at random."""
     seeds = seed_sequence(seed, extra=True).spawn(3)
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
     grids = _grids(insts, settings, need_one=return_components)
@@ -239,7 +197,8 @@ def make_multi_instrument(
     return_components : bool, default=False
         Also return ``{instrument: components}`` as in :func:`make_synthetic`.
     **options
-        Any other :func:`make_synthetic` parameter (task, library, n_components, noise...).
+        ``task``, ``axis``, ``mixture``, ``background``, ``measurement`` or any settings
+        field by name, as in :func:`make_synthetic`.
 
     Returns
     -------
@@ -254,7 +213,7 @@ def make_multi_instrument(
     """
     n = check_count("n_samples", n_samples)
     seed = entropy(seed)
-    settings = build_settings(seed=seed, **settings_options(make_synthetic, options))
+    settings = settings_from(seed, options)
     seeds = seed_sequence(seed, extra=True).spawn(3)
     insts = _instruments(instruments, settings, np.random.default_rng(seeds[1]))
     samples = draw_samples(n, settings, np.random.default_rng(seeds[0]))
