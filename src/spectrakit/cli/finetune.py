@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
-from spectrakit.cli._channels import add_channel_options, read_data
-from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._channels import add_channel_options, read_data, read_val
+from spectrakit.cli._common import add_read_options
 from spectrakit.cli._output import claim_dir
 from spectrakit.cli._targets import check_targets
 from spectrakit.core.errors import ConfigError
@@ -35,7 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="labelled spectra (table format)")
     p.add_argument("--target", required=True, help="target column(s), comma-separated")
     p.add_argument("--out", required=True, help="output bundle directory")
-    p.add_argument("--val", help="validation spectra (default: hold out --val-fraction)")
+    p.add_argument(
+        "--val",
+        help="validation spectra (default: hold out --val-fraction); with --channel-files, "
+        "the validation channels in the same form",
+    )
     p.add_argument(
         "--name-template",
         help="write the bundle to OUT/<name> with name from the recipe, e.g. "
@@ -97,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
     check_targets(train, targets, task)
-    if measured and (args.model == "auto" or args.model in CHEMOMETRIC or args.val):
+    if measured and (args.model == "auto" or args.model in CHEMOMETRIC):
         _refuse_measured(args)
     if args.model == "auto":
         return _report(run_auto(args, train, targets, task), args)
@@ -113,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     augment = _augmentation(args.augment) if args.augment else None
     config = config_from_args(args, task=task, augment=augment)
-    val = read_input(args.val, args) if args.val else None
+    val = read_val(args) if args.val else None
     args.out = out = _out_dir(args, task, targets, augment, getattr(train, "names", None))
     if val is not None:
         check_targets(val, targets, task, training=False)
@@ -123,13 +127,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _refuse_measured(args: argparse.Namespace) -> None:
-    what = "--val" if args.val else f"--model {args.model}"
+    what = f"--model {args.model}"
     raise ConfigError(
         f"measured channels (--channel-files) do not combine with {what}",
-        expected="a network taking several input channels (e.g. --model cnn1d_tiny) and a "
-        "validation split of the channel files",
+        expected="a network taking several input channels (e.g. --model cnn1d_tiny)",
         got=what,
-        fix="choose a network, and --val-fraction or --split instead of --val",
+        fix="choose a network, e.g. --model cnn1d_tiny",
     )
 
 
