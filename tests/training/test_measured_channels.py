@@ -162,3 +162,34 @@ def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
         assert code == 2, (extra, err)
         assert needle in err and len(err.splitlines()) == 1, err
     assert isinstance(train.pack(), Spectra)
+
+
+def test_auto_chooses_a_network_for_channels_by_cv(sets, tmp_path):
+    from spectrakit.training import FitConfig
+    from spectrakit.training.auto_channels import auto_fit_channels
+
+    train, test = sets
+    cfg = FitConfig(**{**FIT, "max_epochs": 8})
+    predictor, table = auto_fit_channels(
+        train, "label", cfg, candidates=("cnn1d_tiny", "mlp_tiny"), k=3, out=tmp_path / "auto"
+    )
+    assert list(table["candidate"]) == ["cnn1d_tiny", "mlp_tiny"]
+    auto = predictor.config.metrics["auto"]
+    best = table.loc[table["cv_error"].idxmin(), "candidate"]
+    assert auto["chosen"] == best == predictor.config.family.name and auto["folds"] == 3
+    assert predictor.config.training["n_train"] + predictor.config.training["n_val"] == 48
+    assert _accuracy(predictor, test) >= 0.8
+
+
+def test_cli_auto_on_channel_files(sets, tmp_path, capsys):
+    files = write_channels(sets[0], tmp_path, "t_")
+    out = tmp_path / "auto"
+    argv = ["finetune", "--channel-files", files, "--target", "label", "--model", "auto",
+            "--out", str(out), "--epochs", "2", *FAST]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "cv_error" in text and "chosen:" in text
+    assert json.loads((out / "config.json").read_text())["metrics"]["auto"]["folds"] == 5
+    code = main([*argv[: -len(FAST) - 2], "--split", "0/5", *FAST, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "without --split" in err and len(err.splitlines()) == 1

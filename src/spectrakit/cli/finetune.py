@@ -101,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
     check_targets(train, targets, task)
-    if measured and (args.model == "auto" or args.model in CHEMOMETRIC):
+    if measured and args.model in CHEMOMETRIC:
         _refuse_measured(args)
+    if measured and args.model == "auto":
+        return _report(_auto_channels(args, train, targets, task), args)
     if args.model == "auto":
         return _report(run_auto(args, train, targets, task), args)
     refuse_auto_only(args)
@@ -124,6 +126,33 @@ def run(args: argparse.Namespace) -> int:
     claim_dir(out, args)
     predictor = fit_supervised(train, targets, config=config, val=val, out=out)
     return _report(predictor, args)
+
+
+def _auto_channels(args: argparse.Namespace, train, targets: list[str], task: str):
+    """``--model auto`` on measured channels: a network family chosen by CV."""
+    from spectrakit.training.auto_channels import auto_fit_channels
+
+    given = [f"--{k}" for k in ("unlabeled", "master", "slave", "init", "val", "split")
+             if getattr(args, k, None)]  # fmt: skip
+    if len(targets) != 1 or given:
+        raise ConfigError(
+            "--model auto on measured channels chooses a network by cross-validation",
+            expected="one --target, without " + ", ".join(given or ["--init"]),
+            got=", ".join(targets) + "".join(f" with {g}" for g in given),
+            fix="give one target and drop those options, or choose a network (--model cnn1d_tiny)",
+        )
+    if args.groups and args.groups not in train.meta.columns:
+        raise ConfigError(
+            "unknown --groups column", expected=", ".join(train.meta.columns), got=args.groups
+        )
+    groups = None if not args.groups else train.meta[args.groups].to_numpy()
+    config = config_from_args(args, task=task)
+    claim_dir(args.out, args)
+    predictor, table = auto_fit_channels(train, targets[0], config, groups=groups, out=args.out)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    auto = predictor.config.metrics["auto"]
+    print(f"chosen: {auto['chosen']} (lowest {auto['folds']}-fold CV {auto['criterion']})")
+    return predictor
 
 
 def _refuse_measured(args: argparse.Namespace) -> None:
