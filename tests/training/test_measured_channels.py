@@ -87,12 +87,12 @@ def test_missing_channel_or_one_table_is_refused_in_one_line(sets, two_channel):
         two_channel.predict(test["ex277"])
 
 
-def test_explanations_of_measured_channels_are_refused_in_one_line(sets, two_channel):
-    from spectrakit.core.errors import ModelError
+def test_explanations_of_measured_channels_are_per_channel(sets, two_channel):
     from spectrakit.explain import explain
 
-    with pytest.raises(ModelError, match="separately measured channels are not available"):
-        explain(two_channel, sets[1], method="saliency")
+    attr = explain(two_channel, sets[1], method="saliency")
+    assert attr.names == ["ex277", "ex380"]
+    assert attr["ex380"].axis.min >= 420.0  # each channel on its own axis
 
 
 def test_single_spectrum_model_refuses_a_channel_set(sets, tiny_bundle):
@@ -114,8 +114,8 @@ def test_channels_times_pipelines_and_validation_channels(sets, tmp_path):
     assert len(p.predict(test)) == test.n_spectra
     with pytest.raises(DataError, match="validation spectra must be the same measured"):
         fit_supervised(train, "label", val=test["ex277"], **fit)
-    with pytest.raises(ConfigError, match="from scratch"):
-        fit_supervised(train, "label", init=tmp_path / "m", **fit)
+    tuned = fit_supervised(train, "label", init=tmp_path / "m", **fit)  # from a channel bundle
+    assert tuned.config.channel_layout == p.config.channel_layout
     with pytest.raises(ConfigError, match="measured channels each have their own"):
         fit_supervised(train, "label", **{**fit, "model": "spectrafm_tiny"})
 
@@ -152,7 +152,7 @@ def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
         (["--channel-files", broken], "different lengths"),
         (["--channel-files", files, "--data", "x.csv"], "give the spectra once"),
         (["--channel-files", files, "--model", "pls"], "do not combine with --model pls"),
-        (["--channel-files", files, "--val", "v.csv"], "do not combine with --val"),
+        (["--channel-files", files, "--val", files.split(",")[0]], "at least two channel files"),
         (["--channel-files", files, "--sample-id", "nope"], "no sample-id column 'nope'"),
     ]
     for extra, needle in cases:
@@ -162,3 +162,34 @@ def test_cli_bad_channel_input_exits_2_in_one_line(sets, tmp_path, capsys):
         assert code == 2, (extra, err)
         assert needle in err and len(err.splitlines()) == 1, err
     assert isinstance(train.pack(), Spectra)
+
+
+def test_auto_chooses_a_network_for_channels_by_cv(sets, tmp_path):
+    from spectrakit.training import FitConfig
+    from spectrakit.training.auto_channels import auto_fit_channels
+
+    train, test = sets
+    cfg = FitConfig(**{**FIT, "max_epochs": 8})
+    predictor, table = auto_fit_channels(
+        train, "label", cfg, candidates=("cnn1d_tiny", "mlp_tiny"), k=3, out=tmp_path / "auto"
+    )
+    assert list(table["candidate"]) == ["cnn1d_tiny", "mlp_tiny"]
+    auto = predictor.config.metrics["auto"]
+    best = table.loc[table["cv_error"].idxmin(), "candidate"]
+    assert auto["chosen"] == best == predictor.config.family.name and auto["folds"] == 3
+    assert predictor.config.training["n_train"] + predictor.config.training["n_val"] == 48
+    assert _accuracy(predictor, test) >= 0.8
+
+
+def test_cli_auto_on_channel_files(sets, tmp_path, capsys):
+    files = write_channels(sets[0], tmp_path, "t_")
+    out = tmp_path / "auto"
+    argv = ["finetune", "--channel-files", files, "--target", "label", "--model", "auto",
+            "--out", str(out), "--epochs", "2", *FAST]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "cv_error" in text and "chosen:" in text
+    assert json.loads((out / "config.json").read_text())["metrics"]["auto"]["folds"] == 5
+    code = main([*argv[: -len(FAST) - 2], "--split", "0/5", *FAST, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "without --split" in err and len(err.splitlines()) == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from spectrakit.core.errors import ConfigError
 
-__all__ = ["add_channel_options", "read_data"]
+__all__ = ["add_channel_options", "read_data", "read_val"]
 
 
 def add_channel_options(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_channel_options(parser: argparse.ArgumentParser) -> None:
 
 def read_data(args: argparse.Namespace) -> Any:
     """``--data`` as Spectra, or ``--channel-files`` as a ChannelSet (exactly one of them)."""
-    from spectrakit.cli._common import read_input, read_options
+    from spectrakit.cli._common import read_input
 
     data, files = getattr(args, "data", None), getattr(args, "channel_files", None)
     if (data is None) == (files is None):
@@ -39,6 +39,20 @@ def read_data(args: argparse.Namespace) -> Any:
         )
     if data is not None:
         return read_input(data, args)
+    return _read_channel_files(files, args)
+
+
+def read_val(args: argparse.Namespace) -> Any:
+    """``--val``: spectra, or measured channels in ``--channel-files`` form when those are."""
+    if getattr(args, "channel_files", None) is None:
+        from spectrakit.cli._common import read_input
+
+        return read_input(args.val, args)
+    return _read_channel_files(args.val, args)
+
+
+def _read_channel_files(files: str, args: argparse.Namespace) -> Any:
+    from spectrakit.cli._common import read_options
     from spectrakit.io.channel_files import parse_channel_files, read_channels
 
     return read_channels(

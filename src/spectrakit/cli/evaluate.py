@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spectrakit.cli._common import add_read_options, read_input, write_json
+from spectrakit.cli._channels import add_channel_options, read_data
+from spectrakit.cli._common import add_read_options, write_json
 from spectrakit.cli._output import PLOTS_DIR, SHEET_DIR, claim_dir, claim_file, distinct
 from spectrakit.core.errors import DataError
 from spectrakit.io import atomic_path
@@ -22,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Evaluate a bundle on spectra with known targets. " + EXAMPLE,
     )
     p.add_argument("--model", required=True, help="bundle directory or .zip")
-    p.add_argument("--data", required=True, help="labelled spectra")
+    p.add_argument("--data", help="labelled spectra (or --channel-files)")
     p.add_argument("--target", help="target column(s), comma-separated (default: the model's)")
     p.add_argument("--out", default="-", help="metrics JSON ('-' = stdout)")
     p.add_argument("--plots", help="directory for PNG plots (parity / confusion matrix)")
@@ -32,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "metrics, confusion matrix, ROC/PR, calibration, training recipe)",
     )
     add_read_options(p)
+    add_channel_options(p)
     p.set_defaults(func=run)
 
 
@@ -50,6 +52,7 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
     from spectrakit.evaluation.metrics import classification_metrics, regression_metrics
 
     pred = predictor.predict(spectra)
+    spectra = labelled(spectra)
     metrics: dict = {"n": spectra.n_spectra, "task": predictor.task}
     images: dict[str, bytes] = {}
     if predictor.task == "regression":
@@ -79,6 +82,13 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
     return metrics, images
 
 
+def labelled(spectra):
+    """Spectra holding the targets: ``spectra``, or a channel set's first channel (its meta)."""
+    from spectrakit.core.channel_set import ChannelSet
+
+    return spectra[spectra.names[0]] if isinstance(spectra, ChannelSet) else spectra
+
+
 def run(args: argparse.Namespace) -> int:
     import spectrakit
 
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     predictor = spectrakit.load(args.model)
     if args.sheet:
         _check_sheet(predictor)
-    spectra = read_input(args.data, args)
+    spectra = read_data(args)
     targets = (
         [t.strip() for t in args.target.split(",")] if args.target else list(predictor.targets)
     )
@@ -127,6 +137,7 @@ def _sheet(predictor, spectra, targets: list[str], out: str) -> None:
     from spectrakit.evaluation.result_sheet import write_result_sheet
 
     pred = predictor.predict(spectra)
+    spectra = labelled(spectra)
     proba = pred[[f"proba_{c}" for c in predictor.classes]].to_numpy()
     name = Path(str(predictor.bundle_dir)).name
     recipe = predictor.config.recipe

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
-from spectrakit.cli._channels import add_channel_options, read_data
-from spectrakit.cli._common import add_read_options, read_input
+from spectrakit.cli._channels import add_channel_options, read_data, read_val
+from spectrakit.cli._common import add_read_options
 from spectrakit.cli._output import claim_dir
 from spectrakit.cli._targets import check_targets
 from spectrakit.core.errors import ConfigError
@@ -35,7 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="labelled spectra (table format)")
     p.add_argument("--target", required=True, help="target column(s), comma-separated")
     p.add_argument("--out", required=True, help="output bundle directory")
-    p.add_argument("--val", help="validation spectra (default: hold out --val-fraction)")
+    p.add_argument(
+        "--val",
+        help="validation spectra (default: hold out --val-fraction); with --channel-files, "
+        "the validation channels in the same form",
+    )
     p.add_argument(
         "--name-template",
         help="write the bundle to OUT/<name> with name from the recipe, e.g. "
@@ -97,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     task = _task(train, targets, args.task)
     check_targets(train, targets, task)
-    if measured and (args.model == "auto" or args.model in CHEMOMETRIC or args.val):
+    if measured and args.model in CHEMOMETRIC:
         _refuse_measured(args)
+    if measured and args.model == "auto":
+        return _report(_auto_channels(args, train, targets, task), args)
     if args.model == "auto":
         return _report(run_auto(args, train, targets, task), args)
     refuse_auto_only(args)
@@ -113,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         )
     augment = _augmentation(args.augment) if args.augment else None
     config = config_from_args(args, task=task, augment=augment)
-    val = read_input(args.val, args) if args.val else None
+    val = read_val(args) if args.val else None
     args.out = out = _out_dir(args, task, targets, augment, getattr(train, "names", None))
     if val is not None:
         check_targets(val, targets, task, training=False)
@@ -122,14 +128,40 @@ def run(args: argparse.Namespace) -> int:
     return _report(predictor, args)
 
 
+def _auto_channels(args: argparse.Namespace, train, targets: list[str], task: str):
+    """``--model auto`` on measured channels: a network family chosen by CV."""
+    from spectrakit.training.auto_channels import auto_fit_channels
+
+    given = [f"--{k}" for k in ("unlabeled", "master", "slave", "init", "val", "split")
+             if getattr(args, k, None)]  # fmt: skip
+    if len(targets) != 1 or given:
+        raise ConfigError(
+            "--model auto on measured channels chooses a network by cross-validation",
+            expected="one --target, without " + ", ".join(given or ["--init"]),
+            got=", ".join(targets) + "".join(f" with {g}" for g in given),
+            fix="give one target and drop those options, or choose a network (--model cnn1d_tiny)",
+        )
+    if args.groups and args.groups not in train.meta.columns:
+        raise ConfigError(
+            "unknown --groups column", expected=", ".join(train.meta.columns), got=args.groups
+        )
+    groups = None if not args.groups else train.meta[args.groups].to_numpy()
+    config = config_from_args(args, task=task)
+    claim_dir(args.out, args)
+    predictor, table = auto_fit_channels(train, targets[0], config, groups=groups, out=args.out)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    auto = predictor.config.metrics["auto"]
+    print(f"chosen: {auto['chosen']} (lowest {auto['folds']}-fold CV {auto['criterion']})")
+    return predictor
+
+
 def _refuse_measured(args: argparse.Namespace) -> None:
-    what = "--val" if args.val else f"--model {args.model}"
+    what = f"--model {args.model}"
     raise ConfigError(
         f"measured channels (--channel-files) do not combine with {what}",
-        expected="a network taking several input channels (e.g. --model cnn1d_tiny) and a "
-        "validation split of the channel files",
+        expected="a network taking several input channels (e.g. --model cnn1d_tiny)",
         got=what,
-        fix="choose a network, and --val-fraction or --split instead of --val",
+        fix="choose a network, e.g. --model cnn1d_tiny",
     )
 
 

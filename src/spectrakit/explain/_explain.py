@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from spectrakit.core.spectra import Spectra
 from spectrakit.explain._attribution import NO_TARGET, Attribution
 from spectrakit.explain._inputs import Prepared, prepare, resolve_target
 from spectrakit.explain._registry import canonical_name, get_method, is_faithful
+from spectrakit.explain.measured import ChannelAttributions, per_channel
 
 __all__ = ["attribute_tensor", "explain"]
 
@@ -37,7 +39,7 @@ def explain(
     classes: Sequence[str] | None = None,
     batch_size: int = 64,
     **options: Any,
-) -> Attribution:
+) -> Attribution | ChannelAttributions:
     """Explain a model's output on each spectrum, point by point along the axis.
 
     Parameters
@@ -45,8 +47,9 @@ def explain(
     model_or_predictor : SpectralModel or Predictor
         A :class:`~spectrakit.predict.Predictor` (its preprocessing and axis are applied) or a
         model following the :class:`~spectrakit.models.SpectralModel` contract.
-    spectra : Spectra or ndarray of shape (n, L)
-        Spectra to explain (arrays need ``axis``).
+    spectra : Spectra, ChannelSet or ndarray of shape (n, L)
+        Spectra to explain (arrays need ``axis``); a model on separately measured
+        channels takes a :class:`~spectrakit.ChannelSet`.
     method : str, default="ig"
         ``"saliency"``, ``"ig"`` (integrated gradients), ``"smoothgrad"``, ``"shap"``
         (GradientSHAP), ``"occlusion"``, ``"gradcam"``, ``"attention"`` (rollout),
@@ -68,8 +71,10 @@ def explain(
 
     Returns
     -------
-    Attribution
-        Values of shape (n_spectra, n_points) on the model's axis.
+    Attribution or ChannelAttributions
+        Values of shape (n_spectra, n_points) on the model's axis; for a model on
+        measured channels one such attribution per channel, on the channel's own axis
+        (:class:`~spectrakit.explain.measured.ChannelAttributions`).
 
     Examples
     --------
@@ -91,8 +96,10 @@ def _in_batches(
     starts = range(0, prep.x.shape[0], batch_size)
     for start in progress(starts, len(starts), f"explain {name}", unit="batch"):
         sl = slice(start, start + batch_size)
-        sub = Prepared(prep.model, prep.x[sl], prep.axis, prep.forward, prep.classes, prep.meta)
-        parts.append(attribute_tensor(sub, name, idx[sl], **options))
+        part = attribute_tensor(replace(prep, x=prep.x[sl]), name, idx[sl], **options)
+        if prep.channels and part.ndim == 2:  # a map of model positions: every channel's
+            part = part[:, None, :].expand(-1, len(prep.channels), -1)
+        parts.append(part)
     return torch.cat(parts).numpy()
 
 
@@ -103,18 +110,17 @@ def _attribution(
     idx: torch.Tensor,
     labels: Sequence[str],
     options: dict[str, Any],
-) -> Attribution:
+) -> Attribution | ChannelAttributions:
     """Wrap the values with their axis, targets (none for a class-agnostic map) and options."""
     if not is_faithful(name):  # a class-agnostic map
         idx = torch.full_like(idx, NO_TARGET)
         labels = ("all",) * len(labels)
-    return Attribution(
-        values=values,
-        axis=prep.axis,
-        method=name,
-        target=idx.numpy(),
-        target_names=labels,
-        inputs=prep.x.detach().mean(dim=1).numpy(),
-        meta=prep.meta,
+    fields = dict(
+        method=name, target=idx.numpy(), target_names=tuple(labels), meta=prep.meta,
         params={k: v for k, v in options.items() if isinstance(v, int | float | str | bool)},
-    )
+    )  # fmt: skip
+    if prep.channels:
+        inputs = prep.x.detach().numpy()
+        return per_channel(values, inputs, prep.channels, prep.channel_axes, **fields)
+    inputs = prep.x.detach().mean(dim=1).numpy()
+    return Attribution(values=values, axis=prep.axis, inputs=inputs, **fields)

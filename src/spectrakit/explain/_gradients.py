@@ -26,7 +26,7 @@ def _input(prep: Prepared) -> torch.Tensor:
 def saliency(prep: Prepared, target: torch.Tensor, *, absolute: bool = True) -> torch.Tensor:
     """Input gradient of the target output (absolute value by default)."""
     attr = Saliency(prep.forward).attribute(_input(prep), target=target, abs=absolute)
-    return attr.sum(dim=1)
+    return prep.reduce(attr)
 
 
 @register_method("ig")
@@ -43,7 +43,7 @@ def integrated_gradients(
     attr = ig.attribute(
         _input(prep), baselines=ref, target=target, n_steps=n_steps, internal_batch_size=256
     )
-    return attr.sum(dim=1)
+    return prep.reduce(attr)
 
 
 @register_method("smoothgrad")
@@ -73,7 +73,7 @@ def smoothgrad(
             target=target,
             **kwargs,
         )
-    return attr.sum(dim=1)
+    return prep.reduce(attr)
 
 
 @register_method("shap")
@@ -107,4 +107,4 @@ def gradient_shap(
         attr = GradientShap(prep.forward).attribute(
             _input(prep), baselines=ref, n_samples=n_samples, target=target
         )
-    return attr.sum(dim=1)
+    return prep.reduce(attr)

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.errors import AxisError, DataError, ModelError, SpectraError
 from spectrakit.core.spectra import Spectra
 
@@ -35,6 +36,11 @@ class Prepared:
         Output names when known.
     meta : DataFrame
         Per-spectrum metadata.
+    channels : tuple of str
+        Separately measured channels (empty: one spectrum per sample); the model-input
+        channels are theirs in channel-major order, P pipelines each.
+    channel_axes : tuple of SpectralAxis
+        Each measured channel's model-input axis (L points).
     """
 
     model: torch.nn.Module
@@ -43,6 +49,18 @@ class Prepared:
     forward: Callable[[torch.Tensor], torch.Tensor]
     classes: list[str] | None
     meta: pd.DataFrame
+    channels: tuple[str, ...] = ()
+    channel_axes: tuple[SpectralAxis, ...] = ()
+
+    def reduce(self, attr: torch.Tensor) -> torch.Tensor:
+        """Attributions (n, C_in, L) summed over input channels.
+
+        Returns (n, L), or (n, C, L) with measured channels (each over its pipelines).
+        """
+        if not self.channels:
+            return attr.sum(dim=1)
+        n, c_in, length = attr.shape
+        return attr.reshape(n, len(self.channels), c_in // len(self.channels), length).sum(2)
 
     @property
     def axis_tensor(self) -> torch.Tensor:
@@ -112,9 +130,11 @@ def prepare(
     classes : sequence of str, optional
         Output names for a raw model.
     """
+    channels: tuple[tuple[str, ...], tuple[SpectralAxis, ...]] = ((), ())
     if _is_predictor(model_or_predictor):
         model = model_or_predictor.model
         x, model_axis, names, meta = _from_predictor(model_or_predictor, spectra)
+        channels = _measured(model_or_predictor)
     elif isinstance(model_or_predictor, torch.nn.Module):
         model, names = model_or_predictor, None
         x, model_axis, meta = _from_model_inputs(spectra, axis)
@@ -134,18 +154,30 @@ def prepare(
         return out if out.ndim == 2 else out.reshape(out.shape[0], -1)
 
     names = list(classes) if classes is not None else (list(names) if names else None)
-    return Prepared(model, x, model_axis, forward, names, meta)
+    return Prepared(model, x, model_axis, forward, names, meta, *channels)
+
+
+def _measured(pred: Any) -> tuple[tuple[str, ...], tuple[SpectralAxis, ...]]:
+    """The measured channels of a predictor and their model-input axes (else empty)."""
+    layout = getattr(pred, "channel_layout", None)
+    if layout is None:
+        return (), ()
+    return tuple(layout.names), tuple(pred.preprocessor.channel_axes_)
 
 
 def _from_predictor(pred: Any, spectra: Any) -> tuple[torch.Tensor, SpectralAxis, Any, Any]:
     """A predictor's model inputs (its preprocessing applied), axis, output names and meta."""
     layout = getattr(pred, "channel_layout", None)
-    if layout is not None:  # one attribution axis cannot hold channels on other axes
-        raise ModelError(
-            "explanations of a model on separately measured channels are not available",
-            expected="a model taking one spectrum per sample",
-            got="channels " + ", ".join(layout.names),
-            fix="explain a one-channel model, or compare channels by training on each",
+    if layout is not None:  # each channel is explained on its own axis (see prepare)
+        from spectrakit.predict.core import measured_input
+
+        spectra = measured_input(spectra, layout)
+    elif isinstance(spectra, ChannelSet):
+        raise DataError(
+            "this model takes one spectrum per sample, not measured channels",
+            expected="one table of spectra (--data)",
+            got="channels " + ", ".join(spectra.names),
+            fix="explain a model trained on these channels (finetune --channel-files)",
         )
     if not isinstance(spectra, Spectra):
         raise DataError(

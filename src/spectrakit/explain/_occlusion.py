@@ -61,12 +61,28 @@ def occlusion(
     if starts[-1] != length - width:
         starts.append(length - width)
     full = _score(prep, prep.x, target)
+    windows = (starts, width, fill, reference)
+    if not prep.channels:
+        return _occlude(prep, target, full, windows, slice(None))
+    per = prep.x.shape[1] // len(prep.channels)  # one measured channel's inputs at a time
+    rows = [slice(c * per, (c + 1) * per) for c in range(len(prep.channels))]
+    return torch.stack([_occlude(prep, target, full, windows, r) for r in rows], dim=1)
+
+
+def _occlude(
+    prep: Prepared, target: torch.Tensor, full: torch.Tensor, windows: tuple, rows: slice
+) -> torch.Tensor:
+    """Mean drop (n, L) of the target when each window of input channels ``rows`` is removed."""
+    starts, width, fill, reference = windows
+    length = prep.x.shape[-1]
     total = torch.zeros(prep.x.shape[0], length)
     count = torch.zeros(length)
     for s in starts:
         removed = np.zeros(length, dtype=bool)
         removed[s : s + width] = True
-        drop = full - _score(prep, fill_removed(prep.x, removed, fill, reference), target)
+        x = prep.x.clone()
+        x[:, rows] = fill_removed(prep.x[:, rows], removed, fill, reference)
+        drop = full - _score(prep, x, target)
         total[:, s : s + width] += drop[:, None]
         count[s : s + width] += 1
     return total / count.clamp(min=1)

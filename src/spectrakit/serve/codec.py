@@ -27,7 +27,7 @@ __all__ = [
     "unpack",
 ]
 
-PREDICT_FIELDS = ("spectra", "spectrum", "axis", "unit", "ids")
+PREDICT_FIELDS = ("spectra", "spectrum", "axis", "unit", "ids", "channels")
 EXPLAIN_FIELDS = (*PREDICT_FIELDS, "method", "target")
 _NUMBER_TYPES = frozenset({float, int})
 _EXAMPLE = '{"spectra": [[...], ...], "axis": [...]}'
@@ -51,6 +51,9 @@ class Decoded:
         Other fields of the body (``method``, ``target`` for explanations).
     meta_json : str or None
         Metadata table of an uploaded file (pandas ``split`` JSON).
+    channels : dict of str to Decoded, or None
+        Separately measured channels (a ``channels`` body): each channel's spectra, axis
+        and unit; ``values`` then holds the first channel's (for the row count).
     """
 
     values: np.ndarray
@@ -61,6 +64,7 @@ class Decoded:
     ids: list[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     meta_json: str | None = None
+    channels: dict[str, Decoded] | None = None
 
 
 def decode_json(body: bytes, allowed: tuple[str, ...], max_spectra: int, max_abs: float) -> Decoded:
@@ -87,6 +91,21 @@ def decode_json(body: bytes, allowed: tuple[str, ...], max_spectra: int, max_abs
     nulls = [k for k, v in payload.items() if v is None]
     if nulls:
         raise BadRequest(422, f"{nulls[0]}: expected a value, got null; leave the field out")
+    options = {k: payload[k] for k in ("method", "target") if k in payload}
+    _check_options(options)
+    if "channels" in payload:
+        channels = _channels(payload, max_spectra, max_abs)
+        first = next(iter(channels.values())).values
+        ids = _ids(payload.get("ids"), first.shape[0])
+        return Decoded(first, ids=ids, options=options, channels=channels)
+    one = _spectra(payload, max_spectra, max_abs)
+    one.ids = _ids(payload.get("ids"), one.values.shape[0])
+    one.options = options
+    return one
+
+
+def _spectra(payload: dict, max_spectra: int, max_abs: float) -> Decoded:
+    """The ``spectra``/``spectrum``, ``axis`` and ``unit`` fields of ``payload``."""
     values = _rows(payload, max_spectra)
     check_values(values, max_abs)
     axis = payload.get("axis")
@@ -97,11 +116,38 @@ def decode_json(body: bytes, allowed: tuple[str, ...], max_spectra: int, max_abs
                 422, f"axis has {axis.shape[0]} positions but spectra have {values.shape[1]} values"
             )
         check_values(axis[None, :], 1e300, what="axis position")
-    ids = _ids(payload.get("ids"), values.shape[0])
-    unit = _optional_str(payload, "unit")
-    options = {k: payload[k] for k in ("method", "target") if k in payload}
-    _check_options(options)
-    return Decoded(values, axis=axis, unit=unit, ids=ids, options=options)
+    return Decoded(values, axis=axis, unit=_optional_str(payload, "unit"))
+
+
+def _channels(payload: dict, max_spectra: int, max_abs: float) -> dict[str, Decoded]:
+    """``{"channels": {name: {"spectra", "axis"?, "unit"?}}}``: one Decoded per channel."""
+    given = payload["channels"]
+    clash = [k for k in ("spectra", "spectrum", "axis", "unit") if k in payload]
+    if clash:
+        raise BadRequest(422, f"give 'channels' or {clash[0]!r}, not both")
+    if not isinstance(given, dict) or not given or len(given) > 64:
+        raise BadRequest(
+            422, 'channels: expected an object {"<channel>": {"spectra": [[...]], "axis": '
+            f"[...]}}, ...}} with 1 to 64 channels, got {_kind(given)}",
+        )  # fmt: skip
+    out = {}
+    for name, body in given.items():
+        if not isinstance(body, dict) or set(body) - {"spectra", "spectrum", "axis", "unit"}:
+            raise BadRequest(
+                422, f"channels[{name!r}]: expected an object with 'spectra' and optionally "
+                "'axis' and 'unit'",
+            )  # fmt: skip
+        try:
+            out[name] = _spectra(body, max_spectra, max_abs)
+        except BadRequest as exc:
+            raise BadRequest(exc.status, f"channels[{name!r}]: {exc.message}") from None
+    rows = {n: d.values.shape[0] for n, d in out.items()}
+    if len(set(rows.values())) > 1:
+        raise BadRequest(
+            422, "the channels hold different numbers of spectra ("
+            + ", ".join(f"{n}: {k}" for n, k in rows.items()) + "): expected one per sample",
+        )  # fmt: skip
+    return out
 
 
 def _rows(payload: dict, max_spectra: int) -> np.ndarray:
@@ -225,11 +271,15 @@ def pack(decoded: Decoded) -> bytes:
         "ids": decoded.ids,
         "options": decoded.options,
         "meta_json": decoded.meta_json,
+        "channels": None if decoded.channels is None else list(decoded.channels),
     }
     head = orjson.dumps(header)
     parts = [len(head).to_bytes(8, "little"), head, np.ascontiguousarray(decoded.values).tobytes()]
     if axis is not None:
         parts.append(np.ascontiguousarray(axis, dtype=np.float64).tobytes())
+    for one in (decoded.channels or {}).values():  # each channel packed, length first
+        packed = pack(one)
+        parts += [len(packed).to_bytes(8, "little"), packed]
     return b"".join(parts)
 
 
@@ -241,8 +291,17 @@ def unpack(data: bytes) -> Decoded:
     start = 8 + n_head
     values = np.frombuffer(data, dtype=np.float64, count=n * length, offset=start)
     axis = None
+    end = start + 8 * n * length
     if header["axis"]:
-        axis = np.frombuffer(data, dtype=np.float64, count=length, offset=start + 8 * n * length)
+        axis = np.frombuffer(data, dtype=np.float64, count=length, offset=end)
+        end += 8 * length
+    channels = None
+    if header.get("channels") is not None:
+        channels = {}
+        for name in header["channels"]:
+            size = int.from_bytes(data[end : end + 8], "little")
+            channels[name] = unpack(data[end + 8 : end + 8 + size])
+            end += 8 + size
     return Decoded(
         values.reshape(n, length),
         axis=axis,
@@ -252,4 +311,5 @@ def unpack(data: bytes) -> Decoded:
         ids=header["ids"],
         options=header["options"],
         meta_json=header["meta_json"],
+        channels=channels,
     )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from spectrakit.bundle.config import BundleConfig
+from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.spectra import Spectra
 from spectrakit.serve.codec import Decoded
 from spectrakit.serve.errors import BadRequest
@@ -133,6 +134,10 @@ class Engine:
             meta = pd.read_json(io.StringIO(decoded.meta_json), orient="split", dtype=False)
         elif decoded.ids is not None:
             meta = {"id": decoded.ids}
+        if decoded.channels is not None:
+            from spectrakit.serve.channels import channel_set
+
+            return channel_set(decoded, getattr(self.predictor, "channel_layout", None), meta)
         ax = self.axis
         if decoded.axis is None:
             self.check_length(decoded.values)
@@ -160,7 +165,7 @@ class Engine:
 
     def on_model_axis(self, spectra: Spectra) -> np.ndarray | None:
         """Values (n, n_points) on the bundle axis for batching, or None (predict alone)."""
-        if spectra.axis == self.axis and not self.needs_meta:
+        if isinstance(spectra, Spectra) and spectra.axis == self.axis and not self.needs_meta:
             return spectra.values
         if self.needs_meta or self.accepts_any_grid:
             return None
@@ -193,20 +198,23 @@ class Engine:
         from spectrakit.explain import explain
 
         attr = explain(self.torch_predictor(), spectra, method=method, target=target)
-        values = np.asarray(attr.values, dtype=np.float64)
-        if not np.isfinite(values).all():
-            raise BadRequest(422, "the attributions are not finite for this input")
-        return {
-            "method": method,
-            "target": list(attr.target_names),
-            "axis": np.asarray(attr.axis.values).tolist(),
-            "attributions": values.tolist(),
-        }
+        if isinstance(spectra, ChannelSet):  # one attribution per channel, on its own axis
+            return {"method": method, "target": list(attr.target_names), "channels": {
+                name: _attributions(one) for name, one in attr.items()}}  # fmt: skip
+        return {"method": method, "target": list(attr.target_names), **_attributions(attr)}
+
+
+def _attributions(attr: Any) -> dict:
+    """``axis`` and ``attributions`` of one Attribution (422 when not finite)."""
+    values = np.asarray(attr.values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise BadRequest(422, "the attributions are not finite for this input")
+    return {"axis": np.asarray(attr.axis.values).tolist(), "attributions": values.tolist()}
 
 
 def with_ids(source: Spectra | list[str] | None, records: list[dict]) -> list[dict]:
     """``records`` led by the caller's ``id`` (a list, or the spectra's ``id`` column)."""
-    if isinstance(source, Spectra):
+    if isinstance(source, Spectra | ChannelSet):
         meta = source.meta
         source = meta["id"].astype(str).tolist() if "id" in meta.columns else None
     if source is None:

@@ -123,7 +123,8 @@ class Service:
     async def predict(self, decoded: Decoded, deadline: float) -> list[dict]:
         """Prediction records, batched with other requests when on the model axis."""
         engine = self.engine
-        if decoded.axis is None and decoded.meta_json is None and not engine.needs_meta:
+        direct = decoded.axis is None and decoded.meta_json is None and decoded.channels is None
+        if direct and not engine.needs_meta:
             engine.check_length(decoded.values)
             records = await self._bounded(self.batcher.submit(decoded.values), deadline)
             return check_finite(with_ids(decoded.ids, records))

@@ -27,6 +27,7 @@ from spectrakit.preprocessing.quality import summarize
 from spectrakit.tasks.optim import CYCLICAL, schedule_spec
 from spectrakit.tasks.supervised import SupervisedTask, tune_thresholds
 from spectrakit.training.config import FitConfig
+from spectrakit.training.measured_init import channels_on_init, init_pipelines, widen_inputs
 from spectrakit.training.recipe import parse_split, recipe, split_fold
 from spectrakit.training.run import Run, Schedule
 
@@ -100,13 +101,8 @@ def measured_inputs(train: Any, val: Any, cfg: FitConfig) -> tuple[Any, Any, Cha
                 got=f"train {type(train).__name__}, val ChannelSet",
             )
         return train, val, None
-    if cfg.init is not None:
-        raise ConfigError(
-            "measured channels train a model from scratch",
-            expected="no init bundle with channel files",
-            got=f"init={cfg.init}",
-            fix="drop --init, or give one spectrum per sample (--data)",
-        )
+    if cfg.init is not None:  # a fixed-grid encoder sees its pretraining grid
+        train = channels_on_init(train, cfg.init)
     layout = train.layout
     if val is not None:
         val = layout.pack(val if isinstance(val, ChannelSet) else _not_channels(val, layout),
@@ -180,6 +176,8 @@ def fit_data(
 
     pipeline, normalize, name = cfg.pipeline, False, cfg.model
     if layout is not None:
+        if pipeline is None and cfg.init is not None:  # the pretraining's steps, per channel
+            pipeline = init_pipelines(cfg.init)
         pipeline = MeasuredChannels(layout, _list(pipeline) if isinstance(pipeline, list | tuple)
                                     else [pipeline])  # fmt: skip
     kwargs = {"input_length": train.n_points, **(cfg.model_kwargs or {})}
@@ -200,7 +198,7 @@ def fit_data(
             got=f"model {name} with channels " + ", ".join(layout.names),
             fix="choose a fixed-grid family, e.g. model cnn1d_tiny",
         )
-    if pre_cfg is not None and not probe.axis_aware:
+    if pre_cfg is not None and not probe.axis_aware and layout is None:
         # a fixed-grid encoder sees the grid it was pretrained on
         grid = pre_cfg.axis
         train = conform_axis(train, grid)
@@ -257,22 +255,25 @@ def _init_model(init: str | Path, dm: SpectraDataModule, n_outputs: int) -> Any:
 
     pretrained, cfg = _bundle.load_model(init)
     spec = dict(cfg.family.kwargs)
-    if int(spec.get("in_channels", 1)) != dm.in_channels:
+    n_in = int(spec.get("in_channels", 1))
+    measured = isinstance(dm.preprocessor, MeasuredChannels)
+    if n_in != dm.in_channels and not (measured and dm.in_channels % n_in == 0):
         raise TrainingError(
             "the pretrained model takes another number of input channels",
-            expected=f"{spec.get('in_channels', 1)} channel(s)",
+            expected=f"{n_in} channel(s)",
             got=f"{dm.in_channels}",
             fix="use the same number of channel pipelines as in pretraining",
         )
-    spec.update(n_outputs=n_outputs, n_extra=dm.n_extra, input_length=dm.input_length)
+    spec.update(n_outputs=n_outputs, n_extra=dm.n_extra, input_length=dm.input_length,
+                in_channels=dm.in_channels)  # fmt: skip
     model = models.create(cfg.family.name, **spec)
     own = model.state_dict()
     skip = ("head.", "fusion.")
+    weights = widen_inputs(pretrained.state_dict(), own, n_in, dm.in_channels)
     loaded = {
-        k: v
-        for k, v in pretrained.state_dict().items()
+        k: v for k, v in weights.items()
         if k in own and own[k].shape == v.shape and not k.startswith(skip)
-    }
+    }  # fmt: skip
     encoder = [k for k in own if not k.startswith(skip)]
     if len(loaded) < 0.9 * len(encoder):
         raise TrainingError(
