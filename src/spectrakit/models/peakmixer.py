@@ -216,13 +216,22 @@ class PeakMixer(SpectralModel):
         """(B, C, L) -> (B, D): [mixer embedding(s), globally max-pooled feature map (K)]."""
         fmap = self.feature_maps(x)
         pooled = fmap.amax(-1)
-        if self.class_gated:  # one mixer pass per class, on that class's channels
-            gate = torch.relu(self.class_channel_weights() * self.width - 1.0)  # (n, K)
-            k, length = fmap.shape[1:]
-            fmap = (fmap[:, None] * gate[None, :, :, None]).reshape(-1, k, length)
-        tokens = self.token_pool(fmap).transpose(1, 2)
+        tokens = self.token_pool(fmap).transpose(1, 2)  # (B, T, K)
+        if self.class_gated:  # the per-channel gate commutes with the token average
+            tokens = self.gate_tokens(tokens)
         mixed = self.mixer_norm(self.mixer(tokens)).mean(1)
         return torch.cat([mixed.reshape(pooled.shape[0], -1), pooled], dim=1)
+
+    def gate_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, K) -> (B * n_outputs, T, K): every class's copy on its own channels.
+
+        One broadcast product ``tokens[b, t, k] * gate[c, k]`` for all classes at once on
+        the T pooled tokens (not on the L-point feature map), so the class copies cost
+        O(B n T K) before the mixer runs on them as one batch.
+        """
+        gate = torch.relu(self.class_channel_weights() * self.width - 1.0)  # (n, K)
+        b, t, k = tokens.shape
+        return (tokens[:, None] * gate[None, :, None, :]).reshape(b * gate.shape[0], t, k)
 
     def class_channel_weights(self) -> torch.Tensor:
         """(n_outputs, K) softmax of the learned correlation over its temperature."""

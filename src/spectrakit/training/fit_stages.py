@@ -243,10 +243,33 @@ def fit_model(data: FitData, spec: OutputSpec, cfg: FitConfig) -> Any:
     dm = data.dm
     if cfg.init is not None:
         return _init_model(cfg.init, dm, n_model_outputs(spec))
-    return models.create(
-        cfg.model, in_channels=dm.in_channels, n_outputs=n_model_outputs(spec),
-        input_length=dm.input_length, n_extra=dm.n_extra, **(cfg.model_kwargs or {}),
+    kwargs = dict(cfg.model_kwargs or {})
+
+    def build(**more: Any) -> Any:
+        return models.create(
+            cfg.model, in_channels=dm.in_channels, n_outputs=n_model_outputs(spec),
+            input_length=dm.input_length, n_extra=dm.n_extra, **{**kwargs, **more},
+        )  # fmt: skip
+
+    net = build()
+    tempered = hasattr(net, "ip_temperature") and "ip_temperature" not in kwargs
+    if tempered and cfg.task == "classification" and not dm.n_extra:
+        net = build(ip_temperature=_ip_temperature(build, data, cfg))
+    return net
+
+
+def _ip_temperature(build: Any, data: FitData, cfg: FitConfig) -> float:
+    """The class-channel temperature chosen on the training split (recorded in the facts)."""
+    from spectrakit.training.ip_temperature import choose_ip_temperature
+
+    x, y = data.dm.train_dataset.x, data.dm.train_dataset.y
+    # the run's step budget on three quarters of the training split, at most 60 steps
+    steps = min(60, max(10, cfg.max_epochs * -(-(3 * len(x) // 4) // cfg.batch_size)))
+    t, data.facts["ip_temperature"] = choose_ip_temperature(
+        lambda t: build(ip_temperature=t), x, y, seed=cfg.seed, steps=steps,
+        lr=3e-3 if cfg.lr == "auto" else float(cfg.lr), weight_decay=cfg.weight_decay,
     )  # fmt: skip
+    return t
 
 
 def _init_model(init: str | Path, dm: SpectraDataModule, n_outputs: int) -> Any:
