@@ -198,13 +198,21 @@ class TestAirPLS(BaselineTester):
 
 class TestAsPLS(BaselineTester):
     cls = AsPLS
-    kwargs: ClassVar[dict] = {"lam": 1e5}
+    kwargs: ClassVar[dict] = {"lam": 1e5, "method": "reference"}
     reference = "aspls"
     reference_kwargs: ClassVar[dict] = {"lam": 1e5}
     # asPLS's adaptive smoothness amplifies rounding from one iteration to the next:
     # pybaselines' own result moves by ~1e-6..1e-5 of the range under 1e-13 input changes.
     reference_rtol = 1e-3
     bad_params = ({"lam": 0.0}, {"asymmetric_coef": 0.0})
+
+
+class TestAsPLSFast(BaselineTester):
+    """The default fast solver; its pybaselines contract is on the objective (test_aspls_fast)."""
+
+    cls = AsPLS
+    kwargs: ClassVar[dict] = {"lam": 1e5}
+    bad_params = ({"lam": 0.0}, {"asymmetric_coef": 0.0}, {"method": "quick"})
 
 
 class TestDrPLS(BaselineTester):
@@ -402,7 +410,7 @@ def test_whittaker_iterations_match_pybaselines_tol_history(cls, name, kwargs):
         warnings.simplefilter("ignore")
         history = [getattr(fitter, name)(row, **kwargs)[1]["tol_history"] for row in y]
     tol = cls().tol
-    step = cls(**kwargs)
+    step = cls(**kwargs, **({"method": "reference"} if cls is AsPLS else {}))
     step.baseline(y)
     np.testing.assert_array_equal(step.spectrum_n_iter_, [len(h) for h in history])
     assert step.n_iter_ == max(len(h) for h in history)

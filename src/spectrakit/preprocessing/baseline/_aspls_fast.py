@@ -1,0 +1,280 @@
+"""Fast asPLS: coarse-grid start, over-relaxed reweighting and an objective stopping rule.
+
+asPLS (see :class:`._whittaker.AsPLS`) is a fixed-point iteration: from a baseline ``z``
+take ``r = y - z``, the weights ``w = expit(-k (r - sigma) / sigma)`` and the local
+smoothness ``alpha = max(|r| / max |r|, eps)``, then solve
+``(diag(w / alpha) + lam D'D) z' = (w / alpha) y``. Each solve minimises the penalised
+weighted residual ``Phi(z'; z) = sum (w / alpha) (y - z')^2 + lam |D z'|^2`` at the
+weights of ``z``; the objective an answer is judged by is ``Phi(z; z)``, its own
+penalised weighted residual at its own weights. Started from unit weights, the iteration
+creeps towards its fixed point (IRLS on an L1-like fidelity: ~50 solves on Raman spectra).
+
+Three changes reach a lower ``Phi(z; z)`` than pybaselines' answer in about a third of
+the work:
+
+1. **Coarse-grid start (continuation).** The spectra are averaged over blocks of
+   ``COARSE`` points and ``COARSE_ITER`` asPLS iterations run there with
+   ``lam / COARSE ** (2 d)`` (the same continuous smoothness; each costs 1 / COARSE of a
+   full one); the coarse baseline, interpolated linearly, starts the full-grid iteration.
+2. **Over-relaxation.** The next iterate is ``z + beta (z' - z)`` with ``beta`` = 1.7;
+   a lane whose objective rises falls back to ``beta = 1`` (plain asPLS) for good.
+3. **Objective stopping rule.** A spectrum stops when ``Phi`` of its iterate changes by
+   less than ``tol`` (relative) from one iteration to the next, or when fewer than two
+   residuals are negative; its answer is the solution of that last system.
+
+Each spectrum's arithmetic is independent of the others in its lane block, so the
+result does not depend on block size, order or thread count.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from spectrakit.preprocessing.baseline._banded import penalty_upper
+from spectrakit.preprocessing.baseline._fastexp import expit
+from spectrakit.preprocessing.baseline._lanes import (
+    ABSMAX,
+    COUNT,
+    G_DIAG,
+    G_W,
+    G_Y,
+    G_Z,
+    LANES,
+    N_STATS,
+    STD,
+    at,
+    negative_stats,
+    new_block,
+    solve_lanes,
+    store_lane,
+    u,
+)
+
+__all__ = ["BETA", "COARSE", "COARSE_ITER", "MIN_COARSE_POINTS", "coarse_start", "fast_aspls"]
+
+#: points averaged per coarse point, and asPLS iterations on the coarse grid
+COARSE, COARSE_ITER = 4, 40
+#: over-relaxation factor of the full-grid iterations
+BETA = 1.7
+#: shortest spectrum given a coarse start (shorter ones start from the spectrum's smooth)
+MIN_COARSE_POINTS = 64
+
+#: growth of the relaxation factor per iteration after an overshoot (back to BETA)
+RELAX_STEP = 0.1
+#: consecutive iterations the objective must stay within ``tol`` before a spectrum stops
+PATIENCE = 2
+
+SLOPE, FID, PEN, OBJ, RELAX, DONE, CALM = ((N_STATS + k) * LANES for k in range(7))
+N_SCALARS = N_STATS + 7
+_EPS = float(np.finfo(float).eps)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover - compiled
+    """Put spectrum ``row`` (start ``Z0[row]``) into lane ``s``; return the next row."""
+    n = Y.shape[1]
+    filled = row < Y.shape[0]
+    for j in range(n):
+        y = Y[row, j] if filled else 0.0
+        buf[at(j, G_Y, s)] = y
+        buf[at(j, G_Z, s)] = Z0[row, j] if filled else 0.0
+        buf[at(j, G_W, s)] = 1.0
+        prev[u(j * LANES + s)] = 0.0
+    lane[OBJ + s] = -1.0
+    lane[RELAX + s] = beta
+    lane[DONE + s] = 0.0
+    lane[CALM + s] = 0.0
+    lanes_row[s] = row if filled else -1
+    return row + 1 if filled else row
+
+
+@_jit
+def _weights(params, buf, prev, lane, n, m):  # pragma: no cover - compiled
+    """Weights of the iterate in ``G_Z``; the next system; ``Phi`` of the iterate's fidelity.
+
+    Keeps the iterate in ``prev`` and accumulates ``sum (w / alpha) r^2`` into ``FID``.
+    """
+    for s in range(m):
+        lane[SLOPE + s] = -(params[0] / lane[STD + s])
+        lane[ABSMAX + s] = max(lane[ABSMAX + s], _EPS)
+        lane[FID + s] = 0.0
+    for j in range(n):
+        for s in range(m):
+            y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
+            r = y - z
+            alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
+            w = expit(lane[u(SLOPE + s)] * (r - lane[u(STD + s)]))
+            c = w / alpha
+            lane[u(FID + s)] += c * r * r
+            buf[at(j, G_W, s)] = w
+            buf[at(j, G_DIAG, s)] = c
+            buf[at(j, G_Z, s)] = c * y
+            prev[u(j * LANES + s)] = z
+
+
+@_jit
+def _penalty(prev, coef, lane, n, m):  # pragma: no cover - compiled
+    """``|D z|^2`` of the iterates in ``prev`` into ``PEN`` (``coef``: D's stencil)."""
+    d = coef.size - 1
+    for s in range(m):
+        lane[PEN + s] = 0.0
+    if d == 2:
+        c0, c1, c2 = coef[0], coef[1], coef[2]
+        for j in range(2, n):
+            for s in range(m):
+                t = (
+                    c0 * prev[u((j - 2) * LANES + s)]
+                    + c1 * prev[u((j - 1) * LANES + s)]
+                    + c2 * prev[u(j * LANES + s)]
+                )
+                lane[u(PEN + s)] += t * t
+        return
+    for j in range(d, n):
+        for s in range(m):
+            t = 0.0
+            for i in range(d + 1):
+                t += coef[i] * prev[u((j - d + i) * LANES + s)]
+            lane[u(PEN + s)] += t * t
+
+
+@_jit
+def _decide(lane, m, lam, tol, beta, lanes_row):  # pragma: no cover - compiled
+    """Per lane: objective of the iterate, the relaxation safeguard and the stopping rule.
+
+    ``DONE``: 0 go on, 1 stop after this solve, 2 degenerate (fewer than two negative
+    residuals: the iterate itself is the answer).
+    """
+    for s in range(m):
+        obj = lane[FID + s] + lam * lane[PEN + s]
+        last = lane[OBJ + s]
+        if lanes_row[s] < 0:
+            lane[DONE + s] = 1.0
+        elif lane[COUNT + s] < 2:
+            lane[DONE + s] = 2.0
+        elif last >= 0 and abs(last - obj) <= tol * obj:
+            lane[CALM + s] += 1.0
+            if lane[CALM + s] >= PATIENCE:
+                lane[DONE + s] = 1.0
+        else:
+            lane[CALM + s] = 0.0
+        if last >= 0 and obj > last:  # overshoot: a plain step, then relax again
+            lane[RELAX + s] = 1.0
+        else:
+            lane[RELAX + s] = min(lane[RELAX + s] + RELAX_STEP, beta)
+        lane[OBJ + s] = obj
+
+
+@_jit
+def _relax(buf, prev, lane, n, m):  # pragma: no cover - compiled
+    """Next iterate ``z + beta (z' - z)`` into ``G_Z`` (``z`` in ``prev``, ``z'`` in ``G_Z``)."""
+    for j in range(n):
+        for s in range(m):
+            z = prev[u(j * LANES + s)]
+            buf[at(j, G_Z, s)] = z + lane[u(RELAX + s)] * (buf[at(j, G_Z, s)] - z)
+
+
+@_jit
+def fast_rows(Y, Z0, ab, coef, params, lam, max_iter, tol, beta, out, info):  # pragma: no cover
+    """Fast asPLS baselines of ``Y`` (n_spectra, n_points) from starts ``Z0`` into ``out``.
+
+    ``ab``: ``lam D'D`` in upper banded storage; ``coef``: the difference stencil of ``D``;
+    ``params[0]``: asymmetric_coef. ``info`` (n_spectra, 2): systems solved, and 1 where
+    the objective rule (not ``max_iter`` or degenerate residuals) stopped the spectrum.
+    """
+    n = Y.shape[1]
+    buf, prev, lane = new_block(n), np.zeros(n * LANES), np.zeros(N_SCALARS * LANES)
+    m = min(LANES, Y.shape[0])
+    lanes_row, iters = np.full(LANES, -1, np.int64), np.zeros(LANES, np.int64)
+    nxt = 0
+    for s in range(m):
+        nxt = _load(Y, Z0, nxt, s, buf, prev, lane, lanes_row, beta)
+    while lanes_row.max() >= 0:
+        negative_stats(buf, n, lane, m)
+        _weights(params, buf, prev, lane, n, m)
+        _penalty(prev, coef, lane, n, m)
+        _decide(lane, m, lam, tol, beta, lanes_row)
+        solve_lanes(ab, buf, n, m)
+        for s in range(m):
+            iters[s] += 1
+            flag, row = lane[DONE + s], lanes_row[s]
+            if row >= 0 and (flag > 0 or iters[s] > max_iter):
+                if flag == 2.0:  # the iterate (kept in prev) is the answer
+                    for j in range(n):
+                        out[row, j] = prev[u(j * LANES + s)]
+                else:
+                    store_lane(buf, n, s, G_Z, out[row])
+                info[row, 0] = iters[s]
+                info[row, 1] = 1 if flag == 1.0 else 0
+        _relax(buf, prev, lane, n, m)
+        for s in range(m):
+            if lanes_row[s] >= 0 and (lane[DONE + s] > 0 or iters[s] > max_iter):
+                iters[s] = 0
+                nxt = _load(Y, Z0, nxt, s, buf, prev, lane, lanes_row, beta)
+
+
+def coarse_start(X: np.ndarray, lam: float, diff_order: int, coarse_fit) -> np.ndarray:
+    """Starting baselines: asPLS on ``COARSE``-point means, interpolated to the full grid.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points)
+    coarse_fit : callable
+        ``coarse_fit(Xc, lam_c, n_iter)`` -> coarse baselines (n_spectra, n_coarse): plain
+        asPLS (the reference solver) for ``n_iter`` solves.
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_points)
+    """
+    n = X.shape[1]
+    nc = n // COARSE
+    Xc = X[:, : nc * COARSE].reshape(X.shape[0], nc, COARSE).mean(axis=2)
+    Zc = coarse_fit(Xc, lam / float(COARSE) ** (2 * diff_order), COARSE_ITER)
+    centres = np.arange(nc) * COARSE + (COARSE - 1) / 2.0
+    pos = np.clip(np.arange(n, dtype=float), centres[0], centres[-1])
+    i0 = np.minimum(((pos - centres[0]) // COARSE).astype(np.intp), nc - 2)
+    t = (pos - centres[i0]) / COARSE
+    return Zc[:, i0] * (1.0 - t) + Zc[:, i0 + 1] * t
+
+
+def difference_stencil(diff_order: int) -> np.ndarray:
+    """Coefficients of one row of the ``diff_order``-th difference matrix, shape (d + 1,)."""
+    return np.diff(np.eye(diff_order + 1), diff_order, axis=0)[0].copy()
+
+
+def fast_aspls(
+    X: np.ndarray,
+    lam: float,
+    asymmetric_coef: float,
+    diff_order: int,
+    max_iter: int,
+    tol: float,
+    coarse_fit,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fast asPLS baselines of one row block (coarse start, then :func:`fast_rows`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points), n_points >= ``MIN_COARSE_POINTS``
+    coarse_fit : callable
+        See :func:`coarse_start`.
+
+    Returns
+    -------
+    baselines : ndarray of shape (n_spectra, n_points)
+    n_iter : ndarray of shape (n_spectra,)
+        Full-grid systems solved per spectrum.
+    converged : ndarray of shape (n_spectra,), bool
+        Whether the objective rule stopped the spectrum.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    start = np.ascontiguousarray(coarse_start(X, lam, diff_order, coarse_fit))
+    out = np.empty_like(X)
+    info = np.zeros((X.shape[0], 2), np.int64)
+    ab = lam * penalty_upper(X.shape[1], diff_order)
+    params = np.array([asymmetric_coef])
+    coef = difference_stencil(diff_order)
+    fast_rows(X, start, ab, coef, params, lam, max_iter, tol, BETA, out, info)
+    return out, info[:, 0], info[:, 1] != 0
