@@ -9,9 +9,11 @@ Two tables.
   spectrum), the plain graph on that session (the thread setting alone), the optimised graph
   with two intra-op threads, the lean path of both engines (``predict_values``: NumPy
   columns, no DataFrame; ONNX without a Spectra where the graph holds the preprocessing), and
-  the graph alone (``session.run``). The PyTorch/ONNX ratios compare like with like (table
-  with table, lean with lean). The engines run in rotating blocks, so load on the machine
-  hits them alike.
+  the graph alone (``session.run``), and the one-spectrum graph alone (``model.one.onnx``:
+  fixed shapes, the axis folded in; "lean general" is the lean path without it). The last
+  column counts the nodes of the plain, optimised and one-spectrum graphs. The PyTorch/ONNX
+  ratios compare like with like (table with table, lean with lean). The engines run in
+  rotating blocks, so load on the machine hits them alike.
 * Batches: throughput (spectra/s) of both engines and their ratio.
 
 Usage: python benchmarks/inference.py [--points 1000] [--calls 200] [--batch 256] [--threads 2]
@@ -26,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 
@@ -68,12 +71,17 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
     before.session = ort.InferenceSession(
         str(bundle / "model.onnx"), providers=["CPUExecutionProvider"]
     )
+    before.one_graph = None
     after = load_onnx(bundle)
     plain = load_onnx(bundle)  # the thread setting alone: plain graph, one-thread session
     plain._single = _session(ort, str(bundle / "model.onnx"), 1)
+    plain.one_graph = None
     two = load_onnx(bundle, single_threads=2)
+    general = load_onnx(bundle)  # without the one-spectrum graph: the general graph only
+    general.one_graph = None
     feeds = after._feeds(one)
     graph = after.session_for(1)
+    one_feeds = after.one_graph.takes(feeds)
     values = np.array(one.values)
     return {
         "torch": lambda: tp.predict(one),
@@ -82,17 +90,20 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
         "plain 1 thr": lambda: plain.predict(one),
         "after": lambda: after.predict(one),
         "after 2 thr": lambda: two.predict(one),
+        "lean general": lambda: general.predict_values(values),
         "lean": lambda: after.predict_values(values),
         "graph": lambda: graph.run(None, feeds),
+        "one graph": lambda: after.one_graph.run(one_feeds),
     }
 
 
 def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None:
     one = make_spectra(1, points)
-    cols = ["torch", "torch lean", "before", "plain 1 thr", "after", "after 2 thr", "lean"]
-    cols.append("graph")
+    cols = ["torch", "torch lean", "before", "plain 1 thr", "after", "after 2 thr"]
+    cols += ["lean general", "lean", "graph", "one graph"]
     head = f"{'model':<17}" + "".join(f"{c + ' p50/p99':>20}" for c in cols)
     head += f"{'torch/after':>12}{'torch/lean':>11}{'before/after':>13}{'lean goal':>10}"
+    head += f"{'nodes plain/opt/one':>21}"
     print(f"\nsingle spectrum ({points} points), ms, {calls} calls after warm-up")
     print(head)
     print("-" * len(head))
@@ -107,9 +118,15 @@ def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None
         print(
             f"{row}{p['torch'][0] / p['after'][0]:>11.1f}x"
             f"{p['torch lean'][0] / p['lean'][0]:>10.1f}x"
-            f"{p['before'][0] / p['after'][0]:>12.1f}x{met:>10}"
+            f"{p['before'][0] / p['after'][0]:>12.1f}x{met:>10}{_nodes(bundle):>21}"
         )
     print(f"optimised graph level: {record['optimized']['level']} (onnxruntime {ort.__version__})")
+
+
+def _nodes(bundle: Path) -> str:
+    """Node counts of the portable, the optimised and the one-spectrum graph."""
+    files = ("model.onnx", "model.opt.onnx", "model.one.onnx")
+    return "/".join(str(len(onnx.load(str(bundle / f)).graph.node)) for f in files)
 
 
 def _throughput_table(tmp: Path, names: list[str], points: int, size: int, threads: int) -> None:

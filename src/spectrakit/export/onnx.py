@@ -32,6 +32,7 @@ from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
 from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
+from spectrakit.export.single import SINGLE_FILE, single_onnx
 
 __all__ = ["export_onnx", "split_pipeline"]
 
@@ -160,6 +161,7 @@ def export_onnx(
     atol: float = 1e-4,
     include_preprocessing: bool = True,
     optimize: str | None = "extended",
+    single: bool = True,
 ) -> dict[str, Any]:
     """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
 
@@ -181,6 +183,10 @@ def export_onnx(
     optimize : {"extended", "basic", "all"} or None, default="extended"
         Also save onnxruntime's offline-optimised graph as ``model.opt.onnx`` (verified
         against PyTorch like ``model.onnx``; the runtime prefers it). None: plain graph only.
+    single : bool, default=True
+        With ``optimize``, also save ``model.one.onnx``: the graph specialised to one
+        spectrum on the bundle's own axis (fixed shapes, the axis folded in; verified
+        against PyTorch), which the runtime runs for single spectra.
 
     Returns
     -------
@@ -201,11 +207,27 @@ def export_onnx(
     check += (rtol, atol)
     record = _export_record(model, plan, names, opset, exporter, rtol, atol)
     record["parity"] = _verify(data, *check)
-    optimized, opt_record = optimize_onnx(data, optimize) if optimize else (None, None)
-    if optimized is not None:
+    graphs = {ONNX_FILE: data}
+    if optimize:
+        optimized, opt_record = optimize_onnx(data, optimize)
         record["optimized"] = {**opt_record, "parity": _verify(optimized, *check)}
-    _write_export(bundle, data, optimized, record)
+        graphs[OPTIMIZED_FILE] = optimized
+    if optimize and single:
+        graphs[SINGLE_FILE], record["single"] = _single_graph(data, optimize, check)
+    _write_export(bundle, graphs, record)
     return record
+
+
+def _single_graph(data: bytes, level: str, check: tuple) -> tuple[bytes, dict[str, Any]]:
+    """The one-spectrum graph (:func:`single_onnx`) and its record, verified against PyTorch."""
+    wrapper, model, predictor, plan, *_, rtol, atol = check
+    feeds = _inputs(model, predictor, 1, plan["length"], plan)
+    graph, record = single_onnx(data, feeds, level)
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(graph, providers=["CPUExecutionProvider"])
+    record["parity"] = _compare(sess, wrapper, feeds, rtol, atol)
+    return graph, record
 
 
 def _load_exportable(bundle: str | Path) -> tuple[Any, nn.Module]:
@@ -333,15 +355,12 @@ def _export_record(
     }
 
 
-def _write_export(
-    bundle: str | Path, data: bytes, optimized: bytes | None, record: dict[str, Any]
-) -> None:
-    """Add the graph(s) and the record to the bundle (atomic writes, hashes updated)."""
+def _write_export(bundle: str | Path, graphs: dict[str, bytes], record: dict[str, Any]) -> None:
+    """Add the graphs (file name -> bytes) and the record to the bundle (atomic, hashed)."""
     from spectrakit.bundle import add_file
 
-    add_file(bundle, ONNX_FILE, data)
-    if optimized is not None:
-        add_file(bundle, OPTIMIZED_FILE, optimized)
+    for name, graph in graphs.items():
+        add_file(bundle, name, graph)
     add_file(bundle, EXPORT_FILE, json.dumps(record, indent=2).encode())
 
 
@@ -420,27 +439,37 @@ def _verify(
     results = []
     cases = [(n, b) for n in lengths for b in batch_sizes]
     for n, b in progress(cases, len(cases), "verify ONNX", unit="case"):
-        feeds = _inputs(model, predictor, b, n, plan)
-        with torch.no_grad():
-            ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
-        got = sess.run(None, feeds)
-        for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
-            err = np.abs(g - r)
-            ok = bool(np.all(err <= atol + rtol * np.abs(r)))
-            results.append(
-                {
-                    "batch": b,
-                    "length": n,
-                    "output": name,
-                    "max_abs_err": float(err.max()),
-                    "ok": ok,
-                }
+        results += _compare(sess, wrapper, _inputs(model, predictor, b, n, plan), rtol, atol)
+    return results
+
+
+def _compare(sess, wrapper, feeds: dict[str, np.ndarray], rtol: float, atol: float) -> list:
+    """Parity records of one input: the session's outputs against PyTorch's.
+
+    Inputs the graph does not take (an axis folded into it as a constant) are not fed.
+
+    Raises
+    ------
+    BundleError
+        An output outside ``atol + rtol * |torch|``.
+    """
+    b, n = feeds["spectra"].shape[0], feeds["spectra"].shape[-1]
+    with torch.no_grad():
+        ref = [t.numpy() for t in wrapper(*(torch.from_numpy(v) for v in feeds.values()))]
+    taken = {i.name for i in sess.get_inputs()}
+    got = sess.run(None, {k: v for k, v in feeds.items() if k in taken})
+    results = []
+    for name, r, g in zip(("outputs", "features"), ref, got, strict=True):
+        err = np.abs(g - r)
+        ok = bool(np.all(err <= atol + rtol * np.abs(r)))
+        results.append(
+            {"batch": b, "length": n, "output": name, "max_abs_err": float(err.max()), "ok": ok}
+        )
+        if not ok:
+            raise BundleError(
+                "ONNX export does not match PyTorch",
+                expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
+                got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
+                fix="report this model family; use the PyTorch predictor meanwhile",
             )
-            if not ok:
-                raise BundleError(
-                    "ONNX export does not match PyTorch",
-                    expected=f"|ort - torch| <= {atol} + {rtol} * |torch|",
-                    got=f"max error {err.max():.3g} for {name} at batch {b}, length {n}",
-                    fix="report this model family; use the PyTorch predictor meanwhile",
-                )
     return results

@@ -79,29 +79,55 @@ def conform_axis(
     tol = 0.5 * abs(axis.spacing) if axis.n_points > 1 else 1e-9
     lo, hi = (axis.min, axis.max) if read_range is None else read_range
     spectra = _same_numbers(spectra, axis, (lo + tol, hi - tol))
+    spectra = _to_axis_unit(spectra, axis)
+    _check_covers(spectra.axis, axis, (lo, hi), tol)
+    return spectra.resample(axis, fill="edge")
+
+
+def _to_axis_unit(spectra: Spectra, axis: SpectralAxis) -> Spectra:
+    """``spectra`` converted to ``axis``'s unit and kind (unchanged when they already match).
+
+    Raises
+    ------
+    AxisError
+        An index or unknown axis on either side, or a conversion that is not possible.
+    """
     src = spectra.axis
-    if (src.unit, src.kind) != (axis.unit, axis.kind):
-        if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
-            raise AxisError(
-                "input axis is incompatible with the model",
-                expected=f"{axis.describe()} ({axis.kind})",
-                got=f"{src.describe()} ({src.kind})",
-                fix="read the file with its physical unit (--unit) or use a matching model",
-            )
-        try:
-            spectra = spectra.convert(
-                axis.unit,
-                kind=axis.kind,
-                laser_wavelength=src.laser_wavelength or axis.laser_wavelength,
-            )
-        except AxisError as exc:
-            raise AxisError(
-                "input axis cannot be converted to the model's axis",
-                expected=f"{axis.describe()} ({axis.kind})",
-                got=f"{src.describe()} ({src.kind}): {exc.message}",
-                fix=exc.fix or "convert the spectra to the model's unit first",
-            ) from exc
-        src = spectra.axis
+    if (src.unit, src.kind) == (axis.unit, axis.kind):
+        return spectra
+    if "index" in (src.kind, axis.kind) or "unknown" in (src.kind, axis.kind):
+        raise AxisError(
+            "input axis is incompatible with the model",
+            expected=f"{axis.describe()} ({axis.kind})",
+            got=f"{src.describe()} ({src.kind})",
+            fix="read the file with its physical unit (--unit) or use a matching model",
+        )
+    try:
+        return spectra.convert(
+            axis.unit,
+            kind=axis.kind,
+            laser_wavelength=src.laser_wavelength or axis.laser_wavelength,
+        )
+    except AxisError as exc:
+        raise AxisError(
+            "input axis cannot be converted to the model's axis",
+            expected=f"{axis.describe()} ({axis.kind})",
+            got=f"{src.describe()} ({src.kind}): {exc.message}",
+            fix=exc.fix or "convert the spectra to the model's unit first",
+        ) from exc
+
+
+def _check_covers(
+    src: SpectralAxis, axis: SpectralAxis, span: tuple[float, float], tol: float
+) -> None:
+    """Refuse an input axis ``src`` that does not cover ``span`` (up to ``tol``) or has 1 point.
+
+    Raises
+    ------
+    AxisError
+        The data end inside the range that must be read, or there is one point only.
+    """
+    lo, hi = span
     if src.min > lo + tol or src.max < hi - tol:
         raise AxisError(
             "input spectra do not cover the model's axis range",
@@ -111,7 +137,6 @@ def conform_axis(
         )
     if src.n_points < 2:
         raise AxisError("cannot resample a single point", got=src.describe())
-    return spectra.resample(axis, fill="edge")
 
 
 def measured_input(spectra: Any, layout: ChannelLayout | None) -> Any:

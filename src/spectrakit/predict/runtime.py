@@ -27,6 +27,7 @@ from spectrakit.predict.core import (
     measured_input,
     on_axis_values,
 )
+from spectrakit.predict.one_graph import OneSpectrumGraph
 from spectrakit.predict.result import Predictions, assemble_predictions
 
 __all__ = ["OnnxPredictor", "load_onnx"]
@@ -99,12 +100,14 @@ class OnnxPredictor:
         same = single_threads is None or (threads is not None and threads == single_threads)
         self._single_threads = None if same else int(single_threads)
         self._single = None
+        self.one_graph = self._one_spectrum_graph(threads if same else single_threads)
         self.targets = list(self.config.targets)
         self.classes = self.config.classes
         self.task = self.config.task
         self._extra = ExtraFeatures(self.config.extra_features)
         self.ood = _runtime_ood(self.bundle)
         self._lock = threading.Lock()
+        self._covered: float | None = None
 
     def __repr__(self) -> str:
         return f"OnnxPredictor({self.config.family.name}, task={self.task})"
@@ -181,6 +184,17 @@ class OnnxPredictor:
             feeds["extra"] = self._extra.values(spectra)
         return feeds
 
+    def _one_spectrum_graph(self, threads: int | None) -> OneSpectrumGraph | None:
+        """The export's one-spectrum graph (``model.one.onnx``), when it saved one."""
+        record = self.export.get("single")
+        if not record or record.get("file") not in self.config.files:
+            return None
+        path = str(self.bundle.file(record["file"]))
+        ort = _import_ort()
+        return OneSpectrumGraph(
+            path, record, self.model_axis.values, lambda p: _session(ort, p, threads, spin=False)
+        )
+
     def session_for(self, n: int):
         """The onnxruntime session that runs a batch of ``n`` spectra."""
         if n != 1 or self._single_threads is None:
@@ -198,6 +212,9 @@ class OnnxPredictor:
         self, feeds: dict[str, np.ndarray], batch_size: int
     ) -> tuple[np.ndarray, np.ndarray]:
         n = feeds["spectra"].shape[0]
+        one = self.one_graph.takes(feeds) if self.one_graph is not None and n == 1 else None
+        if one is not None:  # one spectrum on the bundle's axis: the specialised graph
+            return self.one_graph.run(one)
         if n <= batch_size:  # one call (one spectrum: the single-threaded session)
             outputs, features = self.session_for(n).run(["outputs", "features"], feeds)
             return outputs, features
@@ -235,13 +252,41 @@ class OnnxPredictor:
         (checked the same way: numbers, one per axis point, finite). Otherwise they are
         predicted as ``Spectra(values, self.axis)``. Same results as :meth:`predict_arrays`.
         """
-        if not self._graph_only:
-            return self.predict_arrays(Spectra(values, self.axis), batch_size)
-        self._check_head()
-        vals = on_axis_values(values, self.axis)
-        channels = np.repeat(vals[:, None, :], len(self.preprocessor.pipelines), axis=1)
-        raw, feats = self._run_feeds({"spectra": channels}, batch_size)
-        return self._assemble(raw, feats, None)
+        if self._graph_only:
+            self._check_head()
+            vals = on_axis_values(values, self.axis)
+            channels = np.repeat(vals[:, None, :], len(self.preprocessor.pipelines), axis=1)
+            raw, feats = self._run_feeds({"spectra": channels}, batch_size)
+            return self._assemble(raw, feats, None)
+        if self._own_axis_feeds:
+            self._check_head()
+            vals = on_axis_values(values, self.axis)[:, None, :]
+            axis = self.axis.values.astype(np.float32)
+            raw, feats = self._run_feeds({"spectra": vals, "axis": axis}, batch_size)
+            return self._assemble(raw, feats, self._own_coverage)
+        return self.predict_arrays(Spectra(values, self.axis), batch_size)
+
+    @property
+    def _own_axis_feeds(self) -> bool:
+        """An axis-aware graph whose input on the bundle's own axis is the values and that axis.
+
+        True when the whole axis is whole patches (nothing to crop), no measured channels and
+        no metadata inputs: then :meth:`predict_arrays` would feed exactly these.
+        """
+        patch = int(self.export.get("patch_size") or 1)
+        return (
+            self.accepts_any_grid
+            and self.channel_layout is None
+            and set(self.export["inputs"]) == {"spectra", "axis"}
+            and self.axis.n_points % patch == 0
+        )
+
+    @property
+    def _own_coverage(self) -> float:
+        """The ``coverage`` of spectra on the bundle's own axis (computed once)."""
+        if self._covered is None:
+            self._covered = coverage(self.axis, self.axis, warn=False)
+        return self._covered
 
     def _assemble(self, raw: np.ndarray, feats: np.ndarray, covered: float | None) -> Predictions:
         """Predictions from the graph's outputs; the OOD detector scores logits or features."""
@@ -273,13 +318,17 @@ def model_file(export: dict, files: dict) -> str:
     return opt if opt and opt in files else "model.onnx"
 
 
-def _session(ort, path: str, threads: int | None):
+def _session(ort, path: str, threads: int | None, *, spin: bool = True):
     """A CPU session: sequential execution, one inter-op thread, all graph optimisations.
 
     The saved graph is already optimised offline at a portable level; the remaining
     (layout, machine-specific) optimisations are applied here, for the machine it runs on.
+    ``spin=False``: idle pool threads sleep instead of spinning (one-spectrum calls, which
+    leave the pool idle between requests; spinning threads only take cores from others).
     """
     opts = ort.SessionOptions()
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
