@@ -30,7 +30,8 @@ from torch import nn
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.adapt import alignment_loss
-from spectrakit.training.recipes import _lr_at, cv_folds
+from spectrakit.training.folds import cv_folds
+from spectrakit.training.recipes import _lr_at
 
 __all__ = ["ScoreNet", "ScoreNetModel", "ScoreRecipe", "fit_scorenet"]
 
