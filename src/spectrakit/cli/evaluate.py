@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
 from spectrakit.cli._output import PLOTS_DIR, SHEET_DIR, claim_dir, claim_file, distinct
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.core.errors import DataError
 from spectrakit.io import atomic_path
 
@@ -17,11 +18,9 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        description="Evaluate a bundle on spectra with known targets. " + EXAMPLE,
+    p = command_parser(
+        sub, "evaluate", "Evaluate a bundle on spectra with known targets. " + EXAMPLE, run, [MODEL]
     )
-    p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", required=True, help="labelled spectra")
     p.add_argument("--target", help="target column(s), comma-separated (default: the model's)")
     p.add_argument("--out", default="-", help="metrics JSON ('-' = stdout)")
@@ -32,7 +31,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "metrics, confusion matrix, ROC/PR, calibration, training recipe)",
     )
     add_read_options(p)
-    p.set_defaults(func=run)
 
 
 def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, bytes]]:

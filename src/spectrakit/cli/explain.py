@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input, write_json
 from spectrakit.cli._output import EXPLAIN_DIR, claim_dir
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.cli._types import bounded_int, new_folder
 from spectrakit.core.errors import ConfigError
 
@@ -21,13 +22,15 @@ METHODS = [
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "explain",
-        description="Attribute a bundle's predictions to axis positions. Writes "
+        "Attribute a bundle's predictions to axis positions. Writes "
         "attributions.csv (table format: one row per spectrum, axis columns), top_bands.csv, "
         "summary.png, one PNG per spectrum (up to --max-plots) and explain.json. " + EXAMPLE,
+        run,
+        [MODEL],
     )
-    p.add_argument("--model", required=True, help="bundle folder or .zip")
     p.add_argument("--data", required=True, help="spectra to explain (table format or any reader)")
     add_read_options(p)
     p.add_argument("--method", default="ig", choices=METHODS, help="attribution method")
@@ -49,7 +52,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", required=True, type=new_folder, help="output folder (replaced atomically)"
     )
-    p.set_defaults(func=run)
 
 
 def _target(value: str | None) -> int | str | None:
