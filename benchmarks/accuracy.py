@@ -41,7 +41,7 @@ from spectrakit.evaluation.protocol import SealedTargets, strip_targets
 from spectrakit.preprocessing import preset
 from spectrakit.training.auto import auto_fit
 from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep
-from spectrakit.training.recipes import cv_folds
+from spectrakit.training.folds import cv_folds
 
 FERMENTATION_D2 = {
     "steps": [

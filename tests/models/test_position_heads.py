@@ -21,7 +21,8 @@ from spectrakit.core.errors import ConfigError, ModelError
 from spectrakit.models import create
 from spectrakit.models.smallnet import SmallCNN
 from spectrakit.preprocessing.channels import ChannelPreprocessor
-from spectrakit.training.recipes import DeepRecipe, cv_folds, fit_recipe, get_recipe, recipe_facts
+from spectrakit.training.folds import cv_folds
+from spectrakit.training.recipes import DeepRecipe, fit_recipe, get_recipe, recipe_facts
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 L = 128

@@ -110,7 +110,7 @@ def test_dipls_path_equals_separate_fits():
 
 def test_auto_choice_is_never_worse_than_pls_on_cv_and_says_why():
     from spectrakit.training.auto import auto_fit
-    from spectrakit.training.recipes import cv_folds
+    from spectrakit.training.folds import cv_folds
 
     data = make_nir(40, seed=5)["A"]
     y = data.meta["analyte"].to_numpy()

@@ -9,7 +9,8 @@ import spectrakit as sk
 from spectrakit.datasets.nir import make_nir
 from spectrakit.training.auto import AutoChoice, auto_fit
 from spectrakit.training.auto_package import save_auto
-from spectrakit.training.recipes import DeepRecipe, cv_folds
+from spectrakit.training.folds import cv_folds
+from spectrakit.training.recipes import DeepRecipe
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -12,7 +12,7 @@ from spectrakit.datasets.nir import make_nir
 from spectrakit.preprocessing import list_presets
 from spectrakit.preprocessing._pipeline import Pipeline
 from spectrakit.training.auto import auto_fit, candidate_pipelines
-from spectrakit.training.recipes import cv_folds
+from spectrakit.training.folds import cv_folds
 
 D1 = {"steps": [{"step": "SavitzkyGolay", "params": {"window": 15, "polyorder": 2, "deriv": 1}}]}
 

@@ -21,7 +21,7 @@ from spectrakit.training.auto_shift import (
     keep_shift_in_dipls,
     keep_shift_in_scores,
 )
-from spectrakit.training.recipes import cv_folds
+from spectrakit.training.folds import cv_folds
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,7 +9,7 @@ import spectrakit as sk
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.training.auto import auto_fit
 from spectrakit.training.auto_package import save_auto
-from spectrakit.training.recipes import cv_folds
+from spectrakit.training.folds import cv_folds
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

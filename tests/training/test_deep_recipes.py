@@ -9,8 +9,8 @@ from spectrakit.chemometrics import InstrumentMeanCentering
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.datasets.nir import make_nir, nir_instrument_pair
 from spectrakit.training.deep_recipes import DEEP_RECIPES, available, fit_deep, pls_estimator
+from spectrakit.training.folds import cv_folds
 from spectrakit.training.instrument import fit_instrument_response
-from spectrakit.training.recipes import cv_folds
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -8,7 +8,7 @@ import pytest
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.datasets import MixtureSettings, make_synthetic
 from spectrakit.training.deep_recipes import fit_deep, pls_estimator
-from spectrakit.training.recipes import cv_folds
+from spectrakit.training.folds import cv_folds
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,7 +9,8 @@ from sklearn.cross_decomposition import PLSRegression
 
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.training import screening
-from spectrakit.training.recipes import DeepRecipe, cv_folds
+from spectrakit.training.folds import cv_folds
+from spectrakit.training.recipes import DeepRecipe
 from spectrakit.training.screening import (
     OutlierScreen,
     check_screen,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from spectrakit.cli._common import read_input, write_json
 from spectrakit.cli._output import BASELINE_DIR, claim_dir, distinct
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, fraction, new_folder
 from spectrakit.cli.benchmark import add_common_options, cv_option
@@ -27,10 +28,12 @@ WITHOUT_STANDARDS = ("mean-center", "dipls")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "baseline",
-        description="Fit a chemometric baseline; preprocessing is refitted inside every "
+        "Fit a chemometric baseline; preprocessing is refitted inside every "
         "cross-validation fold. Writes metrics.json, predictions.csv and report.html. " + EXAMPLE,
+        run,
     )
     p.add_argument("model", choices=["pls", "plsda", "svm", "rf", "ridge"])
     add_common_options(p)
@@ -47,7 +50,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="conformal miscoverage, between 0 and 1 exclusive (0.1 = 90 %% coverage)",
     )
     _add_save_options(p)
-    p.set_defaults(func=run)
 
 
 def _add_transfer_options(p: argparse.ArgumentParser) -> None:

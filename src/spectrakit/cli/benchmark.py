@@ -8,6 +8,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import BENCHMARK_DIR, claim_dir
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._targets import check_same_axis, check_targets
 from spectrakit.cli._types import bounded_float, bounded_int, new_folder
 from spectrakit.core.atomic import atomic_dir
@@ -20,10 +21,12 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "benchmark",
-        description="Cross-validate every model on the same folds (and score it on --test), "
+        "Cross-validate every model on the same folds (and score it on --test), "
         "then write leaderboard.csv, leaderboard.json and report.html. " + EXAMPLE,
+        run,
     )
     add_common_options(p)
     p.add_argument(
@@ -44,7 +47,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="deep models: learning rate (> 0)",
     )
     p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="random seed")
-    p.set_defaults(func=run)
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:

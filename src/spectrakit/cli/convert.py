@@ -6,20 +6,17 @@ import argparse
 
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_dir, claim_file
+from spectrakit.cli._parser import command_parser
 
 EXAMPLE = "example: spectrakit convert run1.spc run1.csv"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "convert",
-        description="Convert spectra between formats. " + EXAMPLE,
-    )
+    p = command_parser(sub, "convert", "Convert spectra between formats. " + EXAMPLE, run)
     p.add_argument("input", help="input file or folder")
     p.add_argument("output", help="output file (.csv, .parquet, .h5, .npz, ...)")
     add_read_options(p)
     p.add_argument("--to", dest="out_format", help="output format (default: from extension)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

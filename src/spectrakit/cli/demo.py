@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._output import claim_dir
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._types import bounded_int, new_folder
 from spectrakit.core.atomic import owned_by
 
@@ -24,9 +25,8 @@ DEMO_DIR = owned_by(
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        description="End-to-end demonstration (about two minutes on a laptop CPU). " + EXAMPLE,
+    p = command_parser(
+        sub, "demo", "End-to-end demonstration (about two minutes on a laptop CPU). " + EXAMPLE, run
     )
     p.add_argument("--out", type=new_folder, default="demo-output", help="output directory")
     p.add_argument(
@@ -42,7 +42,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--full", action="store_true", help="full network schedules (slower than the default)"
     )
     p.add_argument("--synthetic", action="store_true", help="use the synthetic fermentation")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from spectrakit.cli._channels import add_channel_options, read_data
 from spectrakit.cli._common import add_read_options, write_json
 from spectrakit.cli._output import PLOTS_DIR, SHEET_DIR, claim_dir, claim_file, distinct
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.core.errors import DataError
 from spectrakit.io import atomic_path
 
@@ -18,11 +19,9 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        description="Evaluate a bundle on spectra with known targets. " + EXAMPLE,
+    p = command_parser(
+        sub, "evaluate", "Evaluate a bundle on spectra with known targets. " + EXAMPLE, run, [MODEL]
     )
-    p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", help="labelled spectra (or --channel-files)")
     p.add_argument("--target", help="target column(s), comma-separated (default: the model's)")
     p.add_argument("--out", default="-", help="metrics JSON ('-' = stdout)")
@@ -34,7 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_read_options(p)
     add_channel_options(p)
-    p.set_defaults(func=run)
 
 
 def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, bytes]]:

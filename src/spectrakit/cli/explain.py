@@ -8,6 +8,7 @@ from pathlib import Path
 from spectrakit.cli._channels import add_channel_options, read_data
 from spectrakit.cli._common import add_read_options, write_json
 from spectrakit.cli._output import EXPLAIN_DIR, claim_dir
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.cli._types import bounded_int, new_folder
 from spectrakit.core.errors import ConfigError
 
@@ -22,15 +23,17 @@ METHODS = [
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "explain",
-        description="Attribute a bundle's predictions to axis positions. Writes "
+        "Attribute a bundle's predictions to axis positions. Writes "
         "attributions.csv (table format: one row per spectrum, axis columns), top_bands.csv, "
         "summary.png, one PNG per spectrum (up to --max-plots) and explain.json; a model on "
         "measured channels (--channel-files) gets these files per channel, each on its own "
         "axis, in channel_<k>_<name>/. " + EXAMPLE,
+        run,
+        [MODEL],
     )
-    p.add_argument("--model", required=True, help="bundle folder or .zip")
     p.add_argument(
         "--data", help="spectra to explain (table format or any reader), or --channel-files"
     )
@@ -55,7 +58,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", required=True, type=new_folder, help="output folder (replaced atomically)"
     )
-    p.set_defaults(func=run)
 
 
 def _target(value: str | None) -> int | str | None:

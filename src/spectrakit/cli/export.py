@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spectrakit.cli._output import claim_file
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._types import bounded_float, bounded_int, suffix_path
 
 EXAMPLE = "example: spectrakit export --model runs/glucose --format onnx"
@@ -13,10 +14,7 @@ OPSET_MIN, OPSET_MAX = 18, 23
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export",
-        description="Export a model bundle. " + EXAMPLE,
-    )
+    p = command_parser(sub, "export", "Export a model bundle. " + EXAMPLE, run)
     p.add_argument("--model", required=True, help="bundle folder")
     p.add_argument("--format", default="onnx", choices=["onnx", "zip"], help="what to produce")
     p.add_argument(
@@ -41,7 +39,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--atol", type=bounded_float(0), default=1e-4, help="parity tolerance (absolute)"
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

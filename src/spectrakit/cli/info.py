@@ -7,6 +7,7 @@ import argparse
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input_blocks, write_json
 from spectrakit.cli._output import claim_file
+from spectrakit.cli._parser import command_parser
 
 EXAMPLE = (
     "example: spectrakit info spectra.csv other.spc --json summary.json; a multi-block input "
@@ -15,9 +16,8 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "info",
-        description="Summarize one or more spectra files. " + EXAMPLE,
+    p = command_parser(
+        sub, "info", "Summarize one or more spectra files. " + EXAMPLE, run, allow_nan=True
     )
     p.add_argument("files", nargs="+", help="spectra files or folders")
     add_read_options(p)
@@ -25,7 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--json", dest="json_out", help="also write the summaries as JSON ('-' = stdout)"
     )
     add_cluster_options(p)
-    p.set_defaults(func=run, allow_nan=True)
 
 
 def _render(name: str, s: dict) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from spectrakit.cli._common import write_json
 from spectrakit.cli._output import claim_file
+from spectrakit.cli._parser import command_parser
 
 EXAMPLE = "example: spectrakit models 'specbert*' --json -"
 
@@ -16,14 +17,15 @@ _LENGTH = 1024
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "models",
-        description="List registered models matching PATTERN (shell-style). Parameter counts "
+        "List registered models matching PATTERN (shell-style). Parameter counts "
         f"are for one input channel, one output and {_LENGTH} points. " + EXAMPLE,
+        run,
     )
     p.add_argument("pattern", nargs="?", default="*", help="name pattern, e.g. 'spectrafm*'")
     p.add_argument("--json", dest="json_out", help="write the table as JSON ('-' = stdout)")
-    p.set_defaults(func=run)
 
 
 def describe(name: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from spectrakit.cli._channels import add_channel_options, read_data
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options
 from spectrakit.cli._output import claim_file
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.cli._types import bounded_int
 from spectrakit.io import atomic_path
 from spectrakit.predict.table import predictions_table
@@ -20,13 +21,15 @@ EXAMPLE = "example: spectrakit predict --model glucose-model --data new.csv --ou
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "predict",
-        description="Predict targets (and OOD scores when the bundle has a detector). "
+        "Predict targets (and OOD scores when the bundle has a detector). "
         "Spectra on another compatible grid are resampled; incompatible axes are refused. "
         + EXAMPLE,
+        run,
+        [MODEL],
     )
-    p.add_argument("--model", required=True, help="bundle directory or .zip")
     p.add_argument("--data", help="spectra file")
     p.add_argument("--out", default="-", help="output CSV ('-' = stdout)")
     p.add_argument(
@@ -43,7 +46,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_read_options(p)
     add_channel_options(p)
     add_cluster_options(p)
-    p.set_defaults(func=run)
 
 
 def _run_cluster(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from spectrakit.cli._cluster import add_cluster_options
 from spectrakit.cli._common import add_read_options, read_input
 from spectrakit.cli._output import claim_file, distinct
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._types import positive_int, suffix_path
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing import list_presets
@@ -25,10 +26,12 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "preprocess",
-        description="Fit a preprocessing pipeline on the input spectra and write the result. "
+        "Fit a preprocessing pipeline on the input spectra and write the result. "
         f"Presets: {', '.join(list_presets())}. " + EXAMPLE,
+        run,
     )
     p.add_argument("input", help="input spectra file or folder")
     p.add_argument(
@@ -64,7 +67,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_read_options(p)
     add_cluster_options(p)
-    p.set_defaults(func=run)
 
 
 def plot_before_after(before: Spectra, after: Spectra, path: str | Path, n: int = 5) -> Path:

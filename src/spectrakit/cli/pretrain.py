@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spectrakit.cli._common import add_read_options, log, read_input_blocks
 from spectrakit.cli._output import claim_dir
+from spectrakit.cli._parser import command_parser
 from spectrakit.training.cli_options import (
     add_training_options,
     apply_config,
@@ -23,17 +24,18 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "pretrain",
-        description="Pretrain a patch transformer on unlabeled spectra; writes a bundle "
+        "Pretrain a patch transformer on unlabeled spectra; writes a bundle "
         "usable with 'spectrakit finetune --init'. Each file may come from another "
         "instrument; a directory written by SpectraStore is streamed from disk. " + EXAMPLE,
+        run,
     )
     p.add_argument("--data", nargs="+", required=True, help="spectra files or SpectraStore dirs")
     p.add_argument("--out", required=True, help="output bundle directory")
     add_read_options(p)
     add_training_options(p, PretrainConfig)
-    p.set_defaults(func=run)
 
 
 def _sources(path: str, args: argparse.Namespace) -> list:

@@ -6,6 +6,7 @@ import argparse
 
 from spectrakit.cli._common import write_json
 from spectrakit.cli._output import add_overwrite_option, claim_dir
+from spectrakit.cli._parser import command_parser
 from spectrakit.cli._types import new_folder
 
 EXAMPLE = (
@@ -15,10 +16,7 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "registry",
-        description="Local model registry with checksums. " + EXAMPLE,
-    )
+    p = command_parser(sub, "registry", "Local model registry with checksums. " + EXAMPLE, run)
     p.add_argument(
         "--root", help="registry folder (default: $SPECTRAKIT_REGISTRY or ~/.spectrakit/registry)"
     )
@@ -42,7 +40,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_overwrite_option(pull)
     ls = actions.add_parser("list", help="list stored bundles")
     ls.add_argument("--json", dest="json_out", help="write the list as JSON ('-' = stdout)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable
 
+from spectrakit.cli._parser import MODEL, command_parser
 from spectrakit.cli._types import bounded_float, bounded_int, port
 
 EXAMPLE = "example: spectrakit serve --model runs/glucose --port 8000 --workers 2"
@@ -68,11 +69,13 @@ def _add_performance(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "serve",
-        description="Start the HTTP prediction service. OpenAPI docs at /docs. " + EXAMPLE,
+        "Start the HTTP prediction service. OpenAPI docs at /docs. " + EXAMPLE,
+        run,
+        [MODEL],
     )
-    p.add_argument("--model", required=True, help="bundle folder or .zip")
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default loopback: 127.0.0.1)"
     )
@@ -91,7 +94,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=["debug", "info", "warning", "error"],
         help="server log verbosity",
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

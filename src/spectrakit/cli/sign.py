@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spectrakit.cli._parser import command_parser
+
 EXAMPLE = (
     "example: spectrakit sign --new-key team.pem; spectrakit sign runs/glucose --key team.pem; "
     "spectrakit serve --model runs/glucose --require-signature team.pub.pem"
@@ -11,12 +13,14 @@ EXAMPLE = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "sign",
-        description="Sign a bundle folder with a secret key file (HMAC-SHA256, 32+ bytes) or "
+        "Sign a bundle folder with a secret key file (HMAC-SHA256, 32+ bytes) or "
         "an ed25519 private key (PEM). 'spectrakit serve --require-signature KEY' and "
         "spectrakit.load(..., key=KEY) then refuse it unless the signature verifies. The "
         "bundle's plain checksums only detect accidents; a signature detects edits. " + EXAMPLE,
+        run,
     )
     p.add_argument("bundle", nargs="?", help="bundle folder to sign or check")
     p.add_argument("--key", help="key file: a secret (HMAC) or an ed25519 private/public PEM")
@@ -24,7 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--new-key", metavar="PEM", help="write a new ed25519 key pair (PEM and .pub.pem) and stop"
     )
     p.add_argument("--check", action="store_true", help="verify the signature instead of signing")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

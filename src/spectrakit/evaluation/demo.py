@@ -128,7 +128,7 @@ def demo_workflow(
     """
     from spectrakit.training.auto import auto_fit
     from spectrakit.training.auto_package import save_auto
-    from spectrakit.training.recipes import cv_folds
+    from spectrakit.training.folds import cv_folds
 
     t0 = time.perf_counter()
     process, test, sealed = _split(process, reference)

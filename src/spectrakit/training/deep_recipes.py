@@ -250,6 +250,20 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
 }  # fmt: skip
 
 
+def _recipe_for(name: str, task: str, target: Spectra | None) -> RecipeEntry:
+    """The registered recipe ``name``, refused when it cannot serve ``task`` or lacks target."""
+    entry = DEEP_RECIPES.get(name)
+    if entry is None:
+        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
+    if task not in entry.tasks:
+        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
+                          got=task)  # fmt: skip
+    if entry.needs_target and target is None:
+        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
+                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
+    return entry
+
+
 def available(task: str, has_target: bool, kind: str = "deep") -> list[str]:
     """Names of the ``kind`` recipes for ``task`` (those needing target spectra if given)."""
     return [
@@ -299,15 +313,7 @@ def fit_deep(
     -------
     DeepFit
     """
-    entry = DEEP_RECIPES.get(name)
-    if entry is None:
-        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
-    if task not in entry.tasks:
-        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
-                          got=task)  # fmt: skip
-    if entry.needs_target and target is None:
-        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
-                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
+    entry = _recipe_for(name, task, target)
     y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
     t0 = time.perf_counter()
     ctx = {"X": X, "y": y, "task": task, "pipeline": pipeline, "folds": folds,

@@ -30,7 +30,8 @@ from torch import nn
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.adapt import alignment_loss
-from spectrakit.training.recipes import _lr_at, cv_folds
+from spectrakit.training.folds import cv_folds
+from spectrakit.training.recipes import _lr_at
 
 __all__ = ["ScoreNet", "ScoreNetModel", "ScoreRecipe", "fit_scorenet"]
 
@@ -261,6 +262,33 @@ def fit_scorenet(
     labels, Y, classes = _targets(y, task, X.n_spectra)
     codes = None if classes is None else Y.argmax(axis=1)
     folds = folds if folds is not None else cv_folds(len(Y), groups=groups, y=codes, seed=seed)
+    oof = _out_of_fold(pls, X, labels, Y, target, rec, folds, seed)
+    curve = {s: _cv_error(oof[s], Y, classes) for s in sorted(oof)}
+    best = min(curve, key=lambda s: (curve[s], s))
+    sc = _fit_scores(pls, X, labels, target, rec.adapt_scale)
+    members = [
+        _train(rec, sc, X, Y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
+        for k in range(rec.ensemble if best > 0 else 1)
+    ]
+    cv_pred = oof[best] if classes is None else classes[oof[best].argmax(axis=1)]
+    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes)
+
+
+def _out_of_fold(
+    pls,
+    X: Spectra,
+    labels: np.ndarray,
+    Y: np.ndarray,
+    target: Spectra | None,
+    rec: ScoreRecipe,
+    folds: list,
+    seed: int,
+) -> dict[int, np.ndarray]:
+    """Out-of-fold network outputs at every checkpoint step, ``{step: (n,) or (n, K)}``.
+
+    The scores (PLS front end) are refit on each training fold, so no validation row
+    informs its own prediction.
+    """
     checkpoints = set(rec.steps)
     oof = {s: np.zeros(Y.shape) for s in checkpoints}
     for f, (tr, va) in enumerate(folds):
@@ -273,15 +301,7 @@ def fit_scorenet(
             net.train()
 
         _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
-    curve = {s: _cv_error(oof[s], Y, classes) for s in sorted(oof)}
-    best = min(curve, key=lambda s: (curve[s], s))
-    sc = _fit_scores(pls, X, labels, target, rec.adapt_scale)
-    members = [
-        _train(rec, sc, X, Y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
-        for k in range(rec.ensemble if best > 0 else 1)
-    ]
-    cv_pred = oof[best] if classes is None else classes[oof[best].argmax(axis=1)]
-    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes)
+    return oof
 
 
 def _targets(y, task: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

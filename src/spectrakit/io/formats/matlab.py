@@ -210,37 +210,55 @@ def read_mat(
     """
     arrays = _load_v73(path) if _is_v73(path) else _load_v5(path)
     vname = _find_values(arrays, values, path)
-    mat = np.asarray(arrays[vname])
-    if mat.dtype.kind not in "biuf" or mat.ndim > 2:
-        raise DataError(
-            f"{path.name}: variable {vname!r} is not a numeric matrix",
-            expected="a 2D numeric matrix",
-            got=f"{mat.dtype} of shape {mat.shape}",
-        )
-    mat = np.atleast_2d(mat)
-    stored = {k: _text(arrays[k]) for k in _AXIS_KEYS if k in arrays}
-    if stored.get("laser_wavelength") is None and "laser_wavelength" in arrays:
-        stored["laser_wavelength"] = str(float(np.asarray(arrays["laser_wavelength"]).ravel()[0]))
-    stored = {k: v for k, v in stored.items() if v}
+    mat = _numeric_matrix(arrays[vname], vname, path)
+    stored = _stored_axis_info(arrays)
     ax = _find_axis(arrays, axis, vname, mat, path)
     if ax is None:
         ax = np.arange(mat.shape[1], dtype=np.float64)
         stored.setdefault("unit", "channel")
     elif ax.size != mat.shape[1]:
         mat = mat.T
-    n = mat.shape[0]
+    skip = {vname, *_AXIS_KEYS} | ({axis} if axis is not None else set())
+    meta = _meta_columns(arrays, skip, mat.shape[0], ax)
+    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
+    return Spectra(mat, ax, meta or None, **merge_axis_options(stored, options))
+
+
+def _numeric_matrix(value: Any, vname: str, path: Path) -> np.ndarray:
+    """The spectra variable as a 2D numeric matrix (a vector becomes one row)."""
+    mat = np.asarray(value)
+    if mat.dtype.kind not in "biuf" or mat.ndim > 2:
+        raise DataError(
+            f"{path.name}: variable {vname!r} is not a numeric matrix",
+            expected="a 2D numeric matrix",
+            got=f"{mat.dtype} of shape {mat.shape}",
+        )
+    return np.atleast_2d(mat)
+
+
+def _stored_axis_info(arrays: dict[str, Any]) -> dict[str, str]:
+    """``unit``/``kind``/``laser_wavelength`` as the writer stored them (non-empty only)."""
+    stored = {k: _text(arrays[k]) for k in _AXIS_KEYS if k in arrays}
+    if stored.get("laser_wavelength") is None and "laser_wavelength" in arrays:
+        stored["laser_wavelength"] = str(float(np.asarray(arrays["laser_wavelength"]).ravel()[0]))
+    return {k: v for k, v in stored.items() if v}
+
+
+def _meta_columns(
+    arrays: dict[str, Any], skip: set[str], n: int, ax: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every other n-long vector or cell array of strings, except a copy of the axis."""
     meta = {}
     for k, v in arrays.items():
-        if k in {vname, *_AXIS_KEYS} or (axis is not None and k == axis):
+        if k in skip:
             continue
         arr = np.asarray(v)
         col = _strings(arr)
         if col is None:
             col = _vector(arr)
-        if col is not None and col.size == n and not (ax is not None and _same(col, ax)):
+        if col is not None and col.size == n and not _same(col, ax):
             meta[k] = col
-    options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-    return Spectra(mat, ax, meta or None, **merge_axis_options(stored, options))
+    return meta
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
