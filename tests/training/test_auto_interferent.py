@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto import pls_estimator
@@ -63,3 +64,15 @@ def test_cv_error_is_the_plain_error_on_held_out_standards():
     assert cand.kind == "pls+interferents"
     assert cand.cv_error == cand.info["cv_rmse"]
     assert min(cand.info["table"].values()) == cand.info["target_like_rmse"]
+
+
+@pytest.mark.slow
+def test_pls_net_on_augmented_standards_beats_pls_and_reports_plain_cv():
+    from spectrakit.training.deep_recipes import fit_deep
+
+    X, y, process, g = _standards_and_process(n_process=80)
+    fit = fit_deep("pls_net_interferents", X, y, pipeline=None, folds=cv_folds(21, seed=0),
+                   target=process, quick=True)  # fmt: skip
+    plain = pls_estimator(None).fit(X, y).predict(process)
+    assert fit.cv_error == np.sqrt(np.mean((fit.cv_predictions - y) ** 2))
+    assert _rmse(fit.predict(process, "target"), g) < 0.7 * _rmse(plain, g)

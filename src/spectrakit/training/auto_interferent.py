@@ -29,7 +29,13 @@ from spectrakit.chemometrics.interferent_augment import (
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto_candidate import Candidate
 
-__all__ = ["GRID", "InterferentPLS", "interferent_candidate"]
+__all__ = [
+    "GRID",
+    "InterferentPLS",
+    "choose_setting",
+    "fit_pls_net_interferents",
+    "interferent_candidate",
+]
 
 #: (directions kept, largest weight of the mean offset) tried
 GRID = tuple(itertools.product((0, 2, 5, 10), (0.0, 1.5)))
@@ -150,3 +156,59 @@ def interferent_candidate(
     oof = np.full(len(y), np.nan)
     seconds = time.perf_counter() - t0
     return Candidate(name, "pls+interferents", info["cv_rmse"], oof, model, seconds, info)
+
+
+class _NetOnPreprocessed:
+    """A network fitted on preprocessed values, behind the fitted preprocessing."""
+
+    def __init__(self, pre: Any, net: Any, axis: np.ndarray) -> None:
+        self.pre, self.net, self.axis = pre, net, axis
+
+    def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
+        return np.asarray(self.net.predict(Spectra(_values(self.pre, X), self.axis))).ravel()
+
+
+def _augmented_folds(folds: list, source_row: np.ndarray) -> list:
+    """The standards' folds carried to their augmented copies (a copy follows its standard)."""
+    return [(np.flatnonzero(np.isin(source_row, tr)), np.flatnonzero(np.isin(source_row, va)))
+            for tr, va in folds]  # fmt: skip
+
+
+def fit_pls_net_interferents(ctx: dict) -> tuple[Any, float, np.ndarray, dict]:
+    """``pls_net`` on the standards augmented with the target's analyte-free variation.
+
+    The setting comes from :func:`choose_setting` (target-like validation); the network's
+    steps are chosen by CV over the augmented copies of the held-out standards, and the
+    returned error is the plain RMSE on the held-out standards themselves.
+
+    Parameters
+    ----------
+    ctx : dict
+        :func:`~spectrakit.training.deep_recipes.fit_deep`'s context (``X``, ``y``,
+        ``pipeline``, ``folds``, ``target``, ``seed``, ``quick``).
+
+    Returns
+    -------
+    model, cv_error, oof (n,), info
+    """
+    from spectrakit.training.deep_recipes import pls_estimator
+    from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
+
+    X, y, seed = ctx["X"], np.asarray(ctx["y"], np.float64), ctx["seed"]
+    pre = resolve_pipeline(ctx["pipeline"])
+    if pre is not None:
+        pre.fit(X)
+    Zs, Zt = _values(pre, X), _values(pre, ctx["target"])
+    axis = (pre.transform(X) if pre is not None else X).axis.values
+    info = choose_setting(Zs, y, Zt, ctx["folds"], seed)
+    basis = interferent_basis(Zs, y, Zt, info["k"])
+    n_per = 10
+    Xa, ya = augment_with_interferents(Zs, y, basis, n_per=n_per, max_offset=info["max_offset"],
+                                       seed=seed)  # fmt: skip
+    source_row = np.concatenate([np.arange(len(y)), np.repeat(np.arange(len(y)), n_per)])
+    rec = ScoreRecipe(steps=(0, 100, 300), ensemble=2) if ctx["quick"] else ScoreRecipe()
+    net = fit_scorenet(pls_estimator(None), Spectra(Xa, axis), ya, recipe=rec,
+                       folds=_augmented_folds(ctx["folds"], source_row), seed=seed)  # fmt: skip
+    oof = np.asarray(net.cv_predictions, np.float64)[: len(y)]
+    info = info | {"steps": net.steps, "n_lv": net.n_components, "recipe": rec.to_config()}
+    return _NetOnPreprocessed(pre, net, axis), float(np.sqrt(np.mean((oof - y) ** 2))), oof, info
