@@ -106,7 +106,7 @@ def fermentation(seed: int, quick: bool) -> Split:
     test, sealed = _seal(matched, "glucose", "HPLC glucose")
     pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
     y = train.meta["glucose"].to_numpy()
-    deep = ("pls_net",) if quick else ("pls_net", "cnn")
+    deep = ("pls_net", "pls_net_interferents") + (() if quick else ("cnn",))
     return Split("regression", train, y, test, sealed, process, pipes, FERMENTATION_DEEP_INPUT,
                  deep=deep)  # fmt: skip
 

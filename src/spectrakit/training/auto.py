@@ -11,6 +11,8 @@ Candidates (:func:`auto_fit`):
   the labelled and the new spectra is not centred away;
 - the deep recipes: ``pls_net`` (:mod:`spectrakit.training.scorenet`, regression; adapted to
   the target when given) and ``cnn`` (:mod:`spectrakit.training.recipes`);
+- with unlabeled target spectra: PLS on the standards augmented with the target's
+  analyte-free variation (:mod:`spectrakit.training.auto_interferent`);
 - a blend ``w * deep + (1 - w) * PLS`` with ``w`` from {0.25, 0.5, 0.75} on the CV predictions.
 
 The lowest CV error wins. PLS is always a candidate, so the choice is never worse than
@@ -40,6 +42,7 @@ from spectrakit.chemometrics import (
 from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.training.auto_candidate import Candidate
+from spectrakit.training.auto_interferent import interferent_candidate
 from spectrakit.training.auto_shift import (
     analyte_preserving_centering,
     keep_shift_in_dipls,
@@ -297,6 +300,8 @@ def auto_fit(
         folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
     cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
     pipe = best_pls.info["pipeline"]
+    if target is not None and task == "regression":
+        cands.append(interferent_candidate("pls+interferents", pipe, X, y, folds, target, seed))
     deep = deep if target is not None or standards is None else ()
     deeps = _deep_candidates(
         deep, pipe, X, y, task, folds, target, deep_input, seed, quick, recipe_options

@@ -197,6 +197,7 @@ def _cnn_parts(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
 def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
     """(preprocessor, module, output-spec overrides) of a candidate, or BundleError."""
     from spectrakit.training.auto import _Blend, _CNNWrap, _DIPLSModel, _Fitted, _ScoreNetWrap
+    from spectrakit.training.auto_interferent import InterferentPLS
     from spectrakit.training.auto_standards import _Mapped
 
     model = cand.model
@@ -211,6 +212,8 @@ def _parts_of(cand: Any, X: Spectra, domain: str) -> tuple[Any, Any, dict]:
         return (*_affine_parts(cand, X, domain), {})
     if isinstance(model, _DIPLSModel):
         return (*_dipls_parts(cand, X, domain), {})
+    if isinstance(model, InterferentPLS):
+        return (*_affine_parts(cand, X, domain), {})
     if isinstance(model, _ScoreNetWrap):
         return (*_scorenet_parts(model.m, X, domain, 1.0, None), {})
     if isinstance(model, _CNNWrap):
