@@ -200,6 +200,7 @@ class ScoreNetModel:
     adapted: bool
     task: str = "regression"
     classes: np.ndarray | None = None
+    view_predictions: np.ndarray | None = None
 
     @torch.no_grad()
     def responses(self, X: Spectra, domain: str = "source") -> np.ndarray:
@@ -231,6 +232,7 @@ def fit_scorenet(
     groups: np.ndarray | None = None,
     seed: int = 0,
     task: str = "regression",
+    view: Spectra | None = None,
 ) -> ScoreNetModel:
     """Fit a PLS-started network; steps (0 = PLS) chosen by CV on ``X, y`` only.
 
@@ -252,6 +254,10 @@ def fit_scorenet(
     task : {"regression", "classification"}
         Classification trains one response per class on one-hot targets; the CV error is
         the error rate and ``predict`` returns labels.
+    view : Spectra, optional
+        The training spectra as the new instrument measures them (row ``i`` from spectrum
+        ``i``): every fold's network also predicts its held-out rows of it as target
+        spectra, kept at the chosen step as ``view_predictions`` (n,).
 
     Returns
     -------
@@ -263,13 +269,17 @@ def fit_scorenet(
     folds = folds if folds is not None else cv_folds(len(Y), groups=groups, y=codes, seed=seed)
     checkpoints = set(rec.steps)
     oof = {s: np.zeros(Y.shape) for s in checkpoints}
+    voof = {s: np.zeros(Y.shape) for s in checkpoints}
     for f, (tr, va) in enumerate(folds):
         sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
         t_va = sc.standardized(X.select(va), 0)
+        v_va = None if view is None else sc.standardized(view.select(va), int(target is not None))
 
-        def record(step, net, va=va, t_va=t_va):
+        def record(step, net, va=va, t_va=t_va, v_va=v_va):
             with torch.no_grad():
                 oof[step][va] = net.eval()(t_va).numpy()
+                if v_va is not None:
+                    voof[step][va] = net(v_va).numpy()
             net.train()
 
         _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
@@ -280,8 +290,10 @@ def fit_scorenet(
         _train(rec, sc, X, Y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
         for k in range(rec.ensemble if best > 0 else 1)
     ]
-    cv_pred = oof[best] if classes is None else classes[oof[best].argmax(axis=1)]
-    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes)
+    cv_pred, v_pred = (o if classes is None else classes[o.argmax(axis=1)]
+                       for o in (oof[best], voof[best]))  # fmt: skip
+    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes,
+                         None if view is None else v_pred)  # fmt: skip
 
 
 def _targets(y, task: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
