@@ -131,7 +131,7 @@ def _pls_oof(pipeline, X, y, task, folds, target, view):
         fold = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
         oof[va] = np.asarray(fold.predict(X.select(va))).ravel()
         if voof is not None:
-            transfer, _ = _centering(fold, X.select(tr), y[tr], target, task)
+            transfer, _ = _centering(fold, X.select(tr), y[tr], view.select(tr), task)
             voof[va] = np.asarray(fold.predict(transfer.transform(view.select(va)))).ravel()
     return oof, voof
 
@@ -180,11 +180,15 @@ def _values(pre: Any, X: Spectra) -> np.ndarray:
     return out.values if isinstance(out, Spectra) else np.asarray(out)
 
 
-def _dipls_view_oof(choice: Any, Zs, y, Zt, Zv, folds) -> np.ndarray:
-    """Out-of-fold target-domain predictions (n,) of the view ``Zv`` at the chosen settings."""
+def _dipls_view_oof(choice: Any, Zs, y, Zv, folds) -> np.ndarray:
+    """Out-of-fold target-domain predictions (n,) of the view ``Zv`` at the chosen settings.
+
+    The view plays the new instrument: the view of the fold's training rows is the
+    unlabeled target set of the fold's di-PLS and its held-out rows the spectra predicted.
+    """
     voof = np.empty(len(y))
     for tr, va in folds:
-        fold = DIPLS(n_components=choice.n_components, lam=choice.lam).fit(Zs[tr], y[tr], Zt)
+        fold = DIPLS(n_components=choice.n_components, lam=choice.lam).fit(Zs[tr], y[tr], Zv[tr])
         voof[va] = np.asarray(fold.predict(Zv[va], domain="target")).ravel()
     return voof
 
@@ -198,7 +202,7 @@ def _dipls_candidate(name, pipeline, X, y, folds, target, view=None) -> Candidat
     choice = choose_dipls(Zs, y, Zt, folds)
     voof = None
     if view is not None:
-        voof = _dipls_view_oof(choice, Zs, y, Zt, _values(pre, view.spectra), folds)
+        voof = _dipls_view_oof(choice, Zs, y, _values(pre, view.spectra), folds)
     shift = keep_shift_in_dipls(choice.model, Zs, y, Zt)
     info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components,
             **shift_info(shift)}  # fmt: skip
@@ -332,9 +336,8 @@ def auto_fit(
     pipelines : mapping of str to pipeline
         Preprocessing of the PLS candidates (preset names, dicts or transformers).
     target : Spectra, optional
-        Unlabeled spectra of the new instrument (same axis as ``X``). The transfer
-        candidates are then ranked on the training spectra simulated as that instrument
-        measures them (:mod:`spectrakit.training.target_view`), when that model fits.
+        Unlabeled spectra of the new instrument (same axis as ``X``); transfer candidates
+        are then ranked on a target view (:mod:`spectrakit.training.target_view`).
     deep : sequence of str
         Deep recipes to try (``pls_net``, ``cnn``; empty for chemometrics only).
     deep_input : pipeline, optional
@@ -358,14 +361,13 @@ def auto_fit(
     cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards,
                                               view)  # fmt: skip
     deep = deep if target is not None or standards is None else ()
-    deeps = _deep_candidates(deep, best_pls.info["pipeline"], X, y, task, folds, target,
-                             deep_input, seed, quick, recipe_options, view)  # fmt: skip
-    cands += deeps
+    cands += (deeps := _deep_candidates(deep, best_pls.info["pipeline"], X, y, task, folds,
+              target, deep_input, seed, quick, recipe_options, view))  # fmt: skip
     if task == "regression" and deeps:
         cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
     chosen, by_view = _choice(cands, target, standards)
-    reason = _reason(chosen, best_pls, len(folds), task, standards, by_view)
-    return AutoChoice(cands, chosen, task, reason)
+    return AutoChoice(cands, chosen, task,
+                      _reason(chosen, best_pls, len(folds), task, standards, by_view))  # fmt: skip
 
 
 def _checked_inputs(task, pipelines, y, folds, groups, seed):

@@ -166,7 +166,7 @@ def _fit_pls_matched(ctx: dict):
         est = pls_estimator(pipe).fit(X.select(tr), y[tr])
         oof[va] = np.asarray(est.predict(X.select(va))).ravel()
         if view is not None:  # as the mean-centered new instrument, like the test spectra
-            centering = InstrumentMeanCentering().fit(X.select(tr), ctx["target"])
+            centering = InstrumentMeanCentering().fit(X.select(tr), view.select(tr))
             voof[va] = np.asarray(est.predict(centering.transform(view.select(va)))).ravel()
     ctx["view_oof"] = None if view is None else voof
     est = pls_estimator(pipe).fit(X, y)
@@ -273,6 +273,20 @@ def available(task: str, has_target: bool, kind: str = "deep") -> list[str]:
     ]
 
 
+def _entry(name: str, task: str, has_target: bool) -> RecipeEntry:
+    """The registered recipe ``name``; refused when unknown, off-task or lacking target spectra."""
+    entry = DEEP_RECIPES.get(name)
+    if entry is None:
+        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
+    if task not in entry.tasks:
+        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
+                          got=task)  # fmt: skip
+    if entry.needs_target and not has_target:
+        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
+                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
+    return entry
+
+
 def fit_deep(
     name: str,
     X: Spectra,
@@ -306,30 +320,19 @@ def fit_deep(
         Unlabeled spectra of the new instrument (same axis as ``X``).
     deep_input : pipeline, optional
         Crop/resampling before the CNN recipes (they stack their own channels).
-    seed : int
-    quick : bool
-        Shorter schedules and smaller ensembles.
+    seed, quick
+        The seed; shorter schedules and smaller ensembles.
     view : TargetView, optional
-        The target view shared with the other candidates (built from ``target`` if not
-        given); the recipe's ``target_error`` is scored on it.
+        Shared target view (else built from ``target``) scoring ``target_error``.
 
     Returns
     -------
     DeepFit
     """
-    entry = DEEP_RECIPES.get(name)
-    if entry is None:
-        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
-    if task not in entry.tasks:
-        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
-                          got=task)  # fmt: skip
-    if entry.needs_target and target is None:
-        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
-                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
+    entry = _entry(name, task, target is not None)
     y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
     t0 = time.perf_counter()
-    if target is not None and view is None:
-        view = target_view(X, target)
+    view = target_view(X, target) if view is None else view
     ctx = {"X": X, "y": y, "task": task, "pipeline": pipeline, "folds": folds, "view": view,
            "target": target, "deep_input": deep_input, "seed": seed, "quick": quick}  # fmt: skip
     model, err, oof, info = entry.fit(ctx)

@@ -135,6 +135,13 @@ def _fit_scores(pls, X: Spectra, y: np.ndarray, target: Spectra | None, scale: b
     return _Scores(fitted, means, sds)
 
 
+def _view_scores(sc: _Scores, view: Spectra, tr: np.ndarray, va: np.ndarray) -> torch.Tensor:
+    """Standardized scores of the view's rows ``va``, centred on the view of rows ``tr``."""
+    t = latent_scores(sc.pls, view)
+    t = (t[va] - t[tr].mean(axis=0)) / sc.sd[1]
+    return torch.as_tensor(t, dtype=torch.float32)
+
+
 def _start(sc: _Scores, X: Spectra, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares linear map from standardized scores to y (n,) or Y (n, K): PLS in-sample."""
     T = sc.standardized(X, 0).numpy().astype(np.float64)
@@ -221,6 +228,27 @@ class ScoreNetModel:
         return int(self.scores.mean.shape[1])
 
 
+def _cv_outputs(pls, rec: ScoreRecipe, X: Spectra, labels, Y, target, folds, seed, view):
+    """Out-of-fold outputs per checkpoint step, of the training spectra and of the view."""
+    checkpoints = set(rec.steps)
+    oof = {s: np.zeros(Y.shape) for s in checkpoints}
+    voof = {s: np.zeros(Y.shape) for s in checkpoints}
+    for f, (tr, va) in enumerate(folds):
+        sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
+        t_va = sc.standardized(X.select(va), 0)
+        v_va = None if view is None else _view_scores(sc, view, tr, va)
+
+        def record(step, net, va=va, t_va=t_va, v_va=v_va):
+            with torch.no_grad():
+                oof[step][va] = net.eval()(t_va).numpy()
+                if v_va is not None:
+                    voof[step][va] = net(v_va).numpy()
+            net.train()
+
+        _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
+    return oof, voof
+
+
 def fit_scorenet(
     pls,
     X: Spectra,
@@ -257,7 +285,8 @@ def fit_scorenet(
     view : Spectra, optional
         The training spectra as the new instrument measures them (row ``i`` from spectrum
         ``i``): every fold's network also predicts its held-out rows of it as target
-        spectra, kept at the chosen step as ``view_predictions`` (n,).
+        spectra (centred on the mean scores of the fold's training rows of the view, as
+        the new instrument's are on theirs), kept at the chosen step as ``view_predictions`` (n,).
 
     Returns
     -------
@@ -267,22 +296,7 @@ def fit_scorenet(
     labels, Y, classes = _targets(y, task, X.n_spectra)
     codes = None if classes is None else Y.argmax(axis=1)
     folds = folds if folds is not None else cv_folds(len(Y), groups=groups, y=codes, seed=seed)
-    checkpoints = set(rec.steps)
-    oof = {s: np.zeros(Y.shape) for s in checkpoints}
-    voof = {s: np.zeros(Y.shape) for s in checkpoints}
-    for f, (tr, va) in enumerate(folds):
-        sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
-        t_va = sc.standardized(X.select(va), 0)
-        v_va = None if view is None else sc.standardized(view.select(va), int(target is not None))
-
-        def record(step, net, va=va, t_va=t_va, v_va=v_va):
-            with torch.no_grad():
-                oof[step][va] = net.eval()(t_va).numpy()
-                if v_va is not None:
-                    voof[step][va] = net(v_va).numpy()
-            net.train()
-
-        _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
+    oof, voof = _cv_outputs(pls, rec, X, labels, Y, target, folds, seed, view)
     curve = {s: _cv_error(oof[s], Y, classes) for s in sorted(oof)}
     best = min(curve, key=lambda s: (curve[s], s))
     sc = _fit_scores(pls, X, labels, target, rec.adapt_scale)

@@ -8,10 +8,15 @@ instrument model (shift, broadening, response, baseline;
 spectra and the unlabeled spectra of the new instrument and applied to the training
 spectra. No target label is read, so it is as honest as mean-centering.
 
-Inside the shared CV folds, every transfer candidate fitted on a fold's training part
-predicts the *held-out* spectra of the view as spectra of the new instrument
-(``domain="target"``); the RMSE against their (training) targets is the candidate's
-``target_error``. :func:`choose` ranks by it when a view exists, else by the plain CV
+Inside the shared CV folds, each transfer candidate meets a simulated transfer problem in
+which the view plays the new instrument: the candidate, fitted on the fold's training
+spectra, takes the view of those same rows as the new instrument's unlabeled spectra (its
+mean-centering, di-PLS's target set, the network's per-domain score centring) and
+predicts the view's *held-out* rows (``domain="target"``); the RMSE against their
+(training) targets is the candidate's ``target_error``. Centring on the view of the same
+samples removes the instrument's mean difference without the sampling difference of two
+sample sets, which every centred candidate shares on real data alike; what the view then
+measures is how well each candidate copes with the shift, broadening and response. :func:`choose` ranks by it when a view exists, else by the plain CV
 error. PLS + mean-centering is always a candidate, so the choice is never worse than it on
 the criterion it is ranked by.
 
