@@ -16,9 +16,10 @@ predicts the view's *held-out* rows (``domain="target"``); the RMSE against thei
 (training) targets is the candidate's ``target_error``. Centring on the view of the same
 samples removes the instrument's mean difference without the sampling difference of two
 sample sets, which every centred candidate shares on real data alike; what the view then
-measures is how well each candidate copes with the shift, broadening and response. :func:`choose` ranks by it when a view exists, else by the plain CV
-error. PLS + mean-centering is always a candidate, so the choice is never worse than it on
-the criterion it is ranked by.
+measures is how well each candidate copes with the shift, broadening and response.
+:func:`choose` ranks by it when a view exists, else by the plain CV error. PLS +
+mean-centering is always a candidate, so the choice is never worse than it on the
+criterion it is ranked by.
 
 The view is only built when the instrument model explains the difference of the two mean
 spectra (:attr:`~spectrakit.training.instrument.InstrumentResponse.explains`); a candidate
