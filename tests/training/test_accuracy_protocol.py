@@ -43,7 +43,8 @@ def test_sealed_targets_refuse_reading_before_freeze_and_second_score():
     assert sealed.log == ["freeze", "score"]
 
 
-def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch):
+@pytest.mark.parametrize("case", ["nir-30", "nir-transfer-30"])
+def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch, case):
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     import benchmarks.accuracy as bench
 
@@ -65,12 +66,15 @@ def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch):
 
     monkeypatch.setattr(bench, "auto_fit", spy_fit)
     monkeypatch.setattr(bench, "SealedTargets", Spy)
-    split = bench.nir(30)(0, True)
+    split = bench.CASES[case](0, True)
     assert "analyte" not in split.test.meta.columns  # models only see spectra
+    if split.target is not None:  # the target view is built from unlabeled spectra only
+        assert "analyte" not in split.target.meta.columns
     split.deep = ()
     result = bench.run_split(split, 0, True)
     assert events == ["fit", "freeze", "score"]
     assert set(result["scores"]) >= {"PLS", "auto"}
+    assert result["ranked_by"] == ("cv" if split.target is None else "target view")
 
 
 def test_strip_targets_keeps_other_meta():

@@ -12,13 +12,17 @@ Candidates (:func:`auto_fit`):
 - the deep recipes: ``pls_net`` (:mod:`spectrakit.training.scorenet`, regression; adapted to
   the target when given) and ``cnn`` (:mod:`spectrakit.training.recipes`);
 - with unlabeled target spectra: PLS on the standards augmented with the target's
-  analyte-free variation (:mod:`spectrakit.training.auto_interferent`);
+  analyte-free variation (:mod:`spectrakit.training.auto_interferent`), ranked by its own
+  target-like validation (standards placed in held-out target backgrounds);
 - a blend ``w * deep + (1 - w) * PLS`` with ``w`` from {0.25, 0.5, 0.75} on the CV predictions.
 
 The lowest CV error wins. PLS is always a candidate, so the choice is never worse than
 CV-tuned PLS on CV. With target spectra only transfer-aware candidates compete (the source
 CV cannot see the instrument difference, so plain models are not offered): PLS +
-mean-centering, di-PLS and the adapted networks.
+mean-centering, di-PLS and the adapted networks. They are ranked by their error on the
+held-out training spectra simulated as the new instrument measures them, inside the same
+folds (:mod:`spectrakit.training.target_view`; no target label is read), when the
+instrument model explains the two mean spectra; else by the plain CV error.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.chemometrics import (
+    DIPLS,
     PLSDA,
     InstrumentMeanCentering,
     PLSRegressor,
@@ -52,6 +57,7 @@ from spectrakit.training.auto_shift import (
 from spectrakit.training.dipls_lambda import choose_dipls
 from spectrakit.training.recipes import cv_folds, fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
+from spectrakit.training.target_view import choose, target_view
 
 __all__ = ["AutoChoice", "Candidate", "auto_fit", "candidate_pipelines", "pls_estimator"]
 
@@ -76,7 +82,13 @@ class AutoChoice:
     def table(self) -> pd.DataFrame:
         """One row per candidate, best first."""
         rows = [
-            {"candidate": c.name, "kind": c.kind, "cv_error": c.cv_error, "seconds": c.seconds}
+            {
+                "candidate": c.name,
+                "kind": c.kind,
+                "cv_error": c.cv_error,
+                "target_error": c.target_error,
+                "seconds": c.seconds,
+            }
             for c in sorted(self.candidates, key=lambda c: c.cv_error)
         ]
         return pd.DataFrame(rows)
@@ -107,29 +119,48 @@ def _error(task: str, y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean(np.asarray(pred) != y))
 
 
-def _pls_candidate(name, pipeline, X, y, task, folds, target) -> Candidate:
+def _centering(est: Any, X: Spectra, y: np.ndarray, target: Spectra, task: str):
+    """The target mapping of a PLS candidate, and its label-shift facts (regression)."""
+    if task == "regression":
+        transfer, shift = analyte_preserving_centering(est, X, y, target)
+        return transfer, shift_info(shift)
+    return InstrumentMeanCentering().fit(X, target), {}
+
+
+def _pls_oof(pipeline, X, y, task, folds, target, view):
+    """Out-of-fold predictions (n,) of the training spectra and, with a view, of the view."""
+    oof = np.empty(len(y), dtype=np.float64 if task == "regression" else object)
+    voof = None if view is None else oof.copy()
+    for tr, va in folds:
+        fold = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
+        oof[va] = np.asarray(fold.predict(X.select(va))).ravel()
+        if voof is not None:
+            transfer, _ = _centering(fold, X.select(tr), y[tr], view.select(tr), task)
+            voof[va] = np.asarray(fold.predict(transfer.transform(view.select(va)))).ravel()
+    return oof, voof
+
+
+def _pls_candidate(name, pipeline, X, y, task, folds, target, view=None) -> Candidate:
     """PLS behind ``pipeline``, fitted on all of ``X`` first, then cross-validated.
 
     A refusal of the data surfaces at the first fit, once; the folds reuse the pipeline as
-    fitted (with any grid it inserted).
+    fitted (with any grid it inserted). With a target view, every fold also predicts its
+    held-out view spectra after the same centering (``target_error``).
     """
     t0 = time.perf_counter()
     est = pls_estimator(pipeline, task).fit(X, y)
     pipeline = _as_fitted(est, pipeline)
-    oof = np.empty(len(y), dtype=np.float64 if task == "regression" else object)
-    for tr, va in folds:
-        fold = pls_estimator(pipeline, task).fit(X.select(tr), y[tr])
-        oof[va] = np.asarray(fold.predict(X.select(va))).ravel()
+    oof, voof = _pls_oof(pipeline, X, y, task, folds, target, view)
     info: dict[str, Any] = {"n_lv": int(est.model_[-1].n_components_), "pipeline": pipeline}
     transfer = None
-    if target is not None and task == "regression":
-        transfer, shift = analyte_preserving_centering(est, X, y, target)
-        info.update(shift_info(shift))
-    elif target is not None:
-        transfer = InstrumentMeanCentering().fit(X, target)
+    if target is not None:
+        transfer, facts = _centering(est, X, y, target, task)
+        info.update(facts)
     model = _Fitted(est, transfer)
     kind = "pls" if target is None else "pls+mean-centering"
-    return Candidate(name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, info)
+    t_err = None if voof is None else _error(task, y, voof)
+    return Candidate(name, kind, _error(task, y, oof), oof, model, time.perf_counter() - t0, info,
+                     t_err, voof)  # fmt: skip
 
 
 def _as_fitted(est: Any, pipeline: Any) -> Any:
@@ -153,19 +184,37 @@ def _values(pre: Any, X: Spectra) -> np.ndarray:
     return out.values if isinstance(out, Spectra) else np.asarray(out)
 
 
-def _dipls_candidate(name, pipeline, X, y, folds, target) -> Candidate:
+def _dipls_view_oof(choice: Any, Zs, y, Zv, folds) -> np.ndarray:
+    """Out-of-fold target-domain predictions (n,) of the view ``Zv`` at the chosen settings.
+
+    The view plays the new instrument: the view of the fold's training rows is the
+    unlabeled target set of the fold's di-PLS and its held-out rows the spectra predicted.
+    """
+    voof = np.empty(len(y))
+    for tr, va in folds:
+        fold = DIPLS(n_components=choice.n_components, lam=choice.lam).fit(Zs[tr], y[tr], Zv[tr])
+        voof[va] = np.asarray(fold.predict(Zv[va], domain="target")).ravel()
+    return voof
+
+
+def _dipls_candidate(name, pipeline, X, y, folds, target, view=None) -> Candidate:
     t0 = time.perf_counter()
     pre = resolve_pipeline(pipeline)
     if pre is not None:
         pre.fit(X)
     Zs, Zt = _values(pre, X), _values(pre, target)
     choice = choose_dipls(Zs, y, Zt, folds)
+    voof = None
+    if view is not None:
+        voof = _dipls_view_oof(choice, Zs, y, _values(pre, view.spectra), folds)
     shift = keep_shift_in_dipls(choice.model, Zs, y, Zt)
     info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components,
             **shift_info(shift)}  # fmt: skip
     oof = np.full(len(y), np.nan)
     model = _DIPLSModel(pre, choice, pipeline)
-    return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info)
+    t_err = None if voof is None else _error("regression", y, voof)
+    return Candidate(name, "di-pls", choice.cv_rmse, oof, model, time.perf_counter() - t0, info,
+                     t_err, voof)  # fmt: skip
 
 
 class _ScoreNetWrap:
@@ -184,35 +233,45 @@ class _CNNWrap:
         return self.m.predict(_values(self.deep_input, X), domain)
 
 
-def _deep_candidates(
-    names, best_pipe, X, y, task, folds, target, deep_input, seed, quick, options=None
-):
+def _pls_net(best_pipe, X, y, folds, target, view, seed, quick):
+    """The ``pls_net`` candidate (regression): model wrapper, info, CV and view predictions."""
+    rec = ScoreRecipe(ensemble=2 if quick else 3)
+    m = fit_scorenet(pls_estimator(best_pipe), X, y, recipe=rec, target=target, folds=folds,
+                     seed=seed, view=None if view is None else view.spectra)  # fmt: skip
+    info = {"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()}
+    if target is not None and m.adapted:
+        info.update(shift_info(keep_shift_in_scores(m, X, y, target)))
+    return m, _ScoreNetWrap(m), info, m.view_predictions
+
+
+def _cnn(X, y, task, folds, target, deep_input, seed, quick, options):
+    """The ``cnn`` candidate: model wrapper, info, CV predictions (no view: ranked by CV)."""
+    from dataclasses import replace
+
     deep_input = resolve_pipeline(deep_input)
     if deep_input is not None:
         deep_input.fit(X)
+    rec = replace(get_recipe("cnn"), **(options or {}))
+    if quick:
+        rec = replace(rec, steps=(150, 300), ensemble=2)
+    xt = None if target is None else _values(deep_input, target)
+    m = fit_recipe(rec, _values(deep_input, X), y, task=task, folds=folds,
+                   X_target=xt, seed=seed)  # fmt: skip
+    info = {"steps": m.steps, "recipe": rec.to_config(), **recipe_facts(m)}
+    return m, _CNNWrap(m, deep_input), info, None
+
+
+def _deep_candidates(
+    names, best_pipe, X, y, task, folds, target, deep_input, seed, quick, options=None, view=None
+):
     out = []
     for name in names:
         t0 = time.perf_counter()
         if name == "pls_net" and task == "regression":
-            rec = ScoreRecipe(ensemble=2 if quick else 3)
-            m = fit_scorenet(
-                pls_estimator(best_pipe), X, y, recipe=rec, target=target, folds=folds, seed=seed
-            )
-            info = {"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()}
-            if target is not None and m.adapted:
-                info.update(shift_info(keep_shift_in_scores(m, X, y, target)))
-            model = _ScoreNetWrap(m)
+            m, model, info, voof = _pls_net(best_pipe, X, y, folds, target, view, seed, quick)
         elif name == "cnn":
-            from dataclasses import replace
-
-            rec = replace(get_recipe("cnn"), **(options or {}))
-            if quick:
-                rec = replace(rec, steps=(150, 300), ensemble=2)
-            xt = None if target is None else _values(deep_input, target)
-            m = fit_recipe(rec, _values(deep_input, X), y, task=task, folds=folds,
-                           X_target=xt, seed=seed)  # fmt: skip
-            info = {"steps": m.steps, "recipe": rec.to_config(), **recipe_facts(m)}
-            model = _CNNWrap(m, deep_input)
+            m, model, info, voof = _cnn(X, y, task, folds, target, deep_input, seed, quick,
+                                        options)  # fmt: skip
         else:
             continue
         err = min(m.cv_curve.values())
@@ -220,7 +279,9 @@ def _deep_candidates(
         if task == "classification":
             oof = m.classes[np.asarray(oof).argmax(axis=1)]
         kind = "deep+adaptation" if target is not None else "deep"
-        out.append(Candidate(name, kind, err, oof, model, time.perf_counter() - t0, info))
+        t_err = None if voof is None else _error(task, y, voof)
+        out.append(Candidate(name, kind, err, oof, model, time.perf_counter() - t0, info,
+                             t_err, voof))  # fmt: skip
     return out
 
 
@@ -233,12 +294,22 @@ class _Blend:
 
 
 def _blend(deep: Candidate, pls: Candidate, y: np.ndarray) -> Candidate:
-    scored = [(_error("regression", y, w * deep.oof + (1 - w) * pls.oof), w)
-              for w in (0.25, 0.5, 0.75)]  # fmt: skip
-    err, w = min(scored)
-    oof = w * deep.oof + (1 - w) * pls.oof
+    """``w * deep + (1 - w) * pls``, ``w`` by CV (by the target view when both have one)."""
+    viewed = deep.target_oof is not None and pls.target_oof is not None
+
+    def mix(a, b, w):
+        return None if a is None or b is None else w * a + (1 - w) * b
+
+    def score(w):
+        pred = mix(deep.target_oof, pls.target_oof, w) if viewed else mix(deep.oof, pls.oof, w)
+        return _error("regression", y, pred)
+
+    w = min((0.25, 0.5, 0.75), key=score)
+    oof, voof = mix(deep.oof, pls.oof, w), mix(deep.target_oof, pls.target_oof, w)
+    t_err = None if voof is None else _error("regression", y, voof)
     name = f"blend({deep.name},{pls.name})"
-    return Candidate(name, "blend", err, oof, _Blend(deep, pls, w), 0.0, {"w_deep": w})
+    return Candidate(name, "blend", _error("regression", y, oof), oof, _Blend(deep, pls, w), 0.0,
+                     {"w_deep": w}, t_err, voof)  # fmt: skip
 
 
 def auto_fit(
@@ -269,7 +340,8 @@ def auto_fit(
     pipelines : mapping of str to pipeline
         Preprocessing of the PLS candidates (preset names, dicts or transformers).
     target : Spectra, optional
-        Unlabeled spectra of the new instrument (same axis as ``X``).
+        Unlabeled spectra of the new instrument (same axis as ``X``); transfer candidates
+        are then ranked on a target view (:mod:`spectrakit.training.target_view`).
     deep : sequence of str
         Deep recipes to try (``pls_net``, ``cnn``; empty for chemometrics only).
     deep_input : pipeline, optional
@@ -288,6 +360,31 @@ def auto_fit(
     -------
     AutoChoice
     """
+    y, folds = _checked_inputs(task, pipelines, y, folds, groups, seed)
+    view = target_view(X, target) if standards is None else None
+    cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards,
+                                              view)  # fmt: skip
+    if target is not None and standards is None and task == "regression":
+        cands.append(_interferents(best_pls.info["pipeline"], X, y, folds, target, seed))
+    deep = deep if target is not None or standards is None else ()
+    cands += (deeps := _deep_candidates(deep, best_pls.info["pipeline"], X, y, task, folds,
+              target, deep_input, seed, quick, recipe_options, view))  # fmt: skip
+    if task == "regression" and deeps:
+        cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
+    chosen, by_view = _choice(cands, target, standards)
+    return AutoChoice(cands, chosen, task,
+                      _reason(chosen, best_pls, len(folds), task, standards, by_view))  # fmt: skip
+
+
+def _interferents(pipe, X, y, folds, target, seed) -> Candidate:
+    """The interferent-augmented PLS, ranked on its own target-like validation error."""
+    cand = interferent_candidate("pls+interferents", pipe, X, y, folds, target, seed)
+    cand.target_error = cand.info["target_like_rmse"]
+    return cand
+
+
+def _checked_inputs(task, pipelines, y, folds, groups, seed):
+    """Targets as an array and the CV folds; an unknown task or no pipeline is refused."""
     if task not in ("regression", "classification") or not pipelines:
         raise ConfigError(
             "auto_fit needs a known task and at least one PLS pipeline",
@@ -298,24 +395,23 @@ def auto_fit(
     if folds is None:
         codes = None if task == "regression" else np.unique(y, return_inverse=True)[1]
         folds = cv_folds(len(y), y=codes, groups=groups, seed=seed)
-    cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards)
-    pipe = best_pls.info["pipeline"]
-    if target is not None and task == "regression":
-        cands.append(interferent_candidate("pls+interferents", pipe, X, y, folds, target, seed))
-    deep = deep if target is not None or standards is None else ()
-    deeps = _deep_candidates(
-        deep, pipe, X, y, task, folds, target, deep_input, seed, quick, recipe_options
-    )
-    cands += deeps
-    if task == "regression" and deeps:
-        cands.append(_blend(min(deeps, key=lambda c: c.cv_error), best_pls, y))
-    chosen = min(cands, key=lambda c: (c.cv_error, c.kind != "pls"))
-    return AutoChoice(cands, chosen, task, _reason(chosen, best_pls, len(folds), task, standards))
+    return y, folds
 
 
-def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
+def _choice(cands: list[Candidate], target, standards) -> tuple[Candidate, bool]:
+    """The winner and whether the target view ranked it (see the module docstring).
+
+    Without target spectra (or with standards, whose maps carry their own transfer error)
+    every candidate competes on CV; PLS wins ties.
+    """
+    if target is None or standards is not None:
+        return min(cands, key=lambda c: (c.cv_error, c.kind != "pls")), False
+    return choose(cands, has_target=True)
+
+
+def _chemometric_candidates(X, y, task, pipelines, folds, target, standards, view=None):
     """PLS per pipeline (with mean-centering on ``target``), di-PLS, or the standards' maps."""
-    pls = _pls_candidates(X, y, task, pipelines, folds, target)
+    pls = _pls_candidates(X, y, task, pipelines, folds, target, view)
     best_pls = min(pls, key=lambda c: c.cv_error)
     cands = list(pls)
     if standards is not None:
@@ -323,16 +419,17 @@ def _chemometric_candidates(X, y, task, pipelines, folds, target, standards):
 
         cands = standards_candidates(pls, *standards)
     if target is not None and task == "regression":
-        cands.append(_dipls_candidate("di-pls", best_pls.info["pipeline"], X, y, folds, target))
+        cands.append(_dipls_candidate("di-pls", best_pls.info["pipeline"], X, y, folds, target,
+                                      view))  # fmt: skip
     return cands, best_pls
 
 
-def _pls_candidates(X, y, task, pipelines, folds, target) -> list[Candidate]:
+def _pls_candidates(X, y, task, pipelines, folds, target, view=None) -> list[Candidate]:
     """One PLS candidate per pipeline; a pipeline that refuses the spectra is logged and left."""
     out = []
     for name, pipe in pipelines.items():
         try:
-            out.append(_pls_candidate(f"pls[{name}]", pipe, X, y, task, folds, target))
+            out.append(_pls_candidate(f"pls[{name}]", pipe, X, y, task, folds, target, view))
         except SpectraError as exc:
             log.warning("preprocessing %s left out of the candidates: %s", name, exc)
     if not out:
@@ -345,7 +442,9 @@ def _pls_candidates(X, y, task, pipelines, folds, target) -> list[Candidate]:
     return out
 
 
-def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards) -> str:
+def _reason(
+    chosen: Candidate, best_pls: Candidate, k: int, task: str, standards, by_view: bool = False
+) -> str:
     what = "RMSE" if task == "regression" else "error rate"
     if standards is not None and chosen.kind.startswith("pls+"):
         return (
@@ -355,6 +454,14 @@ def _reason(chosen: Candidate, best_pls: Candidate, k: int, task: str, standards
             f"{chosen.info['transfer_rmse']:.4g})"
         )
     note = chosen.info.get("label_shift_note")
+    if by_view:
+        return (
+            f"{chosen.name} has the lowest {k}-fold CV {what} on the training spectra simulated "
+            f"as the new instrument measures them ({chosen.target_error:.4g}; "
+            f"{best_pls.name} + mean-centering: {best_pls.target_error:.4g}; "
+            f"CV on the training instrument {chosen.cv_error:.4g})"
+            + (f"; on the new spectra, {note}" if note else "")
+        )
     return (
         f"{chosen.name} has the lowest {k}-fold CV {what} on the training spectra "
         f"({chosen.cv_error:.4g}; best PLS {best_pls.name}: {best_pls.cv_error:.4g})"

@@ -14,7 +14,11 @@ __all__ = ["Candidate"]
 
 @dataclass
 class Candidate:
-    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model."""
+    """One scored candidate: CV error (RMSE, or error rate), its CV predictions, the model.
+
+    ``target_error`` is the same error on the held-out training spectra simulated as the new
+    instrument measures them (:mod:`spectrakit.training.target_view`), ``None`` without.
+    """
 
     name: str
     kind: str
@@ -23,6 +27,8 @@ class Candidate:
     model: Any
     seconds: float = 0.0
     info: dict = field(default_factory=dict)
+    target_error: float | None = None
+    target_oof: np.ndarray | None = None
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
         """Predictions of the fitted candidate."""

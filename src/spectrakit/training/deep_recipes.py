@@ -21,9 +21,6 @@ Built-in recipes:
     halves of the spectra (:mod:`spectrakit.training.matching`; recorded in ``info``).
 ``pls_matched`` (kind ``pls``: a transfer method beside mean-centering, not a network)
     CV-tuned PLS trained on those simulated spectra, applied after instrument mean-centering.
-``pls_net_interferents``
-    ``pls_net`` on the standards augmented with the analyte-free variation of the unlabeled
-    spectra (:mod:`spectrakit.training.auto_interferent`); needs target spectra.
 ``cnn``
     A small CNN on stacked preprocessing channels with the default augmentation, steps
     chosen by CV, a seed ensemble; AdaBN + CORAL with target spectra
@@ -59,10 +56,10 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
-from spectrakit.training.auto_interferent import fit_pls_net_interferents
 from spectrakit.training.matching import simulate_target
 from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
+from spectrakit.training.target_view import TargetView, target_view, view_error
 
 __all__ = ["DEEP_RECIPES", "DeepFit", "RecipeEntry", "available", "fit_deep"]
 
@@ -80,6 +77,9 @@ class DeepFit:
         CV RMSE (regression) or error rate (classification).
     cv_predictions : ndarray of shape (n,)
         Out-of-fold predictions (class labels for classification).
+    target_error : float or None
+        The CV error on the held-out training spectra as the new instrument measures them
+        (:mod:`spectrakit.training.target_view`); ``None`` without a target view.
     info : dict
         JSON-able facts: chosen steps, recipe settings, adaptation details.
     seconds : float
@@ -93,6 +93,8 @@ class DeepFit:
     info: dict = field(default_factory=dict)
     seconds: float = 0.0
     floor: float | None = None
+    target_error: float | None = None
+    target_oof: np.ndarray | None = None
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
         """Predictions (n,) for spectra of the ``source`` or ``target`` instrument."""
@@ -139,8 +141,10 @@ class _Matched:
 
 def _simulated(ctx: dict) -> tuple[Spectra, Any, dict]:
     """Training spectra as the target instrument would measure them (when reliable)."""
+    view = ctx.get("view")
     return simulate_target(ctx["X"], ctx["y"], ctx["target"], ctx["pipeline"], pls_estimator,
-                           seed=ctx["seed"])  # fmt: skip
+                           seed=ctx["seed"],
+                           response=None if view is None else view.response)  # fmt: skip
 
 
 class _PLSDomains:
@@ -156,11 +160,15 @@ class _PLSDomains:
 def _fit_pls_matched(ctx: dict):
     """CV-tuned PLS on simulated target-instrument spectra, then instrument mean-centering."""
     X, response, info = _simulated(ctx)
-    y, pipe = ctx["y"], ctx["pipeline"]
-    oof = np.empty(len(y))
+    y, pipe, view = ctx["y"], ctx["pipeline"], ctx.get("view")
+    oof, voof = np.empty(len(y)), np.empty(len(y))
     for tr, va in ctx["folds"]:
         est = pls_estimator(pipe).fit(X.select(tr), y[tr])
         oof[va] = np.asarray(est.predict(X.select(va))).ravel()
+        if view is not None:  # as the mean-centered new instrument, like the test spectra
+            centering = InstrumentMeanCentering().fit(X.select(tr), view.select(tr))
+            voof[va] = np.asarray(est.predict(centering.transform(view.select(va)))).ravel()
+    ctx["view_oof"] = None if view is None else voof
     est = pls_estimator(pipe).fit(X, y)
     model = _PLSDomains(est, InstrumentMeanCentering().fit(X, ctx["target"]))
     info["n_lv"] = int(est.model_[-1].n_components_)
@@ -172,9 +180,11 @@ def _fit_pls_net(ctx: dict, matched: bool = False):
     X, target, info, response = ctx["X"], ctx["target"], {}, None
     if matched:
         X, response, info = _simulated(ctx)
+    view = ctx.get("view")
     m = fit_scorenet(pls_estimator(ctx["pipeline"], ctx["task"]), X, ctx["y"], recipe=rec,
-                     target=target, folds=ctx["folds"], seed=ctx["seed"],
-                     task=ctx["task"])  # fmt: skip
+                     target=target, folds=ctx["folds"], seed=ctx["seed"], task=ctx["task"],
+                     view=None if view is None else view.spectra)  # fmt: skip
+    ctx["view_oof"] = m.view_predictions
     info.update({"steps": m.steps, "n_lv": m.n_components, "recipe": rec.to_config()})
     return _Matched(m, response), min(m.cv_curve.values()), m.cv_predictions, info
 
@@ -240,9 +250,6 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
         "pls_matched", ("regression",), True, _fit_pls_matched,
         "PLS on spectra simulated as the new instrument measures them (a transfer method)",
         kind="pls"),
-    "pls_net_interferents": RecipeEntry(
-        "pls_net_interferents", ("regression",), True, fit_pls_net_interferents,
-        "pls_net on standards augmented with the new spectra's analyte-free variation"),
     "cnn": RecipeEntry("cnn", ("regression", "classification"), False, _fit_cnn,
                        "small CNN on stacked channels with augmentation"),
     "cnn_pls": RecipeEntry("cnn_pls", ("regression",), False,
@@ -257,20 +264,6 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
 }  # fmt: skip
 
 
-def _recipe_for(name: str, task: str, target: Spectra | None) -> RecipeEntry:
-    """The registered recipe ``name``, refused when it cannot serve ``task`` or lacks target."""
-    entry = DEEP_RECIPES.get(name)
-    if entry is None:
-        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
-    if task not in entry.tasks:
-        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
-                          got=task)  # fmt: skip
-    if entry.needs_target and target is None:
-        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
-                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
-    return entry
-
-
 def available(task: str, has_target: bool, kind: str = "deep") -> list[str]:
     """Names of the ``kind`` recipes for ``task`` (those needing target spectra if given)."""
     return [
@@ -278,6 +271,20 @@ def available(task: str, has_target: bool, kind: str = "deep") -> list[str]:
         for n, e in DEEP_RECIPES.items()
         if task in e.tasks and e.kind == kind and (has_target or not e.needs_target)
     ]
+
+
+def _entry(name: str, task: str, has_target: bool) -> RecipeEntry:
+    """The registered recipe ``name``; refused when unknown, off-task or lacking target spectra."""
+    entry = DEEP_RECIPES.get(name)
+    if entry is None:
+        raise ConfigError("unknown deep recipe", expected=", ".join(DEEP_RECIPES), got=repr(name))
+    if task not in entry.tasks:
+        raise ConfigError(f"recipe {name} does not serve this task", expected=str(entry.tasks),
+                          got=task)  # fmt: skip
+    if entry.needs_target and not has_target:
+        raise DataError(f"recipe {name} needs unlabeled spectra of the new instrument",
+                        fix="pass target=... (finetune --unlabeled NEW.csv)")  # fmt: skip
+    return entry
 
 
 def fit_deep(
@@ -292,6 +299,7 @@ def fit_deep(
     deep_input: Any = None,
     seed: int = 0,
     quick: bool = False,
+    view: TargetView | None = None,
 ) -> DeepFit:
     """Fit the registered recipe ``name``; every choice inside by CV on ``X, y`` only.
 
@@ -312,24 +320,30 @@ def fit_deep(
         Unlabeled spectra of the new instrument (same axis as ``X``).
     deep_input : pipeline, optional
         Crop/resampling before the CNN recipes (they stack their own channels).
-    seed : int
-    quick : bool
-        Shorter schedules and smaller ensembles.
+    seed, quick
+        The seed; shorter schedules and smaller ensembles.
+    view : TargetView, optional
+        Shared target view (else built from ``target``) scoring ``target_error``.
 
     Returns
     -------
     DeepFit
     """
-    entry = _recipe_for(name, task, target)
+    entry = _entry(name, task, target is not None)
     y = np.asarray(y, dtype=np.float64) if task == "regression" else np.asarray(y)
     t0 = time.perf_counter()
-    ctx = {"X": X, "y": y, "task": task, "pipeline": pipeline, "folds": folds,
+    view = target_view(X, target) if view is None else view
+    ctx = {"X": X, "y": y, "task": task, "pipeline": pipeline, "folds": folds, "view": view,
            "target": target, "deep_input": deep_input, "seed": seed, "quick": quick}  # fmt: skip
     model, err, oof, info = entry.fit(ctx)
+    voof = ctx.get("view_oof")
     floor = None
     if task == "regression" and float(np.min(y)) >= 0.0:
         floor = 0.0
         oof = np.maximum(oof, 0.0)
         err = float(np.sqrt(np.mean((oof - y) ** 2)))
+        voof = None if voof is None else np.maximum(voof, 0.0)
     kind = entry.kind + ("+adaptation" if target is not None else "")
-    return DeepFit(name, kind, float(err), oof, model, info, time.perf_counter() - t0, floor)
+    t_err = None if voof is None else view_error(y, voof, task)
+    return DeepFit(name, kind, float(err), oof, model, info, time.perf_counter() - t0, floor,
+                   t_err, voof)  # fmt: skip

@@ -85,7 +85,13 @@ def split_half_spread(
 
 
 def simulate_target(
-    X: Spectra, y: np.ndarray, target: Spectra, pipeline: Any, pls: Any, seed: int = 0
+    X: Spectra,
+    y: np.ndarray,
+    target: Spectra,
+    pipeline: Any,
+    pls: Any,
+    seed: int = 0,
+    response: InstrumentResponse | None = None,
 ) -> tuple[Spectra, InstrumentResponse | None, dict]:
     """Training spectra as the new instrument would measure them, when the checks pass.
 
@@ -101,6 +107,8 @@ def simulate_target(
     pls : callable
         ``pls(pipeline)`` -> unfitted CV-tuned PLS estimator.
     seed : int
+    response : InstrumentResponse, optional
+        The response already fitted to ``X`` and ``target`` (it is fitted here otherwise).
 
     Returns
     -------
@@ -112,7 +120,8 @@ def simulate_target(
         ``instrument``: shift, width, residual, ``used``, ``reason`` and, when checked,
         ``spread`` and ``benefit`` (in target units).
     """
-    response = fit_instrument_response(X.values, target.values)
+    if response is None:
+        response = fit_instrument_response(X.values, target.values)
     facts = {"shift_points": response.shift, "width_points": response.width,
              "residual": response.residual, "used": False}  # fmt: skip
     info = {"instrument": facts}

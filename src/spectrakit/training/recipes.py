@@ -449,6 +449,23 @@ def fit_recipe(
     -------
     DeepModel
     """
+    recipe, X, y = _checked(recipe, X, y, task)
+    if folds is None:  # grouped, or stratified by class
+        codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
+        folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
+    xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
+    screen, screening = _choose_screen(recipe, X, y, task, folds, base)
+    head, oof, curves = _best_head(recipe, X, y, task, folds, base, xt, seed, screen)
+    model = _final(replace(recipe, heads=(head,)), X, y, task, oof, curves[head], base,
+                   xt, transfer, seed, screen)  # fmt: skip
+    model.recipe = recipe
+    model.head_errors = {h: min(c.values()) for h, c in curves.items()}
+    model.screening = {**screening, "dropped": model.screening["dropped"]}
+    return model
+
+
+def _checked(recipe: DeepRecipe | str, X: np.ndarray, y: np.ndarray, task: str):
+    """The recipe (no PLS residual for classes), ``X`` as float32 and ``y``; bad input refused."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.asarray(y)
@@ -458,24 +475,19 @@ def fit_recipe(
         raise ConfigError("unknown task", expected="regression or classification", got=task)
     if task == "classification" and recipe.pls_residual:
         recipe = replace(recipe, pls_residual=False)
-    if folds is None:  # grouped, or stratified by class
-        codes = np.unique(y, return_inverse=True)[1] if task == "classification" else None
-        folds = cv_folds(len(X), y=codes, groups=groups, seed=seed)
-    xt = None if X_target is None else torch.tensor(np.array(X_target, dtype=np.float32))
-    screen, screening = _choose_screen(recipe, X, y, task, folds, base)
+    return recipe, X, y
+
+
+def _best_head(recipe, X, y, task, folds, base, xt, seed, screen):
+    """The CV-best head (ties: the first), its out-of-fold outputs and every head's curve."""
     Y_all, _ = _encode(y, task)
     oofs, curves = {}, {}
-    for head in recipe.heads:  # every candidate head on the same folds
+    for head in recipe.heads:
         one = replace(recipe, heads=(head,))
         oofs[head] = _cv_curve(one, X, y, task, folds, base, xt, seed, screen)
         curves[head] = _errors(oofs[head], Y_all, task)
-    head = min(recipe.heads, key=lambda h: min(curves[h].values()))  # ties: the first
-    model = _final(replace(recipe, heads=(head,)), X, y, task, oofs[head], curves[head], base,
-                   xt, transfer, seed, screen)  # fmt: skip
-    model.recipe = recipe
-    model.head_errors = {h: min(c.values()) for h, c in curves.items()}
-    model.screening = {**screening, "dropped": model.screening["dropped"]}
-    return model
+    head = min(recipe.heads, key=lambda h: min(curves[h].values()))
+    return head, oofs[head], curves
 
 
 def _errors(oof: dict, Y: np.ndarray, task: str) -> dict[int, float]:

@@ -136,6 +136,13 @@ def _fit_scores(pls, X: Spectra, y: np.ndarray, target: Spectra | None, scale: b
     return _Scores(fitted, means, sds)
 
 
+def _view_scores(sc: _Scores, view: Spectra, tr: np.ndarray, va: np.ndarray) -> torch.Tensor:
+    """Standardized scores of the view's rows ``va``, centred on the view of rows ``tr``."""
+    t = latent_scores(sc.pls, view)
+    t = (t[va] - t[tr].mean(axis=0)) / sc.sd[1]
+    return torch.as_tensor(t, dtype=torch.float32)
+
+
 def _start(sc: _Scores, X: Spectra, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares linear map from standardized scores to y (n,) or Y (n, K): PLS in-sample."""
     T = sc.standardized(X, 0).numpy().astype(np.float64)
@@ -201,6 +208,7 @@ class ScoreNetModel:
     adapted: bool
     task: str = "regression"
     classes: np.ndarray | None = None
+    view_predictions: np.ndarray | None = None
 
     @torch.no_grad()
     def responses(self, X: Spectra, domain: str = "source") -> np.ndarray:
@@ -221,6 +229,27 @@ class ScoreNetModel:
         return int(self.scores.mean.shape[1])
 
 
+def _cv_outputs(pls, rec: ScoreRecipe, X: Spectra, labels, Y, target, folds, seed, view):
+    """Out-of-fold outputs per checkpoint step, of the training spectra and of the view."""
+    checkpoints = set(rec.steps)
+    oof = {s: np.zeros(Y.shape) for s in checkpoints}
+    voof = {s: np.zeros(Y.shape) for s in checkpoints}
+    for f, (tr, va) in enumerate(folds):
+        sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
+        t_va = sc.standardized(X.select(va), 0)
+        v_va = None if view is None else _view_scores(sc, view, tr, va)
+
+        def record(step, net, va=va, t_va=t_va, v_va=v_va):
+            with torch.no_grad():
+                oof[step][va] = net.eval()(t_va).numpy()
+                if v_va is not None:
+                    voof[step][va] = net(v_va).numpy()
+            net.train()
+
+        _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
+    return oof, voof
+
+
 def fit_scorenet(
     pls,
     X: Spectra,
@@ -232,6 +261,7 @@ def fit_scorenet(
     groups: np.ndarray | None = None,
     seed: int = 0,
     task: str = "regression",
+    view: Spectra | None = None,
 ) -> ScoreNetModel:
     """Fit a PLS-started network; steps (0 = PLS) chosen by CV on ``X, y`` only.
 
@@ -253,6 +283,11 @@ def fit_scorenet(
     task : {"regression", "classification"}
         Classification trains one response per class on one-hot targets; the CV error is
         the error rate and ``predict`` returns labels.
+    view : Spectra, optional
+        The training spectra as the new instrument measures them (row ``i`` from spectrum
+        ``i``): every fold's network also predicts its held-out rows of it as target
+        spectra (centred on the mean scores of the fold's training rows of the view, as
+        the new instrument's are on theirs), kept at the chosen step as ``view_predictions`` (n,).
 
     Returns
     -------
@@ -262,7 +297,7 @@ def fit_scorenet(
     labels, Y, classes = _targets(y, task, X.n_spectra)
     codes = None if classes is None else Y.argmax(axis=1)
     folds = folds if folds is not None else cv_folds(len(Y), groups=groups, y=codes, seed=seed)
-    oof = _out_of_fold(pls, X, labels, Y, target, rec, folds, seed)
+    oof, voof = _cv_outputs(pls, rec, X, labels, Y, target, folds, seed, view)
     curve = {s: _cv_error(oof[s], Y, classes) for s in sorted(oof)}
     best = min(curve, key=lambda s: (curve[s], s))
     sc = _fit_scores(pls, X, labels, target, rec.adapt_scale)
@@ -270,38 +305,10 @@ def fit_scorenet(
         _train(rec, sc, X, Y, target, seed + 7919 * (k + 1), {best}, lambda s, n: None)
         for k in range(rec.ensemble if best > 0 else 1)
     ]
-    cv_pred = oof[best] if classes is None else classes[oof[best].argmax(axis=1)]
-    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes)
-
-
-def _out_of_fold(
-    pls,
-    X: Spectra,
-    labels: np.ndarray,
-    Y: np.ndarray,
-    target: Spectra | None,
-    rec: ScoreRecipe,
-    folds: list,
-    seed: int,
-) -> dict[int, np.ndarray]:
-    """Out-of-fold network outputs at every checkpoint step, ``{step: (n,) or (n, K)}``.
-
-    The scores (PLS front end) are refit on each training fold, so no validation row
-    informs its own prediction.
-    """
-    checkpoints = set(rec.steps)
-    oof = {s: np.zeros(Y.shape) for s in checkpoints}
-    for f, (tr, va) in enumerate(folds):
-        sc = _fit_scores(pls, X.select(tr), labels[tr], target, rec.adapt_scale)
-        t_va = sc.standardized(X.select(va), 0)
-
-        def record(step, net, va=va, t_va=t_va):
-            with torch.no_grad():
-                oof[step][va] = net.eval()(t_va).numpy()
-            net.train()
-
-        _train(rec, sc, X.select(tr), Y[tr], target, seed + 101 * (f + 1), checkpoints, record)
-    return oof
+    cv_pred, v_pred = (o if classes is None else classes[o.argmax(axis=1)]
+                       for o in (oof[best], voof[best]))  # fmt: skip
+    return ScoreNetModel(rec, best, curve, cv_pred, sc, members, target is not None, task, classes,
+                         None if view is None else v_pred)  # fmt: skip
 
 
 def _targets(y, task: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
