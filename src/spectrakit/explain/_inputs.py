@@ -11,7 +11,6 @@ import pandas as pd
 import torch
 
 from spectrakit.core.axis import SpectralAxis
-from spectrakit.core.channel_set import ChannelSet
 from spectrakit.core.errors import AxisError, DataError, ModelError, SpectraError
 from spectrakit.core.spectra import Spectra
 
@@ -167,18 +166,11 @@ def _measured(pred: Any) -> tuple[tuple[str, ...], tuple[SpectralAxis, ...]]:
 
 def _from_predictor(pred: Any, spectra: Any) -> tuple[torch.Tensor, SpectralAxis, Any, Any]:
     """A predictor's model inputs (its preprocessing applied), axis, output names and meta."""
-    layout = getattr(pred, "channel_layout", None)
-    if layout is not None:  # each channel is explained on its own axis (see prepare)
-        from spectrakit.predict.core import measured_input
+    from spectrakit.predict.core import measured_input
 
-        spectra = measured_input(spectra, layout)
-    elif isinstance(spectra, ChannelSet):
-        raise DataError(
-            "this model takes one spectrum per sample, not measured channels",
-            expected="one table of spectra (--data)",
-            got="channels " + ", ".join(spectra.names),
-            fix="explain a model trained on these channels (finetune --channel-files)",
-        )
+    # measured channels packed (each is explained on its own axis, see prepare); a channel
+    # set for a one-spectrum model is refused
+    spectra = measured_input(spectra, getattr(pred, "channel_layout", None))
     if not isinstance(spectra, Spectra):
         raise DataError(
             "a predictor explains Spectra",
