@@ -171,3 +171,37 @@ def test_channel_set_ordering_holds_over_seeds(name):
         tables.append(table)
     mean = sum(tables) / len(tables)
     assert mean.loc["specific", "infidelity"] <= 1.005 * mean.loc["all", "infidelity"]
+
+
+@pytest.mark.parametrize("name", ["peakmixer_tiny", "cnnpeak_tiny"])
+def test_cli_explain_ip_gradcam_channel_sets(name, sets, tmp_path):
+    """``spectrakit explain --method ip-gradcam --channels X`` writes what explain() returns."""
+    import pandas as pd
+
+    import spectrakit as sk
+    from spectrakit.bundle import save
+    from spectrakit.cli import main
+    from spectrakit.explain import explain
+
+    torch.manual_seed(0)
+    model = create(name, n_outputs=2).eval()
+    with torch.no_grad():
+        model.corr.normal_(0.0, 0.05)
+    bundle = save(tmp_path / "b", model=model, task="classification", axis=sets[0].axis,
+                  classes=["absent", "present"],
+                  output={"task": "classification", "n_targets": 2})  # fmt: skip
+    data = sets[1][:3]
+    sk.write(data, tmp_path / "x.csv")
+    maps = {}
+    for channels in ("specific", "all", "complementary"):
+        out = tmp_path / channels
+        code = main(["explain", "--model", str(bundle), "--data", str(tmp_path / "x.csv"),
+                     "--method", "ip-gradcam", "--channels", channels, "--target", "present",
+                     "--out", str(out)])  # fmt: skip
+        assert code == 0
+        frame = pd.read_csv(out / "attributions.csv")
+        maps[channels] = frame[[c for c in frame.columns if c[0].isdigit()]].to_numpy()
+        ref = explain(sk.load(bundle), data, method="ip-gradcam", target="present",
+                      channels=channels).values  # fmt: skip
+        np.testing.assert_allclose(maps[channels], ref, rtol=1e-4, atol=1e-7)
+    assert not np.allclose(maps["specific"], maps["complementary"])
