@@ -9,7 +9,9 @@ What it shows:
 
 1. ``spectrakit finetune --model peakmixer_tiny``: ResPeak + MLP-Mixer with the learned
    class-channel interpretable path (IP). Its tempered softmax makes each class
-   concentrate on a few channels (printed: the weight range against the uniform 1/K), and
+   concentrate on a few channels (printed: the weight range against the uniform 1/K); the
+   temperature is chosen on the training split by held-out loss (printed, and recorded in
+   the bundle under ``training.recipe.ip_temperature``), and
    the class-gated output routes every class logit, backbone head included, through that
    class's channels.
 2. Grad-CAM of the whole model output through the class-specific channels, all channels
@@ -102,13 +104,22 @@ def main() -> None:
         predictor = sk.load(train(args.out, model, epochs))
         acc = float(np.mean(predictor.predict(test)["predicted"] == test.meta["label"]))
         w = predictor.model.class_channel_weights().detach().numpy()
-        print(f"{model}: test accuracy {acc:.3f}; class-channel weights {w.min():.3f}-"
-              f"{w.max():.3f} (uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
+        chosen = predictor.config.training["recipe"]["ip_temperature"]
+        print(f"{model}: test accuracy {acc:.3f}; temperature {chosen['chosen']} chosen on "
+              f"the training split from {chosen['candidates']} (held-out loss "
+              f"{np.round(chosen['heldout_loss'], 3).tolist()}); class-channel weights "
+              f"{w.min():.3f}-{w.max():.3f} (uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
         table = compare_channel_sets(predictor, present, target="present", band=BAND,
-                                     path="model",
-                                     n_perturb_samples=4 if args.quick else 32)  # fmt: skip
+                                     path="model", n_perturb_samples=32 if args.quick else 64,
+                                     n_sensitivity_samples=4 if args.quick else 8)  # fmt: skip
+        print(
+            f"{model}: Grad-CAM of the output per channel set (infidelity, sensitivity: "
+            "lower is better; band_share: higher is better)"
+        )
         print(table.round(4).to_string())
-        rows.append(table.reset_index().assign(model=model, accuracy=acc))
+        rows.append(
+            table.reset_index().assign(model=model, accuracy=acc, ip_temperature=chosen["chosen"])
+        )
         if model == "peakmixer_tiny":
             plot(args.out, predictor, present)
     pd.concat(rows).to_csv(args.out / "channel_sets.csv", index=False)

@@ -188,9 +188,13 @@ def _spectrafm(out: Path) -> None:
 def _peakmixer(out: Path) -> None:
     table = pd.read_csv(out / "channel_sets.csv").set_index(["model", "channels"])
     assert len(table) == 6 and table[["infidelity", "sensitivity"]].notna().all().all()
+    from spectrakit.training.ip_temperature import TEMPERATURES
+
+    assert set(table["ip_temperature"]) <= set(TEMPERATURES)  # chosen on the training split
     for model in ("peakmixer_tiny", "cnnpeak_tiny"):
-        share = table.loc[model, "band_share"]
-        assert share["specific"] > share["complementary"]
+        share, infidelity = table.loc[model, "band_share"], table.loc[model, "infidelity"]
+        assert share["specific"] > share["all"] > share["complementary"]
+        assert infidelity["specific"] < infidelity["complementary"]
 
 
 def _pychemauth(out: Path) -> None:

@@ -263,8 +263,9 @@ def _ip_temperature(build: Any, data: FitData, cfg: FitConfig) -> float:
     from spectrakit.training.ip_temperature import choose_ip_temperature
 
     x, y = data.dm.train_dataset.x, data.dm.train_dataset.y
-    # the run's step budget on three quarters of the training split, at most 60 steps
-    steps = min(60, max(10, cfg.max_epochs * -(-(3 * len(x) // 4) // cfg.batch_size)))
+    # half the run's step budget on three quarters of the training split, 10 to 30 steps
+    budget = cfg.max_epochs * -(-(3 * len(x) // 4) // cfg.batch_size)
+    steps = min(30, max(10, budget // 2))
     t, data.facts["ip_temperature"] = choose_ip_temperature(
         lambda t: build(ip_temperature=t), x, y, seed=cfg.seed, steps=steps,
         lr=3e-3 if cfg.lr == "auto" else float(cfg.lr), weight_decay=cfg.weight_decay,

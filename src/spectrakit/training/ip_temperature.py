@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["TEMPERATURES", "choose_ip_temperature", "heldout_split"]
+__all__ = ["TEMPERATURES", "choose_ip_temperature", "heldout_split", "train_classifier"]
 
 #: candidate temperatures, most specific first
 TEMPERATURES = (0.02, 0.05, 0.2, 1.0)
@@ -38,22 +38,41 @@ def heldout_split(y: np.ndarray, seed: int, fraction: float = 0.25) -> tuple[np.
     return np.sort(np.concatenate(fit)), np.sort(np.concatenate(held))
 
 
-def _fit_and_score(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, fit: np.ndarray, held: np.ndarray,
-    steps: int, lr: float, weight_decay: float, seed: int,
-) -> np.ndarray:  # fmt: skip
-    """Held-out per-spectrum cross-entropy after ``steps`` AdamW steps on ``fit``."""
+def train_classifier(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, rows: np.ndarray, *, steps: int,
+    lr: float, weight_decay: float, seed: int,
+) -> nn.Module:  # fmt: skip
+    """``steps`` AdamW steps of cross-entropy on ``x[rows]`` (batches of 32); eval mode after.
+
+    Parameters
+    ----------
+    net : nn.Module
+        Classifier, (B, C, L) -> (B, n_classes).
+    x : Tensor of shape (n, C, L)
+    y : Tensor of shape (n,)
+        Class indices.
+    rows : ndarray of int
+        The rows trained on.
+    """
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=weight_decay)
-    fit_t = torch.as_tensor(fit)
+    rows_t = torch.as_tensor(rows)
     net.train()
     for _ in range(steps):
-        idx = fit_t[torch.randint(0, fit_t.numel(), (min(32, fit_t.numel()),), generator=gen)]
+        idx = rows_t[torch.randint(0, rows_t.numel(), (min(32, rows_t.numel()),), generator=gen)]
         loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
-    net.eval()
+    return net.eval()
+
+
+def _fit_and_score(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, fit: np.ndarray, held: np.ndarray,
+    steps: int, lr: float, weight_decay: float, seed: int,
+) -> np.ndarray:  # fmt: skip
+    """Held-out per-spectrum cross-entropy after training on ``fit``."""
+    train_classifier(net, x, y, fit, steps=steps, lr=lr, weight_decay=weight_decay, seed=seed)
     with torch.no_grad():
         held_t = torch.as_tensor(held)
         out = net(x[held_t])
