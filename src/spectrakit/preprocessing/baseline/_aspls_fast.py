@@ -41,10 +41,12 @@ from spectrakit.preprocessing.baseline._lanes import (
     G_Y,
     G_Z,
     LANES,
+    MEAN,
     N_STATS,
     STD,
+    SUMSQ,
+    TOTAL,
     at,
-    negative_stats,
     new_block,
     solve_lanes,
     store_lane,
@@ -59,6 +61,8 @@ COARSE, COARSE_ITER = 4, 40
 BETA = 1.7
 #: shortest spectrum given a coarse start (shorter ones start from the spectrum's smooth)
 MIN_COARSE_POINTS = 64
+#: a coarse grid of at least this many points is itself started from a coarser one
+MIN_LEVEL_POINTS = 128
 
 #: growth of the relaxation factor per iteration after an overshoot (back to BETA)
 RELAX_STEP = 0.1
@@ -79,9 +83,10 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
     for j in range(n):
         y = Y[row, j] if filled else 0.0
         buf[at(j, G_Y, s)] = y
-        buf[at(j, G_Z, s)] = Z0[row, j] if filled else 0.0
+        z0 = Z0[row, j] if filled else 0.0
+        buf[at(j, G_Z, s)] = z0
         buf[at(j, G_W, s)] = 1.0
-        prev[u(j * LANES + s)] = 0.0
+        prev[u(j * LANES + s)] = z0  # the relaxation step then leaves z0 as it is
     lane[OBJ + s] = -1.0
     lane[RELAX + s] = beta
     lane[DONE + s] = 0.0
@@ -91,15 +96,19 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
 
 
 @_jit
-def _weights(params, buf, prev, lane, n, m):  # pragma: no cover - compiled
-    """Weights of the iterate in ``G_Z``; the next system; ``Phi`` of the iterate's fidelity.
+def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compiled
+    """Weights of the iterate in ``G_Z``; the next system; both parts of its ``Phi``.
 
-    Keeps the iterate in ``prev`` and accumulates ``sum (w / alpha) r^2`` into ``FID``.
+    Keeps the iterate in ``prev``, accumulates ``sum (w / alpha) r^2`` into ``FID`` and
+    ``|D z|^2`` into ``PEN`` (in the same pass for ``diff_order=2``).
     """
+    d = coef.size - 1
+    c0, c1, c2 = coef[0], coef[1], (coef[2] if d >= 2 else 0.0)
     for s in range(m):
         lane[SLOPE + s] = -(params[0] / lane[STD + s])
         lane[ABSMAX + s] = max(lane[ABSMAX + s], _EPS)
         lane[FID + s] = 0.0
+        lane[PEN + s] = 0.0
     for j in range(n):
         for s in range(m):
             y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
@@ -112,6 +121,11 @@ def _weights(params, buf, prev, lane, n, m):  # pragma: no cover - compiled
             buf[at(j, G_DIAG, s)] = c
             buf[at(j, G_Z, s)] = c * y
             prev[u(j * LANES + s)] = z
+            if d == 2 and j >= 2:
+                t = c0 * prev[u((j - 2) * LANES + s)] + c1 * prev[u((j - 1) * LANES + s)] + c2 * z
+                lane[u(PEN + s)] += t * t
+    if d != 2:
+        _penalty(prev, coef, lane, n, m)
 
 
 @_jit
@@ -120,17 +134,6 @@ def _penalty(prev, coef, lane, n, m):  # pragma: no cover - compiled
     d = coef.size - 1
     for s in range(m):
         lane[PEN + s] = 0.0
-    if d == 2:
-        c0, c1, c2 = coef[0], coef[1], coef[2]
-        for j in range(2, n):
-            for s in range(m):
-                t = (
-                    c0 * prev[u((j - 2) * LANES + s)]
-                    + c1 * prev[u((j - 1) * LANES + s)]
-                    + c2 * prev[u(j * LANES + s)]
-                )
-                lane[u(PEN + s)] += t * t
-        return
     for j in range(d, n):
         for s in range(m):
             t = 0.0
@@ -167,12 +170,36 @@ def _decide(lane, m, lam, tol, beta, lanes_row):  # pragma: no cover - compiled
 
 
 @_jit
-def _relax(buf, prev, lane, n, m):  # pragma: no cover - compiled
-    """Next iterate ``z + beta (z' - z)`` into ``G_Z`` (``z`` in ``prev``, ``z'`` in ``G_Z``)."""
+def _relax_stats(buf, prev, lane, n, m):  # pragma: no cover - compiled
+    """Next iterate ``z + beta (z' - z)`` into ``G_Z``, and its residual statistics.
+
+    ``z`` is in ``prev`` and ``z'`` (the last solution) in ``G_Z``. Fills ``COUNT``,
+    ``MEAN``, ``STD`` (ddof=1, from one pass of sums; machine epsilon when fewer than two
+    residuals are negative or they do not spread) and ``ABSMAX`` of ``r = y - z_next``.
+    """
+    for s in range(m):
+        lane[COUNT + s] = 0.0
+        lane[TOTAL + s] = 0.0
+        lane[ABSMAX + s] = 0.0
+        lane[SUMSQ + s] = 0.0
     for j in range(n):
         for s in range(m):
             z = prev[u(j * LANES + s)]
-            buf[at(j, G_Z, s)] = z + lane[u(RELAX + s)] * (buf[at(j, G_Z, s)] - z)
+            z = z + lane[u(RELAX + s)] * (buf[at(j, G_Z, s)] - z)
+            buf[at(j, G_Z, s)] = z
+            r = buf[at(j, G_Y, s)] - z
+            neg = r < 0
+            lane[u(COUNT + s)] += 1.0 if neg else 0.0
+            lane[u(TOTAL + s)] += r if neg else 0.0
+            lane[u(SUMSQ + s)] += r * r if neg else 0.0
+            lane[u(ABSMAX + s)] = max(lane[u(ABSMAX + s)], abs(r))
+    for s in range(m):
+        count = lane[COUNT + s]
+        mean = lane[TOTAL + s] / max(count, 1.0)
+        var = (lane[SUMSQ + s] - count * mean * mean) / (count - 1.0) if count >= 2.0 else 0.0
+        sd = np.sqrt(var) if var > 0 else 0.0
+        lane[MEAN + s] = mean
+        lane[STD + s] = sd if sd > 0 else _EPS
 
 
 @_jit
@@ -191,9 +218,8 @@ def fast_rows(Y, Z0, ab, coef, params, lam, max_iter, tol, beta, out, info):  # 
     for s in range(m):
         nxt = _load(Y, Z0, nxt, s, buf, prev, lane, lanes_row, beta)
     while lanes_row.max() >= 0:
-        negative_stats(buf, n, lane, m)
-        _weights(params, buf, prev, lane, n, m)
-        _penalty(prev, coef, lane, n, m)
+        _relax_stats(buf, prev, lane, n, m)
+        _weights(params, coef, buf, prev, lane, n, m)
         _decide(lane, m, lam, tol, beta, lanes_row)
         solve_lanes(ab, buf, n, m)
         for s in range(m):
@@ -207,22 +233,22 @@ def fast_rows(Y, Z0, ab, coef, params, lam, max_iter, tol, beta, out, info):  # 
                     store_lane(buf, n, s, G_Z, out[row])
                 info[row, 0] = iters[s]
                 info[row, 1] = 1 if flag == 1.0 else 0
-        _relax(buf, prev, lane, n, m)
         for s in range(m):
             if lanes_row[s] >= 0 and (lane[DONE + s] > 0 or iters[s] > max_iter):
                 iters[s] = 0
                 nxt = _load(Y, Z0, nxt, s, buf, prev, lane, lanes_row, beta)
 
 
-def coarse_start(X: np.ndarray, lam: float, diff_order: int, coarse_fit) -> np.ndarray:
+def coarse_start(X: np.ndarray, lam: float, diff_order: int, refine) -> np.ndarray:
     """Starting baselines: asPLS on ``COARSE``-point means, interpolated to the full grid.
 
     Parameters
     ----------
     X : ndarray of shape (n_spectra, n_points)
-    coarse_fit : callable
-        ``coarse_fit(Xc, lam_c, n_iter)`` -> coarse baselines (n_spectra, n_coarse): plain
-        asPLS (the reference solver) for ``n_iter`` solves.
+    refine : callable
+        ``refine(Xc, lam_c)`` -> coarse baselines (n_spectra, n_coarse): asPLS on the
+        coarse grid (itself started from a coarser one while that has
+        ``MIN_LEVEL_POINTS`` points or more).
 
     Returns
     -------
@@ -230,8 +256,8 @@ def coarse_start(X: np.ndarray, lam: float, diff_order: int, coarse_fit) -> np.n
     """
     n = X.shape[1]
     nc = n // COARSE
-    Xc = X[:, : nc * COARSE].reshape(X.shape[0], nc, COARSE).mean(axis=2)
-    Zc = coarse_fit(Xc, lam / float(COARSE) ** (2 * diff_order), COARSE_ITER)
+    Xc = np.ascontiguousarray(X[:, : nc * COARSE].reshape(X.shape[0], nc, COARSE).mean(axis=2))
+    Zc = refine(Xc, lam / float(COARSE) ** (2 * diff_order))
     centres = np.arange(nc) * COARSE + (COARSE - 1) / 2.0
     pos = np.clip(np.arange(n, dtype=float), centres[0], centres[-1])
     i0 = np.minimum(((pos - centres[0]) // COARSE).astype(np.intp), nc - 2)
@@ -259,7 +285,8 @@ def fast_aspls(
     ----------
     X : ndarray of shape (n_spectra, n_points), n_points >= ``MIN_COARSE_POINTS``
     coarse_fit : callable
-        See :func:`coarse_start`.
+        ``coarse_fit(Xc, lam_c, n_iter)`` -> plain asPLS (the reference solver) for
+        ``n_iter`` solves: the coarsest level's answer.
 
     Returns
     -------
@@ -269,8 +296,15 @@ def fast_aspls(
     converged : ndarray of shape (n_spectra,), bool
         Whether the objective rule stopped the spectrum.
     """
+
+    def refine(Xc: np.ndarray, lam_c: float) -> np.ndarray:
+        if Xc.shape[1] < MIN_LEVEL_POINTS:
+            return coarse_fit(Xc, lam_c, COARSE_ITER)
+        args = (lam_c, asymmetric_coef, diff_order, max_iter, tol, coarse_fit)
+        return fast_aspls(Xc, *args)[0]
+
     X = np.ascontiguousarray(X, dtype=np.float64)
-    start = np.ascontiguousarray(coarse_start(X, lam, diff_order, coarse_fit))
+    start = np.ascontiguousarray(coarse_start(X, lam, diff_order, refine))
     out = np.empty_like(X)
     info = np.zeros((X.shape[0], 2), np.int64)
     ab = lam * penalty_upper(X.shape[1], diff_order)
