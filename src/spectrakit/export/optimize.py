@@ -11,16 +11,23 @@ instead, where they always match the machine. ``model.onnx`` stays the plain, po
 When ``onnxsim`` is installed (``spectrakit[export]``), the graph is simplified first (shape
 inference, constant folding of shape arithmetic); that removes nodes onnxruntime's own pass
 leaves, notably in the transformer families. Without it, or when it cannot simplify a
-graph, the onnxruntime pass alone is applied; ``export.json`` records which.
+graph, the onnxruntime pass alone is applied; ``export.json`` records which. The 1D
+convolutions are then written as 2D ones (:mod:`spectrakit.export.conv2d`), so the runtime
+can run conv families in onnxruntime's blocked NCHWc layout with fused residual additions
+and activations.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from spectrakit.core.errors import BundleError
+from spectrakit.export.conv2d import conv_as_2d
 
 __all__ = ["LEVELS", "OPTIMIZED_FILE", "optimize_onnx", "simplify_onnx"]
 
@@ -66,6 +73,7 @@ def optimize_onnx(
     simplifier = None
     if simplify:
         data, simplifier = simplify_onnx(data)
+    data, n_conv2d = conv_as_2d(data)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / OPTIMIZED_FILE
         opts = ort.SessionOptions()
@@ -74,7 +82,7 @@ def optimize_onnx(
         ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
         optimized = out.read_bytes()
     record = {"file": OPTIMIZED_FILE, "level": level, "onnxruntime": ort.__version__}
-    return optimized, {**record, "simplifier": simplifier}
+    return optimized, {**record, "simplifier": simplifier, "conv_as_2d": n_conv2d}
 
 
 def simplify_onnx(data: bytes) -> tuple[bytes, str | None]:
@@ -89,9 +97,24 @@ def simplify_onnx(data: bytes) -> tuple[bytes, str | None]:
     except ImportError:
         return data, None
     try:
-        model, ok = onnxsim.simplify(onnx.load_from_string(data))
+        with _quiet_stderr():  # its constant folding prints a line per node it leaves
+            model, ok = onnxsim.simplify(onnx.load_from_string(data))
     except Exception:  # onnxsim raises many types on graphs it cannot handle
         return data, None
     if not ok:
         return data, None
     return model.SerializeToString(), f"onnxsim {onnxsim.__version__}"
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence what native code writes on stderr (file descriptor 2) inside the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
