@@ -107,3 +107,16 @@ def test_every_documented_import_works(page, statement):
         exec(compile(statement, page, "exec"), {})
     old = [str(w.message) for w in caught if "spectrakit." in str(w.message)]
     assert not old, f"{page} shows a deprecated path: {old[0]}"
+
+
+def test_normalize_spectra_has_one_definition_for_training_and_inference():
+    from spectrakit.models import inputs
+    from spectrakit.preprocessing import channels
+
+    assert inputs.normalize_spectra is channels.normalize_spectra
+    defs = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted(ROOT.rglob("*.py"))
+        if "def normalize_spectra(" in path.read_text(encoding="utf-8")
+    ]
+    assert defs == ["preprocessing/channels.py"]

@@ -211,14 +211,26 @@ def central_window(n: int, length_multiple: int | None) -> tuple[int, int]:
 def normalize_spectra(x: Any, eps: float = 1e-6) -> Any:
     """Standardize each spectrum (over channels and points) to zero mean, unit variance.
 
+    Shared by training, inference and export (``spectrakit.models.inputs`` re-exports it).
+
     Parameters
     ----------
     x : Tensor (B, C, L)
         A torch tensor (the function uses tensor methods only, so this module needs no torch).
+    eps : float, default=1e-6
+        Added to the standard deviation (flat spectra stay finite).
 
     Returns
     -------
     Tensor (B, C, L)
+        The standardized batch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[[1.0, 3.0]]], dtype=torch.float64)
+    >>> normalize_spectra(x).round(decimals=3).tolist()
+    [[[-0.707, 0.707]]]
     """
     mean = x.mean(dim=(1, 2), keepdim=True)
     std = x.std(dim=(1, 2), keepdim=True)
