@@ -223,6 +223,17 @@ class ChannelLayout:
                 got=type(channels).__name__,
                 fix="read them with spectrakit.io.read_channels (CLI: --channel-files)",
             )
+        self.require(channels)
+        parts = []
+        for name, axis in zip(self.names, self.axes, strict=True):
+            s = channels[name]
+            if not (s.axis.n_points == axis.n_points and s.axis.allclose(axis)):
+                s = _on_axis(s, axis, name, conform)
+            parts.append(np.asarray(s.values))
+        return Spectra(np.hstack(parts), self.packed_axis, channels.meta, allow_nan=True)
+
+    def require(self, channels: ChannelSet) -> None:
+        """Raise :class:`DataError` unless ``channels`` holds every channel of the layout."""
         missing = [n for n in self.names if n not in channels]
         if missing:
             raise DataError(
@@ -231,13 +242,6 @@ class ChannelLayout:
                 got="channels " + ", ".join(channels.names),
                 fix="give one table per channel the model was trained on (--channel-files)",
             )
-        parts = []
-        for name, axis in zip(self.names, self.axes, strict=True):
-            s = channels[name]
-            if not (s.axis.n_points == axis.n_points and s.axis.allclose(axis)):
-                s = _on_axis(s, axis, name, conform)
-            parts.append(np.asarray(s.values))
-        return Spectra(np.hstack(parts), self.packed_axis, channels.meta, allow_nan=True)
 
     def unpack(self, packed: Spectra) -> list[Spectra]:
         """One ``Spectra`` per channel, on its own axis, from the packed values."""

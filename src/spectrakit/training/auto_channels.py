@@ -78,15 +78,7 @@ def auto_fit_channels(
     y = train.meta[target].to_numpy().astype(str)
     codes = None if config.task == "regression" else np.unique(y, return_inverse=True)[1]
     folds = cv_folds(train.n_spectra, k=k, y=codes, groups=groups, seed=config.seed)
-    quiet = config.replace(ood="none")
-    rows = []
-    for name in candidates:
-        errors = []
-        for fit_rows, held in folds:
-            fold = fit_supervised(train.select(fit_rows), target, config=quiet, model=name)
-            errors.append(_error(fold, train.select(held), target, config.task))
-        rows.append({"candidate": name, "cv_error": float(np.mean(errors)),
-                     "cv_sd": float(np.std(errors))})  # fmt: skip
+    rows = _cv_rows(train, target, config.replace(ood="none"), candidates, folds)
     table = pd.DataFrame(rows)
     chosen = str(table.loc[table["cv_error"].idxmin(), "candidate"])
     predictor = fit_supervised(train, target, config=config, model=chosen, out=out)
@@ -96,6 +88,23 @@ def auto_fit_channels(
     loaded = _load_predictor(predictor.bundle_dir)
     loaded._holder = getattr(predictor, "_holder", None)  # a temporary bundle stays alive
     return loaded, table
+
+
+def _cv_rows(
+    train: ChannelSet, target: str, config: FitConfig, candidates: Sequence[str], folds: list
+) -> list[dict]:
+    """Mean and SD of each candidate's held-out error over ``folds``."""
+    from spectrakit.training.api import fit_supervised
+
+    rows = []
+    for name in candidates:
+        errors = []
+        for fit_rows, held in folds:
+            fold = fit_supervised(train.select(fit_rows), target, config=config, model=name)
+            errors.append(_error(fold, train.select(held), target, config.task))
+        rows.append({"candidate": name, "cv_error": float(np.mean(errors)),
+                     "cv_sd": float(np.std(errors))})  # fmt: skip
+    return rows
 
 
 _CRITERION = {"regression": "rmse", "classification": "1 - accuracy"}

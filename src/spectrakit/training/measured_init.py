@@ -18,7 +18,7 @@ import torch
 
 from spectrakit import bundle as _bundle
 from spectrakit.core.channel_set import ChannelSet
-from spectrakit.core.errors import AxisError, DataError
+from spectrakit.core.errors import AxisError
 from spectrakit.predict.core import conform_axis
 
 __all__ = ["channels_on_init", "init_pipelines", "widen_inputs"]
@@ -39,14 +39,7 @@ def channels_on_init(channels: ChannelSet, init: str | Path) -> ChannelSet:
     if layout is None:
         grids = dict.fromkeys(channels.names, cfg.axis)
     else:
-        missing = [n for n in layout.names if n not in channels]
-        if missing:
-            raise DataError(
-                f"the init bundle's channel {', '.join(missing)} is missing",
-                expected="channels " + ", ".join(layout.names),
-                got="channels " + ", ".join(channels.names),
-                fix="give the channels the init bundle was trained on (--channel-files)",
-            )
+        layout.require(channels)
         grids = dict(zip(layout.names, layout.axes, strict=True))
     moved = {name: _on_grid(channels[name], grids[name], name) for name in grids}
     return ChannelSet(moved, channels.meta)
