@@ -6,8 +6,10 @@ Whittaker methods (AsLS, arPLS, airPLS, asPLS, drPLS), polynomials on the real a
 Every step is a stateless :class:`~spectrakit.preprocessing.SpectralTransformer`:
 ``transform`` returns the spectra minus their baselines and ``baseline(X)`` returns the
 baselines themselves, shape (n_spectra, n_points). Results match :mod:`pybaselines`
-per spectrum; the Whittaker methods run their reweighting loops in compiled code over all
-spectra (in parallel threads), with each spectrum stopping at its own convergence.
+per spectrum (asPLS: with ``method="reference"``; its default fast solver reaches an asPLS
+objective no worse than pybaselines'); the Whittaker methods run their reweighting
+loops in compiled code over all spectra (in parallel threads), with each spectrum stopping
+at its own convergence.
 
 Examples
 --------

@@ -100,10 +100,8 @@ def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compile
     """Weights of the iterate in ``G_Z``; the next system; both parts of its ``Phi``.
 
     Keeps the iterate in ``prev``, accumulates ``sum (w / alpha) r^2`` into ``FID`` and
-    ``|D z|^2`` into ``PEN`` (in the same pass for ``diff_order=2``).
+    ``|D z|^2`` into ``PEN`` (:func:`_penalty`).
     """
-    d = coef.size - 1
-    c0, c1, c2 = coef[0], coef[1], (coef[2] if d >= 2 else 0.0)
     for s in range(m):
         lane[SLOPE + s] = -(params[0] / lane[STD + s])
         lane[ABSMAX + s] = max(lane[ABSMAX + s], _EPS)
@@ -121,11 +119,7 @@ def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compile
             buf[at(j, G_DIAG, s)] = c
             buf[at(j, G_Z, s)] = c * y
             prev[u(j * LANES + s)] = z
-            if d == 2 and j >= 2:
-                t = c0 * prev[u((j - 2) * LANES + s)] + c1 * prev[u((j - 1) * LANES + s)] + c2 * z
-                lane[u(PEN + s)] += t * t
-    if d != 2:
-        _penalty(prev, coef, lane, n, m)
+    _penalty(prev, coef, lane, n, m)
 
 
 @_jit
@@ -134,6 +128,17 @@ def _penalty(prev, coef, lane, n, m):  # pragma: no cover - compiled
     d = coef.size - 1
     for s in range(m):
         lane[PEN + s] = 0.0
+    if d == 2:  # the common case, unrolled so that the lane loop vectorises
+        c0, c1, c2 = coef[0], coef[1], coef[2]
+        for j in range(2, n):
+            for s in range(m):
+                t = (
+                    c0 * prev[u((j - 2) * LANES + s)]
+                    + c1 * prev[u((j - 1) * LANES + s)]
+                    + c2 * prev[u(j * LANES + s)]
+                )
+                lane[u(PEN + s)] += t * t
+        return
     for j in range(d, n):
         for s in range(m):
             t = 0.0

@@ -3,8 +3,10 @@
 Each method reweights ``(W + lam D'D) z = W y`` (or a variant) until the weights settle.
 The kernels below run the reweighting loops in compiled code for all spectra of a block,
 several spectra in flight at once; every spectrum follows the weighting and stopping
-rules of a per-spectrum call of :mod:`pybaselines` and stops at its own convergence.
-Row blocks run in parallel threads; ``D'D`` is built once per call.
+rules of a per-spectrum call of :mod:`pybaselines` and stops at its own convergence
+(asPLS's default fast solver, in :mod:`._aspls_fast`, reaches an objective no worse than
+pybaselines' by its own route). Row blocks run in parallel threads; ``D'D`` is built once
+per call.
 """
 
 from __future__ import annotations
