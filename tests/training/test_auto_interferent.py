@@ -76,3 +76,17 @@ def test_pls_net_on_augmented_standards_beats_pls_and_reports_plain_cv():
     plain = pls_estimator(None).fit(X, y).predict(process)
     assert fit.cv_error == np.sqrt(np.mean((fit.cv_predictions - y) ** 2))
     assert _rmse(fit.predict(process, "target"), g) < 0.7 * _rmse(plain, g)
+
+
+def test_the_chosen_candidate_is_stored_as_one_bundle(tmp_path):
+    from spectrakit.training.auto import AutoChoice
+    from spectrakit.training.auto_package import save_auto
+
+    X, y, process, _ = _standards_and_process(n_process=120)
+    cand = interferent_candidate("pls+interferents", None, X, y, cv_folds(21, seed=0), process)
+    choice = AutoChoice([cand], cand, "regression", "only candidate")
+    bare = Spectra(process.values, process.axis)
+    pred = save_auto(choice, X, y, tmp_path / "b", targets=["glucose"], target=bare, ood="none")
+    got = pred.predict(bare)["glucose"].to_numpy()
+    np.testing.assert_allclose(got, cand.predict(bare, "target"), rtol=1e-5, atol=1e-4)
+    assert pred.config.training["auto"]["chosen"] == "pls+interferents"
