@@ -90,3 +90,14 @@ def test_the_chosen_candidate_is_stored_as_one_bundle(tmp_path):
     got = pred.predict(bare)["glucose"].to_numpy()
     np.testing.assert_allclose(got, cand.predict(bare, "target"), rtol=1e-5, atol=1e-4)
     assert pred.config.training["auto"]["chosen"] == "pls+interferents"
+
+
+def test_auto_fit_ranks_the_candidate_only_with_target_spectra():
+    from spectrakit.training.auto import auto_fit
+
+    X, y, process, _ = _standards_and_process(n_process=80)
+    bare = Spectra(process.values, process.axis)
+    with_target = auto_fit(X, y, pipelines={"raw": None}, target=bare, deep=())
+    without = auto_fit(X, y, pipelines={"raw": None}, deep=())
+    assert "pls+interferents" in [c.name for c in with_target.candidates]
+    assert "pls+interferents" not in [c.name for c in without.candidates]
