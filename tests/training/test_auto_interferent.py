@@ -76,3 +76,28 @@ def test_pls_net_on_augmented_standards_beats_pls_and_reports_plain_cv():
     plain = pls_estimator(None).fit(X, y).predict(process)
     assert fit.cv_error == np.sqrt(np.mean((fit.cv_predictions - y) ** 2))
     assert _rmse(fit.predict(process, "target"), g) < 0.7 * _rmse(plain, g)
+
+
+def test_the_chosen_candidate_is_stored_as_one_bundle(tmp_path):
+    from spectrakit.training.auto import AutoChoice
+    from spectrakit.training.auto_package import save_auto
+
+    X, y, process, _ = _standards_and_process(n_process=120)
+    cand = interferent_candidate("pls+interferents", None, X, y, cv_folds(21, seed=0), process)
+    choice = AutoChoice([cand], cand, "regression", "only candidate")
+    bare = Spectra(process.values, process.axis)
+    pred = save_auto(choice, X, y, tmp_path / "b", targets=["glucose"], target=bare, ood="none")
+    got = pred.predict(bare)["glucose"].to_numpy()
+    np.testing.assert_allclose(got, cand.predict(bare, "target"), rtol=1e-5, atol=1e-4)
+    assert pred.config.training["auto"]["chosen"] == "pls+interferents"
+
+
+def test_auto_fit_ranks_the_candidate_only_with_target_spectra():
+    from spectrakit.training.auto import auto_fit
+
+    X, y, process, _ = _standards_and_process(n_process=80)
+    bare = Spectra(process.values, process.axis)
+    with_target = auto_fit(X, y, pipelines={"raw": None}, target=bare, deep=())
+    without = auto_fit(X, y, pipelines={"raw": None}, deep=())
+    assert "pls+interferents" in [c.name for c in with_target.candidates]
+    assert "pls+interferents" not in [c.name for c in without.candidates]
