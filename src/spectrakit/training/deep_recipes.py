@@ -21,6 +21,9 @@ Built-in recipes:
     halves of the spectra (:mod:`spectrakit.training.matching`; recorded in ``info``).
 ``pls_matched`` (kind ``pls``: a transfer method beside mean-centering, not a network)
     CV-tuned PLS trained on those simulated spectra, applied after instrument mean-centering.
+``pls_net_interferents``
+    ``pls_net`` on the standards augmented with the analyte-free variation of the unlabeled
+    spectra (:mod:`spectrakit.training.auto_interferent`); needs target spectra.
 ``cnn``
     A small CNN on stacked preprocessing channels with the default augmentation, steps
     chosen by CV, a seed ensemble; AdaBN + CORAL with target spectra
@@ -56,6 +59,7 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
+from spectrakit.training.auto_interferent import fit_pls_net_interferents
 from spectrakit.training.matching import simulate_target
 from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
 from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
@@ -250,6 +254,9 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
         "pls_matched", ("regression",), True, _fit_pls_matched,
         "PLS on spectra simulated as the new instrument measures them (a transfer method)",
         kind="pls"),
+    "pls_net_interferents": RecipeEntry(
+        "pls_net_interferents", ("regression",), True, fit_pls_net_interferents,
+        "pls_net on standards augmented with the new spectra's analyte-free variation"),
     "cnn": RecipeEntry("cnn", ("regression", "classification"), False, _fit_cnn,
                        "small CNN on stacked channels with augmentation"),
     "cnn_pls": RecipeEntry("cnn_pls", ("regression",), False,
