@@ -4,10 +4,7 @@ import collections
 
 import numpy as np
 import pytest
-
-from spectrakit.bundle import save
-from spectrakit.core.axis import SpectralAxis
-from spectrakit.models import create
+from _export_bundles import regression_bundle
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -17,15 +14,8 @@ from spectrakit.export.onnx import export_onnx  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _plain_graph(path, name, n_points=128):
-    import torch
-
-    torch.manual_seed(0)
-    axis = SpectralAxis(np.linspace(400.0, 1800.0, n_points), unit="cm-1")
-    model = create(name, n_outputs=2, input_length=n_points).eval()
-    output = {"task": "regression", "n_targets": 2}
-    bundle = save(path, model=model, task="regression", axis=axis, targets=["a", "b"],
-                  output=output)  # fmt: skip
+def _plain_graph(path, name):
+    bundle = regression_bundle(path, name)
     export_onnx(bundle, batch_sizes=(1,), optimize=None)
     return (bundle / "model.onnx").read_bytes()
 

@@ -2,11 +2,9 @@
 
 import numpy as np
 import pytest
+from _export_bundles import regression_bundle
 
-from spectrakit.bundle import save
-from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import BundleError
-from spectrakit.models import create
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -17,14 +15,7 @@ from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx, simplify_o
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _bundle(path, name, n_points=128):
-    import torch
-
-    torch.manual_seed(0)
-    axis = SpectralAxis(np.linspace(400.0, 1800.0, n_points), unit="cm-1")
-    model = create(name, n_outputs=2, input_length=n_points).eval()
-    output = {"task": "regression", "n_targets": 2}
-    return save(path, model=model, task="regression", axis=axis, targets=["a", "b"], output=output)
+_bundle = regression_bundle
 
 
 def _run(path, feeds):

@@ -2,11 +2,9 @@
 
 import numpy as np
 import pytest
+from _export_bundles import regression_bundle
 
 import spectrakit as sk
-from spectrakit.bundle import save
-from spectrakit.core.axis import SpectralAxis
-from spectrakit.models import create
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -18,14 +16,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 N_POINTS = 128
 
 
-def _bundle(path, name):
-    import torch
-
-    torch.manual_seed(0)
-    axis = SpectralAxis(np.linspace(400.0, 1800.0, N_POINTS), unit="cm-1")
-    model = create(name, n_outputs=2, input_length=N_POINTS).eval()
-    output = {"task": "regression", "n_targets": 2}
-    return save(path, model=model, task="regression", axis=axis, targets=["a", "b"], output=output)
+_bundle = regression_bundle
 
 
 def _spectra(n, axis=None, seed=0):
