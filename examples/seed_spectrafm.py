@@ -20,8 +20,8 @@ Run::
 
     python examples/seed_spectrafm.py --out example-output/seed_spectrafm
 
-Outputs: ``model_seed<k>/`` (bundles with ``model.onnx``), ``results.csv`` (R² per grid, ONNX
-difference), ``predictions_beyond_range.csv``.
+Outputs: ``model/`` (bundle with ``model.onnx``; ``model_seed<k>/`` for further seeds),
+``results.csv`` (R² per seed and grid, ONNX difference), ``predictions_beyond_range.csv``.
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ GRIDS = {
 }
 
 
+def _bundle_name(seed: int) -> str:
+    return "model" if seed == 0 else f"model_seed{seed}"
+
+
 def train_one(args: argparse.Namespace, seed: int, n_train: int, epochs: int):
     """Fine-tune spectrafm_tiny on the training grid with one seed; returns its Predictor."""
     fe_train = np.random.default_rng(0).uniform(-1, 1, n_train)
@@ -92,7 +96,7 @@ def train_one(args: argparse.Namespace, seed: int, n_train: int, epochs: int):
         batch_size=16,
         lr=2e-3,
         seed=seed,
-        out=args.out / f"model_seed{seed}",
+        out=args.out / _bundle_name(seed),
         progress=False,
         loggers=("csv",),
         patience=None,
@@ -124,7 +128,7 @@ def main() -> None:
     rows = []
     for seed in range(args.seeds):
         predictor = train_one(args, seed, n_train, epochs)
-        rows += score_grids(predictor, args.out / f"model_seed{seed}", fe_test, seed)
+        rows += score_grids(predictor, args.out / _bundle_name(seed), fe_test, seed)
     results = pd.DataFrame(rows)
     summary = results.groupby("grid", sort=False)["r2"].agg(["mean", "std"])
     print(f"grid_augment {args.grid_augment}, {args.seeds} seed(s): R2 mean ± SD")
