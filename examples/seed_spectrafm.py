@@ -20,8 +20,8 @@ Run::
 
     python examples/seed_spectrafm.py --out example-output/seed_spectrafm
 
-Outputs: ``model/`` (bundle with ``model.onnx``), ``results.csv`` (R² per grid, ONNX
-difference), ``predictions_beyond_range.csv``.
+Outputs: ``model/`` (bundle with ``model.onnx``; ``model_seed<k>/`` for further seeds),
+``results.csv`` (R² per seed and grid, ONNX difference), ``predictions_beyond_range.csv``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("example-output") / NAME)
     p.add_argument("--quick", action="store_true", help="small data, few epochs")
+    p.add_argument("--seeds", type=int, default=1, help="training seeds (R² mean ± SD)")
+    p.add_argument(
+        "--grid-augment",
+        type=float,
+        default=2.0,
+        help="random re-gridding factor in training (1 = off, the single-grid baseline)",
+    )
     return p.parse_args()
 
 
@@ -65,43 +72,68 @@ def observe(fe_h: np.ndarray, grid: np.ndarray, seed: int) -> sk.Spectra:
     return sk.Spectra(flux, grid, unit="angstrom", meta={"fe_h": fe_h})
 
 
-def main() -> None:
-    args = parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    n_train, n_test, epochs = (160, 40, 15) if args.quick else (2000, 400, 120)
-    rng = np.random.default_rng(0)
-    fe_train, fe_test = rng.uniform(-1, 1, n_train), rng.uniform(-1, 1, n_test)
-    train = observe(fe_train, np.linspace(LO, HI, 291), 1)
-    predictor = fit_supervised(
+GRIDS = {
+    "training grid (291 points)": np.linspace(LO, HI, 291),
+    "another grid (592 points)": np.linspace(15200.0, 16900.0, 592),
+    "first half of the range": np.linspace(LO, 16040.0, 160),
+}
+
+
+def _bundle_name(seed: int) -> str:
+    return "model" if seed == 0 else f"model_seed{seed}"
+
+
+def train_one(args: argparse.Namespace, seed: int, n_train: int, epochs: int):
+    """Fine-tune spectrafm_tiny on the training grid with one seed; returns its Predictor."""
+    fe_train = np.random.default_rng(0).uniform(-1, 1, n_train)
+    train = observe(fe_train, GRIDS["training grid (291 points)"], 1)
+    return fit_supervised(
         train,
         "fe_h",
         model="spectrafm_tiny",
+        model_kwargs={"grid_augment": args.grid_augment},
         max_epochs=epochs,
         batch_size=16,
         lr=2e-3,
-        out=args.out / "model",
+        seed=seed,
+        out=args.out / _bundle_name(seed),
         progress=False,
         loggers=("csv",),
         patience=None,
     )
-    export_onnx(args.out / "model", batch_sizes=(1, 4))
-    runtime = load_onnx(args.out / "model")
-    grids = {
-        "training grid (291 points)": np.linspace(LO, HI, 291),
-        "another grid (592 points)": np.linspace(15200.0, 16900.0, 592),
-        "first half of the range": np.linspace(LO, 16040.0, 160),
-    }
+
+
+def score_grids(predictor, bundle: Path, fe_test: np.ndarray, seed: int) -> list[dict]:
+    """R² on every test grid, and the ONNX runtime's largest difference from PyTorch."""
+    export_onnx(bundle, batch_sizes=(1, 4))
+    runtime = load_onnx(bundle)
     rows = []
-    for name, grid in grids.items():
+    for name, grid in GRIDS.items():
         test = observe(fe_test, grid, 2)
         pred = predictor.predict(test)["fe_h"].to_numpy()
         onnx = runtime.predict(test)["fe_h"].to_numpy()
         r2 = regression_metrics(fe_test, pred)["r2"]
         diff = float(np.abs(onnx - pred).max())
-        rows.append({"grid": name, "r2": r2, "onnx_max_abs_diff": diff})
-        print(f"{name:<28} R2 {r2:.3f}   ONNX vs PyTorch max |diff| {diff:.2g}")
+        rows.append({"seed": seed, "grid": name, "r2": r2, "onnx_max_abs_diff": diff})
+        print(f"seed {seed}  {name:<28} R2 {r2:.3f}   ONNX vs PyTorch max |diff| {diff:.2g}")
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    n_train, n_test, epochs = (160, 40, 15) if args.quick else (2000, 400, 120)
+    fe_test = np.random.default_rng(0).uniform(-1, 1, n_train + n_test)[n_train:]
+    rows = []
+    for seed in range(args.seeds):
+        predictor = train_one(args, seed, n_train, epochs)
+        rows += score_grids(predictor, args.out / _bundle_name(seed), fe_test, seed)
     results = pd.DataFrame(rows)
+    summary = results.groupby("grid", sort=False)["r2"].agg(["mean", "std"])
+    print(f"grid_augment {args.grid_augment}, {args.seeds} seed(s): R2 mean ± SD")
+    for name, row in summary.iterrows():
+        print(f"  {name:<28} {row['mean']:.3f} ± {row['std']:.3f}")
     with atomic_path(args.out / "results.csv") as tmp:
         results.to_csv(tmp, index=False)
     beyond = observe(fe_test, np.linspace(14250.0, 16950.0, 320), 3)

@@ -21,6 +21,7 @@ from torch import nn
 from spectrakit.layers import FourierAxisEmbed
 from spectrakit.models._registry import register_model
 from spectrakit.models.specbert import MaskedTransformer
+from spectrakit.models.spectrafm_grid import random_grid
 
 __all__ = ["SpectraFM"]
 
@@ -35,6 +36,11 @@ class SpectraFM(MaskedTransformer):
     period_range : (float, float)
         Shortest and longest initial period, in axis units (learnable afterwards). The
         wide default covers um, nm and cm-1 axes alike.
+    grid_augment : float
+        In training, each batch is resampled onto a random grid (density up to this
+        factor finer or coarser, sometimes a random sub-range; see
+        :mod:`~spectrakit.models.spectrafm_grid`), so the model reads other grids. 1 or
+        less turns it off.
     **kwargs
         :class:`~spectrakit.models.specbert.MaskedTransformer` arguments.
 
@@ -51,12 +57,20 @@ class SpectraFM(MaskedTransformer):
         *,
         n_freqs: int = 64,
         period_range: tuple[float, float] | list[float] = (1e-3, 1e5),
+        grid_augment: float = 2.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.grid_augment = float(grid_augment)
         lo, hi = (float(v) for v in period_range)
         self.axis_embed = FourierAxisEmbed(self.num_features, n_freqs, (lo, hi))
         self.spacing_embed = nn.Linear(1, self.num_features)
+
+    def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
+        """(B, C, L) -> (B, D); a training batch is first put on a random grid."""
+        if self.training and self.grid_augment > 1.0 and axis is not None:
+            x, axis = random_grid(x, axis, self.patch_size, max_factor=self.grid_augment)
+        return super().forward_embedding(x, axis)
 
     def positions(self, n: int, axis: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         """Axis encodings of the N patches: (B, N, D) from their mean axis value and spacing."""

@@ -1,0 +1,90 @@
+"""Random re-gridding of a training batch, so that SpectraFM learns to read any grid.
+
+A patch token is a fixed number of points, so its values depend on the sampling density:
+the same band spans 8 points on a fine grid and 2 on a coarse one. Trained on one grid
+only, the patch embedding never sees another density and fails elsewhere. During
+training each batch is resampled (linear interpolation, on the physical axis) onto a
+random grid: a random density between ``1/max_factor`` and ``max_factor`` times the
+input's, and, with probability ``p_subrange``, a random sub-range of at least
+``min_fraction`` of the axis. Inference is unchanged (and so is the exported graph).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["interp_rows", "random_grid"]
+
+
+def interp_rows(x: torch.Tensor, axis: torch.Tensor, new_axis: torch.Tensor) -> torch.Tensor:
+    """Linear interpolation of each row onto its new axis.
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+        Spectra.
+    axis : Tensor (B, L)
+        Ascending axis of each row.
+    new_axis : Tensor (B, M)
+        Positions to read, inside the range of ``axis`` (clamped otherwise).
+
+    Returns
+    -------
+    Tensor (B, C, M)
+    """
+    length = axis.shape[1]
+    idx = torch.searchsorted(axis.contiguous(), new_axis.contiguous()).clamp(1, length - 1)
+    a0, a1 = axis.gather(1, idx - 1), axis.gather(1, idx)
+    t = ((new_axis - a0) / (a1 - a0).clamp_min(1e-30)).clamp(0.0, 1.0).to(x.dtype)
+    gather = (idx - 1).unsqueeze(1).expand(-1, x.shape[1], -1)
+    y0, y1 = x.gather(2, gather), x.gather(2, gather + 1)
+    return y0 + t.unsqueeze(1) * (y1 - y0)
+
+
+def random_grid(
+    x: torch.Tensor,
+    axis: torch.Tensor,
+    patch: int,
+    *,
+    max_factor: float = 2.0,
+    p_subrange: float = 0.5,
+    min_fraction: float = 0.4,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Resample a batch onto one random grid (density and, sometimes, sub-range).
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+        Spectra.
+    axis : Tensor (B, L)
+        Their axis (ascending or descending, the same direction in every row).
+    patch : int
+        Patch size P; the new length is a whole number of patches (at least two).
+    max_factor : float
+        Density drawn log-uniformly in [1/max_factor, max_factor] times the input's.
+    p_subrange : float
+        Probability of keeping a random sub-range only.
+    min_fraction : float
+        Smallest sub-range, as a fraction of the axis span.
+
+    Returns
+    -------
+    (Tensor (B, C, M), Tensor (B, M))
+        Resampled spectra and their axis, ascending.
+    """
+    if axis[0, -1] < axis[0, 0]:
+        x, axis = x.flip(-1), axis.flip(-1)
+    gen = torch.rand(4).tolist()
+    factor = math.exp((2 * gen[0] - 1) * math.log(max_factor))
+    lo_f, hi_f = 0.0, 1.0
+    if gen[1] < p_subrange:
+        width = min_fraction + (1 - min_fraction) * gen[2]
+        lo_f = (1 - width) * gen[3]
+        hi_f = lo_f + width
+    n_new = max(2, round(axis.shape[1] * (hi_f - lo_f) * factor / patch)) * patch
+    lo, hi = axis[:, :1], axis[:, -1:]
+    frac = torch.linspace(lo_f, hi_f, n_new, dtype=axis.dtype, device=axis.device)
+    new_axis = lo + (hi - lo) * frac.unsqueeze(0)
+    return interp_rows(x, axis, new_axis), new_axis
