@@ -57,7 +57,7 @@ class SpectraFM(MaskedTransformer):
         *,
         n_freqs: int = 64,
         period_range: tuple[float, float] | list[float] = (1e-3, 1e5),
-        grid_augment: float = 2.0,
+        grid_augment: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
