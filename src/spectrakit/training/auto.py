@@ -365,7 +365,7 @@ def auto_fit(
     cands, best_pls = _chemometric_candidates(X, y, task, pipelines, folds, target, standards,
                                               view)  # fmt: skip
     if target is not None and standards is None and task == "regression":
-        cands.append(_interferents(best_pls.info["pipeline"], X, y, folds, target, seed))
+        cands.append(_interferents(best_pls.info["pipeline"], X, y, folds, target, seed, view))
     deep = deep if target is not None or standards is None else ()
     cands += (deeps := _deep_candidates(deep, best_pls.info["pipeline"], X, y, task, folds,
               target, deep_input, seed, quick, recipe_options, view))  # fmt: skip
@@ -376,10 +376,15 @@ def auto_fit(
                       _reason(chosen, best_pls, len(folds), task, standards, by_view))  # fmt: skip
 
 
-def _interferents(pipe, X, y, folds, target, seed) -> Candidate:
-    """The interferent-augmented PLS, ranked on its own target-like validation error."""
+def _interferents(pipe, X, y, folds, target, seed, view) -> Candidate:
+    """The interferent-augmented PLS candidate.
+
+    Where a target view ranks the transfer candidates, it competes there with its own
+    target-like validation error; otherwise by CV, like the rest.
+    """
     cand = interferent_candidate("pls+interferents", pipe, X, y, folds, target, seed)
-    cand.target_error = cand.info["target_like_rmse"]
+    if view is not None:
+        cand.target_error = cand.info["target_like_rmse"]
     return cand
 
 
