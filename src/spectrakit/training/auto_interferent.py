@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from spectrakit.chemometrics import resolve_pipeline
-from spectrakit.chemometrics._pls import pls_nipals
+from spectrakit.chemometrics import pls_nipals, resolve_pipeline
 from spectrakit.chemometrics.interferent_augment import (
     augment_with_interferents,
     interferent_basis,
@@ -185,13 +184,13 @@ def fit_pls_net_interferents(ctx: dict) -> tuple[Any, float, np.ndarray, dict]:
     ----------
     ctx : dict
         :func:`~spectrakit.training.deep_recipes.fit_deep`'s context (``X``, ``y``,
-        ``pipeline``, ``folds``, ``target``, ``seed``, ``quick``).
+        ``pipeline``, ``folds``, ``target``, ``seed``, ``quick``) plus ``estimator``, the
+        unfitted PLS front end of the network.
 
     Returns
     -------
     model, cv_error, oof (n,), info
     """
-    from spectrakit.training.deep_recipes import pls_estimator
     from spectrakit.training.scorenet import ScoreRecipe, fit_scorenet
 
     X, y, seed = ctx["X"], np.asarray(ctx["y"], np.float64), ctx["seed"]
@@ -207,7 +206,7 @@ def fit_pls_net_interferents(ctx: dict) -> tuple[Any, float, np.ndarray, dict]:
                                        seed=seed)  # fmt: skip
     source_row = np.concatenate([np.arange(len(y)), np.repeat(np.arange(len(y)), n_per)])
     rec = ScoreRecipe(steps=(0, 100, 300), ensemble=2) if ctx["quick"] else ScoreRecipe()
-    net = fit_scorenet(pls_estimator(None), Spectra(Xa, axis), ya, recipe=rec,
+    net = fit_scorenet(ctx["estimator"], Spectra(Xa, axis), ya, recipe=rec,
                        folds=_augmented_folds(ctx["folds"], source_row), seed=seed)  # fmt: skip
     oof = np.asarray(net.cv_predictions, np.float64)[: len(y)]
     info = info | {"steps": net.steps, "n_lv": net.n_components, "recipe": rec.to_config()}

@@ -244,6 +244,12 @@ class _RawPLS:
 
 
 #: the registered recipes, by name.
+def _fit_pls_net_interferents(ctx: dict) -> tuple:
+    """``pls_net_interferents``: the interferent recipe with this module's PLS front end."""
+    ctx["estimator"] = pls_estimator(None)
+    return fit_pls_net_interferents(ctx)
+
+
 DEEP_RECIPES: dict[str, RecipeEntry] = {
     "pls_net": RecipeEntry("pls_net", ("regression", "classification"), False, _fit_pls_net,
                            "network on PLS (PLS-DA) latent scores, starts as PLS (PLS-DA)"),
@@ -255,7 +261,7 @@ DEEP_RECIPES: dict[str, RecipeEntry] = {
         "PLS on spectra simulated as the new instrument measures them (a transfer method)",
         kind="pls"),
     "pls_net_interferents": RecipeEntry(
-        "pls_net_interferents", ("regression",), True, fit_pls_net_interferents,
+        "pls_net_interferents", ("regression",), True, _fit_pls_net_interferents,
         "pls_net on standards augmented with the new spectra's analyte-free variation"),
     "cnn": RecipeEntry("cnn", ("regression", "classification"), False, _fit_cnn,
                        "small CNN on stacked channels with augmentation"),
