@@ -8,6 +8,7 @@ from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
 from spectrakit.cli._channels import add_channel_options, read_data, read_val
 from spectrakit.cli._common import add_read_options
 from spectrakit.cli._output import claim_dir
+from spectrakit.cli._parser import command_parser, option
 from spectrakit.cli._targets import check_targets
 from spectrakit.core.errors import ConfigError
 from spectrakit.training.cli_options import (
@@ -27,31 +28,32 @@ EXAMPLE = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "finetune",
-        description="Supervised training (regression, classification, multi-label). " + EXAMPLE,
-    )
-    p.add_argument("--data", help="labelled spectra (table format)")
-    p.add_argument("--target", required=True, help="target column(s), comma-separated")
-    p.add_argument("--out", required=True, help="output bundle directory")
-    p.add_argument(
+OPTIONS = (
+    option("--data", help="labelled spectra (table format)"),
+    option("--target", required=True, help="target column(s), comma-separated"),
+    option("--out", required=True, help="output bundle directory"),
+    option(
         "--val",
         help="validation spectra (default: hold out --val-fraction); with --channel-files, "
         "the validation channels in the same form",
-    )
-    p.add_argument(
+    ),
+    option(
         "--name-template",
         help="write the bundle to OUT/<name> with name from the recipe, e.g. "
         "'{model} y={targets} c={channels} t={transforms} {split} s={seed} "
         "eps={label_smoothing}' (fields: model task targets channels transforms "
         "augmentation split seed label_smoothing mixup)",
-    )
+    ),
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    description = "Supervised training (regression, classification, multi-label). " + EXAMPLE
+    p = command_parser(sub, "finetune", description, run, OPTIONS)
     add_read_options(p)
     add_channel_options(p)
     add_auto_options(p)
     add_training_options(p, FitConfig)
-    p.set_defaults(func=run)
 
 
 def _task(spectra, targets: list[str], task: str | None) -> str:
