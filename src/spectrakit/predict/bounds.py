@@ -49,4 +49,7 @@ def clip_to_bounds(
         raise ConfigError(
             f"expected lower <= upper, got lower={lower} > upper={upper}; swap or fix the bounds"
         )
-    return np.clip(np.asarray(pred, dtype=float), lower, upper)
+    out = np.array(pred, dtype=float)
+    if lower is None and upper is None:
+        return out
+    return np.clip(out, lower, upper)
