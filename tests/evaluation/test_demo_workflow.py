@@ -63,7 +63,7 @@ def test_scores_are_those_of_the_written_bundle_on_the_same_points(run):
     """Synthetic concentration shift between standards and process (+12 g/L)."""
     result, _, (_, process, ref), _ = run
     assert result.n_process == 238  # the two constant rows are dropped
-    assert set(result.scores) == {"auto", "PLS", "PLS + mean-centering"}
+    assert set(result.scores) == {"auto", "auto, smoothed in time", "PLS", "PLS + mean-centering"}
     matched = match_reference(process.select(np.arange(238)), ref)
     pred = sk.load(result.bundle).predict(matched)["glucose"].to_numpy()
     y = matched.meta["glucose"].to_numpy()
@@ -97,3 +97,19 @@ def test_the_glucose_course_is_the_bundles_prediction_of_every_measured_spectrum
     pred = sk.load(result.bundle).predict(measured)["glucose"].to_numpy()
     np.testing.assert_allclose(series["glucose_auto"], pred, rtol=1e-6)
     assert np.isfinite(series["glucose_pls"]).all()
+
+
+def test_the_smoothed_column_is_the_local_level_course_averaged_at_each_hplc_time(run):
+    """Known answer: the ML local-level smoother of the written course, +-5 spectra."""
+    from spectrakit.chemometrics.local_level import smooth_local_level
+
+    result, _, _, _ = run
+    course = smooth_local_level(result.predictions["glucose_auto"].to_numpy())
+    times = result.predictions["time_min"].to_numpy()
+    idx = [int(np.abs(times - t).argmin()) for t in result.matched["time_min"]]
+    want = np.array([course[max(i - 5, 0) : i + 6].mean() for i in idx])
+    got = result.matched["pred_auto, smoothed in time"].to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    y = result.matched["hplc"].to_numpy()
+    err = np.sqrt(np.mean((want - y) ** 2))
+    assert result.scores["auto, smoothed in time"]["rmsep"] == pytest.approx(err)

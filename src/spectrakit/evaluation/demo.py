@@ -30,6 +30,7 @@ import pandas as pd
 from spectrakit.core.spectra import Spectra
 from spectrakit.evaluation.demo_data import (
     FIELD_PIPELINE,
+    HALF_WINDOW,
     drop_flat,
     load_demo_data,
     match_reference,
@@ -143,10 +144,12 @@ def demo_workflow(
     predictor = save_auto(choice, train, y, bundle_dir, targets=["glucose"], target=unlabeled)
     pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
     auto = predictor.config.training["auto"]
-    scores, at_hplc = _score_once(predictor, pls, test, sealed, auto["chosen"])
+    series = _series(process, predictor, pls)
+    smoothed = _smoothed_at(series, test.meta["time_min"].to_numpy(dtype=np.float64))
+    scores, at_hplc = _score_once(predictor, pls, test, sealed, auto["chosen"], smoothed)
     return DemoResult(
         source, auto["chosen"], auto["reason"], scores, choice.table(), train.n_spectra,
-        process.n_spectra, len(sealed), bundle_dir, _series(process, predictor, pls), at_hplc,
+        process.n_spectra, len(sealed), bundle_dir, series, at_hplc,
         time.perf_counter() - t0, {"pls": pls.name, "pls_lv": pls.info.get("n_lv")},
     )  # fmt: skip
 
@@ -162,6 +165,21 @@ def _series(process: Spectra, predictor: Any, pls: Any) -> pd.DataFrame:
     )
 
 
+def _smoothed_at(series: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    """The auto course smoothed in time, averaged like the test spectra, shape (n_times,).
+
+    The process spectra form a time series, so the prediction course is smoothed by a
+    local-level model whose two variances are estimated from the course itself by maximum
+    likelihood (:mod:`spectrakit.chemometrics.local_level`); no reference value is read.
+    Each HPLC time gets the mean over the same +-``HALF_WINDOW`` spectra as its test spectrum.
+    """
+    from spectrakit.chemometrics.local_level import smooth_local_level
+
+    course = smooth_local_level(series["glucose_auto"].to_numpy(dtype=np.float64))
+    idx = np.abs(series["time_min"].to_numpy()[None, :] - times[:, None]).argmin(axis=1)
+    return np.array([course[max(i - HALF_WINDOW, 0) : i + HALF_WINDOW + 1].mean() for i in idx])
+
+
 def _split(process: Spectra, reference: pd.DataFrame) -> tuple[Spectra, Spectra, SealedTargets]:
     """Measured process spectra, the HPLC-time test spectra and their sealed references."""
     process = drop_flat(process)
@@ -170,10 +188,11 @@ def _split(process: Spectra, reference: pd.DataFrame) -> tuple[Spectra, Spectra,
     return process, strip_targets(matched, ["glucose"]), sealed
 
 
-def _score_once(predictor, pls, test: Spectra, sealed: SealedTargets, chosen: str):
-    """Freeze the choice, then score the bundle and the PLS references in one call."""
+def _score_once(predictor, pls, test: Spectra, sealed: SealedTargets, chosen: str, smoothed):
+    """Freeze the choice, then score the bundle, its time-smoothed course and PLS at once."""
     preds = {
         "auto": predictor.predict(test)["glucose"].to_numpy(),
+        "auto, smoothed in time": smoothed,
         "PLS": pls.predict(test, "source"),
         "PLS + mean-centering": pls.predict(test, "target"),
     }

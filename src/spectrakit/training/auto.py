@@ -46,7 +46,7 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
-from spectrakit.training.auto_candidate import Candidate
+from spectrakit.training.auto_candidate import Candidate, transformed_values
 from spectrakit.training.auto_interferent import interferent_candidate
 from spectrakit.training.auto_shift import (
     analyte_preserving_centering,
@@ -179,11 +179,6 @@ class _DIPLSModel:
         return self.choice.model.predict(x, domain=domain)
 
 
-def _values(pre: Any, X: Spectra) -> np.ndarray:
-    out = pre.transform(X) if pre is not None else X
-    return out.values if isinstance(out, Spectra) else np.asarray(out)
-
-
 def _dipls_view_oof(choice: Any, Zs, y, Zv, folds) -> np.ndarray:
     """Out-of-fold target-domain predictions (n,) of the view ``Zv`` at the chosen settings.
 
@@ -202,11 +197,11 @@ def _dipls_candidate(name, pipeline, X, y, folds, target, view=None) -> Candidat
     pre = resolve_pipeline(pipeline)
     if pre is not None:
         pre.fit(X)
-    Zs, Zt = _values(pre, X), _values(pre, target)
+    Zs, Zt = transformed_values(pre, X), transformed_values(pre, target)
     choice = choose_dipls(Zs, y, Zt, folds)
     voof = None
     if view is not None:
-        voof = _dipls_view_oof(choice, Zs, y, _values(pre, view.spectra), folds)
+        voof = _dipls_view_oof(choice, Zs, y, transformed_values(pre, view.spectra), folds)
     shift = keep_shift_in_dipls(choice.model, Zs, y, Zt)
     info = {"gamma": choice.gamma, "lam": choice.lam, "n_lv": choice.n_components,
             **shift_info(shift)}  # fmt: skip
@@ -230,7 +225,7 @@ class _CNNWrap:
         self.m, self.deep_input = m, deep_input
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        return self.m.predict(_values(self.deep_input, X), domain)
+        return self.m.predict(transformed_values(self.deep_input, X), domain)
 
 
 def _pls_net(best_pipe, X, y, folds, target, view, seed, quick):
@@ -254,8 +249,8 @@ def _cnn(X, y, task, folds, target, deep_input, seed, quick, options):
     rec = replace(get_recipe("cnn"), **(options or {}))
     if quick:
         rec = replace(rec, steps=(150, 300), ensemble=2)
-    xt = None if target is None else _values(deep_input, target)
-    m = fit_recipe(rec, _values(deep_input, X), y, task=task, folds=folds,
+    xt = None if target is None else transformed_values(deep_input, target)
+    m = fit_recipe(rec, transformed_values(deep_input, X), y, task=task, folds=folds,
                    X_target=xt, seed=seed)  # fmt: skip
     info = {"steps": m.steps, "recipe": rec.to_config(), **recipe_facts(m)}
     return m, _CNNWrap(m, deep_input), info, None
@@ -340,8 +335,7 @@ def auto_fit(
     pipelines : mapping of str to pipeline
         Preprocessing of the PLS candidates (preset names, dicts or transformers).
     target : Spectra, optional
-        Unlabeled spectra of the new instrument (same axis as ``X``); transfer candidates
-        are then ranked on a target view (:mod:`spectrakit.training.target_view`).
+        Unlabeled new-instrument spectra (axis of ``X``): transfer candidates, target view.
     deep : sequence of str
         Deep recipes to try (``pls_net``, ``cnn``; empty for chemometrics only).
     deep_input : pipeline, optional
@@ -350,11 +344,9 @@ def auto_fit(
         Shared CV folds (else built from ``groups`` / labels), seed, faster deep recipes.
     standards : (Spectra, Spectra), optional
         Paired transfer standards (master, slave): PLS with DS, PDS, SST, mean-centering or
-        no map, ranked by CV and leave-one-standard-out transfer error
-        (:mod:`spectrakit.training.auto_standards`); networks compete only with ``target``.
+        no map (:mod:`spectrakit.training.auto_standards`); networks only with ``target``.
     recipe_options : mapping, optional
-        :class:`~spectrakit.training.recipes.DeepRecipe` fields for the ``cnn`` candidate,
-        e.g. ``{"align": "dann", "screen": "cv"}``.
+        ``DeepRecipe`` fields for ``cnn``, e.g. ``{"align": "dann", "screen": "cv"}``.
 
     Returns
     -------

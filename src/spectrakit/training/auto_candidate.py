@@ -33,3 +33,21 @@ class Candidate:
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
         """Predictions of the fitted candidate."""
         return self.model.predict(X, domain)
+
+
+def transformed_values(pre: Any, X: Spectra) -> np.ndarray:
+    """The values of ``X`` after the fitted preprocessing ``pre`` (none: as given).
+
+    Parameters
+    ----------
+    pre : fitted pipeline or None
+        Anything with ``transform``; ``None`` keeps ``X``.
+    X : Spectra
+        Spectra of shape (n, p).
+
+    Returns
+    -------
+    ndarray of shape (n, p')
+    """
+    out = pre.transform(X) if pre is not None else X
+    return out.values if isinstance(out, Spectra) else np.asarray(out)

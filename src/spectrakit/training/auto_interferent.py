@@ -26,7 +26,7 @@ from spectrakit.chemometrics.interferent_augment import (
     process_like,
 )
 from spectrakit.core.spectra import Spectra
-from spectrakit.training.auto_candidate import Candidate
+from spectrakit.training.auto_candidate import Candidate, transformed_values
 
 __all__ = [
     "GRID",
@@ -42,11 +42,6 @@ MAX_LV = 10
 N_BLOCKS = 10
 
 
-def _values(pre: Any, X: Spectra) -> np.ndarray:
-    out = pre.transform(X) if pre is not None else X
-    return out.values if isinstance(out, Spectra) else np.asarray(out)
-
-
 class InterferentPLS:
     """A linear read-out ``b' (z - mean) + y_mean`` behind a fitted preprocessing."""
 
@@ -55,7 +50,7 @@ class InterferentPLS:
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
         """Predictions (n,); the same model serves both domains."""
-        return (_values(self.pre, X) - self.x_mean) @ self.coef + self.y_mean
+        return (transformed_values(self.pre, X) - self.x_mean) @ self.coef + self.y_mean
 
 
 def _fit_path(Xa: np.ndarray, ya: np.ndarray, n_lv: int) -> tuple[np.ndarray, ...]:
@@ -145,7 +140,7 @@ def interferent_candidate(
     pre = resolve_pipeline(pipeline)
     if pre is not None:
         pre.fit(X)
-    Zs, Zt = _values(pre, X), _values(pre, target)
+    Zs, Zt = transformed_values(pre, X), transformed_values(pre, target)
     y = np.asarray(y, np.float64)
     info = choose_setting(Zs, y, Zt, folds, seed)
     basis = interferent_basis(Zs, y, Zt, info["k"])
@@ -164,7 +159,9 @@ class _NetOnPreprocessed:
         self.pre, self.net, self.axis = pre, net, axis
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        return np.asarray(self.net.predict(Spectra(_values(self.pre, X), self.axis))).ravel()
+        return np.asarray(
+            self.net.predict(Spectra(transformed_values(self.pre, X), self.axis))
+        ).ravel()
 
 
 def _augmented_folds(folds: list, source_row: np.ndarray) -> list:
@@ -197,7 +194,7 @@ def fit_pls_net_interferents(ctx: dict) -> tuple[Any, float, np.ndarray, dict]:
     pre = resolve_pipeline(ctx["pipeline"])
     if pre is not None:
         pre.fit(X)
-    Zs, Zt = _values(pre, X), _values(pre, ctx["target"])
+    Zs, Zt = transformed_values(pre, X), transformed_values(pre, ctx["target"])
     axis = (pre.transform(X) if pre is not None else X).axis.values
     info = choose_setting(Zs, y, Zt, ctx["folds"], seed)
     basis = interferent_basis(Zs, y, Zt, info["k"])

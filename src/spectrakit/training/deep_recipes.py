@@ -59,6 +59,7 @@ from spectrakit.chemometrics import (
 )
 from spectrakit.core.errors import ConfigError, DataError
 from spectrakit.core.spectra import Spectra
+from spectrakit.training.auto_candidate import transformed_values
 from spectrakit.training.auto_interferent import fit_pls_net_interferents
 from spectrakit.training.matching import simulate_target
 from spectrakit.training.recipes import fit_recipe, get_recipe, recipe_facts
@@ -123,11 +124,6 @@ def pls_estimator(pipeline: Any, task: str = "regression", max_components: int =
     if task == "regression":
         return SpectralEstimator(PLSRegressor(max_components=max_components, cv=5), pipeline)
     return SpectralEstimator(PLSDA(max_components=max_components, cv=5), pipeline)
-
-
-def _values(pre: Any, X: Spectra) -> np.ndarray:
-    out = pre.transform(X) if pre is not None else X
-    return out.values if isinstance(out, Spectra) else np.asarray(out)
 
 
 # ---------------------------------------------------------------------- recipe fitters
@@ -198,7 +194,7 @@ class _CNN:
         self.m, self.pre = m, pre
 
     def predict(self, X: Spectra, domain: str = "source") -> np.ndarray:
-        return self.m.predict(_values(self.pre, X), domain)
+        return self.m.predict(transformed_values(self.pre, X), domain)
 
 
 def _fit_cnn(ctx: dict, residual: bool = False, name: str = "cnn"):
@@ -210,7 +206,7 @@ def _fit_cnn(ctx: dict, residual: bool = False, name: str = "cnn"):
         pre.fit(ctx["X"])
     X, target = ctx["X"], ctx["target"]
     xin = pre.transform(X) if pre is not None else X
-    xt = None if target is None else _values(pre, target)
+    xt = None if target is None else transformed_values(pre, target)
     base = _RawPLS(ctx["pipeline"], xin.axis) if residual else None
     m = fit_recipe(rec, xin.values, ctx["y"], task=ctx["task"], folds=ctx["folds"],
                    base=base, X_target=xt, seed=ctx["seed"])  # fmt: skip
