@@ -9,7 +9,9 @@ scores every candidate with the same CV folds on the training spectra only, the 
 frozen into a :class:`~spectrakit.evaluation.protocol.SealedTargets`, and only then is the
 test set scored, once, for every column. Printed per case: RMSEP (or accuracy) mean +- SD
 over the seeds, the ratio to PLS from the same run (mean of per-seed ratios), the CV pick of
-the automatic choice and the run time per seed.
+the automatic choice and the run time per seed: wall seconds and the process's CPU seconds
+(on a loaded machine the wall time is inflated; with one torch thread the CPU seconds are
+about what a quiet machine takes).
 
 Cases: ``fermentation`` (chemotools ATR-MIR: 21 standards -> 34 HPLC points of the
 on-line process, 1,629 unlabeled process spectra), ``coffee`` (ATR-FTIR, 3 origins, a
@@ -247,7 +249,7 @@ def run_split(split: Split, seed: int, quick: bool) -> dict:
     their CV error on the training spectra simulated as the new instrument measures them
     (:mod:`spectrakit.training.target_view`) when that instrument model fits.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     codes = None if split.task == "regression" else np.unique(split.y, return_inverse=True)[1]
     folds = cv_folds(len(split.y), k=3 if quick else 5, y=codes, groups=split.groups, seed=seed)
     cands, pls = _candidates(split, folds, seed, quick)
@@ -269,6 +271,7 @@ def run_split(split: Split, seed: int, quick: bool) -> dict:
         "target_view": {c.name: c.target_error for c in cands if c.target_error is not None},
         "ranked_by": "target view" if by_view else "cv",
         "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - c0,
     }
 
 
@@ -296,11 +299,13 @@ def _table(case: str, task: str, rows: list[dict], runs: list[dict]) -> list[str
     """Markdown lines of one case's table."""
     what = "RMSEP" if task == "regression" else "accuracy"
     secs = np.mean([r["seconds"] for r in runs])
+    cpu = [r.get("cpu_seconds") for r in runs]
+    cpu_note = "" if None in cpu else f", {np.mean(cpu):.0f} s CPU"
     picks = ", ".join(f"{k} x{v}" for k, v in
                       sorted(Counter(r["auto_choice"] for r in runs).items()))  # fmt: skip
     reg = task == "regression"
     lines = [
-        f"### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed)",
+        f"### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed{cpu_note})",
         "",
         f"auto chose (by CV on training data{_ranked(runs)}): {picks}",
         "",

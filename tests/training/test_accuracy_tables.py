@@ -70,3 +70,14 @@ def test_unknown_deep_recipe_override_is_refused(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--cases", "coffee", "--deep", "transformer"])
     assert "unknown deep recipe" in capsys.readouterr().err
+
+
+def test_case_heading_gives_wall_and_cpu_seconds_per_seed(bench):
+    runs = [_run(1.0, 2.0) | {"cpu_seconds": 1.0}, _run(3.0, 4.0) | {"cpu_seconds": 3.0}]
+    lines = bench._table("raman", "classification", bench._summary(runs, "classification"), runs)
+    assert lines[0] == "### raman: accuracy, mean +- SD over 2 seeds (2 s per seed, 2 s CPU)"
+    # a saved run without CPU seconds keeps the wall figure alone
+    older = [_run(1.0, 2.0), _run(3.0, 4.0) | {"cpu_seconds": 3.0}]
+    heading = bench._table("raman", "classification", bench._summary(older, "classification"),
+                           older)[0]  # fmt: skip
+    assert heading.endswith("(2 s per seed)")
