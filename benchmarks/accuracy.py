@@ -344,7 +344,9 @@ def _merged(paths: list[str]) -> dict:
     """Cases of saved runs, in order; runs of one case (and column set) over files joined.
 
     Seeds run in separate invocations (``--first-seed``) of the same case and columns form
-    one table; each seed keeps its own PLS, so per-seed ratios stay same-run ratios.
+    one table; each seed keeps its own PLS, so per-seed ratios stay same-run ratios. A later
+    file supersedes: a seed run again replaces its earlier run (never counted twice), and a
+    case run again with other columns replaces the earlier table.
     """
     out: dict = {}
     for path in paths:
@@ -356,7 +358,9 @@ def _merged(paths: list[str]) -> dict:
             key = f"{case} ({res['label']})" if res.get("label") else case
             cols = list(res["runs"][0]["scores"])
             if key in out and list(out[key]["runs"][0]["scores"]) == cols:
-                out[key]["runs"] = out[key]["runs"] + res["runs"]
+                again = {r.get("seed") for r in res["runs"]} - {None}
+                kept = [r for r in out[key]["runs"] if r.get("seed") not in again]
+                out[key]["runs"] = kept + res["runs"]
             else:
                 out[key] = dict(res)
     for res in out.values():

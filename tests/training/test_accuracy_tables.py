@@ -81,3 +81,18 @@ def test_case_heading_gives_wall_and_cpu_seconds_per_seed(bench):
     heading = bench._table("raman", "classification", bench._summary(older, "classification"),
                            older)[0]  # fmt: skip
     assert heading.endswith("(2 s per seed)")
+
+
+def test_a_seed_rendered_from_two_files_counts_once_the_later_run(bench, tmp_path):
+    old = [_run(1.0, 2.0) | {"seed": 0}, _run(3.0, 4.0) | {"seed": 1}]
+    new = [_run(2.0, 2.0) | {"seed": 1}, _run(4.0, 4.0) | {"seed": 2}]
+    paths = []
+    for k, runs in enumerate([old, new]):
+        saved = {"raman": {"task": "regression", "summary": bench._summary(runs, "regression"),
+                           "runs": runs, "quick": True, "threads": 1}}  # fmt: skip
+        paths.append(tmp_path / f"r{k}.json")
+        paths[-1].write_text(json.dumps(saved))
+    merged = bench._merged([str(p) for p in paths])["raman"]
+    assert [r["seed"] for r in merged["runs"]] == [0, 1, 2]
+    # seed 1 is the later run (2 against PLS 2), not the earlier one (3 against 4)
+    assert [r["scores"]["auto"]["score"] for r in merged["runs"]] == [1.0, 2.0, 4.0]
