@@ -9,7 +9,9 @@ scores every candidate with the same CV folds on the training spectra only, the 
 frozen into a :class:`~spectrakit.evaluation.protocol.SealedTargets`, and only then is the
 test set scored, once, for every column. Printed per case: RMSEP (or accuracy) mean +- SD
 over the seeds, the ratio to PLS from the same run (mean of per-seed ratios), the CV pick of
-the automatic choice and the run time per seed.
+the automatic choice and the run time per seed: wall seconds and the process's CPU seconds
+(on a loaded machine the wall time is inflated; with one torch thread the CPU seconds are
+about what a quiet machine takes).
 
 Cases: ``fermentation`` (chemotools ATR-MIR: 21 standards -> 34 HPLC points of the
 on-line process, 1,629 unlabeled process spectra), ``coffee`` (ATR-FTIR, 3 origins, a
@@ -17,8 +19,9 @@ stratified half for training), ``nir-<n>`` (synthetic NIR-like regression, ``n``
 test on the same instrument), ``nir-transfer-<n>`` (the same training set, test on a
 second instrument with 500 of its unlabeled spectra) and ``raman`` (synthetic Raman-like
 classification, 8 labels per class, classes differing by one weak shifted band under
-fluorescence, spikes and axis shifts). ``--quick`` runs 3 seeds with 3 folds, n in {30, 100}
-and shorter CNN schedules (under 10 minutes on 2 CPU cores).
+fluorescence, spikes and axis shifts). ``--quick`` runs 1 seed (``--seeds`` for more) with 3
+folds, n in {30, 100} and shorter CNN schedules; the two-instrument cases alone take at
+least 2-3 CPU minutes per seed, so 3 quick seeds cannot fit in 10 minutes.
 """
 
 from __future__ import annotations
@@ -258,7 +261,7 @@ def run_split(split: Split, seed: int, quick: bool) -> dict:
     their CV error on the training spectra simulated as the new instrument measures them
     (:mod:`spectrakit.training.target_view`) when that instrument model fits.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     codes = None if split.task == "regression" else np.unique(split.y, return_inverse=True)[1]
     folds = cv_folds(len(split.y), k=3 if quick else 5, y=codes, groups=split.groups, seed=seed)
     cands, pls = _candidates(split, folds, seed, quick)
@@ -285,6 +288,7 @@ def run_split(split: Split, seed: int, quick: bool) -> dict:
         "ranked_by": "target view" if by_view else "cv",
         "below_target_min": _below(chosen, split, domain),
         "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - c0,
     }
 
 
@@ -312,11 +316,13 @@ def _table(case: str, task: str, rows: list[dict], runs: list[dict]) -> list[str
     """Markdown lines of one case's table."""
     what = "RMSEP" if task == "regression" else "accuracy"
     secs = np.mean([r["seconds"] for r in runs])
+    cpu = [r.get("cpu_seconds") for r in runs]
+    cpu_note = "" if None in cpu else f", {np.mean(cpu):.0f} s CPU"
     picks = ", ".join(f"{k} x{v}" for k, v in
                       sorted(Counter(r["auto_choice"] for r in runs).items()))  # fmt: skip
     reg = task == "regression"
     lines = [
-        f"### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed)",
+        f"### {case}: {what}, mean +- SD over {len(runs)} seeds ({secs:.0f} s per seed{cpu_note})",
         "",
         f"auto chose (by CV on training data{_ranked(runs)}): {picks}",
         "",
@@ -355,7 +361,9 @@ def _merged(paths: list[str]) -> dict:
     """Cases of saved runs, in order; runs of one case (and column set) over files joined.
 
     Seeds run in separate invocations (``--first-seed``) of the same case and columns form
-    one table; each seed keeps its own PLS, so per-seed ratios stay same-run ratios.
+    one table; each seed keeps its own PLS, so per-seed ratios stay same-run ratios. A later
+    file supersedes: a seed run again replaces its earlier run (never counted twice), and a
+    case run again with other columns replaces the earlier table.
     """
     out: dict = {}
     for path in paths:
@@ -367,7 +375,9 @@ def _merged(paths: list[str]) -> dict:
             key = f"{case} ({res['label']})" if res.get("label") else case
             cols = list(res["runs"][0]["scores"])
             if key in out and list(out[key]["runs"][0]["scores"]) == cols:
-                out[key]["runs"] = out[key]["runs"] + res["runs"]
+                again = {r.get("seed") for r in res["runs"]} - {None}
+                kept = [r for r in out[key]["runs"] if r.get("seed") not in again]
+                out[key]["runs"] = kept + res["runs"]
             else:
                 out[key] = dict(res)
     for res in out.values():
@@ -394,8 +404,8 @@ def render(paths: list[str], markdown: str | None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = p.add_argument
-    add("--quick", action="store_true", help="3 seeds, 3 folds, fewer cases")
-    add("--seeds", type=int, default=None, help="seeds per case (default 5; quick 3)")
+    add("--quick", action="store_true", help="1 seed, 3 folds, fewer cases, shorter schedules")
+    add("--seeds", type=int, default=None, help="seeds per case (default 5; quick 1)")
     add(
         "--first-seed",
         type=int,
@@ -444,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         return render(args.render.split(","), args.markdown)
     torch.set_num_threads(int(os.environ.get("SPECTRAKIT_BENCH_THREADS", "1")))
     names, deep = _checked(p, args)
-    n_seeds = args.seeds or (3 if args.quick else 5)
+    n_seeds = args.seeds or (1 if args.quick else 5)
     out, lines = {}, []
     for name in names:
         runs = []

@@ -70,3 +70,29 @@ def test_unknown_deep_recipe_override_is_refused(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--cases", "coffee", "--deep", "transformer"])
     assert "unknown deep recipe" in capsys.readouterr().err
+
+
+def test_case_heading_gives_wall_and_cpu_seconds_per_seed(bench):
+    runs = [_run(1.0, 2.0) | {"cpu_seconds": 1.0}, _run(3.0, 4.0) | {"cpu_seconds": 3.0}]
+    lines = bench._table("raman", "classification", bench._summary(runs, "classification"), runs)
+    assert lines[0] == "### raman: accuracy, mean +- SD over 2 seeds (2 s per seed, 2 s CPU)"
+    # a saved run without CPU seconds keeps the wall figure alone
+    older = [_run(1.0, 2.0), _run(3.0, 4.0) | {"cpu_seconds": 3.0}]
+    heading = bench._table("raman", "classification", bench._summary(older, "classification"),
+                           older)[0]  # fmt: skip
+    assert heading.endswith("(2 s per seed)")
+
+
+def test_a_seed_rendered_from_two_files_counts_once_the_later_run(bench, tmp_path):
+    old = [_run(1.0, 2.0) | {"seed": 0}, _run(3.0, 4.0) | {"seed": 1}]
+    new = [_run(2.0, 2.0) | {"seed": 1}, _run(4.0, 4.0) | {"seed": 2}]
+    paths = []
+    for k, runs in enumerate([old, new]):
+        saved = {"raman": {"task": "regression", "summary": bench._summary(runs, "regression"),
+                           "runs": runs, "quick": True, "threads": 1}}  # fmt: skip
+        paths.append(tmp_path / f"r{k}.json")
+        paths[-1].write_text(json.dumps(saved))
+    merged = bench._merged([str(p) for p in paths])["raman"]
+    assert [r["seed"] for r in merged["runs"]] == [0, 1, 2]
+    # seed 1 is the later run (2 against PLS 2), not the earlier one (3 against 4)
+    assert [r["scores"]["auto"]["score"] for r in merged["runs"]] == [1.0, 2.0, 4.0]
