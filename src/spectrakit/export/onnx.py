@@ -197,15 +197,38 @@ def export_onnx(
     predictor, model = _load_exportable(bundle)
     plan = _export_plan(predictor, model, include_preprocessing)
     wrapper = _wrap(model, predictor, plan)
+    data, exporter, names = _trace(wrapper, model, predictor, plan, opset)
+    tol = (rtol, atol)
+    check = (wrapper, model, predictor, plan, batch_sizes, lengths, plan["dynamic_length"], *tol)
+    record = _export_record(model, plan, names, opset, exporter, rtol, atol)
+    graphs = _verified_graphs(data, record, check, optimize, single)
+    _write_export(bundle, graphs, record)
+    return record
+
+
+def _trace(
+    wrapper: nn.Module, model: nn.Module, predictor: Any, plan: dict[str, Any], opset: int
+) -> tuple[bytes, str, list[str]]:
+    """Export ``wrapper`` on a two-spectrum sample; ``plan["dynamic_length"]`` is updated.
+
+    Returns the ONNX bytes, the exporter used and the graph's input names.
+    """
     sample = _inputs(model, predictor, 2, plan["length"], plan)
     names = list(sample)
     args = tuple(torch.from_numpy(sample[n]) for n in names)
     attempts = _export_attempts(_dynamic_axes(names, plan["dynamic_length"]))
     data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
     plan["dynamic_length"] = _has_length_axis(dynamic)
-    check = (wrapper, model, predictor, plan, batch_sizes, lengths, plan["dynamic_length"])
-    check += (rtol, atol)
-    record = _export_record(model, plan, names, opset, exporter, rtol, atol)
+    return data, exporter, names
+
+
+def _verified_graphs(
+    data: bytes, record: dict[str, Any], check: tuple, optimize: str | None, single: bool
+) -> dict[str, bytes]:
+    """Verify the plain graph, then add the optimised and one-spectrum graphs if asked.
+
+    Each graph's parity against PyTorch goes into ``record`` (updated in place).
+    """
     record["parity"] = _verify(data, *check)
     graphs = {ONNX_FILE: data}
     if optimize:
@@ -214,8 +237,7 @@ def export_onnx(
         graphs[OPTIMIZED_FILE] = optimized
     if optimize and single:
         graphs[SINGLE_FILE], record["single"] = _single_graph(data, optimize, check)
-    _write_export(bundle, graphs, record)
-    return record
+    return graphs
 
 
 def _single_graph(data: bytes, level: str, check: tuple) -> tuple[bytes, dict[str, Any]]:
