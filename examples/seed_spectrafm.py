@@ -65,6 +65,12 @@ def parse_args() -> argparse.Namespace:
         help="random re-gridding factor in training (1 = off, the single-grid baseline)",
     )
     p.add_argument(
+        "--p-subrange",
+        type=float,
+        default=0.8,
+        help="share of re-gridded training batches cut to a random sub-range",
+    )
+    p.add_argument(
         "--patch-step",
         type=float,
         default=STEP,
@@ -105,7 +111,11 @@ def train_one(args: argparse.Namespace, seed: int, n_train: int, epochs: int):
         train,
         "fe_h",
         model="spectrafm_tiny",
-        model_kwargs={"grid_augment": args.grid_augment, "patch_step": args.patch_step or None},
+        model_kwargs={
+            "grid_augment": args.grid_augment,
+            "patch_step": args.patch_step or None,
+            "p_subrange": args.p_subrange,
+        },
         max_epochs=epochs,
         batch_size=16,
         lr=2e-3,

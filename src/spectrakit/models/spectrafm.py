@@ -41,6 +41,9 @@ class SpectraFM(MaskedTransformer):
         factor finer or coarser, sometimes a random sub-range; see
         :mod:`~spectrakit.models.spectrafm_grid`), so the model reads other grids. 1 or
         less turns it off.
+    p_subrange : float
+        Share of re-gridded training batches cut to a random sub-range (at least 40 % of
+        the axis), so the model also reads part of its trained range.
     patch_step : float or None
         Point spacing, in axis units, of patches of a fixed physical width: each input
         is first resampled (linear interpolation) onto points at multiples of
@@ -65,11 +68,13 @@ class SpectraFM(MaskedTransformer):
         n_freqs: int = 64,
         period_range: tuple[float, float] | list[float] = (1e-3, 1e5),
         grid_augment: float = 1.0,
+        p_subrange: float = 0.5,
         patch_step: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.grid_augment = float(grid_augment)
+        self.p_subrange = float(p_subrange)
         self.patch_step = None if patch_step is None else float(patch_step)
         lo, hi = (float(v) for v in period_range)
         self.axis_embed = FourierAxisEmbed(self.num_features, n_freqs, (lo, hi))
@@ -78,7 +83,9 @@ class SpectraFM(MaskedTransformer):
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
         """(B, C, L) -> (B, D); a training batch is first put on a random grid."""
         if self.training and self.grid_augment > 1.0 and axis is not None:
-            x, axis = random_grid(x, axis, self.patch_size, max_factor=self.grid_augment)
+            x, axis = random_grid(
+                x, axis, self.patch_size, max_factor=self.grid_augment, p_subrange=self.p_subrange
+            )
         if self.patch_step is not None and axis is not None:
             x, axis = physical_grid(x, axis, self.patch_step, self.patch_size)
         return super().forward_embedding(x, axis)
