@@ -56,7 +56,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("example-output") / NAME)
     p.add_argument("--quick", action="store_true", help="small data, few epochs")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 30, 120)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (15 quick, 120)")
     p.add_argument("--seeds", type=int, default=1, help="training seeds (R² mean ± SD)")
     p.add_argument(
         "--grid-augment",
@@ -67,7 +67,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--p-subrange",
         type=float,
-        default=0.8,
+        default=0.5,
         help="share of re-gridded training batches cut to a random sub-range",
     )
     p.add_argument(
@@ -147,7 +147,7 @@ def main() -> None:
     args = parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    n_train, n_test, epochs = (160, 40, 30) if args.quick else (2000, 400, 120)
+    n_train, n_test, epochs = (160, 40, 15) if args.quick else (2000, 400, 120)
     epochs = args.epochs or epochs
     fe_test = np.random.default_rng(0).uniform(-1, 1, n_train + n_test)[n_train:]
     rows = []
