@@ -7,8 +7,11 @@ points, another resolution) and on the first half of the range only.
 
 What it shows:
 
-1. ``fit_supervised(model="spectrafm_tiny")``: each token carries its physical wavelength,
-   so the model is trained on one grid and predicts on any other without resampling.
+1. ``fit_supervised(model="spectrafm_tiny")`` with ``patch_step``: every input is read on
+   patches of a fixed physical width (points at multiples of the step, in angstrom) and each
+   token carries its physical wavelength, so a model trained on one grid gives the same
+   tokens on any other grid and a subset of them on a sub-range; ``grid_augment`` trains on
+   random sub-ranges as well.
 2. The same held-out stars on the training grid, on another grid and on half the range:
    R² of each, as the seed compares its models across wavelength ranges.
 3. ``spectrakit.export``: the ONNX graph takes the axis as an input; the ONNX runtime gives
@@ -46,16 +49,33 @@ LO, HI = 15150.0, 16940.0
 LINES = np.linspace(15300.0, 16800.0, 24)  # line centres (angstrom)
 
 
+STEP = (HI - LO) / 290  # the training grid's spacing
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("example-output") / NAME)
     p.add_argument("--quick", action="store_true", help="small data, few epochs")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (15 quick, 120)")
     p.add_argument("--seeds", type=int, default=1, help="training seeds (R² mean ± SD)")
     p.add_argument(
         "--grid-augment",
         type=float,
         default=2.0,
         help="random re-gridding factor in training (1 = off, the single-grid baseline)",
+    )
+    p.add_argument(
+        "--p-subrange",
+        type=float,
+        default=0.5,
+        help="share of re-gridded training batches cut to a random sub-range",
+    )
+    p.add_argument(
+        "--patch-step",
+        type=float,
+        default=STEP,
+        help="point spacing (angstrom) of fixed-width physical patches; 0 = patches of 8 "
+        "input points",
     )
     return p.parse_args()
 
@@ -91,7 +111,11 @@ def train_one(args: argparse.Namespace, seed: int, n_train: int, epochs: int):
         train,
         "fe_h",
         model="spectrafm_tiny",
-        model_kwargs={"grid_augment": args.grid_augment},
+        model_kwargs={
+            "grid_augment": args.grid_augment,
+            "patch_step": args.patch_step or None,
+            "p_subrange": args.p_subrange,
+        },
         max_epochs=epochs,
         batch_size=16,
         lr=2e-3,
@@ -124,6 +148,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     n_train, n_test, epochs = (160, 40, 15) if args.quick else (2000, 400, 120)
+    epochs = args.epochs or epochs
     fe_test = np.random.default_rng(0).uniform(-1, 1, n_train + n_test)[n_train:]
     rows = []
     for seed in range(args.seeds):
@@ -131,7 +156,10 @@ def main() -> None:
         rows += score_grids(predictor, args.out / _bundle_name(seed), fe_test, seed)
     results = pd.DataFrame(rows)
     summary = results.groupby("grid", sort=False)["r2"].agg(["mean", "std"])
-    print(f"grid_augment {args.grid_augment}, {args.seeds} seed(s): R2 mean ± SD")
+    print(
+        f"grid_augment {args.grid_augment}, patch_step {args.patch_step or None}, "
+        f"{args.seeds} seed(s): R2 mean ± SD"
+    )
     for name, row in summary.iterrows():
         print(f"  {name:<28} {row['mean']:.3f} ± {row['std']:.3f}")
     with atomic_path(args.out / "results.csv") as tmp:

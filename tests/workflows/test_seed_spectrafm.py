@@ -32,12 +32,12 @@ def _spectra(points: int, lo: float = LO, hi: float = HI, n: int = 6) -> sk.Spec
     return sk.Spectra(values + rng.normal(0, 0.01, values.shape), axis, unit="angstrom")
 
 
-@pytest.fixture
-def bundle(tmp_path):
+@pytest.fixture(params=[None, (HI - LO) / 290], ids=["point-patches", "physical-patches"])
+def bundle(tmp_path, request):
     """A wavelength-aware regression bundle trained on 291 points (not whole patches)."""
     train = _spectra(291)
     pre = ChannelPreprocessor([None]).fit(train, length_multiple=16)
-    model = create("spectrafm_tiny", n_outputs=1).eval()
+    model = create("spectrafm_tiny", n_outputs=1, patch_step=request.param).eval()
     return save(
         tmp_path / "fm",
         model=model,

@@ -21,7 +21,7 @@ from torch import nn
 from spectrakit.layers import FourierAxisEmbed
 from spectrakit.models._registry import register_model
 from spectrakit.models.specbert import MaskedTransformer
-from spectrakit.models.spectrafm_grid import random_grid
+from spectrakit.models.spectrafm_grid import physical_grid, random_grid
 
 __all__ = ["SpectraFM"]
 
@@ -41,6 +41,16 @@ class SpectraFM(MaskedTransformer):
         factor finer or coarser, sometimes a random sub-range; see
         :mod:`~spectrakit.models.spectrafm_grid`), so the model reads other grids. 1 or
         less turns it off.
+    p_subrange : float
+        Share of re-gridded training batches cut to a random sub-range (at least 40 % of
+        the axis), so the model also reads part of its trained range.
+    patch_step : float or None
+        Point spacing, in axis units, of patches of a fixed physical width: each input
+        is first resampled (linear interpolation) onto points at multiples of
+        ``patch_step``, with patches starting at multiples of ``patch_step * P`` (see
+        :func:`~spectrakit.models.spectrafm_grid.physical_grid`). The same physical
+        spectrum then gives the same tokens on any grid, and a sub-range a subset of
+        them. None (the default) keeps patches of P input points.
     **kwargs
         :class:`~spectrakit.models.specbert.MaskedTransformer` arguments.
 
@@ -58,10 +68,14 @@ class SpectraFM(MaskedTransformer):
         n_freqs: int = 64,
         period_range: tuple[float, float] | list[float] = (1e-3, 1e5),
         grid_augment: float = 1.0,
+        p_subrange: float = 0.5,
+        patch_step: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.grid_augment = float(grid_augment)
+        self.p_subrange = float(p_subrange)
+        self.patch_step = None if patch_step is None else float(patch_step)
         lo, hi = (float(v) for v in period_range)
         self.axis_embed = FourierAxisEmbed(self.num_features, n_freqs, (lo, hi))
         self.spacing_embed = nn.Linear(1, self.num_features)
@@ -69,7 +83,11 @@ class SpectraFM(MaskedTransformer):
     def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
         """(B, C, L) -> (B, D); a training batch is first put on a random grid."""
         if self.training and self.grid_augment > 1.0 and axis is not None:
-            x, axis = random_grid(x, axis, self.patch_size, max_factor=self.grid_augment)
+            x, axis = random_grid(
+                x, axis, self.patch_size, max_factor=self.grid_augment, p_subrange=self.p_subrange
+            )
+        if self.patch_step is not None and axis is not None:
+            x, axis = physical_grid(x, axis, self.patch_step, self.patch_size)
         return super().forward_embedding(x, axis)
 
     def positions(self, n: int, axis: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:

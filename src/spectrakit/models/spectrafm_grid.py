@@ -15,7 +15,7 @@ import math
 
 import torch
 
-__all__ = ["interp_rows", "random_grid"]
+__all__ = ["interp_rows", "physical_grid", "random_grid"]
 
 
 def interp_rows(x: torch.Tensor, axis: torch.Tensor, new_axis: torch.Tensor) -> torch.Tensor:
@@ -35,7 +35,10 @@ def interp_rows(x: torch.Tensor, axis: torch.Tensor, new_axis: torch.Tensor) -> 
     Tensor (B, C, M)
     """
     length = axis.shape[1]
-    idx = torch.searchsorted(axis.contiguous(), new_axis.contiguous()).clamp(1, length - 1)
+    # index of the first axis value above each new position (a comparison count, which
+    # every runtime supports, unlike a sorted search)
+    above = (axis.unsqueeze(1) <= new_axis.unsqueeze(2)).sum(-1)
+    idx = above.clamp(1, length - 1)
     a0, a1 = axis.gather(1, idx - 1), axis.gather(1, idx)
     t = ((new_axis - a0) / (a1 - a0).clamp_min(1e-30)).clamp(0.0, 1.0).to(x.dtype)
     gather = (idx - 1).unsqueeze(1).expand(-1, x.shape[1], -1)
@@ -87,4 +90,45 @@ def random_grid(
     lo, hi = axis[:, :1], axis[:, -1:]
     frac = torch.linspace(lo_f, hi_f, n_new, dtype=axis.dtype, device=axis.device)
     new_axis = lo + (hi - lo) * frac.unsqueeze(0)
+    return interp_rows(x, axis, new_axis), new_axis
+
+
+def physical_grid(
+    x: torch.Tensor, axis: torch.Tensor, step: float, patch: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Resample a batch onto patches of a fixed physical width, anchored at axis 0.
+
+    Every point lies at a multiple of ``step`` and every patch starts at a multiple of
+    ``step * patch`` (in axis units), so the same physical spectrum gives the same patch
+    values and the same token positions on any input grid, and a sub-range gives a
+    subset of the full range's tokens.
+
+    Parameters
+    ----------
+    x : Tensor (B, C, L)
+        Spectra.
+    axis : Tensor (B, L)
+        Their axis (ascending or descending, the same direction in every row).
+    step : float
+        Point spacing of the resampled grid, in axis units.
+    patch : int
+        Patch size P.
+
+    Returns
+    -------
+    (Tensor (B, C, M), Tensor (B, M))
+        Resampled spectra (M a multiple of P, at least P) and their ascending axis.
+    """
+    if axis[0, -1] < axis[0, 0]:
+        x, axis = x.flip(-1), axis.flip(-1)
+    axis = axis.to(torch.float64)
+    width = step * patch
+    lo, hi = axis[:, 0].max(), axis[:, -1].min()  # the range every row covers
+    first = torch.ceil(lo / width - 1e-9) * width
+    n_patches = torch.floor(((hi - first) / step + 1 + 1e-6) / patch).clamp_min(1)
+    offsets = torch.arange(patch, dtype=axis.dtype, device=axis.device) * step
+    count = n_patches.to(torch.int64)
+    starts = first + width * torch.arange(count, dtype=axis.dtype, device=axis.device)
+    new_axis = (starts.unsqueeze(1) + offsets).reshape(1, -1)
+    new_axis = new_axis.expand(axis.shape[0], -1)
     return interp_rows(x, axis, new_axis), new_axis

@@ -1,0 +1,70 @@
+"""SpectraFM patches of a fixed physical width: the same tokens on any grid and sub-range."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from spectrakit.models import create
+from spectrakit.models.spectrafm_grid import physical_grid
+
+LO, HI = 15150.0, 16940.0
+STEP = (HI - LO) / 290
+
+
+def _smooth(axis: np.ndarray, n: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Broad noiseless absorption lines on ``axis``: (n, 1, L) and (L,)."""
+    centres = np.linspace(15300.0, 16800.0, 12)
+    depth = np.linspace(0.2, 0.6, n)[:, None] * np.ones(centres.size)[None]
+    flux = 1.0 - depth @ np.exp(-0.5 * ((axis[:, None] - centres[None]) / 25.0) ** 2).T
+    return torch.tensor(flux, dtype=torch.float32).unsqueeze(1), torch.tensor(axis)
+
+
+def test_physical_grid_gives_the_same_tokens_on_a_finer_grid_and_a_subrange():
+    x1, a1 = _smooth(np.linspace(LO, HI, 291))
+    x2, a2 = _smooth(np.linspace(LO, HI, 1163))  # 4x finer, same range
+    x3, a3 = _smooth(np.linspace(HI, 16040.0, 400))  # descending sub-range
+    v1, g1 = physical_grid(x1, a1.expand(3, -1), STEP, 8)
+    v2, g2 = physical_grid(x2, a2.expand(3, -1), STEP, 8)
+    v3, g3 = physical_grid(x3, a3.expand(3, -1), STEP, 8)
+    assert g1.shape[1] % 8 == 0 and torch.equal(g1, g2)
+    np.testing.assert_allclose(v1.numpy(), v2.numpy(), atol=6e-3)  # interpolation error
+    # the sub-range's patches are a subset of the full range's, at the same positions
+    start = int(torch.nonzero(torch.isclose(g1[0], g3[0, 0])).item())
+    assert start % 8 == 0
+    torch.testing.assert_close(g3, g1[:, start : start + g3.shape[1]])
+    np.testing.assert_allclose(v3.numpy(), v1[..., start : start + g3.shape[1]].numpy(), atol=6e-3)
+    # every patch starts at a multiple of the physical patch width
+    starts = g1[0, ::8] / (8 * STEP)
+    torch.testing.assert_close(starts, starts.round())
+
+
+def test_model_with_physical_patches_reads_a_finer_grid_like_the_training_grid():
+    torch.manual_seed(0)
+    fixed = create("spectrafm_tiny", n_outputs=2, patch_step=STEP).eval()
+    points = create("spectrafm_tiny", n_outputs=2).eval()
+    points.load_state_dict(fixed.state_dict())
+    x1, a1 = _smooth(np.linspace(LO, HI, 288))
+    x2, a2 = _smooth(np.linspace(LO, HI, 576))
+    with torch.no_grad():
+        gap_fixed = (fixed(x1, a1) - fixed(x2, a2)).abs().max().item()
+        gap_points = (points(x1, a1) - points(x2, a2)).abs().max().item()
+    assert gap_fixed < 1e-3
+    assert gap_points > 10 * gap_fixed  # patches of 8 points see a different band shape
+
+
+def test_default_keeps_patches_of_input_points():
+    """Bundles saved without ``patch_step`` read patches of P input points, as before."""
+    torch.manual_seed(1)
+    model = create("spectrafm_tiny", n_outputs=1).eval()
+    assert model.patch_step is None
+    x, a = _smooth(np.linspace(LO, HI, 288))
+    axis = a.expand(3, -1)
+    with torch.no_grad():
+        tokens = model.patch_embed(model.patchify(model.scale_input(x)))
+        tokens = tokens + model.positions(tokens.shape[1], axis, tokens)
+        tokens = torch.cat([model.cls_token.expand(3, -1, -1), tokens], dim=1)
+        for block in model.blocks:
+            tokens = block(tokens)
+        want = model.head(model.norm(tokens)[:, 0])
+        torch.testing.assert_close(model(x, a), want)
