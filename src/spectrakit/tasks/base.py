@@ -9,6 +9,7 @@ and the logging conventions live here once. A subclass stores ``lr``, ``weight_d
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightning as L
@@ -24,6 +25,9 @@ from spectrakit.tasks.optim import (
 )
 
 __all__ = ["BaseTask"]
+
+# the override below is meant to replace the data module's move; nothing to act on
+warnings.filterwarnings("ignore", message=r".*overridden `transfer_batch_to_device`.*")
 
 
 class BaseTask(L.LightningModule):
