@@ -34,8 +34,6 @@ from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective a
 from spectrakit.preprocessing.baseline._aspls_objective import aspls_weights as _weights
 from spectrakit.preprocessing.baseline._banded import penalty_upper
 
-_EPS = float(np.finfo(float).eps)
-
 
 def aspls_weights(y: np.ndarray, z: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
     """asPLS weights ``w`` and smoothness ``alpha`` (n_points,) derived from baseline ``z``."""

@@ -23,7 +23,6 @@ from spectrakit.preprocessing.baseline._lanes import LANES
 LAM = 1e5
 #: relative slack of the objective contract (worst measured on 340 spectra: 1.2e-2, one spectrum)
 SLACK = 2e-2
-_EPS = float(np.finfo(float).eps)
 
 
 def raman_spectra(n: int, points: int = 1000, seed: int = 0) -> np.ndarray:
