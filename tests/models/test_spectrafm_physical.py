@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
+from spectrakit.core.errors import ModelError
 from spectrakit.models import create
 from spectrakit.models.spectrafm_grid import physical_grid
+from spectrakit.tasks.masked import MaskedModelingTask
 
 LO, HI = 15150.0, 16940.0
 STEP = (HI - LO) / 290
@@ -68,3 +71,37 @@ def test_default_keeps_patches_of_input_points():
             tokens = block(tokens)
         want = model.head(model.norm(tokens)[:, 0])
         torch.testing.assert_close(model(x, a), want)
+
+
+def _reconstruct(task: MaskedModelingTask, axis: np.ndarray) -> dict[str, torch.Tensor]:
+    x, a = _smooth(axis)
+    gen = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        return task.reconstruction({"x": x, "axis": a}, generator=gen)
+
+
+def test_masked_pretraining_cuts_the_same_physical_tokens_on_a_finer_grid():
+    torch.manual_seed(2)
+    model = create("spectrafm_tiny", patch_step=STEP)
+    task = MaskedModelingTask(model, mask_ratio=0.3, normalize="none").eval()
+    coarse = _reconstruct(task, np.linspace(LO, HI, 291))
+    fine = _reconstruct(task, np.linspace(LO, HI, 1163))  # 4x finer, same range
+    # one mask over the same physical patches: 36 of them, not 36 and 145
+    assert coarse["mask"].shape == (3, 36) and torch.equal(coarse["mask"], fine["mask"])
+    np.testing.assert_allclose(coarse["target"], fine["target"], atol=6e-3)
+    np.testing.assert_allclose(coarse["recon"], fine["recon"], atol=2e-2)
+    # masked pretraining and prediction read one token grid
+    x, a = _smooth(np.linspace(LO, HI, 1163))
+    grid_x, grid_axis = model.token_grid(x, a)
+    torch.testing.assert_close(model.patchify(grid_x), fine["target"])
+    assert grid_axis.shape == (3, 36 * 8)
+
+
+def test_masked_forward_refuses_an_axis_off_the_physical_grid():
+    model = create("spectrafm_tiny", patch_step=STEP).eval()
+    x, a = _smooth(np.linspace(LO, HI, 288))
+    with pytest.raises(ModelError, match="physical patch grid"):
+        model.forward_masked(x, torch.zeros(3, 36, dtype=torch.bool), axis=a)
+    grid_x, grid_axis = model.token_grid(x, a)
+    mask = torch.zeros(3, grid_x.shape[-1] // 8, dtype=torch.bool)
+    assert model.forward_masked(grid_x, mask, axis=grid_axis.float()).shape == (3, 36, 8)

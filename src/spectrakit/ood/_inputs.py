@@ -50,6 +50,8 @@ def reconstruction_errors(
             fix="use method='dime', 'mahalanobis' or 'knn'",
         )
     model.eval()
+    if axis is not None and hasattr(model, "token_grid"):  # the patches the model reads
+        x, axis = model.token_grid(x, axis)
     n_patch = model.num_patches(x.shape[-1])
     x = x[..., : n_patch * patch]
     if axis is not None:
