@@ -87,7 +87,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=",".join(CANDIDATES),
         help="configurations to choose from (comma-separated names of CANDIDATES)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    unknown = sorted(set(args.candidates) - set(CANDIDATES)) or ([] if args.candidates else [""])
+    if unknown:
+        p.error(f"unknown candidate {unknown[0]!r}: expected names from {', '.join(CANDIDATES)}")
+    return args
 
 
 def observe(fe_h: np.ndarray, grid: np.ndarray, seed: int) -> sk.Spectra:
@@ -261,7 +266,6 @@ def beyond_range(predictor, out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    args.candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     n_train, n_test, epochs = (160, 40, 40) if args.quick else (2000, 400, 120)
     args.epochs = args.epochs or epochs
