@@ -180,7 +180,9 @@ def raman(seed: int, quick: bool) -> Split:
     """Four Raman-like classes told apart by one weak, shifted marker band, 8 labels per class.
 
     Fluorescence backgrounds, cosmic spikes and a per-spectrum axis shift of up to 2 cm-1
-    (:mod:`spectrakit.datasets.raman_classes`); 400 test spectra.
+    (:mod:`spectrakit.datasets.raman_classes`); 400 test spectra. The CNN reads the spectra
+    after the field's Raman preset (despiking, smoothing, baseline removal; no step is fitted
+    to targets), declared for the technique like the fermentation case's deep input.
     """
     data = make_raman_classes(432, seed)
     labels = data.meta["label"].to_numpy()
@@ -192,7 +194,7 @@ def raman(seed: int, quick: bool) -> Split:
     test, sealed = _seal(data.select(te), "label", "classes")
     pipes = {"raman-default": "raman-default", "raman+snv": RAMAN_SNV}
     return Split("classification", data.select(tr), labels[tr], test, sealed, None, pipes,
-                 deep=("pls_net", "cnn"))  # fmt: skip
+                 deep_input="raman-default", deep=("pls_net", "cnn"))  # fmt: skip
 
 
 CASES: dict[str, Callable[[int, bool], Split]] = {

@@ -28,29 +28,21 @@ import warnings
 import numpy as np
 from pybaselines import Baseline
 from scipy.linalg import solveh_banded
-from scipy.special import expit
 
 from spectrakit.preprocessing.baseline import AsPLS
+from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective as _objective
+from spectrakit.preprocessing.baseline._aspls_objective import aspls_weights as _weights
 from spectrakit.preprocessing.baseline._banded import penalty_upper
-
-_EPS = float(np.finfo(float).eps)
 
 
 def aspls_weights(y: np.ndarray, z: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
     """asPLS weights ``w`` and smoothness ``alpha`` (n_points,) derived from baseline ``z``."""
-    r = y - z
-    neg = r[r < 0]
-    sigma = float(np.std(neg, ddof=1)) if neg.size >= 2 else 0.0
-    sigma = sigma if sigma > 0 else _EPS
-    w = expit(-(k / sigma) * (r - sigma))
-    alpha = np.maximum(np.abs(r) / max(np.abs(r).max(), _EPS), _EPS)
-    return w, alpha
+    return _weights(y, z, k)
 
 
 def objective(y: np.ndarray, z: np.ndarray, lam: float, k: float = 0.5) -> float:
     """``Phi(z; z)``: the penalised weighted residual of ``z`` at its own asPLS weights."""
-    w, alpha = aspls_weights(y, z, k)
-    return float(np.sum(w / alpha * (y - z) ** 2) + lam * np.sum(np.diff(z, 2) ** 2))
+    return float(_objective(y, z, lam, k))
 
 
 def fixed_point_gap(

@@ -12,9 +12,11 @@ memory (bf16 autocast).
 
 Part 0 - overhead (``--overhead``): spectrakit's ``fit_supervised`` (Lightning) against a
 plain PyTorch loop on the same model, data, batch and schedule (``_overhead.py``), for
-each of ``--overhead-models``: seconds of the training loop in both, and their ratio (goal
-<= 1.10), the plain loop's milliseconds per step and spectrakit's extra milliseconds per
-step (Lightning's hooks, logging, checkpoint checks: about fixed per step, so the ratio
+each of ``--overhead-models``: CPU seconds of the training loop in both and their ratio
+(goal <= 1.10), over ``--overhead-repeats`` interleaved rounds (median, and the range of
+the per-round ratios), the plain loop's milliseconds per step and spectrakit's extra
+milliseconds per step (Lightning's hooks, logging, checkpoint checks: about fixed per
+step, so the ratio
 falls as the step grows). ``--compile`` adds ``torch.compile`` in the plain loop (compile
 time apart); on CPU it is slower than eager for these families, so training leaves it off
 unless asked (``compile=True``).
@@ -191,34 +193,49 @@ def streaming(rows: int, points: int) -> dict:
         }
 
 
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    """Median, minimum and maximum."""
+    return float(np.median(values)), float(min(values)), float(max(values))
+
+
 def overhead(
-    models: list[str], n: int, points: int, batch: int, epochs: int, compile_: bool
-) -> list[dict]:
-    """Lightning + spectrakit vs a plain loop (CPU seconds of the training loops)."""
+    models: list[str], n: int, points: int, batch: int, epochs: int, compile_: bool,
+    repeats: int = 5,
+) -> list[dict]:  # fmt: skip
+    """Lightning + spectrakit vs a plain loop (CPU seconds of the training loops).
+
+    Each of ``repeats`` rounds runs the plain loop then spectrakit, one after the other, so
+    both meet the same load; the ratio is taken per round and reported as median and range.
+    """
     from _overhead import make_data, plain_fit, spectrakit_fit
 
     torch.set_num_threads(1)  # one thread: CPU seconds then measure work, not spinning
     data = make_data(n, points)
     print(
-        f"\n== training overhead: {n} spectra x {points} points, batch {batch}, {epochs} epochs =="
+        f"\n== training overhead: {n} spectra x {points} points, batch {batch}, {epochs} epochs,"
+        f" {repeats} rounds (CPU s; median [min-max]) =="
     )
-    head = f"{'model':16s} {'steps':>6s} {'plain s':>8s} {'spectrakit s':>13s} {'ratio':>6s}"
-    head += f" {'ms/step':>8s} {'over ms/step':>12s}"
+    head = f"{'model':16s} {'steps':>6s} {'plain s':>8s} {'spectrakit s':>13s}"
+    head += f" {'ratio (median [min-max])':>25s} {'ms/step':>8s} {'over ms/step':>12s}"
     if compile_:
         head += f" {'compiled s':>11s} {'compile s':>10s} {'speed-up':>8s}"
     print(head)
     rows = []
     for name in models:
         plains, fits = [], []
-        for _ in range(3):  # interleaved, best of three: the machine may be shared
+        for _ in range(repeats):  # interleaved: the machine may be shared
             plains.append(plain_fit(data, name, batch, epochs)["train_s"])
             fits.append(spectrakit_fit(data, name, batch, epochs))
-        plain, sk = min(plains), min(f["train_s"] for f in fits)
+        sks = [f["train_s"] for f in fits]
+        ratio, lo, hi = _spread([s / p for s, p in zip(sks, plains, strict=True)])
+        plain, sk = float(np.median(plains)), float(np.median(sks))
         row = {"model": name, "steps": fits[0]["steps"], "plain_s": plain, "spectrakit_s": sk,
-               "ratio": sk / plain}  # fmt: skip
+               "ratio": ratio, "ratio_min": lo, "ratio_max": hi, "repeats": repeats,
+               "plain_all_s": plains, "spectrakit_all_s": sks}  # fmt: skip
         # the framework's cost is about fixed per step: the ratio falls as a step grows
         row["overhead_ms_per_step"] = 1e3 * (sk - plain) / row["steps"]
-        line = f"{name:16s} {row['steps']:6d} {plain:8.2f} {sk:13.2f} {row['ratio']:6.2f}"
+        line = f"{name:16s} {row['steps']:6d} {plain:8.2f} {sk:13.2f}"
+        line += f" {f'{ratio:.2f} [{lo:.2f}-{hi:.2f}]':>25s}"
         line += f" {1e3 * plain / row['steps']:8.1f} {row['overhead_ms_per_step']:12.1f}"
         if compile_:
             comp = plain_fit(data, name, batch, epochs, compile_=True)
@@ -247,6 +264,7 @@ def main() -> None:
     parser.add_argument("--overhead-models", default="mlp_tiny,cnn1d_tiny,cnn1d,specbert_tiny")
     parser.add_argument("--overhead-spectra", type=int, default=1280)
     parser.add_argument("--overhead-epochs", type=int, default=3)
+    parser.add_argument("--overhead-repeats", type=int, default=5)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--json", help="also write the results as JSON")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one model
@@ -261,7 +279,7 @@ def main() -> None:
     if args.overhead:
         result["overhead"] = overhead(
             args.overhead_models.split(","), args.overhead_spectra, args.points, args.batch,
-            args.overhead_epochs, args.compile,
+            args.overhead_epochs, args.compile, args.overhead_repeats,
         )  # fmt: skip
     if not args.no_throughput:
         patterns = args.models.split(",")

@@ -113,3 +113,11 @@ def test_the_smoothed_column_is_the_local_level_course_averaged_at_each_hplc_tim
     y = result.matched["hplc"].to_numpy()
     err = np.sqrt(np.mean((want - y) ** 2))
     assert result.scores["auto, smoothed in time"]["rmsep"] == pytest.approx(err)
+
+
+def test_the_bundle_declares_glucose_non_negative_and_every_column_obeys_it(run):
+    result, _, _, _ = run
+    assert sk.load(result.bundle).config.output["target_min"] == [0.0]
+    assert (result.predictions[["glucose_auto", "glucose_pls"]].to_numpy() >= 0.0).all()
+    preds = result.matched[[c for c in result.matched.columns if c.startswith("pred_")]]
+    assert preds.shape[1] == 4 and (preds.to_numpy() >= 0.0).all()

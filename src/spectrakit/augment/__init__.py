@@ -21,7 +21,7 @@ from spectrakit.augment._base import (
     register_augmentation,
 )
 from spectrakit.augment._functional import gaussian_blur, resample_positions, shift, stretch
-from spectrakit.augment._mixing import AdditiveMix, MixK, Mixup
+from spectrakit.augment._mixing import AdditiveMix, MixK, Mixup, PairDifference
 from spectrakit.augment._transforms import (
     BaselineDrift,
     Broaden,
@@ -45,6 +45,7 @@ __all__ = [
     "IntensityScale",
     "MixK",
     "Mixup",
+    "PairDifference",
     "PoissonNoise",
     "RandomApply",
     "Shift",

@@ -4,7 +4,9 @@ Spectra of mixtures are (to first order) linear combinations of component spectr
 concentrations combine with the same weights. So ``x = a * x1 + (1 - a) * x2`` with
 ``y = a * y1 + (1 - a) * y2`` creates new, physically plausible training pairs for
 regression; :class:`Mixup` does the same with soft class labels (Zhang et al., "mixup:
-Beyond empirical risk minimization", ICLR 2018).
+Beyond empirical risk minimization", ICLR 2018). :class:`PairDifference` adds the difference
+of two spectra: of one class, it is variation that does not tell the classes apart (matrix,
+background, noise), so a network learns to ignore it without a new label.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from spectrakit.augment._base import (
 )
 from spectrakit.core.errors import ConfigError, DataError
 
-__all__ = ["AdditiveMix", "MixK", "Mixup"]
+__all__ = ["AdditiveMix", "MixK", "Mixup", "PairDifference"]
 
 
 def _float_targets(y: torch.Tensor | None, name: str) -> torch.Tensor | None:
@@ -143,3 +145,68 @@ class Mixup(Augmentation):
                 )
             y = torch.nn.functional.one_hot(y.long(), int(self.n_classes)).to(x.dtype)
         return _combine(x, perms, w), _combine(y, perms, w)
+
+
+def _class_codes(y: torch.Tensor) -> torch.Tensor:
+    """Class of every row: integer labels (B,) as they are, soft labels (B, K) by argmax."""
+    if y.ndim == 2:
+        return y.argmax(dim=1)
+    if y.ndim != 1 or y.is_floating_point():
+        raise DataError(
+            "PairDifference with classes needs class labels",
+            expected="integer labels (B,) or one-hot / soft labels (B, K)",
+            got=f"{y.dtype} targets of shape {tuple(y.shape)}",
+        )
+    return y
+
+
+def _same_class_partner(codes: torch.Tensor, j: torch.Tensor, generator) -> torch.Tensor:
+    """For every row ``j[i]``, a random row of the same class (possibly ``j[i]`` itself)."""
+    same = (codes[None, :] == codes[j][:, None]).to(torch.float64)
+    return torch.multinomial(same, 1, generator=generator)[:, 0].to(codes.device)
+
+
+@register_augmentation
+class PairDifference(Augmentation):
+    """Add a scaled difference of two spectra of the batch: ``x_i + a (x_j - x_k)``.
+
+    With ``classes=True`` the rows ``j`` and ``k`` share a class, so the difference holds
+    only the variation within a class (matrix bands, background, shift, noise) and the label
+    of ``i`` is kept: the network sees that variation at many more strengths and
+    combinations than the few labelled spectra hold. With ``classes=False`` (regression)
+    ``j`` and ``k`` are any rows and the targets move with the spectra,
+    ``y_i + a (y_j - y_k)`` (exact when spectra are linear in the targets, Beer-Lambert).
+
+    Parameters
+    ----------
+    low, high : float, default=0.0, 1.0
+        Range of the weight ``a``.
+    classes : bool, default=False
+        ``y`` are class labels: integer (B,) or one-hot / soft (B, K).
+    """
+
+    def __init__(self, low: float = 0.0, high: float = 1.0, classes: bool = False) -> None:
+        self.low = low
+        self.high = high
+        self.classes = classes
+
+    def _apply(self, x, y, axis, generator):
+        b = x.shape[0]
+        a = uniform((b,), float(self.low), float(self.high), generator, x)
+        j = permutation(b, generator, x)
+        if self.classes:
+            if y is None:
+                raise ConfigError(
+                    "PairDifference with classes needs the labels",
+                    fix="call it with (x, y), or use classes=False",
+                )
+            k = _same_class_partner(_class_codes(y), j, generator)
+        else:
+            k = permutation(b, generator, x)
+        shape = (b,) + (1,) * (x.ndim - 1)
+        out = x + a.reshape(shape) * (x[j] - x[k])
+        if y is None or self.classes:
+            return out, y
+        y = _float_targets(y, "PairDifference")
+        ya = a.reshape((b,) + (1,) * (y.ndim - 1)).to(y.dtype)
+        return out, y + ya * (y[j] - y[k])

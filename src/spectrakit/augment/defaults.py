@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from spectrakit.augment._base import Compose, RandomApply
-from spectrakit.augment._mixing import AdditiveMix, Mixup
+from spectrakit.augment._mixing import AdditiveMix, Mixup, PairDifference
 from spectrakit.augment._transforms import (
     BaselineDrift,
     Broaden,
@@ -77,7 +77,9 @@ def default_augmentation(
         Offset + slope (a first-order :class:`BaselineDrift` of 10 % of the spread),
         multiplicative scaling (+-1 %), a shift of up to 0.5 points and a broadening of
         0.3-1 point for half of the spectra, noise at half the measured noise level, then
-        :class:`AdditiveMix` (regression) or :class:`Mixup` (classification).
+        :class:`AdditiveMix` (regression), or for classification the difference of two
+        spectra of one class (:class:`PairDifference`, weight up to ``strength``) and
+        :class:`Mixup`.
     """
     spread = spectral_spread(X)
     noise = noise_level(X)
@@ -92,5 +94,6 @@ def default_augmentation(
     if task == "regression":
         steps.append(RandomApply(AdditiveMix(0.0, 1.0), p=0.5))
     else:
+        steps.append(PairDifference(0.0, s, classes=True))
         steps.append(RandomApply(Mixup(0.4, n_classes=n_classes), p=0.5))
     return Compose(steps, seed=seed)

@@ -349,13 +349,15 @@ _ARRAYS: tuple[tuple[tuple[str, ...], int, str], ...] = (
     (("output", "target_mean"), 100_000, "number"),
     (("output", "target_std"), 100_000, "number"),
     (("output", "thresholds"), 100_000, "number"),
+    (("output", "target_min"), 100_000, "bound"),
+    (("output", "target_max"), 100_000, "bound"),
     (("extra_features", "mean"), 100_000, "number"),
     (("extra_features", "std"), 100_000, "number"),
     (("extra_features", "names"), 100_000, "name"),
     (("targets",), 100_000, "name"),
     (("classes",), 100_000, "name"),
 )
-_ITEM_TYPES = {"number": (int, float), "name": (str,)}
+_ITEM_TYPES = {"number": (int, float), "name": (str,), "bound": (int, float, type(None))}
 
 
 def _schema_error(where: str, message: str) -> BundleError:

@@ -92,6 +92,7 @@ def run_auto(args: argparse.Namespace, train: Any, targets: list[str], task: str
     predictor = save_auto(
         choice, train, y, args.out, targets=targets, target=deploy, ood=args.ood,
         false_rejection=args.false_rejection, seed=int(args.seed),
+        bounds=(args.target_min, args.target_max),
     )  # fmt: skip
     print(choice.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     auto = predictor.config.training["auto"]

@@ -87,6 +87,7 @@ def _chemometric(args: argparse.Namespace, train, targets: list[str], task: str)
         false_rejection=args.false_rejection,
         seed=int(args.seed),
         screen=args.screen,
+        bounds=(args.target_min, args.target_max),
     )
 
 

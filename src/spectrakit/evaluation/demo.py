@@ -41,6 +41,9 @@ __all__ = ["DEEP_INPUT", "DemoResult", "demo_workflow", "run_demo"]
 
 #: the networks see the 950-1550 cm-1 region on a 2 cm-1 grid (they stack their own
 #: derivative channels)
+#: glucose is a concentration: the bound the bundle declares and every scored column obeys
+GLUCOSE_MIN = 0.0
+
 DEEP_INPUT = {
     "steps": [{"step": "Resample", "params": {"start": 950.0, "stop": 1549.0, "step": 2.0}}]
 }
@@ -141,7 +144,10 @@ def demo_workflow(
         deep_input=DEEP_INPUT, folds=folds, seed=seed, quick=quick,
     )  # fmt: skip
     bundle_dir = Path(out) / "model"
-    predictor = save_auto(choice, train, y, bundle_dir, targets=["glucose"], target=unlabeled)
+    predictor = save_auto(
+        choice, train, y, bundle_dir, targets=["glucose"], target=unlabeled,
+        bounds=(GLUCOSE_MIN, None),
+    )  # fmt: skip
     pls = min((c for c in choice.candidates if c.name.startswith("pls[")), key=lambda c: c.cv_error)
     auto = predictor.config.training["auto"]
     series = _series(process, predictor, pls)
@@ -156,11 +162,13 @@ def demo_workflow(
 
 def _series(process: Spectra, predictor: Any, pls: Any) -> pd.DataFrame:
     """The glucose course over the run: the bundle's predictions beside the best PLS's."""
+    from spectrakit.predict.bounds import clip_to_bounds
+
     return pd.DataFrame(
         {
             "time_min": process.meta["time_min"].to_numpy(),
             "glucose_auto": predictor.predict(process)["glucose"].to_numpy(),
-            "glucose_pls": pls.predict(process, "source"),
+            "glucose_pls": clip_to_bounds(pls.predict(process, "source"), lower=GLUCOSE_MIN),
         }
     )
 
@@ -189,13 +197,20 @@ def _split(process: Spectra, reference: pd.DataFrame) -> tuple[Spectra, Spectra,
 
 
 def _score_once(predictor, pls, test: Spectra, sealed: SealedTargets, chosen: str, smoothed):
-    """Freeze the choice, then score the bundle, its time-smoothed course and PLS at once."""
+    """Freeze the choice, then score the bundle, its time-smoothed course and PLS at once.
+
+    Every column obeys the declared bound glucose >= ``GLUCOSE_MIN`` (the bundle applies it
+    itself), so PLS is compared on the same terms.
+    """
+    from spectrakit.predict.bounds import clip_to_bounds
+
     preds = {
         "auto": predictor.predict(test)["glucose"].to_numpy(),
         "auto, smoothed in time": smoothed,
         "PLS": pls.predict(test, "source"),
         "PLS + mean-centering": pls.predict(test, "target"),
     }
+    preds = {k: clip_to_bounds(v, lower=GLUCOSE_MIN) for k, v in preds.items()}
     sealed.freeze({"auto": chosen, "pls": pls.name})
     scores = sealed.score(preds, _scores)
     at_hplc = pd.DataFrame({"time_min": test.meta["time_min"], "hplc": sealed.reveal(),

@@ -35,6 +35,9 @@ class OutputSpec:
         Classification with one sigmoid per class instead of a softmax.
     thresholds : list of float, optional
         Per-label decision thresholds (multilabel).
+    target_min, target_max : list of (float or None), optional
+        Declared bounds of each regression target (``None``: open); predictions are clipped
+        to them (:func:`spectrakit.predict.bounds.apply_bounds`).
     """
 
     task: str
@@ -44,6 +47,8 @@ class OutputSpec:
     uncertainty: bool = False
     one_vs_rest: bool = False
     thresholds: list[float] = field(default_factory=list)
+    target_min: list[float | None] = field(default_factory=list)
+    target_max: list[float | None] = field(default_factory=list)
 
 
 def n_model_outputs(spec: OutputSpec) -> int:

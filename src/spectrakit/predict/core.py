@@ -20,6 +20,7 @@ from spectrakit.core.errors import AxisError, DataError
 from spectrakit.core.numeric import central_span
 from spectrakit.core.spectra import Spectra
 from spectrakit.core.spectra_inputs import as_values, check_finite
+from spectrakit.predict.bounds import apply_bounds
 
 __all__ = [
     "COVERAGE_OOD",
@@ -354,7 +355,8 @@ def decode_outputs_np(raw: np.ndarray, output: dict[str, Any]) -> dict[str, np.n
     raw : ndarray of shape (n, n_model_outputs)
     output : dict
         The bundle's ``output`` description: ``task``, ``n_targets``, ``target_mean``,
-        ``target_std``, ``uncertainty``, ``one_vs_rest``, ``thresholds``.
+        ``target_std``, ``uncertainty``, ``one_vs_rest``, ``thresholds`` and the declared
+        ``target_min`` / ``target_max`` (:func:`spectrakit.predict.bounds.apply_bounds`).
 
     Returns
     -------
@@ -372,8 +374,9 @@ def decode_outputs_np(raw: np.ndarray, output: dict[str, Any]) -> dict[str, np.n
         sd = np.asarray(output.get("target_std") or [1.0] * t)
         if output.get("uncertainty"):
             logvar = np.clip(raw[:, t : 2 * t], *LOGVAR_RANGE)
-            return {"mean": raw[:, :t] * sd + mu, "std": np.exp(0.5 * logvar) * sd}
-        return {"mean": raw * sd + mu}
+            mean = apply_bounds(raw[:, :t] * sd + mu, output)
+            return {"mean": mean, "std": np.exp(0.5 * logvar) * sd}
+        return {"mean": apply_bounds(raw * sd + mu, output)}
     if task == "multilabel":
         proba = _sigmoid(raw)
         thr = np.asarray(output.get("thresholds") or [0.5] * t)

@@ -9,13 +9,14 @@ and the logging conventions live here once. A subclass stores ``lr``, ``weight_d
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightning as L
 import torch
 from torch import nn
 
-from spectrakit.tasks._log import step_log_due
+from spectrakit.tasks._log import EpochMeans, step_log_due
 from spectrakit.tasks.optim import (
     build_optimizer,
     build_scheduler,
@@ -24,6 +25,9 @@ from spectrakit.tasks.optim import (
 )
 
 __all__ = ["BaseTask"]
+
+# the override below is meant to replace the data module's move; nothing to act on
+warnings.filterwarnings("ignore", message=r".*overridden `transfer_batch_to_device`.*")
 
 
 class BaseTask(L.LightningModule):
@@ -70,5 +74,47 @@ class BaseTask(L.LightningModule):
     def log_val(
         self, name: str, value: torch.Tensor, batch_size: int, prog_bar: bool = False
     ) -> None:
-        """Log a validation metric, averaged over the batches and the devices."""
-        self.log(name, value, prog_bar=prog_bar, batch_size=batch_size, sync_dist=True)
+        """Log a validation metric, averaged over the batches and the devices.
+
+        On one process the batch values are summed as tensors and logged once, at the end
+        of the validation epoch: the same mean, bit for bit, without ``self.log`` and a
+        device sync on every batch. Across several processes every batch is logged with
+        ``sync_dist=True``.
+        """
+        if self._world_size() > 1:
+            self.log(name, value, prog_bar=prog_bar, batch_size=batch_size, sync_dist=True)
+            return
+        self._val_means().add(name, value, batch_size, prog_bar)
+
+    def _world_size(self) -> int:
+        trainer = getattr(self, "_trainer", None)
+        return 1 if trainer is None else int(trainer.world_size)
+
+    def _val_means(self) -> EpochMeans:
+        means = self.__dict__.get("_epoch_means")
+        if means is None:
+            means = self.__dict__["_epoch_means"] = EpochMeans()
+        return means
+
+    def on_validation_epoch_start(self) -> None:
+        """Start the epoch's validation means afresh (an interrupted epoch leaves none)."""
+        self._val_means().pop()
+
+    def on_validation_epoch_end(self) -> None:
+        """Log the epoch means of the validation metrics (one ``self.log`` per metric)."""
+        for name, mean, prog_bar in self._val_means().pop():
+            self.log(name, mean, prog_bar=prog_bar, batch_size=1)
+
+    def transfer_batch_to_device(
+        self, batch: Any, device: torch.device, dataloader_idx: int
+    ) -> Any:
+        """The batch itself when every value already is a tensor on ``device``.
+
+        Lightning's move walks the collection on every step even on the CPU, where the
+        batch is already in place; any other batch is moved as Lightning moves it.
+        """
+        if isinstance(batch, dict) and all(
+            isinstance(v, torch.Tensor) and v.device == device for v in batch.values()
+        ):
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)

@@ -32,6 +32,7 @@ import torch
 
 from spectrakit.core.errors import BundleError, ConfigError
 from spectrakit.core.spectra import Spectra
+from spectrakit.predict.bounds import declared_bounds
 from spectrakit.predict.loader import load
 from spectrakit.training.chemometric import _parts, save_chemometric
 
@@ -241,6 +242,8 @@ def _write(cand, choice, X, y, out, targets, domain, spec_extra, parts, card) ->
     spec = OutputSpec(task=choice.task, n_targets=module.n_outputs if classes else 1)
     spec.target_mean = spec_extra.get("target_mean", [])
     spec.target_std = spec_extra.get("target_std", [])
+    spec.target_min = spec_extra.get("target_min", [])
+    spec.target_max = spec_extra.get("target_max", [])
     text, facts, metrics = card
     where = "the new instrument" if domain == "target" else "the training instrument"
     summary = {"n_spectra": X.n_spectra, "n_points": X.n_points, "meta": {}}
@@ -298,8 +301,12 @@ def _ood(predictor: Any, out: Path, ood: str, in_dist: Spectra, false_rejection:
     bundle.update_metrics(out, {**metrics, "ood": det.name, "ood_calibration": "20% holdout"})
 
 
-def _try(cand, choice, X, y, out, targets, domain, check, card) -> Any:
-    """Write ``cand`` to ``out`` if its bundle reproduces it (else BundleError, nothing kept)."""
+def _try(cand, choice, X, y, out, targets, domain, check, card, declared) -> Any:
+    """Write ``cand`` to ``out`` if its bundle reproduces it (else BundleError, nothing kept).
+
+    The check runs without the ``declared`` bounds (which clip what the candidate predicts);
+    the bundle written to ``out`` carries them.
+    """
     prep, module, spec = _parts_of(cand, X, domain)
     parent = Path(out).resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -309,7 +316,7 @@ def _try(cand, choice, X, y, out, targets, domain, check, card) -> Any:
         _faithful(load(tmp / "b"), cand, check, domain, choice.task)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    _write(cand, choice, X, y, out, targets, domain, spec, (prep, module), card)
+    _write(cand, choice, X, y, out, targets, domain, {**spec, **declared}, (prep, module), card)
     return load(out)
 
 
@@ -324,6 +331,7 @@ def save_auto(
     ood: str = "auto",
     false_rejection: float = 0.05,
     seed: int = 0,
+    bounds: tuple[Any, Any] = (None, None),
 ) -> Any:
     """Write the best storable candidate of ``choice`` as one bundle and load it.
 
@@ -344,12 +352,16 @@ def save_auto(
         Detector (``auto``: T²/Q for a plain PLS winner, DIME otherwise).
     false_rejection, seed
         Rate of in-distribution spectra flagged; seed of the CV folds.
+    bounds : (lower, upper), optional
+        Declared target bounds (:func:`spectrakit.predict.bounds.declared_bounds`), applied
+        to every prediction of the bundle.
 
     Returns
     -------
     Predictor
         The bundle, loaded; ``predictor.config.training["auto"]`` holds the ranking.
     """
+    declared = declared_bounds(*bounds, len(targets), choice.task)
     domain = "source" if target is None else "target"
     check = X if target is None else target
     ranked = sorted(choice.candidates, key=lambda c: (c.cv_error, c.kind != "pls"))
@@ -361,9 +373,9 @@ def save_auto(
                 return save_chemometric(
                     cand.model.est, X, y, out, task=choice.task, targets=targets, ood=ood,
                     false_rejection=false_rejection, seed=seed, metrics=card[2],
-                    training={"auto": card[1]},
+                    training={"auto": card[1]}, bounds=bounds,
                 )  # fmt: skip
-            pred = _try(cand, choice, X, y, out, targets, domain, check, card)
+            pred = _try(cand, choice, X, y, out, targets, domain, check, card, declared)
         except BundleError:
             skipped.append(cand.name)
             continue

@@ -19,6 +19,7 @@ import torch
 
 from spectrakit.core.errors import BundleError, ConfigError
 from spectrakit.core.spectra import Spectra
+from spectrakit.predict.bounds import declared_bounds
 from spectrakit.training._chemometric_module import chemometric_module
 
 __all__ = ["OOD_METHODS", "fit_chemometric", "save_chemometric"]
@@ -123,6 +124,7 @@ def save_chemometric(
     metrics: dict | None = None,
     training: dict | None = None,
     output_correction: tuple[float, float] | None = None,
+    bounds: tuple[Any, Any] = (None, None),
 ) -> Any:
     """Write a fitted chemometric :class:`~spectrakit.chemometrics.SpectralEstimator` as a bundle.
 
@@ -148,6 +150,9 @@ def save_chemometric(
         Recorded in the bundle (cross-validated metrics are added).
     output_correction : (slope, bias), optional
         Slope/bias calibration transfer applied to every prediction (``slope * y + bias``).
+    bounds : (lower, upper), optional
+        Declared bounds of the targets (:func:`spectrakit.predict.bounds.declared_bounds`);
+        every prediction is clipped to them.
 
     Returns
     -------
@@ -159,8 +164,10 @@ def save_chemometric(
     from spectrakit.predict.loader import load
 
     y = np.asarray(y)
+    declared = declared_bounds(*bounds, len(targets), task)  # refused before any fitting
     fitted = _fit_for_bundle(estimator, train, y, task, ood, false_rejection, folds, seed)
     record = {"metrics": metrics or {}, "training": training or {}, "targets": list(targets)}
+    record["bounds"] = declared
     bundle.save(out, **_save_fields(estimator, fitted, train, y, output_correction, record))
     if fitted.detector is not None:
         save_detector(fitted.detector, out)
@@ -227,6 +234,7 @@ def _save_fields(
     if det is not None:
         metrics.update(ood=det.name, ood_calibration=f"{fitted.folds}-fold CV held-out")
     spec, transfer = _output_spec(task, fitted.module.n_outputs, output_correction)
+    spec.__dict__.update(record.get("bounds") or {})
     info = {"data": _data_summary(train, y, targets, task), **transfer}
     return {
         "model": fitted.module,
@@ -324,6 +332,7 @@ def fit_chemometric(
     folds: int = 5,
     seed: int = 0,
     screen: Any = "off",
+    bounds: tuple[Any, Any] = (None, None),
     **params: Any,
 ) -> Any:
     """Fit a chemometric model on ``train`` and write it as a bundle (see module docstring).
@@ -344,6 +353,8 @@ def fit_chemometric(
         See :func:`save_chemometric`.
     screen : "off", "cv" or a confidence
         T2/Q screening of ``train`` (:func:`~spectrakit.training.screening.screen_training`).
+    bounds : (lower, upper), optional
+        Declared target bounds (see :func:`save_chemometric`).
     **params
         Model parameters (e.g. ``n_components`` for PLS).
 
@@ -370,4 +381,5 @@ def fit_chemometric(
         folds=folds,
         seed=seed,
         training=extra,
+        bounds=bounds,
     )

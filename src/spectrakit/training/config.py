@@ -257,6 +257,14 @@ class FitConfig(TrainingConfig):
     label_smoothing: float = option(
         0.0, "float", "classification label smoothing", lo=0, hi=1, hi_open=True
     )
+    target_min: Any = option(
+        None, "bounds", "regression: a lower bound the true target is known to satisfy (0 for "
+        "a concentration); predictions are clipped to it", optional=True,
+    )  # fmt: skip
+    target_max: Any = option(
+        None, "bounds", "regression: a known upper bound of the target (1 for a fraction); "
+        "predictions are clipped to it", optional=True,
+    )  # fmt: skip
     class_weights: Any = option(
         None, "class_weights", "'balanced' or comma-separated weights", optional=True
     )

@@ -20,6 +20,7 @@ from spectrakit.core.errors import ConfigError, DataError, TrainingError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import SpectraDataModule
 from spectrakit.models.heads import OutputSpec, n_model_outputs
+from spectrakit.predict.bounds import declared_bounds
 from spectrakit.predict.core import conform_axis
 from spectrakit.predict.loader import load as _load_predictor
 from spectrakit.preprocessing.measured_channels import MeasuredChannels
@@ -233,6 +234,7 @@ def output_spec(data: FitData, cfg: FitConfig) -> OutputSpec:
         std = y.std(axis=0)
         spec.target_mean = y.mean(axis=0).tolist()
         spec.target_std = np.where(std > 0, std, 1.0).tolist()
+    spec.__dict__.update(declared_bounds(cfg.target_min, cfg.target_max, n_targets, task))
     return spec
 
 

@@ -105,6 +105,7 @@ _EXPECTED = {
     "devices": "'auto', a number of devices >= 1, -1 (all) or a list of device indices",
     "accelerator": "one of " + " | ".join(ACCELERATORS),
     "class_weights": "'balanced' or comma-separated non-negative weights",
+    "bounds": "a number, or comma-separated numbers or 'none', one per target",
     "names": "comma-separated names",
     "split": "K/N, e.g. 0/5 (fold K of N, from 0)",
     "freeze": "none | encoder | all-but-last-K",
@@ -198,6 +199,20 @@ def _class_weights(value: Any) -> str | tuple[float, ...]:
     if any(w < 0 for w in weights):
         raise _Bad
     return weights
+
+
+def _bounds(value: Any) -> tuple[float | None, ...]:
+    """A bound for every target, or one per target (``none``: that side open)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        items = [items]
+    if not items:
+        raise _Bad
+    out = []
+    for v in items:
+        open_side = v is None or (isinstance(v, str) and v.strip().lower() in ("none", ""))
+        out.append(None if open_side else float(_number(v, False)))
+    return tuple(out)
 
 
 def _devices(value: Any) -> Any:
@@ -324,6 +339,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "devices": _devices,
     "accelerator": _accelerator,
     "class_weights": _class_weights,
+    "bounds": _bounds,
     "split": _split,
     "schedule": _schedule,
     "strategy": _strategy,

@@ -85,6 +85,11 @@ class DeepRecipe:
     heads : tuple of {"gap", "pool", "flatten"}
         Candidate :class:`~spectrakit.models.smallnet.SmallCNN` heads, chosen by CV with
         the step count (``gap`` is blind to band positions; ``flatten`` keeps them all).
+    class_heads : tuple of {"gap", "pool", "flatten"} or None
+        The candidate heads for classification (None: ``heads``). Classes that differ by
+        where a narrow band sits need ``flatten``: ``pool`` averages some 90 points into one
+        feature, and with a few labels per class the network then memorizes the spectra
+        (training accuracy 1, test accuracy at chance on the Raman classes).
     """
 
     name: str
@@ -101,6 +106,7 @@ class DeepRecipe:
     align_weight: float = 1.0
     screen: float | str | None = None
     heads: tuple[str, ...] = ("pool",)
+    class_heads: tuple[str, ...] | None = ("flatten",)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,16 +118,23 @@ class DeepRecipe:
         if self.align is not None and self.align not in ALIGNMENTS:
             raise ConfigError("unknown alignment", expected=str(ALIGNMENTS), got=repr(self.align))
         object.__setattr__(self, "screen", check_screen(self.screen))
-        heads = (self.heads,) if isinstance(self.heads, str) else tuple(self.heads)
-        if not heads or any(h not in HEADS for h in heads):
-            raise ConfigError("unknown CNN head", expected=", ".join(HEADS), got=repr(heads))
-        object.__setattr__(self, "heads", heads)
+        object.__setattr__(self, "heads", _heads(self.heads))
+        if self.class_heads is not None:
+            object.__setattr__(self, "class_heads", _heads(self.class_heads))
 
     def to_config(self) -> dict[str, Any]:
         """JSON-able description (recorded in bundles and reports)."""
         out = asdict(self)
         out.pop("extra")
         return out
+
+
+def _heads(heads: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Candidate heads as a tuple; unknown names refused."""
+    heads = (heads,) if isinstance(heads, str) else tuple(heads)
+    if not heads or any(h not in HEADS for h in heads):
+        raise ConfigError("unknown CNN head", expected=", ".join(HEADS), got=repr(heads))
+    return heads
 
 
 #: the built-in recipes (``cnn``: stacked channels + augmentation; ``cnn_pls``: the same
@@ -132,7 +145,7 @@ RECIPES: dict[str, DeepRecipe] = {
     "cnn": DeepRecipe("cnn"),
     "cnn_pls": DeepRecipe("cnn_pls", pls_residual=True, lr=2e-3, weight_decay=5e-2),
     "cnn_dann": DeepRecipe("cnn_dann", align="dann", align_weight=0.3),
-    "cnn_heads": DeepRecipe("cnn_heads", heads=("pool", "flatten", "gap")),
+    "cnn_heads": DeepRecipe("cnn_heads", heads=("pool", "flatten", "gap"), class_heads=None),
 }
 
 
@@ -465,7 +478,7 @@ def fit_recipe(
 
 
 def _checked(recipe: DeepRecipe | str, X: np.ndarray, y: np.ndarray, task: str):
-    """The recipe (no PLS residual for classes), ``X`` as float32 and ``y``; bad input refused."""
+    """The recipe (classes: no PLS residual, the class heads), ``X`` as float32 and ``y``."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.asarray(y)
@@ -473,8 +486,8 @@ def _checked(recipe: DeepRecipe | str, X: np.ndarray, y: np.ndarray, task: str):
         raise DataError("one target per spectrum", expected=f"{len(X)}", got=f"{len(y)}")
     if task not in ("regression", "classification"):
         raise ConfigError("unknown task", expected="regression or classification", got=task)
-    if task == "classification" and recipe.pls_residual:
-        recipe = replace(recipe, pls_residual=False)
+    if task == "classification":
+        recipe = replace(recipe, pls_residual=False, heads=recipe.class_heads or recipe.heads)
     return recipe, X, y
 
 
