@@ -116,3 +116,35 @@ def test_help_start_up_budget():
         subprocess.run(cmd, capture_output=True, env=env, check=True)
         best = min(best, time.perf_counter() - t)
     assert best < 1.5, f"spectrakit --help took {best:.2f} s (goal 0.3 s)"
+
+
+_PREPROCESS = """
+import contextlib, io, json, sys
+import numpy as np
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.spectra import Spectra
+from spectrakit.io import write
+x = np.linspace(400.0, 1800.0, 200)
+rows = np.exp(-(((x - 1000.0) / 20.0) ** 2)) + 1e-3 * x + np.arange(4)[:, None] * 0.1
+write(Spectra(rows, SpectralAxis(x, "cm-1")), {src!r})
+from spectrakit.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["preprocess", {src!r}, "--pipeline", "nir-default", "--out", {out!r}])
+assert code == 0, code
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_preprocess_run_loads_no_estimator_library(tmp_path, suffix):
+    """A preprocessing run writes its output without scikit-learn, SciPy's stats, torch or Lightning."""
+    src, out = str(tmp_path / f"raw{suffix}"), str(tmp_path / f"clean{suffix}")
+    heavy = ("sklearn", "torch", "lightning", "onnxruntime", "matplotlib")
+    heavy += ("scipy.signal", "scipy.stats")
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = _PREPROCESS.format(src=src, out=out, heavy=heavy)
+    got = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(got.stdout.strip().splitlines()[-1]) == []
+    assert Path(out).stat().st_size > 0

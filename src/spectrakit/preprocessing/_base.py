@@ -13,17 +13,16 @@ the axis ``fit`` saw, and wraps the result back (metadata and unit kept).
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, ConfigError, DataError, PreprocessingError
 from spectrakit.core.spectra import Spectra, axis_column_names
 from spectrakit.core.threads import map_rows
+from spectrakit.preprocessing._estimator import LightEstimator, check_fitted
 
 __all__ = ["SpectralTransformer", "as_block", "check_min_points", "check_same_axis", "map_rows"]
 
@@ -58,7 +57,8 @@ def as_block(X: Any, axis: Any = None) -> tuple[np.ndarray, SpectralAxis | None,
 
 def _to_float64(X: Any) -> np.ndarray:
     """A float64 copy of array-like ``X``; sparse, complex or non-numeric input is refused."""
-    if sparse.issparse(X):
+    sparse = sys.modules.get("scipy.sparse")  # not loaded: X cannot be a sparse matrix
+    if sparse is not None and sparse.issparse(X):
         raise DataError(
             "sparse input is not supported",
             expected="a dense array of shape (n_spectra, n_points)",
@@ -142,7 +142,7 @@ def check_same_axis(step: str, fitted: SpectralAxis, axis: SpectralAxis) -> None
     )
 
 
-class SpectralTransformer(TransformerMixin, BaseEstimator):
+class SpectralTransformer(LightEstimator):
     """Base class for axis-aware, batched preprocessing steps (see module docstring)."""
 
     #: whether NaN input is allowed (e.g. an imputation step); otherwise it is an error.
@@ -171,7 +171,7 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitted state
     def _get_state(self) -> dict[str, np.ndarray]:
         """Fitted arrays of this step by attribute name (empty for stateless steps)."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         return {name: np.asarray(getattr(self, name)) for name in self._state_attrs}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -231,7 +231,7 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
         -------
         Spectra or ndarray of shape (n_spectra, n_points_out)
         """
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         arr, ax, spectra = as_block(X)
         if arr.shape[1] != self.n_features_in_:
             raise DataError(  # sklearn's wording, so its conformance checks recognise it
@@ -255,14 +255,15 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
                 fix="check for constant or all-zero spectra, or change the step's parameters",
             )
         if spectra is None:
-            return out
+            return self._wrap_output(out, X)
         template = ax or self.axis_in_
-        return Spectra(
+        result = Spectra(
             out.astype(np.float32),
             template.with_values(np.asarray(new_axis, dtype=np.float64)),
             spectra.meta,
             allow_nan=self._allow_nan,
         )
+        return self._wrap_output(result, X)
 
     def fit_transform(self, X: Any, y: Any = None, axis: Any = None, **kw: Any) -> Any:
         """Fit, then transform the same spectra."""
@@ -270,7 +271,7 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Axis positions of the output as strings (table-format column names)."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         return np.asarray(axis_column_names(self.output_axis(self.axis_in_)), dtype=object)
 
     def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
@@ -289,8 +290,3 @@ class SpectralTransformer(TransformerMixin, BaseEstimator):
                 got=f"first at spectrum {int(bad[0])}, point {int(bad[1])}",
                 fix="interpolate or drop missing points before this step",
             )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self._allow_nan
-        return tags

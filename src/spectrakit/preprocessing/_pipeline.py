@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sklearn.pipeline import Pipeline as _SkPipeline
-from sklearn.utils.validation import check_is_fitted
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, ConfigError, SpectraError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io import atomic_path
 from spectrakit.preprocessing._base import SpectralTransformer, as_block, check_same_axis
+from spectrakit.preprocessing._estimator import check_fitted
 from spectrakit.preprocessing._registry import build_step
+from spectrakit.preprocessing._steps import StepsProtocol
 
 __all__ = ["Pipeline"]
 
@@ -113,7 +113,7 @@ def _parse_step(entry: Any, index: int) -> tuple[str, SpectralTransformer]:
     return str(entry.get("name") or type(step).__name__.lower()), step
 
 
-class Pipeline(_SkPipeline):
+class Pipeline(StepsProtocol):
     """Chain of preprocessing steps that keeps the spectral axis from step to step.
 
     Spectra in gives Spectra out (metadata kept); an array in (with ``axis=`` given to
@@ -227,7 +227,7 @@ class Pipeline(_SkPipeline):
         -------
         Spectra or ndarray of shape (n_spectra, n_points_out)
         """
-        check_is_fitted(self, "axis_in_")
+        check_fitted(self, "axis_in_")
         arr, ax, spectra = as_block(X)
         if ax is not None:
             check_same_axis("Pipeline", self.axis_in_, ax)
@@ -295,7 +295,7 @@ class Pipeline(_SkPipeline):
         dict of str to ndarray
             E.g. ``{"input_axis": (p,), "3.reference_": (p',)}``; ready for safetensors.
         """
-        check_is_fitted(self, "axis_in_")
+        check_fitted(self, "axis_in_")
         state = {_AXIS_KEY: np.asarray(self.axis_in_.values, dtype=np.float64)}
         for i, _, step in self._active():
             for attr, arr in step._get_state().items():

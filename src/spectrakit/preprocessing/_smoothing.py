@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
 from scipy.ndimage import convolve1d
-from scipy.signal import savgol_coeffs
 
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import AxisError, ConfigError
@@ -17,7 +16,7 @@ __all__ = [
     "SavitzkyGolay",
     "WhittakerSmooth",
     "difference_penalty_banded",
-    "savgol_edge_operators",
+    "savgol_operators",
 ]
 
 
@@ -89,8 +88,8 @@ class SavitzkyGolay(SpectralTransformer):
     def _transform(self, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         delta = float(np.median(np.diff(axis))) if axis.size > 1 else 1.0
         w, k, d = int(self.window), int(self.polyorder), int(self.deriv)
-        coeffs = savgol_coeffs(w, k, deriv=d, delta=delta)
-        left, right = savgol_edge_operators(w, k, d, delta)
+        centre, left, right = savgol_operators(w, k, d, delta)
+        coeffs = centre[::-1]  # convolve1d flips its kernel
         half = w // 2
 
         def rows(block: np.ndarray) -> np.ndarray:
@@ -102,18 +101,22 @@ class SavitzkyGolay(SpectralTransformer):
         return map_rows(rows, X), axis
 
 
-def savgol_edge_operators(
+def savgol_operators(
     window: int, polyorder: int, deriv: int, delta: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Linear maps from the first/last ``window`` points to the ``window // 2`` edge values.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Savitzky-Golay as linear maps of a window: the centre weights and both edges' maps.
 
-    The edge values of ``mode="interp"`` (:func:`scipy.signal.savgol_filter`): the
-    ``deriv``-th derivative, per axis unit, of the degree-``polyorder`` least-squares
-    polynomial through the first (last) ``window`` points, at the first (last)
-    ``window // 2`` points.
+    The ``deriv``-th derivative, per axis unit, of the degree-``polyorder`` least-squares
+    polynomial through ``window`` points, evaluated at the window's centre (the filter's
+    weights, as :func:`scipy.signal.savgol_coeffs` with ``use="dot"``) and at the first
+    (last) ``window // 2`` points (the edge values of ``mode="interp"`` in
+    :func:`scipy.signal.savgol_filter`). Built with NumPy alone, so the filter does not
+    load :mod:`scipy.signal`.
 
     Returns
     -------
+    centre : ndarray of shape (window,)
+        ``value = centre @ x[i - window // 2 : i + window // 2 + 1]``.
     left, right : ndarray of shape (window // 2, window)
         ``edge = left @ x[:window]`` and ``edge = right @ x[-window:]``.
     """
@@ -129,7 +132,7 @@ def savgol_edge_operators(
     def at(points: np.ndarray) -> np.ndarray:
         return ((scale * points[:, None] ** shifted) @ fit) / delta**deriv
 
-    return at(t[:half]), at(t[window - half :])
+    return at(np.zeros(1))[0], at(t[:half]), at(t[window - half :])
 
 
 def difference_penalty_banded(n_points: int, lam: float, order: int) -> np.ndarray:
