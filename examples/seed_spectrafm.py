@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    n_train, n_test, epochs = (80, 20, 3) if args.quick else (2000, 400, 40)
+    n_train, n_test, epochs = (80, 20, 3) if args.quick else (800, 200, 40)
     args.epochs = args.epochs or epochs
     tables: tuple[list, list, list] = ([], [], [])
     for seed in range(args.seeds):

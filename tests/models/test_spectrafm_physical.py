@@ -9,6 +9,7 @@ import torch
 from spectrakit.core.errors import ModelError
 from spectrakit.models import create
 from spectrakit.models.spectrafm_grid import physical_grid
+from spectrakit.ood import reconstruction_errors
 from spectrakit.tasks.masked import MaskedModelingTask
 
 LO, HI = 15150.0, 16940.0
@@ -105,3 +106,17 @@ def test_masked_forward_refuses_an_axis_off_the_physical_grid():
     grid_x, grid_axis = model.token_grid(x, a)
     mask = torch.zeros(3, grid_x.shape[-1] // 8, dtype=torch.bool)
     assert model.forward_masked(grid_x, mask, axis=grid_axis.float()).shape == (3, 36, 8)
+
+
+def test_reconstruction_ood_scores_read_the_physical_tokens_on_any_grid():
+    """OOD reconstruction errors of one spectrum agree on the training grid and a finer one."""
+    torch.manual_seed(3)
+    model = create("spectrafm_tiny", patch_step=STEP)
+    x1, a1 = _smooth(np.linspace(LO, HI, 291))
+    x2, a2 = _smooth(np.linspace(LO, HI, 1163))  # 4x finer, same range
+    err1 = reconstruction_errors(model, x1, axis=a1, n_masks=4, seed=0)
+    err2 = reconstruction_errors(model, x2, axis=a2, n_masks=4, seed=0)
+    assert err1.shape == (3, 4) and np.isfinite(err1).all() and (err1 > 0).all()
+    # the same 36 physical patches and masks: only the interpolation error differs
+    np.testing.assert_allclose(err2, err1, rtol=0.05)
+    np.testing.assert_array_equal(err1, reconstruction_errors(model, x1, axis=a1, n_masks=4))
