@@ -259,9 +259,9 @@ def beyond_range(predictor, out: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = predictor.predict(beyond)
-    for w in caught:
-        if "trained range" in str(w.message):
-            print(f"warning: {w.message}")
+    for message in dict.fromkeys(str(w.message) for w in caught):  # once each
+        if "trained range" in message:
+            print(f"warning: {message}")
     print(f"coverage of the beyond-range input: {table['coverage'].iloc[0]:.2f}")
     _write_csv(table, out / "predictions_beyond_range.csv")
 
