@@ -18,10 +18,11 @@ What it shows:
    the same with more sub-ranges in training (``p_subrange`` 0.8 instead of 0.5); and that
    with mean pooling instead of the CLS token, so the prediction is the average of
    per-token estimates over whichever tokens the input has. Every candidate trains for the
-   same number of epochs (40; ``--quick``: 3, a smoke run on 80 stars).
+   same 40 epochs on 640 of the 800 training stars and is validated on the other 160
+   (``--quick``: a smoke run, 3 epochs on 80 stars).
 2. The held-out targets stay sealed (:class:`~spectrakit.evaluation.protocol.SealedTargets`)
    until the choice is frozen; then every candidate's held-out R² is scored once, on the
-   training grid, another grid and the first half of the range.
+   training grid, another grid and the first half of the range (200 held-out stars).
 3. ``spectrakit.export``: the ONNX graph takes the axis as an input; the ONNX runtime gives
    the chosen model's PyTorch predictions on every grid (max difference printed).
 4. Input beyond the trained range: a warning with the covered fraction and a ``coverage``
@@ -29,7 +30,7 @@ What it shows:
 
 Run::
 
-    python examples/seed_spectrafm.py --out example-output/seed_spectrafm
+    python examples/seed_spectrafm.py --seeds 3 --out example-output/seed_spectrafm
 
 Outputs: ``model/`` (the chosen bundle of seed 0, with ``model.onnx``),
 ``candidates/seed<k>/<name>/`` (every candidate's bundle), ``selection.csv`` (validation R²
