@@ -120,3 +120,47 @@ def test_reconstruction_ood_scores_read_the_physical_tokens_on_any_grid():
     # the same 36 physical patches and masks: only the interpolation error differs
     np.testing.assert_allclose(err2, err1, rtol=0.05)
     np.testing.assert_array_equal(err1, reconstruction_errors(model, x1, axis=a1, n_masks=4))
+
+
+def _bundle(tmp_path) -> object:
+    """A physical-patch regression bundle on the 291-point training grid, loaded."""
+    import spectrakit as sk
+    from spectrakit.bundle import save
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
+
+    axis = np.linspace(LO, HI, 291)
+    train = sk.Spectra(_smooth(axis, n=40)[0][:, 0].numpy(), axis, unit="angstrom")
+    pre = ChannelPreprocessor([None]).fit(train, length_multiple=8)
+    torch.manual_seed(4)
+    save(
+        tmp_path / "fm",
+        model=create("spectrafm_tiny", n_outputs=1, patch_step=STEP).eval(),
+        task="regression",
+        axis=train.axis,
+        model_axis=pre.output_axis_,
+        targets=["c"],
+        output={"task": "regression", "n_targets": 1, "target_mean": [0.0], "target_std": [1.0]},
+        preprocessor=pre,
+    )
+    return sk.load(tmp_path / "fm"), train
+
+
+def test_reconstruction_ood_detector_scores_another_grid_and_a_subrange(tmp_path):
+    """The bundle's reconstruction detector reads each input on its own grid, as predict does."""
+    from spectrakit.ood import detector_inputs, fit_ood
+
+    predictor, train = _bundle(tmp_path)
+    predictor.ood = fit_ood(predictor, train, method="reconstruction", seed=0)
+    fine, finer = (train[:6].resample(np.linspace(LO, HI, n)) for n in (1160, 2320))
+    err_fine, err_finer = (detector_inputs(predictor, s, "reconstruction") for s in (fine, finer))
+    # the same 36 physical patches and masks on both grids: only interpolation differs
+    np.testing.assert_allclose(err_finer, err_fine, rtol=0.02)
+    half = train[:6].crop(LO, 16040.0)  # its own patches, not the training axis's 36
+    assert detector_inputs(predictor, half, "reconstruction").shape == (6, 8)
+    for name, spectra in {
+        "training grid": train[:6],
+        "finer grid": fine,
+        "first half": half,
+    }.items():
+        table = predictor.predict(spectra)  # predict scores OOD on every grid
+        assert np.isfinite(table["ood_score"]).all() and "is_ood" in table, name

@@ -131,5 +131,6 @@ def detector_inputs(
     if kind == "logits":
         return predictor.raw_outputs(spectra).float().numpy()
     model = predictor.model
-    axis = predictor.model_axis.to_torch() if getattr(model, "axis_aware", False) else None
-    return model_inputs(model, predictor.prepare(spectra), kind, axis=axis, **options)
+    x, axis = predictor.prepare_inputs(spectra)  # an axis-aware model keeps the input's grid
+    axis = axis.to_torch() if getattr(model, "axis_aware", False) else None
+    return model_inputs(model, x, kind, axis=axis, **options)
