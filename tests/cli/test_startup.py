@@ -137,7 +137,7 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_preprocess_run_loads_no_estimator_library(tmp_path, suffix):
-    """A preprocessing run writes its output without scikit-learn, SciPy's stats, torch or Lightning."""
+    """A preprocessing run needs no scikit-learn, scipy.signal/stats, torch or Lightning."""
     src, out = str(tmp_path / f"raw{suffix}"), str(tmp_path / f"clean{suffix}")
     heavy = ("sklearn", "torch", "lightning", "onnxruntime", "matplotlib")
     heavy += ("scipy.signal", "scipy.stats")

@@ -73,3 +73,24 @@ def test_streaming_memory_is_bounded_by_blocks_not_the_store(tmp_path):
         tracemalloc.stop()
     assert n == 8000 and sk.read(out).n_spectra == 8000
     assert peak < 5_000_000, peak  # a few blocks of 100 x 300, not the 9.6 MB store
+
+
+def test_reading_a_many_row_group_store_keeps_arrow_memory_to_one_group(tmp_path):
+    """Arrow's own buffers (unseen by tracemalloc) stay at a block, not the whole file.
+
+    With pyarrow's read-ahead buffering, every row group read stayed allocated until the
+    file was closed, so a store streamed through in row groups grew to its full size.
+    """
+    import pyarrow as pa
+
+    src = tmp_path / "groups.parquet"
+    with ParquetBlockWriter(src) as writer:
+        for k in range(40):  # 40 row groups of 200 x 300 float32: 240 kB each, 9.6 MB in all
+            writer.write(_spectra(200, seed=k))
+    assert pq.ParquetFile(src).metadata.num_row_groups == 40
+    before, peak, n = pa.total_allocated_bytes(), 0, 0
+    for block in iter_parquet(src, 200):
+        n += block.n_spectra
+        peak = max(peak, pa.total_allocated_bytes() - before)
+    assert n == 8000
+    assert peak < 2_000_000, peak  # a few groups of 240 kB, not the 9.6 MB file

@@ -156,11 +156,13 @@ def _batch_spectra(batch: pa.RecordBatch, name: str, options: dict[str, Any]) ->
 def iter_parquet(path: Path, block_size: int = 4096, **axis_options: Any) -> Iterator[Spectra]:
     """Read a table-format Parquet file block by block (``block_size`` rows at a time).
 
-    Memory stays proportional to one block, whatever the size of the file. Spectral
-    columns go from Arrow to NumPy directly (no pandas frame of the intensities).
+    Memory stays proportional to one block (and to one row group of the file), whatever
+    the size of the file. Spectral columns go from Arrow to NumPy directly (no pandas frame
+    of the intensities). Arrow's read-ahead buffering is off: with it, every row group
+    read stays allocated until the file is closed.
     """
     try:
-        source = pq.ParquetFile(path)
+        source = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable(path, exc) from exc
     options = _axis_options(source.schema_arrow, axis_options)
