@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
+from spectrakit.core.errors import ModelError
 from spectrakit.models import create
 from spectrakit.models.spectrafm_grid import physical_grid
+from spectrakit.ood import reconstruction_errors
+from spectrakit.tasks.masked import MaskedModelingTask
 
 LO, HI = 15150.0, 16940.0
 STEP = (HI - LO) / 290
@@ -68,3 +72,95 @@ def test_default_keeps_patches_of_input_points():
             tokens = block(tokens)
         want = model.head(model.norm(tokens)[:, 0])
         torch.testing.assert_close(model(x, a), want)
+
+
+def _reconstruct(task: MaskedModelingTask, axis: np.ndarray) -> dict[str, torch.Tensor]:
+    x, a = _smooth(axis)
+    gen = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        return task.reconstruction({"x": x, "axis": a}, generator=gen)
+
+
+def test_masked_pretraining_cuts_the_same_physical_tokens_on_a_finer_grid():
+    torch.manual_seed(2)
+    model = create("spectrafm_tiny", patch_step=STEP)
+    task = MaskedModelingTask(model, mask_ratio=0.3, normalize="none").eval()
+    coarse = _reconstruct(task, np.linspace(LO, HI, 291))
+    fine = _reconstruct(task, np.linspace(LO, HI, 1163))  # 4x finer, same range
+    # one mask over the same physical patches: 36 of them, not 36 and 145
+    assert coarse["mask"].shape == (3, 36) and torch.equal(coarse["mask"], fine["mask"])
+    np.testing.assert_allclose(coarse["target"], fine["target"], atol=6e-3)
+    np.testing.assert_allclose(coarse["recon"], fine["recon"], atol=2e-2)
+    # masked pretraining and prediction read one token grid
+    x, a = _smooth(np.linspace(LO, HI, 1163))
+    grid_x, grid_axis = model.token_grid(x, a)
+    torch.testing.assert_close(model.patchify(grid_x), fine["target"])
+    assert grid_axis.shape == (3, 36 * 8)
+
+
+def test_masked_forward_refuses_an_axis_off_the_physical_grid():
+    model = create("spectrafm_tiny", patch_step=STEP).eval()
+    x, a = _smooth(np.linspace(LO, HI, 288))
+    with pytest.raises(ModelError, match="physical patch grid"):
+        model.forward_masked(x, torch.zeros(3, 36, dtype=torch.bool), axis=a)
+    grid_x, grid_axis = model.token_grid(x, a)
+    mask = torch.zeros(3, grid_x.shape[-1] // 8, dtype=torch.bool)
+    assert model.forward_masked(grid_x, mask, axis=grid_axis.float()).shape == (3, 36, 8)
+
+
+def test_reconstruction_ood_scores_read_the_physical_tokens_on_any_grid():
+    """OOD reconstruction errors of one spectrum agree on the training grid and a finer one."""
+    torch.manual_seed(3)
+    model = create("spectrafm_tiny", patch_step=STEP)
+    x1, a1 = _smooth(np.linspace(LO, HI, 291))
+    x2, a2 = _smooth(np.linspace(LO, HI, 1163))  # 4x finer, same range
+    err1 = reconstruction_errors(model, x1, axis=a1, n_masks=4, seed=0)
+    err2 = reconstruction_errors(model, x2, axis=a2, n_masks=4, seed=0)
+    assert err1.shape == (3, 4) and np.isfinite(err1).all() and (err1 > 0).all()
+    # the same 36 physical patches and masks: only the interpolation error differs
+    np.testing.assert_allclose(err2, err1, rtol=0.05)
+    np.testing.assert_array_equal(err1, reconstruction_errors(model, x1, axis=a1, n_masks=4))
+
+
+def _bundle(tmp_path) -> object:
+    """A physical-patch regression bundle on the 291-point training grid, loaded."""
+    import spectrakit as sk
+    from spectrakit.bundle import save
+    from spectrakit.preprocessing.channels import ChannelPreprocessor
+
+    axis = np.linspace(LO, HI, 291)
+    train = sk.Spectra(_smooth(axis, n=40)[0][:, 0].numpy(), axis, unit="angstrom")
+    pre = ChannelPreprocessor([None]).fit(train, length_multiple=8)
+    torch.manual_seed(4)
+    save(
+        tmp_path / "fm",
+        model=create("spectrafm_tiny", n_outputs=1, patch_step=STEP).eval(),
+        task="regression",
+        axis=train.axis,
+        model_axis=pre.output_axis_,
+        targets=["c"],
+        output={"task": "regression", "n_targets": 1, "target_mean": [0.0], "target_std": [1.0]},
+        preprocessor=pre,
+    )
+    return sk.load(tmp_path / "fm"), train
+
+
+def test_reconstruction_ood_detector_scores_another_grid_and_a_subrange(tmp_path):
+    """The bundle's reconstruction detector reads each input on its own grid, as predict does."""
+    from spectrakit.ood import detector_inputs, fit_ood
+
+    predictor, train = _bundle(tmp_path)
+    predictor.ood = fit_ood(predictor, train, method="reconstruction", seed=0)
+    fine, finer = (train[:6].resample(np.linspace(LO, HI, n)) for n in (1160, 2320))
+    err_fine, err_finer = (detector_inputs(predictor, s, "reconstruction") for s in (fine, finer))
+    # the same 36 physical patches and masks on both grids: only interpolation differs
+    np.testing.assert_allclose(err_finer, err_fine, rtol=0.02)
+    half = train[:6].crop(LO, 16040.0)  # its own patches, not the training axis's 36
+    assert detector_inputs(predictor, half, "reconstruction").shape == (6, 8)
+    for name, spectra in {
+        "training grid": train[:6],
+        "finer grid": fine,
+        "first half": half,
+    }.items():
+        table = predictor.predict(spectra)  # predict scores OOD on every grid
+        assert np.isfinite(table["ood_score"]).all() and "is_ood" in table, name

@@ -21,7 +21,7 @@ from torch import nn
 from spectrakit.layers import FourierAxisEmbed
 from spectrakit.models._registry import register_model
 from spectrakit.models.specbert import MaskedTransformer
-from spectrakit.models.spectrafm_grid import physical_grid, random_grid
+from spectrakit.models.spectrafm_grid import on_physical_grid, physical_grid, random_grid
 
 __all__ = ["SpectraFM"]
 
@@ -80,20 +80,66 @@ class SpectraFM(MaskedTransformer):
         self.axis_embed = FourierAxisEmbed(self.num_features, n_freqs, (lo, hi))
         self.spacing_embed = nn.Linear(1, self.num_features)
 
-    def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
-        """(B, C, L) -> (B, D); a training batch is first put on a random grid."""
-        if self.training and self.grid_augment > 1.0 and axis is not None:
+    def token_grid(
+        self, x: torch.Tensor, axis: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The points the patches are cut from.
+
+        In training with ``grid_augment`` the batch is first put on a random grid; with
+        ``patch_step`` it is then resampled onto the physical patch grid. Prediction,
+        fine-tuning and masked pretraining all cut their tokens from this grid.
+
+        Parameters
+        ----------
+        x : Tensor (B, C, L)
+            Spectra.
+        axis : Tensor (L,) or (B, L), optional
+            Their axis; without it ``x`` is returned unchanged.
+
+        Returns
+        -------
+        (Tensor (B, C, M), Tensor (B, M) or None)
+            Spectra and axis of the token grid (M a multiple of ``patch_size``).
+        """
+        if axis is None:
+            return x, axis
+        axis = axis.expand(x.shape[0], -1) if axis.dim() == 1 else axis
+        if self.training and self.grid_augment > 1.0:
             x, axis = random_grid(
                 x, axis, self.patch_size, max_factor=self.grid_augment, p_subrange=self.p_subrange
             )
-        if self.patch_step is not None and axis is not None:
+        if self.patch_step is not None:
             x, axis = physical_grid(x, axis, self.patch_step, self.patch_size)
-        return super().forward_embedding(x, axis)
+        return x, axis
+
+    def forward_embedding(self, x: torch.Tensor, axis: torch.Tensor | None) -> torch.Tensor:
+        """(B, C, L) -> (B, D), the tokens cut from :meth:`token_grid`."""
+        return super().forward_embedding(*self.token_grid(x, axis))
+
+    def forward_masked(
+        self, x: torch.Tensor, mask: torch.Tensor, axis: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Masked reconstruction (see :class:`~spectrakit.models.specbert.MaskedTransformer`).
+
+        With ``patch_step``, ``x`` and ``axis`` must already lie on the physical patch grid,
+        as :meth:`token_grid` returns them (the masked-modeling task resamples first), so
+        masks, targets and tokens are those of fine-tuning on any input grid.
+
+        Raises
+        ------
+        ModelError
+            With ``patch_step``, when the axis is not on the physical patch grid.
+        """
+        if self.patch_step is not None:
+            on_physical_grid(self.check_spectra(x, axis), self.patch_step, self.patch_size)
+        return super().forward_masked(x, mask, axis)
 
     def positions(self, n: int, axis: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         """Axis encodings of the N patches: (B, N, D) from their mean axis value and spacing."""
         b, p = axis.shape[0], self.patch_size
         axis = axis.to(torch.float64)  # exact patch means: identical in every runtime
+        if self.patch_step is not None:  # undo any float32 rounding of the grid's points
+            axis = torch.round(axis / self.patch_step) * self.patch_step
         centers = axis.reshape(b, n, p).mean(-1)
         step = axis[:, 1:] - axis[:, :-1]
         step = torch.cat([step, step[:, -1:]], dim=1).abs().reshape(b, n, p).mean(-1)

@@ -15,7 +15,9 @@ import math
 
 import torch
 
-__all__ = ["interp_rows", "physical_grid", "random_grid"]
+from spectrakit.core.errors import ModelError
+
+__all__ = ["interp_rows", "on_physical_grid", "physical_grid", "random_grid"]
 
 
 def interp_rows(x: torch.Tensor, axis: torch.Tensor, new_axis: torch.Tensor) -> torch.Tensor:
@@ -132,3 +134,34 @@ def physical_grid(
     new_axis = (starts.unsqueeze(1) + offsets).reshape(1, -1)
     new_axis = new_axis.expand(axis.shape[0], -1)
     return interp_rows(x, axis, new_axis), new_axis
+
+
+def on_physical_grid(axis: torch.Tensor, step: float, patch: int) -> None:
+    """Check that an axis is a physical patch grid, as :func:`physical_grid` returns it.
+
+    Parameters
+    ----------
+    axis : Tensor (B, L)
+        Ascending axis (possibly rounded to float32).
+    step, patch : float, int
+        Point spacing and patch size of the grid.
+
+    Raises
+    ------
+    ModelError
+        When a point is off the multiples of ``step``, points are not consecutive
+        multiples, or a patch does not start at a multiple of ``step * patch``.
+    """
+    units = axis.to(torch.float64) / step
+    index = torch.round(units)
+    ok = bool((units - index).abs().max() < 1e-3)
+    ok = ok and bool((index[:, 1:] - index[:, :-1] == 1).all())
+    ok = ok and bool((torch.remainder(index[:, 0], patch) == 0).all())
+    if not ok:
+        raise ModelError(
+            "the axis is not on the model's physical patch grid",
+            expected=f"consecutive multiples of patch_step {step:g}, patches starting at "
+            f"multiples of {step * patch:g}",
+            got=f"axis {float(axis.min()):g}-{float(axis.max()):g} with {axis.shape[1]} points",
+            fix="resample first: x, axis = model.token_grid(x, axis)",
+        )

@@ -50,6 +50,8 @@ def reconstruction_errors(
             fix="use method='dime', 'mahalanobis' or 'knn'",
         )
     model.eval()
+    if axis is not None and hasattr(model, "token_grid"):  # the patches the model reads
+        x, axis = model.token_grid(x, axis)
     n_patch = model.num_patches(x.shape[-1])
     x = x[..., : n_patch * patch]
     if axis is not None:
@@ -129,5 +131,6 @@ def detector_inputs(
     if kind == "logits":
         return predictor.raw_outputs(spectra).float().numpy()
     model = predictor.model
-    axis = predictor.model_axis.to_torch() if getattr(model, "axis_aware", False) else None
-    return model_inputs(model, predictor.prepare(spectra), kind, axis=axis, **options)
+    x, axis = predictor.prepare_inputs(spectra)  # an axis-aware model keeps the input's grid
+    axis = axis.to_torch() if getattr(model, "axis_aware", False) else None
+    return model_inputs(model, x, kind, axis=axis, **options)

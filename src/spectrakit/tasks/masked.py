@@ -114,6 +114,9 @@ class MaskedModelingTask(BaseTask):
     def _prepare(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, Any]:
         x = batch["x"]
         axis = batch.get("axis") if getattr(self.model, "axis_aware", False) else None
+        token_grid = getattr(self.model, "token_grid", None)
+        if token_grid is not None:  # the grid fine-tuning cuts its patches from
+            x, axis = token_grid(x, axis)
         p = int(self.model.patch_size)
         if x.shape[-1] % p:
             raise ModelError(
@@ -156,9 +159,22 @@ class MaskedModelingTask(BaseTask):
         return (x - stats[0]) / (stats[1] + 1e-6)
 
     def reconstruction(
-        self, batch: dict[str, torch.Tensor], mask: torch.Tensor | None = None
+        self,
+        batch: dict[str, torch.Tensor],
+        mask: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> dict[str, torch.Tensor]:
         """Mask, reconstruct and score one batch.
+
+        Parameters
+        ----------
+        batch : dict
+            ``x`` (B, C, L) and, for axis-aware models, ``axis``.
+        mask : Tensor (B, N) bool, optional
+            Hidden patches of the model's token grid (``model.token_grid``; the input's
+            own patches unless the model resamples); random when omitted.
+        generator : torch.Generator, optional
+            Draws the random mask (a fixed mask per batch in validation).
 
         Returns
         -------
@@ -170,7 +186,8 @@ class MaskedModelingTask(BaseTask):
         x, axis = self._prepare(batch)
         b, n = x.shape[0], x.shape[-1] // int(self.model.patch_size)
         if mask is None:
-            mask = random_patch_mask(b, n, self.hparams.mask_ratio, device=x.device)
+            ratio = self.hparams.mask_ratio
+            mask = random_patch_mask(b, n, ratio, generator=generator).to(x.device)
         x = self.normalize_input(x, mask)
         target = self.model.patchify(x)
         if self.hparams.mask_mode == "noise":
@@ -194,11 +211,8 @@ class MaskedModelingTask(BaseTask):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """Reconstruction loss with a fixed mask per batch, and the trivial baseline."""
         gen = torch.Generator(device="cpu").manual_seed(1000 + batch_idx)
-        x = batch["x"]
-        n = x.shape[-1] // int(self.model.patch_size)
-        mask = random_patch_mask(x.shape[0], n, self.hparams.mask_ratio, generator=gen)
-        out = self.reconstruction(batch, mask.to(x.device))
-        bs = x.shape[0]
+        out = self.reconstruction(batch, generator=gen)
+        bs = batch["x"].shape[0]
         self.log_val("val_loss", out["loss"], bs, prog_bar=True)
         self.log_val("val_baseline", out["baseline"], bs)
 

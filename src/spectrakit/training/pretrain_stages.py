@@ -19,7 +19,7 @@ from spectrakit.core.errors import ConfigError, DataError, ModelError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import PretrainDataModule
 from spectrakit.data.store import SpectraStore
-from spectrakit.tasks.masked import MaskedModelingTask, random_patch_mask
+from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.training.config import PretrainConfig
 from spectrakit.training.run import Run, Schedule
 from spectrakit.training.sources import describe_sources
@@ -251,9 +251,7 @@ def _reconstruction_metrics(task: MaskedModelingTask, dm: PretrainDataModule) ->
     for i in range(len(dm.val_dataset)):
         batch = dm.val_dataset[i]
         gen = torch.Generator().manual_seed(1000 + i)
-        n = batch["x"].shape[-1] // int(task.model.patch_size)
-        mask = random_patch_mask(batch["x"].shape[0], n, task.hparams.mask_ratio, generator=gen)
-        res = task.reconstruction(batch, mask)
+        res = task.reconstruction(batch, generator=gen)
         losses.append(float(res["loss"]))
         bases.append(float(res["baseline"]))
     loss, base = float(np.mean(losses)), float(np.mean(bases))
