@@ -25,10 +25,11 @@ the work:
    less than ``tol`` (relative) from one iteration to the next, or when fewer than two
    residuals are negative; its answer is the solution of that last system.
 4. **A second start where the basin is ambiguous.** asPLS is not convex: a start can lead
-   to a fixed point of clearly higher ``Phi`` (about one Raman spectrum in a thousand ends more
-   than 2 % above pybaselines' objective, up to 7 %), and the block averaging biases every start built on
-   one grid alike. A second pyramid on ``SECOND_FACTOR``-point blocks, with
-   ``SECOND_COARSE_ITER`` solves at its bottom, gives a start from another grid. Where it
+   to a fixed point of clearly higher ``Phi`` (from one start, about one Raman spectrum in
+   a thousand ends more than 2 % above pybaselines' objective, up to 7 %), and the block
+   averaging biases every start built on one grid alike. A second pyramid on
+   ``SECOND_FACTOR``-point blocks, with ``SECOND_COARSE_ITER`` solves at its bottom,
+   gives a start from another grid. Where it
    differs from the first by more than ``AMBIGUOUS`` of the spectrum's range (about half
    of the spectra), the full grid runs ``PROBE`` solves from it; only where its objective
    is then within ``PROBE_MARGIN`` of the first answer's (about a quarter of the spectra)
