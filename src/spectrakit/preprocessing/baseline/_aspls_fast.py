@@ -9,8 +9,8 @@ weights of ``z``; the objective an answer is judged by is ``Phi(z; z)``, its own
 penalised weighted residual at its own weights. Started from unit weights, the iteration
 creeps towards its fixed point (IRLS on an L1-like fidelity: ~50 solves on Raman spectra).
 
-Four changes reach a lower ``Phi(z; z)`` than pybaselines' answer in about a third of
-the work:
+Four changes reach a lower ``Phi(z; z)`` than pybaselines' answer in about 40 % of its
+full-grid solves (about 60 % of its work with the coarse levels counted):
 
 1. **Coarse-grid start (continuation).** The spectra are averaged over blocks of
    ``COARSE`` points and asPLS runs there with ``lam / COARSE ** (2 d)`` (the same
@@ -29,12 +29,12 @@ the work:
    a thousand ends more than 2 % above pybaselines' objective, up to 7 %), and the block
    averaging biases every start built on one grid alike. A second pyramid on
    ``SECOND_FACTOR``-point blocks, with ``SECOND_COARSE_ITER`` solves at its bottom,
-   gives a start from another grid. Where it
-   differs from the first by more than ``AMBIGUOUS`` of the spectrum's range (about half
-   of the spectra), the full grid runs ``PROBE`` solves from it; only where its objective
-   is then within ``PROBE_MARGIN`` of the first answer's (about a quarter of the spectra)
-   does it run to convergence, and the answer with the lower ``Phi(z; z)``
-   (:func:`._aspls_objective.aspls_objective`) is kept. ``n_iter`` counts all runs.
+   gives a start from another grid. Where it differs from the first by more than
+   ``AMBIGUOUS`` of the spectrum's range (about half of the spectra), the full grid runs
+   ``PROBE`` solves from it; only where its objective is then within ``PROBE_MARGIN`` of
+   the first answer's (about a quarter of the spectra) does it run to convergence, and
+   the answer with the lower ``Phi(z; z)`` (:func:`._aspls_objective.aspls_objective`)
+   is kept. ``n_iter`` counts all runs.
 
 Each spectrum's arithmetic is independent of the others in its lane block, so the
 result does not depend on block size, order or thread count.
@@ -338,9 +338,9 @@ def fast_aspls(
         ``coarse_fit(Xc, lam_c, n_iter)`` -> plain asPLS (the reference solver) for
         ``n_iter`` solves: the coarsest level's answer.
     second_start : bool, default=True
-        Run the full grid also from the shorter coarse start where the two starts differ by
-        more than ``AMBIGUOUS`` of the range, keeping the lower objective (the coarse levels
-        themselves use one start).
+        Also start from the ``SECOND_FACTOR``-point pyramid where the two starts differ by
+        more than ``AMBIGUOUS`` of the range, keeping the lower objective (see
+        :func:`_second_run`; the coarse levels themselves use one start).
     n_coarsest : int, default=COARSE_ITER
         Solves of the coarsest level of the (first) start.
     factor : int, default=COARSE
@@ -369,8 +369,20 @@ def fast_aspls(
     return out, n_iter, converged
 
 
-def _second_run(X, other, redo, args, out, n_iter, converged) -> None:
+def _second_run(
+    X: np.ndarray,
+    other: np.ndarray,
+    redo: np.ndarray,
+    args: tuple,
+    out: np.ndarray,
+    n_iter: np.ndarray,
+    converged: np.ndarray,
+) -> None:
     """The full grid from the second start on the rows ``redo``, in place where it is lower.
+
+    ``X``, ``other`` (the second start) and ``out`` (the first answers) are (n, p);
+    ``redo`` holds row indices; ``args`` is ``(lam, asymmetric_coef, diff_order, max_iter,
+    tol)``; ``n_iter`` and ``converged`` (n,) are updated with the answers.
 
     ``PROBE`` solves first; only the rows whose objective then is below ``1 + PROBE_MARGIN``
     times that of the first answer (``out``) go on to convergence.
