@@ -303,13 +303,36 @@ def coarse_start(
     """
     n = X.shape[1]
     nc = n // factor
-    Xc = np.ascontiguousarray(X[:, : nc * factor].reshape(X.shape[0], nc, factor).mean(axis=2))
+    Xc = np.empty((X.shape[0], nc))
+    _block_means(X, factor, Xc)
     Zc = refine(Xc, lam / float(factor) ** (2 * diff_order))
     centres = np.arange(nc) * factor + (factor - 1) / 2.0
     pos = np.clip(np.arange(n, dtype=float), centres[0], centres[-1])
     i0 = np.minimum(((pos - centres[0]) // factor).astype(np.intp), nc - 2)
     t = (pos - centres[i0]) / factor
-    return Zc[:, i0] * (1.0 - t) + Zc[:, i0 + 1] * t
+    out = np.empty_like(X)
+    _interpolate(np.ascontiguousarray(Zc), i0, t, out)
+    return out
+
+
+@_jit
+def _block_means(X, factor, out):  # pragma: no cover - compiled
+    """Means of consecutive ``factor``-point blocks of each row of ``X`` into ``out``."""
+    for i in range(X.shape[0]):
+        for c in range(out.shape[1]):
+            total = 0.0
+            for j in range(c * factor, (c + 1) * factor):
+                total += X[i, j]
+            out[i, c] = total / factor
+
+
+@_jit
+def _interpolate(Zc, i0, t, out):  # pragma: no cover - compiled
+    """``out[:, j] = Zc[:, i0[j]] (1 - t[j]) + Zc[:, i0[j] + 1] t[j]`` (linear, per row)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            k = i0[j]
+            out[i, j] = Zc[i, k] * (1.0 - t[j]) + Zc[i, k + 1] * t[j]
 
 
 def difference_stencil(diff_order: int) -> np.ndarray:
