@@ -394,7 +394,7 @@ def main() -> None:
         baseline_table(args.n, args.points, args.ref_n or args.n, methods, args.block)
     if args.aspls_n > 0 and "aspls" in sections:
         x, Y = realistic_spectra(args.aspls_n, args.points)
-        aspls_objective.report(Y, x)
+        aspls_objective.report(Y, x, show=12)
     if "latency" in sections:
         single_spectrum_latency(args.points)
     if "pipeline" in sections:

@@ -21,8 +21,11 @@ from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective a
 from spectrakit.preprocessing.baseline._lanes import LANES
 
 LAM = 1e5
-#: relative slack of the objective contract (worst measured on 340 spectra: 1.2e-2, one spectrum)
+#: relative slack of the objective contract (worst measured on 8,400 spectra: 1.7e-2)
 SLACK = 2e-2
+#: generator seeds of the contract's spectra: 3 held the first start's worst fixed point
+#: (5.6 % above pybaselines); on 123, spectrum 0, one start on 4-point blocks ends 6.8 % above
+CONTRACT_SEEDS = (3, 123)
 
 
 def raman_spectra(n: int, points: int = 1000, seed: int = 0) -> np.ndarray:
@@ -52,13 +55,20 @@ def spectra() -> np.ndarray:
     return raman_spectra(40, seed=3)
 
 
-def test_objective_no_worse_than_pybaselines(spectra):
-    fast = AsPLS(lam=LAM)
-    ours = fast.baseline(spectra)
+def pybaselines_aspls(spectra: np.ndarray) -> np.ndarray:
+    """pybaselines' asPLS baselines of ``spectra`` (n, points), one spectrum at a time."""
     fitter = Baseline(np.linspace(400.0, 1800.0, spectra.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = np.stack([fitter.aspls(y, lam=LAM)[0] for y in spectra])
+        return np.stack([fitter.aspls(y, lam=LAM)[0] for y in spectra])
+
+
+@pytest.mark.parametrize("seed", CONTRACT_SEEDS)
+def test_objective_no_worse_than_pybaselines(seed):
+    spectra = raman_spectra(40, seed=seed)
+    fast = AsPLS(lam=LAM)
+    ours = fast.baseline(spectra)
+    ref = pybaselines_aspls(spectra)
     pairs = zip(spectra, ours, ref, strict=True)
     ratio = np.array([aspls_objective(y, a) / aspls_objective(y, b) for y, a, b in pairs])
     assert ratio.max() <= 1.0 + SLACK, ratio.max()

@@ -9,25 +9,32 @@ weights of ``z``; the objective an answer is judged by is ``Phi(z; z)``, its own
 penalised weighted residual at its own weights. Started from unit weights, the iteration
 creeps towards its fixed point (IRLS on an L1-like fidelity: ~50 solves on Raman spectra).
 
-Three changes reach a lower ``Phi(z; z)`` than pybaselines' answer in about a third of
-the work:
+Four changes reach a lower ``Phi(z; z)`` than pybaselines' answer in about 40 % of its
+full-grid solves (about 60 % of its work with the coarse levels counted):
 
 1. **Coarse-grid start (continuation).** The spectra are averaged over blocks of
-   ``COARSE`` points and ``COARSE_ITER`` asPLS iterations run there with
-   ``lam / COARSE ** (2 d)`` (the same continuous smoothness; each costs 1 / COARSE of a
-   full one); the coarse baseline, interpolated linearly, starts the full-grid iteration.
+   ``COARSE`` points and asPLS runs there with ``lam / COARSE ** (2 d)`` (the same
+   continuous smoothness; each solve costs 1 / COARSE of a full one), itself started from
+   a coarser level while that has ``MIN_LEVEL_POINTS`` points or more. The bottom level
+   runs ``COARSE_ITER`` plain solves, the others at most ``LEVEL_ITER`` (a level only
+   starts the next one: running it to convergence, 35 solves on average, bought nothing
+   at the finest level); the coarse baseline, interpolated linearly, starts the next.
 2. **Over-relaxation.** The next iterate is ``z + beta (z' - z)`` with ``beta`` = 1.7;
    a lane whose objective rises falls back to ``beta = 1`` (plain asPLS) for good.
 3. **Objective stopping rule.** A spectrum stops when ``Phi`` of its iterate changes by
    less than ``tol`` (relative) from one iteration to the next, or when fewer than two
    residuals are negative; its answer is the solution of that last system.
 4. **A second start where the basin is ambiguous.** asPLS is not convex: a start can lead
-   to a fixed point of clearly higher ``Phi`` (about one spectrum in 400 of realistic
-   Raman spectra, up to 14 % above pybaselines' objective). The coarsest level is also
-   stopped after ``SECOND_COARSE_ITER`` solves; where that start and the full one differ
-   by more than ``AMBIGUOUS`` of the spectrum's range (about 5 % of spectra), the full
-   grid is also run from it and the answer with the lower ``Phi(z; z)``
-   (:func:`._aspls_objective.aspls_objective`) is kept. ``n_iter`` counts both runs.
+   to a fixed point of clearly higher ``Phi`` (from one start, about one Raman spectrum in
+   a thousand ends more than 2 % above pybaselines' objective, up to 7 %), and the block
+   averaging biases every start built on one grid alike. A second pyramid on
+   ``SECOND_FACTOR``-point blocks, with ``SECOND_COARSE_ITER`` solves at its bottom,
+   gives a start from another grid. Where it differs from the first by more than
+   ``AMBIGUOUS`` of the spectrum's range (about half of the spectra), the full grid runs
+   ``PROBE`` solves from it; only where its objective is then within ``PROBE_MARGIN`` of
+   the first answer's (about a quarter of the spectra) does it run to convergence, and
+   the answer with the lower ``Phi(z; z)`` (:func:`._aspls_objective.aspls_objective`)
+   is kept. ``n_iter`` counts all runs.
 
 Each spectrum's arithmetic is independent of the others in its lane block, so the
 result does not depend on block size, order or thread count.
@@ -66,17 +73,28 @@ __all__ = [
     "BETA",
     "COARSE",
     "COARSE_ITER",
+    "LEVEL_ITER",
     "MIN_COARSE_POINTS",
+    "PROBE",
+    "PROBE_MARGIN",
     "SECOND_COARSE_ITER",
+    "SECOND_FACTOR",
     "coarse_start",
     "fast_aspls",
 ]
 
 #: points averaged per coarse point, and asPLS iterations on the coarse grid
 COARSE, COARSE_ITER = 4, 40
-#: solves of the coarsest level for the second start, and the start difference (relative
-#: to the spectrum's range) above which the full grid is also run from it
-SECOND_COARSE_ITER, AMBIGUOUS = 10, 0.05
+#: solves of the second start's bottom level, and the start difference (relative to the
+#: spectrum's range) above which the full grid is also run from it
+SECOND_COARSE_ITER, AMBIGUOUS = 10, 0.01
+#: points averaged per coarse point in the second start's levels
+SECOND_FACTOR = 3
+#: solves of the second start's full-grid run before it is judged, and the margin above the
+#: first answer's objective within which it goes on
+PROBE, PROBE_MARGIN = 4, 0.02
+#: iterations of an intermediate level (it only starts the next, finer one)
+LEVEL_ITER = 15
 #: over-relaxation factor of the full-grid iterations
 BETA = 1.7
 #: shortest spectrum given a coarse start (shorter ones start from the spectrum's smooth)
@@ -264,8 +282,10 @@ def fast_rows(Y, Z0, ab, coef, params, lam, max_iter, tol, beta, out, info):  # 
                 nxt = _load(Y, Z0, nxt, s, buf, prev, lane, lanes_row, beta)
 
 
-def coarse_start(X: np.ndarray, lam: float, diff_order: int, refine) -> np.ndarray:
-    """Starting baselines: asPLS on ``COARSE``-point means, interpolated to the full grid.
+def coarse_start(
+    X: np.ndarray, lam: float, diff_order: int, refine, factor: int = COARSE
+) -> np.ndarray:
+    """Starting baselines: asPLS on ``factor``-point means, interpolated to the full grid.
 
     Parameters
     ----------
@@ -274,20 +294,45 @@ def coarse_start(X: np.ndarray, lam: float, diff_order: int, refine) -> np.ndarr
         ``refine(Xc, lam_c)`` -> coarse baselines (n_spectra, n_coarse): asPLS on the
         coarse grid (itself started from a coarser one while that has
         ``MIN_LEVEL_POINTS`` points or more).
+    factor : int, default=COARSE
+        Points averaged per coarse point.
 
     Returns
     -------
     ndarray of shape (n_spectra, n_points)
     """
     n = X.shape[1]
-    nc = n // COARSE
-    Xc = np.ascontiguousarray(X[:, : nc * COARSE].reshape(X.shape[0], nc, COARSE).mean(axis=2))
-    Zc = refine(Xc, lam / float(COARSE) ** (2 * diff_order))
-    centres = np.arange(nc) * COARSE + (COARSE - 1) / 2.0
+    nc = n // factor
+    Xc = np.empty((X.shape[0], nc))
+    _block_means(X, factor, Xc)
+    Zc = refine(Xc, lam / float(factor) ** (2 * diff_order))
+    centres = np.arange(nc) * factor + (factor - 1) / 2.0
     pos = np.clip(np.arange(n, dtype=float), centres[0], centres[-1])
-    i0 = np.minimum(((pos - centres[0]) // COARSE).astype(np.intp), nc - 2)
-    t = (pos - centres[i0]) / COARSE
-    return Zc[:, i0] * (1.0 - t) + Zc[:, i0 + 1] * t
+    i0 = np.minimum(((pos - centres[0]) // factor).astype(np.intp), nc - 2)
+    t = (pos - centres[i0]) / factor
+    out = np.empty_like(X)
+    _interpolate(np.ascontiguousarray(Zc), i0, t, out)
+    return out
+
+
+@_jit
+def _block_means(X, factor, out):  # pragma: no cover - compiled
+    """Means of consecutive ``factor``-point blocks of each row of ``X`` into ``out``."""
+    for i in range(X.shape[0]):
+        for c in range(out.shape[1]):
+            total = 0.0
+            for j in range(c * factor, (c + 1) * factor):
+                total += X[i, j]
+            out[i, c] = total / factor
+
+
+@_jit
+def _interpolate(Zc, i0, t, out):  # pragma: no cover - compiled
+    """``out[:, j] = Zc[:, i0[j]] (1 - t[j]) + Zc[:, i0[j] + 1] t[j]`` (linear, per row)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            k = i0[j]
+            out[i, j] = Zc[i, k] * (1.0 - t[j]) + Zc[i, k + 1] * t[j]
 
 
 def difference_stencil(diff_order: int) -> np.ndarray:
@@ -305,6 +350,7 @@ def fast_aspls(
     coarse_fit,
     second_start: bool = True,
     n_coarsest: int = COARSE_ITER,
+    factor: int = COARSE,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fast asPLS baselines of one row block (coarse starts, then :func:`fast_rows`).
 
@@ -315,11 +361,13 @@ def fast_aspls(
         ``coarse_fit(Xc, lam_c, n_iter)`` -> plain asPLS (the reference solver) for
         ``n_iter`` solves: the coarsest level's answer.
     second_start : bool, default=True
-        Run the full grid also from the shorter coarse start where the two starts differ by
-        more than ``AMBIGUOUS`` of the range, keeping the lower objective (the coarse levels
-        themselves use one start).
+        Also start from the ``SECOND_FACTOR``-point pyramid where the two starts differ by
+        more than ``AMBIGUOUS`` of the range, keeping the lower objective (see
+        :func:`_second_run`; the coarse levels themselves use one start).
     n_coarsest : int, default=COARSE_ITER
         Solves of the coarsest level of the (first) start.
+    factor : int, default=COARSE
+        Points averaged per coarse point in the (first) start's levels.
 
     Returns
     -------
@@ -331,32 +379,65 @@ def fast_aspls(
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     args = (lam, asymmetric_coef, diff_order, max_iter, tol, coarse_fit)
-    start = coarse_start(X, lam, diff_order, _refiner(args, n_coarsest))
+    start = coarse_start(X, lam, diff_order, _refiner(args, n_coarsest, factor), factor)
     out, n_iter, converged = _full_grid(X, start, *args[:5])
     if not second_start:
         return out, n_iter, converged
-    other = coarse_start(X, lam, diff_order, _refiner(args, SECOND_COARSE_ITER))
+    refine = _refiner(args, SECOND_COARSE_ITER, SECOND_FACTOR)
+    other = coarse_start(X, lam, diff_order, refine, SECOND_FACTOR)
     spread = np.maximum(np.ptp(X, axis=1), _EPS)
     redo = np.flatnonzero(np.abs(start - other).max(axis=1) > AMBIGUOUS * spread)
     if redo.size:
-        alt, alt_iter, alt_conv = _full_grid(X[redo], other[redo], *args[:5])
-        n_iter[redo] += alt_iter
-        mine = aspls_objective(X[redo], out[redo], lam, asymmetric_coef, diff_order)
-        theirs = aspls_objective(X[redo], alt, lam, asymmetric_coef, diff_order)
-        better = theirs < mine
-        out[redo[better]], converged[redo[better]] = alt[better], alt_conv[better]
+        _second_run(X, other, redo, args[:5], out, n_iter, converged)
     return out, n_iter, converged
 
 
-def _refiner(args: tuple, n_coarsest: int):
-    """``refine(Xc, lam_c)`` for :func:`coarse_start`, ``n_coarsest`` solves at the bottom."""
+def _second_run(
+    X: np.ndarray,
+    other: np.ndarray,
+    redo: np.ndarray,
+    args: tuple,
+    out: np.ndarray,
+    n_iter: np.ndarray,
+    converged: np.ndarray,
+) -> None:
+    """The full grid from the second start on the rows ``redo``, in place where it is lower.
+
+    ``X``, ``other`` (the second start) and ``out`` (the first answers) are (n, p);
+    ``redo`` holds row indices; ``args`` is ``(lam, asymmetric_coef, diff_order, max_iter,
+    tol)``; ``n_iter`` and ``converged`` (n,) are updated with the answers.
+
+    ``PROBE`` solves first; only the rows whose objective then is below ``1 + PROBE_MARGIN``
+    times that of the first answer (``out``) go on to convergence.
+    """
+    lam, asymmetric_coef, diff_order, _, tol = args
+    mine = aspls_objective(X[redo], out[redo], lam, asymmetric_coef, diff_order)
+    probe, probe_iter, _ = _full_grid(X[redo], other[redo], *args[:3], PROBE - 1, tol)
+    n_iter[redo] += probe_iter
+    ahead = aspls_objective(X[redo], probe, lam, asymmetric_coef, diff_order)
+    keep = ahead < (1.0 + PROBE_MARGIN) * mine
+    go = redo[keep]
+    if not go.size:
+        return
+    alt, alt_iter, alt_conv = _full_grid(X[go], probe[keep], *args)
+    n_iter[go] += alt_iter
+    theirs = aspls_objective(X[go], alt, lam, asymmetric_coef, diff_order)
+    better = theirs < mine[keep]
+    out[go[better]], converged[go[better]] = alt[better], alt_conv[better]
+
+
+def _refiner(args: tuple, n_coarsest: int, factor: int):
+    """``refine(Xc, lam_c)`` for :func:`coarse_start` (``factor``-point means per level).
+
+    The bottom level runs ``n_coarsest`` plain solves; the others at most ``LEVEL_ITER``.
+    """
     _, asymmetric_coef, diff_order, max_iter, tol, coarse_fit = args
 
     def refine(Xc: np.ndarray, lam_c: float) -> np.ndarray:
         if Xc.shape[1] < MIN_LEVEL_POINTS:
             return coarse_fit(Xc, lam_c, n_coarsest)
-        level = (lam_c, asymmetric_coef, diff_order, max_iter, tol, coarse_fit)
-        inner = fast_aspls(Xc, *level, second_start=False, n_coarsest=n_coarsest)
+        level = (lam_c, asymmetric_coef, diff_order, min(max_iter, LEVEL_ITER), tol, coarse_fit)
+        inner = fast_aspls(Xc, *level, second_start=False, n_coarsest=n_coarsest, factor=factor)
         return inner[0]
 
     return refine

@@ -10,11 +10,77 @@ and two answers are compared by ``Phi(z; z)``: lower is better.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+
+from spectrakit.preprocessing.baseline._fastexp import expit
 
 __all__ = ["aspls_objective", "aspls_weights"]
 
 _EPS = float(np.finfo(float).eps)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _spread(y, z):  # pragma: no cover - compiled
+    """``(sigma, max |r|)`` of ``r = y - z``: ddof=1 spread of the negative residuals.
+
+    ``sigma`` is machine epsilon when fewer than two residuals are negative or they do not
+    spread; ``max |r|`` is at least machine epsilon.
+    """
+    count, total, absmax = 0, 0.0, 0.0
+    for j in range(y.size):
+        r = y[j] - z[j]
+        absmax = max(absmax, abs(r))
+        if r < 0:
+            count += 1
+            total += r
+    mean = total / max(count, 1)
+    ss = 0.0
+    for j in range(y.size):
+        r = y[j] - z[j]
+        if r < 0:
+            ss += (r - mean) * (r - mean)
+    var = ss / max(count - 1, 1)
+    sigma = np.sqrt(var) if count >= 2 and var > 0 else _EPS
+    return sigma, max(absmax, _EPS)
+
+
+@_jit
+def _weights_rows(Y, Z, k, W, A):  # pragma: no cover - compiled
+    """The weights into ``W`` and local smoothness into ``A`` (all (n_spectra, n_points))."""
+    for i in range(Y.shape[0]):
+        sigma, absmax = _spread(Y[i], Z[i])
+        for j in range(Y.shape[1]):
+            r = Y[i, j] - Z[i, j]
+            W[i, j] = expit(-(k / sigma) * (r - sigma))
+            A[i, j] = max(abs(r) / absmax, _EPS)
+
+
+@_jit
+def _objective_rows(Y, Z, lam, k, coef, out):  # pragma: no cover - compiled
+    """``Phi(z; z)`` of each row into ``out`` (``coef``: the difference stencil of ``D``)."""
+    d = coef.size - 1
+    for i in range(Y.shape[0]):
+        sigma, absmax = _spread(Y[i], Z[i])
+        fid, pen = 0.0, 0.0
+        for j in range(Y.shape[1]):
+            r = Y[i, j] - Z[i, j]
+            alpha = max(abs(r) / absmax, _EPS)
+            fid += expit(-(k / sigma) * (r - sigma)) / alpha * r * r
+        for j in range(d, Y.shape[1]):
+            t = 0.0
+            for m in range(d + 1):
+                t += coef[m] * Z[i, j - d + m]
+            pen += t * t
+        out[i] = fid + lam * pen
+
+
+def _rows(Y: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Y`` and ``Z`` as C-contiguous float64 2-D arrays of one shape."""
+    Y2 = np.ascontiguousarray(np.atleast_2d(np.asarray(Y, dtype=np.float64)))
+    Z2 = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(np.asarray(Z, np.float64)), Y2.shape))
+    return Y2, Z2
 
 
 def aspls_weights(
@@ -33,17 +99,9 @@ def aspls_weights(
     -------
     w, alpha : ndarray of the shape of ``Y``
     """
-    R = np.atleast_2d(np.asarray(Y, dtype=np.float64) - np.asarray(Z, dtype=np.float64))
-    neg = R < 0
-    count = neg.sum(axis=1)
-    negative = np.where(neg, R, 0.0)
-    mean = negative.sum(axis=1) / np.maximum(count, 1)
-    dev = np.where(neg, R - mean[:, None], 0.0)
-    var = (dev * dev).sum(axis=1) / np.maximum(count - 1, 1)
-    sigma = np.where((count >= 2) & (var > 0), np.sqrt(var), _EPS)[:, None]
-    w = 0.5 * (1.0 + np.tanh(-0.5 * (asymmetric_coef / sigma) * (R - sigma)))  # expit
-    absmax = np.maximum(np.abs(R).max(axis=1, keepdims=True), _EPS)
-    alpha = np.maximum(np.abs(R) / absmax, _EPS)
+    Y2, Z2 = _rows(Y, Z)
+    w, alpha = np.empty_like(Y2), np.empty_like(Y2)
+    _weights_rows(Y2, Z2, float(asymmetric_coef), w, alpha)
     shape = np.shape(Y)
     return w.reshape(shape), alpha.reshape(shape)
 
@@ -73,9 +131,8 @@ def aspls_objective(
     ndarray of shape (n_spectra,), or a float for one spectrum
         Lower is the better asPLS answer.
     """
-    w, alpha = aspls_weights(Y, Z, asymmetric_coef)
-    Y2, Z2 = np.atleast_2d(Y).astype(np.float64), np.atleast_2d(Z).astype(np.float64)
-    W, A = np.atleast_2d(w), np.atleast_2d(alpha)
-    R = Y2 - Z2
-    phi = (W / A * R * R).sum(axis=1) + lam * (np.diff(Z2, diff_order, axis=1) ** 2).sum(axis=1)
+    Y2, Z2 = _rows(Y, Z)
+    coef = np.diff(np.eye(diff_order + 1), diff_order, axis=0)[0].copy()
+    phi = np.empty(Y2.shape[0])
+    _objective_rows(Y2, Z2, float(lam), float(asymmetric_coef), coef, phi)
     return phi if np.ndim(Y) > 1 else float(phi[0])
