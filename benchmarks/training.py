@@ -11,15 +11,15 @@ process; Linux /proc VmHWM); on CUDA, also GPU throughput and peak allocated GPU
 memory (bf16 autocast).
 
 Part 0 - overhead (``--overhead``): spectrakit's ``fit_supervised`` (Lightning) against a
-plain PyTorch loop on the same model, data, batch and schedule (``_overhead.py``), for
-each of ``--overhead-models``: CPU seconds of the training loop in both and their ratio
-(goal <= 1.10), over ``--overhead-repeats`` interleaved rounds (median, and the range of
-the per-round ratios), the plain loop's milliseconds per step and spectrakit's extra
-milliseconds per step (Lightning's hooks, logging, checkpoint checks: about fixed per
-step, so the ratio
-falls as the step grows). ``--compile`` adds ``torch.compile`` in the plain loop (compile
-time apart); on CPU it is slower than eager for these families, so training leaves it off
-unless asked (``compile=True``).
+plain PyTorch loop on the same model, data, batch and schedule (``_overhead.py``), and a
+bare LightningModule doing the same training (Lightning's own share), for each of
+``--overhead-models``: CPU seconds of the training loop in each and their ratios to the
+plain loop (goal <= 1.10), over ``--overhead-repeats`` interleaved rounds after one warm-up
+(median, and the range of the per-round ratios), the plain loop's milliseconds per step
+and the extra milliseconds per step of Lightning and of spectrakit (hooks, logging,
+checkpoints: about fixed per step, so the ratio falls as the step grows). ``--compile``
+adds ``torch.compile`` in the plain loop (compile time apart); on CPU it is slower than
+eager for these families, so training leaves it off unless asked (``compile=True``).
 
 Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
 1,000 = 4 GB by default) are written chunk by chunk to a SpectraStore in a temporary
@@ -198,16 +198,60 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return float(np.median(values)), float(min(values)), float(max(values))
 
 
+def _overhead_rounds(data, name: str, batch: int, epochs: int, repeats: int) -> dict:
+    """``repeats`` interleaved rounds of plain, bare Lightning and spectrakit (after a warm-up)."""
+    from _overhead import lightning_fit, plain_fit, spectrakit_fit
+
+    plain_fit(data, name, batch, 1)  # warm-up: first-call costs are no one's overhead
+    lightning_fit(data, name, batch, 1)
+    spectrakit_fit(data, name, batch, 1)
+    runs: dict[str, list[float]] = {"plain": [], "lightning": [], "spectrakit": []}
+    steps = 0
+    for _ in range(repeats):  # interleaved: the machine may be shared
+        runs["plain"].append(plain_fit(data, name, batch, epochs)["train_s"])
+        runs["lightning"].append(lightning_fit(data, name, batch, epochs)["train_s"])
+        fit = spectrakit_fit(data, name, batch, epochs)
+        runs["spectrakit"].append(fit["train_s"])
+        steps = fit["steps"]
+    row: dict = {"model": name, "steps": steps, "repeats": repeats}
+    for kind, values in runs.items():
+        row[f"{kind}_s"] = float(np.median(values))
+        row[f"{kind}_all_s"] = values
+    for kind in ("lightning", "spectrakit"):  # per-round ratios to the plain loop
+        ratio = _spread([a / p for a, p in zip(runs[kind], runs["plain"], strict=True)])
+        row[f"{kind}_ratio"], row[f"{kind}_ratio_min"], row[f"{kind}_ratio_max"] = ratio
+    own = [s / a for s, a in zip(runs["spectrakit"], runs["lightning"], strict=True)]
+    row["spectrakit_over_lightning"] = float(np.median(own))
+    # the framework's cost is about fixed per step: the ratio falls as a step grows
+    row["overhead_ms_per_step"] = 1e3 * (row["spectrakit_s"] - row["plain_s"]) / steps
+    row["lightning_ms_per_step"] = 1e3 * (row["lightning_s"] - row["plain_s"]) / steps
+    return row
+
+
+def _overhead_line(row: dict) -> str:
+    def ratio(kind: str) -> str:
+        r, lo, hi = (row[f"{kind}_ratio{k}"] for k in ("", "_min", "_max"))
+        return f"{r:.2f} [{lo:.2f}-{hi:.2f}]"
+
+    line = f"{row['model']:14s} {row['steps']:5d} {row['plain_s']:8.3f} {row['lightning_s']:9.3f}"
+    line += f" {row['spectrakit_s']:10.3f} {ratio('lightning'):>17s} {ratio('spectrakit'):>17s}"
+    line += f" {row['spectrakit_over_lightning']:6.2f} {1e3 * row['plain_s'] / row['steps']:8.2f}"
+    return line + f" {row['lightning_ms_per_step']:7.2f} {row['overhead_ms_per_step']:7.2f}"
+
+
 def overhead(
     models: list[str], n: int, points: int, batch: int, epochs: int, compile_: bool,
     repeats: int = 5,
 ) -> list[dict]:  # fmt: skip
     """Lightning + spectrakit vs a plain loop (CPU seconds of the training loops).
 
-    Each of ``repeats`` rounds runs the plain loop then spectrakit, one after the other, so
-    both meet the same load; the ratio is taken per round and reported as median and range.
+    Each of ``repeats`` rounds runs the plain loop, the bare Lightning module and spectrakit
+    one after the other, so all meet the same load; ratios are taken per round and reported
+    as median and range. Columns: CPU seconds (median), ratio to the plain loop of bare
+    Lightning and of spectrakit, spectrakit / bare Lightning (median of the per-round ratios),
+    the plain loop's ms per step, and the extra ms per step of Lightning and of spectrakit.
     """
-    from _overhead import make_data, plain_fit, spectrakit_fit
+    from _overhead import make_data, plain_fit
 
     torch.set_num_threads(1)  # one thread: CPU seconds then measure work, not spinning
     data = make_data(n, points)
@@ -215,34 +259,21 @@ def overhead(
         f"\n== training overhead: {n} spectra x {points} points, batch {batch}, {epochs} epochs,"
         f" {repeats} rounds (CPU s; median [min-max]) =="
     )
-    head = f"{'model':16s} {'steps':>6s} {'plain s':>8s} {'spectrakit s':>13s}"
-    head += f" {'ratio (median [min-max])':>25s} {'ms/step':>8s} {'over ms/step':>12s}"
+    head = f"{'model':14s} {'steps':>5s} {'plain s':>8s} {'lightning':>9s} {'spectrakit':>10s}"
+    head += f" {'lightning/plain':>17s} {'spectrakit/plain':>17s} {'sk/L':>6s}"
+    head += f" {'ms/step':>8s} {'L +ms':>7s} {'sk +ms':>7s}"
     if compile_:
         head += f" {'compiled s':>11s} {'compile s':>10s} {'speed-up':>8s}"
     print(head)
     rows = []
     for name in models:
-        plains, fits = [], []
-        for _ in range(repeats):  # interleaved: the machine may be shared
-            plains.append(plain_fit(data, name, batch, epochs)["train_s"])
-            fits.append(spectrakit_fit(data, name, batch, epochs))
-        sks = [f["train_s"] for f in fits]
-        ratio, lo, hi = _spread([s / p for s, p in zip(sks, plains, strict=True)])
-        plain, sk = float(np.median(plains)), float(np.median(sks))
-        row = {"model": name, "steps": fits[0]["steps"], "plain_s": plain, "spectrakit_s": sk,
-               "ratio": ratio, "ratio_min": lo, "ratio_max": hi, "repeats": repeats,
-               "plain_all_s": plains, "spectrakit_all_s": sks}  # fmt: skip
-        # the framework's cost is about fixed per step: the ratio falls as a step grows
-        row["overhead_ms_per_step"] = 1e3 * (sk - plain) / row["steps"]
-        line = f"{name:16s} {row['steps']:6d} {plain:8.2f} {sk:13.2f}"
-        line += f" {f'{ratio:.2f} [{lo:.2f}-{hi:.2f}]':>25s}"
-        line += f" {1e3 * plain / row['steps']:8.1f} {row['overhead_ms_per_step']:12.1f}"
+        row = _overhead_rounds(data, name, batch, epochs, repeats)
+        line = _overhead_line(row)
         if compile_:
             comp = plain_fit(data, name, batch, epochs, compile_=True)
             row.update(compiled_s=comp["train_s"], compile_s=comp["compile_s"])
-            line += (
-                f" {comp['train_s']:11.2f} {comp['compile_s']:10.1f} {plain / comp['train_s']:8.2f}"
-            )
+            speed = row["plain_s"] / comp["train_s"]
+            line += f" {comp['train_s']:11.2f} {comp['compile_s']:10.1f} {speed:8.2f}"
         print(line, flush=True)
         rows.append(row)
     return rows

@@ -470,7 +470,7 @@ class AsPLS(_Whittaker):
         change of the asPLS objective (the penalised weighted residual at the iterate's
         own weights) between iterations. Its objective is no worse than that of
         :meth:`pybaselines.Baseline.aspls` (within a small relative slack; see
-        ``docs/preprocessing.md``), at about a third of the solves.
+        ``docs/preprocessing.md``), with about 60 % of the full-grid solves.
     ``method="reference"``
         pybaselines' iteration (unit start, stop when the weights change by less than
         ``tol``): matches :meth:`pybaselines.Baseline.aspls` to 1e-3 of the range.
