@@ -256,23 +256,29 @@ def fit_model(data: FitData, spec: OutputSpec, cfg: FitConfig) -> Any:
     net = build()
     tempered = hasattr(net, "ip_temperature") and "ip_temperature" not in kwargs
     if tempered and cfg.task == "classification" and not dm.n_extra:
-        net = build(ip_temperature=_ip_temperature(build, data, cfg))
+        net = _raced_model(build, data, cfg)
     return net
 
 
-def _ip_temperature(build: Any, data: FitData, cfg: FitConfig) -> float:
-    """The class-channel temperature chosen on the training split (recorded in the facts)."""
-    from spectrakit.training.ip_temperature import choose_ip_temperature
+def _raced_model(build: Any, data: FitData, cfg: FitConfig) -> Any:
+    """The winner of the temperature race on the training split, to start the final fit from.
+
+    The race (recorded in the facts) trains its candidates on three quarters of the
+    training split and scores them on the other quarter; the winner's weights are kept, so
+    the final fit goes on from them instead of from a fresh network.
+    """
+    from spectrakit.training.ip_temperature import race_ip_temperatures
 
     x, y = data.dm.train_dataset.x, data.dm.train_dataset.y
     # half the run's step budget on three quarters of the training split, 10 to 30 steps
     budget = cfg.max_epochs * -(-(3 * len(x) // 4) // cfg.batch_size)
     steps = min(30, max(10, budget // 2))
-    t, data.facts["ip_temperature"] = choose_ip_temperature(
+    race = race_ip_temperatures(
         lambda t: build(ip_temperature=t), x, y, seed=cfg.seed, steps=steps,
         lr=3e-3 if cfg.lr == "auto" else float(cfg.lr), weight_decay=cfg.weight_decay,
     )  # fmt: skip
-    return t
+    data.facts["ip_temperature"] = {**race.record, "final_fit_from": "winner"}
+    return race.model.train()
 
 
 def _init_model(init: str | Path, dm: SpectraDataModule, n_outputs: int) -> Any:
