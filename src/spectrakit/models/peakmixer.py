@@ -255,8 +255,10 @@ class PeakMixer(SpectralModel):
         """
         excess = self.class_channel_weights() * self.width - 1.0
         gate = torch.relu(excess)
-        if self.complementary_gate:
-            gate = gate + torch.sigmoid(self.comp_gate) * (excess <= 0).to(gate.dtype)
+        if self.complementary_gate:  # below the class's weakest own channel
+            own = torch.where(excess > 0, gate, torch.full_like(gate, float("inf")))
+            floor = own.amin(1, keepdim=True).nan_to_num(posinf=0.0)
+            gate = gate + torch.sigmoid(self.comp_gate) * floor * (excess <= 0).to(gate.dtype)
         return gate
 
     def class_channel_weights(self) -> torch.Tensor:
