@@ -11,8 +11,7 @@ What it shows:
    class-channel interpretable path (IP). Its tempered softmax makes each class
    concentrate on a few channels (printed: the weight range against the uniform 1/K); the
    temperature is raced on the training split by successive halving on held-out loss
-   (printed, and recorded in the bundle under ``training.recipe.ip_temperature``; the
-   winner's network starts the final fit), and
+   (printed, and recorded in the bundle under ``training.recipe.ip_temperature``), and
    the class-gated output routes every class logit, backbone head included, through that
    class's channels.
 2. Grad-CAM of the whole model output through the class-specific channels, all channels

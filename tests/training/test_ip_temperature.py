@@ -101,8 +101,8 @@ def test_race_picks_a_specific_temperature_when_one_channel_decides():
 
 
 def test_finetune_races_on_training_data_only(tmp_path):
-    """The race and the final model's start read the training split only: flipping every
-    validation label changes nothing of the choice."""
+    """The race reads the training split only: flipping every validation label changes
+    nothing of the choice."""
     train, val = make_deciding_peak(96, 0), make_deciding_peak(32, 1)
     flipped = val.assign(label=np.where(val.meta["label"] == "present", "absent", "present"))
     pred = fit_supervised(train, "label", val=val, model="peakmixer_tiny", out=tmp_path / "m",
@@ -111,7 +111,6 @@ def test_finetune_races_on_training_data_only(tmp_path):
     assert record["candidates"] == list(ipt.TEMPERATURES)
     assert abs(record["n_heldout"] - len(train) / 4) <= 1
     assert record["rungs"][0]["candidates"] == list(ipt.TEMPERATURES)
-    assert record["final_fit_from"] == "winner"
     assert pred.model.ip_temperature == record["chosen"] in record["finalists"]
     assert pred.config.family.kwargs["ip_temperature"] == record["chosen"]
     other = fit_supervised(train, "label", val=flipped, model="peakmixer_tiny",

@@ -8,9 +8,9 @@ rate and weight decay) and scored by held-out cross-entropy; the better half goe
 training (same weights, same optimizer state) for another rung, and so on until two or
 fewer remain. Among the last rung's candidates, the lowest temperature whose held-out loss
 is within one standard error of the best is chosen (the one-standard-error rule, towards
-the most specific channels). The winner's trained network is returned, so the final fit
-can start from it instead of throwing that work away. The validation split and any test
-spectra are never read. The candidates, every rung's losses and the choice are recorded
+the most specific channels). The winner's trained network is returned too (trained on
+three quarters of the training split). The validation split and any test spectra are
+never read. The candidates, every rung's losses and the choice are recorded
 in the bundle (``training.recipe.ip_temperature``).
 """
 
