@@ -34,8 +34,11 @@ Complementary gate (``complementary_gate=True``, off by default). Under the clas
 class's mixer never reads its complementary channels: they reach its logit only through the
 interpretable path's max-pool with fixed weights, so their Grad-CAM channel weights do not
 depend on the input. With the complementary gate, class k's mixer copy also reads its
-complementary channels, each scaled by a learned gate ``sigmoid(comp_gate[k, c])`` (started
-at 0.12), so their maps follow the input through the mixer's gradients too.
+complementary channels, each scaled by a learned ``sigmoid(comp_gate[k, c])`` (started at
+0.12) times the gate of the class's weakest own channel, so a complementary channel always
+weighs less than any of the class's own and its map follows the input through the mixer's
+gradients too. Over 5 seeds it keeps the band-share order but improves neither infidelity
+nor the max-sensitivity order (``benchmarks/PEAKMIXER_CHANNEL_SETS.md``), hence off.
 
 Output. The embedding is ``[mixer embedding (n_outputs x K, or K), max-pooled feature map
 (K)]`` and ``forward_head`` returns ``head(mixer part) + IP(pooled part)``: both paths are
@@ -142,7 +145,8 @@ class PeakMixer(SpectralModel):
         pass per output); False: one shared mixer and a linear head.
     complementary_gate : bool, default=False
         Class-gated only: each class's mixer also reads its complementary channels through
-        a learned gate in (0, 1) per class and channel (see the module docstring).
+        a learned gate per class and channel, below its weakest own channel's (see the
+        module docstring).
     **kwargs
         :class:`SpectralModel` arguments.
     """
