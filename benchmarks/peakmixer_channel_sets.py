@@ -6,7 +6,12 @@ model trained at that temperature, and the seed's table (Grad-CAM of the whole o
 through the class-specific, all and complementary channels) on 16 ``present`` spectra of
 an independent set. Prints each seed's figures and ordering, then mean +- SD over seeds.
 
+``--temperature T`` fixes the temperature instead of racing it (to compare designs at one
+temperature). ``--complementary-gate`` trains the models with the learned gate on the complementary
+channels (``complementary_gate=True``).
+
 Usage: python benchmarks/peakmixer_channel_sets.py [--seeds 5] [--models peakmixer_tiny]
+[--temperature T] [--complementary-gate]
 """
 
 from __future__ import annotations
@@ -25,16 +30,18 @@ from spectrakit.training.ip_temperature import choose_ip_temperature, train_clas
 STEPS, LR, WD = 60, 3e-3, 0.01
 
 
-def one_seed(name: str, seed: int) -> dict:
+def one_seed(name: str, seed: int, fixed: float | None = None, **model_kwargs: object) -> dict:
     """The chosen temperature, test accuracy and channel-set table of one seed."""
     train, test = make_deciding_peak(256, seed), make_deciding_peak(64, 100 + seed)
     x, y = train.to_torch(), torch.as_tensor(train.meta["y"].to_numpy().copy())
 
     def build(t: float) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return create(name, n_outputs=2, ip_temperature=t)
+        return create(name, n_outputs=2, ip_temperature=t, **model_kwargs)
 
-    t, _ = choose_ip_temperature(build, x, y, seed=seed, steps=STEPS, lr=LR, weight_decay=WD)
+    t = fixed
+    if t is None:
+        t, _ = choose_ip_temperature(build, x, y, seed=seed, steps=STEPS, lr=LR, weight_decay=WD)
     net = build(t)
     train_classifier(net, x, y, np.arange(len(y)), steps=STEPS, lr=LR, weight_decay=WD, seed=seed)
     with torch.no_grad():
@@ -59,12 +66,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--models", default="peakmixer_tiny,cnnpeak_tiny")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--complementary-gate", action="store_true")
     args = p.parse_args()
+    gate = {"complementary_gate": True} if args.complementary_gate else {}
     torch.set_num_threads(1)
     for name in args.models.split(","):
         tables = []
         for seed in range(args.seeds):
-            r = one_seed(name, seed)
+            r = one_seed(name, seed, args.temperature, **gate)
             tab = r["table"]
             print(f"{name} seed {seed}: T={r['t']} accuracy {r['accuracy']:.3f} "
                   f"ordered {ordered(tab)}")  # fmt: skip

@@ -10,8 +10,8 @@ What it shows:
 1. ``spectrakit finetune --model peakmixer_tiny``: ResPeak + MLP-Mixer with the learned
    class-channel interpretable path (IP). Its tempered softmax makes each class
    concentrate on a few channels (printed: the weight range against the uniform 1/K); the
-   temperature is chosen on the training split by held-out loss (printed, and recorded in
-   the bundle under ``training.recipe.ip_temperature``), and
+   temperature is raced on the training split by successive halving on held-out loss
+   (printed, and recorded in the bundle under ``training.recipe.ip_temperature``), and
    the class-gated output routes every class logit, backbone head included, through that
    class's channels.
 2. Grad-CAM of the whole model output through the class-specific channels, all channels
@@ -105,10 +105,12 @@ def main() -> None:
         acc = float(np.mean(predictor.predict(test)["predicted"] == test.meta["label"]))
         w = predictor.model.class_channel_weights().detach().numpy()
         chosen = predictor.config.training["recipe"]["ip_temperature"]
-        print(f"{model}: test accuracy {acc:.3f}; temperature {chosen['chosen']} chosen on "
-              f"the training split from {chosen['candidates']} (held-out loss "
-              f"{np.round(chosen['heldout_loss'], 3).tolist()}); class-channel weights "
-              f"{w.min():.3f}-{w.max():.3f} (uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
+        print(f"{model}: test accuracy {acc:.3f}; temperature {chosen['chosen']} raced on "
+              f"the training split from {chosen['candidates']} (finalists "
+              f"{chosen['finalists']}, held-out loss "
+              f"{np.round(chosen['heldout_loss'], 3).tolist()}, {chosen['total_steps']} "
+              f"steps); class-channel weights {w.min():.3f}-{w.max():.3f} "
+              f"(uniform 1/K = {1 / w.shape[1]:.3f})")  # fmt: skip
         table = compare_channel_sets(predictor, present, target="present", band=BAND,
                                      path="model", n_perturb_samples=32 if args.quick else 64,
                                      n_sensitivity_samples=4 if args.quick else 8)  # fmt: skip

@@ -64,21 +64,33 @@ def compare_channel_sets(
         One row per channel set (index ``channels``): ``infidelity``, ``sensitivity``
         (means over the spectra) and, with ``band``, ``band_share``.
     """
-    rows = []
-    for channels in channel_sets:
-        opts = {"channels": channels, "path": path}
-        attr = explain(model_or_predictor, spectra, method="ip-gradcam", target=target, **opts)
-        tgt = attr.target.tolist()
-        row: dict[str, Any] = {"channels": channels}
-        row["infidelity"] = float(
-            infidelity_score(model_or_predictor, spectra, "ip-gradcam", tgt, seed=seed,
-                             n_perturb_samples=n_perturb_samples, **opts).mean()
-        )  # fmt: skip
-        row["sensitivity"] = float(
-            sensitivity_score(model_or_predictor, spectra, "ip-gradcam", tgt, seed=seed,
-                              n_perturb_samples=n_sensitivity_samples, **opts).mean()
-        )  # fmt: skip
-        if band is not None:
-            row["band_share"] = float(attr.mass_fraction(*band).mean())
-        rows.append(row)
+    counts = {"n_perturb_samples": n_perturb_samples,
+              "n_sensitivity_samples": n_sensitivity_samples, "seed": seed}  # fmt: skip
+    rows = [
+        _channel_set_row(model_or_predictor, spectra, target, channels, path, band, **counts)
+        for channels in channel_sets
+    ]
     return pd.DataFrame(rows).set_index("channels")
+
+
+def _channel_set_row(
+    model: Any, spectra: Any, target: Any, channels: str, path: str,
+    band: tuple[float, float] | None, *, n_perturb_samples: int, n_sensitivity_samples: int,
+    seed: int,
+) -> dict[str, Any]:  # fmt: skip
+    """One channel set's figures: infidelity, sensitivity and (with ``band``) band share."""
+    opts = {"channels": channels, "path": path}
+    attr = explain(model, spectra, method="ip-gradcam", target=target, **opts)
+    tgt = attr.target.tolist()
+    row: dict[str, Any] = {"channels": channels}
+    row["infidelity"] = float(
+        infidelity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
+                         n_perturb_samples=n_perturb_samples, **opts).mean()
+    )  # fmt: skip
+    row["sensitivity"] = float(
+        sensitivity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
+                          n_perturb_samples=n_sensitivity_samples, **opts).mean()
+    )  # fmt: skip
+    if band is not None:
+        row["band_share"] = float(attr.mass_fraction(*band).mean())
+    return row

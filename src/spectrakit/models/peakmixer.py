@@ -30,6 +30,16 @@ whole output localises the deciding peak better than all channels, and all chann
 than the complementary ones. The cost is one mixer pass per output (``class_gated=False`` keeps a
 single shared mixer and a plain linear head).
 
+Complementary gate (``complementary_gate=True``, off by default). Under the class gate a
+class's mixer never reads its complementary channels: they reach its logit only through the
+interpretable path's max-pool with fixed weights, so their Grad-CAM channel weights do not
+depend on the input. With the complementary gate, class k's mixer copy also reads its
+complementary channels, each scaled by a learned ``sigmoid(comp_gate[k, c])`` (started at
+0.12) times the gate of the class's weakest own channel, so a complementary channel always
+weighs less than any of the class's own and its map follows the input through the mixer's
+gradients too. Over 5 seeds it keeps the band-share order but improves neither infidelity
+nor the max-sensitivity order (``benchmarks/PEAKMIXER_CHANNEL_SETS.md``), hence off.
+
 Output. The embedding is ``[mixer embedding (n_outputs x K, or K), max-pooled feature map
 (K)]`` and ``forward_head`` returns ``head(mixer part) + IP(pooled part)``: both paths are
 trained by any loss on the output, and ``forward == forward_head(forward_features)`` holds.
@@ -133,6 +143,10 @@ class PeakMixer(SpectralModel):
     class_gated : bool, default=True
         Route every class logit through that class's channels on both paths (one mixer
         pass per output); False: one shared mixer and a linear head.
+    complementary_gate : bool, default=False
+        Class-gated only: each class's mixer also reads its complementary channels through
+        a learned gate per class and channel, below its weakest own channel's (see the
+        module docstring).
     **kwargs
         :class:`SpectralModel` arguments.
     """
@@ -152,6 +166,7 @@ class PeakMixer(SpectralModel):
         act: str = "relu",
         ip_temperature: float = 0.05,
         class_gated: bool = True,
+        complementary_gate: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -163,6 +178,7 @@ class PeakMixer(SpectralModel):
             )
         self.ip_temperature = float(ip_temperature)
         self.class_gated = bool(class_gated)
+        self.complementary_gate = bool(complementary_gate) and self.class_gated
         act_layer = get_act_layer(act)
         self.stem = nn.Sequential(
             nn.Conv1d(self.in_channels, width, 7, padding=3, bias=False),
@@ -207,6 +223,8 @@ class PeakMixer(SpectralModel):
         self.register_buffer("ip_max_pool", torch.ones(()).to(ref))
         if self.class_gated:  # likewise: a class-gated head is never read as a shared one
             self.register_buffer("ip_class_gated", torch.ones(()).to(ref))
+        if self.complementary_gate:  # logits of the gates on the complementary channels
+            self.comp_gate = nn.Parameter(torch.full((n_outputs, self.width), -2.0).to(ref))
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Last ResPeak feature map (B, K, L'), the output of ``gradcam_layer``."""
@@ -229,9 +247,23 @@ class PeakMixer(SpectralModel):
         the T pooled tokens (not on the L-point feature map), so the class copies cost
         O(B n T K) before the mixer runs on them as one batch.
         """
-        gate = torch.relu(self.class_channel_weights() * self.width - 1.0)  # (n, K)
+        gate = self.channel_gate()  # (n, K)
         b, t, k = tokens.shape
         return (tokens[:, None] * gate[None, :, None, :]).reshape(b * gate.shape[0], t, k)
+
+    def channel_gate(self) -> torch.Tensor:
+        """(n_outputs, K) gate of each class's mixer copy on the K channels.
+
+        ``relu(K w - 1)``: zero on the channels weighted at or below the uniform share (the
+        complementary ones); with ``complementary_gate`` those get ``sigmoid(comp_gate)``.
+        """
+        excess = self.class_channel_weights() * self.width - 1.0
+        gate = torch.relu(excess)
+        if self.complementary_gate:  # below the class's weakest own channel
+            own = torch.where(excess > 0, gate, torch.full_like(gate, float("inf")))
+            floor = own.amin(1, keepdim=True).nan_to_num(posinf=0.0)
+            gate = gate + torch.sigmoid(self.comp_gate) * floor * (excess <= 0).to(gate.dtype)
+        return gate
 
     def class_channel_weights(self) -> torch.Tensor:
         """(n_outputs, K) softmax of the learned correlation over its temperature."""
