@@ -164,3 +164,35 @@ def test_reconstruction_ood_detector_scores_another_grid_and_a_subrange(tmp_path
     }.items():
         table = predictor.predict(spectra)  # predict scores OOD on every grid
         assert np.isfinite(table["ood_score"]).all() and "is_ood" in table, name
+
+
+def test_physical_patch_model_keeps_every_point_of_its_training_grid(tmp_path):
+    """No centre crop to whole patches: the model resamples its 291 points itself."""
+    import spectrakit as sk
+    from spectrakit.export import export_onnx, load_onnx
+    from spectrakit.models.input_crop import crop_unit
+    from spectrakit.training import fit_supervised
+
+    assert crop_unit(create("spectrafm_tiny", patch_step=STEP)) == 1
+    assert crop_unit(create("spectrafm_tiny")) == 8  # patches of input points: whole ones
+    axis = np.linspace(LO, HI, 291)
+    y = np.linspace(0.0, 1.0, 24)
+    values = _smooth(axis, n=24)[0][:, 0].numpy() * (1 + y[:, None])
+    train = sk.Spectra(values, axis, unit="angstrom", meta={"c": y})
+    predictor = fit_supervised(
+        train, "c", model="spectrafm_tiny", model_kwargs={"patch_step": STEP}, max_epochs=1,
+        batch_size=8, seed=0, out=tmp_path / "fm", progress=False, loggers=("csv",),
+        patience=None,
+    )  # fmt: skip
+    assert predictor.model_axis.n_points == 291  # trained on every point (was 288)
+    assert predictor.prepare_inputs(train[:3])[1].n_points == 291  # and predicts on them
+    export_onnx(tmp_path / "fm")
+    onnx = load_onnx(tmp_path / "fm")
+    for spectra in (
+        train[:4],
+        train[:4].resample(np.linspace(LO, HI, 613)),
+        train[:4].crop(LO, 16040.0),
+    ):
+        np.testing.assert_allclose(
+            onnx.predict(spectra)["c"], predictor.predict(spectra)["c"], rtol=1e-3, atol=1e-4
+        )

@@ -33,6 +33,7 @@ from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
 from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 from spectrakit.export.single import SINGLE_FILE, single_onnx
+from spectrakit.models.input_crop import crop_unit
 
 __all__ = ["export_onnx", "split_pipeline"]
 
@@ -370,7 +371,7 @@ def _export_record(
         "runtime_steps": plan["n_runtime"],
         "graph_steps": [len(t) for t in plan["tails"]],
         "window": plan["window"],
-        "patch_size": getattr(model, "patch_size", None),
+        "patch_size": crop_unit(model),  # the runtime crops own-grid input to whole ones
         "tolerance": {"rtol": rtol, "atol": atol},
         "parity": [],
         "torch_version": torch.__version__,
@@ -392,7 +393,7 @@ def verify_lengths(model: nn.Module, length: int, given: tuple[int, ...] | None)
     Only lengths the model accepts: at least its ``min_length`` (a CNN's receptive field)
     and whole patches; a half length below the minimum is replaced by the minimum.
     """
-    p = getattr(model, "patch_size", None) or 1
+    p = crop_unit(model)
     low = -(-max(int(getattr(model, "min_length", 1) or 1), p) // p) * p
     if given:
         bad = [n for n in given if n < low or n % p]

@@ -16,6 +16,7 @@ from torch import nn
 
 from spectrakit.core.errors import ModelError
 from spectrakit.layers import ExtraFusion
+from spectrakit.models.input_crop import crop_unit
 
 __all__ = ["SpectralModel"]
 
@@ -252,7 +253,7 @@ class SpectralModel(nn.Module):
                 fix=f"resample the spectra to {self.input_length} points, or create the model "
                 f"with input_length={length}",
             )
-        if self.patch_size is not None and length % self.patch_size:
+        if crop_unit(self) > 1 and length % self.patch_size:  # physical patches: any length
             raise ModelError(
                 f"{name} needs a length that is a multiple of the patch size",
                 expected=f"a multiple of {self.patch_size}",

@@ -13,6 +13,7 @@ from spectrakit.bundle.format import Bundle
 from spectrakit.core.axis import SpectralAxis
 from spectrakit.core.errors import DataError, ModelError
 from spectrakit.core.spectra import Spectra
+from spectrakit.models.input_crop import crop_unit
 from spectrakit.predict.core import (
     ExtraFeatures,
     any_grid_inputs,
@@ -114,7 +115,7 @@ class Predictor:
             )
         if self._on_own_grid(spectra):
             # the model reads positions from the axis itself: keep the instrument's grid
-            values, axis = any_grid_inputs(spectra, getattr(self.model, "patch_size", None) or 1)
+            values, axis = any_grid_inputs(spectra, crop_unit(self.model))
             coverage(axis, self.axis)
             x = torch.from_numpy(values)
         else:
@@ -134,7 +135,7 @@ class Predictor:
         """Fraction of the input axis inside the trained range (axis-aware models), else None."""
         if self.channel_layout is not None or not self._on_own_grid(spectra):
             return None
-        axis = any_grid_inputs(spectra[:1], getattr(self.model, "patch_size", None) or 1)[1]
+        axis = any_grid_inputs(spectra[:1], crop_unit(self.model))[1]
         return coverage(axis, self.axis, warn=False)
 
     def _extra_tensor(self, spectra: Spectra) -> torch.Tensor | None:

@@ -20,6 +20,7 @@ from spectrakit.core.errors import ConfigError, DataError, TrainingError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import SpectraDataModule
 from spectrakit.models.heads import OutputSpec, n_model_outputs
+from spectrakit.models.input_crop import crop_unit
 from spectrakit.predict.bounds import declared_bounds
 from spectrakit.predict.core import conform_axis
 from spectrakit.predict.loader import load as _load_predictor
@@ -208,7 +209,7 @@ def fit_data(
         train, targets, cfg.task, val=val, pipeline=pipeline, extra_features=_list(
             cfg.extra_features), groups=cfg.groups, val_fraction=cfg.val_fraction,
         batch_size=cfg.batch_size, augment=cfg.augment, num_workers=cfg.num_workers,
-        seed=cfg.seed, length_multiple=getattr(probe, "patch_size", None),
+        seed=cfg.seed, length_multiple=crop_unit(probe),
     )  # fmt: skip
     dm.setup("fit")
     return FitData(dm, targets, normalize, facts)

@@ -19,6 +19,7 @@ from spectrakit.core.errors import ConfigError, DataError, ModelError
 from spectrakit.core.spectra import Spectra
 from spectrakit.data.datamodule import PretrainDataModule
 from spectrakit.data.store import SpectraStore
+from spectrakit.models.input_crop import crop_unit
 from spectrakit.tasks.masked import MaskedModelingTask
 from spectrakit.training.config import PretrainConfig
 from spectrakit.training.run import Run, Schedule
@@ -126,7 +127,7 @@ class PretrainData:
 
 def pretrain_data(raw: list, probe: Any, cfg: PretrainConfig) -> PretrainData:
     """Sources in one unit, on a common grid unless the model is axis-aware; a data module."""
-    patch = int(probe.patch_size)
+    patch = crop_unit(probe)
     unit = (raw[0].axis.unit, raw[0].axis.kind)
     sources = [
         s.convert(unit[0], kind=unit[1])
