@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spectrakit.evaluation.protocol import ProtocolError, SealedTargets
+from _sealed_spy import recording_sealed_targets
+from spectrakit.evaluation.protocol import ProtocolError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "seed_spectrafm.py"
@@ -37,14 +38,7 @@ def test_choice_reads_no_held_out_target(monkeypatch, tmp_path):
         events.append("validate")
         return validation_r2(predictor, val)
 
-    class Spy(SealedTargets):
-        def freeze(self, choices):
-            events.append("freeze")
-            super().freeze(choices)
-
-        def score(self, predictions, metric):
-            events.append("score")
-            return super().score(predictions, metric)
+    Spy = recording_sealed_targets(events)
 
     def spy_held_out(n_train, n_test):
         views, targets = held_out_stars(n_train, n_test)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _sealed_spy import recording_sealed_targets
 from spectrakit.baselines import PLSRegressor, SpectralEstimator
 from spectrakit.datasets.nir import make_nir
 from spectrakit.evaluation.protocol import ProtocolError, SealedTargets, strip_targets
@@ -55,14 +56,7 @@ def test_benchmark_never_reads_test_targets_before_the_choice(monkeypatch, case)
         events.append("fit")
         return original_fit(*args, **kwargs)
 
-    class Spy(SealedTargets):
-        def freeze(self, choices):
-            events.append("freeze")
-            super().freeze(choices)
-
-        def score(self, predictions, metric):
-            events.append("score")
-            return super().score(predictions, metric)
+    Spy = recording_sealed_targets(events)
 
     monkeypatch.setattr(bench, "auto_fit", spy_fit)
     monkeypatch.setattr(bench, "SealedTargets", Spy)
