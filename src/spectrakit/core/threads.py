@@ -34,10 +34,8 @@ CHUNK_SIZE = 1_048_576
 def _bounds(n_rows: int, size: int, min_size: int | None) -> np.ndarray | None:
     """Row bounds of the chunks, or None when one call is better."""
     min_size = PARALLEL_MIN_SIZE if min_size is None else min_size
-    if size < min_size or n_rows < 2:
-        return None
     n_chunks = min(n_rows, max(N_THREADS, -(-size // CHUNK_SIZE)))
-    if n_chunks < 2:
+    if size < min_size or n_chunks < 2:
         return None
     return np.linspace(0, n_rows, n_chunks + 1).astype(np.intp)
 
