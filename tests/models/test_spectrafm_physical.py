@@ -196,3 +196,30 @@ def test_physical_patch_model_keeps_every_point_of_its_training_grid(tmp_path):
         np.testing.assert_allclose(
             onnx.predict(spectra)["c"], predictor.predict(spectra)["c"], rtol=1e-3, atol=1e-4
         )
+
+
+@pytest.mark.parametrize("points", [291, 592, 400])
+def test_attention_of_physical_patches_follows_the_axis_on_any_grid(points):
+    import spectrakit as sk
+    from spectrakit.explain import explain
+
+    torch.manual_seed(0)
+    model = create("spectrafm_tiny", n_outputs=2, patch_step=STEP).eval()
+    coarse_axis = np.linspace(LO, HI, 291)
+    axis = np.linspace(LO, HI, points) if points != 400 else np.linspace(HI, 16040.0, points)
+    coarse = sk.Spectra(_smooth(coarse_axis)[0][:, 0].numpy(), coarse_axis, unit="angstrom")
+    other = sk.Spectra(_smooth(axis)[0][:, 0].numpy(), axis, unit="angstrom")
+    attr = explain(model, other, method="attention").values
+    assert attr.shape == (3, points)
+    axis = np.asarray(other.axis.values)  # Spectra keep an ascending axis
+    # one value per physical patch (patches start at multiples of 8 * STEP), whatever the grid
+    patch = np.floor(axis / (8 * STEP) + 1e-9)
+    for k in np.unique(patch):
+        block = attr[:, patch == k]
+        np.testing.assert_allclose(block, block[:, :1].repeat(block.shape[1], 1), rtol=1e-6)
+    assert len(np.unique(attr[0].round(7))) > 0.5 * len(np.unique(patch))
+    if points != 400:  # same range: the same tokens, so the training grid's values
+        ref = explain(model, coarse, method="attention").values
+        inside = np.abs(axis / (8 * STEP) - np.round(axis / (8 * STEP))) * 8 * STEP > STEP
+        nearest = np.abs(axis[:, None] - coarse_axis[None]).argmin(1)
+        np.testing.assert_allclose(attr[:, inside], ref[:, nearest[inside]], rtol=0.05, atol=1e-4)

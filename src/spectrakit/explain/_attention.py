@@ -45,32 +45,53 @@ def rollout(maps: list[torch.Tensor], residual: float = 0.5) -> torch.Tensor:
     return result
 
 
+def _token_of_point(prep: Prepared) -> tuple[int, torch.Tensor] | None:
+    """The content tokens of the model's input and the token each axis point falls in.
+
+    Returns
+    -------
+    (int, Tensor of shape (L,)) or None
+        Number N of content tokens and, per input point, the index of the token covering
+        it (points past the last whole patch take the nearest token). ``None`` for models
+        without patches. Physical-patch models (``patch_step``) cut their tokens from a
+        resampled grid, so a point's token is found by its axis value, not its position.
+    """
+    model, length = prep.model, prep.x.shape[-1]
+    patch = getattr(model, "patch_size", None)
+    if not patch or not hasattr(model, "num_patches"):
+        return None
+    if getattr(model, "patch_step", None) is not None:
+        axis = prep.axis_tensor.to(torch.float64)
+        _, grid = model.token_grid(prep.x[:1], axis)
+        starts = grid[0, :: int(patch)].to(torch.float64).contiguous()
+        ascending = axis if axis[-1] >= axis[0] else axis.flip(0)
+        index = torch.searchsorted(starts, ascending.contiguous(), right=True) - 1
+        index = index.clamp(0, starts.numel() - 1)
+        return starts.numel(), index if axis[-1] >= axis[0] else index.flip(0)
+    n = model.num_patches(length)
+    return n, (torch.arange(length) // int(patch)).clamp_max(n - 1)
+
+
 def _tokens_to_points(prep: Prepared, scores: torch.Tensor) -> torch.Tensor:
     """Map (B, T) token scores onto (B, L) axis points."""
-    model, length = prep.model, prep.x.shape[-1]
-    t = scores.shape[1]
+    length, t = prep.x.shape[-1], scores.shape[1]
     if t == length:
         return scores
-    patch = getattr(model, "patch_size", None)
-    if patch and hasattr(model, "num_patches") and model.num_patches(length) == t:
-        points = scores.repeat_interleave(int(patch), dim=1)
-        if points.shape[1] < length:  # trailing points not covered by a whole patch
-            points = torch.cat([points, points[:, -1:].expand(-1, length - points.shape[1])], 1)
-        return points[:, :length]
+    tokens = _token_of_point(prep)
+    if tokens is not None and tokens[0] == t:
+        return scores[:, tokens[1]]
     raise ModelError(
         "cannot map the model's attention tokens onto the axis",
-        expected=f"{length} point tokens"
-        + (f" or {model.num_patches(length)} patch tokens" if patch else ""),
+        expected=f"{length} point tokens" + (f" or {tokens[0]} patch tokens" if tokens else ""),
         got=f"{t} tokens",
     )
 
 
 def _content_tokens(prep: Prepared, t: int) -> int:
     """Number of leading summary tokens (e.g. CLS) before the content tokens."""
-    length = prep.x.shape[-1]
-    patch = getattr(prep.model, "patch_size", None)
-    content = prep.model.num_patches(length) if patch and hasattr(prep.model, "num_patches") else t
-    if t == length or content > t:
+    tokens = _token_of_point(prep)
+    content = tokens[0] if tokens is not None else t
+    if t == prep.x.shape[-1] or content > t:
         return 0
     return t - content
 
