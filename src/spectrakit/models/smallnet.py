@@ -19,12 +19,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from scipy.signal import savgol_coeffs
 from torch import nn
 
 from spectrakit.core.errors import ConfigError, DataError, ModelError
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import register_model
+from spectrakit.preprocessing._smoothing import savgol_operators
 
 __all__ = [
     "CHANNELS",
@@ -40,6 +40,16 @@ CHANNELS = ("raw", "snv", "d1", "d2")
 #: pooling before the dense layers of :class:`SmallCNN` (see there).
 HEADS = ("gap", "pool", "flatten")
 _EPS = 1e-8
+
+
+def _derivative_weights(window: int, deriv: int) -> np.ndarray:
+    """Savitzky-Golay (quadratic) derivative weights of ``window`` points, shape (window,).
+
+    The weights of an odd (even) derivative are exactly antisymmetric (symmetric), so a
+    flat spectrum's first derivative is exactly zero.
+    """
+    centre = savgol_operators(window, 2, deriv, 1.0)[0]
+    return (centre + (-1) ** deriv * centre[::-1]) / 2
 
 
 class ChannelStack(nn.Module):
@@ -66,8 +76,8 @@ class ChannelStack(nn.Module):
             )
         self.channels = tuple(channels)
         self.window = int(window)
-        k = [savgol_coeffs(window, 2, deriv=d, use="conv") for d in (1, 2)]
-        self.register_buffer("kernels", torch.tensor(np.stack(k)[:, None, ::-1].copy()).float())
+        k = [_derivative_weights(window, d) for d in (1, 2)]
+        self.register_buffer("kernels", torch.tensor(np.stack(k)[:, None, :]).float())
         c = len(self.channels)
         self.register_buffer("domain_means", torch.zeros(2, c, n_points))
         self.register_buffer("scale", torch.ones(c, n_points))
