@@ -102,6 +102,14 @@ def test_info_counts_nan_instead_of_refusing(work, capsys):
     assert "2 spectra contain NaN" in capsys.readouterr().out
 
 
+def test_info_tells_how_to_give_an_unrecorded_axis_unit(work, capsys):
+    (work / "nounit.csv").write_text("sample,1000,1001,1002\na,1,2,3\nb,1,2,4\n")
+    assert main(["info", "nounit.csv"]) == 0
+    assert "records no axis unit: pass --unit" in capsys.readouterr().out
+    assert main(["info", "nounit.csv", "--unit", "nm"]) == 0
+    assert "records no axis unit" not in capsys.readouterr().out
+
+
 def test_evaluate_refuses_a_sheet_for_a_regression_before_writing(work, capsys):
     argv = ["finetune", "--model", "pls", "--data", "d.csv", "--target", "y", "--ood", "none"]
     assert main([*argv, "--out", "model"]) == 0

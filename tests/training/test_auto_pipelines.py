@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from spectrakit.core.errors import ConfigError
+from spectrakit.core.spectra import Spectra
 from spectrakit.datasets.nir import make_nir
 from spectrakit.preprocessing import list_presets
 from spectrakit.preprocessing._pipeline import Pipeline
@@ -47,9 +48,10 @@ def test_each_pipeline_is_fitted_once_per_fold_and_once_on_all(nir, monkeypatch,
     with caplog.at_level(logging.WARNING, logger="spectrakit.auto"):
         choice = auto_fit(X, y, pipelines=candidate_pipelines(X, D1), deep=(), folds=folds)
     names = {c.name for c in choice.candidates}
-    assert names == {f"pls[{D1}]", "pls[nir-default]"}
+    assert names == {f"pls[{D1}]", "pls[nir-default]", "pls[none]"}
     assert "ftir-default left out" in caplog.text and "raman-default left out" in caplog.text
-    # two pipelines that run: 1 + 3 fits each; the refusing ones: one attempt each
+    # two pipelines that run: 1 + 3 fits each; the refusing ones: one attempt each ("none"
+    # has no pipeline to fit)
     assert fits.count(len(y)) == 2 + 2  # full-data fits: 2 kept + 2 refused
     assert len(fits) == 2 * (1 + 3) + 2
     assert np.isfinite([c.cv_error for c in choice.candidates]).all()
@@ -60,3 +62,20 @@ def test_no_pipeline_that_runs_is_one_clear_error(nir):
     with pytest.raises(ConfigError, match="no preprocessing runs"):
         auto_fit(X, y, pipelines={"ftir-default": "ftir-default"}, deep=(),
                  folds=cv_folds(len(y), k=3, seed=0))  # fmt: skip
+
+
+def test_spectra_as_read_are_a_candidate_where_normalization_destroys_the_signal():
+    # an additive mixture: the analyte band adds 1 % per unit to a band whose neighbour
+    # varies on its own; SNV reads the analyte relative to the neighbour (nonlinear in y)
+    rng = np.random.default_rng(0)
+    axis = np.linspace(1100.0, 2500.0, 351)
+    y = rng.uniform(0.0, 10.0, 40)
+    band = np.exp(-0.5 * ((axis - 1700.0) / 80.0) ** 2)
+    other = 0.3 * np.exp(-0.5 * ((axis - 2100.0) / 150.0) ** 2)
+    values = band * (1 + 0.01 * y[:, None]) + other * rng.uniform(0.5, 1.5, (40, 1))
+    X = Spectra(values + rng.normal(0.0, 1e-3, values.shape), axis, unit="nm")
+    choice = auto_fit(X, y, pipelines=candidate_pipelines(X), deep=(),
+                      folds=cv_folds(len(y), k=5, seed=0))  # fmt: skip
+    cv = {c.name: c.cv_error for c in choice.candidates}
+    assert choice.chosen.name == "pls[none]"
+    assert cv["pls[none]"] < 0.1 * y.std() < cv["pls[nir-default]"]

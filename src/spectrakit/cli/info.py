@@ -53,6 +53,11 @@ def _render(name: str, s: dict) -> str:
         hints.append(f"{s['spectra_with_spikes']} spectra have spike-like jumps (cosmic rays?)")
     if s["spectra_saturated"]:
         hints.append(f"{s['spectra_saturated']} spectra look saturated (flat maximum)")
+    if ax["kind"] == "unknown":
+        hints.append(
+            "the file records no axis unit: pass --unit (cm-1, nm, um, eV, keV, channel), "
+            "and --kind raman_shift --laser NM for Raman, so presets and models can check the axis"
+        )
     lines.append("  hints       " + ("; ".join(hints) if hints else "none"))
     return "\n".join(lines)
 

@@ -467,7 +467,12 @@ def _reason(
 
 
 def candidate_pipelines(train: Any = None, extra: Any = None) -> dict[str, Any]:
-    """The user's pipeline (tried first) and every built-in preset, by name, unfitted.
+    """The user's pipeline (tried first), every built-in preset and none, by name, unfitted.
+
+    ``"none"`` (PLS on the spectra as read, mean-centered by PLS itself) is always a
+    candidate: a preset's normalization can destroy the signal of additive mixtures
+    (SNV divides every spectrum by its own spread, so an analyte band's intensity is read
+    relative to the interferents').
 
     Whether each one runs on the spectra is learned in the ranking (:func:`auto_fit` fits
     each pipeline once on the training spectra before its CV and leaves, with a logged
@@ -486,4 +491,5 @@ def candidate_pipelines(train: Any = None, extra: Any = None) -> dict[str, Any]:
     if extra is not None:
         out[str(extra)] = get_pipeline(extra).to_config()
     out.update({name: name for name in list_presets()})
+    out["none"] = None
     return out

@@ -298,7 +298,7 @@ class DeepModel:
         if domain not in ("source", "target"):
             raise ConfigError("unknown domain", expected="'source' or 'target'", got=domain)
         nets = self.target_members if domain == "target" and self.adapted else self.members
-        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        x = torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
         d = 1 if domain == "target" and self.adapted else 0
         return np.mean([_predict_net(net, x, d) for net in nets], axis=0)
 
