@@ -46,7 +46,7 @@ from spectrakit.bundle.policy import (
     is_allowed_name,
 )
 from spectrakit.bundle.strict_json import read_bytes_checked, read_json_file
-from spectrakit.core.atomic import atomic_dir, atomic_path
+from spectrakit.core.atomic import atomic_dir, atomic_path, umask
 from spectrakit.core.errors import BundleError, ConfigError
 from spectrakit.core.hashing import sha256_bytes, sha256_file
 
@@ -306,6 +306,8 @@ class Bundle:
                     str(tmp / PREPROCESSING),
                 )
                 files[PREPROCESSING] = sha256_file(tmp / PREPROCESSING)
+            for name in files:  # safetensors writes 0600: give its files the umask's mode
+                os.chmod(tmp / name, 0o666 & ~umask())
             (tmp / CARD).write_text(render_card(config), encoding="utf-8")
             files[CARD] = sha256_file(tmp / CARD)
             (tmp / CONFIG).write_bytes(config.replace(files=files, signature=None).to_json())

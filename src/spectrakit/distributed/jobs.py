@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spectrakit.core.atomic import umask
 from spectrakit.core.errors import ConfigError
 from spectrakit.distributed.cluster import kernel_threads_in_worker
 from spectrakit.distributed.corpus import Corpus, open_corpus
@@ -44,6 +45,7 @@ def _staged(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700; outputs keep the umask
         yield tmp
         os.replace(tmp, out)
     finally:
