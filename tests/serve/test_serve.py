@@ -34,6 +34,10 @@ def test_health_and_model_card(server):
     assert card["classes"] == CLASSES
     assert card["axis"]["n_points"] == 200 and card["axis"]["unit"] == "cm-1"
     assert "/predict" in client.get("/openapi.json").json()["paths"]
+    index = client.get("/").json()  # what a browser pointed at the service sees
+    assert index["task"] == "classification" and "POST /predict" in index["endpoints"]
+    paths = {e.split()[1] for e in index["endpoints"]}
+    assert paths <= set(client.get("/openapi.json").json()["paths"]) | {"/docs"}
 
 
 def test_predict_matches_local_predictor(server, spectra):

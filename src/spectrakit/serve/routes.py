@@ -1,4 +1,4 @@
-"""The endpoints: ``GET /health``, ``GET /model``, ``POST /predict``, ``POST /explain``.
+"""The endpoints: ``GET /``, ``/health``, ``/model``, ``POST /predict``, ``POST /explain``.
 
 Each endpoint is a short named function; the work lives in
 :class:`~spectrakit.serve.service.Service`, reached through ``request.app.state.service``.
@@ -24,6 +24,25 @@ router = APIRouter()
 
 def _service(request: Request) -> Service:
     return request.app.state.service
+
+
+ENDPOINTS = {
+    "GET /health": "liveness: the model name and the answering worker's process id",
+    "GET /model": "model card: task, targets or classes, expected axis, preprocessing, metrics",
+    "POST /predict": "predictions (JSON, binary float32 body or a file upload)",
+    "POST /explain": "attributions per axis point (JSON body)",
+    "GET /docs": "the request and response schemas (OpenAPI: /openapi.json)",
+}
+
+
+@router.get("/", summary="What this service offers", operation_id="index")
+async def index(request: Request) -> Response:
+    """The service's endpoints and the model it serves (what a browser sees first)."""
+    engine = _service(request).engine
+    return json_response(
+        {"service": "spectrakit", "model": engine.name, "task": engine.config.task,
+         "endpoints": ENDPOINTS}  # fmt: skip
+    )
 
 
 @router.get("/health", summary="Liveness and readiness", operation_id="health")
