@@ -39,10 +39,8 @@ ENDPOINTS = {
 async def index(request: Request) -> Response:
     """The service's endpoints and the model it serves (what a browser sees first)."""
     engine = _service(request).engine
-    return json_response(
-        {"service": "spectrakit", "model": engine.name, "task": engine.config.task,
-         "endpoints": ENDPOINTS}  # fmt: skip
-    )
+    about = {"service": "spectrakit", "model": engine.name, "task": engine.config.task}
+    return json_response({**about, "endpoints": ENDPOINTS})
 
 
 @router.get("/health", summary="Liveness and readiness", operation_id="health")
