@@ -31,6 +31,7 @@ from torch import nn
 from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
+from spectrakit.export.cls_query import cls_query_only
 from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 from spectrakit.export.single import SINGLE_FILE, single_onnx
 from spectrakit.models.input_crop import crop_unit
@@ -212,13 +213,16 @@ def _trace(
 ) -> tuple[bytes, str, list[str]]:
     """Export ``wrapper`` on a two-spectrum sample; ``plan["dynamic_length"]`` is updated.
 
+    The last block of CLS-pooling transformers is traced for the CLS row only
+    (:mod:`~spectrakit.export.cls_query`; ``plan["cls_query"]`` says whether it was).
     Returns the ONNX bytes, the exporter used and the graph's input names.
     """
     sample = _inputs(model, predictor, 2, plan["length"], plan)
     names = list(sample)
     args = tuple(torch.from_numpy(sample[n]) for n in names)
     attempts = _export_attempts(_dynamic_axes(names, plan["dynamic_length"]))
-    data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
+    with cls_query_only(model) as plan["cls_query"]:
+        data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
     plan["dynamic_length"] = _has_length_axis(dynamic)
     return data, exporter, names
 
@@ -371,6 +375,7 @@ def _export_record(
         "runtime_steps": plan["n_runtime"],
         "graph_steps": [len(t) for t in plan["tails"]],
         "window": plan["window"],
+        "cls_query": plan["cls_query"],  # the last block computes the CLS row only
         "patch_size": crop_unit(model),  # the runtime crops own-grid input to whole ones
         "tolerance": {"rtol": rtol, "atol": atol},
         "parity": [],
