@@ -64,8 +64,13 @@ def test_exported_last_block_runs_one_token_and_matches_pytorch(tmp_path, name):
     assert _rows(bundle / "model.onnx", 0) != 1  # the others: every token
 
 
-def test_mean_pooled_transformer_exports_every_row(tmp_path):
-    bundle = regression_bundle(tmp_path / "mean", "specbert_tiny", use_cls_token=False)
-    record = export_onnx(bundle, batch_sizes=(1, 3), optimize=None)
+@pytest.mark.parametrize(
+    ("kwargs", "export_kwargs"),
+    [({"use_cls_token": False}, {}), ({}, {"cls_query": False})],
+    ids=["mean-pooled", "switched-off"],
+)
+def test_graph_computes_every_row_when_not_reduced(tmp_path, kwargs, export_kwargs):
+    bundle = regression_bundle(tmp_path / "b", "specbert_tiny", **kwargs)
+    record = export_onnx(bundle, batch_sizes=(1, 3), optimize=None, **export_kwargs)
     assert record["cls_query"] is False and all(p["ok"] for p in record["parity"])
     assert _rows(bundle / "model.onnx", 1) != 1

@@ -164,6 +164,7 @@ def export_onnx(
     include_preprocessing: bool = True,
     optimize: str | None = "extended",
     single: bool = True,
+    cls_query: bool = True,
 ) -> dict[str, Any]:
     """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
 
@@ -189,6 +190,9 @@ def export_onnx(
         With ``optimize``, also save ``model.one.onnx``: the graph specialised to one
         spectrum on the bundle's own axis (fixed shapes, the axis folded in; verified
         against PyTorch), which the runtime runs for single spectra.
+    cls_query : bool, default=True
+        Trace the last block of CLS-pooling transformers for the CLS row only
+        (:mod:`~spectrakit.export.cls_query`): the same outputs, less work. False: every row.
 
     Returns
     -------
@@ -198,6 +202,7 @@ def export_onnx(
     """
     predictor, model = _load_exportable(bundle)
     plan = _export_plan(predictor, model, include_preprocessing)
+    plan["cls_query"] = cls_query
     wrapper = _wrap(model, predictor, plan)
     data, exporter, names = _trace(wrapper, model, predictor, plan, opset)
     tol = (rtol, atol)
@@ -213,15 +218,17 @@ def _trace(
 ) -> tuple[bytes, str, list[str]]:
     """Export ``wrapper`` on a two-spectrum sample; ``plan["dynamic_length"]`` is updated.
 
-    The last block of CLS-pooling transformers is traced for the CLS row only
-    (:mod:`~spectrakit.export.cls_query`; ``plan["cls_query"]`` says whether it was).
+    With ``plan["cls_query"]``, the last block of CLS-pooling transformers is traced for
+    the CLS row only (:mod:`~spectrakit.export.cls_query`); it is then updated to whether
+    that applied.
     Returns the ONNX bytes, the exporter used and the graph's input names.
     """
     sample = _inputs(model, predictor, 2, plan["length"], plan)
     names = list(sample)
     args = tuple(torch.from_numpy(sample[n]) for n in names)
     attempts = _export_attempts(_dynamic_axes(names, plan["dynamic_length"]))
-    with cls_query_only(model) as plan["cls_query"]:
+    reduce = cls_query_only(model) if plan["cls_query"] else contextlib.nullcontext(False)
+    with reduce as plan["cls_query"]:
         data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
     plan["dynamic_length"] = _has_length_axis(dynamic)
     return data, exporter, names
