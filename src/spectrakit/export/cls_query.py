@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ClsQueryBlock", "cls_query_only"]
+__all__ = ["ClsQueryBlock", "applies", "cls_query_only"]
 
 
 class ClsQueryBlock(nn.Module):
