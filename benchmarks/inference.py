@@ -10,10 +10,13 @@ Two tables.
   with two intra-op threads, the lean path of both engines (``predict_values``: NumPy
   columns, no DataFrame; ONNX without a Spectra where the graph holds the preprocessing), and
   the graph alone (``session.run``), and the one-spectrum graph alone (``model.one.onnx``:
-  fixed shapes, the axis folded in; "lean general" is the lean path without it). The last
-  column counts the nodes of the plain, optimised and one-spectrum graphs. The PyTorch/ONNX
-  ratios compare like with like (table with table, lean with lean). The engines run in
-  rotating blocks, so load on the machine hits them alike.
+  fixed shapes, the axis folded in; "lean general" is the lean path without it), and, for
+  the CLS-pooling transformers, the one-spectrum graph of an export that computes every
+  row of the last block ("one all rows", ``export_onnx(..., cls_query=False)``; the
+  exported graphs compute the CLS row only). The last column counts the nodes of the
+  plain, optimised and one-spectrum graphs. The PyTorch/ONNX ratios compare like with like
+  (table with table, lean with lean). The engines run in rotating blocks, so load on the
+  machine hits them alike.
 * Batches: throughput (spectra/s) of both engines and their ratio.
 
 Usage: python benchmarks/inference.py [--points 1000] [--calls 200] [--batch 256] [--threads 2]
@@ -63,8 +66,12 @@ def _interleaved(fns: dict, calls: int, rounds: int = 4, warmup: int = 10) -> di
     return {k: np.asarray(v) for k, v in times.items()}
 
 
-def _engines(bundle: Path, one: sk.Spectra) -> dict:
-    """The single-spectrum calls compared: PyTorch, ONNX before and after, graph only."""
+def _engines(bundle: Path, one: sk.Spectra, all_rows: Path | None) -> dict:
+    """The single-spectrum calls compared: PyTorch, ONNX before and after, graph only.
+
+    ``all_rows``: the same model exported with every row of the last block (its
+    one-spectrum graph is the "one all rows" peer).
+    """
     tp = sk.load(bundle)
     before = load_onnx(bundle, single_threads=None)
     # before: the plain graph in a default session, as the runtime ran it without this pass
@@ -83,6 +90,10 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
     graph = after.session_for(1)
     one_feeds = after.one_graph.takes(feeds)
     values = np.array(one.values)
+    peers = {}
+    if all_rows is not None:
+        rows = load_onnx(all_rows).one_graph
+        peers["one all rows"] = lambda: rows.run(one_feeds)
     return {
         "torch": lambda: tp.predict(one),
         "torch lean": lambda: tp.predict_values(values),
@@ -94,13 +105,14 @@ def _engines(bundle: Path, one: sk.Spectra) -> dict:
         "lean": lambda: after.predict_values(values),
         "graph": lambda: graph.run(None, feeds),
         "one graph": lambda: after.one_graph.run(one_feeds),
+        **peers,
     }
 
 
 def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None:
     one = make_spectra(1, points)
     cols = ["torch", "torch lean", "before", "plain 1 thr", "after", "after 2 thr"]
-    cols += ["lean general", "lean", "graph", "one graph"]
+    cols += ["lean general", "lean", "graph", "one graph", "one all rows"]
     head = f"{'model':<17}" + "".join(f"{c + ' p50/p99':>20}" for c in cols)
     head += f"{'torch/after':>12}{'torch/lean':>11}{'before/after':>13}{'lean goal':>10}"
     head += f"{'nodes plain/opt/one':>21}"
@@ -110,9 +122,13 @@ def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None
     for name in names:
         bundle = make_bundle(tmp / f"one-{name}", name, one)
         record = export_onnx(bundle, batch_sizes=(1, 4))
-        times = _interleaved(_engines(bundle, one), calls)
+        all_rows = None
+        if record["cls_query"]:
+            all_rows = make_bundle(tmp / f"rows-{name}", name, one)
+            export_onnx(all_rows, batch_sizes=(1, 4), cls_query=False)
+        times = _interleaved(_engines(bundle, one, all_rows), calls)
         p = {k: 1e3 * np.percentile(v, [50, 99]) for k, v in times.items()}
-        row = f"{name:<17}" + "".join(f"{p[c][0]:>11.2f}/{p[c][1]:<8.2f}" for c in cols)
+        row = f"{name:<17}" + "".join(_cell(p.get(c)) for c in cols)
         goal = GOALS_MS.get(name)
         met = "" if goal is None else ("met" if p["lean"][0] <= goal else "no")
         print(
@@ -121,6 +137,13 @@ def _latency_table(tmp: Path, names: list[str], points: int, calls: int) -> None
             f"{p['before'][0] / p['after'][0]:>12.1f}x{met:>10}{_nodes(bundle):>21}"
         )
     print(f"optimised graph level: {record['optimized']['level']} (onnxruntime {ort.__version__})")
+
+
+def _cell(p50_p99: np.ndarray | None) -> str:
+    """One ``p50/p99`` column; ``-`` where the engine does not apply."""
+    if p50_p99 is None:
+        return f"{'-':>11} {'':<8}"
+    return f"{p50_p99[0]:>11.2f}/{p50_p99[1]:<8.2f}"
 
 
 def _nodes(bundle: Path) -> str:

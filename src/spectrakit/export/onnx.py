@@ -31,6 +31,7 @@ from torch import nn
 from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.core.progress import progress
 from spectrakit.export._graph_steps import graph_step
+from spectrakit.export.cls_query import cls_query_only
 from spectrakit.export.optimize import OPTIMIZED_FILE, optimize_onnx
 from spectrakit.export.single import SINGLE_FILE, single_onnx
 from spectrakit.models.input_crop import crop_unit
@@ -163,6 +164,7 @@ def export_onnx(
     include_preprocessing: bool = True,
     optimize: str | None = "extended",
     single: bool = True,
+    cls_query: bool = True,
 ) -> dict[str, Any]:
     """Export the bundle's model to ``model.onnx`` inside the bundle and verify it.
 
@@ -188,6 +190,9 @@ def export_onnx(
         With ``optimize``, also save ``model.one.onnx``: the graph specialised to one
         spectrum on the bundle's own axis (fixed shapes, the axis folded in; verified
         against PyTorch), which the runtime runs for single spectra.
+    cls_query : bool, default=True
+        Trace the last block of CLS-pooling transformers for the CLS row only
+        (:mod:`~spectrakit.export.cls_query`): the same outputs, less work. False: every row.
 
     Returns
     -------
@@ -197,6 +202,7 @@ def export_onnx(
     """
     predictor, model = _load_exportable(bundle)
     plan = _export_plan(predictor, model, include_preprocessing)
+    plan["cls_query"] = cls_query
     wrapper = _wrap(model, predictor, plan)
     data, exporter, names = _trace(wrapper, model, predictor, plan, opset)
     tol = (rtol, atol)
@@ -212,13 +218,18 @@ def _trace(
 ) -> tuple[bytes, str, list[str]]:
     """Export ``wrapper`` on a two-spectrum sample; ``plan["dynamic_length"]`` is updated.
 
+    With ``plan["cls_query"]``, the last block of CLS-pooling transformers is traced for
+    the CLS row only (:mod:`~spectrakit.export.cls_query`); it is then updated to whether
+    that applied.
     Returns the ONNX bytes, the exporter used and the graph's input names.
     """
     sample = _inputs(model, predictor, 2, plan["length"], plan)
     names = list(sample)
     args = tuple(torch.from_numpy(sample[n]) for n in names)
     attempts = _export_attempts(_dynamic_axes(names, plan["dynamic_length"]))
-    data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
+    reduce = cls_query_only(model) if plan["cls_query"] else contextlib.nullcontext(False)
+    with reduce as plan["cls_query"]:
+        data, exporter, dynamic = _export_first(wrapper, args, names, attempts, opset, predictor)
     plan["dynamic_length"] = _has_length_axis(dynamic)
     return data, exporter, names
 
@@ -371,6 +382,7 @@ def _export_record(
         "runtime_steps": plan["n_runtime"],
         "graph_steps": [len(t) for t in plan["tails"]],
         "window": plan["window"],
+        "cls_query": plan["cls_query"],  # the last block computes the CLS row only
         "patch_size": crop_unit(model),  # the runtime crops own-grid input to whole ones
         "tolerance": {"rtol": rtol, "atol": atol},
         "parity": [],
