@@ -24,7 +24,6 @@ from torch import nn
 from spectrakit.core.errors import ConfigError, DataError, ModelError
 from spectrakit.models._base import SpectralModel
 from spectrakit.models._registry import register_model
-from spectrakit.preprocessing._smoothing import savgol_operators
 
 __all__ = [
     "CHANNELS",
@@ -48,6 +47,8 @@ def _derivative_weights(window: int, deriv: int) -> np.ndarray:
     The weights of an odd (even) derivative are exactly antisymmetric (symmetric), so a
     flat spectrum's first derivative is exactly zero.
     """
+    from spectrakit.preprocessing import savgol_operators
+
     centre = savgol_operators(window, 2, deriv, 1.0)[0]
     return (centre + (-1) ** deriv * centre[::-1]) / 2
 

@@ -25,7 +25,7 @@ _LAZY = {
         ("EMSC", "MSC", "SNV", "AreaNorm", "MaxNorm", "MinMax", "PeakNorm", "VectorNorm"),
         _P + "_scatter",
     ),
-    **dict.fromkeys(("SavitzkyGolay", "WhittakerSmooth"), _P + "_smoothing"),
+    **dict.fromkeys(("SavitzkyGolay", "WhittakerSmooth", "savgol_operators"), _P + "_smoothing"),
     **dict.fromkeys(("MedianDespike", "WhitakerHayes"), _P + "_spikes"),
     **dict.fromkeys(("is_stateless", "stream_transform"), _P + "_stream"),
     # the baseline family
