@@ -45,11 +45,13 @@ def test_each_pipeline_is_fitted_once_per_fold_and_once_on_all(nir, monkeypatch,
 
     monkeypatch.setattr(Pipeline, "_fit_run", counted)
     folds = cv_folds(len(y), k=3, seed=0)
-    with caplog.at_level(logging.WARNING, logger="spectrakit.auto"):
+    with caplog.at_level(logging.INFO, logger="spectrakit.auto"):
         choice = auto_fit(X, y, pipelines=candidate_pipelines(X, D1), deep=(), folds=folds)
     names = {c.name for c in choice.candidates}
     assert names == {f"pls[{D1}]", "pls[nir-default]", "pls[none]"}
     assert "ftir-default left out" in caplog.text and "raman-default left out" in caplog.text
+    # presets made for another technique are a note, not a warning
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     # two pipelines that run: 1 + 3 fits each; the refusing ones: one attempt each ("none"
     # has no pipeline to fit)
     assert fits.count(len(y)) == 2 + 2  # full-data fits: 2 kept + 2 refused
@@ -79,3 +81,13 @@ def test_spectra_as_read_are_a_candidate_where_normalization_destroys_the_signal
     cv = {c.name: c.cv_error for c in choice.candidates}
     assert choice.chosen.name == "pls[none]"
     assert cv["pls[none]"] < 0.1 * y.std() < cv["pls[nir-default]"]
+
+
+def test_a_user_pipeline_that_refuses_the_spectra_is_a_warning(nir, caplog):
+    X, y = nir
+    crop = {"steps": [{"step": "Crop", "params": {"low": 600.0, "high": 1800.0, "unit": "cm-1"}}]}
+    with caplog.at_level(logging.INFO, logger="spectrakit.auto"):
+        auto_fit(X, y, pipelines=candidate_pipelines(X, crop), deep=(),
+                 folds=cv_folds(len(y), k=3, seed=0))  # fmt: skip
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and str(crop) in warned[0]

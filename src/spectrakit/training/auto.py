@@ -423,12 +423,15 @@ def _chemometric_candidates(X, y, task, pipelines, folds, target, standards, vie
 
 def _pls_candidates(X, y, task, pipelines, folds, target, view=None) -> list[Candidate]:
     """One PLS candidate per pipeline; a pipeline that refuses the spectra is logged and left."""
-    out = []
+    from spectrakit.preprocessing import list_presets
+
+    out, presets = [], set(list_presets())
     for name, pipe in pipelines.items():
         try:
             out.append(_pls_candidate(f"pls[{name}]", pipe, X, y, task, folds, target, view))
-        except SpectraError as exc:
-            log.warning("preprocessing %s left out of the candidates: %s", name, exc)
+        except SpectraError as exc:  # a preset made for another technique: a note, no alarm
+            level = logging.INFO if name in presets and pipe == name else logging.WARNING
+            log.log(level, "preprocessing %s left out of the candidates: %s", name, exc)
     if not out:
         raise ConfigError(
             "no preprocessing runs on these spectra",
