@@ -47,12 +47,11 @@ import numpy as np
 
 from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective
 from spectrakit.preprocessing.baseline._banded import penalty_upper
-from spectrakit.preprocessing.baseline._fastexp import expit
+from spectrakit.preprocessing.baseline._fastexp import exp
 from spectrakit.preprocessing.baseline._lanes import (
     ABSMAX,
     COUNT,
     G_DIAG,
-    G_W,
     G_Y,
     G_Z,
     LANES,
@@ -110,7 +109,9 @@ PATIENCE = 2
 SLOPE, FID, PEN, OBJ, RELAX, DONE, CALM = ((N_STATS + k) * LANES for k in range(7))
 N_SCALARS = N_STATS + 7
 _EPS = float(np.finfo(float).eps)
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+# contract: multiply-adds fuse (one rounding instead of two); no other reassociation, so
+# every lane still runs the arithmetic of a single-spectrum loop
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 
 
 @_jit
@@ -123,7 +124,6 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
         buf[at(j, G_Y, s)] = y
         z0 = Z0[row, j] if filled else 0.0
         buf[at(j, G_Z, s)] = z0
-        buf[at(j, G_W, s)] = 1.0
         prev[u(j * LANES + s)] = z0  # the relaxation step then leaves z0 as it is
     lane[OBJ + s] = -1.0
     lane[RELAX + s] = beta
@@ -135,10 +135,12 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
 
 @_jit
 def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compiled
-    """Weights of the iterate in ``G_Z``; the next system; both parts of its ``Phi``.
+    """The system of the iterate in ``G_Z``, and both parts of its ``Phi``.
 
-    Keeps the iterate in ``prev``, accumulates ``sum (w / alpha) r^2`` into ``FID`` and
-    ``|D z|^2`` into ``PEN`` (:func:`_penalty`).
+    The diagonal ``c = w / alpha`` into ``G_DIAG`` and ``c y`` into ``G_Z``. With
+    ``e = exp(-|x|)`` the weight ``w = expit(x)`` is ``1 / (1 + e)`` for ``x >= 0`` and
+    ``e / (1 + e)`` below, so ``c`` takes one division. Keeps the iterate in ``prev``,
+    accumulates ``sum c r^2`` into ``FID`` and ``|D z|^2`` into ``PEN`` (:func:`_penalty`).
     """
     for s in range(m):
         lane[SLOPE + s] = -(params[0] / lane[STD + s])
@@ -150,10 +152,10 @@ def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compile
             y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
             r = y - z
             alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
-            w = expit(lane[u(SLOPE + s)] * (r - lane[u(STD + s)]))
-            c = w / alpha
+            x = lane[u(SLOPE + s)] * (r - lane[u(STD + s)])
+            e = exp(-abs(x))
+            c = (1.0 if x >= 0 else e) / ((1.0 + e) * alpha)
             lane[u(FID + s)] += c * r * r
-            buf[at(j, G_W, s)] = w
             buf[at(j, G_DIAG, s)] = c
             buf[at(j, G_Z, s)] = c * y
             prev[u(j * LANES + s)] = z
