@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from scipy.linalg import solveh_banded
 
 from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective
 from spectrakit.preprocessing.baseline._banded import penalty_upper
@@ -80,6 +81,7 @@ __all__ = [
     "SECOND_FACTOR",
     "coarse_start",
     "fast_aspls",
+    "plain_aspls",
 ]
 
 #: points averaged per coarse point, and asPLS iterations on the coarse grid
@@ -349,7 +351,6 @@ def fast_aspls(
     diff_order: int,
     max_iter: int,
     tol: float,
-    coarse_fit,
     second_start: bool = True,
     n_coarsest: int = COARSE_ITER,
     factor: int = COARSE,
@@ -359,9 +360,6 @@ def fast_aspls(
     Parameters
     ----------
     X : ndarray of shape (n_spectra, n_points), n_points >= ``MIN_COARSE_POINTS``
-    coarse_fit : callable
-        ``coarse_fit(Xc, lam_c, n_iter)`` -> plain asPLS (the reference solver) for
-        ``n_iter`` solves: the coarsest level's answer.
     second_start : bool, default=True
         Also start from the ``SECOND_FACTOR``-point pyramid where the two starts differ by
         more than ``AMBIGUOUS`` of the range, keeping the lower objective (see
@@ -380,9 +378,9 @@ def fast_aspls(
         Whether the objective rule stopped the spectrum (for the answer kept).
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
-    args = (lam, asymmetric_coef, diff_order, max_iter, tol, coarse_fit)
+    args = (lam, asymmetric_coef, diff_order, max_iter, tol)
     start = coarse_start(X, lam, diff_order, _refiner(args, n_coarsest, factor), factor)
-    out, n_iter, converged = _full_grid(X, start, *args[:5])
+    out, n_iter, converged = _full_grid(X, start, *args)
     if not second_start:
         return out, n_iter, converged
     refine = _refiner(args, SECOND_COARSE_ITER, SECOND_FACTOR)
@@ -390,7 +388,7 @@ def fast_aspls(
     spread = np.maximum(np.ptp(X, axis=1), _EPS)
     redo = np.flatnonzero(np.abs(start - other).max(axis=1) > AMBIGUOUS * spread)
     if redo.size:
-        _second_run(X, other, redo, args[:5], out, n_iter, converged)
+        _second_run(X, other, redo, args, out, n_iter, converged)
     return out, n_iter, converged
 
 
@@ -431,18 +429,45 @@ def _second_run(
 def _refiner(args: tuple, n_coarsest: int, factor: int):
     """``refine(Xc, lam_c)`` for :func:`coarse_start` (``factor``-point means per level).
 
-    The bottom level runs ``n_coarsest`` plain solves; the others at most ``LEVEL_ITER``.
+    The bottom level runs ``n_coarsest`` plain solves (:func:`plain_aspls`); the others
+    at most ``LEVEL_ITER``.
     """
-    _, asymmetric_coef, diff_order, max_iter, tol, coarse_fit = args
+    _, asymmetric_coef, diff_order, max_iter, tol = args
 
     def refine(Xc: np.ndarray, lam_c: float) -> np.ndarray:
         if Xc.shape[1] < MIN_LEVEL_POINTS:
-            return coarse_fit(Xc, lam_c, n_coarsest)
-        level = (lam_c, asymmetric_coef, diff_order, min(max_iter, LEVEL_ITER), tol, coarse_fit)
+            return plain_aspls(Xc, lam_c, asymmetric_coef, diff_order, n_coarsest)
+        level = (lam_c, asymmetric_coef, diff_order, min(max_iter, LEVEL_ITER), tol)
         inner = fast_aspls(Xc, *level, second_start=False, n_coarsest=n_coarsest, factor=factor)
         return inner[0]
 
     return refine
+
+
+def plain_aspls(
+    X: np.ndarray, lam: float, asymmetric_coef: float, diff_order: int, n_iter: int
+) -> np.ndarray:
+    """Plain asPLS from unit weights, ``n_iter`` >= 2 solves (no stopping rule).
+
+    The first solve, ``(I + lam D'D) z = y``, is one banded Cholesky for all rows
+    (:func:`scipy.linalg.solveh_banded`); :func:`fast_rows` without over-relaxation
+    (``beta`` = 1) and with ``tol`` = 0 then runs the other ``n_iter - 1``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points)
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_points)
+        The baseline of the last solve.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    ab = lam * penalty_upper(X.shape[1], diff_order)
+    ab[-1] += 1.0
+    start = np.ascontiguousarray(solveh_banded(ab, X.T, check_finite=False).T)
+    args = (lam, asymmetric_coef, diff_order, n_iter - 2, 0.0)
+    return _full_grid(X, start, *args, beta=1.0)[0]
 
 
 def _full_grid(
@@ -453,6 +478,7 @@ def _full_grid(
     diff_order: int,
     max_iter: int,
     tol: float,
+    beta: float = BETA,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fast_rows` of ``X`` (n, p) from ``start`` (n, p): baselines, solves, converged."""
     X, start = np.ascontiguousarray(X), np.ascontiguousarray(start)
@@ -461,5 +487,5 @@ def _full_grid(
     ab = lam * penalty_upper(X.shape[1], diff_order)
     params = np.array([asymmetric_coef])
     coef = difference_stencil(diff_order)
-    fast_rows(X, start, ab, coef, params, lam, max_iter, tol, BETA, out, info)
+    fast_rows(X, start, ab, coef, params, lam, max_iter, tol, beta, out, info)
     return out, info[:, 0].copy(), info[:, 1] != 0
