@@ -117,3 +117,18 @@ def test_odd_lengths_and_other_orders():
         ref = AsPLS(lam=1e3 if order == 1 else 1e7, diff_order=order, method="reference")
         rel = np.abs(base - ref.baseline(Y)).max(axis=1) / np.ptp(Y, axis=1)
         assert np.isfinite(base).all() and rel.max() < 0.1
+
+
+@pytest.mark.parametrize("n_iter", [2, 10])
+def test_coarsest_level_is_the_reference_iteration(n_iter):
+    # the bottom levels run plain asPLS on the fast kernel: the reference's iteration from
+    # unit weights, the same number of solves, rounding apart
+    from spectrakit.preprocessing.baseline._aspls_fast import plain_aspls
+
+    Y = raman_spectra(20, points=250, seed=5)
+    lam = LAM / 4.0**4
+    ours = plain_aspls(Y, lam, 0.5, 2, n_iter)
+    ref = AsPLS(lam=lam, max_iter=n_iter - 1, tol=0.0, method="reference")
+    rel = np.abs(ours - ref.baseline(Y)).max(axis=1) / np.ptp(Y, axis=1)
+    assert (ref.spectrum_n_iter_ == n_iter).all()
+    assert rel.max() < 1e-9, rel.max()

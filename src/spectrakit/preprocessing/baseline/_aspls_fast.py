@@ -44,15 +44,15 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from scipy.linalg import solveh_banded
 
 from spectrakit.preprocessing.baseline._aspls_objective import aspls_objective
 from spectrakit.preprocessing.baseline._banded import penalty_upper
-from spectrakit.preprocessing.baseline._fastexp import expit
+from spectrakit.preprocessing.baseline._fastexp import exp
 from spectrakit.preprocessing.baseline._lanes import (
     ABSMAX,
     COUNT,
     G_DIAG,
-    G_W,
     G_Y,
     G_Z,
     LANES,
@@ -81,6 +81,7 @@ __all__ = [
     "SECOND_FACTOR",
     "coarse_start",
     "fast_aspls",
+    "plain_aspls",
 ]
 
 #: points averaged per coarse point, and asPLS iterations on the coarse grid
@@ -110,7 +111,9 @@ PATIENCE = 2
 SLOPE, FID, PEN, OBJ, RELAX, DONE, CALM = ((N_STATS + k) * LANES for k in range(7))
 N_SCALARS = N_STATS + 7
 _EPS = float(np.finfo(float).eps)
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+# contract: multiply-adds fuse (one rounding instead of two); no other reassociation, so
+# every lane still runs the arithmetic of a single-spectrum loop
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 
 
 @_jit
@@ -123,7 +126,6 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
         buf[at(j, G_Y, s)] = y
         z0 = Z0[row, j] if filled else 0.0
         buf[at(j, G_Z, s)] = z0
-        buf[at(j, G_W, s)] = 1.0
         prev[u(j * LANES + s)] = z0  # the relaxation step then leaves z0 as it is
     lane[OBJ + s] = -1.0
     lane[RELAX + s] = beta
@@ -135,10 +137,12 @@ def _load(Y, Z0, row, s, buf, prev, lane, lanes_row, beta):  # pragma: no cover 
 
 @_jit
 def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compiled
-    """Weights of the iterate in ``G_Z``; the next system; both parts of its ``Phi``.
+    """The system of the iterate in ``G_Z``, and both parts of its ``Phi``.
 
-    Keeps the iterate in ``prev``, accumulates ``sum (w / alpha) r^2`` into ``FID`` and
-    ``|D z|^2`` into ``PEN`` (:func:`_penalty`).
+    The diagonal ``c = w / alpha`` into ``G_DIAG`` and ``c y`` into ``G_Z``. With
+    ``e = exp(-|x|)`` the weight ``w = expit(x)`` is ``1 / (1 + e)`` for ``x >= 0`` and
+    ``e / (1 + e)`` below, so ``c`` takes one division. Keeps the iterate in ``prev``,
+    accumulates ``sum c r^2`` into ``FID`` and ``|D z|^2`` into ``PEN`` (:func:`_penalty`).
     """
     for s in range(m):
         lane[SLOPE + s] = -(params[0] / lane[STD + s])
@@ -150,10 +154,10 @@ def _weights(params, coef, buf, prev, lane, n, m):  # pragma: no cover - compile
             y, z = buf[at(j, G_Y, s)], buf[at(j, G_Z, s)]
             r = y - z
             alpha = max(abs(r) / lane[u(ABSMAX + s)], _EPS)
-            w = expit(lane[u(SLOPE + s)] * (r - lane[u(STD + s)]))
-            c = w / alpha
+            x = lane[u(SLOPE + s)] * (r - lane[u(STD + s)])
+            e = exp(-abs(x))
+            c = (1.0 if x >= 0 else e) / ((1.0 + e) * alpha)
             lane[u(FID + s)] += c * r * r
-            buf[at(j, G_W, s)] = w
             buf[at(j, G_DIAG, s)] = c
             buf[at(j, G_Z, s)] = c * y
             prev[u(j * LANES + s)] = z
@@ -347,7 +351,6 @@ def fast_aspls(
     diff_order: int,
     max_iter: int,
     tol: float,
-    coarse_fit,
     second_start: bool = True,
     n_coarsest: int = COARSE_ITER,
     factor: int = COARSE,
@@ -357,9 +360,6 @@ def fast_aspls(
     Parameters
     ----------
     X : ndarray of shape (n_spectra, n_points), n_points >= ``MIN_COARSE_POINTS``
-    coarse_fit : callable
-        ``coarse_fit(Xc, lam_c, n_iter)`` -> plain asPLS (the reference solver) for
-        ``n_iter`` solves: the coarsest level's answer.
     second_start : bool, default=True
         Also start from the ``SECOND_FACTOR``-point pyramid where the two starts differ by
         more than ``AMBIGUOUS`` of the range, keeping the lower objective (see
@@ -378,9 +378,9 @@ def fast_aspls(
         Whether the objective rule stopped the spectrum (for the answer kept).
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
-    args = (lam, asymmetric_coef, diff_order, max_iter, tol, coarse_fit)
+    args = (lam, asymmetric_coef, diff_order, max_iter, tol)
     start = coarse_start(X, lam, diff_order, _refiner(args, n_coarsest, factor), factor)
-    out, n_iter, converged = _full_grid(X, start, *args[:5])
+    out, n_iter, converged = _full_grid(X, start, *args)
     if not second_start:
         return out, n_iter, converged
     refine = _refiner(args, SECOND_COARSE_ITER, SECOND_FACTOR)
@@ -388,7 +388,7 @@ def fast_aspls(
     spread = np.maximum(np.ptp(X, axis=1), _EPS)
     redo = np.flatnonzero(np.abs(start - other).max(axis=1) > AMBIGUOUS * spread)
     if redo.size:
-        _second_run(X, other, redo, args[:5], out, n_iter, converged)
+        _second_run(X, other, redo, args, out, n_iter, converged)
     return out, n_iter, converged
 
 
@@ -429,18 +429,45 @@ def _second_run(
 def _refiner(args: tuple, n_coarsest: int, factor: int):
     """``refine(Xc, lam_c)`` for :func:`coarse_start` (``factor``-point means per level).
 
-    The bottom level runs ``n_coarsest`` plain solves; the others at most ``LEVEL_ITER``.
+    The bottom level runs ``n_coarsest`` plain solves (:func:`plain_aspls`); the others
+    at most ``LEVEL_ITER``.
     """
-    _, asymmetric_coef, diff_order, max_iter, tol, coarse_fit = args
+    _, asymmetric_coef, diff_order, max_iter, tol = args
 
     def refine(Xc: np.ndarray, lam_c: float) -> np.ndarray:
         if Xc.shape[1] < MIN_LEVEL_POINTS:
-            return coarse_fit(Xc, lam_c, n_coarsest)
-        level = (lam_c, asymmetric_coef, diff_order, min(max_iter, LEVEL_ITER), tol, coarse_fit)
+            return plain_aspls(Xc, lam_c, asymmetric_coef, diff_order, n_coarsest)
+        level = (lam_c, asymmetric_coef, diff_order, min(max_iter, LEVEL_ITER), tol)
         inner = fast_aspls(Xc, *level, second_start=False, n_coarsest=n_coarsest, factor=factor)
         return inner[0]
 
     return refine
+
+
+def plain_aspls(
+    X: np.ndarray, lam: float, asymmetric_coef: float, diff_order: int, n_iter: int
+) -> np.ndarray:
+    """Plain asPLS from unit weights, ``n_iter`` >= 2 solves (no stopping rule).
+
+    The first solve, ``(I + lam D'D) z = y``, is one banded Cholesky for all rows
+    (:func:`scipy.linalg.solveh_banded`); :func:`fast_rows` without over-relaxation
+    (``beta`` = 1) and with ``tol`` = 0 then runs the other ``n_iter - 1``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points)
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_points)
+        The baseline of the last solve.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    ab = lam * penalty_upper(X.shape[1], diff_order)
+    ab[-1] += 1.0
+    start = np.ascontiguousarray(solveh_banded(ab, X.T, check_finite=False).T)
+    args = (lam, asymmetric_coef, diff_order, n_iter - 2, 0.0)
+    return _full_grid(X, start, *args, beta=1.0)[0]
 
 
 def _full_grid(
@@ -451,6 +478,7 @@ def _full_grid(
     diff_order: int,
     max_iter: int,
     tol: float,
+    beta: float = BETA,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fast_rows` of ``X`` (n, p) from ``start`` (n, p): baselines, solves, converged."""
     X, start = np.ascontiguousarray(X), np.ascontiguousarray(start)
@@ -459,5 +487,5 @@ def _full_grid(
     ab = lam * penalty_upper(X.shape[1], diff_order)
     params = np.array([asymmetric_coef])
     coef = difference_stencil(diff_order)
-    fast_rows(X, start, ab, coef, params, lam, max_iter, tol, BETA, out, info)
+    fast_rows(X, start, ab, coef, params, lam, max_iter, tol, beta, out, info)
     return out, info[:, 0].copy(), info[:, 1] != 0

@@ -213,20 +213,6 @@ def reweight(
     return res[:, :-2], res[:, -2].astype(np.int64), res[:, -1] != 0
 
 
-def _coarse_aspls(asymmetric_coef: float, diff_order: int):
-    """Plain asPLS for a fixed number of solves, in the calling thread (coarse start)."""
-    params = np.array([asymmetric_coef])
-
-    def fit(Xc: np.ndarray, lam: float, n_iter: int) -> np.ndarray:
-        ab = lam * penalty_upper(Xc.shape[1], diff_order)
-        out = np.empty_like(Xc)
-        info = np.zeros((Xc.shape[0], 2), np.int64)
-        _reweight_rows(np.ascontiguousarray(Xc), ab, ab, ASPLS, params, n_iter - 1, 0.0, out, info)
-        return out
-
-    return fit
-
-
 def reweight_aspls_fast(
     X: np.ndarray, lam: float, asymmetric_coef: float, diff_order: int, max_iter: int, tol: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,12 +220,9 @@ def reweight_aspls_fast(
 
     Returns ``(baselines, n_iter, converged)`` as :func:`reweight`.
     """
-    coarse = _coarse_aspls(asymmetric_coef, diff_order)
 
     def chunk(block: np.ndarray) -> np.ndarray:
-        base, n_iter, converged = fast_aspls(
-            block, lam, asymmetric_coef, diff_order, max_iter, tol, coarse
-        )
+        base, n_iter, converged = fast_aspls(block, lam, asymmetric_coef, diff_order, max_iter, tol)
         return np.column_stack([base, n_iter, converged])
 
     res = map_rows(chunk, X)
