@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from spectrakit.explain._explain import explain
@@ -61,8 +62,11 @@ def compare_channel_sets(
     Returns
     -------
     DataFrame
-        One row per channel set (index ``channels``): ``infidelity``, ``sensitivity``
-        (means over the spectra) and, with ``band``, ``band_share``.
+        One row per channel set (index ``channels``): ``infidelity`` and ``sensitivity``
+        (means over the spectra), ``sensitivity_median`` (max-sensitivity is a ratio to the
+        map's norm, heavy-tailed where a map is nearly zero), ``zero_maps`` (spectra whose
+        map is zero, left out of both sensitivity figures: their relative change is
+        undefined) and, with ``band``, ``band_share``.
     """
     counts = {"n_perturb_samples": n_perturb_samples,
               "n_sensitivity_samples": n_sensitivity_samples, "seed": seed}  # fmt: skip
@@ -87,10 +91,12 @@ def _channel_set_row(
         infidelity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
                          n_perturb_samples=n_perturb_samples, **opts).mean()
     )  # fmt: skip
-    row["sensitivity"] = float(
-        sensitivity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
-                          n_perturb_samples=n_sensitivity_samples, **opts).mean()
-    )  # fmt: skip
+    sens = sensitivity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
+                             n_perturb_samples=n_sensitivity_samples, **opts)  # fmt: skip
+    defined = sens[~np.isnan(sens)]
+    row["sensitivity"] = float(defined.mean()) if defined.size else float("nan")
+    row["sensitivity_median"] = float(np.median(defined)) if defined.size else float("nan")
+    row["zero_maps"] = int(sens.size - defined.size)
     if band is not None:
         row["band_share"] = float(attr.mass_fraction(*band).mean())
     return row

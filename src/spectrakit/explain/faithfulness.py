@@ -183,24 +183,36 @@ def sensitivity_score(
     """Max-sensitivity (Yeh et al. 2019) of ``method`` on each spectrum.
 
     The largest change of the explanation under small input changes (uniform noise of
-    ``radius`` times the inputs' spread), relative to the explanation's norm.
+    ``radius`` times the inputs' spread), relative to the explanation's norm (Captum's
+    ``sensitivity_max``, Frobenius norm), so a map's overall scale cancels.
 
     Returns
     -------
     ndarray of shape (n_spectra,)
-        Lower is more stable.
+        Lower is more stable. NaN where the explanation of the spectrum itself is zero
+        (e.g. a Grad-CAM map the ReLU removes entirely): a relative change is undefined
+        there, and Captum would report the perturbed map's absolute norm instead.
     """
     prep = prepare(model_or_predictor, spectra)
     idx, _ = resolve_target(prep, target)
     explanation = _tensor_explainer(prep, canonical_name(method), options)
     r = radius * (float(prep.x.amax() - prep.x.amin()) or 1.0)
+    unperturbed: list[torch.Tensor] = []
+
+    def recorded(inputs: torch.Tensor | tuple, target: torch.Tensor) -> tuple[torch.Tensor]:
+        out = explanation(inputs, target)
+        if not unperturbed:  # Captum explains the unperturbed inputs first
+            unperturbed.append(out[0])
+        return out
+
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         out = sensitivity_max(
-            explanation, prep.x, perturb_radius=r,
+            recorded, prep.x, perturb_radius=r,
             n_perturb_samples=n_perturb_samples, target=idx,
-        )  # fmt: skip
-    return out.detach().numpy()
+        ).detach()  # fmt: skip
+    zero = unperturbed[0].flatten(1).abs().amax(1) == 0
+    return torch.where(zero, torch.nan, out).numpy()
 
 
 def compare_methods(
@@ -221,7 +233,8 @@ def compare_methods(
     DataFrame
         One row per method: ``deletion_auc`` (lower = better), ``insertion_auc``
         (higher = better), ``deletion_auc_random`` (random-order reference), optionally
-        ``infidelity`` and ``sensitivity`` (means, lower = better), and ``seconds``.
+        ``infidelity`` and ``sensitivity`` (means, lower = better; sensitivity over the spectra
+        whose map is not zero), and ``seconds``.
     """
     rows = []
     for method in methods:
@@ -246,7 +259,7 @@ def compare_methods(
             )
         if with_sensitivity:
             row["sensitivity"] = float(
-                sensitivity_score(model_or_predictor, spectra, method, tgt).mean()
+                np.nanmean(sensitivity_score(model_or_predictor, spectra, method, tgt))
             )
         row["seconds"] = seconds
         rows.append(row)
