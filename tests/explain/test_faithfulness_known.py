@@ -85,3 +85,20 @@ def test_infidelity_is_the_quadratic_term_the_attribution_misses(scale):
     s = 0.1
     expected = (scale * s**2 * length / 2) ** 2
     assert np.all(inf > 0.85 * expected) and np.all(inf < 1.05 * expected), inf / expected
+
+
+def test_relative_infidelity_is_the_unexplained_share_of_the_output_change():
+    """The output change a c sum(I) - a ||I||^2 / 2 has energy a^2 (s^2 c^2 L + (s^2 L / 2)^2);
+    the quadratic term is what is left: a share independent of the model's scale a."""
+    length, s = 1000, 0.1
+    spectra = _constant(1.0, 3.0, length=length)
+    expected = (s**2 * length / 2) ** 2 / (s**2 * np.array([1.0, 9.0]) * length
+                                           + (s**2 * length / 2) ** 2)  # fmt: skip
+    for scale in (1.0, 50.0):
+        share = infidelity_score(Quadratic(scale), spectra, "saliency", 0, n_perturb_samples=512,
+                                 relative=True)  # fmt: skip
+        np.testing.assert_allclose(share, expected, rtol=0.1)
+    weights = torch.linspace(0.5, 1.5, 200)
+    exact = Spectra(np.random.default_rng(0).uniform(0.0, 1.0, (3, 200)), np.arange(200.0))
+    share = infidelity_score(Linear(weights), exact, "saliency", 0, relative=True)
+    np.testing.assert_allclose(share, 0.0, atol=1e-5)
