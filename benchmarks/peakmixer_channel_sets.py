@@ -8,10 +8,11 @@ an independent set. Prints each seed's figures and ordering, then mean +- SD ove
 
 ``--temperature T`` fixes the temperature instead of racing it (to compare designs at one
 temperature). ``--complementary-gate`` trains the models with the learned gate on the complementary
-channels (``complementary_gate=True``).
+channels (``complementary_gate=True``). ``--untrainable`` keeps the class-channel correlation
+at its random initialisation (the seed table's "untrainable" control; the rest trains).
 
 Usage: python benchmarks/peakmixer_channel_sets.py [--seeds 5] [--models peakmixer_tiny]
-[--temperature T] [--complementary-gate]
+[--temperature T] [--complementary-gate] [--untrainable]
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ from spectrakit.training.ip_temperature import choose_ip_temperature, train_clas
 STEPS, LR, WD = 60, 3e-3, 0.01
 
 
-def one_seed(name: str, seed: int, fixed: float | None = None, **model_kwargs: object) -> dict:
+def one_seed(
+    name: str, seed: int, fixed: float | None = None, untrainable: bool = False,
+    **model_kwargs: object,
+) -> dict:  # fmt: skip
     """The chosen temperature, test accuracy and channel-set table of one seed."""
     train, test = make_deciding_peak(256, seed), make_deciding_peak(64, 100 + seed)
     x, y = train.to_torch(), torch.as_tensor(train.meta["y"].to_numpy().copy())
 
     def build(t: float) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return create(name, n_outputs=2, ip_temperature=t, **model_kwargs)
+        net = create(name, n_outputs=2, ip_temperature=t, **model_kwargs)
+        net.corr.requires_grad_(not untrainable)
+        return net
 
     t = fixed
     if t is None:
@@ -54,11 +60,13 @@ def one_seed(name: str, seed: int, fixed: float | None = None, **model_kwargs: o
 def ordered(table: pd.DataFrame) -> dict[str, bool]:
     """Whether specific > all > complementary holds (share up, infidelity/sensitivity down)."""
     s, i, v = (table[c] for c in ("band_share", "infidelity", "sensitivity"))
+    med = table["sensitivity_median"]
     return {
         "share": bool(s["specific"] > s["all"] > s["complementary"]),
         "infidelity": bool(i["specific"] < i["all"] < i["complementary"]),
         "infidelity_vs_complementary": bool(max(i["specific"], i["all"]) < i["complementary"]),
         "sensitivity": bool(v["specific"] < v["all"] < v["complementary"]),
+        "sensitivity_median": bool(med["specific"] < med["all"] < med["complementary"]),
     }
 
 
@@ -68,13 +76,14 @@ def main() -> None:
     p.add_argument("--models", default="peakmixer_tiny,cnnpeak_tiny")
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--complementary-gate", action="store_true")
+    p.add_argument("--untrainable", action="store_true")
     args = p.parse_args()
     gate = {"complementary_gate": True} if args.complementary_gate else {}
     torch.set_num_threads(1)
     for name in args.models.split(","):
         tables = []
         for seed in range(args.seeds):
-            r = one_seed(name, seed, args.temperature, **gate)
+            r = one_seed(name, seed, args.temperature, args.untrainable, **gate)
             tab = r["table"]
             print(f"{name} seed {seed}: T={r['t']} accuracy {r['accuracy']:.3f} "
                   f"ordered {ordered(tab)}")  # fmt: skip

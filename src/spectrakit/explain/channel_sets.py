@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from spectrakit.explain._explain import explain
@@ -61,8 +62,12 @@ def compare_channel_sets(
     Returns
     -------
     DataFrame
-        One row per channel set (index ``channels``): ``infidelity``, ``sensitivity``
-        (means over the spectra) and, with ``band``, ``band_share``.
+        One row per channel set (index ``channels``): ``infidelity`` and ``sensitivity``
+        (means over the spectra), ``infidelity_relative`` (infidelity over the mean squared
+        output change: comparable between models), ``sensitivity_median`` (max-sensitivity
+        is a ratio to the map's norm, heavy-tailed where a map is nearly zero),
+        ``zero_maps`` (spectra whose map is zero, left out of both sensitivity figures:
+        their relative change is undefined) and, with ``band``, ``band_share``.
     """
     counts = {"n_perturb_samples": n_perturb_samples,
               "n_sensitivity_samples": n_sensitivity_samples, "seed": seed}  # fmt: skip
@@ -78,19 +83,22 @@ def _channel_set_row(
     band: tuple[float, float] | None, *, n_perturb_samples: int, n_sensitivity_samples: int,
     seed: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """One channel set's figures: infidelity, sensitivity and (with ``band``) band share."""
+    """One channel set's figures: infidelities, sensitivities and (with ``band``) band share."""
     opts = {"channels": channels, "path": path}
     attr = explain(model, spectra, method="ip-gradcam", target=target, **opts)
     tgt = attr.target.tolist()
     row: dict[str, Any] = {"channels": channels}
-    row["infidelity"] = float(
-        infidelity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
-                         n_perturb_samples=n_perturb_samples, **opts).mean()
-    )  # fmt: skip
-    row["sensitivity"] = float(
-        sensitivity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
-                          n_perturb_samples=n_sensitivity_samples, **opts).mean()
-    )  # fmt: skip
+    inf = {"seed": seed, "n_perturb_samples": n_perturb_samples, **opts}
+    row["infidelity"] = float(infidelity_score(model, spectra, "ip-gradcam", tgt, **inf).mean())
+    row["infidelity_relative"] = float(
+        np.nanmean(infidelity_score(model, spectra, "ip-gradcam", tgt, relative=True, **inf))
+    )
+    sens = sensitivity_score(model, spectra, "ip-gradcam", tgt, seed=seed,
+                             n_perturb_samples=n_sensitivity_samples, **opts)  # fmt: skip
+    defined = sens[~np.isnan(sens)]
+    row["sensitivity"] = float(defined.mean()) if defined.size else float("nan")
+    row["sensitivity_median"] = float(np.median(defined)) if defined.size else float("nan")
+    row["zero_maps"] = int(sens.size - defined.size)
     if band is not None:
         row["band_share"] = float(attr.mass_fraction(*band).mean())
     return row

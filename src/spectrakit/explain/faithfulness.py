@@ -139,12 +139,23 @@ def infidelity_score(
     noise: float = 0.05,
     n_perturb_samples: int = 16,
     seed: int = 0,
+    relative: bool = False,
     **options: Any,
 ) -> np.ndarray:
     """Infidelity (Yeh et al. 2019) of ``method`` on each spectrum; lower is better.
 
     Perturbations are Gaussian noise of standard deviation ``noise`` times the inputs'
-    spread; attributions are normalized (Captum's ``normalize=True``).
+    spread; attributions are normalized (Captum's ``normalize=True``: the best multiple of
+    the attribution), so infidelity is the mean squared part of the output change the
+    attribution does not predict, in the output's units squared.
+
+    Parameters
+    ----------
+    relative : bool, default=False
+        Divide by the mean squared output change under the same perturbations: the share
+        of it the attribution leaves unexplained, between 0 (exact) and 1 (no better than
+        predicting no change), comparable between models whose outputs differ in scale
+        (NaN where the output does not change).
 
     Returns
     -------
@@ -155,9 +166,11 @@ def infidelity_score(
     (attr,) = _tensor_explainer(prep, canonical_name(method), options)(prep.x, idx)
     attr = attr.expand_as(prep.x) / prep.x.shape[1]
     sd = noise * (float(prep.x.amax() - prep.x.amin()) or 1.0)
+    drawn: list[torch.Tensor] = []
 
     def perturb(inputs: torch.Tensor):
         noise_t = torch.randn_like(inputs) * sd
+        drawn.append(noise_t)
         return noise_t, inputs - noise_t
 
     with torch.random.fork_rng():
@@ -165,8 +178,22 @@ def infidelity_score(
         out = infidelity(
             prep.forward, perturb, prep.x, attr, target=idx,
             n_perturb_samples=n_perturb_samples, normalize=True,
-        )  # fmt: skip
-    return out.detach().numpy()
+        ).detach()  # fmt: skip
+    if relative:
+        change = _output_change(prep, torch.cat(drawn), idx, n_perturb_samples)
+        out = torch.where(change > 0, out / change, torch.nan)
+    return out.numpy()
+
+
+def _output_change(
+    prep: Prepared, perturbations: torch.Tensor, target: torch.Tensor, n_samples: int
+) -> torch.Tensor:
+    """Per spectrum, the mean of (f(x) - f(x - I))^2 over its perturbations I, shape (n,)."""
+    x = prep.x.repeat_interleave(n_samples, 0)
+    tgt = target.repeat_interleave(n_samples)[:, None]
+    with torch.no_grad():
+        diff = prep.forward(x).gather(1, tgt) - prep.forward(x - perturbations).gather(1, tgt)
+    return (diff[:, 0] ** 2).reshape(-1, n_samples).mean(1)
 
 
 def sensitivity_score(
@@ -183,24 +210,36 @@ def sensitivity_score(
     """Max-sensitivity (Yeh et al. 2019) of ``method`` on each spectrum.
 
     The largest change of the explanation under small input changes (uniform noise of
-    ``radius`` times the inputs' spread), relative to the explanation's norm.
+    ``radius`` times the inputs' spread), relative to the explanation's norm (Captum's
+    ``sensitivity_max``, Frobenius norm), so a map's overall scale cancels.
 
     Returns
     -------
     ndarray of shape (n_spectra,)
-        Lower is more stable.
+        Lower is more stable. NaN where the explanation of the spectrum itself is zero
+        (e.g. a Grad-CAM map the ReLU removes entirely): a relative change is undefined
+        there, and Captum would report the perturbed map's absolute norm instead.
     """
     prep = prepare(model_or_predictor, spectra)
     idx, _ = resolve_target(prep, target)
     explanation = _tensor_explainer(prep, canonical_name(method), options)
     r = radius * (float(prep.x.amax() - prep.x.amin()) or 1.0)
+    unperturbed: list[torch.Tensor] = []
+
+    def recorded(inputs: torch.Tensor | tuple, target: torch.Tensor) -> tuple[torch.Tensor]:
+        out = explanation(inputs, target)
+        if not unperturbed:  # Captum explains the unperturbed inputs first
+            unperturbed.append(out[0])
+        return out
+
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         out = sensitivity_max(
-            explanation, prep.x, perturb_radius=r,
+            recorded, prep.x, perturb_radius=r,
             n_perturb_samples=n_perturb_samples, target=idx,
-        )  # fmt: skip
-    return out.detach().numpy()
+        ).detach()  # fmt: skip
+    zero = unperturbed[0].flatten(1).abs().amax(1) == 0
+    return torch.where(zero, torch.nan, out).numpy()
 
 
 def compare_methods(
@@ -221,7 +260,8 @@ def compare_methods(
     DataFrame
         One row per method: ``deletion_auc`` (lower = better), ``insertion_auc``
         (higher = better), ``deletion_auc_random`` (random-order reference), optionally
-        ``infidelity`` and ``sensitivity`` (means, lower = better), and ``seconds``.
+        ``infidelity`` and ``sensitivity`` (means, lower = better; sensitivity over the spectra
+        whose map is not zero), and ``seconds``.
     """
     rows = []
     for method in methods:
@@ -246,7 +286,7 @@ def compare_methods(
             )
         if with_sensitivity:
             row["sensitivity"] = float(
-                sensitivity_score(model_or_predictor, spectra, method, tgt).mean()
+                np.nanmean(sensitivity_score(model_or_predictor, spectra, method, tgt))
             )
         row["seconds"] = seconds
         rows.append(row)
