@@ -3,7 +3,7 @@
 Checkpoints are written atomically (temporary file + rename) and read back with
 ``torch.load(weights_only=True)``: they hold only tensors and plain Python values, so
 resuming never unpickles arbitrary objects. ``last.ckpt`` is refreshed every N optimizer
-steps; ``best.ckpt`` tracks the lowest validation loss.
+steps; ``best.ckpt`` holds the weights of the lowest validation loss.
 """
 
 from __future__ import annotations
