@@ -2,6 +2,7 @@
 
 Run: python benchmarks/training.py [--points 1024] [--batch 64] [--steps 20]
      [--models "*_tiny,*_small,cnn1d,..."] [--store-rows 1000000] [--store-points 1000] [--no-store]
+     [--overhead [--overhead-models LIST] [--overhead-realistic LIST] [--compile]]
 
 Part 1 - throughput: every registered model matching ``--models`` trains ``--steps``
 optimizer steps (forward, backward, AdamW) on random batches of ``--batch`` spectra of
@@ -13,13 +14,16 @@ memory (bf16 autocast).
 Part 0 - overhead (``--overhead``): spectrakit's ``fit_supervised`` (Lightning) against a
 plain PyTorch loop on the same model, data, batch and schedule (``_overhead.py``), and a
 bare LightningModule doing the same training (Lightning's own share), for each of
-``--overhead-models``: CPU seconds of the training loop in each and their ratios to the
-plain loop (goal <= 1.10), over ``--overhead-repeats`` interleaved rounds after one warm-up
-(median, and the range of the per-round ratios), the plain loop's milliseconds per step
-and the extra milliseconds per step of Lightning and of spectrakit (hooks, logging,
-checkpoints: about fixed per step, so the ratio falls as the step grows). ``--compile``
-adds ``torch.compile`` in the plain loop (compile time apart); on CPU it is slower than
-eager for these families, so training leaves it off unless asked (``compile=True``).
+``--overhead-models`` (tiny networks, ``--overhead-spectra`` spectra: 48 steps by default)
+and of ``--overhead-realistic`` (the registry's default sizes on ``--overhead-realistic-spectra``
+spectra: 240 steps of batch 64 by default, ``--overhead-realistic-repeats`` rounds): CPU
+seconds of the training loop in each and their ratios to the plain loop (goal <= 1.10),
+over interleaved rounds after one warm-up (median, and the range of the per-round ratios),
+the plain loop's milliseconds per step and the extra milliseconds per step of Lightning and
+of spectrakit (hooks, logging, checkpoints: about fixed per step and per epoch, so the ratio
+falls as the step grows). ``--compile`` adds ``torch.compile`` in the plain loop (compile
+time apart); on CPU it is slower than eager for these families, so training leaves it off
+unless asked (``compile=True``).
 
 Part 2 - streaming: ``--store-rows`` x ``--store-points`` float32 spectra (1,000,000 x
 1,000 = 4 GB by default) are written chunk by chunk to a SpectraStore in a temporary
@@ -213,7 +217,7 @@ def _overhead_rounds(data, name: str, batch: int, epochs: int, repeats: int) -> 
         fit = spectrakit_fit(data, name, batch, epochs)
         runs["spectrakit"].append(fit["train_s"])
         steps = fit["steps"]
-    row: dict = {"model": name, "steps": steps, "repeats": repeats}
+    row: dict = {"model": name, "spectra": data.n_spectra, "steps": steps, "repeats": repeats}
     for kind, values in runs.items():
         row[f"{kind}_s"] = float(np.median(values))
         row[f"{kind}_all_s"] = values
@@ -259,12 +263,7 @@ def overhead(
         f"\n== training overhead: {n} spectra x {points} points, batch {batch}, {epochs} epochs,"
         f" {repeats} rounds (CPU s; median [min-max]) =="
     )
-    head = f"{'model':14s} {'steps':>5s} {'plain s':>8s} {'lightning':>9s} {'spectrakit':>10s}"
-    head += f" {'lightning/plain':>17s} {'spectrakit/plain':>17s} {'sk/L':>6s}"
-    head += f" {'ms/step':>8s} {'L +ms':>7s} {'sk +ms':>7s}"
-    if compile_:
-        head += f" {'compiled s':>11s} {'compile s':>10s} {'speed-up':>8s}"
-    print(head)
+    print(_overhead_head(compile_))
     rows = []
     for name in models:
         row = _overhead_rounds(data, name, batch, epochs, repeats)
@@ -276,6 +275,31 @@ def overhead(
             line += f" {comp['train_s']:11.2f} {comp['compile_s']:10.1f} {speed:8.2f}"
         print(line, flush=True)
         rows.append(row)
+    return rows
+
+
+def _overhead_head(compile_: bool) -> str:
+    head = f"{'model':14s} {'steps':>5s} {'plain s':>8s} {'lightning':>9s} {'spectrakit':>10s}"
+    head += f" {'lightning/plain':>17s} {'spectrakit/plain':>17s} {'sk/L':>6s}"
+    head += f" {'ms/step':>8s} {'L +ms':>7s} {'sk +ms':>7s}"
+    if compile_:
+        head += f" {'compiled s':>11s} {'compile s':>10s} {'speed-up':>8s}"
+    return head
+
+
+def _overhead_groups(args: argparse.Namespace) -> list[dict]:
+    """The tiny rows, then the realistic rows (default sizes, a few hundred steps)."""
+    groups = [
+        (args.overhead_models, args.overhead_spectra, args.overhead_repeats),
+        (args.overhead_realistic, args.overhead_realistic_spectra, args.overhead_realistic_repeats),
+    ]
+    rows: list[dict] = []
+    for models, n, repeats in groups:
+        names = [m for m in models.split(",") if m]
+        if names:
+            rows += overhead(
+                names, n, args.points, args.batch, args.overhead_epochs, args.compile, repeats
+            )
     return rows
 
 
@@ -292,10 +316,15 @@ def main() -> None:
     parser.add_argument("--no-store", action="store_true")
     parser.add_argument("--no-throughput", action="store_true")
     parser.add_argument("--overhead", action="store_true", help="Lightning vs a plain loop")
-    parser.add_argument("--overhead-models", default="mlp_tiny,cnn1d_tiny,cnn1d,specbert_tiny")
+    parser.add_argument("--overhead-models", default="mlp_tiny,cnn1d_tiny")
     parser.add_argument("--overhead-spectra", type=int, default=1280)
     parser.add_argument("--overhead-epochs", type=int, default=3)
     parser.add_argument("--overhead-repeats", type=int, default=5)
+    parser.add_argument(
+        "--overhead-realistic", default="cnn1d,specbert_small", help="default-size models"
+    )
+    parser.add_argument("--overhead-realistic-spectra", type=int, default=6400)
+    parser.add_argument("--overhead-realistic-repeats", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--json", help="also write the results as JSON")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one model
@@ -308,10 +337,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CUDA: {gpu}")
     result: dict = {}
     if args.overhead:
-        result["overhead"] = overhead(
-            args.overhead_models.split(","), args.overhead_spectra, args.points, args.batch,
-            args.overhead_epochs, args.compile, args.overhead_repeats,
-        )  # fmt: skip
+        result["overhead"] = _overhead_groups(args)
     if not args.no_throughput:
         patterns = args.models.split(",")
         result["throughput"] = throughput(patterns, args.points, args.batch, args.steps)

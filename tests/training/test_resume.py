@@ -98,9 +98,9 @@ def _exact_opts(**extra):
 
 
 def _tensors(ckpt: dict) -> dict[str, torch.Tensor]:
-    """Every tensor of a checkpoint: weights and optimizer state."""
+    """Every tensor of a checkpoint: weights and optimizer state (best.ckpt: weights only)."""
     out = {f"model.{k}": v for k, v in ckpt["state_dict"].items()}
-    for i, opt in enumerate(ckpt["optimizer_states"]):
+    for i, opt in enumerate(ckpt.get("optimizer_states", [])):
         for pid, st in opt["state"].items():
             for name, v in st.items():
                 if isinstance(v, torch.Tensor):

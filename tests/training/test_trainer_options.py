@@ -58,7 +58,7 @@ def test_callbacks_in_order_best_before_last_and_extras_at_the_end(tmp_path):
     opts = TrainerOptions(patience=5, checkpoint_every=3, callbacks=[Extra()], compile=True)
     callbacks, best = _callbacks(tmp_path, opts, "val_loss")
     assert _kinds(callbacks) == [
-        "StepSeeds", "ModelCheckpoint", "EarlyStopping", "StepCheckpoint", "CompileNetwork",
+        "StepSeeds", "BestCheckpoint", "EarlyStopping", "StepCheckpoint", "CompileNetwork",
         "Extra",
     ]  # fmt: skip
     assert best is callbacks[1] and best.monitor == "val_loss"

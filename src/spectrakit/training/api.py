@@ -4,11 +4,11 @@ Every option lives in a typed configuration (:class:`~spectrakit.training.config
 :class:`~spectrakit.training.config.PretrainConfig`): pass ``config=`` or the fields as
 keyword arguments. A run keeps its working state next to the bundle, in ``<out>.run/``:
 ``run.json`` (the configuration of the call), ``checkpoints/last.ckpt`` (refreshed every
-``checkpoint_every`` steps, written atomically), ``checkpoints/best.ckpt`` (lowest validation
-loss) and logs (CSV, TensorBoard). Re-running with ``resume=True`` (or :func:`resume`)
-continues from ``last.ckpt`` at the exact optimizer step and stops at the same total number
-of steps. The final artifact is always the safetensors bundle written from the best
-checkpoint; checkpoints never leave the run directory.
+``checkpoint_every`` steps, written atomically), ``checkpoints/best.ckpt`` (the weights of
+the lowest validation loss) and logs (CSV, TensorBoard). Re-running with ``resume=True``
+(or :func:`resume`) continues from ``last.ckpt`` at the exact optimizer step and stops at
+the same total number of steps. The final artifact is always the safetensors bundle written
+from the best checkpoint; checkpoints never leave the run directory.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Checkpoints are written atomically (temporary file + rename) and read back with
 ``torch.load(weights_only=True)``: they hold only tensors and plain Python values, so
 resuming never unpickles arbitrary objects. ``last.ckpt`` is refreshed every N optimizer
-steps; ``best.ckpt`` tracks the lowest validation loss.
+steps; ``best.ckpt`` holds the weights of the lowest validation loss.
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import (
-    Callback,
-    EarlyStopping,
-    LearningRateMonitor,
-    ModelCheckpoint,
-)
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from spectrakit.core.errors import TrainingError
 from spectrakit.io import atomic_path
-from spectrakit.training.checkpoints import StepCheckpoint
+from spectrakit.training.checkpoints import BestCheckpoint, StepCheckpoint
 from spectrakit.training.compile import CompileNetwork
 from spectrakit.training.config import TRAINER_FIELDS, TrainingConfig
 from spectrakit.training.rng_state import StepSeeds
@@ -231,7 +226,7 @@ def build_trainer(
     max_epochs: int,
     max_steps: int = -1,
     monitor: str | None = "val_loss",
-) -> tuple[L.Trainer, ModelCheckpoint | None]:
+) -> tuple[L.Trainer, BestCheckpoint | None]:
     """A Trainer writing checkpoints and logs under ``work_dir``.
 
     Parameters
@@ -248,7 +243,7 @@ def build_trainer(
     Returns
     -------
     trainer : lightning.Trainer
-    best : ModelCheckpoint or None
+    best : BestCheckpoint or None
         The best-checkpoint callback.
     """
     work_dir = Path(work_dir)
@@ -283,7 +278,7 @@ def build_trainer(
 
 def _callbacks(
     ckpt_dir: Path, options: TrainerOptions, monitor: str | None
-) -> tuple[list[Callback], ModelCheckpoint | None]:
+) -> tuple[list[Callback], BestCheckpoint | None]:
     """Seeds, best checkpoint and early stopping (with a monitor), last.ckpt, compile, extras.
 
     The order matters: the best checkpoint comes before :class:`StepCheckpoint`, so a save
@@ -292,14 +287,7 @@ def _callbacks(
     callbacks: list[Callback] = [StepSeeds()]
     best = None
     if monitor is not None:
-        best = ModelCheckpoint(
-            dirpath=str(ckpt_dir),
-            filename=BEST,
-            monitor=monitor,
-            mode="min",
-            save_top_k=1,
-            enable_version_counter=False,
-        )
+        best = BestCheckpoint(ckpt_dir, BEST, monitor)
         callbacks.append(best)
         if options.patience:
             callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=options.patience))
