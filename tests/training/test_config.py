@@ -277,3 +277,25 @@ def test_deep_estimator_trains_from_one_config(tmp_path):
     est.fit(_pinned_data(), "y")
     assert est.predictor_.config["training"]["options"]["weight_decay"] == 0.3
     assert est.predictor_.ood is None and est.predict(_pinned_data()).shape == (40,)
+
+
+def test_default_epochs_give_small_sets_enough_optimizer_steps():
+    from spectrakit.training.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS
+
+    auto = FitConfig()
+    assert auto.max_epochs is None
+    assert auto.epochs_for(1) == MIN_STEPS == 500  # 32 spectra, batch 32: one step an epoch
+    assert auto.epochs_for(3) == 167 and auto.epochs_for(3) * 3 >= MIN_STEPS
+    assert auto.epochs_for(10) == auto.epochs_for(400) == DEFAULT_EPOCHS  # large sets: 50
+    assert auto.epochs_for(0) == MIN_STEPS <= MAX_AUTO_EPOCHS  # never more than the cap
+    assert FitConfig(max_epochs=3).epochs_for(1) == 3  # a given count is kept exactly
+
+
+def test_a_default_fit_on_a_small_set_records_the_raised_epochs(tmp_path):
+    data = _pinned_data()
+    options = {**FAST, "patience": 5}  # early stopping still ends the run
+    predictor = fit_supervised(data[:32], "y", model="cnn1d_tiny", batch_size=32, seed=0,
+                               out=tmp_path / "m", **options)  # fmt: skip
+    record = load(tmp_path / "m").config.training
+    assert record["options"]["max_epochs"] == 500
+    assert predictor is not None

@@ -77,10 +77,10 @@ def fit_supervised(
     train, facts = fs.fit_screen(train, targets, cfg, layout)
     run = start_run(out, "supervised", {"targets": targets}, cfg)
     data = fs.fit_data(train, val, targets, cfg, facts, layout)
+    cfg, n_batches = fs.fit_epochs(cfg, data)  # small sets get more epochs
     spec = fs.output_spec(data, cfg)
     net = fs.fit_model(data, spec, cfg)
     trainer_opts = TrainerOptions(**cfg.trainer_kwargs())
-    n_batches = -(-len(data.dm.train_dataset) // cfg.batch_size)
     total = schedule(n_batches, cfg, trainer_opts)
     task = fs.supervised_task(net, spec, data, cfg, total)
     sweep = fs.lr_sweep(task, data, run, cfg)

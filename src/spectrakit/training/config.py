@@ -201,6 +201,13 @@ TRAINER_FIELDS = ("accelerator", "devices", "num_nodes", "strategy", "precision"
 
 _SKIP = object()
 
+#: epochs of a supervised run when ``max_epochs`` is not given
+DEFAULT_EPOCHS = 50
+#: without ``max_epochs``, small sets get more epochs, up to this many optimizer steps
+MIN_STEPS = 500
+#: ... but never more epochs than this
+MAX_AUTO_EPOCHS = 1000
+
 
 def _jsonable(value: Any) -> Any:
     """``value`` as plain JSON, or ``_SKIP`` when it has none (an object, a callable)."""
@@ -236,7 +243,11 @@ class FitConfig(TrainingConfig):
     )  # fmt: skip
     init: Any = option(None, "path", "pretrained bundle to start from", optional=True)
     pipeline: Any = option(None, "any", "preprocessing preset or YAML/JSON file")
-    max_epochs: int = option(50, "int", "maximum epochs", lo=1, flag="--epochs")
+    max_epochs: Any = option(
+        None, "int", "maximum epochs (default: 50, raised on small sets to at least "
+        f"{MIN_STEPS} optimizer steps; early stopping ends the run sooner)", lo=1,
+        flag="--epochs", optional=True,
+    )  # fmt: skip
     batch_size: int = option(32, "int", "batch size", lo=1)
     lr: Any = option(1e-3, "lr", "learning rate, or 'auto' (LR finder)")
     freeze: str = option("none", "freeze", "none | encoder | all-but-last-K (layer groups)")
@@ -316,6 +327,19 @@ class FitConfig(TrainingConfig):
         "alpha on the training spectra (leave one class out, best open-set efficiency TEFF) "
         "instead of --false-rejection; the choice is recorded in the bundle",
     )  # fmt: skip
+
+    def epochs_for(self, steps_per_epoch: int) -> int:
+        """Maximum epochs of a run with ``steps_per_epoch`` optimizer steps per epoch.
+
+        ``max_epochs`` when given; otherwise 50, raised on small sets so the run has at
+        least :data:`MIN_STEPS` optimizer steps (at most :data:`MAX_AUTO_EPOCHS` epochs):
+        32 spectra in batches of 32 make one step per epoch, and 50 steps leave a network
+        far from fitted. Early stopping (``patience``) still ends the run sooner.
+        """
+        if self.max_epochs is not None:
+            return int(self.max_epochs)
+        need = -(-MIN_STEPS // max(1, int(steps_per_epoch)))
+        return int(min(MAX_AUTO_EPOCHS, max(DEFAULT_EPOCHS, need)))
 
 
 @dataclass(frozen=True)

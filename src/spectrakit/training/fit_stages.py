@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "FitData",
     "check_spectra",
     "fit_data",
+    "fit_epochs",
     "fit_inputs",
     "fit_model",
     "fit_ood",
@@ -49,6 +51,12 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+
+def fit_epochs(cfg: FitConfig, data: Any) -> tuple[FitConfig, int]:
+    """The run's maximum epochs (:meth:`FitConfig.epochs_for`) and batches per epoch."""
+    n_batches = -(-len(data.dm.train_dataset) // cfg.batch_size)
+    return dataclasses.replace(cfg, max_epochs=cfg.epochs_for(n_batches)), n_batches
 
 
 def check_spectra(obj: Any, name: str) -> Spectra:
