@@ -91,3 +91,34 @@ def test_a_user_pipeline_that_refuses_the_spectra_is_a_warning(nir, caplog):
                  folds=cv_folds(len(y), k=3, seed=0))  # fmt: skip
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 1 and str(crop) in warned[0]
+
+
+class _Terminal:
+    """A standard error that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def test_the_deep_candidates_show_a_bar_on_a_terminal(nir, monkeypatch):
+    import sys
+
+    from spectrakit.training import auto
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    X, y = nir
+    folds = cv_folds(len(y), k=3, seed=0)
+    assert auto._deep_candidates(["none_such"], None, X, y, "regression", folds, None, None,
+                                 0, True) == []  # fmt: skip
+    assert "auto: deep candidates (CV)" in terminal.text and "0/1 [" in terminal.text

@@ -259,8 +259,10 @@ def _cnn(X, y, task, folds, target, deep_input, seed, quick, options):
 def _deep_candidates(
     names, best_pipe, X, y, task, folds, target, deep_input, seed, quick, options=None, view=None
 ):
+    from spectrakit.core.progress import progress
+
     out = []
-    for name in names:
+    for name in progress(list(names), desc="auto: deep candidates (CV)", unit="candidate"):
         t0 = time.perf_counter()
         if name == "pls_net" and task == "regression":
             m, model, info, voof = _pls_net(best_pipe, X, y, folds, target, view, seed, quick)
