@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectrakit.core.atomic import umask
+from spectrakit.core.atomic import atomic_dir
 from spectrakit.core.errors import ConfigError
 from spectrakit.distributed.cluster import kernel_threads_in_worker
 from spectrakit.distributed.corpus import Corpus, open_corpus
@@ -42,14 +40,8 @@ def _staged(out: Path) -> Iterator[Path]:
             got="an existing file or folder",
             fix="choose another --out or remove it first",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700; outputs keep the umask
+    with atomic_dir(out, overwrite=False, what="a job output") as tmp:
         yield tmp
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _provenance(corpus: Corpus, job: str, **extra: Any) -> dict[str, Any]:
