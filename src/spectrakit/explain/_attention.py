@@ -72,12 +72,13 @@ def _token_of_point(prep: Prepared) -> tuple[int, torch.Tensor] | None:
     return n, (torch.arange(length) // int(patch)).clamp_max(n - 1)
 
 
-def _tokens_to_points(prep: Prepared, scores: torch.Tensor) -> torch.Tensor:
-    """Map (B, T) token scores onto (B, L) axis points."""
+def _tokens_to_points(
+    prep: Prepared, scores: torch.Tensor, tokens: tuple[int, torch.Tensor] | None
+) -> torch.Tensor:
+    """Map (B, T) token scores onto (B, L) axis points (``tokens``: :func:`_token_of_point`)."""
     length, t = prep.x.shape[-1], scores.shape[1]
     if t == length:
         return scores
-    tokens = _token_of_point(prep)
     if tokens is not None and tokens[0] == t:
         return scores[:, tokens[1]]
     raise ModelError(
@@ -87,9 +88,8 @@ def _tokens_to_points(prep: Prepared, scores: torch.Tensor) -> torch.Tensor:
     )
 
 
-def _content_tokens(prep: Prepared, t: int) -> int:
+def _content_tokens(prep: Prepared, t: int, tokens: tuple[int, torch.Tensor] | None) -> int:
     """Number of leading summary tokens (e.g. CLS) before the content tokens."""
-    tokens = _token_of_point(prep)
     content = tokens[0] if tokens is not None else t
     if t == prep.x.shape[-1] or content > t:
         return 0
@@ -124,6 +124,7 @@ def attention(
     if not maps:
         raise ModelError("the model returned no attention maps", expected=">= 1 layer", got="0")
     flow = rollout(maps) if mode == "rollout" else maps[layer].float().mean(dim=1)
-    lead = _content_tokens(prep, flow.shape[-1])
+    tokens = _token_of_point(prep)  # physical patches: one resampling of the axis
+    lead = _content_tokens(prep, flow.shape[-1], tokens)
     scores = flow[:, 0, lead:] if lead else flow.mean(dim=1)
-    return _tokens_to_points(prep, scores)
+    return _tokens_to_points(prep, scores, tokens)
