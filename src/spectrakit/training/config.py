@@ -244,8 +244,8 @@ class FitConfig(TrainingConfig):
     init: Any = option(None, "path", "pretrained bundle to start from", optional=True)
     pipeline: Any = option(None, "any", "preprocessing preset or YAML/JSON file")
     max_epochs: Any = option(
-        None, "int", "maximum epochs (default: 50, raised on small sets to at least "
-        f"{MIN_STEPS} optimizer steps; early stopping ends the run sooner)", lo=1,
+        None, "int", f"maximum epochs (default: {DEFAULT_EPOCHS}, raised on small sets to at "
+        f"least {MIN_STEPS} optimizer steps; early stopping ends the run sooner)", lo=1,
         flag="--epochs", optional=True,
     )  # fmt: skip
     batch_size: int = option(32, "int", "batch size", lo=1)
