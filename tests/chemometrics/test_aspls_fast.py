@@ -129,6 +129,13 @@ def test_coarsest_level_is_the_reference_iteration(n_iter):
     lam = LAM / 4.0**4
     ours = plain_aspls(Y, lam, 0.5, 2, n_iter)
     ref = AsPLS(lam=lam, max_iter=n_iter - 1, tol=0.0, method="reference")
-    rel = np.abs(ours - ref.baseline(Y)).max(axis=1) / np.ptp(Y, axis=1)
+    expected = ref.baseline(Y)
     assert (ref.spectrum_n_iter_ == n_iter).all()
-    assert rel.max() < 1e-9, rel.max()
+    # "rounding apart" is measured, not assumed: the weight update thresholds the residual, so
+    # on a few spectra a one-ulp change of the input moves the reference itself by ~1e-6
+    # (seen on an AVX-512 machine); each spectrum may differ by twice that spread
+    spread = np.abs(ref.baseline(np.nextafter(Y, np.inf)) - expected).max(axis=1)
+    rel = np.abs(ours - expected).max(axis=1) / np.ptp(Y, axis=1)
+    tolerance = 1e-9 + 2.0 * spread / np.ptp(Y, axis=1)
+    assert (rel <= tolerance).all(), (rel - tolerance).max()
+    assert (spread / np.ptp(Y, axis=1) < 1e-9).mean() >= 0.9, "the reference is unstable"

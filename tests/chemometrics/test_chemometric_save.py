@@ -72,3 +72,29 @@ def test_metrics_and_training_records_merge_in_a_fixed_order(tmp_path):
     np.testing.assert_allclose(pred["y"], 2.0 * est.predict(s) + 0.5, rtol=1e-5, atol=1e-5)
     config = sk.load(tmp_path / "b").config
     assert config.metrics["note"] == 1 and config.training["cv_folds"] == 3
+
+
+def test_classes_are_stratified_as_in_the_automatic_choice():
+    # 3 classes of 4 spectra, sorted by class: plain shuffled K-fold leaves some held-out
+    # fold without a class; the bundle's CV must split as the automatic choice ranks
+    from spectrakit.training.folds import cv_folds
+
+    rng = np.random.default_rng(2)
+    axis = np.linspace(1000.0, 1400.0, 40)
+    labels = np.repeat(np.array(["a", "b", "c"]), 4)
+    centre = {"a": 1100.0, "b": 1200.0, "c": 1300.0}
+    X = np.stack([np.exp(-0.5 * ((axis - centre[c]) / 20.0) ** 2) for c in labels])
+    s = sk.Spectra(X + rng.normal(0, 0.02, X.shape), axis)
+    splits = chem._folds(labels, 4, seed=0, task="classification")
+    assert all(sorted(labels[te]) == ["a", "b", "c"] for _, te in splits)
+    codes = np.unique(labels, return_inverse=True)[1]
+    expected = cv_folds(len(labels), k=4, y=codes, seed=0)
+    assert all((a[1] == b[1]).all() for a, b in zip(splits, expected, strict=True))
+    est = make_baseline("plsda", "classification", pipeline={"steps": ["SNV"]}).fit(s, labels)
+    fitted = chem._fit_for_bundle(est, s, labels, "classification", "none", 0.1, 4, seed=0)
+    assert fitted.folds == 4 and chem._cv_metrics(
+        "classification", labels, fitted.cv_raw, fitted.classes
+    )["cv_accuracy"] == pytest.approx(1.0)
+    # a class with one spectrum cannot be stratified: plain K-fold, as before
+    single = np.array(["a"] * 5 + ["b"])
+    assert len(chem._folds(single, 3, seed=0, task="classification")) == 3

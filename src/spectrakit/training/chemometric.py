@@ -72,16 +72,29 @@ def _detector(method: str, estimator: Any) -> Any:
     return create_detector(method)
 
 
-def _cross_validated(
-    estimator: Any, train: Spectra, y: np.ndarray, det: Any, folds: int, seed: int
-):
-    """Held-out OOD scores and predictions of every training spectrum (K-fold)."""
-    from sklearn.base import clone
+def _folds(y: np.ndarray, folds: int, seed: int, task: str) -> list:
+    """The K-fold splits: stratified by class, as the automatic choice splits, when it can be.
+
+    A class with a single spectrum cannot be stratified; then the folds are plain K-fold.
+    """
     from sklearn.model_selection import KFold
+
+    from spectrakit.training.folds import cv_folds
+
+    if task == "classification":
+        _, codes = np.unique(np.asarray(y), return_inverse=True)
+        if np.bincount(codes).min() >= 2:
+            return cv_folds(len(codes), k=folds, y=codes, seed=seed)
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(y))))
+
+
+def _cross_validated(estimator: Any, train: Spectra, y: np.ndarray, det: Any, splits: list):
+    """Held-out OOD scores and predictions of every training spectrum (``splits``: K-fold)."""
+    from sklearn.base import clone
 
     scores = np.empty(train.n_spectra)
     raw = None
-    for tr, te in KFold(folds, shuffle=True, random_state=seed).split(np.arange(train.n_spectra)):
+    for tr, te in splits:
         fold = clone(estimator).fit(train[tr], y[tr])
         prep, module = _parts(fold, train[tr])
         _, f_tr = _run(module, prep, train[tr])
@@ -208,8 +221,9 @@ def _fit_for_bundle(
     raw, feats = _run(module, prep, train)
     _check_faithful(estimator, train, raw, task)
     det = None if ood == "none" else _detector(ood, estimator)
-    folds = int(min(folds, train.n_spectra))
-    held_scores, cv_raw = _cross_validated(estimator, train, y, det, folds, seed)
+    splits = _folds(y, int(min(folds, train.n_spectra)), seed, task)
+    folds = len(splits)
+    held_scores, cv_raw = _cross_validated(estimator, train, y, det, splits)
     if det is not None:
         det.fit(feats).calibrate(held_scores, false_rejection=false_rejection)
     classes = getattr(estimator, "classes_", None)
