@@ -56,10 +56,13 @@ def test_bundle_predicts_what_the_fitted_pls_predicts(pls_bundle):
     np.testing.assert_allclose(pred["glucose"], model.predict(online), atol=1e-4)
 
 
-def test_onnx_graph_of_pls_is_exact(pls_bundle, tmp_path):
+def test_onnx_graph_of_pls_is_exact(pls_bundle, tmp_path, capsys):
     from spectrakit.export.runtime import load_onnx
 
-    assert main(["export", "--model", str(pls_bundle), "--format", "onnx"]) == 0
+    out = tmp_path / "glucose.onnx"
+    assert main(["export", "--model", str(pls_bundle), "--format", "onnx", "--out", str(out)]) == 0
+    assert out.read_bytes() == (pls_bundle / "model.onnx").read_bytes()
+    assert f"copied the graph to {out}; the graph takes" in capsys.readouterr().out
     online = load_fermentation("test")
     ref = sk.load(pls_bundle).predict(online)
     got = load_onnx(pls_bundle).predict(online)
@@ -70,7 +73,7 @@ def test_onnx_graph_of_pls_is_exact(pls_bundle, tmp_path):
     assert (got["is_ood"] == ref["is_ood"]).all()
 
 
-def test_predict_evaluate_and_registry_cli(pls_bundle, tmp_path):
+def test_predict_evaluate_and_registry_cli(pls_bundle, tmp_path, capsys):
     sk.write(load_fermentation("train"), tmp_path / "train.csv")
     assert main(["predict", "--model", str(pls_bundle), "--data", str(tmp_path / "train.csv"),
                  "--out", str(tmp_path / "p.csv")]) == 0  # fmt: skip
@@ -79,6 +82,7 @@ def test_predict_evaluate_and_registry_cli(pls_bundle, tmp_path):
     assert main(["evaluate", "--model", str(pls_bundle), "--data", str(tmp_path / "train.csv"),
                  "--target", "glucose", "--out", str(tmp_path / "m.json")]) == 0  # fmt: skip
     assert json.loads((tmp_path / "m.json").read_text())["glucose"]["r2"] > 0.95
+    assert "spectra: glucose RMSE " in capsys.readouterr().err
     root = ["registry", "--root", str(tmp_path / "reg")]
     assert main([*root, "push", str(pls_bundle), "--name", "glucose-pls"]) == 0
     assert main([*root, "pull", "glucose-pls", "--dest", str(tmp_path / "pulled")]) == 0

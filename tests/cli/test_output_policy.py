@@ -47,6 +47,7 @@ FILE_OUTPUTS = {
     "preprocess --plot": ["preprocess", "d.csv", "--out", "new.csv", "--plot", "{}"],
     "evaluate --out": ["evaluate", "--model", "nomodel", "--data", "d.csv", "--out", "{}"],
     "export --out": ["export", "--model", "nomodel", "--format", "zip", "--out", "{}"],
+    "export --out onnx": ["export", "--model", "nomodel", "--out", "{}"],
     "predict --out": ["predict", "--model", "nomodel", "--data", "d.csv", "--out", "{}"],
 }
 DIR_OUTPUTS = {
@@ -78,13 +79,23 @@ def _fill(argv: list[str], path: str) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(FILE_OUTPUTS))
 def test_an_existing_file_output_is_refused(work, capsys, name):
-    for ext in (".csv", ".png", ".zip"):
+    for ext in (".csv", ".png", ".zip", ".onnx"):
         (work / f"old{ext}").write_text("precious")
-    ext = {"preprocess --plot": ".png", "export --out": ".zip"}.get(name, ".csv")
+    ext = {"preprocess --plot": ".png", "export --out": ".zip", "export --out onnx": ".onnx"}
+    ext = ext.get(name, ".csv")
     _refused(capsys, _fill(FILE_OUTPUTS[name], f"old{ext}"), work, f"old{ext}")
     (work / f"folder{ext}").mkdir()
     (work / f"folder{ext}" / "precious.txt").write_text("precious")
     _refused(capsys, _fill(FILE_OUTPUTS[name], f"folder{ext}"), work, f"folder{ext}")
+
+
+@pytest.mark.parametrize(("fmt", "out"), [("zip", "m.onnx"), ("onnx", "m.zip")])
+def test_an_export_output_must_fit_its_format(work, capsys, fmt, out):
+    before = _tree(work)
+    assert exit_status(["export", "--model", "nomodel", "--format", fmt, "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--format {fmt}" in err, err
+    assert _tree(work) == before
 
 
 @pytest.mark.parametrize("name", sorted(DIR_OUTPUTS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from spectrakit.cli._channels import add_channel_options, read_data
@@ -80,6 +81,29 @@ def evaluate(predictor, spectra, targets: list[str]) -> tuple[dict, dict[str, by
     return metrics, images
 
 
+def summary_line(metrics: dict) -> str:
+    """One line of the headline figures, for a terminal when the metrics go to a file.
+
+    Examples
+    --------
+    >>> summary_line({"n": 34, "task": "regression", "glucose": {"rmse": 4.5, "r2": 0.93,
+    ...               "bias": -0.2}, "ood_fraction": 0.03})
+    'evaluated 34 spectra: glucose RMSE 4.5, R2 0.93, bias -0.2; OOD 3.0 %'
+    """
+    parts = []
+    for name, m in metrics.items():
+        if isinstance(m, dict) and "rmse" in m:
+            parts.append(f"{name} RMSE {m['rmse']:.3g}, R2 {m['r2']:.3g}, bias {m['bias']:.2g}")
+        elif isinstance(m, dict) and "accuracy" in m:
+            parts.append(f"{name} accuracy {m['accuracy']:.3g}")
+    if "subset_accuracy" in metrics:
+        parts.append(f"subset accuracy {metrics['subset_accuracy']:.3g}")
+    line = f"evaluated {metrics['n']} spectra: " + "; ".join(parts)
+    if "ood_fraction" in metrics:
+        line += f"; OOD {100 * metrics['ood_fraction']:.1f} %"
+    return line
+
+
 def labelled(spectra):
     """Spectra holding the targets: ``spectra``, or a channel set's first channel (its meta)."""
     from spectrakit.core.channel_set import ChannelSet
@@ -118,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
             with atomic_path(Path(args.plots) / f"{name}.png") as tmp:
                 tmp.write_bytes(png)
     write_json(metrics, args.out)
+    if str(args.out) != "-":
+        print(f"{summary_line(metrics)} (metrics in {args.out})", file=sys.stderr)
     return 0
 
 
