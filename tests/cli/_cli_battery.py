@@ -91,8 +91,6 @@ class Outcome:
 
 # ---------------------------------------------------------------------- workspace
 def write_table(path: Path, n: int = 24, *, start: float = 1000.0, points: int = 40) -> Path:
-    """A labelled table: ``y`` numeric, ``label`` two classes, ``flat`` constant, ``one``
-    a single class, ``sample`` ids, then ``points`` axis columns from ``start``."""
     """A labelled table: ``y`` (numeric), ``label`` (2 classes), ``flat`` (constant), ``one``
     (a single class), ``sample`` ids, and ``points`` axis columns from ``start``."""
     rng = np.random.default_rng(0)

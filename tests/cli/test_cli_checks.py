@@ -137,6 +137,29 @@ def test_finetune_refuses_a_target_that_teaches_nothing(work, capsys, args, word
     assert sorted(p.name for p in work.iterdir()) == ["d.csv", "other.csv"]
 
 
+def test_finetune_notes_a_weak_fit_and_what_to_try(work, capsys):
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(work / "d.csv")
+    frame.insert(0, "noise", np.random.default_rng(7).normal(size=len(frame)))
+    frame.to_csv(work / "n.csv", index=False)
+    argv = ["finetune", "--model", "pls", "--data", "n.csv", "--ood", "none"]
+    assert main([*argv, "--target", "noise", "--out", "weak"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the fit is weak (cv_r2 " in err and "--model auto" in err, err
+    assert main([*argv, "--target", "y", "--out", "strong"]) == 0  # R2 near 1: no note
+    assert "the fit is weak" not in capsys.readouterr().err
+
+
+def test_weak_classification_is_judged_against_chance():
+    from spectrakit.cli.finetune import weak_fit_hint
+
+    assert weak_fit_hint({"cv_accuracy": 0.6}, ["a", "b"]) is not None  # < 0.75
+    assert weak_fit_hint({"cv_accuracy": 0.6}, list("abcdefghij")) is None  # > 0.55
+    assert weak_fit_hint({"val_r2_fat": 0.2, "val_r2_water": 0.9}, None).count("val_r2") == 1
+
+
 # ---------------------------------------------------------------------- last resort
 def _broken_command(monkeypatch, exc: BaseException) -> None:
     import spectrakit.cli.info as info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from spectrakit.cli._auto import add_auto_options, refuse_auto_only, run_auto
 from spectrakit.cli._channels import add_channel_options, read_data, read_val
@@ -168,10 +169,45 @@ def _refuse_measured(args: argparse.Namespace) -> None:
     )
 
 
+#: below this held-out R2 a regression is called weak
+WEAK_R2 = 0.5
+
+
+def weak_fit_hint(metrics: dict, classes) -> str | None:
+    """A note when the held-out figures say the model learned little, with what to try.
+
+    Regression: R2 below :data:`WEAK_R2`. Classification: accuracy below halfway between
+    chance (one over the number of classes) and 1.
+
+    Examples
+    --------
+    >>> weak_fit_hint({"cv_r2": 0.12}, None).split("):")[0]
+    'note: the fit is weak (cv_r2 0.12'
+    >>> weak_fit_hint({"val_accuracy": 0.9}, ["a", "b"]) is None
+    True
+    """
+    r2 = {k: v for k, v in metrics.items() if k.split("_")[-1] == "r2" or "_r2_" in k}
+    acc = {k: v for k, v in metrics.items() if k in ("cv_accuracy", "val_accuracy")}
+    weak = {k: v for k, v in r2.items() if isinstance(v, float) and v < WEAK_R2}
+    if acc and classes:
+        chance = 1.0 / len(classes)
+        weak |= {k: v for k, v in acc.items() if v < chance + (1.0 - chance) / 2}
+    if not weak:
+        return None
+    shown = ", ".join(f"{k} {v:.3g}" for k, v in weak.items())
+    return (
+        f"note: the fit is weak ({shown}): try --model auto (PLS and networks ranked by CV), "
+        "a preprocessing --pipeline, or more labelled spectra"
+    )
+
+
 def _report(predictor, args: argparse.Namespace) -> int:
     metrics = predictor.config.metrics
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
     print(f"model written to {args.out} ({shown})")
+    hint = None if args.model == "auto" else weak_fit_hint(metrics, predictor.classes)
+    if hint:
+        print(hint, file=sys.stderr)
     if predictor.ood is not None:
         print(
             f"OOD detector: {predictor.ood.name}, threshold flags "
