@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spectrakit as sk
-from spectrakit.errors import AxisError, DataError, FormatError
+from spectrakit.core.errors import AxisError, DataError, FormatError
 from spectrakit.io import read, read_blocks, write
 
 
@@ -69,8 +69,94 @@ def test_folder_round_trip_keeps_meta(tmp_path, raman_like):
     assert back.meta["sample"].tolist() == raman_like.meta["sample"].tolist()
     np.testing.assert_allclose(back.meta["c1"], raman_like.meta["c1"])
     assert back.meta["file"].tolist() == files
-    blocks = read_blocks(out)
-    assert list(blocks) == files and all(b.n_spectra == 1 for b in blocks.values())
+    blocks = read_blocks(out)  # one shared axis: one block, named after the folder
+    assert list(blocks) == ["folder"] and blocks["folder"].n_spectra == 20
+    assert "block" not in back.meta.columns
+
+
+def _folder_of_spectra(root, n: int = 6, sep: str = ","):
+    """``n`` one-spectrum files s0.txt ... of a Raman-like axis, and their true peak heights."""
+    root.mkdir()
+    x = np.linspace(200.0, 1800.0, 161)
+    heights = np.linspace(1.0, 3.0, n)
+    for i, h in enumerate(heights):
+        rows = "\n".join(f"{a:g}{sep}{h * _peak(np.array(a), 1000.0, 30.0):.9g}" for a in x)
+        (root / f"s{i}.txt").write_text(rows + "\n")
+    return x, heights
+
+
+@pytest.mark.parametrize("key", ["s{}.txt", "s{}"])
+def test_folder_metadata_table_is_joined_by_file_name(tmp_path, key, caplog):
+    folder = tmp_path / "run"
+    _, heights = _folder_of_spectra(folder)
+    lines = ["sample,glucose,batch,operator"]
+    lines += [f"{key.format(i)},{10 * h:g},{i // 3},op{i % 2}" for i, h in enumerate(heights[:5])]
+    (folder / "labels.csv").write_text("\n".join(lines) + "\n")  # no row for s5
+    with caplog.at_level("WARNING"):
+        got = read(folder)
+    assert got.n_spectra == 6 and got.axis.n_points == 161
+    assert got.meta["file"].tolist() == [f"s{i}.txt" for i in range(6)]
+    np.testing.assert_allclose(got.meta["glucose"][:5], 10 * heights[:5])
+    assert np.isnan(got.meta["glucose"][5]) and got.meta["glucose"].dtype == float
+    assert got.meta["batch"][:5].tolist() == [0, 0, 0, 1, 1]
+    assert got.meta["operator"].tolist()[:2] == ["op0", "op1"]
+    # the peak height of each file is that file's, not a neighbour's: rows follow the files
+    np.testing.assert_allclose(got.values.max(axis=1), heights, rtol=1e-6)
+    assert "no row for 1 of 6" in caplog.text and "s5.txt" in caplog.text
+    assert list(read_blocks(folder)) == ["run"]
+
+
+def test_folder_tables_that_cannot_be_joined_are_refused(tmp_path):
+    folder = tmp_path / "run"
+    _folder_of_spectra(folder, n=3)
+    table = folder / "labels.csv"
+    table.write_text("file,glucose\ns0.txt,1\ns0,2\ns1.txt,3\n")
+    with pytest.raises(FormatError, match="names a spectrum file twice"):
+        read(folder)
+    table.write_text("name,glucose\nx,1\ny,2\n")
+    with pytest.raises(FormatError, match="neither a two-column spectrum nor a metadata"):
+        read(folder)
+    table.write_text("file,glucose\ns0,1\n")
+    (folder / "more.csv").write_text("file,batch\ns1,1\n")
+    with pytest.raises(FormatError, match="holds 2 metadata tables"):
+        read(folder)
+
+
+def test_a_targets_table_beside_spectra_is_not_a_challenge_folder(tmp_path):
+    # a table with the challenge's target names (glucose) used to make the folder Dig4Bio's
+    folder = tmp_path / "run"
+    _, heights = _folder_of_spectra(folder, n=4, sep="\t")
+    rows = [f"s{i},{h:g},0.1,0.2" for i, h in enumerate(heights)]
+    (folder / "96_samples.csv").write_text("sample,glucose,Na_acetate,Mg_SO4\n" + "\n".join(rows))
+    got = read(folder)
+    assert got.n_spectra == 4
+    np.testing.assert_allclose(got.targets("glucose"), heights, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("comment", "unit", "kind"),
+    [
+        ("# Raman shift (cm-1)\tIntensity", "cm-1", "raman_shift"),
+        ("# Wavelength (nm)\tAbsorbance", "nm", "wavelength"),
+        ("# laser=785 nm\tpower=50", None, None),  # key-value notes say nothing of the axis
+        ("# Acquired 2024-01-01\ton site", None, None),
+    ],
+)
+def test_a_column_name_comment_above_the_data_sets_the_axis(tmp_path, comment, unit, kind):
+    path = tmp_path / "one.txt"
+    path.write_text(f"# instrument export\n{comment}\n200\t1\n201\t2\n202\t3\n")
+    got = read(path)
+    if unit is None:  # as without the comment
+        plain = tmp_path / "plain.txt"
+        plain.write_text("200\t1\n201\t2\n202\t3\n")
+        assert (got.axis.unit, got.axis.kind) == (read(plain).axis.unit, read(plain).axis.kind)
+    else:
+        assert (got.axis.unit, got.axis.kind) == (unit, kind)
+    blank = tmp_path / "blank.txt"
+    blank.write_text("# Raman shift (cm-1) Intensity\n200 1\n201 2\n")
+    assert read(blank).axis.kind == "raman_shift"
+    blank.write_text("# Date: 2024 Raman system\n200 1\n201 2\n")
+    assert read(blank).axis.kind != "raman_shift"
 
 
 def test_folder_with_different_axes(tmp_path):

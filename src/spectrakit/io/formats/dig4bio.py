@@ -74,7 +74,8 @@ def _is_targets_table(path: Path) -> bool:
 
 
 def _sniff(folder: Path) -> bool:
-    return any(_is_challenge_csv(p) for p in _csv_files(folder))
+    """A challenge folder: an instrument CSV (a targets table alone may sit beside any spectra)."""
+    return any(_is_challenge_csv(p) and not _is_targets_table(p) for p in _csv_files(folder))
 
 
 def _laser(stem: str) -> float | None:

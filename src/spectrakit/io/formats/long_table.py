@@ -83,11 +83,28 @@ def _header_axis(header: list[str]) -> dict[str, Any]:
     return {}
 
 
+def _comment_header_axis(comment: str | None, sep: str | None) -> dict[str, Any]:
+    """Axis info of a column-name comment just above the data (``# Raman shift (cm-1)``).
+
+    It counts only when it looks like column names: no ``=`` or ``:`` (which mark key-value
+    notes), and two fields in the data's separator (any number for blank-separated data).
+    """
+    if comment is None:
+        return {}
+    text = comment.lstrip("#").strip()
+    fields = _split(text, sep)
+    if (sep is not None and len(fields) != 2) or "=" in text or ":" in text:
+        return {}
+    return _header_axis(fields) if len(fields) >= 2 else {}
+
+
 def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
     """Axis (p,), intensity (p,), axis info, meta of one long file."""
-    rows, stored, meta = _read_rows(path)
+    rows, stored, meta, comment = _read_rows(path)
     sep = _guess_separator(rows[0][1])
     first = _split(rows[0][1], sep)
+    if all(_is_number(f) for f in first) and not stored:
+        stored = _comment_header_axis(comment, sep)
     if not all(_is_number(f) for f in first):
         if not stored:
             stored = _header_axis(first)
@@ -103,16 +120,25 @@ def _parse(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str
     return axis, values, stored, meta
 
 
-def _read_rows(path: Path) -> tuple[list[tuple[int, str]], dict[str, Any], dict[str, Any]]:
-    """Numbered data lines (at least one), the ``# axis`` info and the ``# meta`` object."""
+def _read_rows(
+    path: Path,
+) -> tuple[list[tuple[int, str]], dict[str, Any], dict[str, Any], str | None]:
+    """Numbered data lines (at least one), ``# axis`` info, ``# meta`` object, last comment.
+
+    The last comment is the last other comment line before the data (it may name the
+    columns).
+    """
     stored: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     rows: list[tuple[int, str]] = []
+    comment: str | None = None
     for number, raw in enumerate(_lines(path), start=1):
         line = raw.strip()
         if not line:
             continue
         if line.startswith("#"):
+            if not rows and not raw.startswith((_AXIS_PREFIX, _META_PREFIX)):
+                comment = line
             if raw.startswith(_AXIS_PREFIX):
                 stored = dict(t.split("=", 1) for t in raw[len(_AXIS_PREFIX) :].split() if "=" in t)
             elif raw.startswith(_META_PREFIX):
@@ -130,7 +156,7 @@ def _read_rows(path: Path) -> tuple[list[tuple[int, str]], dict[str, Any], dict[
         raise FormatError(
             f"{path.name} holds no data", expected="rows of 'axis, intensity'", got="no rows"
         )
-    return rows, stored, meta
+    return rows, stored, meta, comment
 
 
 def _columns(
@@ -237,13 +263,16 @@ def _folder_files(path: Path) -> list[Path]:
 
 
 def _sniff_folder(path: Path) -> bool:
-    files = _folder_files(path)
-    return bool(files) and _sniff_long(files[0])
+    """A folder with a two-column numeric file among its first files (a table may sort first)."""
+    from spectrakit.io.formats._folder_table import has_text_rows
+
+    return any(_sniff_long(p) and not has_text_rows(p) for p in _folder_files(path)[:20])
 
 
 @register_format(
     "long_folder",
-    description="folder of two-column text files, one spectrum per file",
+    description="folder of two-column text files, one spectrum per file, with an optional "
+    "metadata table joined by file name",
     sniff=_sniff_folder,
     directory=True,
     priority=0,
@@ -251,7 +280,12 @@ def _sniff_folder(path: Path) -> bool:
 def read_long_folder(
     path: Path, *, unit: str | None = None, kind: str | None = None, laser_wavelength=None
 ) -> dict[str, Spectra]:
-    """Read every two-column file of a folder: one block per file, with a ``file`` column.
+    """Read every two-column file of a folder, with a ``file`` column and the folder's table.
+
+    A file with text in its data rows is the folder's metadata table: one of its columns
+    names the spectrum files (with or without extension), and its other columns are joined
+    onto the spectra by it (numeric columns as float; a file without a row gets NaN and a
+    warning).
 
     Parameters
     ----------
@@ -263,17 +297,51 @@ def read_long_folder(
     Returns
     -------
     dict of str to Spectra
-        ``{file name: Spectra}``; :func:`spectrakit.read` stacks them when they share an axis.
+        ``{folder name: Spectra}`` of shape (n_files, p) when the files share one axis, else
+        ``{file name: Spectra}`` of one spectrum each (see :func:`spectrakit.combine`).
+
+    Raises
+    ------
+    FormatError
+        No spectrum file; several metadata tables; a table without a file column or with a
+        file named twice.
     """
+    from spectrakit.io.formats._folder_table import has_text_rows
+
     files = _folder_files(path)
+    tables = [p for p in files if has_text_rows(p)]
+    files = [p for p in files if p not in tables]
     if not files:
         raise FormatError(
             f"folder {path.name} holds no spectrum files",
-            expected="files ending in " + ", ".join(_EXTENSIONS),
-            got="none",
+            expected="two-column files ending in " + ", ".join(_EXTENSIONS),
+            got=", ".join(p.name for p in tables[:3]) or "none",
+        )
+    if len(tables) > 1:
+        raise FormatError(
+            f"folder {path.name} holds {len(tables)} metadata tables",
+            expected="at most one table naming the spectrum files",
+            got=", ".join(p.name for p in tables[:4]),
+            fix="merge them into one, or move the others out of the folder",
         )
     options = {"unit": unit, "kind": kind, "laser_wavelength": laser_wavelength}
-    return {p.name: _to_spectra(p, options).assign(file=p.name) for p in files}
+    blocks = {p.name: _to_spectra(p, options).assign(file=p.name) for p in files}
+    first = next(iter(blocks.values())).axis
+    if all(s.axis.allclose(first, rtol=1e-9, atol=1e-9) for s in blocks.values()):
+        blocks = {path.name: Spectra.concat(list(blocks.values()))}
+    return _with_table(blocks, tables[0], files) if tables else blocks
+
+
+def _with_table(blocks: dict[str, Spectra], table_path: Path, files: list[Path]) -> dict:
+    """``blocks`` with the metadata table's columns joined by file name."""
+    from spectrakit.io.formats._folder_table import file_keys, join_on_files, read_meta_table
+
+    keys = file_keys(files)
+    table, column = read_meta_table(table_path, keys)
+    return {
+        name: s.with_meta(join_on_files(s.meta, table, column, keys, table_path.name))
+        for name, s in blocks.items()
+    }
 
 
 def _axis_comment(spectra: Spectra) -> str:
