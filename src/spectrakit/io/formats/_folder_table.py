@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.errors import FormatError
+from spectrakit.io.formats.long_table import _guess_separator as _separator
+from spectrakit.io.formats.long_table import _is_number as _numeric
 
 __all__ = ["file_keys", "has_text_rows", "join_on_files", "read_meta_table"]
 
@@ -41,14 +43,6 @@ def _head(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def has_text_rows(path: Path) -> bool:
     """Whether a data line after the first holds a non-numeric field (not a spectrum file)."""
     lines = _head(path)
@@ -56,10 +50,6 @@ def has_text_rows(path: Path) -> bool:
         return False
     sep = _separator(lines[0])
     return any(not all(_numeric(f.strip()) for f in _fields(line, sep)) for line in lines[1:])
-
-
-def _separator(line: str) -> str | None:
-    return next((s for s in ("\t", ";", ",") if s in line), None)
 
 
 def _fields(line: str, sep: str | None) -> list[str]:
