@@ -104,6 +104,7 @@ def test_folder_metadata_table_is_joined_by_file_name(tmp_path, key, caplog):
     np.testing.assert_allclose(got.values.max(axis=1), heights, rtol=1e-6)
     assert "no row for 1 of 6" in caplog.text and "s5.txt" in caplog.text
     assert list(read_blocks(folder)) == ["run"]
+    assert list(read_blocks(folder / "." / ".." / "run" / ".")) == ["run"]  # named by its real name
 
 
 def test_folder_tables_that_cannot_be_joined_are_refused(tmp_path):

@@ -328,7 +328,7 @@ def read_long_folder(
     blocks = {p.name: _to_spectra(p, options).assign(file=p.name) for p in files}
     first = next(iter(blocks.values())).axis
     if all(s.axis.allclose(first, rtol=1e-9, atol=1e-9) for s in blocks.values()):
-        blocks = {path.name: Spectra.concat(list(blocks.values()))}
+        blocks = {path.resolve().name: Spectra.concat(list(blocks.values()))}
     return _with_table(blocks, tables[0], files) if tables else blocks
 
 
