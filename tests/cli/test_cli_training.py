@@ -74,6 +74,7 @@ def test_classification_from_scratch_and_axis_refusal(tmp_path, capsys):
                  "--model", "mlp_tiny", "--out", str(model), "--epochs", "2",
                  *FAST]) == 0  # fmt: skip
     assert json.loads((model / "config.json").read_text())["classes"] == ["high", "low"]
+    capsys.readouterr()  # two epochs: finetune may note a weak fit on stderr
 
     _table(tmp_path / "narrow.csv", 5, 4, lo=900.0, hi=1200.0)
     code = main(["predict", "--model", str(model), "--data", str(tmp_path / "narrow.csv")])
