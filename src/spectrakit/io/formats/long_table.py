@@ -19,13 +19,14 @@ from spectrakit.core.errors import AxisError, DataError, FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
+from spectrakit.io.formats._text_fields import guess_separator as _guess_separator
+from spectrakit.io.formats._text_fields import is_number as _is_number
 
 __all__ = ["read_long", "read_long_folder", "write_long", "write_long_folder"]
 
 _EXTENSIONS = (".csv", ".tsv", ".txt", ".xy", ".dat", ".asc")
 _AXIS_PREFIX = "# axis "
 _META_PREFIX = "# meta "
-_SEPARATORS = ("\t", ";", ",")
 #: header words -> (unit, kind) of the axis column; explicit units are tried before the
 #: generic words ("wavelength (um)" is in micrometres).
 _HEADER_UNITS = (
@@ -57,21 +58,6 @@ def _lines(path: Path) -> list[str]:
 def _split(line: str, sep: str | None) -> list[str]:
     parts = line.split(sep) if sep else line.split()
     return [p.strip() for p in parts]
-
-
-def _guess_separator(line: str) -> str | None:
-    for sep in _SEPARATORS:
-        if sep in line:
-            return sep
-    return None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _header_axis(header: list[str]) -> dict[str, Any]:
