@@ -23,6 +23,7 @@ from pathlib import Path
 
 from spectrakit.core.errors import FormatError
 from spectrakit.core.spectra import split_table_columns
+from spectrakit.io._text_fields import SEPARATORS as _SEPARATORS
 
 __all__ = ["TableLayout", "decimal_point", "sniff_layout"]
 
@@ -30,7 +31,6 @@ __all__ = ["TableLayout", "decimal_point", "sniff_layout"]
 _SAMPLE_ROWS = 20
 #: characters read per sampled line (a wide table's rows can be megabytes long)
 _LINE_BUDGET = 1 << 16
-_SEPARATORS = ("\t", ";", ",")
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _COMMA_NUMBER = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
 _POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+(?:[eE][+-]?\d+)?$")

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from spectrakit.core.errors import FormatError
-from spectrakit.io.formats._text_fields import guess_separator as _separator
-from spectrakit.io.formats._text_fields import is_number as _numeric
+from spectrakit.io._text_fields import guess_separator as _separator
+from spectrakit.io._text_fields import is_number as _numeric
 
 __all__ = ["file_keys", "has_text_rows", "join_on_files", "read_meta_table"]
 

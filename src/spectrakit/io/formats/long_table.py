@@ -19,8 +19,8 @@ from spectrakit.core.errors import AxisError, DataError, FormatError
 from spectrakit.core.spectra import Spectra
 from spectrakit.io._axis_info import merge_axis_options
 from spectrakit.io._registry import register_format, register_writer
-from spectrakit.io.formats._text_fields import guess_separator as _guess_separator
-from spectrakit.io.formats._text_fields import is_number as _is_number
+from spectrakit.io._text_fields import guess_separator as _guess_separator
+from spectrakit.io._text_fields import is_number as _is_number
 
 __all__ = ["read_long", "read_long_folder", "write_long", "write_long_folder"]
 

@@ -1,4 +1,4 @@
-"""Field-level helpers shared by the plain-text table readers."""
+"""Field-level helpers shared by the plain-text table readers and the layout sniffer."""
 
 from __future__ import annotations
 
