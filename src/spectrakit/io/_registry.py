@@ -30,6 +30,7 @@ __all__ = [
     "read",
     "read_blocks",
     "register_format",
+    "register_unread",
     "write",
     "writer_for",
 ]
@@ -116,6 +117,25 @@ def register_writer(name: str, *, extensions: tuple[str, ...] = ()) -> Callable[
 
 register_format.writer = register_writer  # type: ignore[attr-defined]
 
+#: extensions of formats spectrakit knows of but does not decode: extension -> (what, fix)
+_UNREAD: dict[str, tuple[str, str]] = {}
+
+
+def register_unread(extensions: tuple[str, ...], what: str, fix: str) -> None:
+    """Name formats that are refused with a specific fix instead of "unknown extension".
+
+    Parameters
+    ----------
+    extensions : tuple of str
+        File extensions, with the dot (``".xls"``).
+    what : str
+        What such a file is, for the message ("a binary Excel workbook").
+    fix : str
+        How to get a file spectrakit reads ("save it as .xlsx").
+    """
+    for ext in extensions:
+        _UNREAD[ext.lower()] = (what, fix)
+
 
 def available_formats() -> dict[str, Format]:
     """All registered formats by name (readers and writers)."""
@@ -182,6 +202,16 @@ def _resolve(path: Path, format: str | None, *, for_writing: bool) -> Format:
         return candidates[0]
     else:
         _refuse_read_only(path)
+    ext = path.suffix.lower()
+    if ext in _UNREAD and not path.is_dir():
+        what, fix = _UNREAD[ext]
+        raise FormatError(
+            f"{path.name} is {what}, which spectrakit does not "
+            + ("write" if for_writing else "read"),
+            expected="a format spectrakit reads and writes, e.g. .xlsx or .csv",
+            got=f"a {ext} file",
+            fix=fix,
+        )
     what = "folder" if path.is_dir() else f"extension {path.suffix or '(none)'!r}"
     raise FormatError(
         f"cannot tell the format of {path.name}",

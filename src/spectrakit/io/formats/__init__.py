@@ -3,6 +3,8 @@
 from spectrakit.io.formats import (  # noqa: F401
     csv_table,
     dig4bio,
+    excel,
+    excel_writer,
     hdf5_table,
     jcamp,
     long_table,

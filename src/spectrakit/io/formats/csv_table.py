@@ -297,6 +297,37 @@ def _nth_line(path: Path, n: int) -> str:
     return ""
 
 
+def table_frame(spectra: Spectra, *, unit_header: bool = True) -> pd.DataFrame:
+    """The table layout of ``spectra``: metadata, then the axis columns, then the spectra.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Spectra of shape (n_spectra, n_points).
+    unit_header : bool, default=True
+        Add the ``axis_unit``/``axis_kind`` (and ``axis_laser_wavelength``) columns, constant
+        over the rows, after the metadata.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spectrum; the spectral columns are named by their axis values.
+    """
+    df = spectra.to_pandas()
+    if unit_header:
+        clash = [c for c in _AXIS_COLUMNS.values() if c in spectra.meta.columns]
+        if clash:
+            raise FormatError(
+                "metadata columns clash with the axis columns of the table layout",
+                got=", ".join(clash),
+                fix="rename them, or pass unit_header=False",
+            )
+        at = len(spectra.meta.columns)
+        for key, value in reversed(list(axis_info(spectra.axis).items())):
+            df.insert(at, _AXIS_COLUMNS[key], value)
+    return df
+
+
 @register_writer("csv", extensions=(".csv", ".tsv", ".txt"))
 def write_csv(
     spectra: Spectra, path: Path, *, sep: str | None = None, unit_header: bool = True
@@ -309,17 +340,6 @@ def write_csv(
     ``unit_header=False`` to leave them out.
     """
     sep = sep or _default_sep(path)
-    df = spectra.to_pandas()
-    if unit_header:
-        clash = [c for c in _AXIS_COLUMNS.values() if c in spectra.meta.columns]
-        if clash:
-            raise FormatError(
-                "metadata columns clash with the axis columns of the CSV layout",
-                got=", ".join(clash),
-                fix="rename them, or pass unit_header=False",
-            )
-        at = len(spectra.meta.columns)
-        for key, value in reversed(list(axis_info(spectra.axis).items())):
-            df.insert(at, _AXIS_COLUMNS[key], value)
+    df = table_frame(spectra, unit_header=unit_header)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         df.to_csv(fh, sep=sep, index=False)
