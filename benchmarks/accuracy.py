@@ -105,12 +105,18 @@ def _seal(test: Spectra, column: str, name: str) -> tuple[Spectra, SealedTargets
 
 # ---------------------------------------------------------------------- cases
 def fermentation(seed: int, quick: bool) -> Split:
-    """Standards -> process; the split is fixed, seeds change folds and networks."""
+    """Standards -> process; the split is fixed, seeds change folds and networks.
+
+    The process file ends with three constant spectra (every value 1.0: placeholders, not
+    measurements); they are dropped before the HPLC windows are averaged and from the
+    unlabeled set, as the demo does (:func:`~spectrakit.evaluation.demo_data.drop_flat`),
+    so the last HPLC point's test spectrum is the mean of its measured spectra.
+    """
     from spectrakit.datasets import load_fermentation, load_fermentation_reference
-    from spectrakit.evaluation.demo_data import match_reference
+    from spectrakit.evaluation.demo_data import drop_flat, match_reference
 
     train = load_fermentation("train")
-    process = load_fermentation("test")
+    process = drop_flat(load_fermentation("test"))
     matched = match_reference(process, load_fermentation_reference())
     test, sealed = _seal(matched, "glucose", "HPLC glucose")
     pipes = {"field": FERMENTATION_PIPELINE, "d2": FERMENTATION_D2}
