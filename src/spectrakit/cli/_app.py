@@ -10,6 +10,7 @@ import logging
 import os
 import struct
 import sys
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -253,10 +254,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             disable_progress(was_disabled)
 
 
+def _warning_line(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints one line per warning, without source paths."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        text = " ".join(str(message).split())
+        print(f"spectrakit {command}: warning: {text}", file=sys.stderr)
+
+    return show
+
+
 def _run(args: argparse.Namespace, debug: bool) -> int:
     """Run the chosen command; bad input becomes one line on stderr and exit status 2."""
     try:
-        with overwrite_allowed(bool(getattr(args, "overwrite", False))):
+        with overwrite_allowed(bool(getattr(args, "overwrite", False))), warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _warning_line(args.command)
             result = args.func(args)
     except KeyboardInterrupt:
         print(f"spectrakit {args.command}: interrupted", file=sys.stderr)

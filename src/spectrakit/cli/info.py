@@ -53,6 +53,12 @@ def _render(name: str, s: dict) -> str:
         hints.append(f"{s['spectra_with_spikes']} spectra have spike-like jumps (cosmic rays?)")
     if s["spectra_saturated"]:
         hints.append(f"{s['spectra_saturated']} spectra look saturated (flat maximum)")
+    if s["spectra_constant"]:
+        hints.append(
+            f"{s['spectra_constant']} spectra are constant (one value at every point: "
+            "placeholders or failed scans, not measurements; drop them before training, "
+            "evaluation or prediction)"
+        )
     if ax["kind"] == "unknown":
         hints.append(
             "the file records no axis unit: pass --unit (cm-1, nm, um, eV, keV, channel), "

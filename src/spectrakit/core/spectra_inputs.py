@@ -7,6 +7,7 @@ metadata becomes a DataFrame with one row per spectrum.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from spectrakit.core.errors import DataError
 from spectrakit.core.numeric import as_float64
 
-__all__ = ["as_meta", "as_values", "check_finite"]
+__all__ = ["as_meta", "as_values", "check_finite", "constant_rows"]
 
 
 def as_values(values: Any) -> np.ndarray:
@@ -75,6 +76,30 @@ def check_finite(vals: np.ndarray, allow_nan: bool) -> None:
             got=f"NaN in {int(bad.sum())} spectra, first in spectrum {int(r)} at point {int(c)}",
             fix="interpolate or drop those points, or pass allow_nan=True",
         )
+
+
+def constant_rows(values: np.ndarray) -> np.ndarray:
+    """Rows with one value at every (non-NaN) point: placeholders, not measurements.
+
+    Acquisition software writes such rows for a failed or skipped scan (the chemotools
+    fermentation file ends with three rows of 1.0); no detector reads exactly one value
+    across a whole range.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_spectra, n_points)
+
+    Returns
+    -------
+    ndarray of bool, shape (n_spectra,)
+    """
+    v = np.asarray(values)
+    v = v.reshape(v.shape[0], -1) if v.ndim != 2 else v
+    if v.shape[1] < 2:
+        return np.zeros(v.shape[0], dtype=bool)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row compares False
+        return np.nanmax(v, axis=1) == np.nanmin(v, axis=1)
 
 
 def as_meta(meta: pd.DataFrame | dict | None, n: int) -> pd.DataFrame:

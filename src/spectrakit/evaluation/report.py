@@ -163,6 +163,7 @@ def _data_section(spectra: Spectra, target: Any, task: str) -> Section:
         "spectra with NaN": summary["spectra_with_nan"],
         "spectra with spikes": summary["spectra_with_spikes"],
         "saturated spectra": summary["spectra_saturated"],
+        "constant spectra (placeholders)": summary["spectra_constant"],
         "metadata columns": ", ".join(summary["meta"]) or "(none)",
     }
     sec = Section("Data", tables=[("Summary of the training spectra", _kv(flat))])

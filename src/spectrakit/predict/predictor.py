@@ -200,7 +200,8 @@ class Predictor:
 
             return detector_inputs(self, spectra, self.ood)
 
-        return assemble_predictions(self, raw, ood_inputs, self.coverage(spectra))
+        covered = self.coverage(spectra)
+        return assemble_predictions(self, raw, ood_inputs, covered, spectra.values)
 
     def predict_values(self, values: np.ndarray, batch_size: int = 256) -> Predictions:
         """Predictions for intensities on the bundle's own axis, shape (n, L) or (L,)."""

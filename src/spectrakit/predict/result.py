@@ -8,11 +8,13 @@ loop over single spectra) reads the arrays or :meth:`~Predictions.records` direc
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from spectrakit.core.spectra_inputs import constant_rows
 from spectrakit.predict.core import coverage_columns, decode_outputs_np, prediction_columns
 
 __all__ = ["Predictions", "assemble_predictions"]
@@ -73,8 +75,12 @@ def assemble_predictions(
     raw: np.ndarray,
     ood_inputs: Callable[[], np.ndarray],
     covered: float | None,
+    inputs: np.ndarray | None = None,
 ) -> Predictions:
     """Decoded outputs, OOD scores and coverage of one prediction call.
+
+    Constant input spectra (one value at every point: placeholders, not measurements) are
+    named in a warning and flagged ``is_ood``, whatever the detector scored.
 
     Parameters
     ----------
@@ -86,6 +92,8 @@ def assemble_predictions(
         Returns what the OOD detector scores, shape (n, D); called only with a detector.
     covered : float or None
         Fraction of the input axis inside the trained range (axis-aware models).
+    inputs : ndarray of shape (n, L) or (n, C, L), optional
+        The input intensities, checked for constant spectra.
 
     Returns
     -------
@@ -99,4 +107,25 @@ def assemble_predictions(
         cols["is_ood"] = np.asarray(predictor.ood.predict(scored), dtype=bool)
     if covered is not None:
         cols.update(coverage_columns(covered, raw.shape[0], cols.get("is_ood")))
+    if inputs is not None:
+        _flag_constant(inputs, cols)
     return Predictions(cols)
+
+
+def _flag_constant(inputs: np.ndarray, cols: dict[str, np.ndarray]) -> None:
+    """Warn about constant input spectra and raise their ``is_ood`` flag (when there is one)."""
+    constant = constant_rows(inputs)
+    if not constant.any():
+        return
+    rows = np.flatnonzero(constant)
+    shown = ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.size > 5 else "")
+    flagged = "is_ood" in cols
+    if flagged:
+        cols["is_ood"] = cols["is_ood"] | constant
+    warnings.warn(
+        f"{rows.size} of {constant.size} input spectra are constant (rows {shown}, 0-based: one "
+        "value at every point, a placeholder or failed scan, not a measurement); their "
+        "predictions mean nothing" + (", so they are flagged is_ood" if flagged else ""),
+        UserWarning,
+        stacklevel=4,
+    )

@@ -242,7 +242,7 @@ class OnnxPredictor:
         self._check_head()
         spectra = measured_input(spectra, self.channel_layout)
         raw, feats = self.run(spectra, batch_size)
-        return self._assemble(raw, feats, self.coverage(spectra))
+        return self._assemble(raw, feats, self.coverage(spectra), spectra.values)
 
     def predict_values(self, values: np.ndarray, batch_size: int = 256) -> Predictions:
         """Predictions for intensities on the bundle's own axis, shape (n, L) or (L,).
@@ -257,13 +257,13 @@ class OnnxPredictor:
             vals = on_axis_values(values, self.axis)
             channels = np.repeat(vals[:, None, :], len(self.preprocessor.pipelines), axis=1)
             raw, feats = self._run_feeds({"spectra": channels}, batch_size)
-            return self._assemble(raw, feats, None)
+            return self._assemble(raw, feats, None, vals)
         if self._own_axis_feeds:
             self._check_head()
             vals = on_axis_values(values, self.axis)[:, None, :]
             axis = self.axis.values.astype(np.float32)
             raw, feats = self._run_feeds({"spectra": vals, "axis": axis}, batch_size)
-            return self._assemble(raw, feats, self._own_coverage)
+            return self._assemble(raw, feats, self._own_coverage, vals)
         return self.predict_arrays(Spectra(values, self.axis), batch_size)
 
     @property
@@ -288,10 +288,12 @@ class OnnxPredictor:
             self._covered = coverage(self.axis, self.axis, warn=False)
         return self._covered
 
-    def _assemble(self, raw: np.ndarray, feats: np.ndarray, covered: float | None) -> Predictions:
+    def _assemble(
+        self, raw: np.ndarray, feats: np.ndarray, covered: float | None, inputs: np.ndarray
+    ) -> Predictions:
         """Predictions from the graph's outputs; the OOD detector scores logits or features."""
         logits = self.ood is not None and self.ood.input_kind == "logits"
-        return assemble_predictions(self, raw, lambda: raw if logits else feats, covered)
+        return assemble_predictions(self, raw, lambda: raw if logits else feats, covered, inputs)
 
     @property
     def _graph_only(self) -> bool:

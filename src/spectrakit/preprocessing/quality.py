@@ -8,6 +8,7 @@ import numpy as np
 
 from spectrakit.core.errors import DataError
 from spectrakit.core.spectra import Spectra
+from spectrakit.core.spectra_inputs import constant_rows
 from spectrakit.core.threads import run_rows
 from spectrakit.preprocessing._spike_kernels import spike_mask_rows, zscore_rows
 
@@ -144,12 +145,13 @@ def meta_summary(meta: Any) -> dict:
 
 
 def summarize(spectra: Spectra) -> dict:
-    """A JSON-ready summary: counts, axis, metadata columns, NaNs, spike/saturation hints."""
+    """A JSON-ready summary: counts, axis, metadata, NaNs, spike/saturation/constant hints."""
     v = spectra.values
     finite = np.where(np.isfinite(v), v, np.nan)
     nan_rows = int(np.isnan(v).any(axis=1).sum())
     clean = np.nan_to_num(v, nan=0.0)
     spikes = isolated_spikes(clean).any(axis=1)
+    constant = constant_rows(finite)
     meta = meta_summary(spectra.meta)
     return {
         "n_spectra": spectra.n_spectra,
@@ -169,5 +171,6 @@ def summarize(spectra: Spectra) -> dict:
         "meta": meta,
         "spectra_with_nan": nan_rows,
         "spectra_with_spikes": int(spikes.sum()),
-        "spectra_saturated": int(saturation_mask(clean).sum()),
+        "spectra_saturated": int((saturation_mask(clean) & ~constant).sum()),
+        "spectra_constant": int(constant.sum()),
     }
