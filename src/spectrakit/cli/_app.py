@@ -26,6 +26,8 @@ __all__ = ["COMMANDS", "SHARED_OPTIONS", "build_parser", "command_in", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+#: a shell reports a command killed by SIGPIPE (its reader closed the pipe) as 128 + 13
+EXIT_BROKEN_PIPE = 141
 
 #: every command: name -> module defining ``add_parser(subparsers)``, with its one-line
 #: ``summary`` and whether it ``writes`` outputs (then it gets ``--overwrite``; ``registry``
@@ -274,6 +276,9 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except KeyboardInterrupt:
         print(f"spectrakit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``spectrakit info x | head``): no message
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # the last resort: one line, never a traceback
         if debug:
             raise
