@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,11 @@ def fit_task(
     if before_fit is not None and run.ckpt is None:
         before_fit(trainer)
     ckpt = None if run.ckpt is None else str(run.ckpt)
-    trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    with warnings.catch_warnings():
+        # the run folder is spectrakit's own (refused when it exists, unless resumed), so
+        # Lightning's notice that its checkpoint folder is not empty says nothing new
+        warnings.filterwarnings("ignore", message=r"Checkpoint directory .* is not empty")
+        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
     if not trainer.is_global_zero:
         return None
     return trainer, _best_state(best_cb, task)
