@@ -13,8 +13,8 @@ import numpy as np
 
 import spectrakit as sk
 from spectrakit.bundle import save
-from spectrakit.data.channels import ChannelPreprocessor
 from spectrakit.models import create
+from spectrakit.preprocessing.channels import ChannelPreprocessor
 
 CLASSES = ["blank", "peak"]
 

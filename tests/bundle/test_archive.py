@@ -2,8 +2,8 @@ import zipfile
 
 import pytest
 
-from spectrakit.archive import pack_bundle, unpack_bundle
-from spectrakit.errors import BundleError
+from spectrakit.bundle.archive import pack_bundle, unpack_bundle
+from spectrakit.core.errors import BundleError
 
 
 @pytest.fixture

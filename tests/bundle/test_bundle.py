@@ -11,8 +11,8 @@ from safetensors.torch import save_file
 
 import spectrakit
 from spectrakit import Spectra, bundle
+from spectrakit.core.errors import AxisError, BundleError
 from spectrakit.data import ChannelPreprocessor
-from spectrakit.errors import AxisError, BundleError
 from spectrakit.models import create
 from spectrakit.preprocessing import Crop, MeanCenter, Pipeline, SavitzkyGolay
 from spectrakit.tasks import OutputSpec
@@ -177,7 +177,7 @@ def test_incompatible_axis_is_refused(saved):
 
 
 def test_zip_bundle_loads(saved, tmp_path):
-    from spectrakit.archive import pack_bundle
+    from spectrakit.bundle.archive import pack_bundle
 
     path, train, expected = saved
     archive = pack_bundle(path, tmp_path / "model.zip")

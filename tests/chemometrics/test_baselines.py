@@ -16,7 +16,7 @@ from scipy.spatial import ConvexHull
 from sklearn.base import clone
 
 from spectrakit import Spectra
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 from spectrakit.preprocessing.baseline import (
     SNIP,
     AirPLS,

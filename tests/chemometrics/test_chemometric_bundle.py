@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import spectrakit as sk
-from spectrakit.baselines import make_baseline
+from spectrakit.chemometrics import make_baseline
 from spectrakit.cli._app import main
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.training.chemometric import save_chemometric
 
 pytest.importorskip("chemotools", reason="the fermentation data ship with chemotools")
@@ -57,7 +57,7 @@ def test_bundle_predicts_what_the_fitted_pls_predicts(pls_bundle):
 
 
 def test_onnx_graph_of_pls_is_exact(pls_bundle, tmp_path, capsys):
-    from spectrakit.export.runtime import load_onnx
+    from spectrakit.predict.runtime import load_onnx
 
     out = tmp_path / "glucose.onnx"
     assert main(["export", "--model", str(pls_bundle), "--format", "onnx", "--out", str(out)]) == 0
@@ -138,7 +138,7 @@ def test_every_chemometric_model_round_trips(name, task, tmp_path):
     pred = save_chemometric(est, s, y, tmp_path / "b", task=task, targets=["y"]).predict(s)
     assert {"ood_score", "is_ood"} <= set(pred.columns)
     from spectrakit.export.onnx import export_onnx
-    from spectrakit.export.runtime import load_onnx
+    from spectrakit.predict.runtime import load_onnx
 
     export_onnx(tmp_path / "b")
     onnx = load_onnx(tmp_path / "b").predict(s)

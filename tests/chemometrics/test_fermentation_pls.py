@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from spectrakit import Spectra
-from spectrakit.baselines import PLSRegressor, make_baseline
+from spectrakit.chemometrics import PLSRegressor, make_baseline
 from spectrakit.evaluation.metrics import regression_metrics
 from spectrakit.preprocessing import (
     Crop,

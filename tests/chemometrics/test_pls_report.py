@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from _browser import chromium
-from spectrakit.baselines import make_baseline
+from spectrakit.chemometrics import make_baseline
 from spectrakit.cli._app import main
 from spectrakit.evaluation.pls_report import pls_diagnostics, vip_scores
 

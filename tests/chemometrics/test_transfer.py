@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from spectrakit import AxisError, DataError, Spectra
-from spectrakit.baselines import (
+from spectrakit.chemometrics import (
     DIPLS,
     DirectStandardization,
     InstrumentMeanCentering,

@@ -13,7 +13,7 @@ import pytest
 
 import spectrakit as sk
 from spectrakit.cli import main
-from spectrakit.errors import AxisError
+from spectrakit.core.errors import AxisError
 
 TABLE_HEADER = "sample,1000,1001,1002\n"
 TEXT_CASES = {

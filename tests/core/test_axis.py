@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from spectrakit import AxisError, SpectralAxis
-from spectrakit.axis import normalize_unit
+from spectrakit.core.axis import normalize_unit
 
 
 def test_descending_values_are_reordered():

@@ -9,8 +9,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 from sklearn.pipeline import Pipeline
 
 from spectrakit import Spectra
-from spectrakit.baselines import PLSRegressor
-from spectrakit.errors import DataError
+from spectrakit.chemometrics import PLSRegressor
+from spectrakit.core.errors import DataError
 from spectrakit.preprocessing import SavitzkyGolay, preset
 
 

@@ -7,7 +7,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spectrakit import Spectra
-from spectrakit.baselines import PLSDA, PLSRegressor, SpectralEstimator
+from spectrakit.chemometrics import PLSDA, PLSRegressor, SpectralEstimator
 from spectrakit.data.splits import get_splitter
 from spectrakit.evaluation import cross_validate
 from spectrakit.preprocessing import MSC, Pipeline, Standardize

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from spectrakit import ConfigError, DataError
-from spectrakit.baselines import PLSRegressor, make_baseline
+from spectrakit.chemometrics import PLSRegressor, make_baseline
 from spectrakit.datasets import MeasurementSettings, MixtureSettings
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.evaluation import ConformalClassifier, ConformalRegressor, conformal_quantile

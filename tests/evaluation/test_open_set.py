@@ -9,7 +9,7 @@ import pytest
 import spectrakit
 from spectrakit import Spectra
 from spectrakit.cli import main
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.evaluation import apply_open_set, open_set_figures
 
 AXIS = np.linspace(400.0, 1800.0, 200)

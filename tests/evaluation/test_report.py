@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from _browser import chromium
-from spectrakit.baselines import PLSRegressor
+from spectrakit.chemometrics import PLSRegressor
 from spectrakit.datasets import MixtureSettings
 from spectrakit.datasets.synthetic import make_synthetic
 from spectrakit.evaluation import cross_validate, write_model_report

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from spectrakit import Spectra, SpectralAxis
+from spectrakit.core.errors import AxisError, ConfigError, FormatError, ModelError, SpectraError
 from spectrakit.datasets.deciding_peak import AXIS, BAND, PEAK, SIGMA, make_deciding_peak
 from spectrakit.datasets.deciding_peak import CLASSES as PEAK_CLASSES
-from spectrakit.errors import AxisError, ConfigError, FormatError, ModelError, SpectraError
 from spectrakit.explain import (
     Attribution,
     compare_methods,

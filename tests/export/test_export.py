@@ -9,9 +9,9 @@ import pytest
 
 import spectrakit as sk
 from spectrakit.bundle import save
-from spectrakit.data.channels import ChannelPreprocessor
-from spectrakit.errors import BundleError, ModelError
+from spectrakit.core.errors import BundleError, ModelError
 from spectrakit.models import MODELS, create
+from spectrakit.preprocessing.channels import ChannelPreprocessor
 
 ort = pytest.importorskip("onnxruntime")
 from spectrakit.export import load_onnx  # noqa: E402

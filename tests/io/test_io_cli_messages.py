@@ -7,7 +7,7 @@ import pytest
 
 import spectrakit as sk
 from spectrakit.cli import main
-from spectrakit.errors import DataError
+from spectrakit.core.errors import DataError
 
 
 def test_info_reports_nan_counts(tmp_path, capsys):

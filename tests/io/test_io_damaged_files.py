@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import spectrakit as sk
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 from spectrakit.io import read_blocks
 
 NEW_HEADER = "<BBBbIddIBBBBI9s9sH32s130s30sIIBBHf48sfIfB187s"

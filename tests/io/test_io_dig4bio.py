@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import spectrakit as sk
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.core.errors import AxisError, FormatError
 from spectrakit.io import read, read_blocks
 from spectrakit.io.formats.dig4bio import read_dig4bio
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import spectrakit as sk
 from _io_attacks import mutate, seed_files
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 from spectrakit.io import ReadLimits
 
 _OPS = st.lists(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spectrakit import Spectra
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.core.errors import AxisError, FormatError
 from spectrakit.io import read, read_blocks, write
 from spectrakit.io.formats.jcamp import decode_asdf_line
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
 from spectrakit.io import read, write
 
 X_AXIS = np.linspace(4000.0, 650.0, 336)  # descending FTIR axis

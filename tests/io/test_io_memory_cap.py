@@ -25,7 +25,7 @@ _CHILD = """
 import json, sys
 import spectrakit as sk
 import spectrakit.io.formats
-from spectrakit.errors import SpectraError
+from spectrakit.core.errors import SpectraError
 from spectrakit.io import ReadLimits
 try:
     sk.read(sys.argv[1], limits=ReadLimits(timeout_s=5))

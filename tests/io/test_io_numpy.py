@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
 from spectrakit.io import read, write
 
 

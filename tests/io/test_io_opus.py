@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from spectrakit.errors import FormatError
+from spectrakit.core.errors import FormatError
 from spectrakit.io import read, read_blocks
 from spectrakit.io.formats.opus import MAGIC, block_name
 

@@ -7,7 +7,7 @@ import pytest
 
 import spectrakit as sk
 from _io_attacks import REFUSED, npz_zeros, parquet_unknown_dtype
-from spectrakit.errors import ConfigError, FormatError
+from spectrakit.core.errors import ConfigError, FormatError
 from spectrakit.io import ReadLimits
 
 #: what each refusal must name (the limit, or the defect found).

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from spectrakit.errors import AxisError, FormatError
+from spectrakit.core.errors import AxisError, FormatError
 from spectrakit.io import read, read_blocks
 
 TSPREC, TMULTI, TXYXYS, TXVALS = 0x01, 0x04, 0x40, 0x80

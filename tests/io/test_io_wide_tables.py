@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spectrakit as sk
-from spectrakit.errors import DataError, FormatError
+from spectrakit.core.errors import DataError, FormatError
 
 
 def test_wide_csv_round_trip(tmp_path):

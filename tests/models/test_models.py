@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.models import SpectralModel, create, list_models, model_config
 
 TINY = list_models("*_tiny")

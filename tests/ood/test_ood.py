@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from spectrakit import Spectra
-from spectrakit.errors import BundleError, ConfigError, DataError, ModelError
+from spectrakit.core.errors import BundleError, ConfigError, DataError, ModelError
 from spectrakit.models import create
 from spectrakit.ood import (
     DIME,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spectrakit as sk
-from spectrakit.errors import PreprocessingError
+from spectrakit.core.errors import PreprocessingError
 from spectrakit.preprocessing import Pipeline, SavitzkyGolay, get_pipeline, list_presets
 from spectrakit.preprocessing._pipeline import uniform_grid
 

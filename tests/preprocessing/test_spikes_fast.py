@@ -9,7 +9,7 @@ import pytest
 
 import spectrakit.preprocessing as pp
 from spectrakit import DataError, quality
-from spectrakit._spike_kernels import _median, _pairwise_sum, _select
+from spectrakit.preprocessing._spike_kernels import _median, _pairwise_sum, _select
 
 
 # ------------------------------------------------------------------ reference (numpy)

@@ -7,7 +7,7 @@ import pytest
 
 import spectrakit as sk
 from spectrakit.cli import main
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.preprocessing import (
     MeanCenter,
     Pipeline,

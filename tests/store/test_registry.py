@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from spectrakit.archive import pack_bundle
+from spectrakit.bundle.archive import pack_bundle
 from spectrakit.cli import main
-from spectrakit.errors import BundleError
-from spectrakit.registry import LocalRegistry
+from spectrakit.core.errors import BundleError
+from spectrakit.store.local import LocalRegistry
 
 
 @pytest.fixture

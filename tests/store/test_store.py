@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from spectrakit import SpectralAxis
+from spectrakit.core.errors import DataError, FormatError
 from spectrakit.data import PretrainDataModule, SpectraStore
-from spectrakit.errors import DataError, FormatError
 from spectrakit.training import pretrain
 
 

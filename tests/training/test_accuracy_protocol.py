@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from _sealed_spy import recording_sealed_targets
-from spectrakit.baselines import PLSRegressor, SpectralEstimator
+from spectrakit.chemometrics import PLSRegressor, SpectralEstimator
 from spectrakit.datasets.nir import make_nir
 from spectrakit.evaluation.protocol import ProtocolError, SealedTargets, strip_targets
 from spectrakit.training.dipls_lambda import _path
@@ -95,7 +95,7 @@ def test_pls_net_does_not_collapse_to_the_mean_with_30_labels():
 
 
 def test_dipls_path_equals_separate_fits():
-    from spectrakit.baselines import DIPLS
+    from spectrakit.chemometrics import DIPLS
 
     rng = np.random.default_rng(0)
     Xs = rng.normal(size=(30, 40))

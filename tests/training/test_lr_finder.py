@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spectrakit import Spectra
-from spectrakit.errors import ConfigError, TrainingError
+from spectrakit.core.errors import ConfigError, TrainingError
 from spectrakit.tasks.optim import SCHEDULES, build_scheduler, schedule_spec
 from spectrakit.training import fit_supervised
 from spectrakit.training.lr_finder import LRCurve, smooth_losses

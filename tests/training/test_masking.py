@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spectrakit.errors import ModelError
+from spectrakit.core.errors import ModelError
 from spectrakit.layers import patchify, unpatchify
 from spectrakit.models import create
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from spectrakit import Spectra
-from spectrakit.errors import ConfigError
+from spectrakit.core.errors import ConfigError
 from spectrakit.models import create
 from spectrakit.tasks import OutputSpec, SupervisedTask, apply_freeze, parameter_groups
 from spectrakit.training import fit_supervised

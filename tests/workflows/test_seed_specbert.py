@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 import spectrakit as sk
-from spectrakit.axis import SpectralAxis
 from spectrakit.cli import main
-from spectrakit.errors import AxisError
-from spectrakit.inference import conform_axis
+from spectrakit.core.axis import SpectralAxis
+from spectrakit.core.errors import AxisError, FormatError
 from spectrakit.io import read_blocks
+from spectrakit.predict.core import conform_axis
 
 FAST = ["--no-progress", "--threads", "1", "--patience", "0"]
 BAND = 1125.0
@@ -66,7 +66,7 @@ def test_targets_table_is_joined_on_the_shared_key(challenge):
 def test_targets_table_without_key_needs_matching_rows(challenge):
     folder, _ = challenge
     pd.DataFrame({"glucose": np.arange(5.0)}).to_csv(folder / "96_samples.csv", index=False)
-    with pytest.raises(sk.errors.FormatError, match="cannot be joined"):
+    with pytest.raises(FormatError, match="cannot be joined"):
         read_blocks(folder)
 
 

@@ -13,9 +13,9 @@ import pytest
 
 import spectrakit as sk
 from spectrakit.bundle import save
-from spectrakit.data.channels import ChannelPreprocessor
 from spectrakit.explain import explain
 from spectrakit.models import create
+from spectrakit.preprocessing.channels import ChannelPreprocessor
 
 ort = pytest.importorskip("onnxruntime")
 from spectrakit.export import load_onnx  # noqa: E402
@@ -90,7 +90,7 @@ def test_input_outside_the_trained_range_is_warned_and_scored(bundle):
 def test_low_coverage_raises_the_ood_flag():
     import pandas as pd
 
-    from spectrakit.inference import COVERAGE_OOD, add_coverage
+    from spectrakit.predict.core import COVERAGE_OOD, add_coverage
 
     frame = pd.DataFrame({"c": [1.0, 2.0], "is_ood": [False, True]})
     assert add_coverage(frame.copy(), 1.0)["is_ood"].tolist() == [False, True]

@@ -11,8 +11,8 @@ import torch
 
 import spectrakit as sk
 from spectrakit.bundle import save
-from spectrakit.data.channels import ChannelPreprocessor
 from spectrakit.models import create, list_models
+from spectrakit.preprocessing.channels import ChannelPreprocessor
 
 ort = pytest.importorskip("onnxruntime")
 from spectrakit.export.onnx import export_onnx, verify_lengths  # noqa: E402
