@@ -97,9 +97,14 @@ def constant_rows(values: np.ndarray) -> np.ndarray:
     v = v.reshape(v.shape[0], -1) if v.ndim != 2 else v
     if v.shape[1] < 2:
         return np.zeros(v.shape[0], dtype=bool)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row compares False
-        return np.nanmax(v, axis=1) == np.nanmin(v, axis=1)
+    high = v.max(axis=1)
+    out = high == v.min(axis=1)
+    gaps = np.isnan(high)  # a row with a NaN: compare its measured points only
+    if gaps.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row compares False
+            out[gaps] = np.nanmax(v[gaps], axis=1) == np.nanmin(v[gaps], axis=1)
+    return out
 
 
 def as_meta(meta: pd.DataFrame | dict | None, n: int) -> pd.DataFrame:

@@ -232,8 +232,9 @@ def _merge(parts: list[dict]) -> dict:
     lows = [p["intensity"]["min"] for p in parts if p["intensity"]["min"] is not None]
     highs = [p["intensity"]["max"] for p in parts if p["intensity"]["max"] is not None]
     out = {**first, "intensity": {"min": min(lows, default=None), "max": max(highs, default=None)}}
-    counts = ("n_spectra", "spectra_with_nan", "spectra_with_spikes", "spectra_saturated")
-    for key in (*counts, "spectra_constant"):
+    counts = ("n_spectra", "spectra_with_nan", "spectra_with_spikes", "spectra_saturated",
+              "spectra_constant")  # fmt: skip
+    for key in counts:
         out[key] = int(sum(p[key] for p in parts))
     return out
 
