@@ -239,6 +239,10 @@ def test_cli_reads_a_workbook_and_refuses_a_bad_one_in_one_line(tmp_path, values
 
 def test_missing_openpyxl_is_one_clear_error(tmp_path, values, monkeypatch):
     path = _book(tmp_path / "x.xlsx", {"s": _wide_rows(values, list("abcd"))})
-    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    for name in [m for m in sys.modules if m == "openpyxl" or m.startswith("openpyxl.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed at all
     with pytest.raises(FormatError, match=r"spectrakit\[excel\]"):
         sk.read(path)
+    with pytest.raises(FormatError, match=r"spectrakit\[excel\]"):
+        sk.io.write(sk.Spectra(values, AXIS, unit="cm-1"), tmp_path / "y.xlsx")
+    assert not (tmp_path / "y.xlsx").exists()

@@ -72,7 +72,7 @@ def _text_cell(sheet: Any, text: str) -> Any:
 
 def _cell(sheet: Any, value: object) -> Any:
     """One table value as an Excel cell value (``None`` is an empty cell)."""
-    if value is None or value is np.nan:
+    if value is None:
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -106,12 +106,13 @@ def write_excel(spectra: Spectra, path: Path, *, unit_header: bool = True) -> No
     unit_header : bool, default=True
         Add the ``axis_unit``/``axis_kind`` columns, as the CSV writer does.
     """
+    openpyxl = _openpyxl()  # first: without it, one clear error instead of an ImportError
     df = table_frame(spectra, unit_header=unit_header)
     _check_size(len(df), df.shape[1])
     columns = list(df.columns)
     meta = df.iloc[:, : df.shape[1] - len(spectra.axis)].astype(object).to_numpy()
     _check_text(columns, meta)
-    book = _openpyxl().Workbook(write_only=True)
+    book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
     sheet.append([_text_cell(sheet, str(c)) for c in columns])
     values = np.asarray(spectra.values, dtype=float)
